@@ -1,0 +1,79 @@
+import { DATA_FAULTS, type DataFault } from './data.ts';
+
+// Environment -> Config, with every problem named. Pure: no process access, no exits.
+
+export interface Config {
+  version: string;
+  region: string;
+  failureRate: number;
+  port: number;
+  dataDir: string;
+  /** Empty string: the fault endpoint is disabled. */
+  faultToken: string;
+  /** DATA_FAULT: a deliberate data bug (tests of rollback with mitigation); unset: none. */
+  dataFault?: DataFault;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
+// Plain decimals only: "1e-1", "+0.5", " 0.5", "0x1" and "Infinity" all pass Number() but
+// are almost certainly typos in a deployment file.
+const DECIMAL = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
+const INTEGER = /^\d+$/;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Quotes a value for an error line; long values are cut so one bad variable stays one line. */
+function show(value: string): string {
+  const cut = value.length > 80 ? `${value.slice(0, 80)}...` : value;
+  return JSON.stringify(cut);
+}
+
+export function parseConfig(env: Env): ConfigResult {
+  const errors: string[] = [];
+
+  const pattern = (name: string, re: RegExp): string => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      errors.push(`${name} is required and must match ${re.source}`);
+      return '';
+    }
+    if (!re.test(value)) errors.push(`${name}=${show(value)} must match ${re.source}`);
+    return value;
+  };
+  const version = pattern('VERSION', VERSION);
+  const region = pattern('REGION', REGION);
+
+  let failureRate = 0;
+  const rate = env.FAILURE_RATE;
+  if (rate !== undefined) {
+    failureRate = Number(rate);
+    if (!DECIMAL.test(rate) || !(failureRate >= 0 && failureRate <= 1)) {
+      errors.push(`FAILURE_RATE=${show(rate)} must be a number between 0.0 and 1.0`);
+    }
+  }
+
+  let port = 8080;
+  const rawPort = env.PORT;
+  if (rawPort !== undefined) {
+    port = Number(rawPort);
+    if (!INTEGER.test(rawPort) || port < 1 || port > 65535) {
+      errors.push(`PORT=${show(rawPort)} must be an integer between 1 and 65535`);
+    }
+  }
+
+  const dataDir = env.DATA_DIR ?? '/data';
+  if (dataDir === '') errors.push('DATA_DIR="" must be a non-empty directory path');
+
+  const faultToken = env.FAULT_TOKEN ?? '';
+
+  // Empty is "none", as Compose passes an unset variable as "".
+  const rawFault = env.DATA_FAULT ?? '';
+  const dataFault = DATA_FAULTS.find((f) => f === rawFault);
+  if (rawFault !== '' && !dataFault) errors.push(`DATA_FAULT=${show(rawFault)} must be one of ${DATA_FAULTS.join(', ')} (or empty: no fault)`);
+
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, config: { version, region, failureRate, port, dataDir, faultToken, ...(dataFault ? { dataFault } : {}) } };
+}

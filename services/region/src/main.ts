@@ -1,0 +1,66 @@
+import { createServer } from 'node:http';
+import { createApp } from './app.ts';
+import { systemClock } from './clock.ts';
+import { parseConfig } from './config.ts';
+import { Faults } from './faults.ts';
+import { createMetrics } from './metrics.ts';
+import { SqliteStore } from './store.ts';
+
+const EX_CONFIG = 78;
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
+function main(): void {
+  const parsed = parseConfig(process.env);
+  if (!parsed.ok) {
+    for (const error of parsed.errors) process.stderr.write(`config error: ${error}\n`);
+    process.exitCode = EX_CONFIG;
+    return;
+  }
+  const config = parsed.config;
+  const store = new SqliteStore(config.dataDir, { dataFault: config.dataFault, rng: Math.random });
+  try {
+    store.ping();
+  } catch (err) {
+    // Keep serving: /health reports the database, and the store retries on each request.
+    console.error(`region-service: database ${store.path} unavailable at start-up: ${String(err)}`);
+  }
+  const faults = new Faults(systemClock, Math.random);
+  const metrics = createMetrics({ region: config.region, version: config.version, defaultMetrics: true });
+  const server = createServer(createApp({ config, rng: Math.random, clock: systemClock, store, metrics, faults, database: () => store.connection() }));
+
+  server.on('error', (err) => {
+    console.error(`region-service: cannot serve on port ${config.port}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(config.port, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    console.log(`region-service region=${config.region} version=${config.version} port=${port} failure_rate=${config.failureRate}${config.dataFault ? ` DATA_FAULT=${config.dataFault}` : ''}`);
+  });
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      console.error(`region-service: ${signal} again, exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`region-service: ${signal}, finishing in-flight requests`);
+    setTimeout(() => {
+      console.error(`region-service: requests still open after ${SHUTDOWN_DEADLINE_MS} ms, exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    faults.liftAll();
+    server.close(() => {
+      store.close();
+      process.exit(0);
+    });
+    // Keep-alive connections turn idle as their last response goes out; close them as they do.
+    server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 50).unref();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main();

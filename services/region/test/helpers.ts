@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../src/app.ts';
+import { systemClock, type Clock } from '../src/clock.ts';
+import type { Config } from '../src/config.ts';
+import { Faults } from '../src/faults.ts';
+import { createMetrics } from '../src/metrics.ts';
+import { SqliteStore, type NewOrder, type Order, type OrderStore } from '../src/store.ts';
+
+export const TOKEN = 'test-token-0123456789';
+
+/** A clock whose time moves only when a test says so; timers fire in time order. */
+export class ManualClock implements Clock {
+  #now: number;
+  #timers: { at: number; seq: number; fn: () => void }[] = [];
+  #seq = 0;
+
+  constructor(start = Date.UTC(2030, 0, 1)) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(ms: number, fn: () => void): () => void {
+    const timer = { at: this.#now + ms, seq: this.#seq++, fn };
+    this.#timers.push(timer);
+    return () => {
+      this.#timers = this.#timers.filter((t) => t !== timer);
+    };
+  }
+
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (;;) {
+      const due = this.#timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (!due) break;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      this.#now = due.at;
+      due.fn();
+    }
+    this.#now = end;
+  }
+
+  get pending(): number {
+    return this.#timers.length;
+  }
+}
+
+/** Wraps a store to count the calls that reach it. */
+export class CountingStore implements OrderStore {
+  readonly inner: OrderStore;
+  inserts = 0;
+
+  constructor(inner: OrderStore) {
+    this.inner = inner;
+  }
+
+  insert(order: NewOrder): number {
+    this.inserts++;
+    return this.inner.insert(order);
+  }
+
+  get(id: number): Order | undefined {
+    return this.inner.get(id);
+  }
+
+  ping(): void {
+    this.inner.ping();
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}
+
+export interface Harness {
+  url: string;
+  dataDir: string;
+  store: CountingStore;
+  faults: Faults;
+  logs: string[];
+  /** The value every rng() call returns; tests change it between requests. */
+  rng: { value: number };
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  config?: Partial<Config>;
+  store?: (dataDir: string) => OrderStore;
+  clock?: Clock;
+}
+
+/** The app on 127.0.0.1, an ephemeral port, with a fresh data directory and a fixed rng. */
+export async function startApp(options: HarnessOptions = {}): Promise<Harness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'region-test-'));
+  const config: Config = { version: 'v1', region: 'us-west', failureRate: 0, port: 0, dataDir, faultToken: TOKEN, ...options.config };
+  const clock = options.clock ?? systemClock;
+  const rng = { value: 0.5 };
+  const store = new CountingStore(options.store ? options.store(dataDir) : new SqliteStore(dataDir));
+  const faults = new Faults(clock, () => rng.value);
+  const metrics = createMetrics({ region: config.region, version: config.version });
+  const logs: string[] = [];
+  const server = createServer(createApp({ config, rng: () => rng.value, clock, store, metrics, faults, logError: (l) => logs.push(l) }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    store,
+    faults,
+    logs,
+    rng,
+    async close() {
+      faults.liftAll();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Res {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: Record<string, unknown>;
+}
+
+export async function call(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Res> {
+  const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+  const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers: init.headers, body, signal: AbortSignal.timeout(init.timeoutMs ?? 10_000) });
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // /metrics is text; tests that need JSON assert on it.
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export const auth = { authorization: `Bearer ${TOKEN}` };
+
+/** Polls until check returns true or the deadline passes; returns whether it did. */
+export async function eventually(check: () => Promise<boolean>, deadlineMs = 5000, intervalMs = 20): Promise<boolean> {
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,113 @@
+import * as cache from '@actions/cache';
+import * as core from '@actions/core';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadConfig } from '../config/load.ts';
+import { UsageError, type InputIssue } from '../config/errors.ts';
+import { runGate } from '../gate/pipeline.ts';
+import { locateOverrideIssues } from '../gate/thresholds.ts';
+import { InfraError } from '../stack/errors.ts';
+import { annotationOf } from './annotations.ts';
+import { restoreHistoryFile, saveHistoryFile } from './history-cache.ts';
+import { readInputs } from './inputs.ts';
+import { actionProgress } from './progress.ts';
+import { writeSummary } from './summary.ts';
+
+// The main step only orchestrates: typed inputs -> the gate pipeline (the same one the CLI
+// runs) -> outputs, step summary, exit status. The user's files are relative to the
+// workspace; the action's own files (compose, service, observability) to its own folder.
+export async function run(): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => controller.abort(new Error(`interrupted by ${signal}`));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  let configFile: string | undefined;
+  let environment: string | undefined;
+  // Known once the config is read (with history-cache on): from then on the history is saved
+  // whatever happens, so a run that ended in an error still keeps what was recorded.
+  let historyToSave: string | undefined;
+  try {
+    const inputs = readInputs((name) => core.getInput(name));
+    environment = inputs.environment;
+    // Read here only for the history file's path; the gate validates the file again, fully.
+    const config = loadConfig(inputs.config, workspace, inputs.environment);
+    configFile = config.file;
+    const historyFile = resolve(workspace, config.predict.history.file);
+    if (inputs.historyCache) {
+      historyToSave = historyFile;
+      await core.group('restore the run history', () => restoreHistoryFile(historyFile, cache, process.env, core));
+    }
+    const outcome = await runGate({
+      version: inputs.version,
+      failureRate: inputs.failureRate,
+      reportDir: inputs.reportDir,
+      seed: inputs.seed,
+      keepStack: inputs.keepStack,
+      cwd: workspace,
+      ...(inputs.config ? { config: inputs.config } : {}),
+      ...(inputs.environment ? { environment: inputs.environment } : {}),
+      ...(inputs.experiments ? { only: inputs.experiments } : {}),
+    }, {
+      progress: actionProgress(),
+      signal: controller.signal,
+      now: Date.now,
+      onStackUp: () => core.saveState('stackUp', inputs.keepStack ? 'kept' : 'true'),
+    });
+    core.saveState('stackUp', inputs.keepStack ? 'kept' : 'false');
+    const { report, paths } = outcome;
+    core.setOutput('gate', report.deploymentGate.status);
+    core.setOutput('overall', report.overall);
+    core.setOutput('report-json', paths.json);
+    core.setOutput('report-html', paths.html);
+    core.setOutput('junit', paths.junit);
+    core.setOutput('risk-score', report.prediction ? String(report.prediction.risk.score) : '');
+    core.setOutput('prediction-action', report.prediction?.action.action ?? '');
+    await writeSummary(paths.summary);
+    if (outcome.exitCode === 3) core.setFailed(`infrastructure failure: ${outcome.infraFailure ?? ''}`);
+    else if (report.deploymentGate.status === 'CLOSED') {
+      const why = `deployment gate CLOSED: ${report.deploymentGate.reasons.slice(0, 3).join('; ')}`;
+      if (inputs.failOnClosedGate) core.setFailed(why);
+      else core.warning(why);
+    } else core.info('deployment gate OPEN');
+  } catch (e) {
+    if (e instanceof UsageError) {
+      // Annotations on the config file's lines, so the mistake shows where it was written.
+      for (const issue of located(e.issues, configFile, environment)) {
+        const { message, properties } = annotationOf(issue, workspace);
+        core.error(message, properties);
+      }
+      core.setFailed(`bad input (${e.issues.length} problem(s)); nothing was run`);
+    } else if (e instanceof InfraError) {
+      core.setFailed(`infrastructure failure: ${[e.message, ...e.details].join('\n')}`);
+    } else {
+      core.setFailed(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (historyToSave !== undefined) await saveHistory(historyToSave);
+  }
+}
+
+/** The history is a convenience: not saving it is a warning, never a failed step. */
+async function saveHistory(file: string): Promise<void> {
+  try {
+    await core.group('save the run history', () => saveHistoryFile(file, cache, process.env, core));
+  } catch (e) {
+    core.warning(`history: not saved (${e instanceof Error ? e.message : String(e)}): the next run starts without this one`);
+  }
+}
+
+/**
+ * Threshold overrides naming an experiment the suite lacks are refused inside the gate,
+ * after the config was read: their line is looked up in the file here.
+ */
+function located(issues: readonly InputIssue[], file: string | undefined, environment: string | undefined): readonly InputIssue[] {
+  if (file === undefined || !issues.some((i) => i.source === file && i.line === undefined)) return issues;
+  try {
+    return locateOverrideIssues(issues, file, readFileSync(file, 'utf8'), environment);
+  } catch {
+    return issues;
+  }
+}

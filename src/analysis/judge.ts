@@ -1,0 +1,147 @@
+import { ms, num, pct, pValue } from './format.ts';
+import { errorLimitTest, evidenceSince, latencyLimitTest, type LimitTest } from './limits.ts';
+import { successLatencies, summarize, type WindowMetrics } from './metrics.ts';
+import type { Observation } from './observation.ts';
+import { mannWhitneyGreater, twoProportionTest, type MannWhitneyTest, type ProportionTest } from './stats.ts';
+
+// The verdict on a canary window against its baseline window (same region, same time range).
+// The rules, in order; every one that applies adds a line to `reasons` (Kayenta-style: each
+// classification is explained, not just the outcome):
+//
+// 1. RED when an absolute limit is breached beyond doubt: the canary's error rate is above
+//    max_error_rate, or more than 1% of its successful requests are slower than max_p99_ms
+//    (see limits.ts), with an exact one-sided binomial p-value < alpha / 10. This applies at
+//    any sample size (proof on 15 requests is proof), so it is also the "breached with
+//    certainty" exception to rule 2. max_error_rate 0.0 makes any canary error red.
+//    Why alpha / 10: red rolls back at once and the limit is tested at every analysis of a
+//    growing window, dozens of looks per rollout. Simulated over 1,000 seeds with the default
+//    plan, red at p < alpha rolled back 1.0% of identical versions at 1% errors (limit 5%)
+//    and 50.7% of identical versions both at 4% errors; red at p < alpha / 10 (with the
+//    yellow band below), 0.0% and 5.2%.
+// 2. INCONCLUSIVE when the canary has fewer than min_samples requests ("not enough data").
+// 3. YELLOW when a limit is probably breached (binomial p < alpha, not yet red: pause and look
+//    more often, the next data decide), or when the canary is significantly (p < alpha) worse
+//    than the baseline BY MORE THAN THE TOLERATED EFFECT:
+//    - errors: one-sided two-proportion z-test of H0 "canary rate <= baseline rate +
+//      max_error_rate_increase";
+//    - latency: one-sided Mann-Whitney U of H0 "canary latency <= (1 +
+//      max_latency_increase_ratio) x baseline latency + max_latency_increase_ms". The absolute
+//      part exists because at a few milliseconds 10% is scheduler noise: on the live stack a
+//      freshly started canary of the very same version ran 3.6 ms against 2.9 ms (p = 0.05)
+//      and a healthy rollout was rolled back on it.
+//    Testing the tolerance itself, rather than "significant, and the point estimate is above
+//    the tolerance", matters: with the latter, one error among 45 canary requests against none
+//    in the baseline was enough, and 22% of rollouts of identical versions paused until their
+//    budget ran out (simulation, 1,000 seeds). Kayenta's classifier likewise combines the
+//    test with an allowed effect size.
+//    The comparison needs min_samples baseline requests too; without them (a 100% stage has no
+//    baseline traffic) only the limits judge.
+// 4. GREEN otherwise.
+
+/** Red needs this much stronger evidence than yellow (see rule 1). */
+export const RED_ALPHA_FACTOR = 0.1;
+
+export interface StageLimits {
+  /** Allowed error rate in [0, 1]; 0 means any error is red. */
+  maxErrorRate: number;
+  maxP99Ms: number;
+}
+
+export interface JudgeOptions {
+  minSamples: number;
+  alpha: number;
+  /** Tolerated absolute increase of the error rate over the baseline (default 0.01). */
+  maxErrorRateIncrease?: number;
+  /** Tolerated relative increase of the median latency over the baseline (default 0.1). */
+  maxLatencyIncreaseRatio?: number;
+  /** Tolerated absolute increase of the latency on top of the relative one, ms (default 5). */
+  maxLatencyIncreaseMs?: number;
+}
+
+export const DEFAULT_MAX_ERROR_RATE_INCREASE = 0.01;
+export const DEFAULT_MAX_LATENCY_INCREASE_RATIO = 0.1;
+export const DEFAULT_MAX_LATENCY_INCREASE_MS = 5;
+
+export type Verdict = 'green' | 'yellow' | 'red' | 'inconclusive';
+
+export interface Judgement {
+  verdict: Verdict;
+  reasons: string[];
+  canary: WindowMetrics;
+  baseline: WindowMetrics;
+  tests: {
+    errorLimit: LimitTest;
+    latencyLimit: LimitTest;
+    /** Canary vs baseline; null when the comparison was skipped. */
+    errors: ProportionTest | null;
+    latency: MannWhitneyTest | null;
+  };
+  /** For a red verdict, the time of the first canary request that counts against the breached limit. */
+  evidenceSince: number | null;
+}
+
+export function judge(canary: readonly Observation[], baseline: readonly Observation[], limits: StageLimits, options: JudgeOptions): Judgement {
+  const { minSamples } = options;
+  const alpha = num(options.alpha);
+  const c = summarize(canary);
+  const b = summarize(baseline);
+  const errorLimit = errorLimitTest(canary, limits.maxErrorRate);
+  const latencyLimit = latencyLimitTest(canary, limits.maxP99Ms);
+  const redP = options.alpha * RED_ALPHA_FACTOR;
+  const redAlpha = num(redP);
+  const red: string[] = [];
+  const yellow: string[] = [];
+  const fine: string[] = [];
+
+  const errorWord = `error rate ${pct(c.errorRate)} (${c.errors} of ${c.count})`;
+  const errorP = `binomial p=${pValue(errorLimit.p)}`;
+  if (errorLimit.breached && limits.maxErrorRate === 0) red.push(`${errorWord}: the limit is 0, so any error is red`);
+  else if (errorLimit.breached && errorLimit.p < redP) red.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${redAlpha})`);
+  else if (errorLimit.breached && errorLimit.p < options.alpha) yellow.push(`${errorWord} is probably above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${alpha}, red below ${redAlpha})`);
+  else if (errorLimit.breached) fine.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)}, but not significantly (${errorP})`);
+  else if (c.count > 0) fine.push(`${errorWord} is within the limit ${pct(limits.maxErrorRate)}`);
+
+  const slowWord = `p99 ${ms(c.p99Ms)}: ${latencyLimit.bad} of ${latencyLimit.total} successful requests slower than ${ms(limits.maxP99Ms)}`;
+  const slowP = `binomial p=${pValue(latencyLimit.p)}`;
+  if (latencyLimit.breached && latencyLimit.p < redP) red.push(`${slowWord}, more than 1% (${slowP} < ${redAlpha})`);
+  else if (latencyLimit.breached && latencyLimit.p < options.alpha) yellow.push(`${slowWord}, probably more than 1% (${slowP} < ${alpha}, red below ${redAlpha})`);
+  else if (latencyLimit.breached) fine.push(`${slowWord}, more than 1% but not significantly (${slowP})`);
+  else if (latencyLimit.total > 0) fine.push(`${slowWord}, within 1%`);
+
+  const base = { canary: c, baseline: b };
+  const tests = { errorLimit, latencyLimit, errors: null, latency: null };
+  if (red.length > 0) {
+    const errorsRed = errorLimit.breached && (limits.maxErrorRate === 0 || errorLimit.p < redP);
+    const since = evidenceSince(canary, errorsRed, latencyLimit.breached && latencyLimit.p < redP, limits.maxP99Ms);
+    return { verdict: 'red', reasons: red, ...base, tests, evidenceSince: since };
+  }
+  if (c.count < minSamples) {
+    return { verdict: 'inconclusive', reasons: [`not enough data: ${c.count} of ${minSamples} canary requests`, ...yellow, ...fine], ...base, tests, evidenceSince: null };
+  }
+
+  let errors: ProportionTest | null = null;
+  let latency: MannWhitneyTest | null = null;
+  if (b.count < minSamples) {
+    fine.push(`no comparison with the baseline: ${b.count} of ${minSamples} baseline requests (limits only)`);
+  } else {
+    const tolerance = options.maxErrorRateIncrease ?? DEFAULT_MAX_ERROR_RATE_INCREASE;
+    errors = twoProportionTest(c.errors, c.count, b.errors, b.count, tolerance);
+    const errorCmp = `error rate ${pct(c.errorRate)} vs baseline ${pct(b.errorRate)}`;
+    const errorTest = `(z=${errors.z.toFixed(2)}, p=${pValue(errors.p)})`;
+    if (errors.p < options.alpha) yellow.push(`${errorCmp}: worse by more than the tolerated ${pct(tolerance)} ${errorTest}`);
+    else fine.push(`${errorCmp}: not worse by more than the tolerated ${pct(tolerance)} ${errorTest}`);
+
+    const allowed = options.maxLatencyIncreaseRatio ?? DEFAULT_MAX_LATENCY_INCREASE_RATIO;
+    const allowedMs = options.maxLatencyIncreaseMs ?? DEFAULT_MAX_LATENCY_INCREASE_MS;
+    latency = mannWhitneyGreater(successLatencies(canary), successLatencies(baseline), allowed, allowedMs);
+    const latencyCmp = `median latency ${ms(c.p50Ms)} vs baseline ${ms(b.p50Ms)}`;
+    const latencyTest = `(Mann-Whitney U=${latency.u}, p=${pValue(latency.p)})`;
+    const tolerated = allowedMs > 0 ? `${pct(allowed)} + ${allowedMs} ms` : pct(allowed);
+    if (latency.p < options.alpha) yellow.push(`${latencyCmp}: slower by more than the tolerated ${tolerated} ${latencyTest}`);
+    else fine.push(`${latencyCmp}: not slower by more than the tolerated ${tolerated} ${latencyTest}`);
+  }
+  const all = { ...base, tests: { errorLimit, latencyLimit, errors, latency }, evidenceSince: null };
+  if (yellow.length > 0) return { verdict: 'yellow', reasons: [...yellow, ...fine], ...all };
+  return { verdict: 'green', reasons: fine, ...all };
+}
+

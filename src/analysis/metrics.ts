@@ -1,0 +1,61 @@
+import { isError, type Observation } from './observation.ts';
+
+// Summary of one window of observations (one cohort of one region over one stage or
+// analysis interval): the numbers a judgement and a report show.
+//
+// Quantiles use the NEAREST-RANK definition: the q-quantile of n sorted values is the value
+// at 1-based rank ceil(q * n). It always returns a latency that was actually observed, and
+// "p99 <= limit" then means "at most 1% of requests were slower than the limit", which is
+// exactly how the latency limit is tested (see judge.ts). For n < 100, p99 is the maximum.
+//
+// Latency quantiles cover successful requests only: errors are judged by the error rate, and
+// a time-out's latency is the client's time-out, not the service's.
+
+export interface WindowMetrics {
+  count: number;
+  errors: number;
+  /** errors / count; null when there were no requests. */
+  errorRate: number | null;
+  /** Latency quantiles of the successful requests; null when there were none. */
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+}
+
+/** 1-based nearest rank of the q-quantile among n values (1 <= rank <= n for n >= 1). */
+export function nearestRank(q: number, n: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(q * n - 1e-9)));
+}
+
+/** Nearest-rank q-quantile of values sorted ascending; null for an empty list. */
+export function quantileSorted(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[nearestRank(q, sorted.length) - 1] ?? null;
+}
+
+/** Latencies of the successful requests, sorted ascending. */
+export function successLatencies(observations: readonly Observation[]): number[] {
+  const out: number[] = [];
+  for (const o of observations) if (!isError(o)) out.push(o.latencyMs);
+  return out.sort((a, b) => a - b);
+}
+
+export function countErrors(observations: readonly Observation[]): number {
+  let errors = 0;
+  for (const o of observations) if (isError(o)) errors++;
+  return errors;
+}
+
+export function summarize(observations: readonly Observation[]): WindowMetrics {
+  const count = observations.length;
+  const errors = countErrors(observations);
+  const latencies = successLatencies(observations);
+  return {
+    count,
+    errors,
+    errorRate: count === 0 ? null : errors / count,
+    p50Ms: quantileSorted(latencies, 0.5),
+    p95Ms: quantileSorted(latencies, 0.95),
+    p99Ms: quantileSorted(latencies, 0.99),
+  };
+}

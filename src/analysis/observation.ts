@@ -1,0 +1,20 @@
+// One synthetic request as the traffic generator saw it. Everything the judgement and the
+// reports compute starts from these.
+export type Cohort = 'baseline' | 'canary';
+
+export interface Observation {
+  /** When the request was sent, ms since the epoch (or virtual ms in simulations). */
+  at: number;
+  region: string;
+  version: string;
+  cohort: Cohort;
+  route: string;
+  /** HTTP status; 0 for a network error or a time-out. */
+  status: number;
+  latencyMs: number;
+}
+
+/** An error is a failed exchange: no answer at all, or a 5xx. */
+export function isError(o: Pick<Observation, 'status'>): boolean {
+  return o.status === 0 || o.status >= 500;
+}

@@ -1,0 +1,84 @@
+import type { EvidenceName, MeasurementName } from './catalogue.ts';
+
+// A validated chaos experiment (chaos/*.yml after schema.ts), camelCase, every default filled
+// in. One experiment is one hypothesis: "under this load, while this fault lasts, these
+// measurements stay within these thresholds".
+
+/** Fault kinds; where the region service has the same fault, the same name. */
+export const FAULT_KINDS = ['kill', 'latency', 'cpu', 'memory', 'db_unavailable', 'failure_rate', 'partition'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export type LatencyMethod = 'auto' | 'tc-netem' | 'fault-endpoint';
+
+export type Fault =
+  /** SIGKILL of the container's main process: a crash, so the restart policy must bring it back. */
+  | { kind: 'kill' }
+  | { kind: 'latency'; durationSeconds: number; delayMs: number; jitterMs: number; method: LatencyMethod }
+  | { kind: 'cpu'; durationSeconds: number }
+  | { kind: 'memory'; durationSeconds: number; mb: number }
+  | { kind: 'db_unavailable'; durationSeconds: number }
+  | { kind: 'failure_rate'; durationSeconds: number; rate: number }
+  | { kind: 'partition'; durationSeconds: number };
+
+/** Where the fault goes: named regions, or one region drawn with the run's seed. */
+export type TargetSpec = { regions: readonly string[] } | { random: true };
+
+export interface LoadSpec {
+  /** Requests per second to each target region. */
+  rps: number;
+  writeShare: number;
+  readShare: number;
+  /** Requests per second to each other region, to see whether the fault spreads. */
+  otherRegionsRps: number;
+  timeoutMs: number;
+}
+
+export interface WindowSpec {
+  beforeSeconds: number;
+  afterSeconds: number;
+  /** How long to wait for the target to be healthy again once the fault ended. */
+  recoveryDeadlineSeconds: number;
+}
+
+export interface Threshold {
+  measurement: MeasurementName;
+  comparator: '<=' | '>=';
+  value: number;
+}
+
+/** One way the fault can show that it took effect: a floor on a piece of evidence (catalogue.ts). */
+export interface EffectFloor {
+  evidence: EvidenceName;
+  value: number;
+}
+
+export interface Experiment {
+  name: string;
+  description: string;
+  /** The file it came from, for messages. */
+  source: string;
+  target: TargetSpec;
+  fault: Fault;
+  load: LoadSpec;
+  windows: WindowSpec;
+  /** Every threshold in effect: the fault kind's defaults, overridden by the file. */
+  thresholds: readonly Threshold[];
+  /** Evidence that the fault took effect, one of which every target must show; empty: none asked. */
+  effect: readonly EffectFloor[];
+}
+
+/** Seconds the fault is held; a kill has none (it lasts until the restart policy acts). */
+export function faultSeconds(fault: Fault): number {
+  return fault.kind === 'kill' ? 0 : fault.durationSeconds;
+}
+
+/** The fault's parameters for the result, snake_case as written in the file. */
+export function faultParams(fault: Fault): Record<string, unknown> {
+  switch (fault.kind) {
+    case 'kill': return {};
+    case 'latency': return { duration_seconds: fault.durationSeconds, delay_ms: fault.delayMs, jitter_ms: fault.jitterMs, method: fault.method };
+    case 'memory': return { duration_seconds: fault.durationSeconds, mb: fault.mb };
+    case 'failure_rate': return { duration_seconds: fault.durationSeconds, rate: fault.rate };
+    default: return { duration_seconds: fault.durationSeconds };
+  }
+}

@@ -1,0 +1,44 @@
+import type { ContainerControl } from '../../stack/docker-control.ts';
+import type { ContainerFacts } from '../../stack/inspect.ts';
+import type { Fault } from '../experiment.ts';
+
+// One injector per fault kind. The runner gets an Injection before anything happens and
+// calls revert() in a finally block whatever happened: after the fault's time, after a failed
+// or partial inject(), on SIGINT/SIGTERM. So revert() must be idempotent, must undo only
+// what is still there, and must not take an AbortSignal (cleanup is never cut short).
+
+export interface TargetContainer {
+  region: string;
+  baseUrl: string;
+  /** The container as it was before the fault. */
+  container: ContainerFacts;
+}
+
+export interface InjectorContext {
+  control: ContainerControl;
+  /** Bearer token of the region service's fault endpoint. */
+  token: string;
+  targets: readonly TargetContainer[];
+  /** The target's container as it is now (a new pid after a restart), or undefined when gone. */
+  facts(region: string): Promise<ContainerFacts | undefined>;
+  /** How long a revert keeps trying to confirm a fault is gone (default 15 s). */
+  revertDeadlineMs?: number;
+}
+
+export interface InjectOutcome {
+  /** How it was injected: "host-kill-9", "tc-netem", "fault-endpoint", "docker-network-disconnect". */
+  method: string;
+  /** Facts worth a line in the result, e.g. why a fallback was taken. */
+  notes: string[];
+}
+
+export interface Injection {
+  inject(): Promise<InjectOutcome>;
+  /** Lifts the fault; throws when it could not (the run then ends with exit 3). */
+  revert(): Promise<void>;
+}
+
+export type Injector<F extends Fault = Fault> = (fault: F, ctx: InjectorContext) => Injection;
+
+/** Seconds a service-side fault outlives its planned end: the runner lifts it first, the service lifts it anyway. */
+export const SELF_LIFT_GRACE_SECONDS = 5;

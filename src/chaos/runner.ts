@@ -1,0 +1,153 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ContainerControl } from '../stack/docker-control.ts';
+import type { ContainerFacts } from '../stack/inspect.ts';
+import type { Stack } from '../stack/stack.ts';
+import { regionUrl, type RegionTarget } from '../stack/target.ts';
+import type { TrafficStream } from '../traffic/generator.ts';
+import type { Progress } from '../util/progress.ts';
+import { buildResult } from './build.ts';
+import { recoveredAt } from './detect.ts';
+import { faultSeconds, type Experiment } from './experiment.ts';
+import { repairStack, stackProblems } from './health.ts';
+import { injectionFor } from './injectors/index.ts';
+import type { Injection, TargetContainer } from './injectors/injector.ts';
+import type { JudgementConfig } from './measure.ts';
+import type { Monitor } from './monitor.ts';
+import { readBackWrites } from './readback.ts';
+import type { ReadBack } from './recording.ts';
+import type { ExperimentResult } from './result.ts';
+import { Session } from './session.ts';
+import { resolveTargets } from './targets.ts';
+
+// One experiment against the live stack: load on -> before window -> inject -> hold the fault
+// (a kill: until the target is back) -> lift it -> wait for recovery (repair if it never
+// comes) -> after window -> read back every acknowledged write -> result. The fault is lifted
+// in a finally block whatever happens, SIGINT/SIGTERM included.
+
+export interface RunnerDeps {
+  stack: Stack;
+  control: ContainerControl;
+  progress: Progress;
+  signal: AbortSignal;
+  seed: number;
+  token: string;
+  judgement: JudgementConfig;
+  /** Where Prometheus answers; undefined: no detection through Prometheus. */
+  prometheusUrl?: string;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+async function waitRecovered(monitor: Monitor, regions: readonly string[], crashed: boolean, from: number, deadline: number, signal: AbortSignal): Promise<boolean> {
+  const rec = { crashed, injectAt: from, revertAt: from, recoveryDeadline: deadline };
+  while (Date.now() <= deadline) {
+    if (regions.every((r) => recoveredAt({ ...rec, probes: monitor.probes }, r) !== null)) return true;
+    await sleep(100, undefined, { signal });
+  }
+  return false;
+}
+
+export async function runExperiment(experiment: Experiment, deps: RunnerDeps): Promise<ExperimentResult> {
+  const { stack, progress, signal, control, token } = deps;
+  const t0 = Date.now();
+  const regionNames = stack.target.regions.map((r) => r.name);
+  const targetNames = resolveTargets(experiment, regionNames, deps.seed);
+  const targetRegions = targetNames.map((n) => stack.target.regions.find((r) => r.name === n)).filter((r): r is RegionTarget => r !== undefined);
+  const session = new Session(experiment, deps, targetNames);
+  const notes: string[] = [];
+  const { fault, windows } = experiment;
+  let method = 'not injected';
+  let error: string | undefined;
+  let injection: Injection | undefined;
+  let lifted = false;
+  let before: Map<string, ContainerFacts> | undefined;
+  const times: { injectStart?: number; injectAt?: number; revertAt?: number; recoveryDeadline?: number; afterFrom?: number } = {};
+
+  progress.step(`${experiment.name}: ${fault.kind} on ${targetNames.join(', ')}`);
+  try {
+    if (targetRegions.length !== targetNames.length) throw new Error(`unknown target region in ${targetNames.join(', ')}`);
+    before = await session.targetFacts();
+    const targets: TargetContainer[] = targetRegions.map((r) => ({ region: r.name, baseUrl: regionUrl(stack.target, r), container: before?.get(r.name) as ContainerFacts }));
+    injection = injectionFor(fault, { control, token, targets, facts: (region) => session.facts(region) });
+    session.start(streams(experiment, stack, targetNames, await stack.containers()));
+
+    await sleep(windows.beforeSeconds * 1000, undefined, { signal });
+    times.injectStart = Date.now();
+    const outcome = await injection.inject();
+    times.injectAt = Date.now();
+    method = outcome.method;
+    notes.push(...outcome.notes);
+    progress.info(`${experiment.name}: injected (${method})${outcome.notes.length ? `: ${outcome.notes.join('; ')}` : ''}`);
+
+    const deadlineMs = windows.recoveryDeadlineSeconds * 1000;
+    if (fault.kind === 'kill') {
+      await waitRecovered(session.monitor, targetNames, true, times.injectAt, times.injectAt + deadlineMs, signal);
+      times.revertAt = Date.now();
+    } else {
+      await sleep(faultSeconds(fault) * 1000, undefined, { signal });
+      times.revertAt = Date.now();
+      await injection.revert();
+      lifted = true;
+      progress.info(`${experiment.name}: fault lifted`);
+    }
+    const from = fault.kind === 'kill' ? times.injectAt : times.revertAt;
+    times.recoveryDeadline = from + deadlineMs;
+    if (!(await waitRecovered(session.monitor, targetNames, fault.kind === 'kill', from, times.recoveryDeadline, signal))) {
+      progress.warn(`${experiment.name}: ${targetNames.join(', ')} not healthy again within ${windows.recoveryDeadlineSeconds} s`);
+      notes.push(...(await repairStack(stack, control, token, targetRegions, progress)).map((a) => `repair after the recovery deadline: ${a}`));
+    }
+    times.afterFrom = Date.now();
+    await sleep(windows.afterSeconds * 1000, undefined, { signal });
+  } catch (e) {
+    error = signal.aborted ? message(signal.reason) : message(e);
+    progress.warn(`${experiment.name}: ${error}`);
+  } finally {
+    if (injection && !lifted) {
+      try {
+        await injection.revert();
+        lifted = true;
+      } catch (e) {
+        notes.push(`the fault could not be lifted: ${message(e)}`);
+        progress.warn(`${experiment.name}: the fault could not be lifted: ${message(e)}`);
+      }
+    }
+    await session.stop();
+  }
+  const end = Date.now();
+
+  // Afterwards: is the stack fit again (repairing it if not), were writes kept, did the target restart?
+  let healthy = true;
+  if ((await stackProblems(stack, token, targetRegions)).length > 0) {
+    try {
+      notes.push(...(await repairStack(stack, control, token, targetRegions, progress)).map((a) => `repair after the experiment: ${a}`));
+    } catch (e) {
+      healthy = false;
+      notes.push(`the stack could not be repaired: ${message(e)}`);
+    }
+  }
+  const restarts = before ? await session.restarts(before) : { crashed: false, notes: [], outcomes: [] };
+  notes.push(...restarts.notes);
+  const readBack: ReadBack = signal.aborted || times.injectAt === undefined
+    ? { checked: 0, missing: 0, unverified: 0 }
+    : await readBackWrites(session.store.acknowledgedWrites(), (region) => regionUrl(stack.target, stack.target.regions.find((r) => r.name === region) as RegionTarget));
+
+  const { injectStart, injectAt, revertAt, recoveryDeadline, afterFrom } = times;
+  const complete = injectStart !== undefined && injectAt !== undefined && revertAt !== undefined && recoveryDeadline !== undefined && afterFrom !== undefined;
+  const crashed = fault.kind === 'kill' || restarts.crashed;
+  return buildResult({
+    experiment, targets: targetNames, method, notes, reverted: lifted && healthy, t0, end,
+    observations: session.store.select(),
+    ...(error !== undefined ? { error } : {}),
+    ...(complete ? { recording: { kind: fault.kind, targets: targetNames, t0, injectStart, injectAt, revertAt, recoveryDeadline, afterFrom, end, observations: session.store.select(), probes: session.monitor.probes, up: session.monitor.up, samples: session.monitor.samples, containers: restarts.outcomes, crashed, readBack, notes: restarts.notes } } : {}),
+  }, deps.judgement);
+}
+
+function streams(experiment: Experiment, stack: Stack, targets: readonly string[], containers: readonly ContainerFacts[]): TrafficStream[] {
+  return stack.target.regions.map((r) => ({
+    region: r.name,
+    cohort: 'baseline' as const,
+    version: containers.find((c) => c.service === r.service)?.env.VERSION ?? 'unknown',
+    baseUrl: regionUrl(stack.target, r),
+    rps: targets.includes(r.name) ? experiment.load.rps : experiment.load.otherRegionsRps,
+  })).filter((s) => s.rps > 0);
+}

@@ -1,0 +1,85 @@
+import { faultAnnotation, grafanaAnnotator, type Annotator } from '../grafana/annotations.ts';
+import type { ContainerControl } from '../stack/docker-control.ts';
+import { InfraError } from '../stack/errors.ts';
+import type { Stack } from '../stack/stack.ts';
+import { grafanaUrl } from '../stack/target.ts';
+import type { Progress } from '../util/progress.ts';
+import type { Experiment } from './experiment.ts';
+import { resultLine } from './format.ts';
+import { ensureHealthy } from './health.ts';
+import type { JudgementConfig } from './measure.ts';
+import type { ExperimentResult } from './result.ts';
+import { runExperiment } from './runner.ts';
+
+// The suite, one experiment after another on a stack checked healthy (or repaired) before
+// each. A fault that could not be lifted, or a stack that cannot be repaired, ends the suite:
+// nothing measured on a broken stack would mean anything.
+
+export interface SuiteDeps {
+  stack: Stack;
+  control: ContainerControl;
+  progress: Progress;
+  signal: AbortSignal;
+  seed: number;
+  judgement: JudgementConfig;
+  prometheusUrl?: string;
+  /** Where fault windows are annotated; by default Grafana on the stack, when it answers. */
+  annotator?: Annotator;
+}
+
+export interface SuiteOutcome {
+  seed: number;
+  results: ExperimentResult[];
+  /** Why the suite stopped early because of the infrastructure (exit 3). */
+  infraFailure?: string;
+  interrupted: boolean;
+}
+
+export async function runSuite(experiments: readonly Experiment[], deps: SuiteDeps): Promise<SuiteOutcome> {
+  const { stack, control, progress } = deps;
+  const token = await stack.faultToken();
+  const results: ExperimentResult[] = [];
+  const annotator = deps.annotator ?? (await grafanaAnnotator(grafanaUrl(stack.target), progress));
+  try {
+    await clearLeftoverDelays(stack, control);
+    return await runEach(experiments, deps, token, results, annotator);
+  } finally {
+    await annotator.flush();
+  }
+}
+
+async function runEach(experiments: readonly Experiment[], deps: SuiteDeps, token: string, results: ExperimentResult[], annotator: Annotator): Promise<SuiteOutcome> {
+  const { stack, control, progress, signal } = deps;
+  for (const experiment of experiments) {
+    if (signal.aborted) break;
+    try {
+      const repairs = await ensureHealthy(stack, control, token, stack.target.regions, progress);
+      if (repairs.length > 0) progress.warn(`the stack needed repairs before ${experiment.name}: ${repairs.join('; ')}`);
+    } catch (e) {
+      if (!(e instanceof InfraError)) throw e;
+      return { seed: deps.seed, results, interrupted: signal.aborted, infraFailure: `before ${experiment.name}: ${e.message}: ${e.details.join('; ')}` };
+    }
+    const result = await runExperiment(experiment, { ...deps, token });
+    results.push(result);
+    // The window is annotated once it is known, so the dashboard shows why the lines moved.
+    if (result.faultWindow.toMs > result.faultWindow.fromMs) annotator.annotate(faultAnnotation(result));
+    progress.step(resultLine(result));
+    if (!result.reverted) {
+      return { seed: deps.seed, results, interrupted: signal.aborted, infraFailure: `${experiment.name}: the fault could not be lifted or the stack not repaired afterwards` };
+    }
+  }
+  return { seed: deps.seed, results, interrupted: signal.aborted };
+}
+
+/** 0 every experiment passed, 1 one failed (or could not run), 3 the infrastructure failed. */
+export function suiteExitCode(outcome: Pick<SuiteOutcome, 'results' | 'infraFailure'>): number {
+  if (outcome.infraFailure !== undefined || outcome.results.some((r) => !r.reverted)) return 3;
+  return outcome.results.every((r) => r.status === 'PASS') ? 0 : 1;
+}
+
+/** A netem delay survives the process that added it; one left by a run killed outright is removed here. */
+async function clearLeftoverDelays(stack: Stack, control: ContainerControl): Promise<void> {
+  const services = new Set(stack.target.regions.map((r) => r.service));
+  const running = (await stack.containers()).filter((c) => services.has(c.service) && c.state === 'running' && c.pid > 1);
+  await Promise.all(running.map((c) => control.clearDelay(c.pid).catch(() => undefined)));
+}

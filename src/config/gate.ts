@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { unknownThresholdRule } from '../chaos/catalogue.ts';
+import { thresholdsSchema } from '../chaos/schema.ts';
+import { UsageError, type InputIssue } from './errors.ts';
+import { formatPath, zodIssues } from './issues.ts';
+import { deepFreeze } from './rollout.ts';
+
+// The `gate:` and `experiments:` sections of chaos-gate.yml.
+//
+//   experiments:
+//     dir: chaos                    # the suite (default: the project's chaos/ folder)
+//     only: [service-kill, cpu-spike]   # default: every experiment in the folder
+//     thresholds:                   # per experiment, a file's threshold keys
+//       service-kill: { max_recovery_time_seconds: 20 }
+//   gate:
+//     fail_on_experiment: true      # a FAILed or ERRORed experiment closes the gate
+//     fail_on_rollback: true        # a rolled-back (or failed) rollout closes the gate
+//     required_experiments: []      # these must have run and passed
+//     rollout_after_failed_experiments: true   # still roll out (for the report) when an experiment failed
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be an experiment name: lowercase letters, digits and "-"');
+
+export const experimentsSchema = z.strictObject({
+  dir: z.string().min(1, 'must not be empty').optional(),
+  only: z.array(name).min(1, 'must name at least one experiment (leave it out to run all)').optional(),
+  // The same keys and ranges as an experiment file's `thresholds:` (chaos/schema.ts), so an
+  // override is held to the rules of the value it replaces, and a typo is caught with its
+  // line when the file is read rather than when the suite is loaded.
+  thresholds: z.record(name, thresholdsSchema).default({}),
+});
+
+export const gateSchema = z.strictObject({
+  fail_on_experiment: z.boolean().default(true),
+  fail_on_rollback: z.boolean().default(true),
+  required_experiments: z.array(name).default([]),
+  rollout_after_failed_experiments: z.boolean().default(true),
+});
+
+export interface ExperimentsPlan {
+  /** Relative to the config file's folder when set; undefined: the project's chaos/. */
+  dir: string | undefined;
+  only: readonly string[] | undefined;
+  thresholds: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+export interface GatePolicy {
+  failOnExperiment: boolean;
+  failOnRollback: boolean;
+  requiredExperiments: readonly string[];
+  rolloutAfterFailedExperiments: boolean;
+}
+
+export function toExperimentsPlan(input: unknown, source: string): ExperimentsPlan {
+  const parsed = experimentsSchema.safeParse(input ?? {}, { reportInput: true });
+  if (!parsed.success) throw new UsageError(experimentsIssues(parsed.error, source));
+  const thresholds: Record<string, Record<string, number>> = {};
+  for (const [experiment, set] of Object.entries(parsed.data.thresholds)) {
+    thresholds[experiment] = Object.fromEntries(Object.entries(set).filter((kv): kv is [string, number] => kv[1] !== undefined));
+  }
+  return deepFreeze({ dir: parsed.data.dir, only: parsed.data.only, thresholds });
+}
+
+/** zod's issues in words; a non-finite number and an unknown threshold key get their own. */
+function experimentsIssues(error: z.ZodError, source: string): InputIssue[] {
+  const unknownThreshold = (i: InputIssue) => /^experiments\.thresholds\.[^.]+\.[^.]+$/.test(i.path) && i.rule.startsWith('unknown field');
+  return error.issues.flatMap((issue) => {
+    // config/issues.ts words a wrong type itself (and would quote .inf as null): keep ours.
+    if (issue.code === 'invalid_type' && typeof issue.input === 'number') return [{ source, path: formatPath('experiments', issue.path), rule: issue.message }];
+    return zodIssues(new z.ZodError([issue]), source, 'experiments').map((i) => (unknownThreshold(i) ? { ...i, rule: unknownThresholdRule() } : i));
+  });
+}
+
+export function toGatePolicy(input: unknown, source: string): GatePolicy {
+  const parsed = gateSchema.safeParse(input ?? {}, { reportInput: true });
+  if (!parsed.success) throw new UsageError(zodIssues(parsed.error, source, 'gate'));
+  const g = parsed.data;
+  return deepFreeze({
+    failOnExperiment: g.fail_on_experiment,
+    failOnRollback: g.fail_on_rollback,
+    requiredExperiments: g.required_experiments,
+    rolloutAfterFailedExperiments: g.rollout_after_failed_experiments,
+  });
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { experimentsSchema, gateSchema } from './gate.ts';
+import { predictSchema } from './predict.ts';
+import { prometheusSchema } from './prometheus.ts';
+import { rolloutSchema } from './rollout.ts';
+import { simulationSchema } from './simulation.ts';
+
+// The JSON Schema of chaos-gate.yml that editors use (schemas/chaos-gate.schema.json),
+// generated from the very zod schemas that validate the file, so the two cannot drift.
+// Cross-field rules (weights strictly increasing, ...) are checked by chaos-gate itself.
+export function configJsonSchema(): Record<string, unknown> {
+  const sections = {
+    rollout: rolloutSchema.optional(),
+    prometheus: prometheusSchema.optional(),
+    experiments: experimentsSchema.optional(),
+    gate: gateSchema.optional(),
+    simulation: simulationSchema.optional(),
+    predict: predictSchema.optional(),
+  };
+  const file = z.strictObject({
+    ...sections,
+    environments: z.record(z.string(), z.strictObject(sections)).optional()
+      .describe('Overrides of any section, deep-merged over it when chosen with --environment NAME (input environment).'),
+  });
+  return {
+    ...z.toJSONSchema(file, { io: 'input', unrepresentable: 'any' }),
+    $id: 'urn:chaos-gate:schema:config:1',
+    title: 'chaos-gate.yml',
+    description: 'Configuration of Chaos Gate. Every field is optional; see the README for the defaults.',
+  };
+}

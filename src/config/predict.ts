@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import type { HighRiskPolicy } from '../predict/tiers.ts';
+import { UsageError } from './errors.ts';
+import { zodIssues } from './issues.ts';
+import { deepFreeze } from './rollout.ts';
+
+// The `predict:` section of chaos-gate.yml: the pre-flight, the prediction model, and what a
+// high risk score does. Every field is optional; the values below are the defaults.
+//
+//   predict:
+//     enabled: true                  # the gate predicts before it rolls out
+//     max_risk: 50                   # 0-100; a score above it triggers on_high_risk
+//     on_high_risk: small_tiers      # or close: the gate closes without rolling out
+//     small_tiers: [0.1, 0.5]        # percent; prepended below the first rollout stage
+//     monte_carlo_samples: 2000      # simulated stages per p99 range
+//     preflight:
+//       region: us-west              # default: the first region of rollout.regions
+//       seconds: 10                  # per load profile
+//       profiles:                    # rps strictly increasing: the model interpolates on it
+//         - { name: low, rps: 10, write_share: 0.3 }
+//         - { name: nominal, rps: 40, write_share: 0.3 }
+//         - { name: peak, rps: 80, write_share: 0.5 }
+//     history:
+//       file: .chaos-gate/history.jsonl   # relative to the working directory
+//       runs: 20                     # the last runs used for priors, risk and trends
+//       prior_weight: 100            # at most this many pseudo-requests of prior from history
+//     dependencies:                  # region -> what it depends on (the dependency model);
+//       us-west: [db-us-west]        # a region not named depends on its own database,
+//       us-east: [db-us-east]        # db-<region>; keys must be regions of rollout.regions
+//       eu-west: [db-eu-west]        # (checked in config/load.ts); a dependency named under
+//       ap-south: [db-ap-south]      # several regions is shared by them; [] is none
+//
+// Why these defaults: nominal is rollout.traffic_rps's default (40), low and peak bracket
+// the canary rates stages actually see (15 to 40 rps with the default plan) so that no stage
+// is extrapolated; 10 s per profile gives some 400 requests per cohort at nominal, enough to
+// tell 1% from 5% errors (the default limit). max_risk 50: the score is a probability of
+// failure in percent, so above 50 a failure is more likely than not; and the soft components
+// alone (history, experiments, small pre-flight) cannot reach it (predict/risk.ts).
+// small_tiers rather than close: a model can be wrong, small tiers let real traffic decide
+// while exposing a hundredth of what the first stage would. dependencies: each region of the
+// Compose stack has its own data volume, so by default nothing is shared; a stack where
+// regions share a database says so here, and a failed database experiment in one of them
+// then counts in all of them (correlated failure, predict/risk.ts).
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1 to 32 of lowercase letters, digits, "_" and "-"');
+const REGION_PATTERN = /^[a-z0-9-]{1,63}$/;
+const region = z.string().regex(REGION_PATTERN, 'must be 1 to 63 of lowercase letters, digits and "-"');
+const positive = z.number().gt(0, 'must be greater than 0');
+const dependency = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1 to 63 of lowercase letters, digits, ".", "_" and "-", starting with a letter or digit');
+const share = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+
+const profileSchema = z.strictObject({
+  name,
+  rps: positive.max(10_000, 'must be at most 10000'),
+  write_share: share.default(0.3),
+});
+
+export const DEFAULT_PROFILES = [
+  { name: 'low', rps: 10, write_share: 0.3 },
+  { name: 'nominal', rps: 40, write_share: 0.3 },
+  { name: 'peak', rps: 80, write_share: 0.5 },
+];
+
+/** Issues for values that do not strictly increase: "must be greater than the previous tier (0.5)". */
+function notIncreasing(values: readonly number[], what: string): { index: number; message: string }[] {
+  const out: { index: number; message: string }[] = [];
+  values.forEach((x, i) => {
+    const prev = values[i - 1];
+    if (prev !== undefined && x <= prev) out.push({ index: i, message: `must be greater than the previous ${what} (${prev}): they strictly increase` });
+  });
+  return out;
+}
+
+export const predictSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  max_risk: z.number().min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100').default(50),
+  on_high_risk: z.enum(['close', 'small_tiers']).default('small_tiers'),
+  small_tiers: z.array(z.number().gt(0, 'must be greater than 0 (percent of traffic)').lt(100, 'must be below 100 (percent of traffic)'))
+    .superRefine((tiers, ctx) => {
+      for (const i of notIncreasing(tiers, 'tier')) ctx.addIssue({ code: 'custom', path: [i.index], message: i.message });
+    }).default([0.1, 0.5]),
+  monte_carlo_samples: z.number().int('must be a whole number').min(200, 'must be at least 200').max(100_000, 'must be at most 100000').default(2000),
+  preflight: z.strictObject({
+    region: region.optional(),
+    seconds: positive.max(600, 'must be at most 600').default(10),
+    profiles: z.array(profileSchema).min(1, 'must list at least one load profile').superRefine((ps, ctx) => {
+      for (const i of notIncreasing(ps.map((p) => p.rps), "profile's rps")) ctx.addIssue({ code: 'custom', path: [i.index, 'rps'], message: i.message });
+      ps.forEach((p, i) => {
+        const first = ps.findIndex((q) => q.name === p.name);
+        if (first !== i) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate profile name "${p.name}" (also profiles[${first}])` });
+      });
+    }).default(DEFAULT_PROFILES),
+  }).prefault({}),
+  history: z.strictObject({
+    file: z.string().min(1, 'must not be empty').default('.chaos-gate/history.jsonl'),
+    runs: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(10_000, 'must be at most 10000').default(20),
+    prior_weight: z.number().min(0, 'must be 0 or more').default(100),
+  }).prefault({}),
+  // An object with a catchall rather than z.record: its wrong-type and bad-key messages are
+  // worded like every other mapping's ("must be a mapping of fields", the region rule).
+  dependencies: z.object({}).catchall(z.array(dependency).superRefine((ds, ctx) => {
+    ds.forEach((d, i) => {
+      const first = ds.indexOf(d);
+      if (first !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate dependency "${d}" (also [${first}])` });
+    });
+  })).superRefine((deps, ctx) => {
+    for (const key of Object.keys(deps)) {
+      const bad = region.safeParse(key).error?.issues[0];
+      if (bad) ctx.addIssue({ code: 'custom', path: [key], message: `region name ${bad.message}` });
+    }
+  }).meta({ propertyNames: { pattern: REGION_PATTERN.source } }).default({}),
+});
+
+export interface LoadProfile {
+  name: string;
+  rps: number;
+  writeShare: number;
+}
+
+export interface PredictPlan {
+  enabled: boolean;
+  maxRisk: number;
+  onHighRisk: HighRiskPolicy;
+  smallTiers: readonly number[];
+  monteCarloSamples: number;
+  preflight: {
+    /** undefined: the first region of the rollout. */
+    region: string | undefined;
+    secondsPerProfile: number;
+    profiles: readonly LoadProfile[];
+  };
+  history: {
+    /** As written; relative paths are the caller's to resolve (against the working directory). */
+    file: string;
+    runs: number;
+    priorWeight: number;
+  };
+  /**
+   * region -> its dependencies, as configured: only the regions named. Each must be a region
+   * of rollout.regions (config/load.ts checks); the others depend on their own database
+   * (predict/dependencies.ts fills them in against the rollout's regions).
+   */
+  dependencies: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Validates the parsed `predict:` section (undefined or null: all defaults) and returns the
+ * plan, or throws a UsageError listing every problem with its path ("predict.max_risk").
+ */
+export function toPredictPlan(input: unknown, source: string): PredictPlan {
+  const parsed = predictSchema.safeParse(input ?? {}, { reportInput: true });
+  if (!parsed.success) throw new UsageError(zodIssues(parsed.error, source, 'predict'));
+  const p = parsed.data;
+  return deepFreeze({
+    enabled: p.enabled,
+    maxRisk: p.max_risk,
+    onHighRisk: p.on_high_risk,
+    smallTiers: p.small_tiers,
+    monteCarloSamples: p.monte_carlo_samples,
+    preflight: {
+      region: p.preflight.region,
+      secondsPerProfile: p.preflight.seconds,
+      profiles: p.preflight.profiles.map((x) => ({ name: x.name, rps: x.rps, writeShare: x.write_share })),
+    },
+    history: { file: p.history.file, runs: p.history.runs, priorWeight: p.history.prior_weight },
+    dependencies: p.dependencies,
+  });
+}
+
+export function defaultPredictPlan(): PredictPlan {
+  return toPredictPlan(undefined, 'defaults');
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { BUILTIN_TEMPLATES, DURATION, unknownPlaceholders } from '../prometheus/template.ts';
+import type { CheckSpec, NoDataRule } from '../prometheus/checks.ts';
+import { UsageError } from './errors.ts';
+import { zodIssues } from './issues.ts';
+import { deepFreeze } from './rollout.ts';
+
+// The `prometheus:` section: checks judged from what the stack's own Prometheus sees,
+// alongside the synthetic traffic (rollout.analysis.sources picks which judge).
+//
+//   prometheus:
+//     url: http://127.0.0.1:9090      # default: the stack's Prometheus
+//     timeout_ms: 2000                 # per query attempt
+//     retries: 2                       # transport failures only; a bad query is final
+//     interval: 10s                    # {{ interval }}: 5 scrapes at the stack's 2 s
+//     on_no_data: wait                 # wait: no data is inconclusive, never a pass; ignore
+//     preflight_seconds: 20            # how long the pre-flight waits for a first value
+//     checks:                          # default: the two below
+//       - { name: error-rate, template: error_rate, max: 0.05 }
+//       - { name: latency-p99, template: latency_p99_seconds, max: 0.5 }
+//       - name: orders-p95
+//         query: histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{region="{{ region }}",version="{{ version }}",route="/api/orders"}[{{ interval }}])))
+//         max: 0.25
+//
+// Placeholders: {{ region }}, {{ version }} (the version judged: the canary's),
+// {{ canary_version }}, {{ baseline_version }}, {{ interval }}.
+
+const noData = z.enum(['wait', 'ignore']);
+
+const checkSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1 to 63 of letters, digits, ".", "_" or "-"'),
+  template: z.enum(Object.keys(BUILTIN_TEMPLATES) as [string, ...string[]]).optional(),
+  query: z.string().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters').optional(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  on_no_data: noData.optional(),
+}).superRefine((c, ctx) => {
+  if ((c.template === undefined) === (c.query === undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'give exactly one of template (a built-in) or query (your PromQL)' });
+  if (c.min === undefined && c.max === undefined) ctx.addIssue({ code: 'custom', path: [], message: 'give min, max or both: the range the value must stay in' });
+  if (c.min !== undefined && c.max !== undefined && c.min > c.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `must not be greater than max (${c.max})` });
+});
+
+export const prometheusSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  timeout_ms: z.number().int('must be a whole number').min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(2000),
+  retries: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(10, 'must be at most 10').default(2),
+  interval: z.string().regex(DURATION, 'must be a PromQL duration such as 10s or 1m').default('10s'),
+  on_no_data: noData.default('wait'),
+  preflight_seconds: z.number().gt(0, 'must be greater than 0').max(600, 'must be at most 600').default(20),
+  checks: z.array(checkSchema).default([
+    { name: 'error-rate', template: 'error_rate', max: 0.05 },
+    { name: 'latency-p99', template: 'latency_p99_seconds', max: 0.5 },
+  ]),
+});
+
+export interface PrometheusPlan {
+  /** undefined: the stack's own Prometheus. */
+  url: string | undefined;
+  timeoutMs: number;
+  retries: number;
+  interval: string;
+  preflightSeconds: number;
+  checks: readonly CheckSpec[];
+}
+
+export function toPrometheusPlan(input: unknown, source: string): PrometheusPlan {
+  const parsed = prometheusSchema.safeParse(input ?? {}, { reportInput: true });
+  if (!parsed.success) throw new UsageError(zodIssues(parsed.error, source, 'prometheus'));
+  const p = parsed.data;
+  const names = new Set<string>();
+  const issues = p.checks.flatMap((c, i) => {
+    const dup = names.has(c.name) ? [{ source, path: `prometheus.checks[${i}].name`, rule: `duplicate check name "${c.name}"` }] : [];
+    names.add(c.name);
+    return [...dup, ...(c.query ? unknownPlaceholders(c.query, source, `prometheus.checks[${i}].query`) : [])];
+  });
+  if (issues.length > 0) throw new UsageError(issues);
+  return deepFreeze({
+    url: p.url,
+    timeoutMs: p.timeout_ms,
+    retries: p.retries,
+    interval: p.interval,
+    preflightSeconds: p.preflight_seconds,
+    checks: p.checks.map((c): CheckSpec => ({
+      name: c.name,
+      template: c.query ?? BUILTIN_TEMPLATES[c.template as string] ?? '',
+      ...(c.min === undefined ? {} : { min: c.min }),
+      ...(c.max === undefined ? {} : { max: c.max }),
+      onNoData: (c.on_no_data ?? p.on_no_data) as NoDataRule,
+    })),
+  });
+}

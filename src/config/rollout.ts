@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import type { RolloutPlan, StageConfig } from '../rollout/plan.ts';
+import { UsageError } from './errors.ts';
+import { zodIssues } from './issues.ts';
+
+// The `rollout:` section of chaos-gate.yml (snake_case keys) and its translation into a
+// RolloutPlan (camelCase, every default filled in, frozen). Unknown fields are refused so a
+// typo never silently falls back to a default.
+//
+//   rollout:
+//     regions: [us-west, us-east, eu-west, ap-south]   # order of the waves, one region each
+//     strategy: canary                                   # or rolling: no canary stages, each
+//                                                        # region replaced and verified in turn
+//     bake_seconds: 4                                    # default bake of every stage
+//     limits: { max_error_rate: 0.05, max_p99_ms: 500 }  # default limits of every stage
+//     stages:                                            # weights strictly increasing, last 100
+//       - { weight: 1 }
+//       - { weight: 50, max_p99_ms: 300 }                # a stage may set its own limits/bake
+//       - { weight: 100 }
+//     analysis: { interval_seconds: 1, min_samples: 30, alpha: 0.05, pause_budget_seconds: 10,
+//                 stage_deadline_seconds: 30, max_error_rate_increase: 0.01,
+//                 max_latency_increase_ratio: 0.1,
+//                 sources: [synthetic, prometheus] }             # who judges: see prometheus:
+//     health: { consecutive_successes: 3, deadline_seconds: 30 }
+//     traffic_rps: 40
+//     rollback: all                                      # or region: roll back only the failing
+//                                                        # region when the evidence points at it
+//     on_region_failure: stop                            # rollback: region only; or continue
+//
+// max_error_rate: 0.0 means that ANY canary error is a red verdict (rolled back at once).
+// Other limits are judged as hypotheses, not raw comparisons: red when the canary is above a
+// limit beyond doubt, yellow when probably above (analysis/judge.ts has the rules).
+// pause_budget_seconds: 0 means a yellow verdict is rolled back at the next analysis.
+
+const positive = z.number().gt(0, 'must be greater than 0');
+const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+const count = z.number().int('must be a whole number').min(1, 'must be at least 1');
+const region = z.string().regex(/^[a-z0-9-]{1,63}$/, 'must be 1 to 63 of lowercase letters, digits and "-"');
+
+export const DEFAULT_WEIGHTS = [1, 5, 25, 50, 100] as const;
+
+const stageSchema = z.strictObject({
+  weight: z.number().gt(0, 'must be greater than 0 (percent of traffic)').lte(100, 'must be at most 100 (percent of traffic)'),
+  bake_seconds: positive.optional(),
+  max_error_rate: rate.optional(),
+  max_p99_ms: positive.optional(),
+});
+
+const stagesSchema = z.array(stageSchema).min(1, 'must list at least one stage').superRefine((stages, ctx) => {
+  stages.forEach((s, i) => {
+    const previous = stages[i - 1];
+    if (previous && s.weight <= previous.weight) {
+      ctx.addIssue({ code: 'custom', path: [i, 'weight'], message: `must be greater than the previous stage's weight (${previous.weight}): weights strictly increase` });
+    }
+  });
+  const last = stages[stages.length - 1];
+  if (last && last.weight < 100) {
+    ctx.addIssue({ code: 'custom', path: [stages.length - 1, 'weight'], message: `the last stage must have weight 100 (the candidate then takes all traffic), got ${last.weight}` });
+  }
+});
+
+const regionsSchema = z.array(region).min(1, 'must list at least one region').superRefine((regions, ctx) => {
+  regions.forEach((r, i) => {
+    const first = regions.indexOf(r);
+    if (first !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate region "${r}" (also regions[${first}])` });
+  });
+});
+
+export const rolloutSchema = z.strictObject({
+  regions: regionsSchema.default(['us-west', 'us-east', 'eu-west', 'ap-south']),
+  strategy: z.enum(['canary', 'rolling']).default('canary'),
+  bake_seconds: positive.default(4),
+  limits: z.strictObject({ max_error_rate: rate.default(0.05), max_p99_ms: positive.default(500) }).prefault({}),
+  stages: stagesSchema.default(DEFAULT_WEIGHTS.map((weight) => ({ weight }))),
+  analysis: z.strictObject({
+    interval_seconds: positive.default(1),
+    min_samples: count.default(30),
+    alpha: z.number().gt(0, 'must be between 0 and 1 (exclusive)').lt(1, 'must be between 0 and 1 (exclusive)').default(0.05),
+    pause_budget_seconds: z.number().min(0, 'must be 0 or more').default(10),
+    stage_deadline_seconds: positive.default(30),
+    max_error_rate_increase: rate.default(0.01),
+    max_latency_increase_ratio: z.number().min(0, 'must be 0 or more').default(0.1),
+    max_latency_increase_ms: z.number().min(0, 'must be 0 or more').default(5),
+    sources: z.array(z.enum(['synthetic', 'prometheus'])).min(1, 'must name at least one source').refine((s) => new Set(s).size === s.length, 'must not repeat a source').default(['synthetic', 'prometheus']),
+  }).prefault({}),
+  health: z.strictObject({ consecutive_successes: count.default(3), deadline_seconds: positive.default(30) }).prefault({}),
+  traffic_rps: positive.default(40),
+  // No defaults here: left out, they stay out of the plan (rollbackPolicy() fills them).
+  rollback: z.enum(['all', 'region']).optional(),
+  on_region_failure: z.enum(['stop', 'continue']).optional(),
+}).superRefine((r, ctx) => {
+  if (r.on_region_failure !== undefined && r.rollback !== 'region') {
+    ctx.addIssue({ code: 'custom', path: ['on_region_failure'], message: 'applies only with rollback: region (rollback: all rolls back every touched region and stops)' });
+  }
+  const longest = Math.max(r.bake_seconds, ...r.stages.map((s) => s.bake_seconds ?? r.bake_seconds));
+  if (r.analysis.stage_deadline_seconds <= longest) {
+    ctx.addIssue({ code: 'custom', path: ['analysis', 'stage_deadline_seconds'], message: `must be greater than the longest bake_seconds (${longest}), or no stage could pass` });
+  }
+});
+
+export type RolloutSection = z.input<typeof rolloutSchema>;
+
+/**
+ * Validates the parsed `rollout:` section (undefined or null: all defaults) and returns the
+ * plan, or throws a UsageError listing every problem with its path ("rollout.stages[2].weight").
+ */
+export function toRolloutPlan(input: unknown, source: string): RolloutPlan {
+  const parsed = rolloutSchema.safeParse(input ?? {}, { reportInput: true });
+  if (!parsed.success) throw new UsageError(zodIssues(parsed.error, source, 'rollout'));
+  const r = parsed.data;
+  const stages: StageConfig[] = r.stages.map((s) => ({
+    weight: s.weight,
+    bakeSeconds: s.bake_seconds ?? r.bake_seconds,
+    limits: { maxErrorRate: s.max_error_rate ?? r.limits.max_error_rate, maxP99Ms: s.max_p99_ms ?? r.limits.max_p99_ms },
+  }));
+  return deepFreeze({
+    regions: r.regions,
+    strategy: r.strategy,
+    stages,
+    analysis: {
+      intervalSeconds: r.analysis.interval_seconds,
+      minSamples: r.analysis.min_samples,
+      alpha: r.analysis.alpha,
+      pauseBudgetSeconds: r.analysis.pause_budget_seconds,
+      stageDeadlineSeconds: r.analysis.stage_deadline_seconds,
+      maxErrorRateIncrease: r.analysis.max_error_rate_increase,
+      maxLatencyIncreaseRatio: r.analysis.max_latency_increase_ratio,
+      maxLatencyIncreaseMs: r.analysis.max_latency_increase_ms,
+      sources: r.analysis.sources,
+    },
+    health: { consecutiveSuccesses: r.health.consecutive_successes, deadlineSeconds: r.health.deadline_seconds },
+    trafficRps: r.traffic_rps,
+    ...(r.rollback === undefined ? {} : { rollback: r.rollback }),
+    ...(r.on_region_failure === undefined ? {} : { onRegionFailure: r.on_region_failure }),
+  });
+}
+
+/** The plan with every default. */
+export function defaultRolloutPlan(): RolloutPlan {
+  return toRolloutPlan(undefined, 'defaults');
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,207 @@
+import { join, resolve } from 'node:path';
+import { loadExperiments } from '../chaos/load.ts';
+import type { JudgementConfig } from '../chaos/measure.ts';
+import type { ExperimentResult } from '../chaos/result.ts';
+import { runSuite } from '../chaos/suite.ts';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { preflight } from '../prometheus/live.ts';
+import { livePrediction, type LivePrediction } from '../predict/live.ts';
+import { predictedPlan } from '../predict/index.ts';
+import { buildReport, type Report } from '../report/model.ts';
+import { predictionReport } from '../report/prediction.ts';
+import { closeGate, decideGate } from '../report/verdict.ts';
+import { writeReports, type ReportPaths } from '../report/write.ts';
+import { runRollout } from '../rollout/controller.ts';
+import type { RolloutResult } from '../rollout/result.ts';
+import { judgeOptions } from '../rollout/step.ts';
+import { createRandom } from '../simulate/random.ts';
+import { ComposeStack } from '../stack/compose-stack.ts';
+import { dockerControl } from '../stack/docker-control.ts';
+import { requireDocker } from '../stack/docker.ts';
+import { InfraError } from '../stack/errors.ts';
+import { defaultStackTarget, prometheusUrl } from '../stack/target.ts';
+import { execWrapper } from '../stack/exec.ts';
+import { projectDir } from '../util/paths.ts';
+import type { Progress } from '../util/progress.ts';
+import { measureBaseline } from './baseline.ts';
+import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
+import { applyThresholdOverrides } from './thresholds.ts';
+
+// The whole gate, one pipeline for the CLI and the Action:
+// config -> stack up -> baseline -> chaos suite -> prediction -> rollout -> verdict -> history
+// -> reports -> stack down. The prediction comes after the suite so that failed experiments
+// raise the risk; a risk above predict.max_risk closes the gate or shrinks the first tiers.
+// Everything the user wrote is validated before the stack is touched; the stack comes down
+// at the end whatever happened (an error, SIGINT/SIGTERM), unless keepStack.
+
+export interface GateRequest {
+  version: string;
+  failureRate: number;
+  /** Relative to cwd; chaos-gate.yml in cwd when undefined. */
+  config?: string;
+  environment?: string;
+  reportDir: string;
+  /** Experiments to run; undefined: the config's selection or the whole suite; []: none. */
+  only?: readonly string[];
+  experimentsDir?: string;
+  seed: number;
+  keepStack: boolean;
+  /** The user's workspace: config, experiments and reports are relative to it. */
+  cwd: string;
+}
+
+export interface GateDeps {
+  progress: Progress;
+  signal: AbortSignal;
+  now: () => number;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Called once the stack is up (the Action saves state for its post step). */
+  onStackUp?: () => void;
+}
+
+export interface GateOutcome {
+  report: Report;
+  paths: ReportPaths;
+  /** 0 gate OPEN, 1 gate CLOSED, 3 the infrastructure failed part-way (the report says where). */
+  exitCode: 0 | 1 | 3;
+  infraFailure?: string;
+}
+
+export const BASELINE_SECONDS = 5;
+
+export async function runGate(request: GateRequest, deps: GateDeps): Promise<GateOutcome> {
+  const { progress, signal } = deps;
+  const startedAt = deps.now();
+  const runId = new Date(startedAt).toISOString();
+  const config = loadConfig(request.config, request.cwd, request.environment);
+  const home = projectDir(deps.env);
+  const target = defaultStackTarget(home);
+  const experiments = selectSuite(request, config, home, target.regions.map((r) => r.name));
+  progress.step(`gate for ${request.version}: ${experiments.length} experiment(s), then a ${config.rollout.strategy} rollout over ${config.rollout.regions.join(', ')}${config.environment ? ` (environment ${config.environment})` : ''}`);
+
+  const dockerVersion = await requireDocker();
+  const stack = await ComposeStack.connect(target, { progress });
+  const random = createRandom(request.seed);
+  const notes: string[] = [];
+  let results: ExperimentResult[] = [];
+  let rollout: RolloutResult | null = null;
+  let infraFailure: string | undefined;
+  let live: LivePrediction | null = null;
+  let closedByPrediction: string | undefined;
+  let baselineVersion: string | null = null;
+  let experimentsMs: number | null = null;
+  try {
+    progress.step('stack up');
+    const up = await stack.up();
+    deps.onStackUp?.();
+    notes.push(...up.notes);
+
+    progress.step(`baseline: ${BASELINE_SECONDS} s of traffic on every region`);
+    const limits = config.rollout.stages[0]?.limits ?? { maxErrorRate: 0.05, maxP99Ms: 500 };
+    const baseline = await measureBaseline(stack, BASELINE_SECONDS, 20, limits, () => random.next(), signal);
+    for (const b of baseline) notes.push(`baseline ${b.region} on ${b.version}: ${b.metrics.count} requests, error rate ${((b.metrics.errorRate ?? 0) * 100).toFixed(1)}%, p99 ${b.metrics.p99Ms?.toFixed(1) ?? '-'} ms`);
+    baselineVersion = baseline.find((b) => b.region === config.rollout.regions[0])?.version ?? null;
+    const unhealthy = baseline.filter((b) => b.problem);
+    if (unhealthy.length > 0) throw new InfraError('the stack is unhealthy before any fault', unhealthy.map((b) => `${b.region}: ${b.problem}`));
+    // A bad Prometheus query is a configuration error (exit 2): find it before the suite runs.
+    if (config.rollout.analysis.sources.includes('prometheus') && config.prometheus.checks.length > 0) {
+      const first = baseline[0];
+      if (first) await preflight(config.prometheus, prometheusUrl(target), { region: first.region, version: first.version, canary_version: request.version, baseline_version: first.version });
+    }
+
+    if (experiments.length > 0) {
+      progress.step(`chaos suite: ${experiments.map((e) => e.name).join(', ')}`);
+      const suiteStarted = Date.now();
+      const judgement: JudgementConfig = { limits, options: judgeOptions(config.rollout.analysis) };
+      const suite = await runSuite(experiments, { stack, control: dockerControl, progress, signal, seed: request.seed, judgement, prometheusUrl: prometheusUrl(target) });
+      results = suite.results;
+      experimentsMs = Date.now() - suiteStarted;
+      if (suite.interrupted) signal.throwIfAborted();
+      if (suite.infraFailure) throw new InfraError(`chaos suite stopped: ${suite.infraFailure}`);
+    }
+
+    if (config.predict.enabled) {
+      live = await livePrediction(
+        { version: request.version, failureRate: request.failureRate, rollout: config.rollout, predict: config.predict, seed: request.seed, cwd: request.cwd, experiments: results },
+        { stack, progress, signal, random: () => random.next() },
+      );
+      signal.throwIfAborted();
+      const { risk, action } = live.prediction;
+      progress.step(`prediction: risk ${risk.score}/100 (${risk.level}), ${action.action}: ${action.reason}`);
+      if (action.action === 'close') closedByPrediction = `risk score ${risk.score} above predict.max_risk ${action.maxRisk}: closed before the rollout (${action.reason})`;
+    }
+
+    const failed = results.filter((r) => r.status !== 'PASS');
+    if (closedByPrediction) {
+      notes.push(`rollout skipped: ${closedByPrediction}`);
+    } else if (failed.length > 0 && !config.gate.rolloutAfterFailedExperiments) {
+      notes.push(`rollout skipped: ${failed.length} experiment(s) failed and gate.rollout_after_failed_experiments is false`);
+    } else {
+      progress.step(`rollout of ${request.version}`);
+      const plan = live ? predictedPlan(config.rollout, live.prediction) : config.rollout;
+      rollout = await runRollout({
+        version: request.version, failureRate: request.failureRate, plan, prometheus: config.prometheus,
+        ...(live ? { prediction: { stages: live.prediction.stages } } : {}),
+      }, { stack, progress, signal, random: () => random.next() });
+      signal.throwIfAborted();
+    }
+  } catch (e) {
+    if (!(e instanceof InfraError)) throw e;
+    infraFailure = [e.message, ...e.details].join('; ');
+    progress.warn(`infrastructure failure: ${infraFailure}`);
+  } finally {
+    if (!request.keepStack) await stack.down().catch((e: unknown) => progress.warn(`stack down failed: ${e instanceof Error ? e.message : String(e)}`));
+    else progress.info('stack left running (--keep-stack)');
+  }
+
+  if (infraFailure) notes.push(`infrastructure failure: ${infraFailure}`);
+  let verdict = decideGate(results, rollout, { ...config.gate, requiredExperiments: [...config.gate.requiredExperiments] });
+  if (closedByPrediction) verdict = closeGate(verdict, closedByPrediction);
+  if (infraFailure) verdict = closeGate(verdict, `infrastructure failure: ${infraFailure}`);
+
+  const prediction = live?.prediction ?? null;
+  const record = gateHistoryRecord({
+    runId: historyRunId(runId, deps.env ?? process.env), startedAt, endedAt: deps.now(), version: request.version, baselineVersion, gate: verdict.gate,
+    regions: config.rollout.regions, preflightMs: live?.preflightMs ?? null, experimentsMs, experiments: experiments.length > 0 ? results : null, rollout, prediction,
+  });
+  const historyFile = resolve(request.cwd, config.predict.history.file);
+  const recorded = await recordRun(historyFile, record, progress);
+  const accuracy = runAccuracy(prediction, rollout);
+  const report = buildReport({
+    runId,
+    commit: await commitOf(request.cwd, deps.env ?? process.env),
+    version: request.version,
+    failureRate: request.failureRate,
+    experiments: results,
+    rollout,
+    gate: verdict,
+    ...(live ? {
+      prediction: predictionReport({
+        prediction: live.prediction,
+        preflight: { region: live.region, durationMs: live.preflightMs },
+        stages: rollout?.stages ?? [],
+        accuracy,
+        history: { file: live.history.file, problems: live.history.problems, records: recorded ? [...live.history.records, record] : live.history.records, lastRuns: config.predict.history.runs },
+      }),
+    } : {}),
+    environment: { composeVersion: stack.cli.version, dockerVersion, node: process.version, injectionMethods: [...new Set(results.map((r) => r.fault.method))], notes },
+  });
+  const paths = await writeReports(resolve(request.cwd, request.reportDir), report);
+  progress.step(`gate ${report.deploymentGate.status}: reports in ${request.reportDir}`);
+  return { report, paths, exitCode: infraFailure ? 3 : report.deploymentGate.status === 'OPEN' ? 0 : 1, ...(infraFailure ? { infraFailure } : {}) };
+}
+
+function selectSuite(request: GateRequest, config: LoadedConfig, home: string, regions: string[]) {
+  const only = request.only ?? config.experiments.only;
+  if (only && only.length === 0) return [];
+  const dir = request.experimentsDir ? resolve(request.cwd, request.experimentsDir) : config.experiments.dir ?? join(home, 'chaos');
+  const loaded = loadExperiments(dir, regions, only ? { only } : {});
+  return applyThresholdOverrides(loaded, config.experiments.thresholds, config.file ?? 'chaos-gate.yml');
+}
+
+/** The commit under test: GITHUB_SHA in the Action, else git in the workspace, else null. */
+async function commitOf(cwd: string, env: Readonly<Record<string, string | undefined>>): Promise<string | null> {
+  if (env.GITHUB_SHA) return env.GITHUB_SHA;
+  const res = await execWrapper.exec('git', ['rev-parse', 'HEAD'], { cwd, timeoutMs: 5000 }).catch(() => undefined);
+  return res?.exitCode === 0 ? res.stdout.trim() : null;
+}

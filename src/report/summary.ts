@@ -1,0 +1,106 @@
+import { pct } from '../analysis/format.ts';
+import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
+import type { Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
+import type { PredictionReport } from './prediction.ts';
+
+// The GitHub job's step summary (Markdown): the verdict line, why, a table of experiments
+// and the rollout. The Action writes it as raw text (core.summary.addRaw or the
+// GITHUB_STEP_SUMMARY file). @actions/core does not escape table cells, so everything from
+// outside goes through md() here: a `|` would split a cell, `<`/`&` would be read as HTML,
+// `*_[]` and backticks as formatting, and a newline would end the table.
+
+const ICON = { OPEN: '✅', CLOSED: '⛔', PASS: '✅', FAIL: '❌', ERROR: '⚠️' } as const;
+const EFFECT = { closes: '⛔', advisory: '⚠️', pass: '✅' } as const;
+
+/** Inline Markdown text: escaped, and on one line. */
+export function md(s: string): string {
+  return mdCell(s).replace(/<br>/g, ' ');
+}
+
+/** A table cell: escaped; line breaks become <br> (the only HTML we add ourselves). */
+export function mdCell(s: string): string {
+  return s
+    .replace(/[\\`*_[\]|~#!]/g, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r\n|\r|\n/g, '<br>');
+}
+
+export function renderSummary(report: Report): string {
+  const gate = report.deploymentGate;
+  const out: string[] = [
+    `## ${ICON[gate.status]} Deployment gate ${gate.status}: ${md(report.version)} ${report.overall}`,
+    '',
+    `Commit ${md(report.commit ?? 'unknown')} · run ${md(report.runId)} · candidate failure rate ${pct(report.failureRate)} · ${experimentCount(report)}`,
+    '',
+    ...(report.prediction ? [predictionLine(report.prediction), ''] : []),
+    '**Why**',
+    '',
+    ...gate.findings.map((f) => `- ${EFFECT[f.effect]} ${md(f.text)}`),
+    '',
+    '### Experiments',
+    '',
+  ];
+  if (report.scenarios.length === 0) out.push('_No experiments ran._');
+  else {
+    out.push('| Experiment | Result | Fault | Recovery | Failed measurements |', '| --- | --- | --- | --- | --- |');
+    for (const s of report.scenarios) out.push(experimentRow(s));
+  }
+  out.push('', '### Rollout', '');
+  if (!report.rollout) out.push('_No rollout was run._');
+  else out.push(...rolloutLines(report.rollout));
+  out.push('', `<sub>report_version ${md(report.reportVersion)}. The full report (report.html, report.json, junit.xml) is in the report directory and the run's artifact.</sub>`, '');
+  return out.join('\n');
+}
+
+/** One line: the risk and what it did; the ranges are in the HTML report. */
+function predictionLine(p: PredictionReport): string {
+  const accuracy = p.accuracy?.share == null ? '' : ` · ${p.accuracy.inside} of ${p.accuracy.stages} stages inside the predicted ranges`;
+  return `**Risk ${p.risk.score}/100** (${p.risk.level}, max ${p.risk.maxRisk}) · action ${md(p.action.action)}${accuracy}`;
+}
+
+function experimentCount(report: Report): string {
+  const t = report.totals;
+  return t.experiments === 0 ? 'no experiments' : `${t.passed} of ${t.experiments} experiments passed`;
+}
+
+function experimentRow(s: Scenario): string {
+  const recovery = s.recoveryTimeSeconds === null && s.thresholdSeconds === null ? 'n/a'
+    : `${formatValue(s.recoveryTimeSeconds, 's')}${s.thresholdSeconds === null ? '' : ` (threshold ${formatValue(s.thresholdSeconds, 's')})`}`;
+  const failed = s.status === 'ERROR' ? `could not run: ${s.error ?? 'no reason given'}`
+    : s.measurements.filter((m) => !m.pass).map((m) => `${m.name} ${formatValue(m.value, m.unit)} (needs ${formatThreshold(m)})`).join('\n') || 'none';
+  const cells = [s.name, `${ICON[s.status]} ${s.status}`, `${s.fault.kind} via ${s.fault.method}`, recovery, failed];
+  return `| ${cells.map(mdCell).join(' | ')} |`;
+}
+
+function restoreLine(m: ReportMitigation): string {
+  const lost = m.preDeployWritesMissing + m.acknowledgedReadBack.missing;
+  const data = lost > 0 ? `${lost} pre-deploy write(s) MISSING` : `all ${m.preDeployWritesChecked} pre-deploy writes back`;
+  return `🗄️ ${m.region}'s database restored from its backup${m.restore ? ` in ${formatDuration(m.restore.durationMs)}` : ''}: ${data}; ${m.candidateWritesUndone} of ${m.candidateWritesAcknowledged} candidate writes undone (${m.candidateWritesLostByCandidate} lost by the candidate itself).`;
+}
+
+function rolloutLines(r: RolloutReport): string[] {
+  const icon = r.finalState === 'COMPLETED' ? '✅' : '⛔';
+  const promoted = r.regions.filter((w) => w.status === 'PASSED').length;
+  const aborted = r.stages.find((s) => s.outcome === 'aborted');
+  const where = r.rollback.failedRegion ? ` in ${r.rollback.failedRegion}${aborted ? ` ${stageLabel(aborted.stage, aborted.weight)}` : ''}` : '';
+  const why = r.rollback.reason ? `: ${r.rollback.reason}` : '';
+  const detected = r.timeToDetectMs === null ? '' : ` Detected in ${formatDuration(r.timeToDetectMs)}.`;
+  const back = !r.rollback.triggered ? '' : r.finalState === 'FAILED' ? ' The rollback could NOT be verified.' : ` Rolled back in ${formatDuration(r.timeToRollbackMs)}.`;
+  const times = `${detected}${back}`;
+  const lines = [
+    md(`${icon} ${r.version} ${r.finalState} (${r.strategy}, ${promoted} of ${r.regions.length} regions promoted, ${formatDuration(r.durationMs)})${where}${why}.`) + times,
+    ...(r.rollback.scope === 'region' ? ['', md(`↩️ Region-only rollback: ${r.rollback.regions.join(', ') || 'no region'} rolled back, ${r.rollback.kept.join(', ') || 'no region'} kept on ${r.version}.`)] : []),
+    ...r.mitigation.filter((m) => m.restored).map((m) => ['', md(restoreLine(m))]).flat(),
+    '',
+    '| Wave | Region | Result | Stages passed | Final version |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const w of r.regions) {
+    const kept = w.outcome === 'promoted' && r.rollback.scope === 'region' ? ', kept on the candidate' : '';
+    const result = w.status === 'PASSED' ? `✅ passed${w.rolledBack ? ', rolled back' : kept}` : w.status === 'FAILED' ? '❌ failed' : '⏭️ not reached';
+    lines.push(`| ${[String(w.wave), w.region, result, String(w.stagesPassed), w.finalVersion ?? 'no answer'].map(mdCell).join(' | ')} |`);
+  }
+  return lines;
+}

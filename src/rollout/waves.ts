@@ -1,0 +1,205 @@
+import { combineJudgement, type CombinedJudgement } from '../analysis/combine.ts';
+import { judge } from '../analysis/judge.ts';
+import type { PrometheusPlan } from '../config/prometheus.ts';
+import type { StagePrediction } from '../predict/model.ts';
+import type { StageComparison } from '../predict/tiers.ts';
+import { evaluateChecks } from '../prometheus/live.ts';
+import type { Stack } from '../stack/stack.ts';
+import { regionUrl, type Deployment, type RegionTarget } from '../stack/target.ts';
+import type { TrafficGenerator, TrafficStream } from '../traffic/generator.ts';
+import type { ObservationStore } from '../traffic/store.ts';
+import type { Progress } from '../util/progress.ts';
+import type { RolloutEvent, RolloutState } from './machine.ts';
+import { stageRates, type RolloutPlan } from './plan.ts';
+import { analysisInterval, stageRecord, type AnalysisInterval, type StageRecord } from './result.ts';
+import type { RolloutClock } from './clock.ts';
+import { timeToDetect } from './detect.ts';
+import { judgeOptions, step, type StageTiming } from './step.ts';
+import { verifyRegion, type RegionProbes } from './verify.ts';
+
+// One wave's work on the live stack: a canary stage (weights, analyses), a promotion, or a
+// rolling replacement. Each sends its events through `send`, which records the timeline.
+
+export interface WaveContext {
+  stack: Stack;
+  plan: RolloutPlan;
+  candidate: Deployment;
+  store: ObservationStore;
+  /** Where the synthetic traffic goes; it records into `store`. */
+  traffic: Pick<TrafficGenerator, 'setStreams'>;
+  progress: Progress;
+  signal: AbortSignal;
+  clock: RolloutClock;
+  probes: RegionProbes;
+  send: (event: RolloutEvent) => void;
+  state: () => RolloutState;
+  regionTarget: (index: number) => RegionTarget;
+  previous: (region: string) => Deployment;
+  markReplaced: (region: string) => void;
+  recordStage: (record: StageRecord) => void;
+  /** Time to detect of a stage that aborted (detect.ts); the rollout keeps the first. */
+  detected: (ms: number) => void;
+  /** Regions with a canary container (removed at promotion or rollback). */
+  canaryRunning: Set<string>;
+  /** Prometheus checks to evaluate at every analysis; undefined when Prometheus does not judge. */
+  prometheus: PrometheusPlan | undefined;
+  prometheusUrl: string;
+  /** One prediction per stage of the plan, in order; each analysis is held to its stage's. */
+  prediction?: readonly StagePrediction[];
+  /** Runs before the candidate first reaches a region (the database backup). */
+  beforeCandidate: (region: RegionTarget) => Promise<void>;
+}
+
+function checksFor(ctx: WaveContext, region: RegionTarget) {
+  if (!ctx.prometheus) return Promise.resolve([]);
+  const baseline = ctx.previous(region.name).version;
+  return evaluateChecks(ctx.prometheus, ctx.prometheusUrl, { region: region.name, version: ctx.candidate.version, canary_version: ctx.candidate.version, baseline_version: baseline });
+}
+
+type StageState = Extract<RolloutState, { kind: 'CANARY' | 'PAUSED' }>;
+
+/** Time to detect of the judgement that aborted a stage, whichever source saw it (detect.ts). */
+function recordDetection(ctx: WaveContext, judgement: CombinedJudgement, firstPauseAt: number | null, windowStart: number, now: number): void {
+  const ms = timeToDetect({ judgement, firstPauseAt, windowStart, now });
+  if (ms !== null) ctx.detected(ms);
+}
+
+function streams(ctx: WaveContext, region: RegionTarget, baselineRps: number, canaryRps: number, canaryUrl: string): TrafficStream[] {
+  const base = ctx.previous(region.name);
+  return [
+    { region: region.name, cohort: 'baseline', version: base.version, baseUrl: regionUrl(ctx.stack.target, region), rps: baselineRps },
+    { region: region.name, cohort: 'canary', version: ctx.candidate.version, baseUrl: canaryUrl, rps: canaryRps },
+  ];
+}
+
+/** Runs the current canary stage until it passes or is aborted (pauses and resumes stay inside). */
+export async function runCanaryStage(ctx: WaveContext, entered: StageState): Promise<void> {
+  const { plan, store } = ctx;
+  const region = ctx.regionTarget(entered.region);
+  if (!ctx.canaryRunning.has(region.name)) {
+    await ctx.beforeCandidate(region);
+    ctx.progress.info(`starting canary ${region.canaryService} on ${ctx.candidate.version}`);
+    await ctx.stack.deploy(region, 'canary', ctx.candidate);
+    ctx.canaryRunning.add(region.name);
+  }
+  const stageIndex = entered.stage;
+  const rates = stageRates(plan, stageIndex);
+  ctx.traffic.setStreams(streams(ctx, region, rates.baseline, rates.canary, regionUrl(ctx.stack.target, region, 'canary')));
+  let timing: StageTiming = { startedAt: ctx.clock.now(), pausedMs: 0 };
+  let nextInMs = plan.analysis.intervalSeconds * 1000;
+  let last: CombinedJudgement | undefined;
+  let comparison: StageComparison | undefined;
+  let firstPauseAt: number | null = null;
+  const intervals: AnalysisInterval[] = [];
+  let intervalFrom = timing.startedAt;
+  const prediction = ctx.prediction?.[stageIndex];
+  for (;;) {
+    await ctx.clock.sleep(nextInMs, ctx.signal);
+    const state = ctx.state();
+    if (state.kind !== 'CANARY' && state.kind !== 'PAUSED') return;
+    const prometheus = await checksFor(ctx, region);
+    const now = ctx.clock.now();
+    const window = { region: region.name, from: timing.startedAt, to: now };
+    const canary = store.select({ ...window, cohort: 'canary' });
+    const baseline = store.select({ ...window, cohort: 'baseline' });
+    const result = step({ plan, state, timing, now, canary, baseline, prometheus, ...(prediction ? { prediction } : {}) });
+    intervals.push(analysisInterval(now, canary.filter((o) => o.at >= intervalFrom), baseline.filter((o) => o.at >= intervalFrom), result.judgement.verdict));
+    intervalFrom = now;
+    last = result.judgement;
+    comparison = result.comparison;
+    nextInMs = Math.max(50, result.decision.nextAnalysisInMs);
+    if (!result.event) continue;
+    if (result.event.type === 'PAUSE') firstPauseAt ??= now;
+    if (result.event.type === 'ABORT') recordDetection(ctx, last, firstPauseAt, timing.startedAt, now);
+    const leaving = result.event.type === 'STAGE_PASSED' || result.event.type === 'ABORT';
+    if (leaving) {
+      const record = stageRecord(region.name, stageIndex, plan.stages[stageIndex]?.weight ?? 0, timing.startedAt, last, intervals, now);
+      ctx.recordStage(comparison ? { ...record, prediction: comparison } : record);
+    }
+    if (result.event.type === 'PAUSE') ctx.progress.warn(`${region.name} stage ${stageIndex + 1} paused: ${result.event.reason}`);
+    ctx.send(result.event);
+    timing = result.timing;
+    if (leaving) return;
+  }
+}
+
+/**
+ * After the last canary stage the region's own service runs the candidate alone: replace
+ * it, remove the canary, verify. A rolling rollout gets here straight away and replaces
+ * the region after measuring a baseline, then judges it over a bake.
+ */
+export async function runPromotion(ctx: WaveContext, state: Extract<RolloutState, { kind: 'PROMOTED' }>): Promise<void> {
+  const region = ctx.regionTarget(state.region);
+  if (ctx.plan.strategy === 'rolling') {
+    await runRollingStep(ctx, region);
+    if (ctx.state().kind !== 'PROMOTED') return;
+  } else {
+    ctx.traffic.setStreams([]);
+    ctx.progress.info(`promoting ${region.name}: ${region.service} -> ${ctx.candidate.version}`);
+    ctx.markReplaced(region.name);
+    await ctx.stack.deploy(region, 'stable', ctx.candidate);
+    await ctx.stack.removeCanary(region);
+    ctx.canaryRunning.delete(region.name);
+  }
+  const verification = await verifyRegion(ctx.stack, region, 'stable', ctx.candidate, ctx.plan.health, ctx.clock, ctx.probes);
+  if (!verification.ok) {
+    ctx.send({ type: 'ABORT', reason: `${region.name} not verified on ${ctx.candidate.version}: ${verification.problem ?? ''}` });
+    return;
+  }
+  ctx.progress.info(`${region.name} verified on ${ctx.candidate.version} (${verification.healthChecks} health checks)`);
+  ctx.send({ type: 'NEXT_REGION' });
+}
+
+/** Rolling: baseline window on the stable version, replace, then judge the new version over the last stage's bake. */
+async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<void> {
+  const { plan, store } = ctx;
+  const last = plan.stages[plan.stages.length - 1];
+  if (!last) throw new Error('a rollout needs at least one stage (its limits and bake judge a rolling step)');
+  const bakeMs = last.bakeSeconds * 1000;
+  const url = regionUrl(ctx.stack.target, region);
+  const baselineFrom = ctx.clock.now();
+  ctx.traffic.setStreams(streams(ctx, region, plan.trafficRps, 0, url));
+  await ctx.clock.sleep(bakeMs, ctx.signal);
+  const baselineTo = ctx.clock.now();
+  ctx.traffic.setStreams([]);
+
+  await ctx.beforeCandidate(region);
+  ctx.progress.info(`replacing ${region.service} with ${ctx.candidate.version}`);
+  ctx.markReplaced(region.name);
+  await ctx.stack.deploy(region, 'stable', ctx.candidate);
+  const health = await verifyRegion(ctx.stack, region, 'stable', ctx.candidate, plan.health, ctx.clock, ctx.probes);
+  if (!health.ok) {
+    ctx.send({ type: 'ABORT', reason: `${region.name} not healthy on ${ctx.candidate.version}: ${health.problem ?? ''}` });
+    return;
+  }
+  const bakeFrom = ctx.clock.now();
+  ctx.traffic.setStreams(streams(ctx, region, 0, plan.trafficRps, url));
+  const baseline = store.select({ region: region.name, cohort: 'baseline', from: baselineFrom, to: baselineTo });
+  const intervals: AnalysisInterval[] = [];
+  let intervalFrom = bakeFrom;
+  for (;;) {
+    await ctx.clock.sleep(plan.analysis.intervalSeconds * 1000, ctx.signal);
+    const prometheus = await checksFor(ctx, region);
+    const now = ctx.clock.now();
+    const canary = store.select({ region: region.name, cohort: 'canary', from: bakeFrom, to: now });
+    const j = combineJudgement(judge(canary, baseline, last.limits, judgeOptions(plan.analysis)), last.limits, prometheus, plan.analysis.sources, canary);
+    // The baseline was measured before the replacement: every interval is held to all of it.
+    intervals.push(analysisInterval(now, canary.filter((o) => o.at >= intervalFrom), baseline, j.verdict));
+    intervalFrom = now;
+    const baked = now - bakeFrom >= bakeMs;
+    const overdue = now - bakeFrom >= plan.analysis.stageDeadlineSeconds * 1000;
+    if (j.verdict === 'red' || (baked && j.verdict !== 'inconclusive') || overdue) {
+      ctx.traffic.setStreams([]);
+      ctx.recordStage(stageRecord(region.name, 0, 100, bakeFrom, j, intervals, now));
+      if (j.verdict === 'red') {
+        recordDetection(ctx, j, null, bakeFrom, now);
+        ctx.send({ type: 'ABORT', reason: `red verdict: ${j.reasons[0] ?? ''}` });
+      } else if (j.verdict === 'inconclusive') {
+        ctx.send({ type: 'ABORT', reason: `not enough data by the stage deadline: ${j.reasons[0] ?? ''}` });
+      } else if (j.verdict === 'yellow') {
+        ctx.progress.warn(`${region.name}: ${j.reasons[0] ?? 'yellow'}; within limits, going on`);
+      }
+      return;
+    }
+  }
+}

@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pollUntil, systemClock, type Clock } from '../util/poll.ts';
+import { silentProgress, type Progress } from '../util/progress.ts';
+import { buildCommand, composeEnv, downCommand, invocation, logsCommand, removeCommand, serviceOf, upCommand, type DeploymentMap } from './compose-args.ts';
+import type { ComposeCli } from './compose-cli.ts';
+import { InfraError } from './errors.ts';
+import { execWrapper, type ExecResult } from './exec.ts';
+import { chooseImages } from './images.ts';
+import { parseInspect, type ContainerFacts } from './inspect.ts';
+import { probeHealth, probeInfo } from './probe.ts';
+import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from './stack.ts';
+import { DATA_FAULTS, prometheusUrl, grafanaUrl, regionUrl, type Deployment, type RegionTarget, type Slot, type StackTarget } from './target.ts';
+import { detectCompose, requireDocker } from './docker.ts';
+
+const PROFILES = ['canary', 'grafana'];
+
+export interface ComposeStackOptions {
+  progress?: Progress;
+  env?: Readonly<Record<string, string | undefined>>;
+  clock?: Clock;
+  /** How long a service may take to answer after it was started. */
+  readyDeadlineMs?: number;
+}
+
+export class ComposeStack implements Stack {
+  target: StackTarget;
+  readonly cli: ComposeCli;
+  private readonly progress: Progress;
+  private readonly env: Readonly<Record<string, string | undefined>>;
+  private readonly clock: Clock;
+  private readonly readyDeadlineMs: number;
+  private token: string | undefined;
+  /**
+   * One Compose invocation at a time: Compose v1 lists and inspects the project's containers
+   * on every `up`, and two run at once (a parallel rollback, a test resetting four regions)
+   * can trip over a container the other is recreating. Waiting for readiness stays parallel.
+   */
+  private composeQueue: Promise<unknown> = Promise.resolve();
+
+  private constructor(target: StackTarget, cli: ComposeCli, options: ComposeStackOptions) {
+    this.target = target;
+    this.cli = cli;
+    this.progress = options.progress ?? silentProgress;
+    this.env = options.env ?? process.env;
+    this.clock = options.clock ?? systemClock;
+    this.readyDeadlineMs = options.readyDeadlineMs ?? 120_000;
+  }
+
+  /** Checks that a Docker engine answers and finds Compose; throws InfraError otherwise. */
+  static async connect(target: StackTarget, options: ComposeStackOptions = {}): Promise<ComposeStack> {
+    await requireDocker();
+    const cli = await detectCompose();
+    const stack = new ComposeStack(target, cli, options);
+    stack.target = { ...target, images: chooseImages(target.images, stack.env, new Set()).images };
+    return stack;
+  }
+
+  async up(): Promise<UpResult> {
+    const present = await this.localImages();
+    const choice = chooseImages(this.target.images, this.env, present);
+    this.target = { ...this.target, images: choice.images };
+    const notes = [...choice.notes];
+    for (const note of notes) this.progress.info(note);
+
+    const grafana = await this.ensureGrafanaImage(present);
+    if (!grafana) {
+      const note = `Grafana left out: image ${this.target.images.grafana} cannot be had on this machine (its provisioning is checked by tests instead)`;
+      notes.push(note);
+      this.progress.warn(note);
+    }
+
+    const bundle = join(this.target.projectDir, 'services/region/dist/server.js');
+    if (!existsSync(bundle)) throw new InfraError(`the region service bundle ${bundle} is missing: run 'npm run build'`);
+    this.progress.step(`building region image ${this.target.images.region} from ${this.target.images.node}`);
+    const first = this.target.regions[0];
+    if (!first) throw new InfraError('the stack target has no regions');
+    await this.compose(buildCommand(first.service), { timeoutMs: 900_000, stream: true, what: 'build of the region image' });
+
+    const deployments = await this.deployments();
+    this.token = await this.existingToken() ?? randomBytes(24).toString('hex');
+    const services = [...this.target.regions.map((r) => r.service), 'prometheus', ...(grafana ? ['grafana'] : [])];
+    this.progress.step(`starting ${services.join(', ')}`);
+    await this.compose(upCommand(services), { deployments, timeoutMs: 300_000, what: 'compose up' });
+
+    await Promise.all(this.target.regions.map((r) => this.waitForRegion(r, 'stable', undefined)));
+    await this.waitForService('prometheus', `${prometheusUrl(this.target)}/-/ready`);
+    if (grafana) await this.waitForService('grafana', `${grafanaUrl(this.target)}/api/health`);
+    return { notes, grafana };
+  }
+
+  async down(): Promise<void> {
+    this.progress.step(`removing project ${this.target.project} (containers, network, volumes)`);
+    await this.compose(downCommand(), { timeoutMs: 180_000, what: 'compose down' });
+  }
+
+  async containers(): Promise<ContainerFacts[]> {
+    const ids = await this.docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${this.target.project}`]);
+    const list = ids.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    if (list.length === 0) return [];
+    const inspected = await this.docker(['inspect', ...list]);
+    return parseInspect(inspected.stdout);
+  }
+
+  async deployments(): Promise<Map<string, Partial<Record<Slot, Deployment>>>> {
+    const map = new Map<string, Partial<Record<Slot, Deployment>>>();
+    for (const c of await this.containers()) {
+      const owner = this.owner(c.service);
+      if (!owner || c.env.VERSION === undefined) continue;
+      const slots = map.get(owner.region.name) ?? {};
+      slots[owner.slot] = deploymentOf(c.env, c.env.VERSION);
+      map.set(owner.region.name, slots);
+    }
+    return map;
+  }
+
+  async status(): Promise<StackStatus> {
+    const containers = await this.containers();
+    const byService = new Map(containers.map((c) => [c.service, c]));
+    const regions = await Promise.all(this.target.regions.map(async (region): Promise<RegionStatus> => ({
+      region: region.name,
+      port: region.port,
+      stable: await this.containerStatus(byService.get(region.service), region, 'stable'),
+      canary: await this.containerStatus(byService.get(region.canaryService), region, 'canary'),
+    })));
+    const prom = byService.get('prometheus');
+    const graf = byService.get('grafana');
+    return {
+      regions,
+      prometheus: { state: prom?.state ?? 'absent', ready: prom ? await probeHealth(prometheusUrl(this.target), '/-/ready') : false },
+      grafana: graf ? { state: graf.state, ready: await probeHealth(grafanaUrl(this.target), '/api/health') } : undefined,
+    };
+  }
+
+  async deploy(region: RegionTarget, slot: Slot, deployment: Deployment): Promise<void> {
+    // The token the stack already runs with: without it a recreated container would come up
+    // with no fault or data-administration endpoint.
+    this.token ??= await this.existingToken();
+    const deployments = await this.deployments();
+    deployments.set(region.name, { ...deployments.get(region.name), [slot]: deployment });
+    const service = serviceOf(region, slot);
+    await this.compose(upCommand([service], { noDeps: true, recreate: true }), { deployments, timeoutMs: 180_000, what: `deploy of ${service}` });
+    await this.waitForRegion(region, slot, deployment.version);
+  }
+
+  async removeCanary(region: RegionTarget): Promise<void> {
+    await this.compose(removeCommand([region.canaryService]), { timeoutMs: 60_000, what: `removal of ${region.canaryService}` });
+  }
+
+  async logs(service: string, tail: number): Promise<string> {
+    const res = await this.run(this.invocationFor(logsCommand(service, tail)), { timeoutMs: 30_000 });
+    return (res.stdout + res.stderr).trim();
+  }
+
+  async faultToken(): Promise<string> {
+    this.token ??= await this.existingToken();
+    if (!this.token) throw new InfraError('the stack is not up: no fault token found on its containers');
+    return this.token;
+  }
+
+  private async existingToken(): Promise<string | undefined> {
+    const token = (await this.containers()).map((c) => c.env.FAULT_TOKEN).find((t) => t);
+    return token || undefined;
+  }
+
+  private owner(service: string): { region: RegionTarget; slot: Slot } | undefined {
+    for (const region of this.target.regions) {
+      if (region.service === service) return { region, slot: 'stable' };
+      if (region.canaryService === service) return { region, slot: 'canary' };
+    }
+    return undefined;
+  }
+
+  private async containerStatus(c: ContainerFacts | undefined, region: RegionTarget, slot: Slot): Promise<ContainerStatus | undefined> {
+    if (!c) return undefined;
+    const info = c.state === 'running' ? await probeInfo(regionUrl(this.target, region, slot), this.target.versionPath) : undefined;
+    return {
+      service: c.service,
+      slot,
+      state: c.state,
+      health: c.health,
+      restartCount: c.restartCount,
+      deployment: c.env.VERSION === undefined ? undefined : deploymentOf(c.env, c.env.VERSION),
+      reportedVersion: info?.version,
+    };
+  }
+
+  private async waitForRegion(region: RegionTarget, slot: Slot, version: string | undefined): Promise<void> {
+    const url = regionUrl(this.target, region, slot);
+    const ok = await pollUntil(async () => {
+      const info = await probeInfo(url, this.target.versionPath, 1000);
+      return info && info.region === region.name && (version === undefined || info.version === version) ? true : undefined;
+    }, { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock });
+    if (!ok) await this.failService(serviceOf(region, slot), `did not answer on ${url}${this.target.versionPath}${version ? ` with version ${version}` : ''} within ${this.readyDeadlineMs / 1000} s`);
+    this.progress.info(`${serviceOf(region, slot)} answers on ${url}`);
+  }
+
+  private async waitForService(service: string, url: string): Promise<void> {
+    const ok = await pollUntil(async () => ((await probeHealth(url, '', 1000)) ? true : undefined), { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock });
+    if (!ok) await this.failService(service, `did not become ready on ${url} within ${this.readyDeadlineMs / 1000} s`);
+    this.progress.info(`${service} answers on ${url}`);
+  }
+
+  private async failService(service: string, what: string): Promise<never> {
+    const facts = (await this.containers()).find((c) => c.service === service);
+    const state = facts ? `container ${facts.name}: ${facts.state}, exit code ${facts.exitCode}, restarts ${facts.restartCount}${facts.oomKilled ? ', OOM-killed' : ''}` : 'no container';
+    const log = await this.logs(service, 20).catch(() => '(no log)');
+    throw new InfraError(`${service} ${what}`, [state, 'last log lines:', ...log.split('\n').slice(-20)]);
+  }
+
+  private async localImages(): Promise<Set<string>> {
+    const res = await this.docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']);
+    return new Set(res.stdout.split('\n').map((s) => s.trim()).filter(Boolean));
+  }
+
+  private async ensureGrafanaImage(present: ReadonlySet<string>): Promise<boolean> {
+    const image = this.target.images.grafana;
+    if (present.has(image)) return true;
+    this.progress.step(`pulling ${image}`);
+    const pulled = await execWrapper.exec('docker', ['pull', image], { timeoutMs: 300_000 });
+    return pulled.exitCode === 0;
+  }
+
+  private invocationFor(command: string[]) {
+    return invocation(this.cli, this.target, PROFILES, command);
+  }
+
+  private async compose(command: string[], options: { deployments?: DeploymentMap; timeoutMs: number; stream?: boolean; what: string }): Promise<ExecResult> {
+    const turn = this.composeQueue.then(async () => {
+      const deployments = options.deployments ?? (await this.deployments());
+      const extra: Record<string, string> = this.token ? { CHAOS_GATE_FAULT_TOKEN: this.token } : {};
+      return this.run(this.invocationFor(command), {
+        env: composeEnv(this.target, deployments, extra),
+        timeoutMs: options.timeoutMs,
+        ...(options.stream ? { onLine: (line: string) => this.progress.info(`  ${line}`) } : {}),
+      });
+    });
+    this.composeQueue = turn.catch(() => undefined);
+    const res = await turn;
+    if (res.exitCode !== 0) {
+      throw new InfraError(`${options.what} failed (${this.cli.file} ${res.timedOut ? 'timed out' : `exit ${res.exitCode}`})`, res.stderr.trim().split('\n').slice(-20));
+    }
+    return res;
+  }
+
+  private async docker(args: string[]): Promise<ExecResult> {
+    const res = await execWrapper.exec('docker', args, { timeoutMs: 60_000 });
+    if (res.exitCode !== 0) throw new InfraError(`docker ${args[0]} failed (exit ${res.exitCode})`, res.stderr.trim().split('\n').slice(-10));
+    return res;
+  }
+
+  private run(inv: { file: string; args: string[] }, options: { env?: Record<string, string>; timeoutMs: number; onLine?: (line: string) => void }): Promise<ExecResult> {
+    return execWrapper.exec(inv.file, inv.args, { cwd: this.target.projectDir, ...options });
+  }
+}
+
+function deploymentOf(env: Readonly<Record<string, string | undefined>>, version: string): Deployment {
+  const dataFault = DATA_FAULTS.find((f) => f === env.DATA_FAULT);
+  return { version, failureRate: Number(env.FAILURE_RATE ?? '0'), ...(dataFault ? { dataFault } : {}) };
+}

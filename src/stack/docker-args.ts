@@ -1,0 +1,78 @@
+// Pure builders of the argument arrays the chaos injectors run against containers, and
+// readers of their output. Never a shell string: every value is its own argument.
+
+export interface HostCommand {
+  file: string;
+  args: string[];
+}
+
+/**
+ * A command that needs root on the host (signalling another user's process, entering a
+ * network namespace). As root it runs as is; otherwise through `sudo -n`, which fails at
+ * once instead of asking for a password (GitHub-hosted runners have passwordless sudo).
+ */
+export function asRoot(command: HostCommand, isRoot: boolean): HostCommand {
+  return isRoot ? command : { file: 'sudo', args: ['-n', command.file, ...command.args] };
+}
+
+/** SIGKILL of a container's main process from the host: a crash, which restart policies act on (`docker kill` is a manual stop, which they do not). */
+export function killArgs(pid: number): HostCommand {
+  return { file: 'kill', args: ['-9', String(positivePid(pid))] };
+}
+
+/** netem delay (and jitter) on `device` inside the network namespace of process `pid`. */
+export function netemAddArgs(pid: number, device: string, delayMs: number, jitterMs: number): HostCommand {
+  const delay = ['delay', `${delayMs}ms`, ...(jitterMs > 0 ? [`${jitterMs}ms`] : [])];
+  return { file: 'nsenter', args: ['-t', String(positivePid(pid)), '-n', 'tc', 'qdisc', 'add', 'dev', device, 'root', 'netem', ...delay] };
+}
+
+export function netemDeleteArgs(pid: number, device: string): HostCommand {
+  return { file: 'nsenter', args: ['-t', String(positivePid(pid)), '-n', 'tc', 'qdisc', 'del', 'dev', device, 'root'] };
+}
+
+/** tc's answer when the kernel has no netem qdisc (these machines; see machine-notes.md). */
+export function netemUnsupported(stderr: string): boolean {
+  return /qdisc kind is unknown|Unknown qdisc "netem"|No such file or directory.*sch_netem/i.test(stderr);
+}
+
+/** tc's answer to deleting a root qdisc that is already the default: nothing to undo. */
+export function nothingToDelete(stderr: string): boolean {
+  return /Cannot delete qdisc with handle of zero|Cannot find specified qdisc|No such file or directory/i.test(stderr);
+}
+
+export function networkDisconnectArgs(network: string, container: string): string[] {
+  return ['network', 'disconnect', network, container];
+}
+
+/** Reconnects with the container's DNS aliases (the Compose service name), so peers such as Prometheus find it again by name. */
+export function networkConnectArgs(network: string, container: string, aliases: readonly string[]): string[] {
+  return ['network', 'connect', ...aliases.flatMap((a) => ['--alias', a]), network, container];
+}
+
+export function startArgs(container: string): string[] {
+  return ['start', container];
+}
+
+export function inspectNetworksArgs(container: string): string[] {
+  return ['inspect', '--format', '{{json .NetworkSettings.Networks}}', container];
+}
+
+/**
+ * Network name -> aliases, from `docker inspect --format '{{json .NetworkSettings.Networks}}'`.
+ * Docker adds the container's short id as an alias by itself, so it is left out (passing it
+ * back would be harmless but noisy).
+ */
+export function parseNetworkAliases(json: string, containerId: string): Record<string, string[]> {
+  const raw = JSON.parse(json.trim() || '{}') as Record<string, { Aliases?: string[] | null } | null> | null;
+  const out: Record<string, string[]> = {};
+  for (const [network, settings] of Object.entries(raw ?? {})) {
+    out[network] = (settings?.Aliases ?? []).filter((a) => !(a.length >= 12 && containerId.startsWith(a)));
+  }
+  return out;
+}
+
+function positivePid(pid: number): number {
+  // Pid 0 means "not running" in docker inspect; `kill -9 0` would signal our own process group.
+  if (!Number.isSafeInteger(pid) || pid <= 1) throw new RangeError(`not a container process id: ${pid}`);
+  return pid;
+}

@@ -1,0 +1,52 @@
+// Pure reading of `docker inspect` output into the facts the stack needs.
+
+export interface ContainerFacts {
+  id: string;
+  name: string;
+  service: string;
+  /** "running", "exited", "restarting", "paused", "created", "dead". */
+  state: string;
+  /** Docker's HEALTHCHECK status, or "none" when the image has none. */
+  health: string;
+  restartCount: number;
+  pid: number;
+  exitCode: number;
+  oomKilled: boolean;
+  env: Record<string, string>;
+  networks: string[];
+}
+
+interface RawContainer {
+  Id?: string;
+  Name?: string;
+  RestartCount?: number;
+  State?: { Status?: string; Pid?: number; ExitCode?: number; OOMKilled?: boolean; Health?: { Status?: string } };
+  Config?: { Env?: string[]; Labels?: Record<string, string> };
+  NetworkSettings?: { Networks?: Record<string, unknown> };
+}
+
+export function parseInspect(json: string): ContainerFacts[] {
+  const raw = JSON.parse(json) as RawContainer[];
+  return raw.map((c) => ({
+    id: c.Id ?? '',
+    name: (c.Name ?? '').replace(/^\//, ''),
+    service: c.Config?.Labels?.['com.docker.compose.service'] ?? '',
+    state: c.State?.Status ?? 'unknown',
+    health: c.State?.Health?.Status ?? 'none',
+    restartCount: c.RestartCount ?? 0,
+    pid: c.State?.Pid ?? 0,
+    exitCode: c.State?.ExitCode ?? 0,
+    oomKilled: c.State?.OOMKilled ?? false,
+    env: envObject(c.Config?.Env ?? []),
+    networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+  }));
+}
+
+function envObject(lines: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of lines) {
+    const eq = line.indexOf('=');
+    if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return env;
+}

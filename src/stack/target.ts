@@ -1,0 +1,114 @@
+// What the stack runs and where it answers. The mock region service is the default target;
+// a later "bring your own service" step fills these fields from configuration instead.
+
+export interface RegionTarget {
+  /** Region name as the service reports it, e.g. "us-west". */
+  name: string;
+  /** Compose service of the region's stable version, e.g. "region-us-west". */
+  service: string;
+  /** Compose service that runs a candidate beside it during canary stages. */
+  canaryService: string;
+  /** Loopback host ports. */
+  port: number;
+  canaryPort: number;
+}
+
+export interface StackTarget {
+  /** Fixed Compose project name, so leftovers of an earlier run are found and removed. */
+  project: string;
+  /** Folder holding docker-compose.yml, services/ and observability/ (the action's own files). */
+  projectDir: string;
+  composeFile: string;
+  regions: readonly RegionTarget[];
+  /** Version and failure rate a region starts with when the stack is first brought up. */
+  initialVersion: string;
+  initialFailureRate: number;
+  /** Paths on the region service. */
+  versionPath: string;
+  healthPath: string;
+  host: string;
+  prometheusPort: number;
+  grafanaPort: number;
+  images: StackImages;
+}
+
+export interface StackImages {
+  region: string;
+  /** Base image for the region service build; the official image unless overridden. */
+  node: string;
+  prometheus: string;
+  grafana: string;
+}
+
+export const DEFAULT_REGIONS = ['us-west', 'us-east', 'eu-west', 'ap-south'] as const;
+
+/** Images the air-gapped script (scripts/offline-images.sh) builds from local packages. */
+export const OFFLINE_IMAGES = {
+  node: 'chaos-gate/node:24-offline',
+  prometheus: 'chaos-gate/prometheus:offline',
+} as const;
+
+export const OFFICIAL_IMAGES: StackImages = {
+  region: 'chaos-gate/region:local',
+  node: 'node:24-alpine',
+  prometheus: 'prom/prometheus:v2.53.2',
+  grafana: 'grafana/grafana:11.3.0',
+};
+
+export function defaultRegionTargets(): RegionTarget[] {
+  return DEFAULT_REGIONS.map((name, i) => ({
+    name,
+    service: `region-${name}`,
+    canaryService: `region-${name}-canary`,
+    port: 8081 + i,
+    canaryPort: 9081 + i,
+  }));
+}
+
+export function defaultStackTarget(projectDir: string): StackTarget {
+  return {
+    project: 'chaos-gate',
+    projectDir,
+    composeFile: 'docker-compose.yml',
+    regions: defaultRegionTargets(),
+    initialVersion: 'v1',
+    initialFailureRate: 0,
+    versionPath: '/',
+    healthPath: '/health',
+    host: '127.0.0.1',
+    prometheusPort: 9090,
+    grafanaPort: 3000,
+    images: { ...OFFICIAL_IMAGES },
+  };
+}
+
+/** Environment-variable stem of a region in docker-compose.yml: "us-west" -> "CG_US_WEST". */
+export function envStem(region: string): string {
+  return `CG_${region.toUpperCase().replace(/-/g, '_')}`;
+}
+
+export function regionUrl(target: StackTarget, region: RegionTarget, slot: Slot = 'stable'): string {
+  return `http://${target.host}:${slot === 'canary' ? region.canaryPort : region.port}`;
+}
+
+export function prometheusUrl(target: StackTarget): string {
+  return `http://${target.host}:${target.prometheusPort}`;
+}
+
+export function grafanaUrl(target: StackTarget): string {
+  return `http://${target.host}:${target.grafanaPort}`;
+}
+
+/** A region runs its stable version in one container and, during a canary stage, a candidate in another. */
+export type Slot = 'stable' | 'canary';
+
+/** What one container of a region runs. */
+export interface Deployment {
+  version: string;
+  failureRate: number;
+  /** DATA_FAULT of the test service (a candidate that corrupts or drops rows); absent: none. */
+  dataFault?: DataFault;
+}
+
+export type DataFault = 'corrupt' | 'drop';
+export const DATA_FAULTS: readonly DataFault[] = ['corrupt', 'drop'];

@@ -1,0 +1,177 @@
+import { Agent, request } from 'undici';
+import type { Cohort } from '../analysis/observation.ts';
+import { DEFAULT_MIX, pickKind, type RequestKind, type RequestMix } from './mix.ts';
+import type { ObservationStore } from './store.ts';
+
+// Synthetic load at a fixed arrival rate (an open model: requests are sent on schedule
+// whether or not earlier ones have answered), with bounded concurrency and hard caps on
+// duration and count so a loop can never run away.
+
+export interface TrafficStream {
+  region: string;
+  cohort: Cohort;
+  version: string;
+  baseUrl: string;
+  rps: number;
+}
+
+export interface TrafficOptions {
+  store: ObservationStore;
+  /** Uniform [0,1) source; seeded by the run for reproducible mixes. */
+  random: () => number;
+  mix?: RequestMix;
+  maxInFlight?: number;
+  timeoutMs?: number;
+  /** Hard caps: the generator stops itself past either. */
+  maxDurationMs?: number;
+  maxRequests?: number;
+  tickMs?: number;
+}
+
+export interface TrafficStats {
+  sent: number;
+  /** Requests not sent because maxInFlight were already waiting. */
+  skipped: number;
+  inFlight: number;
+  /** Acknowledged writes that a later read could not find (404). */
+  missingReads: number;
+}
+
+export class TrafficGenerator {
+  private readonly options: Required<TrafficOptions>;
+  private readonly agent: Agent;
+  private streams: { stream: TrafficStream; credit: number }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private startedAt = 0;
+  private lastTick = 0;
+  private seq = 0;
+  private readonly pending = new Set<Promise<void>>();
+  readonly stats: TrafficStats = { sent: 0, skipped: 0, inFlight: 0, missingReads: 0 };
+
+  constructor(options: TrafficOptions) {
+    this.options = {
+      mix: DEFAULT_MIX,
+      maxInFlight: 64,
+      timeoutMs: 2000,
+      maxDurationMs: 30 * 60_000,
+      maxRequests: 2_000_000,
+      tickMs: 10,
+      ...options,
+    };
+    this.agent = new Agent({ connections: this.options.maxInFlight, keepAliveTimeout: 4000 });
+  }
+
+  /** Replaces the streams; credit carries over for a stream that stays, so rates change smoothly. */
+  setStreams(streams: readonly TrafficStream[]): void {
+    const old = new Map(this.streams.map((s) => [key(s.stream), s.credit]));
+    this.streams = streams.filter((s) => s.rps > 0).map((stream) => ({ stream, credit: old.get(key(stream)) ?? 0 }));
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.startedAt = this.lastTick = Date.now();
+    this.timer = setInterval(() => this.tick(), this.options.tickMs);
+  }
+
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
+
+  /** Stops sending and waits for the requests in flight (each is bounded by timeoutMs). */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.pending]);
+  }
+
+  async close(): Promise<void> {
+    await this.stop();
+    await this.agent.close();
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    if (now - this.startedAt > this.options.maxDurationMs || this.stats.sent >= this.options.maxRequests) {
+      void this.stop();
+      return;
+    }
+    const dt = now - this.lastTick;
+    this.lastTick = now;
+    for (const s of this.streams) {
+      s.credit = Math.min(s.credit + (s.stream.rps * dt) / 1000, s.stream.rps); // at most one second of backlog
+      while (s.credit >= 1) {
+        s.credit -= 1;
+        this.fire(s.stream);
+      }
+    }
+  }
+
+  private fire(stream: TrafficStream): void {
+    if (this.stats.inFlight >= this.options.maxInFlight) {
+      this.stats.skipped++;
+      return;
+    }
+    const writes = this.options.store.acknowledgedWrites(stream.region);
+    const kind = pickKind(this.options.mix, this.options.random(), writes.length > 0);
+    this.stats.sent++;
+    this.stats.inFlight++;
+    const p = this.send(stream, kind, writes).finally(() => {
+      this.stats.inFlight--;
+      this.pending.delete(p);
+    });
+    this.pending.add(p);
+  }
+
+  private async send(stream: TrafficStream, kind: RequestKind, writes: readonly { id: number }[]): Promise<void> {
+    const at = Date.now();
+    const started = performance.now();
+    let route = '/health';
+    let path = '/health';
+    let method: 'GET' | 'POST' = 'GET';
+    let body: string | undefined;
+    const item = `cg-${++this.seq}`;
+    if (kind === 'write') {
+      route = path = '/api/orders';
+      method = 'POST';
+      body = JSON.stringify({ item, quantity: 1 + (this.seq % 9) });
+    } else if (kind === 'read') {
+      const pick = writes[Math.floor(this.options.random() * writes.length)];
+      route = '/api/orders/:id';
+      path = `/api/orders/${pick?.id ?? 1}`;
+    }
+    let status = 0;
+    let responseText = '';
+    try {
+      const res = await request(stream.baseUrl + path, {
+        method,
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}),
+      });
+      responseText = await res.body.text();
+      status = res.statusCode;
+    } catch {
+      status = 0;
+    }
+    const latencyMs = performance.now() - started;
+    this.options.store.add({ at, region: stream.region, version: stream.version, cohort: stream.cohort, route, status, latencyMs });
+    if (kind === 'write' && status === 201) {
+      const id = parseId(responseText);
+      if (id !== undefined) this.options.store.acknowledge({ id, region: stream.region, cohort: stream.cohort, version: stream.version, at, item });
+    }
+    if (kind === 'read' && status === 404) this.stats.missingReads++;
+  }
+}
+
+function key(s: TrafficStream): string {
+  return `${s.region}/${s.cohort}/${s.baseUrl}`;
+}
+
+function parseId(text: string): number | undefined {
+  try {
+    const id = (JSON.parse(text) as { id?: unknown }).id;
+    return typeof id === 'number' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,142 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { execa } from 'execa';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ComposeStack } from '../../src/stack/compose-stack.ts';
+import { defaultStackTarget, regionUrl } from '../../src/stack/target.ts';
+import { pollUntil } from '../../src/util/poll.ts';
+import { cli, ensureStackUp, root } from './cli.ts';
+
+// The whole gate, through the CLI and through the bundled Action run as the runner runs it.
+const target = defaultStackTarget(root);
+const schema = JSON.parse(readFileSync(join(root, 'schemas/report.schema.json'), 'utf8')) as object;
+const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+
+interface ReportJson {
+  overall: string;
+  deployment_gate: { status: string; reasons: string[] };
+  scenarios: { name: string; status: string }[];
+  rollout: { final_state: string } | null;
+}
+
+/** The Compose services of the project that have a container, running or not. */
+async function stackContainers(): Promise<string[]> {
+  const stack = await ComposeStack.connect(target);
+  return (await stack.containers()).map((c) => c.service);
+}
+
+async function versions(): Promise<string[]> {
+  return Promise.all(target.regions.map(async (r) => ((await (await request(regionUrl(target, r) + '/', { headersTimeout: 3000 })).body.json()) as { version: string }).version));
+}
+
+/** Runs dist/index.js with the environment a GitHub runner gives a JavaScript action. */
+async function runAction(inputs: Record<string, string>, state: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-action-'));
+  const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary'), GITHUB_STATE: join(dir, 'state') };
+  for (const f of Object.values(files)) writeFileSync(f, '');
+  const env: Record<string, string> = { ...files, GITHUB_WORKSPACE: root, GITHUB_ACTION_PATH: root, GITHUB_SHA: 'abc123' };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  for (const [k, v] of Object.entries(state)) env[`STATE_${k}`] = v;
+  const res = await execa(process.execPath, ['dist/index.js'], { cwd: root, env, reject: false, timeout: 900_000, stdin: 'ignore' });
+  const outputs: Record<string, string> = {};
+  // GITHUB_OUTPUT uses the heredoc form: name<<DELIM, value, DELIM.
+  const text = readFileSync(files.GITHUB_OUTPUT, 'utf8');
+  for (const m of text.matchAll(/^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1] as string] = m[3] as string;
+  return { exitCode: res.exitCode ?? 1, stdout: String(res.stdout), outputs, summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'), state: readFileSync(files.GITHUB_STATE, 'utf8') };
+}
+
+beforeAll(async () => {
+  await ensureStackUp();
+});
+
+describe('chaos-gate gate', () => {
+  it('opens the gate for a healthy version and writes a report set that validates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
+    const res = await cli(['gate', '--version', 'v2', '--only', 'service-kill', '--config', 'test/fixtures/fast-rollout.yml', '--report-dir', dir, '--keep-stack', '--seed', '7'], { timeoutMs: 900_000 });
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stdout).toContain('deployment gate: OPEN');
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.deployment_gate.status).toBe('OPEN');
+    expect(report.scenarios.map((s) => [s.name, s.status])).toEqual([['service-kill', 'PASS']]);
+    expect(report.rollout?.final_state).toBe('COMPLETED');
+    for (const f of ['report.html', 'junit.xml', 'summary.md']) expect(existsSync(join(dir, f))).toBe(true);
+    expect(await versions()).toEqual(['v2', 'v2', 'v2', 'v2']);
+  });
+
+  it('removes the stack at the end without --keep-stack', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
+    const res = await cli(['gate', '--version', 'v6', '--only', 'none', '--config', 'test/fixtures/fast-rollout.yml', '--report-dir', dir], { timeoutMs: 900_000 });
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/removing project \S+ \(containers, network, volumes\)/);
+    expect(await stackContainers()).toEqual([]);
+    expect(existsSync(join(dir, 'report.json'))).toBe(true);
+  });
+
+  it('SIGINT in the middle of the rollout rolls back, removes the stack and exits 130', async () => {
+    await ensureStackUp();
+    const child = execa(process.execPath, ['bin/chaos-gate.js', 'gate', '--version', 'v7', '--only', 'none', '--config', 'test/fixtures/fast-rollout.yml', '--report-dir', mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'))], { cwd: root, reject: false, stdin: 'ignore', timeout: 600_000 });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // The signal goes in once the candidate's canary runs: a fault the cleanup must lift.
+    const running = await pollUntil(async () => (/rollout of v7/.test(stderr) && (await stackContainers()).some((c) => c.endsWith('-canary')) ? true : undefined), { deadlineMs: 300_000, intervalMs: 200 });
+    expect(running, stderr).toBe(true);
+    child.kill('SIGINT');
+    const res = await child;
+    expect(res.exitCode, stderr).toBe(130);
+    expect(stderr).toContain('interrupted');
+    expect(await stackContainers()).toEqual([]);
+  });
+});
+
+describe('the Action (dist/index.js)', () => {
+  beforeAll(async () => {
+    await ensureStackUp();
+  });
+
+  it('closes the gate for failure-rate 0.8, fails the step, and leaves every region on stable', async () => {
+    const before = await versions();
+    const res = await runAction({ version: 'v3', 'failure-rate': '0.8', experiments: 'none', config: 'test/fixtures/fast-rollout.yml', 'report-dir': 'reports/action-closed', 'keep-stack': 'true', 'fail-on-closed-gate': 'true' });
+    expect(res.exitCode, res.stdout).toBe(1);
+    expect(res.outputs).toMatchObject({ gate: 'CLOSED', overall: 'FAIL' });
+    expect(res.outputs['report-json']).toBe(join(root, 'reports/action-closed/report.json'));
+    expect(res.summary).toContain('CLOSED');
+    expect(res.stdout).toContain('::error::deployment gate CLOSED');
+    // Rolled back by the rollout, not merely never started.
+    const report = JSON.parse(readFileSync(res.outputs['report-json'] as string, 'utf8')) as ReportJson;
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.rollout?.final_state).toBe('ROLLED_BACK');
+    expect(report.deployment_gate.reasons.join('\n')).toMatch(/rolled back/i);
+    expect(res.summary).toMatch(/ROLLED_BACK|rolled back/i);
+    expect(await versions()).toEqual(before);
+  });
+
+  it('opens the gate for a good version, with outputs and a step summary', async () => {
+    const res = await runAction({ version: 'v4', experiments: 'none', config: 'test/fixtures/fast-rollout.yml', 'report-dir': 'reports/action-open', 'keep-stack': 'true' });
+    expect(res.exitCode, res.stdout).toBe(0);
+    expect(res.outputs).toMatchObject({ gate: 'OPEN', overall: 'PASS', junit: join(root, 'reports/action-open/junit.xml'), 'report-html': join(root, 'reports/action-open/report.html') });
+    expect(res.summary).toContain('OPEN');
+    expect(res.state).toContain('isPost');
+    expect(await versions()).toEqual(['v4', 'v4', 'v4', 'v4']);
+  });
+
+  it('refuses bad inputs with an annotation and runs nothing', async () => {
+    const res = await runAction({ version: 'v5;rm -rf /', 'failure-rate': '2' });
+    expect(res.exitCode).toBe(1);
+    expect(res.stdout).toMatch(/::error title=chaos-gate%3A bad input::.*must be a plain tag/);
+    expect(res.stdout).toMatch(/between 0\.0 and 1\.0/);
+    expect(res.outputs).toEqual({});
+  });
+
+  it('the post step removes a stack the main step left up', async () => {
+    const res = await runAction({}, { isPost: 'true', stackUp: 'true' });
+    expect(res.exitCode, res.stdout).toBe(0);
+    expect(res.stdout).toContain('stack removed');
+    const stack = await ComposeStack.connect(target);
+    expect(await stack.containers()).toEqual([]);
+    await ensureStackUp();
+  });
+});

@@ -1,0 +1,151 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+// The Action's main step with @actions/core, @actions/cache and the gate pipeline replaced
+// by spies (as docker/setup-buildx-action tests its main): the real inputs, config loading,
+// annotations and history-cache code run.
+const inputs = vi.hoisted(() => new Map<string, string>());
+vi.mock('@actions/core', () => ({
+  getInput: vi.fn((name: string) => inputs.get(name) ?? ''),
+  error: vi.fn(),
+  warning: vi.fn(),
+  info: vi.fn(),
+  setFailed: vi.fn(),
+  setOutput: vi.fn(),
+  saveState: vi.fn(),
+  startGroup: vi.fn(),
+  endGroup: vi.fn(),
+  group: vi.fn(async (_name: string, fn: () => Promise<unknown>) => fn()),
+}));
+vi.mock('@actions/cache', () => ({
+  isFeatureAvailable: vi.fn(() => true),
+  restoreCache: vi.fn(async () => undefined),
+  saveCache: vi.fn(async () => 1),
+}));
+vi.mock('../../src/gate/pipeline.ts', () => ({ runGate: vi.fn() }));
+
+const core = await import('@actions/core');
+const cache = await import('@actions/cache');
+const { runGate } = await import('../../src/gate/pipeline.ts');
+const { run } = await import('../../src/action/main.ts');
+const { applyThresholdOverrides } = await import('../../src/gate/thresholds.ts');
+const { loadConfig } = await import('../../src/config/load.ts');
+const { parseExperimentText } = await import('../../src/chaos/load.ts');
+type GateOutcome = Awaited<ReturnType<typeof runGate>>;
+
+let workspace: string;
+let historyFile: string;
+
+beforeEach(() => {
+  vi.clearAllMocks();
+  inputs.clear();
+  inputs.set('version', 'v2');
+  workspace = mkdtempSync(join(tmpdir(), 'cg-action-'));
+  historyFile = join(workspace, '.chaos-gate', 'history.jsonl');
+  vi.stubEnv('GITHUB_WORKSPACE', workspace);
+  vi.stubEnv('GITHUB_RUN_ID', '42');
+  vi.stubEnv('GITHUB_RUN_ATTEMPT', '1');
+  vi.stubEnv('GITHUB_STEP_SUMMARY', '');
+});
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+const writeHistory = () => {
+  mkdirSync(join(workspace, '.chaos-gate'), { recursive: true });
+  writeFileSync(historyFile, '{}\n');
+};
+const openGate = {
+  report: { deploymentGate: { status: 'OPEN', reasons: [] }, overall: 'PASS' },
+  paths: { json: 'r/report.json', html: 'r/report.html', junit: 'r/junit.xml', summary: 'r/summary.md' },
+  exitCode: 0,
+} as unknown as GateOutcome;
+
+describe('config errors as annotations', () => {
+  it('a bad chaos-gate.yml: an error on its line, the file relative to the workspace, a failed step and nothing run', async () => {
+    mkdirSync(join(workspace, 'ci'));
+    writeFileSync(join(workspace, 'ci', 'chaos-gate.yml'), 'rollout:\n  bake_seconds: 4\nexperiments:\n  thresholds:\n    service-kill: { max_recovery_time_seconds: -5 }\n');
+    inputs.set('config', 'ci/chaos-gate.yml');
+    await run();
+    expect(core.error).toHaveBeenCalledTimes(1);
+    expect(core.error).toHaveBeenCalledWith('experiments.thresholds.service-kill.max_recovery_time_seconds: must be 0 or more', {
+      title: 'chaos-gate: bad input', file: 'ci/chaos-gate.yml', startLine: 5,
+    });
+    expect(core.setFailed).toHaveBeenCalledWith('bad input (1 problem(s)); nothing was run');
+    expect(runGate).not.toHaveBeenCalled();
+    expect(cache.saveCache).not.toHaveBeenCalled();
+  });
+
+  it('a threshold override for an experiment the suite lacks: the line the environment set it on', async () => {
+    const text = 'experiments:\n  thresholds:\n    service-kill: { max_recovery_time_seconds: 20 }\nenvironments:\n  staging:\n    experiments:\n      thresholds:\n        service-kil: { max_recovery_time_seconds: 40 }\n';
+    writeFileSync(join(workspace, 'chaos-gate.yml'), text);
+    inputs.set('environment', 'staging');
+    inputs.set('history-cache', 'false');
+    // What the pipeline does once the suite is loaded.
+    vi.mocked(runGate).mockImplementation(async (request) => {
+      const config = loadConfig(request.config, request.cwd, request.environment);
+      const suite = [parseExperimentText('name: service-kill\ndescription: d\ntarget: us-west\nfault: { kind: kill }\n', 'k.yml', ['us-west'])];
+      applyThresholdOverrides(suite, config.experiments.thresholds, config.file ?? 'chaos-gate.yml');
+      return openGate;
+    });
+    await run();
+    expect(core.error).toHaveBeenCalledWith('environments.staging.experiments.thresholds.service-kil: no experiment named "service-kil" in the suite (service-kill)', {
+      title: 'chaos-gate: bad input', file: 'chaos-gate.yml', startLine: 8,
+    });
+    expect(core.setFailed).toHaveBeenCalledWith('bad input (1 problem(s)); nothing was run');
+  });
+});
+
+describe('the run history is saved whatever the gate did', () => {
+  it('after an error in the gate: the history so far is saved and the step fails for the error', async () => {
+    writeHistory();
+    vi.mocked(runGate).mockImplementation(async () => {
+      throw new Error('boom');
+    });
+    await run();
+    expect(cache.restoreCache).toHaveBeenCalledWith([historyFile], 'chaos-gate-history-42-1', ['chaos-gate-history-']);
+    expect(cache.saveCache).toHaveBeenCalledWith([historyFile], 'chaos-gate-history-42-1');
+    expect(core.setFailed).toHaveBeenCalledTimes(1);
+    expect(vi.mocked(core.setFailed).mock.calls[0]?.[0]).toContain('boom');
+  });
+
+  it('after an open gate: outputs set and history saved', async () => {
+    writeHistory();
+    vi.mocked(runGate).mockResolvedValue(openGate);
+    await run();
+    expect(core.setOutput).toHaveBeenCalledWith('gate', 'OPEN');
+    expect(cache.saveCache).toHaveBeenCalledWith([historyFile], 'chaos-gate-history-42-1');
+    expect(core.setFailed).not.toHaveBeenCalled();
+  });
+
+  it.each([
+    ['the cache refuses the entry', () => vi.mocked(cache.saveCache).mockRejectedValueOnce(new Error('reserved')), 'history: saving to the cache failed (reserved)'],
+    ['the cache client throws', () => vi.mocked(cache.isFeatureAvailable).mockReturnValueOnce(true).mockImplementationOnce(() => { throw new Error('no token'); }), 'history: not saved (no token)'],
+  ])('a failed save (%s) is a warning, never a failed step', async (_what, arrange, warning) => {
+    writeHistory();
+    vi.mocked(runGate).mockResolvedValue(openGate);
+    arrange();
+    await run();
+    expect(core.warning).toHaveBeenCalledWith(expect.stringContaining(warning));
+    expect(core.setFailed).not.toHaveBeenCalled();
+    expect(core.info).toHaveBeenCalledWith('deployment gate OPEN');
+  });
+
+  it('history-cache false: neither restored nor saved', async () => {
+    writeHistory();
+    inputs.set('history-cache', 'false');
+    vi.mocked(runGate).mockResolvedValue(openGate);
+    await run();
+    expect(cache.restoreCache).not.toHaveBeenCalled();
+    expect(cache.saveCache).not.toHaveBeenCalled();
+  });
+});
+
+it('removes its signal listeners when done', async () => {
+  const before = process.listenerCount('SIGINT');
+  vi.mocked(runGate).mockResolvedValue(openGate);
+  await run();
+  expect(process.listenerCount('SIGINT')).toBe(before);
+});

@@ -1,0 +1,175 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Fault } from '../../src/chaos/experiment.ts';
+import { injectionFor } from '../../src/chaos/injectors/index.ts';
+import type { InjectorContext } from '../../src/chaos/injectors/injector.ts';
+import { faultBody } from '../../src/chaos/injectors/service-fault.ts';
+import type { ContainerControl, DelayOutcome } from '../../src/stack/docker-control.ts';
+import type { ContainerFacts } from '../../src/stack/inspect.ts';
+
+// The injectors against a fake Docker (ContainerControl) and a fake fault endpoint on
+// loopback that behaves like the region service's: token, 202, GET list, DELETE lifts all.
+
+const TOKEN = 'secret';
+let server: Server;
+let baseUrl = '';
+let active: Record<string, unknown>[] = [];
+let posts: Record<string, unknown>[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const reply = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+      if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, { error: 'unauthorized' });
+      if (req.method === 'POST') {
+        const fault = JSON.parse(body) as Record<string, unknown>;
+        posts.push(fault);
+        active.push(fault);
+        return reply(202, { id: active.length });
+      }
+      if (req.method === 'DELETE') {
+        const lifted = active.length;
+        active = [];
+        return reply(200, { lifted });
+      }
+      return reply(200, { faults: active });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const container = (id: string, pid: number): ContainerFacts => ({ id, name: `c-${id}`, service: `region-${id}`, state: 'running', health: 'healthy', restartCount: 0, pid, exitCode: 0, oomKilled: false, env: {}, networks: ['chaos-gate_stack'] });
+
+function fakeControl(overrides: Partial<ContainerControl> = {}): ContainerControl & { calls: string[]; attached: Map<string, Set<string>> } {
+  const calls: string[] = [];
+  const attached = new Map([['a', new Set(['chaos-gate_stack'])], ['b', new Set(['chaos-gate_stack'])]]);
+  return {
+    calls,
+    attached,
+    crash: async (pid) => { calls.push(`crash ${pid}`); return 'host-kill-9'; },
+    addDelay: async (pid): Promise<DelayOutcome> => { calls.push(`delay ${pid}`); return { ok: false, reason: 'the kernel has no netem qdisc' }; },
+    clearDelay: async (pid) => { calls.push(`clear ${pid}`); },
+    networks: async (id) => Object.fromEntries([...(attached.get(id) ?? [])].map((n) => [n, [`region-${id}`]])),
+    disconnect: async (id, network) => { calls.push(`disconnect ${id} ${network}`); attached.get(id)?.delete(network); },
+    connect: async (id, network, aliases) => { calls.push(`connect ${id} ${network} ${aliases.join(',')}`); attached.get(id)?.add(network); },
+    start: async (id) => { calls.push(`start ${id}`); },
+    ...overrides,
+  };
+}
+
+function context(control: ContainerControl, regions = ['a']): InjectorContext {
+  const targets = regions.map((r, i) => ({ region: r, baseUrl, container: container(r, 100 + i) }));
+  return { control, token: TOKEN, targets, facts: async (region) => targets.find((t) => t.region === region)?.container };
+}
+
+const latency = (method: 'auto' | 'tc-netem' | 'fault-endpoint'): Fault => ({ kind: 'latency', durationSeconds: 8, delayMs: 300, jitterMs: 50, method });
+
+beforeEach(() => {
+  active = [];
+  posts = [];
+});
+
+describe('network-latency', () => {
+  it('uses netem where it works, and lifts it', async () => {
+    const control = fakeControl({ addDelay: async (pid) => { control.calls.push(`delay ${pid}`); return { ok: true, method: 'tc-netem' }; } });
+    const injection = injectionFor(latency('auto'), context(control, ['a', 'b']));
+    expect(await injection.inject()).toEqual({ method: 'tc-netem', notes: [] });
+    expect(posts).toEqual([]);
+    await injection.revert();
+    expect(control.calls).toEqual(['delay 100', 'delay 101', 'clear 100', 'clear 101']);
+  });
+
+  it('falls back to the service fault where netem is missing, undoing a partial netem, and says so', async () => {
+    let n = 0;
+    const control = fakeControl({ addDelay: async (pid) => { control.calls.push(`delay ${pid}`); return n++ === 0 ? { ok: true, method: 'tc-netem' } : { ok: false, reason: 'the kernel has no netem qdisc' }; } });
+    const injection = injectionFor(latency('auto'), context(control, ['a', 'b']));
+    const outcome = await injection.inject();
+    expect(outcome.method).toBe('fault-endpoint');
+    expect(outcome.notes[0]).toContain('tc netem not available (b: the kernel has no netem qdisc)');
+    expect(control.calls).toEqual(['delay 100', 'delay 101', 'clear 100']);
+    expect(posts).toEqual([faultBody(latency('auto') as Extract<Fault, { kind: 'latency' }>), faultBody(latency('auto') as Extract<Fault, { kind: 'latency' }>)]);
+    expect(posts[0]).toEqual({ kind: 'latency', duration_ms: 13_000, delay_ms: 300, jitter_ms: 50 });
+    await injection.revert();
+    expect(active).toEqual([]);
+  });
+
+  it('refuses to fall back when netem is required', async () => {
+    const injection = injectionFor(latency('tc-netem'), context(fakeControl()));
+    await expect(injection.inject()).rejects.toThrow('tc netem is required (method: tc-netem) but cannot run here: a: the kernel has no netem qdisc');
+    expect(posts).toEqual([]);
+    await injection.revert();
+  });
+
+  it('goes straight to the endpoint when told to', async () => {
+    const control = fakeControl();
+    expect((await injectionFor(latency('fault-endpoint'), context(control)).inject()).method).toBe('fault-endpoint');
+    expect(control.calls).toEqual([]);
+  });
+});
+
+describe('service faults', () => {
+  it.each([
+    [{ kind: 'cpu', durationSeconds: 8 }, { kind: 'cpu', duration_ms: 13_000 }],
+    [{ kind: 'memory', durationSeconds: 8, mb: 240 }, { kind: 'memory', duration_ms: 13_000, mb: 240 }],
+    [{ kind: 'db_unavailable', durationSeconds: 2.5 }, { kind: 'db_unavailable', duration_ms: 7500 }],
+    [{ kind: 'failure_rate', durationSeconds: 8, rate: 0.5 }, { kind: 'failure_rate', duration_ms: 13_000, rate: 0.5 }],
+  ] as const)('%j posts %j and lifts it', async (fault, body) => {
+    const injection = injectionFor(fault, context(fakeControl()));
+    await injection.inject();
+    expect(posts).toEqual([body]);
+    expect(active).toHaveLength(1);
+    await injection.revert();
+    await injection.revert(); // idempotent
+    expect(active).toEqual([]);
+  });
+
+  it('fails an injection the service refuses, with its answer', async () => {
+    const ctx = { ...context(fakeControl()), token: 'wrong' };
+    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1 }, ctx).inject()).rejects.toThrow(/refused .*HTTP 401/);
+  });
+
+  it('takes a service that stopped answering for one whose faults died with its process', async () => {
+    const ctx = context(fakeControl());
+    const gone = { ...ctx, revertDeadlineMs: 300, targets: ctx.targets.map((t) => ({ ...t, baseUrl: 'http://127.0.0.1:9' })), facts: async () => container('a', 555) };
+    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1 }, gone).revert()).resolves.toBeUndefined();
+    const same = { ...gone, facts: async () => container('a', 100) };
+    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1 }, same).revert()).rejects.toThrow('could not confirm that the faults on a were lifted');
+  });
+});
+
+describe('network-partition', () => {
+  it('cuts every network and restores them with their aliases, once', async () => {
+    const control = fakeControl();
+    const injection = injectionFor({ kind: 'partition', durationSeconds: 8 }, context(control, ['a', 'b']));
+    expect(await injection.inject()).toEqual({ method: 'docker-network-disconnect', notes: [] });
+    expect(control.attached.get('a')?.size).toBe(0);
+    await injection.revert();
+    await injection.revert();
+    expect(control.calls).toEqual(['disconnect a chaos-gate_stack', 'disconnect b chaos-gate_stack', 'connect a chaos-gate_stack region-a', 'connect b chaos-gate_stack region-b']);
+  });
+
+  it('reconnects what a failed injection had already cut', async () => {
+    const control = fakeControl();
+    const failing = { ...control, disconnect: async (id: string, network: string) => { if (id === 'b') throw new Error('docker said no'); await control.disconnect(id, network); } };
+    const injection = injectionFor({ kind: 'partition', durationSeconds: 8 }, context(failing, ['a', 'b']));
+    await expect(injection.inject()).rejects.toThrow('docker said no');
+    await injection.revert();
+    expect(control.attached.get('a')).toEqual(new Set(['chaos-gate_stack']));
+    expect(control.calls.filter((c) => c.startsWith('connect'))).toEqual(['connect a chaos-gate_stack region-a']);
+  });
+});
+
+describe('service-kill', () => {
+  it('crashes the main process of every target; nothing to lift', async () => {
+    const control = fakeControl();
+    const injection = injectionFor({ kind: 'kill' }, context(control, ['a', 'b']));
+    expect(await injection.inject()).toEqual({ method: 'host-kill-9', notes: [] });
+    await injection.revert();
+    expect(control.calls).toEqual(['crash 100', 'crash 101']);
+  });
+});

@@ -1,0 +1,123 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderHtml } from '../../src/report/html.ts';
+import { errorRun, failingRun, hostileRun, nothingRun, passingRun, regionRollbackRun, reportOf, restoreRun, zeroExperimentsRun } from '../fixtures/report/runs.ts';
+import { rolloutFixture } from '../fixtures/report/rollout.ts';
+
+const templatesDir = new URL('../../src/report/templates/', import.meta.url);
+
+describe('report.html', () => {
+  it('puts the verdict first', () => {
+    const html = renderHtml(reportOf(failingRun()));
+    const verdict = html.indexOf('id="verdict"');
+    expect(verdict).toBeGreaterThan(0);
+    expect(verdict).toBeLessThan(html.indexOf('id="experiments"'));
+    expect(html).toMatch(/<span class="verdict-status">CLOSED<\/span>/);
+    expect(html).toContain('closes gate');
+  });
+
+  it('is self-contained: no scripts, no external resources, a CSP that forbids fetching', () => {
+    for (const run of [passingRun, failingRun, errorRun, hostileRun]) {
+      const html = renderHtml(reportOf(run()));
+      expect(html).not.toMatch(/<script/i);
+      expect(html).not.toMatch(/<(link|img|iframe|object|embed)\b(?![^>]*href="data:)/i);
+      expect(html).not.toMatch(/(src|href)="(?!data:)/i);
+      expect(html).not.toMatch(/url\(/i);
+      expect(html).not.toMatch(/@import|@font-face/i);
+      expect(html).not.toMatch(/https?:\/\//i);
+      expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'; img-src data:"`);
+    }
+  });
+
+  it('escapes every text from outside (version, names, descriptions, errors, params, measurement units)', () => {
+    const html = renderHtml(reportOf(hostileRun()));
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('custom_<b>');
+    expect(html).not.toContain('<u>');
+    expect(html).not.toContain('"dq"');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;');
+    expect(html).toContain('custom_&lt;b&gt;');
+    // Every occurrence of the hostile text is its escaped form; count a distinctive piece.
+    const escaped = html.split('alert(&quot;x&amp;y&quot;)').length - 1;
+    expect(escaped).toBeGreaterThanOrEqual(10);
+    expect(html.split('alert("x').length - 1).toBe(0);
+  });
+
+  it('never uses a triple-stash (unescaped output) in any template', () => {
+    const files = readdirSync(templatesDir).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const f of files) {
+      const text = readFileSync(new URL(f, templatesDir), 'utf8');
+      expect(text, f).not.toContain('{{{');
+      expect(text, f).not.toMatch(/\{\{&/);
+    }
+  });
+
+  it('draws the three charts per experiment and the rollout timeline', () => {
+    const html = renderHtml(reportOf(passingRun()));
+    expect(html.match(/class="chart chart-latency"/g)).toHaveLength(3);
+    expect(html.match(/class="chart chart-rate"/g)).toHaveLength(3);
+    expect(html.match(/class="chart chart-recovery"/g)).toHaveLength(3);
+    expect(html.match(/class="chart chart-swimlanes"/g)).toHaveLength(1);
+    expect(html.match(/<rect class="block b-green"/g)).toHaveLength(20);
+    expect(html).toContain('<rect class="fault"');
+    expect(html).toMatch(/<path class="rate-line" d="M[\d.]+,[\d.]+L/);
+  });
+
+  it('says so when there are no experiments or no rollout, and draws no empty chart', () => {
+    const zero = renderHtml(reportOf(zeroExperimentsRun()));
+    expect(zero).toContain('No experiments ran in this run.');
+    expect(zero).not.toContain('No rollout was run');
+    const nothing = renderHtml(reportOf(nothingRun()));
+    expect(nothing).toContain('No experiments ran in this run.');
+    expect(nothing).toContain('No rollout was run in this run.');
+    expect(nothing).not.toContain('<svg');
+    const error = renderHtml(reportOf(errorRun()));
+    expect(error).toContain('No charts: no traffic was recorded for this experiment.');
+    expect(error).toContain('docker network disconnect failed: Error response from daemon');
+    expect(error).not.toContain('\u001b');
+  });
+
+  it('marks the aborted stage, the rolled-back regions and the regions never reached', () => {
+    const html = renderHtml(reportOf(failingRun()));
+    expect(html).toContain('<span class="badge tone-aborted">aborted</span>');
+    expect(html).toContain('PASSED · ROLLED BACK');
+    expect(html.match(/>not reached</g)).toHaveLength(2);
+    expect(html).toContain('<rect class="rollback"');
+    expect(html).toContain('<line class="abort"');
+  });
+
+  it('renders the same report to the same bytes', () => {
+    expect(renderHtml(reportOf(failingRun()))).toBe(renderHtml(reportOf(failingRun())));
+  });
+
+  it('shows a region-only rollback: the decision, why, and each region\'s outcome', () => {
+    const html = renderHtml(reportOf(regionRollbackRun()));
+    expect(html).toContain('<p class="rollback-scope" data-scope="region"><b>Scope: region</b>. Rolled back: eu-west. Kept on the candidate: us-west, us-east.</p>');
+    expect(html).toContain('roll back eu-west only, keep us-west, us-east on the candidate, then stop');
+    expect(html).toContain('<summary>why: the evidence (6)</summary>');
+    expect(html).toContain('the evidence points at eu-west alone');
+    const outcomes = [...html.matchAll(/<tr data-region="([^"]+)" data-outcome="([^"]+)">/g)].map((m) => [m[1], m[2]]);
+    expect(outcomes).toEqual([['us-west', 'promoted'], ['us-east', 'promoted'], ['eu-west', 'rolled_back'], ['ap-south', 'untouched']]);
+    expect(html).toContain('<span class="badge tone-passed">on the candidate</span>');
+  });
+
+  it('has a mitigation table: backup, integrity, restore, pre-deploy and candidate writes', () => {
+    const html = renderHtml(reportOf(restoreRun()));
+    const table = html.slice(html.indexOf('<table class="mitigation">'), html.indexOf('</table>', html.indexOf('<table class="mitigation">')));
+    expect(table).toContain('<th>Region</th><th class="num">Backup</th><th>Integrity</th><th>Restored</th><th class="num">Pre-deploy writes checked / missing</th><th class="num">Candidate writes undone / lost by the candidate</th>');
+    const rows = [...table.matchAll(/<tr data-region="([^"]+)">(.*?)<\/tr>/gs)].map((m) => [m[1], [...(m[2] ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((c) => (c[1] ?? '').replace(/<[^>]+>/g, ''))]);
+    expect(rows).toEqual([
+      ['us-west', ['us-west', '3 ms (118 rows)', 'intact', 'no', '118 / 0', '0 / 0 of 0', '']],
+      ['us-east', ['us-east', '3 ms (118 rows)', 'damaged4 row(s) garbled (checksum mismatch, e.g. id 17, 23, 41, 58)', 'yes, in 2 ms (118 rows)', '118 / 0', '10 / 2 of 12', '']],
+    ]);
+  });
+
+  it('has no decision or mitigation section without them', () => {
+    const r = rolloutFixture({ failAt: { region: 'us-east', stage: 0 } });
+    delete r.rollback.decisions;
+    const html = renderHtml(reportOf({ version: 'v2', failureRate: 0, experiments: [], rollout: r }));
+    expect(html).not.toContain('Rollback decision');
+    expect(html).not.toContain('class="mitigation"');
+  });
+});

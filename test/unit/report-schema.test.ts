@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { describe, expect, it } from 'vitest';
+import { toJsonText } from '../../src/report/json.ts';
+import { ALL_RUNS, reportOf } from '../fixtures/report/runs.ts';
+import { rolloutFixture } from '../fixtures/report/rollout.ts';
+
+// Every report the fixtures produce must validate against the published schema, and the
+// schema must actually constrain: broken reports are rejected.
+
+const schema = JSON.parse(readFileSync(new URL('../../schemas/report.schema.json', import.meta.url), 'utf8'));
+// strict: the schema itself must use no unknown keyword or ambiguous type.
+const ajv = new Ajv2020({ allErrors: true, strict: true });
+const validate = ajv.compile(schema);
+
+// report.json as a reader gets it: plain JSON, indexed freely in the breakers below.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+const jsonOf = (report: unknown): Json => JSON.parse(toJsonText(report));
+const errorsOf = (value: unknown) => (validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
+
+describe('schemas/report.schema.json', () => {
+  it.each(Object.entries(ALL_RUNS))('accepts the report of %s', (_name, run) => {
+    expect(errorsOf(jsonOf(reportOf(run())))).toEqual([]);
+  });
+
+  it('accepts a FAILED rollout and a rolling one', () => {
+    const failed = reportOf({ version: 'v3', failureRate: 0.8, experiments: [], rollout: rolloutFixture({ failAt: { region: 'us-west', stage: 0 }, rollbackFails: true }) });
+    const rolling = reportOf({ version: 'v2', failureRate: 0, experiments: [], rollout: rolloutFixture({ strategy: 'rolling' }) });
+    expect(errorsOf(jsonOf(failed))).toEqual([]);
+    expect(errorsOf(jsonOf(rolling))).toEqual([]);
+  });
+
+  const broken: [string, (r: Json) => void, RegExp][] = [
+    ['a missing deployment_gate', (r) => delete r.deployment_gate, /must have required property 'deployment_gate'/],
+    ['a gate status outside OPEN/CLOSED', (r) => (r.deployment_gate.status = 'AJAR'), /\/deployment_gate\/status must be equal to one of the allowed values/],
+    ['an unknown report_version', (r) => (r.report_version = '2'), /\/report_version must be equal to constant/],
+    ['an unknown top-level key', (r) => (r.extra = true), /must NOT have additional properties/],
+    ['a scenario status that is not PASS/FAIL/ERROR', (r) => (r.scenarios[0].status = 'OK'), /\/scenarios\/0\/status/],
+    ['a scenario without recovery_time_seconds', (r) => delete r.scenarios[0].recovery_time_seconds, /must have required property 'recovery_time_seconds'/],
+    ['a measurement value as text', (r) => (r.scenarios[0].measurements[0].value = '6.4'), /\/scenarios\/0\/measurements\/0\/value must be number,null/],
+    ['a failure rate above 1', (r) => (r.failure_rate = 80), /\/failure_rate must be <= 1/],
+    ['a run_id that is not an ISO time', (r) => (r.run_id = 'yesterday'), /\/run_id must match pattern/],
+    ['camelCase keys (the model, not report.json)', (r) => (r.scenarios[0].recoveryTimeSeconds = 1), /must NOT have additional properties/],
+    ['a rollout final state that does not exist', (r) => (r.rollout.final_state = 'DONE'), /\/rollout\/final_state/],
+    ['a wave without its status', (r) => delete r.rollout.regions[0].status, /\/rollout\/regions\/0 must have required property 'status'/],
+    ['empty gate reasons', (r) => (r.deployment_gate.reasons = []), /\/deployment_gate\/reasons must NOT have fewer than 1 items/],
+  ];
+
+  it.each(broken)('rejects %s', (_what, breakIt, message) => {
+    const r = jsonOf(reportOf(ALL_RUNS.failingRun()));
+    expect(errorsOf(r)).toEqual([]);
+    breakIt(r);
+    expect(errorsOf(r).join('\n')).toMatch(message);
+  });
+});
+
+describe('the prediction in report.json', () => {
+  const broken: [string, (r: Json) => void, RegExp][] = [
+    ['a risk score above 100', (r) => (r.prediction.risk.score = 101), /\/prediction\/risk\/score must be <= 100/],
+    ['an unknown action', (r) => (r.prediction.action.action = 'maybe'), /\/prediction\/action\/action must be equal to one of the allowed values/],
+    ['a stage range without its high end', (r) => delete r.prediction.stages[0].error_rate.high, /\/prediction\/stages\/0\/error_rate must have required property 'high'/],
+    ['an observed value outside below/inside/above/unknown', (r) => (r.prediction.stages[0].observed[0].error_rate.position = 'near'), /\/prediction\/stages\/0\/observed\/0\/error_rate\/position/],
+    ['a missing history trend', (r) => delete r.prediction.history.trends, /must have required property 'trends'/],
+  ];
+
+  it('carries the risk, the ranges and each stage observed beside them', () => {
+    const r = jsonOf(reportOf(ALL_RUNS.predictedRun()));
+    expect(r.prediction.risk.formula).toMatch(/1 - PRODUCT/);
+    expect(r.prediction.stages.map((s: Json) => s.weight)).toEqual([1, 5, 25, 50, 100]);
+    expect(r.prediction.stages[0].observed.length).toBeGreaterThan(0);
+    expect(r.prediction.history.trends.runs).toBe(6);
+  });
+
+  it.each(broken)('rejects %s', (_what, breakIt, message) => {
+    const r = jsonOf(reportOf(ALL_RUNS.predictedRun()));
+    expect(errorsOf(r)).toEqual([]);
+    breakIt(r);
+    expect(errorsOf(r).join('\n')).toMatch(message);
+  });
+});
