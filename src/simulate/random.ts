@@ -47,6 +47,24 @@ export function createRandom(seed: number): Random {
   };
 }
 
+/**
+ * A Gamma(shape, 1) variate for shape >= 1: Marsaglia and Tsang's squeeze method (2000),
+ * one normal and one or two uniforms per draw, almost never a retry.
+ */
+export function gammaVariate(random: Random, shape: number): number {
+  if (!(shape >= 1)) throw new RangeError(`gamma shape must be at least 1, got ${shape}`);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const x = random.normal();
+    const t = 1 + c * x;
+    if (t <= 0) continue;
+    const v = t * t * t;
+    const u = 1 - random.next(); // (0, 1]
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
 /** z of the 99th percentile of the standard normal. */
 const Z99 = 2.3263478740408408;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
-import { logGamma, normalCdf, normalSf } from '../../src/analysis/normal.ts';
+import { logGamma, normalCdf, normalQuantile, normalSf } from '../../src/analysis/normal.ts';
 import { binomialUpperTail, mannWhitneyGreater, twoProportionTest } from '../../src/analysis/stats.ts';
 
 // Reference values: R's definitions, evaluated with SciPy 1.17.1 (scipy.stats.norm.cdf,
@@ -35,6 +35,25 @@ describe('normalCdf (Hart / West, absolute error < 1e-14)', () => {
 
   it('is symmetric', () => {
     for (const x of [0.1, 0.7, 1.3, 2.2, 4.5, 8]) expect(normalCdf(x) + normalCdf(-x)).toBeCloseTo(1, 15);
+  });
+});
+
+describe('normalQuantile (Acklam, one Halley step)', () => {
+  it('matches qnorm', () => {
+    // R: qnorm(c(0.5, 0.975, 0.99, 0.01, 1e-6, 1e-12))
+    const cases: [number, number][] = [[0.5, 0], [0.975, 1.959963984540054], [0.99, 2.326347874040841], [0.01, -2.326347874040841], [1e-6, -4.753424308822899], [1e-12, -7.034483825301131]];
+    for (const [p, z] of cases) expect(Math.abs(normalQuantile(p) - z)).toBeLessThan(1e-9);
+  });
+
+  it('inverts normalCdf across the line, tails included', () => {
+    for (const x of [-8, -5, -2.5, -1, -0.3, 0.2, 1.7, 3.1]) expect(normalQuantile(normalCdf(x))).toBeCloseTo(x, 8);
+  });
+
+  it('is infinite at 0 and 1 and refuses what is not a probability', () => {
+    expect(normalQuantile(0)).toBe(-Infinity);
+    expect(normalQuantile(1)).toBe(Infinity);
+    expect(normalQuantile(1.5)).toBeNaN();
+    expect(normalQuantile(-0.1)).toBeNaN();
   });
 });
 

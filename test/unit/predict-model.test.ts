@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { normalQuantile } from '../../src/analysis/normal.ts';
 import { toRolloutPlan, defaultRolloutPlan } from '../../src/config/rollout.ts';
 import { betaBinomialCdf, betaBinomialQuantiles, betaCdf, betaQuantile, chiSquareSf, homogeneityTest } from '../../src/predict/beta.ts';
 import { fitLognormal, p99BreachProbability, simulateP99, Z99 } from '../../src/predict/latency.ts';
@@ -117,6 +118,16 @@ describe('latency (lognormal)', () => {
     const r60 = simulateP99(fit, 60, 4000, 11);
     expect(r60.expected).toBeGreaterThan(62.34 * 0.97);
     expect(r60.expected).toBeLessThan(62.34 * 1.03);
+  });
+
+  it('matches the order statistic at a live-sized window, computed independently by betaQuantile', () => {
+    // The nearest-rank p99 of 1,000 is X(990) = 20 exp(0.5 Phi^-1(U(990))), U(990) ~ Beta(990, 11).
+    const fit = { mu: Math.log(20), sigma: 0.5, m: 1e12, method: 'mle' as const };
+    const r = simulateP99(fit, 1000, 20_000, 3);
+    const exact = (q: number) => 20 * Math.exp(0.5 * normalQuantile(betaQuantile(q, 990, 11)));
+    expect(r.low / exact(0.05)).toBeCloseTo(1, 2);
+    expect(r.expected / exact(0.5)).toBeCloseTo(1, 2);
+    expect(r.high / exact(0.95)).toBeCloseTo(1, 2);
   });
 
   it('is seeded: the same seed gives the same range, parameter uncertainty widens it', () => {

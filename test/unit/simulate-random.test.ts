@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom, lognormal } from '../../src/simulate/random.ts';
+import { createRandom, gammaVariate, lognormal } from '../../src/simulate/random.ts';
 
 describe('createRandom', () => {
   it('is a pure function of the seed', () => {
@@ -54,5 +54,31 @@ describe('lognormal', () => {
   it('is constant when the median equals the p99', () => {
     const sample = lognormal(createRandom(1), 30, 30);
     expect(sample()).toBeCloseTo(30, 10);
+  });
+});
+
+describe('gammaVariate (Marsaglia-Tsang)', () => {
+  it('has the mean and variance of Gamma(shape, 1), both equal to the shape', () => {
+    for (const shape of [1, 3.5, 40, 990]) {
+      const r = createRandom(Math.round(shape * 17));
+      const n = 40_000;
+      let sum = 0;
+      let sq = 0;
+      for (let i = 0; i < n; i++) {
+        const x = gammaVariate(r, shape);
+        sum += x;
+        sq += x * x;
+      }
+      const mean = sum / n;
+      const variance = sq / n - mean * mean;
+      // Standard error of the mean: sqrt(shape / n); 5 of them.
+      expect(Math.abs(mean - shape)).toBeLessThan(5 * Math.sqrt(shape / n));
+      expect(variance / shape).toBeGreaterThan(0.95);
+      expect(variance / shape).toBeLessThan(1.05);
+    }
+  });
+
+  it('refuses a shape below 1', () => {
+    expect(() => gammaVariate(createRandom(1), 0.5)).toThrow(/at least 1/);
   });
 });
