@@ -1,6 +1,6 @@
 import { ms, num, pct, pValue } from './format.ts';
 import { errorLimitTest, evidenceSince, latencyLimitTest, type LimitTest } from './limits.ts';
-import { successLatencies, summarize, type WindowMetrics } from './metrics.ts';
+import { countUntimed, successLatencies, summarize, type WindowMetrics } from './metrics.ts';
 import type { Observation } from './observation.ts';
 import { mannWhitneyGreater, twoProportionTest, type MannWhitneyTest, type ProportionTest } from './stats.ts';
 
@@ -37,6 +37,9 @@ import { mannWhitneyGreater, twoProportionTest, type MannWhitneyTest, type Propo
 //    The comparison needs min_samples baseline requests too; without them (a 100% stage has no
 //    baseline traffic) only the limits judge.
 // 4. GREEN otherwise.
+//
+// Latencies are the timed requests' only: a request in flight while the gate's own event
+// loop stalled is untimed (traffic/generator.ts); its status still counts.
 
 /** Red needs this much stronger evidence than yellow (see rule 1). */
 export const RED_ALPHA_FACTOR = 0.1;
@@ -101,7 +104,9 @@ export function judge(canary: readonly Observation[], baseline: readonly Observa
   else if (errorLimit.breached) fine.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)}, but not significantly (${errorP})`);
   else if (c.count > 0) fine.push(`${errorWord} is within the limit ${pct(limits.maxErrorRate)}`);
 
-  const slowWord = `p99 ${ms(c.p99Ms)}: ${latencyLimit.bad} of ${latencyLimit.total} successful requests slower than ${ms(limits.maxP99Ms)}`;
+  const untimed = countUntimed(canary);
+  const untimedWord = untimed > 0 ? ` (${untimed} more not timed: the load generator stalled while they were in flight)` : '';
+  const slowWord = `p99 ${ms(c.p99Ms)}: ${latencyLimit.bad} of ${latencyLimit.total} successful requests slower than ${ms(limits.maxP99Ms)}${untimedWord}`;
   const slowP = `binomial p=${pValue(latencyLimit.p)}`;
   if (latencyLimit.breached && latencyLimit.p < redP) red.push(`${slowWord}, more than 1% (${slowP} < ${redAlpha})`);
   else if (latencyLimit.breached && latencyLimit.p < options.alpha) yellow.push(`${slowWord}, probably more than 1% (${slowP} < ${alpha}, red below ${redAlpha})`);

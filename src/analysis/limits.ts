@@ -1,8 +1,8 @@
-import { isError, type Observation } from './observation.ts';
+import { isError, isTimedSuccess, type Observation } from './observation.ts';
 import { binomialUpperTail } from './stats.ts';
 
 // Absolute limits as hypothesis tests. A limit is an allowed share of bad requests: errors for
-// max_error_rate, requests slower than max_p99_ms for the p99 limit (a p99 within the limit
+// max_error_rate, timed requests slower than max_p99_ms for the p99 limit (a p99 within the limit
 // means at most 1% of requests are slower). The limit is BREACHED when the observed share is
 // above it; p is the exact one-sided binomial p-value of "the true share is above it", which
 // the judge turns into a verdict (judge.ts). An allowed share of 0 (max_error_rate: 0.0)
@@ -37,7 +37,7 @@ export function latencyLimitTest(canary: readonly Observation[], maxP99Ms: numbe
   let bad = 0;
   let total = 0;
   for (const o of canary) {
-    if (isError(o)) continue;
+    if (!isTimedSuccess(o)) continue;
     total++;
     if (o.latencyMs > maxP99Ms) bad++;
   }
@@ -49,7 +49,7 @@ export function evidenceSince(canary: readonly Observation[], errorsProven: bool
   let first: number | null = null;
   for (const o of canary) {
     const error = isError(o);
-    const counts = (errorsProven && error) || (latencyProven && !error && o.latencyMs > maxP99Ms);
+    const counts = (errorsProven && error) || (latencyProven && isTimedSuccess(o) && o.latencyMs > maxP99Ms);
     if (counts && (first === null || o.at < first)) first = o.at;
   }
   return first;

@@ -1,4 +1,4 @@
-import { isError, type Observation } from './observation.ts';
+import { isError, isTimedSuccess, type Observation } from './observation.ts';
 
 // Summary of one window of observations (one cohort of one region over one stage or
 // analysis interval): the numbers a judgement and a report show.
@@ -9,7 +9,9 @@ import { isError, type Observation } from './observation.ts';
 // exactly how the latency limit is tested (see judge.ts). For n < 100, p99 is the maximum.
 //
 // Latency quantiles cover successful requests only: errors are judged by the error rate, and
-// a time-out's latency is the client's time-out, not the service's.
+// a time-out's latency is the client's time-out, not the service's. Requests the load
+// generator could not time (its event loop stalled while they were in flight) are left out
+// of the latencies too; their errors still count.
 
 export interface WindowMetrics {
   count: number;
@@ -33,11 +35,18 @@ export function quantileSorted(sorted: readonly number[], q: number): number | n
   return sorted[nearestRank(q, sorted.length) - 1] ?? null;
 }
 
-/** Latencies of the successful requests, sorted ascending. */
+/** Latencies of the successful, timed requests, sorted ascending. */
 export function successLatencies(observations: readonly Observation[]): number[] {
   const out: number[] = [];
-  for (const o of observations) if (!isError(o)) out.push(o.latencyMs);
+  for (const o of observations) if (isTimedSuccess(o)) out.push(o.latencyMs);
   return out.sort((a, b) => a - b);
+}
+
+/** Successful requests the load generator could not time. */
+export function countUntimed(observations: readonly Observation[]): number {
+  let n = 0;
+  for (const o of observations) if (o.untimed === true && !isError(o)) n++;
+  return n;
 }
 
 export function countErrors(observations: readonly Observation[]): number {

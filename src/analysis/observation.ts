@@ -12,6 +12,17 @@ export interface Observation {
   /** HTTP status; 0 for a network error or a time-out. */
   status: number;
   latencyMs: number;
+  /**
+   * The load generator's own event loop stalled while this request was in flight, so
+   * latencyMs holds the client's delay as well as the service's. Its status still counts;
+   * its latency is left out of every latency statistic.
+   */
+  untimed?: boolean;
+}
+
+/** A successful request whose latency is the service's: what latency statistics use. */
+export function isTimedSuccess(o: Pick<Observation, 'status' | 'untimed'>): boolean {
+  return !isError(o) && o.untimed !== true;
 }
 
 /** An error is a failed exchange: no answer at all, or a 5xx. */

@@ -1,4 +1,4 @@
-import { isError, type Observation } from '../analysis/observation.ts';
+import { isError, isTimedSuccess, type Observation } from '../analysis/observation.ts';
 import { nearestRank, summarize } from '../analysis/metrics.ts';
 import type { SeriesPoint, WindowSummary } from './result.ts';
 
@@ -51,7 +51,7 @@ export function series(observations: readonly Observation[], t0: number, end: nu
     if (i < 0 || i >= buckets) continue;
     requests[i] = (requests[i] ?? 0) + 1;
     if (isError(o)) errors[i] = (errors[i] ?? 0) + 1;
-    else latencies[i]?.push(o.latencyMs);
+    else if (isTimedSuccess(o)) latencies[i]?.push(o.latencyMs);
   }
   return requests.map((n, i) => {
     const sorted = (latencies[i] ?? []).sort((a, b) => a - b);

@@ -151,7 +151,7 @@ function rolloutView(r: RolloutReport) {
     duration: formatDuration(r.durationMs),
     detect: formatDuration(r.timeToDetectMs),
     rollbackTime: formatDuration(r.timeToRollbackMs),
-    traffic: `${r.traffic.sent} requests sent, ${r.traffic.acknowledgedWrites} writes acknowledged, ${r.traffic.missingReads} missing reads`,
+    traffic: `${r.traffic.sent} requests sent, ${r.traffic.acknowledgedWrites} writes acknowledged, ${r.traffic.missingReads} missing reads` + (r.traffic.untimed > 0 ? `, ${r.traffic.untimed} not timed (the gate's event loop stalled up to ${r.traffic.maxClientStallMs} ms)` : ''),
     rollbackReason: r.rollback.reason,
     failedRegion: r.rollback.failedRegion,
     lanes: {

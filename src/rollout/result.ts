@@ -123,7 +123,8 @@ export interface RolloutResult {
   timeToDetectMs: number | null;
   /** Red verdict (or abort) -> every touched region verified on its previous version. */
   timeToRollbackMs: number | null;
-  traffic: { sent: number; skipped: number; acknowledgedWrites: number; missingReads: number };
+  /** untimed: requests in flight while the gate's own event loop stalled (latency not used); maxClientStallMs: the longest such stall. */
+  traffic: { sent: number; skipped: number; acknowledgedWrites: number; missingReads: number; untimed: number; maxClientStallMs: number };
 }
 
 export function stageRecord(region: string, stage: number, weight: number, startedAt: number, j: CombinedJudgement, intervals: readonly AnalysisInterval[], endedAt?: number): StageRecord {

@@ -6,6 +6,15 @@ import type { ObservationStore } from './store.ts';
 // Synthetic load at a fixed arrival rate (an open model: requests are sent on schedule
 // whether or not earlier ones have answered), with bounded concurrency and hard caps on
 // duration and count so a loop can never run away.
+//
+// Latency is timed on this process's event loop, which the controller shares. When that loop
+// is blocked, a response that has arrived waits to be read and its latency grows by the
+// stall: the client's delay, not the service's. The tick notices a stall (it ran late) and
+// every request in flight across one is marked untimed, so a slow moment of the gate itself
+// can never pass for a slow candidate.
+
+/** A tick this much later than planned is a stall of the event loop (ms). */
+export const STALL_MS = 50;
 
 export interface TrafficStream {
   region: string;
@@ -35,6 +44,15 @@ export interface TrafficStats {
   inFlight: number;
   /** Acknowledged writes that a later read could not find (404). */
   missingReads: number;
+  /** Requests in flight while the event loop stalled: their latencies are not used. */
+  untimed: number;
+  /** The longest stall of the event loop seen, ms (0: none of STALL_MS or more). */
+  maxStallMs: number;
+}
+
+interface Stall {
+  from: number;
+  to: number;
 }
 
 export class TrafficGenerator {
@@ -46,7 +64,9 @@ export class TrafficGenerator {
   private lastTick = 0;
   private seq = 0;
   private readonly pending = new Set<Promise<void>>();
-  readonly stats: TrafficStats = { sent: 0, skipped: 0, inFlight: 0, missingReads: 0 };
+  /** Recent stalls (epoch ms), kept for as long as a request can be in flight. */
+  private stalls: Stall[] = [];
+  readonly stats: TrafficStats = { sent: 0, skipped: 0, inFlight: 0, missingReads: 0, untimed: 0, maxStallMs: 0 };
 
   constructor(options: TrafficOptions) {
     this.options = {
@@ -96,6 +116,7 @@ export class TrafficGenerator {
       return;
     }
     const dt = now - this.lastTick;
+    if (dt - this.options.tickMs >= STALL_MS) this.noteStall({ from: this.lastTick + this.options.tickMs, to: now });
     this.lastTick = now;
     for (const s of this.streams) {
       s.credit = Math.min(s.credit + (s.stream.rps * dt) / 1000, s.stream.rps); // at most one second of backlog
@@ -104,6 +125,19 @@ export class TrafficGenerator {
         this.fire(s.stream);
       }
     }
+  }
+
+  private noteStall(stall: Stall): void {
+    this.stats.maxStallMs = Math.max(this.stats.maxStallMs, stall.to - stall.from);
+    const horizon = stall.to - this.options.timeoutMs - 1000;
+    this.stalls = [...this.stalls.filter((s) => s.to >= horizon), stall];
+  }
+
+  /** Whether the event loop stalled while a request sent at `from` was in flight until `to`. */
+  private stalledDuring(from: number, to: number): boolean {
+    // The tick that would record a stall still going on may not have run yet.
+    const ongoing = this.timer !== undefined && to - this.lastTick - this.options.tickMs >= STALL_MS;
+    return ongoing || this.stalls.some((s) => s.from < to && s.to > from);
   }
 
   private fire(stream: TrafficStream): void {
@@ -154,7 +188,9 @@ export class TrafficGenerator {
       status = 0;
     }
     const latencyMs = performance.now() - started;
-    this.options.store.add({ at, region: stream.region, version: stream.version, cohort: stream.cohort, route, status, latencyMs });
+    const untimed = this.stalledDuring(at, Date.now());
+    if (untimed) this.stats.untimed++;
+    this.options.store.add({ at, region: stream.region, version: stream.version, cohort: stream.cohort, route, status, latencyMs, ...(untimed ? { untimed } : {}) });
     if (kind === 'write' && status === 201) {
       const id = parseId(responseText);
       if (id !== undefined) this.options.store.acknowledge({ id, region: stream.region, cohort: stream.cohort, version: stream.version, at, item });

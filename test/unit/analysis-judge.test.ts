@@ -68,6 +68,21 @@ describe('judge', () => {
     expect(j.evidenceSince).toBe(900);
   });
 
+  it('leaves untimed requests out of the latency tests but counts their errors', () => {
+    // The same 10 slow requests, but the load generator stalled while they were in flight.
+    const slow = (i: number) => i % 10 === 9;
+    const canary = makeWindow('canary', { n: 100, latency: (i) => (slow(i) ? 900 : spread(i)) }).map((o, i) => (slow(i) ? { ...o, untimed: true } : o));
+    const j = judge(canary, baseline, limits, options);
+    expect(j.verdict).toBe('green');
+    expect(j.tests.latencyLimit).toMatchObject({ bad: 0, total: 90 });
+    expect(j.canary.p99Ms).toBeLessThan(500);
+    expect(j.reasons.join('\n')).toMatch(/0 of 90 successful requests slower than 500 ms \(10 more not timed: the load generator stalled while they were in flight\)/);
+    // An untimed request that failed is still an error.
+    const failing = judge(canary.map((o, i) => (slow(i) ? { ...o, status: 503 } : o)), baseline, limits, options);
+    expect(failing.canary.errors).toBe(10);
+    expect(failing.reasons[0]).toMatch(/^error rate 10% \(10 of 100\) is probably above the limit 5%/);
+  });
+
   it('reports both limits when both are breached', () => {
     const canary = makeWindow('canary', { n: 100, errors: 30, latency: (i) => (i % 2 ? 900 : 20) });
     const j = judge(canary, baseline, limits, options);

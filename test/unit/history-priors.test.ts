@@ -85,7 +85,7 @@ describe('a run as its history record', () => {
     timeline: [],
     stages: [stage('us-west', 0, w(60, 0, 70), w(160, 2, 90)), stage('us-west', 1, w(160, 1, 85), w(0, 0, 0)), stage('us-east', 0, w(60, 30, 60), w(160, 1, 80))],
     rollback: { triggered: true, reason: 'red verdict: error rate 50%', failedRegion: 'us-east', verifications: [], problems: [] },
-    timeToDetectMs: 1000, timeToRollbackMs: 2000, traffic: { sent: 0, skipped: 0, acknowledgedWrites: 0, missingReads: 0 },
+    timeToDetectMs: 1000, timeToRollbackMs: 2000, traffic: { sent: 0, skipped: 0, acknowledgedWrites: 0, missingReads: 0, untimed: 0, maxClientStallMs: 0 },
   } as unknown as RolloutResult;
   const experiments = [{ name: 'service-kill', status: 'PASS' }, { name: 'database-failure', status: 'FAIL' }] as unknown as ExperimentResult[];
   const run: RunSummary = {
