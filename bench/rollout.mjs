@@ -43,6 +43,8 @@ export async function run({ root, log }) {
     if (config) writeFileSync(config, yaml);
     const detect = [];
     const rollback = [];
+    const stalls = [];
+    let untimed = 0;
     let notRolledBack = 0;
     for (let i = 0; i < runs; i++) {
       log(`${label}: deploy v3 0.8, run ${i + 1}/${runs}`);
@@ -50,6 +52,9 @@ export async function run({ root, log }) {
       const res = cli(['deploy', 'v3', '0.8', '--result-file', file, ...(config ? ['--config', config] : [])], [0, 1, 2, 3]);
       if (res.status === 2) throw new Error(`${label}: configuration refused; is this judgement source implemented?`);
       const r = JSON.parse(readFileSync(file, 'utf8'));
+      // The gate's own event loop: a stall here would be read as service latency.
+      stalls.push(r.traffic.max_client_stall_ms);
+      untimed += r.traffic.untimed;
       if (r.final_state !== 'ROLLED_BACK') {
         log(`${label}: run ${i + 1} ended ${r.final_state}; left out of the medians`);
         notRolledBack++;
@@ -64,6 +69,8 @@ export async function run({ root, log }) {
       not_rolled_back: notRolledBack,
       time_to_detect_ms: spread(detect),
       time_to_rollback_ms: spread(rollback),
+      max_client_stall_ms: spread(stalls),
+      untimed_requests: untimed,
     };
   }
   return out;
