@@ -68,7 +68,9 @@ export function normalQuantile(p: number): number {
   if (Number.isNaN(p) || p < 0 || p > 1) return Number.NaN;
   if (p === 0) return -Infinity;
   if (p === 1) return Infinity;
-  // Lower half only, by symmetry: p near 1 would lose its digits in 1 - p.
+  // The approximation and the refinement run on the lower half, by symmetry. A caller whose
+  // p is near 1 should pass the small upper share and negate (as predict/latency.ts does):
+  // 1 - p here cannot recover digits p has already lost.
   if (p > 0.5) return -normalQuantile(1 - p);
   let x: number;
   if (p < P_LOW) {

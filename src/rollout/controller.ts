@@ -238,7 +238,7 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
     timeToDetectMs,
     // The first abort to its regions verified: what users waited on.
     timeToRollbackMs: first && first.ok && final.kind === 'ROLLED_BACK' ? first.durationMs : null,
-    traffic: { sent: traffic.stats.sent, skipped: traffic.stats.skipped, acknowledgedWrites: store.acknowledgedWrites().length, missingReads: traffic.stats.missingReads, untimed: traffic.stats.untimed, maxClientStallMs: traffic.stats.maxStallMs },
+    traffic: { sent: traffic.stats.sent, skipped: traffic.stats.skipped, acknowledgedWrites: store.acknowledgedWrites().length, missingReads: traffic.stats.missingReads, untimed: traffic.stats.untimed, maxClientStallMs: traffic.stats.maxClientStallMs },
   };
 }
 

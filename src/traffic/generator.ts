@@ -47,7 +47,7 @@ export interface TrafficStats {
   /** Requests in flight while the event loop stalled: their latencies are not used. */
   untimed: number;
   /** The longest stall of the event loop seen, ms (0: none of STALL_MS or more). */
-  maxStallMs: number;
+  maxClientStallMs: number;
 }
 
 interface Stall {
@@ -66,7 +66,7 @@ export class TrafficGenerator {
   private readonly pending = new Set<Promise<void>>();
   /** Recent stalls (epoch ms), kept for as long as a request can be in flight. */
   private stalls: Stall[] = [];
-  readonly stats: TrafficStats = { sent: 0, skipped: 0, inFlight: 0, missingReads: 0, untimed: 0, maxStallMs: 0 };
+  readonly stats: TrafficStats = { sent: 0, skipped: 0, inFlight: 0, missingReads: 0, untimed: 0, maxClientStallMs: 0 };
 
   constructor(options: TrafficOptions) {
     this.options = {
@@ -128,7 +128,7 @@ export class TrafficGenerator {
   }
 
   private noteStall(stall: Stall): void {
-    this.stats.maxStallMs = Math.max(this.stats.maxStallMs, stall.to - stall.from);
+    this.stats.maxClientStallMs = Math.max(this.stats.maxClientStallMs, stall.to - stall.from);
     const horizon = stall.to - this.options.timeoutMs - 1000;
     this.stalls = [...this.stalls.filter((s) => s.to >= horizon), stall];
   }

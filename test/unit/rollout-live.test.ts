@@ -148,7 +148,7 @@ class FakeStack implements Stack {
 
 /** Sends each stream's requests evenly spaced as the virtual clock advances, and records the answers. */
 class FakeTraffic implements RolloutTraffic {
-  readonly stats = { sent: 0, skipped: 0, inFlight: 0, missingReads: 0, untimed: 0, maxStallMs: 0 };
+  readonly stats = { sent: 0, skipped: 0, inFlight: 0, missingReads: 0, untimed: 0, maxClientStallMs: 0 };
   private streams: { stream: TrafficStream; nextAt: number }[] = [];
   private on = false;
   private readonly store: ObservationStore;

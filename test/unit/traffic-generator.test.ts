@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRandom } from '../../src/simulate/random.ts';
 import { STALL_MS, TrafficGenerator } from '../../src/traffic/generator.ts';
 import { ObservationStore } from '../../src/traffic/store.ts';
 import { pollUntil } from '../../src/util/poll.ts';
@@ -26,11 +27,6 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function seeded(seed: number): () => number {
-  let s = seed;
-  return () => ((s = (s * 16807) % 2147483647) - 1) / 2147483646;
-}
-
 /** Blocks this thread's event loop, as a long synchronous computation of the gate would. */
 function block(ms: number): void {
   const until = performance.now() + ms;
@@ -39,7 +35,7 @@ function block(ms: number): void {
 
 async function run(blockMs: number | null): Promise<{ store: ObservationStore; stats: TrafficGenerator['stats']; stall: { from: number; to: number } | null }> {
   const store = new ObservationStore();
-  const traffic = new TrafficGenerator({ store, random: seeded(3), maxRequests: 400 });
+  const traffic = new TrafficGenerator({ store, random: createRandom(3).next, maxRequests: 400 });
   traffic.setStreams([{ region: 'us-west', cohort: 'canary', version: 'v2', baseUrl, rps: 100 }]);
   traffic.start();
   try {
@@ -80,7 +76,7 @@ describe('TrafficGenerator', () => {
     // latencies would read as 300 ms of service time.
     expect(untimed.length).toBeGreaterThan(0);
     expect(stats.untimed).toBe(untimed.length);
-    expect(stats.maxStallMs).toBeGreaterThanOrEqual(300 - STALL_MS);
+    expect(stats.maxClientStallMs).toBeGreaterThanOrEqual(300 - STALL_MS);
     for (const o of all.filter((x) => x.latencyMs > 250)) expect(o.untimed, JSON.stringify(o)).toBe(true);
     // Requests sent well after the stall are timed as usual.
     const after = all.filter((o) => stall !== null && o.at > stall.to + 100);
