@@ -9,9 +9,13 @@ import { locateOverrideIssues } from '../gate/thresholds.ts';
 import { InfraError } from '../stack/errors.ts';
 import { annotationOf } from './annotations.ts';
 import { restoreHistoryFile, saveHistoryFile } from './history-cache.ts';
-import { readInputs } from './inputs.ts';
+import { gateRequestOf, readInputs } from './inputs.ts';
+import { actionIssue, type IssueOrigin } from './issues.ts';
 import { actionProgress } from './progress.ts';
 import { writeSummary } from './summary.ts';
+
+/** What an annotation needs to say where a bad value came from: the inputs, the config file, its environment. */
+type Origin = IssueOrigin & { environment?: string | undefined };
 
 // The main step only orchestrates: typed inputs -> the gate pipeline (the same one the CLI
 // runs) -> outputs, step summary, exit status. The user's files are relative to the
@@ -22,33 +26,26 @@ export async function run(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  let configFile: string | undefined;
-  let environment: string | undefined;
+  // Filled in as it becomes known: an error before that names what is known so far.
+  const origin: Origin = { experimentsInput: false, experimentsDir: false };
   // Known once the config is read (with history-cache on): from then on the history is saved
   // whatever happens, so a run that ended in an error still keeps what was recorded.
   let historyToSave: string | undefined;
   try {
-    const inputs = readInputs((name) => core.getInput(name));
-    environment = inputs.environment;
+    // Untrimmed, so an input of only whitespace is refused rather than read as left out.
+    const inputs = readInputs((name) => core.getInput(name, { trimWhitespace: false }));
+    origin.environment = inputs.environment;
+    origin.experimentsInput = inputs.experiments !== undefined;
     // Read here only for the history file's path; the gate validates the file again, fully.
     const config = loadConfig(inputs.config, workspace, inputs.environment);
-    configFile = config.file;
+    origin.configFile = config.file;
+    origin.experimentsDir = config.experiments.dir !== undefined;
     const historyFile = resolve(workspace, config.predict.history.file);
     if (inputs.historyCache) {
       historyToSave = historyFile;
       await core.group('restore the run history', () => restoreHistoryFile(historyFile, cache, process.env, core));
     }
-    const outcome = await runGate({
-      version: inputs.version,
-      failureRate: inputs.failureRate,
-      reportDir: inputs.reportDir,
-      seed: inputs.seed,
-      keepStack: inputs.keepStack,
-      cwd: workspace,
-      ...(inputs.config ? { config: inputs.config } : {}),
-      ...(inputs.environment ? { environment: inputs.environment } : {}),
-      ...(inputs.experiments ? { only: inputs.experiments } : {}),
-    }, {
+    const outcome = await runGate(gateRequestOf(inputs, workspace), {
       progress: actionProgress(),
       signal: controller.signal,
       now: Date.now,
@@ -71,22 +68,31 @@ export async function run(): Promise<void> {
       else core.warning(why);
     } else core.info('deployment gate OPEN');
   } catch (e) {
-    if (e instanceof UsageError) {
-      // Annotations on the config file's lines, so the mistake shows where it was written.
-      for (const issue of located(e.issues, configFile, environment)) {
-        const { message, properties } = annotationOf(issue, workspace);
-        core.error(message, properties);
-      }
-      core.setFailed(`bad input (${e.issues.length} problem(s)); nothing was run`);
-    } else if (e instanceof InfraError) {
-      core.setFailed(`infrastructure failure: ${[e.message, ...e.details].join('\n')}`);
-    } else {
-      core.setFailed(e instanceof Error ? (e.stack ?? e.message) : String(e));
-    }
+    fail(e, workspace, origin);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (historyToSave !== undefined) await saveHistory(historyToSave);
+  }
+}
+
+/**
+ * Every failure fails the step. Bad input is an annotation per issue, naming the input or the
+ * config file and line where the mistake was written, never a stack trace; an internal error
+ * keeps its stack for the bug report.
+ */
+function fail(e: unknown, workspace: string, origin: Origin): void {
+  if (e instanceof UsageError) {
+    const issues = located(e.issues.map((i) => actionIssue(i, origin)), origin.configFile, origin.environment);
+    for (const issue of issues) {
+      const { message, properties } = annotationOf(issue, workspace);
+      core.error(message, properties);
+    }
+    core.setFailed(`bad input (${e.issues.length} problem(s)); nothing was run`);
+  } else if (e instanceof InfraError) {
+    core.setFailed(`infrastructure failure: ${[e.message, ...e.details].join('\n')}`);
+  } else {
+    core.setFailed(e instanceof Error ? (e.stack ?? e.message) : String(e));
   }
 }
 

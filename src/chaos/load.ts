@@ -1,23 +1,24 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { UsageError, type InputIssue } from '../config/errors.ts';
-import { withLine } from '../config/load.ts';
+import type { ListOrigin } from '../config/gate.ts';
+import { cannotRead, readInputFile } from '../config/input-file.ts';
+import { MAX_EXPERIMENT_FILES, MAX_SUITE_BYTES } from '../config/limits.ts';
+import { withLine } from '../config/locate.ts';
+import { formatBytes, parseYaml } from '../config/yaml.ts';
+import { isInside } from '../util/paths.ts';
 import type { Experiment } from './experiment.ts';
 import { toExperiment } from './schema.ts';
 
 // Reads the suite: every *.yml / *.yaml in a folder, in file-name order, one experiment per
 // file. The whole suite is validated before anything runs; every problem names the file,
-// the line and the field path.
+// the line and the field path. Only regular files inside the folder are read (a symbolic
+// link may point elsewhere in it, never out of it: its target's lines would be quoted back
+// as "unknown field" errors), within the limits of config/limits.ts.
 
 /** Parses one file's text; throws a UsageError with line numbers. */
 export function parseExperimentText(text: string, source: string, regions: readonly string[]): Experiment {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new UsageError(doc.errors.map((e) => ({ source, path: '', rule: `not valid YAML: ${e.message.split('\n')[0] ?? ''}`, line: lines.linePos(e.pos[0]).line })));
-  }
-  const data: unknown = doc.toJS();
+  const { data, doc, lines } = parseYaml(text, source);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new UsageError([{ source, path: '', rule: 'must be a mapping with name, description, target, fault, load, windows and thresholds', line: 1 }]);
   }
@@ -25,13 +26,16 @@ export function parseExperimentText(text: string, source: string, regions: reado
     return toExperiment(data, source, regions);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
+    // The UsageError holds at most MAX_ISSUES (and a count): only those are looked up.
     throw new UsageError(e.issues.map((i) => withLine(i, doc, lines)));
   }
 }
 
 export interface SuiteSelection {
-  /** Names to run (--only); all when undefined. */
+  /** Names to run (--only, or experiments.only of the config); all when undefined. */
   only?: readonly string[];
+  /** Where `only` was written when it came from the config file (ExperimentsPlan.onlyOrigin); --only when absent. */
+  origin?: ListOrigin;
 }
 
 /** Checks names are unique and --only names exist; returns the experiments to run, in file order. */
@@ -43,24 +47,35 @@ export function selectExperiments(experiments: readonly Experiment[], selection:
     if (first !== undefined) issues.push({ source: e.source, path: 'name', rule: `duplicate experiment name "${e.name}" (also in ${first})` });
     else seen.set(e.name, e.source);
   }
-  for (const name of selection.only ?? []) {
-    if (!seen.has(name)) issues.push({ source: '--only', path: '', rule: `no experiment named ${JSON.stringify(name)} (experiments: ${[...seen.keys()].join(', ')})` });
-  }
+  (selection.only ?? []).forEach((name, i) => {
+    if (seen.has(name)) return;
+    const rule = `no experiment named ${JSON.stringify(name)} (experiments: ${[...seen.keys()].join(', ')})`;
+    issues.push(selection.origin ? originIssue(selection.origin, i, rule) : { source: '--only', path: '', rule });
+  });
   if (issues.length > 0) throw new UsageError(issues);
   return selection.only ? experiments.filter((e) => selection.only?.includes(e.name)) : [...experiments];
+}
+
+function originIssue(origin: ListOrigin, index: number, rule: string): InputIssue {
+  const line = origin.lines[index];
+  return { source: origin.source, path: `${origin.path}[${index}]`, rule, ...(line === undefined ? {} : { line }) };
 }
 
 /** Loads and validates every experiment file in `dir`. */
 export function loadExperiments(dir: string, regions: readonly string[], selection: SuiteSelection = {}): Experiment[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError([{ source: '--experiments', path: '', rule: `${JSON.stringify(dir)} is not a folder` }]);
-  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = listFolder(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
   if (files.length === 0) throw new UsageError([{ source: '--experiments', path: '', rule: `no experiment files (*.yml) in ${dir}` }]);
-  const issues: InputIssue[] = [];
+  if (files.length > MAX_EXPERIMENT_FILES) {
+    const rule = `${dir} has ${files.length} experiment files, more than the ${MAX_EXPERIMENT_FILES} a suite may have`;
+    throw new UsageError([{ source: '--experiments', path: '', rule }]);
+  }
+  const texts = readSuite(dir, files);
+  const issues: InputIssue[] = [...texts.issues];
   const experiments: Experiment[] = [];
-  for (const file of files) {
-    const source = join(dir, file);
+  for (const { source, text } of texts.files) {
     try {
-      experiments.push(parseExperimentText(readFileSync(source, 'utf8'), source, regions));
+      experiments.push(parseExperimentText(text, source, regions));
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       issues.push(...e.issues);
@@ -68,4 +83,67 @@ export function loadExperiments(dir: string, regions: readonly string[], selecti
   }
   if (issues.length > 0) throw new UsageError(issues);
   return selectExperiments(experiments, selection);
+}
+
+interface SuiteFile {
+  source: string;
+  text: string;
+}
+
+/** The text of every file that may be read; a problem with one is its issue, and the others are still read. */
+function readSuite(dir: string, files: readonly string[]): { files: SuiteFile[]; issues: InputIssue[] } {
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch (e) {
+    throw cannotRead('--experiments', e);
+  }
+  const out: SuiteFile[] = [];
+  const issues: InputIssue[] = [];
+  let total = 0;
+  for (const file of files) {
+    const source = join(dir, file);
+    try {
+      checkInside(source, root);
+      const text = readInputFile(source);
+      total += Buffer.byteLength(text, 'utf8');
+      // Stop reading at the budget: the files so far are all that is held in memory.
+      if (total > MAX_SUITE_BYTES) return { files: [], issues: [...issues, suiteTooBig(dir)] };
+      out.push({ source, text });
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      issues.push(...e.issues);
+    }
+  }
+  return { files: out, issues };
+}
+
+function listFolder(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (e) {
+    throw cannotRead('--experiments', e);
+  }
+}
+
+function suiteTooBig(dir: string): InputIssue {
+  const rule = `the experiment files in ${dir} have more than the ${formatBytes(MAX_SUITE_BYTES)} a suite may have `
+    + 'together: not checked';
+  return { source: '--experiments', path: '', rule };
+}
+
+/** A symbolic link must lead to a file inside the experiments folder; its target is never named. */
+function checkInside(source: string, root: string): void {
+  let target: string;
+  try {
+    if (!lstatSync(source).isSymbolicLink()) return;
+    target = realpathSync(source);
+  } catch (e) {
+    throw cannotRead(source, e);
+  }
+  if (!isInside(root, target)) {
+    const rule = 'is a symbolic link that leads out of the experiments folder: not read '
+      + '(an experiment file must be inside the folder)';
+    throw new UsageError([{ source, path: '', rule }]);
+  }
 }

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerControl } from '../stack/docker-control.ts';
 import type { ContainerFacts } from '../stack/inspect.ts';
 import type { Stack } from '../stack/stack.ts';
-import { regionUrl, type RegionTarget } from '../stack/target.ts';
+import { innerUrl, regionUrl, type RegionTarget } from '../stack/target.ts';
+import type { ArmedWarden, Wardens } from '../stack/warden.ts';
 import type { TrafficStream } from '../traffic/generator.ts';
 import type { Progress } from '../util/progress.ts';
 import { buildResult } from './build.ts';
@@ -10,7 +11,7 @@ import { recoveredAt } from './detect.ts';
 import { faultSeconds, type Experiment } from './experiment.ts';
 import { repairStack, stackProblems } from './health.ts';
 import { injectionFor } from './injectors/index.ts';
-import type { Injection, TargetContainer } from './injectors/injector.ts';
+import { SELF_LIFT_GRACE_SECONDS, type Injection, type TargetContainer } from './injectors/injector.ts';
 import type { JudgementConfig } from './measure.ts';
 import type { Monitor } from './monitor.ts';
 import { readBackWrites } from './readback.ts';
@@ -34,6 +35,8 @@ export interface RunnerDeps {
   judgement: JudgementConfig;
   /** Where Prometheus answers; undefined: no detection through Prometheus. */
   prometheusUrl?: string;
+  /** Arms a warden before each fault, so it lifts even if this process dies; none: unguarded (unit tests). */
+  wardens?: Wardens;
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -59,6 +62,7 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
   let method = 'not injected';
   let error: string | undefined;
   let injection: Injection | undefined;
+  let warden: ArmedWarden | undefined;
   let lifted = false;
   let before: Map<string, ContainerFacts> | undefined;
   const times: { injectStart?: number; injectAt?: number; revertAt?: number; recoveryDeadline?: number; afterFrom?: number } = {};
@@ -67,11 +71,14 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
   try {
     if (targetRegions.length !== targetNames.length) throw new Error(`unknown target region in ${targetNames.join(', ')}`);
     before = await session.targetFacts();
-    const targets: TargetContainer[] = targetRegions.map((r) => ({ region: r.name, baseUrl: regionUrl(stack.target, r), container: before?.get(r.name) as ContainerFacts }));
+    const targets: TargetContainer[] = targetRegions.map((r) => ({
+      region: r.name, baseUrl: regionUrl(stack.target, r), innerUrl: innerUrl(stack.target, r), container: before?.get(r.name) as ContainerFacts,
+    }));
     injection = injectionFor(fault, { control, token, targets, facts: (region) => session.facts(region) });
     session.start(streams(experiment, stack, targetNames, await stack.containers()));
 
     await sleep(windows.beforeSeconds * 1000, undefined, { signal });
+    warden = await armWarden(experiment, targetNames, injection, deps);
     times.injectStart = Date.now();
     const outcome = await injection.inject();
     times.injectAt = Date.now();
@@ -107,10 +114,11 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
         await injection.revert();
         lifted = true;
       } catch (e) {
-        notes.push(`the fault could not be lifted: ${message(e)}`);
+        notes.push(`the fault could not be lifted: ${message(e)}${warden ? `; its warden ${warden.name} tries again at its expiry` : ''}`);
         progress.warn(`${experiment.name}: the fault could not be lifted: ${message(e)}`);
       }
     }
+    if (warden && lifted) await warden.disarm().catch((e: unknown) => progress.warn(`${experiment.name}: warden ${warden?.name} not removed: ${message(e)}`));
     await session.stop();
   }
   const end = Date.now();
@@ -140,6 +148,17 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
     ...(error !== undefined ? { error } : {}),
     ...(complete ? { recording: { kind: fault.kind, targets: targetNames, t0, injectStart, injectAt, revertAt, recoveryDeadline, afterFrom, end, observations: session.store.select(), probes: session.monitor.probes, up: session.monitor.up, samples: session.monitor.samples, containers: restarts.outcomes, crashed, readBack, notes: restarts.notes } } : {}),
   }, deps.judgement);
+}
+
+/** The fault's warden, armed before the fault exists: it lives for the fault's time, the recovery deadline for a kill. */
+async function armWarden(experiment: Experiment, regions: string[], injection: Injection, deps: RunnerDeps): Promise<ArmedWarden | undefined> {
+  if (!deps.wardens) return undefined;
+  const { fault, windows } = experiment;
+  const holdSeconds = fault.kind === 'kill' ? windows.recoveryDeadlineSeconds : faultSeconds(fault);
+  return deps.wardens.arm({
+    experiment: experiment.name, fault: fault.kind, regions, lifetimeMs: (holdSeconds + SELF_LIFT_GRACE_SECONDS) * 1000,
+    undo: await injection.guard(), token: deps.token,
+  });
 }
 
 function streams(experiment: Experiment, stack: Stack, targets: readonly string[], containers: readonly ContainerFacts[]): TrafficStream[] {

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { UsageError } from '../config/errors.ts';
 import { zodIssues } from '../config/issues.ts';
+import { MAX_SHOWN_CHARS } from '../config/limits.ts';
+import { quote } from '../util/shown.ts';
 import { DEFAULT_EFFECT, DEFAULT_THRESHOLDS, EVIDENCE, EVIDENCE_NAMES, effectKey, evidenceFits, MEASUREMENT_NAMES, MEASUREMENTS, thresholdKey, unknownThresholdRule, type EvidenceDef } from './catalogue.ts';
 import { FAULT_KINDS, type EffectFloor, type Experiment, type Fault, type Threshold } from './experiment.ts';
 
@@ -48,7 +50,7 @@ const faultSchema = z.discriminatedUnion('kind', [
   error: (issue) => {
     const kinds = FAULT_KINDS.map((k) => JSON.stringify(k)).join(', ');
     const given = (issue.input as { kind?: unknown } | undefined)?.kind;
-    return given === undefined ? `is required (one of ${kinds})` : `must be one of ${kinds}, got ${JSON.stringify(given)}`;
+    return given === undefined ? `is required (one of ${kinds})` : `must be one of ${kinds}, got ${shown(given)}`;
   },
 });
 
@@ -67,7 +69,8 @@ const effectSchema = z.strictObject(Object.fromEntries(EVIDENCE_NAMES.map((name)
   .refine((o) => Object.values(o).some((v) => v !== undefined), { message: 'must name at least one piece of evidence (leave effect out for the fault kind\'s default)' });
 
 function experimentSchema(regions: readonly string[]) {
-  const region = z.string().refine((r) => regions.includes(r), { error: (i) => `${JSON.stringify(i.input)} is not a region of the stack (${regions.join(', ')})` });
+  const notARegion = (input: unknown) => `${shown(input)} is not a region of the stack (${regions.join(', ')})`;
+  const region = z.string().refine((r) => regions.includes(r), { error: (i) => notARegion(i.input) });
   return z.strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1 to 63 of lowercase letters, digits and "-"'),
     description: z.string().trim().min(1, 'must say what the experiment shows'),
@@ -96,11 +99,19 @@ function experimentSchema(regions: readonly string[]) {
       ctx.addIssue({ code: 'custom', path: ['effect', effectKey(name)], message: `can only be measured for a ${(def.kinds ?? []).join(' or ')} fault (fault.kind is ${e.fault.kind})` });
     }
     if (Array.isArray(e.target)) {
+      const seen = new Set<string>();
       e.target.forEach((r, i) => {
-        if (e.target.indexOf(r) !== i) ctx.addIssue({ code: 'custom', path: ['target', i], message: `duplicate region "${r}"` });
+        if (seen.has(r)) ctx.addIssue({ code: 'custom', path: ['target', i], message: `duplicate region ${shown(r)}` });
+        seen.add(r);
       });
     }
   });
+}
+
+/** A value from the file quoted in a message: escaped and cut (it may be anything). */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return quote(value, MAX_SHOWN_CHARS);
+  return (JSON.stringify(value) ?? String(value)).slice(0, MAX_SHOWN_CHARS);
 }
 
 /** Validates one parsed file; throws a UsageError naming every problem with its field path. */

@@ -2,6 +2,7 @@ import { faultAnnotation, grafanaAnnotator, type Annotator } from '../grafana/an
 import type { ContainerControl } from '../stack/docker-control.ts';
 import { InfraError } from '../stack/errors.ts';
 import type { Stack } from '../stack/stack.ts';
+import type { Wardens } from '../stack/warden.ts';
 import { grafanaUrl } from '../stack/target.ts';
 import type { Progress } from '../util/progress.ts';
 import type { Experiment } from './experiment.ts';
@@ -25,6 +26,8 @@ export interface SuiteDeps {
   prometheusUrl?: string;
   /** Where fault windows are annotated; by default Grafana on the stack, when it answers. */
   annotator?: Annotator;
+  /** Arms a warden for each fault (stack/warden.ts), so it lifts even if the gate dies. */
+  wardens?: Wardens;
 }
 
 export interface SuiteOutcome {

@@ -17,6 +17,8 @@ export function helpText(topic?: string): string {
     '',
     ...Object.values(USAGE).map((u) => u.split('\n')[0] ?? ''),
     '',
+    'Flags: a flag that takes a value is given once and not empty (--config \'\' is refused, not the default);',
+    '  a negative number is a value (deploy v2 -0.1 is refused by the rate\'s rule, not taken for a flag).',
     'Exit status: 0 success / gate open, 1 rolled back / gate closed, 2 bad input, 3 infrastructure failure.',
     "Run 'chaos-gate help <command>' for details.",
   ].join('\n');

@@ -3,6 +3,7 @@ import { unknownThresholdRule } from '../chaos/catalogue.ts';
 import { thresholdsSchema } from '../chaos/schema.ts';
 import { UsageError, type InputIssue } from './errors.ts';
 import { formatPath, zodIssues } from './issues.ts';
+import { MAX_EXPERIMENT_FILES } from './limits.ts';
 import { deepFreeze } from './rollout.ts';
 
 // The `gate:` and `experiments:` sections of chaos-gate.yml.
@@ -19,27 +20,43 @@ import { deepFreeze } from './rollout.ts';
 //     rollout_after_failed_experiments: true   # still roll out (for the report) when an experiment failed
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be an experiment name: lowercase letters, digits and "-"');
+/** A suite has at most MAX_EXPERIMENT_FILES experiments: no list of them needs more names. */
+const AT_MOST = `must name at most ${MAX_EXPERIMENT_FILES} experiments (a suite has no more)`;
+const names = z.array(name).max(MAX_EXPERIMENT_FILES, AT_MOST);
 
 export const experimentsSchema = z.strictObject({
   dir: z.string().min(1, 'must not be empty').optional(),
-  only: z.array(name).min(1, 'must name at least one experiment (leave it out to run all)').optional(),
+  only: names.min(1, 'must name at least one experiment (leave it out to run all)').optional(),
   // The same keys and ranges as an experiment file's `thresholds:` (chaos/schema.ts), so an
   // override is held to the rules of the value it replaces, and a typo is caught with its
   // line when the file is read rather than when the suite is loaded.
-  thresholds: z.record(name, thresholdsSchema).default({}),
+  thresholds: z.record(name, thresholdsSchema)
+    .refine((t) => Object.keys(t).length <= MAX_EXPERIMENT_FILES, AT_MOST)
+    .default({}),
 });
 
 export const gateSchema = z.strictObject({
   fail_on_experiment: z.boolean().default(true),
   fail_on_rollback: z.boolean().default(true),
-  required_experiments: z.array(name).default([]),
+  required_experiments: names.default([]),
   rollout_after_failed_experiments: z.boolean().default(true),
 });
+
+/** Where a list of names was written: a problem found with one later names its file and line. */
+export interface ListOrigin {
+  source: string;
+  /** The list's path, e.g. "experiments.only" or "environments.ci.experiments.only". */
+  path: string;
+  /** The line of each entry, in order. */
+  lines: readonly (number | undefined)[];
+}
 
 export interface ExperimentsPlan {
   /** Relative to the config file's folder when set; undefined: the project's chaos/. */
   dir: string | undefined;
   only: readonly string[] | undefined;
+  /** Where `only` was written (set by config/load.ts when the file has one), for selectExperiments. */
+  onlyOrigin?: ListOrigin;
   thresholds: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 

@@ -1,33 +1,63 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import type { Document, LineCounter } from 'yaml';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import type { SimulationScenario } from '../simulate/scenario.ts';
-import { UsageError, type InputIssue } from './errors.ts';
+import { DEFAULT_REGIONS } from '../stack/target.ts';
+import { clip } from '../util/shown.ts';
+import { isMoreIssue, UsageError, type InputIssue } from './errors.ts';
 import { toExperimentsPlan, toGatePolicy, type ExperimentsPlan, type GatePolicy } from './gate.ts';
-import { toPredictPlan, type PredictPlan } from './predict.ts';
+import { readInputFile } from './input-file.ts';
+import { pathKey } from './issues.ts';
+import { MAX_ENVIRONMENTS, MAX_ISSUES, MAX_SHOWN_CHARS } from './limits.ts';
+import { environmentSets, relatedPaths, segments, withLine } from './locate.ts';
+import { historyFileIssues, toPredictPlan, type PredictPlan } from './predict.ts';
 import { toPrometheusPlan, type PrometheusPlan } from './prometheus.ts';
-import { toRolloutPlan } from './rollout.ts';
-import { toSimulationScenario } from './simulation.ts';
+import { regionIssues, toRolloutPlan } from './rollout.ts';
+import { rolloutBudgetIssues, toSimulationScenario } from './simulation.ts';
+import { parseYaml } from './yaml.ts';
+
+export { locate, withLine } from './locate.ts';
 
 // Reads chaos-gate.yml (or --config FILE) into validated sections: the Plan. Every problem
 // names the file, the line and the field path; nothing runs until the whole file is valid.
 // `environments.<name>` holds overrides of any section, deep-merged over it when that
-// environment is chosen (--environment), so thresholds can differ per environment.
+// environment is chosen (--environment). Every environment is validated, chosen or not, so
+// a typo in the production overrides is found by the run that checks staging.
 
 export const DEFAULT_CONFIG_FILE = 'chaos-gate.yml';
 export const SECTIONS = ['rollout', 'prometheus', 'experiments', 'gate', 'simulation', 'predict'] as const;
+/** An environment's name, as --environment takes it. */
+const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+const ENVIRONMENT_NAME_RULE = 'an environment name must be 1 to 63 of letters, digits, "_" and "-", '
+  + 'starting with a letter or digit (as --environment takes it)';
 
-export interface LoadedConfig {
-  /** The file read, or undefined when none exists and every default applies. */
-  file: string | undefined;
-  environment: string | undefined;
+interface Sections {
   rollout: RolloutPlan;
   prometheus: PrometheusPlan;
   experiments: ExperimentsPlan;
   gate: GatePolicy;
   simulation: SimulationScenario;
   predict: PredictPlan;
+}
+
+export interface LoadedConfig extends Sections {
+  /** The file read, or undefined when none exists and every default applies. */
+  file: string | undefined;
+  environment: string | undefined;
+}
+
+/** What a file is checked against beyond its own text. */
+export interface ConfigContext {
+  /** The stack's regions, which rollout.regions must name (default: the four of the stack). */
+  regions?: readonly string[];
+  /**
+   * Absolute folders predict.history.file must stay inside: the working directory and the
+   * config file's folder. Without them, only a relative path that does not climb out passes.
+   */
+  roots?: readonly string[];
+  /** The folder a relative history file is resolved against (the working directory). */
+  cwd?: string;
 }
 
 /**
@@ -41,70 +71,168 @@ export function loadConfig(explicit: string | undefined, cwd: string = process.c
     return parseConfig('', 'defaults');
   }
   if (!existsSync(file)) throw new UsageError([{ source: '--config', path: '', rule: `${JSON.stringify(explicit)}: no such file` }]);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError([{ source: file, path: '', rule: `cannot be read: ${(e as Error).message}` }]);
-  }
-  const config = parseConfig(text, file, environment);
+  const text = readInputFile(file);
+  const config = parseConfig(text, file, environment, { roots: [resolve(cwd), dirname(file)], cwd: resolve(cwd) });
   // A relative experiments folder is relative to the file that names it.
   const dir = config.experiments.dir === undefined ? undefined : resolve(dirname(file), config.experiments.dir);
   return { ...config, file, experiments: { ...config.experiments, dir } };
 }
 
-export function parseConfig(text: string, source: string, environment?: string): LoadedConfig {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new UsageError(doc.errors.map((e) => ({ source, path: '', rule: `not valid YAML: ${e.message.split('\n')[0] ?? ''}`, line: lines.linePos(e.pos[0]).line })));
-  }
-  const data: unknown = doc.toJS() ?? {};
-  if (!isRecord(data)) throw new UsageError([{ source, path: '', rule: `must be a mapping of sections (${SECTIONS.join(', ')}, environments)`, line: 1 }]);
+/** An issue not yet given its line, and the environment whose merged result it is about. */
+interface Pending {
+  issue: InputIssue;
+  environment?: string;
+}
 
+/** The file as parsed, to find lines in. */
+interface FileText {
+  source: string;
+  doc: Document;
+  lines: LineCounter;
+}
+
+interface Validated {
+  /** Every section, when there was no issue. */
+  sections?: Sections;
+  issues: InputIssue[];
+}
+
+export function parseConfig(
+  text: string, source: string, environment?: string, context: ConfigContext = {},
+): LoadedConfig {
+  const { data, doc, lines } = parseYaml(text, source);
+  const root = data ?? {};
+  if (!isRecord(root)) {
+    const rule = `must be a mapping of sections (${SECTIONS.join(', ')}, environments)`;
+    throw new UsageError([{ source, path: '', rule, line: 1 }]);
+  }
+  const environments = isRecord(root.environments) ? root.environments : {};
+  if (environment !== undefined && !isRecord(environments[environment])) {
+    throw unknownEnvironment(environment, environments, source);
+  }
+
+  const pending: Pending[] = shapeIssues(root, source).map((issue) => ({ issue }));
+  const base = validate(root, source, context);
+  pending.push(...base.issues.map((issue) => ({ issue })));
+  const known = new Set(base.issues.map(issueKey));
+  let chosen = base.sections;
+  for (const [name, override] of checkedEnvironments(environments)) {
+    // Past the issues shown, the other environments would only lengthen the count: bounded work.
+    if (pending.length > MAX_ISSUES) break;
+    const merged = validate(deepMerge(root, override), source, context);
+    // The base's own problems are reported once, at the base, unless the environment writes the field too.
+    const own = merged.issues.filter((i) => !known.has(issueKey(i)) || writes(override, i.path));
+    pending.push(...own.map((issue) => ({ issue, environment: name })));
+    if (name === environment) chosen = merged.sections;
+  }
+  if (pending.length > 0 || !chosen) throw located(pending, { source, doc, lines }, root);
+  const experiments = withOnlyOrigin(chosen.experiments, { source, doc, lines }, environment);
+  return { file: undefined, environment, ...chosen, experiments };
+}
+
+const issueKey = (i: InputIssue) => `${i.path}\n${i.rule}`;
+
+/** Whether the override writes the field at `path` itself (looked up in the data, not the document: no scan). */
+function writes(override: Record<string, unknown>, path: string): boolean {
+  let node: unknown = override;
+  for (const part of segments(path)) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, part)) return false;
+    node = (node as Record<string | number, unknown>)[part];
+  }
+  return true;
+}
+
+function unknownEnvironment(environment: string, environments: Record<string, unknown>, source: string): UsageError {
+  const names = Object.keys(environments);
+  const more = names.length > 20 ? `, ... (${names.length})` : '';
+  const shown = names.slice(0, 20).map((n) => clip(n, MAX_SHOWN_CHARS)).join(', ') + more;
+  const rule = `${JSON.stringify(environment)} is not an environment of ${source} (environments: ${shown || 'none'})`;
+  return new UsageError([{ source: '--environment', path: '', rule }]);
+}
+
+/** Unknown sections, and environments that are not a mapping of sections under a usable name. */
+function shapeIssues(root: Record<string, unknown>, source: string): InputIssue[] {
+  const issue = (path: string, rule: string): InputIssue => ({ source, path, rule });
+  const issues = Object.keys(root).filter((k) => k !== 'environments' && !isSection(k))
+    .map((k) => issue(pathKey(k), `unknown section (sections: ${SECTIONS.join(', ')}, environments)`));
+  const environments = root.environments ?? {};
+  if (!isRecord(environments)) {
+    return [...issues, issue('environments', 'must be a mapping of environment names to section overrides')];
+  }
+  const names = Object.keys(environments);
+  if (names.length > MAX_ENVIRONMENTS) {
+    const rule = `has ${names.length} environments, more than the ${MAX_ENVIRONMENTS} a file may have `
+      + '(each is validated in full)';
+    issues.push(issue('environments', rule));
+  }
+  for (const name of names.slice(0, MAX_ENVIRONMENTS)) {
+    const path = `environments.${pathKey(name)}`;
+    const override = environments[name];
+    if (!ENVIRONMENT_NAME.test(name)) issues.push(issue(path, ENVIRONMENT_NAME_RULE));
+    else if (!isRecord(override)) issues.push(issue(path, 'must be a mapping of section overrides'));
+    else for (const key of Object.keys(override).filter((k) => !isSection(k))) {
+      issues.push(issue(`${path}.${pathKey(key)}`, `unknown section (sections: ${SECTIONS.join(', ')})`));
+    }
+  }
+  return issues;
+}
+
+function isSection(key: string): boolean {
+  return (SECTIONS as readonly string[]).includes(key);
+}
+
+/** The environments whose merged result is validated: well named mappings, at most MAX_ENVIRONMENTS. */
+function checkedEnvironments(environments: Record<string, unknown>): [string, Record<string, unknown>][] {
+  return Object.entries(environments).slice(0, MAX_ENVIRONMENTS)
+    .filter((e): e is [string, Record<string, unknown>] => ENVIRONMENT_NAME.test(e[0]) && isRecord(e[1]));
+}
+
+/** Every section of one variant of the file (the base, or the base with an environment), and the checks across them. */
+function validate(data: Record<string, unknown>, source: string, context: ConfigContext): Validated {
   const issues: InputIssue[] = [];
-  for (const key of Object.keys(data)) {
-    if (key !== 'environments' && !(SECTIONS as readonly string[]).includes(key)) issues.push({ source, path: key, rule: `unknown section (sections: ${SECTIONS.join(', ')}, environments)` });
-  }
-  const environments = data.environments ?? {};
-  if (!isRecord(environments)) issues.push({ source, path: 'environments', rule: 'must be a mapping of environment names to section overrides' });
-  else {
-    for (const [name, override] of Object.entries(environments)) {
-      if (!isRecord(override)) issues.push({ source, path: `environments.${name}`, rule: 'must be a mapping of section overrides' });
-      else for (const key of Object.keys(override)) {
-        if (!(SECTIONS as readonly string[]).includes(key)) issues.push({ source, path: `environments.${name}.${key}`, rule: `unknown section (sections: ${SECTIONS.join(', ')})` });
-      }
-    }
-  }
-  let merged: Record<string, unknown> = data;
-  if (environment !== undefined) {
-    const override = isRecord(environments) ? environments[environment] : undefined;
-    if (!isRecord(override)) {
-      const known = isRecord(environments) ? Object.keys(environments) : [];
-      throw new UsageError([{ source: '--environment', path: '', rule: `${JSON.stringify(environment)} is not an environment of ${source} (environments: ${known.join(', ') || 'none'})` }]);
-    }
-    merged = deepMerge(data, override);
-  }
+  const rollout = collect(issues, () => toRolloutPlan(data.rollout, source));
+  const prometheus = collect(issues, () => toPrometheusPlan(data.prometheus, source));
+  const experiments = collect(issues, () => toExperimentsPlan(data.experiments, source));
+  const gate = collect(issues, () => toGatePolicy(data.gate, source));
+  const simulation = collect(issues, () => toSimulationScenario(data.simulation, source));
+  const predict = collect(issues, () => toPredictPlan(data.predict, source));
+  if (rollout) issues.push(...regionIssues(rollout, predict, source, context.regions ?? DEFAULT_REGIONS));
+  if (rollout && simulation) issues.push(...rolloutBudgetIssues(rollout, simulation, source));
+  if (predict) issues.push(...historyFileIssues(predict.history.file, source, context.roots ?? [], context.cwd));
+  const complete = rollout && prometheus && experiments && gate && simulation && predict;
+  if (issues.length > 0 || !complete) return { issues };
+  return { issues, sections: { rollout, prometheus, experiments, gate, simulation, predict } };
+}
 
-  const rollout = collect(issues, () => toRolloutPlan(merged.rollout, source));
-  const prometheus = collect(issues, () => toPrometheusPlan(merged.prometheus, source));
-  const experiments = collect(issues, () => toExperimentsPlan(merged.experiments, source));
-  const gate = collect(issues, () => toGatePolicy(merged.gate, source));
-  const simulation = collect(issues, () => toSimulationScenario(merged.simulation, source));
-  const predict = collect(issues, () => toPredictPlan(merged.predict, source));
-  if (predict?.preflight.region !== undefined && rollout && !rollout.regions.includes(predict.preflight.region)) {
-    issues.push({ source, path: 'predict.preflight.region', rule: `${JSON.stringify(predict.preflight.region)} must be one of rollout.regions (${rollout.regions.join(', ')})` });
-  }
-  // A dependency is configured for a region the rollout deploys to; a typo would silently keep the default.
-  if (predict && rollout) {
-    for (const r of Object.keys(predict.dependencies).filter((k) => !rollout.regions.includes(k))) {
-      issues.push({ source, path: `predict.dependencies.${r}`, rule: `${JSON.stringify(r)} must be one of rollout.regions (${rollout.regions.join(', ')})` });
-    }
-  }
-  if (issues.length > 0 || !rollout || !prometheus || !experiments || !gate || !simulation || !predict) {
-    throw new UsageError(issues.map((i) => locate(i, doc, lines, environment)));
-  }
-  return { file: undefined, environment, rollout, prometheus, experiments, gate, simulation, predict };
+/** The UsageError of every pending issue: the first MAX_ISSUES, the ones shown, are looked up for their lines. */
+function located(pending: readonly Pending[], file: FileText, root: Record<string, unknown>): UsageError {
+  let placed = 0;
+  return new UsageError(pending.map((p) => {
+    if (placed >= MAX_ISSUES || isMoreIssue(p.issue)) return p.issue;
+    placed++;
+    return place(p, file, root);
+  }));
+}
+
+/** An issue of an environment's merged result is the environment's: its path, and its line where it writes one. */
+function place(p: Pending, { doc, lines }: FileText, root: Record<string, unknown>): InputIssue {
+  const { issue, environment } = p;
+  if (environment === undefined || !issue.path) return withLine(issue, doc, lines, relatedPaths(issue.path, root));
+  const prefix = `environments.${environment}.`;
+  const override = (root.environments as Record<string, Record<string, unknown>>)[environment] ?? {};
+  const related = [...relatedPaths(issue.path, override).map((r) => prefix + r), ...relatedPaths(issue.path, root)];
+  return withLine({ ...issue, path: prefix + issue.path }, doc, lines, related);
+}
+
+/** Where experiments.only was written, so that a name the suite lacks is found in the file. */
+function withOnlyOrigin(
+  plan: ExperimentsPlan, { source, doc, lines }: FileText, environment: string | undefined,
+): ExperimentsPlan {
+  if (plan.only === undefined) return plan;
+  const fromEnvironment = environment !== undefined && environmentSets(doc, environment, 'experiments.only');
+  const path = `${fromEnvironment ? `environments.${environment}.` : ''}experiments.only`;
+  const at = plan.only.map((_, i) => withLine({ source, path: `${path}[${i}]`, rule: '' }, doc, lines).line);
+  return Object.freeze({ ...plan, onlyOrigin: Object.freeze({ source, path, lines: Object.freeze(at) }) });
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -115,8 +243,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function deepMerge(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(override)) {
-    const b = out[k];
-    out[k] = isRecord(b) && isRecord(v) ? deepMerge(b, v) : v;
+    const b = Object.hasOwn(out, k) ? out[k] : undefined;
+    // Defined, not assigned: a "__proto__" key stays a field (and is refused as unknown).
+    const value = isRecord(b) && isRecord(v) ? deepMerge(b, v) : v;
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }
@@ -129,34 +259,4 @@ function collect<T>(issues: InputIssue[], parse: () => T): T | undefined {
     issues.push(...e.issues);
     return undefined;
   }
-}
-
-/** A problem with a value the chosen environment set points at the environment's line. */
-export function locate(issue: InputIssue, doc: Document, lines: LineCounter, environment: string | undefined): InputIssue {
-  if (environment !== undefined && issue.path && doc.getIn(['environments', environment, ...segments(issue.path)], true) !== undefined) {
-    return withLine({ ...issue, path: `environments.${environment}.${issue.path}` }, doc, lines);
-  }
-  return withLine(issue, doc, lines);
-}
-
-function segments(path: string): (string | number)[] {
-  return path.match(/[^.[\]]+/g)?.map((s) => (/^\d+$/.test(s) ? Number(s) : s)) ?? [];
-}
-
-/** Finds the line of a field path like "rollout.stages[2].weight" (or its nearest existing parent). */
-export function withLine(issue: InputIssue, doc: Document, lines: LineCounter): InputIssue {
-  const parts = segments(issue.path);
-  for (let n = parts.length; n > 0; n--) {
-    // The key's line names the field (and is where an unknown field is); a list item has none.
-    const parent = doc.getIn(parts.slice(0, n - 1), true);
-    if (isMap(parent)) {
-      const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === parts[n - 1]);
-      const keyRange = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-      if (keyRange) return { ...issue, line: lines.linePos(keyRange[0]).line };
-    }
-    const node = doc.getIn(parts.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    const pos = node && typeof node === 'object' && node.range ? node.range[0] : undefined;
-    if (pos !== undefined) return { ...issue, line: lines.linePos(pos).line };
-  }
-  return issue;
 }

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { BUILTIN_TEMPLATES, DURATION, unknownPlaceholders } from '../prometheus/template.ts';
 import type { CheckSpec, NoDataRule } from '../prometheus/checks.ts';
+import { quote } from '../util/shown.ts';
 import { UsageError } from './errors.ts';
 import { zodIssues } from './issues.ts';
+import { MAX_SHOWN_CHARS } from './limits.ts';
 import { deepFreeze } from './rollout.ts';
 
 // The `prometheus:` section: checks judged from what the stack's own Prometheus sees,
@@ -10,6 +12,7 @@ import { deepFreeze } from './rollout.ts';
 //
 //   prometheus:
 //     url: http://127.0.0.1:9090      # default: the stack's Prometheus
+//     allow_remote: false              # true: url may name a host other than this machine
 //     timeout_ms: 2000                 # per query attempt
 //     retries: 2                       # transport failures only; a bad query is final
 //     interval: 10s                    # {{ interval }}: 5 scrapes at the stack's 2 s
@@ -24,6 +27,10 @@ import { deepFreeze } from './rollout.ts';
 //
 // Placeholders: {{ region }}, {{ version }} (the version judged: the canary's),
 // {{ canary_version }}, {{ baseline_version }}, {{ interval }}.
+//
+// url names this machine (localhost, 127.0.0.0/8, [::1]) or the stack's own Prometheus
+// service unless allow_remote is true: the gate runs in CI, often beside internal services,
+// and a configuration file from a pull request must not be able to send its requests there.
 
 const noData = z.enum(['wait', 'ignore']);
 
@@ -40,17 +47,51 @@ const checkSchema = z.strictObject({
   if (c.min !== undefined && c.max !== undefined && c.min > c.max) ctx.addIssue({ code: 'custom', path: ['min'], message: `must not be greater than max (${c.max})` });
 });
 
+/** The stack's Compose service names a Prometheus URL may use (from inside the stack's network). */
+const STACK_HOSTS: readonly string[] = ['prometheus'];
+
+/** Whether a URL's hostname (as new URL() writes it) is this machine or the stack's Prometheus. */
+export function isLocalHost(hostname: string): boolean {
+  const h = hostname.toLowerCase();
+  return h === 'localhost' || h === '[::1]' || STACK_HOSTS.includes(h)
+    || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(h);
+}
+
+function remoteRule(hostname: string): string {
+  return 'must point at this machine (localhost, 127.0.0.0/8, [::1]) or the stack\'s Prometheus '
+    + `(${STACK_HOSTS.join(', ')}), got host ${quote(hostname, MAX_SHOWN_CHARS)}: a gate in CI must not be `
+    + 'steered into other networks by a configuration file; '
+    + 'set prometheus.allow_remote: true to query a Prometheus elsewhere';
+}
+
+/** The hostname of an http(s) URL; undefined for anything else (the url rule refuses that). */
+function hostnameOf(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.hostname : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const prometheusSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  allow_remote: z.boolean().default(false),
   timeout_ms: z.number().int('must be a whole number').min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(2000),
   retries: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(10, 'must be at most 10').default(2),
   interval: z.string().regex(DURATION, 'must be a PromQL duration such as 10s or 1m').default('10s'),
   on_no_data: noData.default('wait'),
   preflight_seconds: z.number().gt(0, 'must be greater than 0').max(600, 'must be at most 600').default(20),
-  checks: z.array(checkSchema).default([
+  checks: z.array(checkSchema).max(50, 'must list at most 50 checks (each is a query to Prometheus at every analysis)')
+    .default([
     { name: 'error-rate', template: 'error_rate', max: 0.05 },
     { name: 'latency-p99', template: 'latency_p99_seconds', max: 0.5 },
   ]),
+}).superRefine((p, ctx) => {
+  const host = p.url === undefined || p.allow_remote ? undefined : hostnameOf(p.url);
+  if (host !== undefined && !isLocalHost(host)) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: remoteRule(host) });
+  }
 });
 
 export interface PrometheusPlan {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { RolloutPlan, StageConfig } from '../rollout/plan.ts';
-import { UsageError } from './errors.ts';
+import { DEFAULT_REGIONS } from '../stack/target.ts';
+import { UsageError, type InputIssue } from './errors.ts';
 import { zodIssues } from './issues.ts';
+import type { PredictPlan } from './predict.ts';
 
 // The `rollout:` section of chaos-gate.yml (snake_case keys) and its translation into a
 // RolloutPlan (camelCase, every default filled in, frozen). Unknown fields are refused so a
@@ -31,22 +33,37 @@ import { zodIssues } from './issues.ts';
 // Other limits are judged as hypotheses, not raw comparisons: red when the canary is above a
 // limit beyond doubt, yellow when probably above (analysis/judge.ts has the rules).
 // pause_budget_seconds: 0 means a yellow verdict is rolled back at the next analysis.
+//
+// Regions must be regions of the stack (checked in config/load.ts, with the predict fields
+// that name a region). The maxima below bound what one plan may ask of the machine; the
+// work of judging it as a whole is held to a budget (config/simulation.ts).
 
 const positive = z.number().gt(0, 'must be greater than 0');
+const bake = positive.max(3600, 'must be at most 3600 (an hour: every stage bakes on every region within one CI run)');
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const count = z.number().int('must be a whole number').min(1, 'must be at least 1');
-const region = z.string().regex(/^[a-z0-9-]{1,63}$/, 'must be 1 to 63 of lowercase letters, digits and "-"');
+const REGION_PATTERN = /^[a-z0-9-]{1,63}$/;
+const region = z.string().regex(REGION_PATTERN, 'must be 1 to 63 of lowercase letters, digits and "-"');
+/** Stages of a rollout: each bakes on every region (predict's small tiers add two in front). */
+const MAX_STAGES = 20;
 
 export const DEFAULT_WEIGHTS = [1, 5, 25, 50, 100] as const;
 
+/** Synthetic requests per second, live or simulated (predict's load profiles share it). */
+export const MAX_RPS = 10_000;
+export const MAX_RPS_RULE = `must be at most ${MAX_RPS} (about what one machine's load generator sends; `
+  + 'above it the gate measures itself, not the service)';
+
 const stageSchema = z.strictObject({
   weight: z.number().gt(0, 'must be greater than 0 (percent of traffic)').lte(100, 'must be at most 100 (percent of traffic)'),
-  bake_seconds: positive.optional(),
+  bake_seconds: bake.optional(),
   max_error_rate: rate.optional(),
   max_p99_ms: positive.optional(),
 });
 
-const stagesSchema = z.array(stageSchema).min(1, 'must list at least one stage').superRefine((stages, ctx) => {
+const stagesSchema = z.array(stageSchema).min(1, 'must list at least one stage')
+  .max(MAX_STAGES, `must list at most ${MAX_STAGES} stages (each bakes on every region: more would not fit a CI run)`)
+  .superRefine((stages, ctx) => {
   stages.forEach((s, i) => {
     const previous = stages[i - 1];
     if (previous && s.weight <= previous.weight) {
@@ -60,16 +77,21 @@ const stagesSchema = z.array(stageSchema).min(1, 'must list at least one stage')
 });
 
 const regionsSchema = z.array(region).min(1, 'must list at least one region').superRefine((regions, ctx) => {
+  const first = new Map<string, number>();
   regions.forEach((r, i) => {
-    const first = regions.indexOf(r);
-    if (first !== i) ctx.addIssue({ code: 'custom', path: [i], message: `duplicate region "${r}" (also regions[${first}])` });
+    const at = first.get(r);
+    if (at === undefined) first.set(r, i);
+    // A region that breaks the pattern is reported as such, not quoted again.
+    else if (REGION_PATTERN.test(r)) {
+      ctx.addIssue({ code: 'custom', path: [i], message: `duplicate region "${r}" (also regions[${at}])` });
+    }
   });
 });
 
 export const rolloutSchema = z.strictObject({
-  regions: regionsSchema.default(['us-west', 'us-east', 'eu-west', 'ap-south']),
+  regions: regionsSchema.default([...DEFAULT_REGIONS]),
   strategy: z.enum(['canary', 'rolling']).default('canary'),
-  bake_seconds: positive.default(4),
+  bake_seconds: bake.default(4),
   limits: z.strictObject({ max_error_rate: rate.default(0.05), max_p99_ms: positive.default(500) }).prefault({}),
   stages: stagesSchema.default(DEFAULT_WEIGHTS.map((weight) => ({ weight }))),
   analysis: z.strictObject({
@@ -77,14 +99,19 @@ export const rolloutSchema = z.strictObject({
     min_samples: count.default(30),
     alpha: z.number().gt(0, 'must be between 0 and 1 (exclusive)').lt(1, 'must be between 0 and 1 (exclusive)').default(0.05),
     pause_budget_seconds: z.number().min(0, 'must be 0 or more').default(10),
-    stage_deadline_seconds: positive.default(30),
+    stage_deadline_seconds: positive
+      .max(7200, 'must be at most 7200 (two hours: a stage not passed by then will not pass)').default(30),
     max_error_rate_increase: rate.default(0.01),
     max_latency_increase_ratio: z.number().min(0, 'must be 0 or more').default(0.1),
     max_latency_increase_ms: z.number().min(0, 'must be 0 or more').default(5),
     sources: z.array(z.enum(['synthetic', 'prometheus'])).min(1, 'must name at least one source').refine((s) => new Set(s).size === s.length, 'must not repeat a source').default(['synthetic', 'prometheus']),
   }).prefault({}),
-  health: z.strictObject({ consecutive_successes: count.default(3), deadline_seconds: positive.default(30) }).prefault({}),
-  traffic_rps: positive.default(40),
+  health: z.strictObject({
+    consecutive_successes: count.max(1000, 'must be at most 1000 (probes every 250 ms: over four minutes)').default(3),
+    deadline_seconds: positive
+      .max(600, 'must be at most 600 (a service not healthy 10 minutes after a deploy has failed it)').default(30),
+  }).prefault({}),
+  traffic_rps: positive.max(MAX_RPS, MAX_RPS_RULE).default(40),
   // No defaults here: left out, they stay out of the plan (rollbackPolicy() fills them).
   rollback: z.enum(['all', 'region']).optional(),
   on_region_failure: z.enum(['stop', 'continue']).optional(),
@@ -99,6 +126,33 @@ export const rolloutSchema = z.strictObject({
 });
 
 export type RolloutSection = z.input<typeof rolloutSchema>;
+
+/** The fields of the predict section that name a region. */
+type RegionNaming = Pick<PredictPlan, 'dependencies'> & { preflight: Pick<PredictPlan['preflight'], 'region'> };
+
+/**
+ * rollout.regions must be regions of the stack (`known`), and the predict fields that name a
+ * region regions of the rollout: found when the file is read, not after the stack is up.
+ */
+export function regionIssues(
+  rollout: Pick<RolloutPlan, 'regions'>, predict: RegionNaming | undefined, source: string, known: readonly string[],
+): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const issue = (path: string, rule: string) => issues.push({ source, path, rule });
+  rollout.regions.forEach((r, i) => {
+    if (!known.includes(r)) issue(`rollout.regions[${i}]`, `"${r}" is not a region of the stack (${known.join(', ')})`);
+  });
+  const regions = rollout.regions.join(', ');
+  const preflight = predict?.preflight.region;
+  if (preflight !== undefined && !rollout.regions.includes(preflight)) {
+    issue('predict.preflight.region', `${JSON.stringify(preflight)} must be one of rollout.regions (${regions})`);
+  }
+  // A dependency is configured for a region the rollout deploys to; a typo would silently keep the default.
+  for (const r of Object.keys(predict?.dependencies ?? {}).filter((k) => !rollout.regions.includes(k))) {
+    issue(`predict.dependencies.${r}`, `${JSON.stringify(r)} must be one of rollout.regions (${regions})`);
+  }
+  return issues;
+}
 
 /**
  * Validates the parsed `rollout:` section (undefined or null: all defaults) and returns the

@@ -1,7 +1,10 @@
 import { z } from 'zod';
+import type { RolloutPlan } from '../rollout/plan.ts';
 import type { CohortModel, SimulationScenario } from '../simulate/scenario.ts';
 import { UsageError, type InputIssue } from './errors.ts';
 import { zodIssues } from './issues.ts';
+import { MAX_ANALYSES_PER_STAGE, MAX_JUDGED_REQUESTS, MAX_ROLLOUT_REQUESTS } from './limits.ts';
+import { MAX_RPS, MAX_RPS_RULE } from './rollout.ts';
 import { VERSION_PATTERN, VERSION_RULE } from './version.ts';
 
 // The `simulation:` section of chaos-gate.yml: the stable version (baseline) and the
@@ -13,6 +16,11 @@ import { VERSION_PATTERN, VERSION_RULE } from './version.ts';
 //     canary:   { version: v2, error_rate: 0.20 }   # any field not given is the baseline's
 //
 // The canary defaults to the baseline field by field, so a scenario states only what differs.
+//
+// What a rollout may cost is bounded (rolloutBudgetIssues): every analysis of a stage judges
+// all of its requests so far, so the work grows with rate x stage deadline x analyses; a
+// plan over the budget is refused with the number it would need, whether it is simulated
+// (at requests_per_second) or run live (at rollout.traffic_rps).
 
 const positive = z.number().gt(0, 'must be greater than 0');
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
@@ -22,7 +30,7 @@ const latencySchema = z.strictObject({ median_ms: positive.optional(), p99_ms: p
 const cohortSchema = z.strictObject({ version: version.optional(), error_rate: rate.optional(), latency: latencySchema.optional() });
 
 export const simulationSchema = z.strictObject({
-  requests_per_second: positive.optional(),
+  requests_per_second: positive.max(MAX_RPS, MAX_RPS_RULE).optional(),
   baseline: cohortSchema.optional(),
   canary: cohortSchema.optional(),
 });
@@ -60,4 +68,74 @@ export function toSimulationScenario(input: unknown, source: string): Simulation
   const scenario: SimulationScenario = { baseline, canary };
   if (s.requests_per_second !== undefined) scenario.requestsPerSecond = s.requests_per_second;
   return scenario;
+}
+
+/** An upper estimate of what judging a rollout at `rps` costs. */
+export interface RolloutWork {
+  /** Requests sent, all stages of all regions, each stage running until its deadline. */
+  requests: number;
+  /** The most requests one stage sends. */
+  stageRequests: number;
+  /** Requests judged, summed over the analyses (each judges the stage's requests so far). */
+  judged: number;
+  /** Analyses of one stage, paused all along (a paused stage is analysed twice as often). */
+  analysesPerStage: number;
+}
+
+export function rolloutWork(
+  plan: Pick<RolloutPlan, 'regions' | 'strategy' | 'stages' | 'analysis'>, rps: number,
+): RolloutWork {
+  // A rolling rollout has no canary stages: nothing is judged (rollout/plan.ts stageCount).
+  if (plan.strategy === 'rolling') return { requests: 0, stageRequests: 0, judged: 0, analysesPerStage: 0 };
+  const deadline = plan.analysis.stageDeadlineSeconds;
+  const analyses = Math.ceil((2 * deadline) / plan.analysis.intervalSeconds);
+  let requests = 0;
+  let stageRequests = 0;
+  for (const s of plan.stages) {
+    // Canary and baseline together: the split of rps, each cohort topped up to at most this floor (stageRates).
+    const floor = Math.min((2 * plan.analysis.minSamples) / s.bakeSeconds, rps);
+    const stage = (rps + floor) * deadline;
+    requests += stage;
+    stageRequests = Math.max(stageRequests, stage);
+  }
+  const regions = plan.regions.length;
+  // The requests judged grow with the stage: on average half of them at each analysis.
+  const all = requests * regions;
+  return { requests: all, stageRequests, judged: (all * analyses) / 2, analysesPerStage: analyses };
+}
+
+const count = (n: number) => Math.ceil(n).toLocaleString('en-US');
+
+/**
+ * The rollout as `chaos-gate simulate` runs it (at requests_per_second, else traffic_rps)
+ * against the work budgets of config/limits.ts; each issue names the number it would need.
+ * The live rollout does the same work spread over real time: the budgets are the simulation's.
+ */
+export function rolloutBudgetIssues(plan: RolloutPlan, scenario: SimulationScenario, source: string): InputIssue[] {
+  const rps = scenario.requestsPerSecond ?? plan.trafficRps;
+  const rpsPath = scenario.requestsPerSecond === undefined ? 'rollout.traffic_rps' : 'simulation.requests_per_second';
+  const work = rolloutWork(plan, rps);
+  const { stageDeadlineSeconds: deadline, intervalSeconds: interval } = plan.analysis;
+  const shape = `${plan.regions.length} region(s) x ${plan.stages.length} stage(s) at ${rps} requests per second, `
+    + `each stage up to its ${deadline} s deadline`;
+  const lower = 'lower simulation.requests_per_second (or rollout.traffic_rps), stage_deadline_seconds '
+    + 'or the number of stages';
+  const issues: InputIssue[] = [];
+  const issue = (path: string, rule: string) => issues.push({ source, path, rule });
+  const analyses = count(work.analysesPerStage);
+  if (work.analysesPerStage > MAX_ANALYSES_PER_STAGE) {
+    issue('rollout.analysis.interval_seconds', `analysing every ${interval} s until the ${deadline} s stage deadline `
+      + `(twice as often while paused) is up to ${analyses} analyses per stage, more than the `
+      + `${count(MAX_ANALYSES_PER_STAGE)} a stage may have: raise interval_seconds or lower stage_deadline_seconds`);
+  }
+  if (work.requests > MAX_ROLLOUT_REQUESTS) {
+    issue(rpsPath, `a simulated rollout could send up to ${count(work.requests)} requests (${shape}), `
+      + `more than the ${count(MAX_ROLLOUT_REQUESTS)} a simulation may send: ${lower}`);
+  } else if (work.judged > MAX_JUDGED_REQUESTS && work.analysesPerStage <= MAX_ANALYSES_PER_STAGE) {
+    issue(rpsPath, `a simulated rollout could judge up to ${count(work.judged)} requests (${shape}; `
+      + `every analysis judges the stage's requests so far, up to ${analyses} analyses a stage), more than the `
+      + `${count(MAX_JUDGED_REQUESTS)} that keep a simulation within seconds: ${lower}, `
+      + 'or raise analysis.interval_seconds');
+  }
+  return issues;
 }

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { loadExperiments } from '../chaos/load.ts';
 import type { JudgementConfig } from '../chaos/measure.ts';
 import type { ExperimentResult } from '../chaos/result.ts';
+import { liftLeftovers } from '../chaos/leftovers.ts';
 import { runSuite } from '../chaos/suite.ts';
 import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { preflight } from '../prometheus/live.ts';
@@ -21,6 +22,7 @@ import { requireDocker } from '../stack/docker.ts';
 import { InfraError } from '../stack/errors.ts';
 import { defaultStackTarget, prometheusUrl } from '../stack/target.ts';
 import { execWrapper } from '../stack/exec.ts';
+import { dockerWardens } from '../stack/warden.ts';
 import { projectDir } from '../util/paths.ts';
 import type { Progress } from '../util/progress.ts';
 import { measureBaseline } from './baseline.ts';
@@ -81,8 +83,10 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
 
   const dockerVersion = await requireDocker();
   const stack = await ComposeStack.connect(target, { progress });
+  const wardens = dockerWardens(target);
+  const leftovers = await liftLeftovers({ stack, wardens, control: dockerControl, progress });
   const random = createRandom(request.seed);
-  const notes: string[] = [];
+  const notes: string[] = leftovers.map((l) => `left by an earlier run: ${l}`);
   let results: ExperimentResult[] = [];
   let rollout: RolloutResult | null = null;
   let infraFailure: string | undefined;
@@ -113,7 +117,9 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
       progress.step(`chaos suite: ${experiments.map((e) => e.name).join(', ')}`);
       const suiteStarted = Date.now();
       const judgement: JudgementConfig = { limits, options: judgeOptions(config.rollout.analysis) };
-      const suite = await runSuite(experiments, { stack, control: dockerControl, progress, signal, seed: request.seed, judgement, prometheusUrl: prometheusUrl(target) });
+      const suite = await runSuite(experiments, {
+        stack, control: dockerControl, progress, signal, seed: request.seed, judgement, prometheusUrl: prometheusUrl(target), wardens,
+      });
       results = suite.results;
       experimentsMs = Date.now() - suiteStarted;
       if (suite.interrupted) signal.throwIfAborted();
@@ -195,7 +201,9 @@ function selectSuite(request: GateRequest, config: LoadedConfig, home: string, r
   const only = request.only ?? config.experiments.only;
   if (only && only.length === 0) return [];
   const dir = request.experimentsDir ? resolve(request.cwd, request.experimentsDir) : config.experiments.dir ?? join(home, 'chaos');
-  const loaded = loadExperiments(dir, regions, only ? { only } : {});
+  // Names from the config are blamed on its line; names from --only (or the input) on the flag.
+  const origin = request.only ? undefined : config.experiments.onlyOrigin;
+  const loaded = loadExperiments(dir, regions, only ? { only, ...(origin ? { origin } : {}) } : {});
   return applyThresholdOverrides(loaded, config.experiments.thresholds, config.file ?? 'chaos-gate.yml');
 }
 

@@ -2,6 +2,7 @@ import Handlebars from 'handlebars';
 import { ms, num, pct } from '../analysis/format.ts';
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import { edges, errorRateChart, latencyBars, recoveryChart, round, textWidth } from './charts.ts';
+import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
 import type { RegionOutcomeKind, Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import { predictionView } from './prediction-view.ts';
@@ -20,7 +21,8 @@ import { LATENCY_CHART, RATE_CHART, RECOVERY_CHART, SWIMLANES, TREND_CHART } fro
 //
 // Escaping: every value reaches the page through {{ }}, which HTML-escapes & < > " ' ` =.
 // strict mode makes a template that names a missing field throw instead of printing "",
-// and knownHelpersOnly rules out helpers we did not mean to have.
+// and knownHelpersOnly rules out helpers we did not mean to have. Control characters from
+// outside become U+FFFD on the whole page at the end (the templates hold none of their own).
 
 const hb = Handlebars.create();
 hb.registerPartial({
@@ -37,7 +39,7 @@ hb.registerPartial({
 const page = hb.compile(PAGE, { strict: true, knownHelpersOnly: true });
 
 export function renderHtml(report: Report): string {
-  return page(pageView(report));
+  return replaceControls(page(pageView(report)));
 }
 
 const TAGS = { closes: 'closes gate', advisory: 'advisory', pass: 'pass' } as const;

@@ -1,4 +1,5 @@
 import { pct } from '../analysis/format.ts';
+import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
 import type { Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import type { PredictionReport } from './prediction.ts';
@@ -7,7 +8,8 @@ import type { PredictionReport } from './prediction.ts';
 // and the rollout. The Action writes it as raw text (core.summary.addRaw or the
 // GITHUB_STEP_SUMMARY file). @actions/core does not escape table cells, so everything from
 // outside goes through md() here: a `|` would split a cell, `<`/`&` would be read as HTML,
-// `*_[]` and backticks as formatting, and a newline would end the table.
+// `*_[]` and backticks as formatting, and a newline would end the table. Control characters
+// become U+FFFD on the whole text at the end (after md() turned CR and LF into <br>).
 
 const ICON = { OPEN: '✅', CLOSED: '⛔', PASS: '✅', FAIL: '❌', ERROR: '⚠️' } as const;
 const EFFECT = { closes: '⛔', advisory: '⚠️', pass: '✅' } as const;
@@ -51,7 +53,7 @@ export function renderSummary(report: Report): string {
   if (!report.rollout) out.push('_No rollout was run._');
   else out.push(...rolloutLines(report.rollout));
   out.push('', `<sub>report_version ${md(report.reportVersion)}. The full report (report.html, report.json, junit.xml) is in the report directory and the run's artifact.</sub>`, '');
-  return out.join('\n');
+  return replaceControls(out.join('\n'));
 }
 
 /** One line: the risk and what it did; the ranges are in the HTML report. */

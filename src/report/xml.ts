@@ -1,12 +1,13 @@
+import { replaceControls } from '../util/text.ts';
+
 // XML escaping for junit.xml. Besides the five markup characters, XML 1.0 forbids most
 // control characters outright (no escape makes them legal), and error messages from Docker
 // carry ANSI colour codes (ESC); one such byte makes the whole file unparseable for CI. They
-// become U+FFFD. Lone surrogates are dropped the same way.
-
-const INVALID = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+// become U+FFFD (util/text.ts, shared with report.html and summary.md), as do DEL, C1
+// controls, lone surrogates and U+FFFE/U+FFFF.
 
 export function xmlText(s: string): string {
-  return s.replace(INVALID, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return replaceControls(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** For attribute values in double quotes; line breaks survive as character references. */

@@ -13,6 +13,7 @@ import { probeHealth, probeInfo } from './probe.ts';
 import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from './stack.ts';
 import { DATA_FAULTS, prometheusUrl, grafanaUrl, regionUrl, type Deployment, type RegionTarget, type Slot, type StackTarget } from './target.ts';
 import { detectCompose, requireDocker } from './docker.ts';
+import { dockerWardens } from './warden.ts';
 
 const PROFILES = ['canary', 'grafana'];
 
@@ -91,6 +92,9 @@ export class ComposeStack implements Stack {
   }
 
   async down(): Promise<void> {
+    // Wardens are no Compose services, and one still attached would keep the network alive.
+    const wardens = dockerWardens(this.target, this.env);
+    for (const w of await wardens.list()) await wardens.remove(w.id);
     this.progress.step(`removing project ${this.target.project} (containers, network, volumes)`);
     await this.compose(downCommand(), { timeoutMs: 180_000, what: 'compose down' });
   }

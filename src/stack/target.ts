@@ -27,6 +27,8 @@ export interface StackTarget {
   versionPath: string;
   healthPath: string;
   host: string;
+  /** The port the service listens on inside its container (the stack's network reaches it there). */
+  containerPort: number;
   prometheusPort: number;
   grafanaPort: number;
   images: StackImages;
@@ -76,6 +78,7 @@ export function defaultStackTarget(projectDir: string): StackTarget {
     versionPath: '/',
     healthPath: '/health',
     host: '127.0.0.1',
+    containerPort: 8080,
     prometheusPort: 9090,
     grafanaPort: 3000,
     images: { ...OFFICIAL_IMAGES },
@@ -89,6 +92,11 @@ export function envStem(region: string): string {
 
 export function regionUrl(target: StackTarget, region: RegionTarget, slot: Slot = 'stable'): string {
   return `http://${target.host}:${slot === 'canary' ? region.canaryPort : region.port}`;
+}
+
+/** Where the stack's own network reaches a region's container, by its Compose service name. */
+export function innerUrl(target: StackTarget, region: RegionTarget, slot: Slot = 'stable'): string {
+  return `http://${slot === 'canary' ? region.canaryService : region.service}:${target.containerPort}`;
 }
 
 export function prometheusUrl(target: StackTarget): string {

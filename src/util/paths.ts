@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // The project's own files (docker-compose.yml, services/, observability/, chaos/) live beside
@@ -19,4 +19,10 @@ export function projectDir(env: Readonly<Record<string, string | undefined>> = p
 
 function isProjectDir(dir: string): boolean {
   return existsSync(join(dir, 'docker-compose.yml')) && existsSync(join(dir, 'services', 'region'));
+}
+
+/** Whether `path` is `dir` or lies inside it, by the names alone (symbolic links are not followed). */
+export function isInside(dir: string, path: string): boolean {
+  const rel = relative(resolve(dir), resolve(dir, path));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }

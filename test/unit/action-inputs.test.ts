@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { restoreHistoryFile, saveHistoryFile, type CacheApi } from '../../src/action/history-cache.ts';
-import { readInputs } from '../../src/action/inputs.ts';
+import { BLANK_RULE, gateRequestOf, readInputs } from '../../src/action/inputs.ts';
+import { parseCommand } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/config/errors.ts';
+import { issuesOf } from './usage-issues.ts';
 
 const getter = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 
@@ -92,4 +94,53 @@ test('action.yml declares exactly the inputs the Action reads, and the predictio
   readInputs((name) => { asked.add(name); return name === 'version' ? 'v2' : ''; });
   expect(Object.keys(action.inputs).sort()).toEqual([...asked].sort());
   expect(Object.keys(action.outputs)).toEqual(expect.arrayContaining(['risk-score', 'prediction-action']));
+});
+
+describe('experiments: the same rule as the CLI\'s --only (issue 15)', () => {
+  test.each([',', 'a,,b', 'service-kill,', ' , ', 'Kill!'])('%j is refused, never read as the whole suite', (text) => {
+    const [issue, ...more] = issuesOf(() => readInputs(getter({ version: 'v2', experiments: text })));
+    expect(more).toEqual([]);
+    expect(issue?.source).toBe('input experiments');
+    // The CLI refuses the same text with the same rule; only the source differs.
+    const [cli] = issuesOf(() => parseCommand(['gate', 'v2', '--only', text]));
+    expect(cli?.source).toBe('--only');
+    expect(issue?.rule).toBe(cli?.rule);
+  });
+
+  test('names are trimmed and deduplicated as on the CLI', () => {
+    const { experiments } = readInputs(getter({ version: 'v2', experiments: ' cpu-spike , service-kill,cpu-spike ' }));
+    expect(experiments).toEqual(['cpu-spike', 'service-kill']);
+  });
+});
+
+describe('blank inputs: "" is the default, whitespace alone is refused', () => {
+  const optional = [
+    'failure-rate', 'config', 'experiments', 'environment', 'report-dir', 'seed',
+    'fail-on-closed-gate', 'keep-stack', 'history-cache',
+  ];
+
+  test.each(optional)('%s: only whitespace is refused, naming the input', (name) => {
+    const issues = issuesOf(() => readInputs(getter({ version: 'v2', [name]: ' \n ' })));
+    expect(issues).toEqual([{ source: `input ${name}`, path: '', rule: BLANK_RULE }]);
+  });
+
+  test('every input set to "" (left out, or forwarded empty) gives the defaults', () => {
+    const empty = Object.fromEntries(optional.map((name) => [name, '']));
+    expect(readInputs(getter({ version: 'v2', ...empty }))).toEqual(readInputs(getter({ version: 'v2' })));
+  });
+
+  test('a required version of only whitespace is "required"', () => {
+    expect(() => readInputs(getter({ version: '  ' }))).toThrow('input version: is required');
+  });
+});
+
+test('the request for the pipeline carries every input, the experiments as its selection', () => {
+  const inputs = readInputs(getter({
+    version: 'v3', 'failure-rate': '0.2', config: 'ci.yml', experiments: 'none', environment: 'staging',
+    'report-dir': 'out', seed: '7', 'keep-stack': 'true',
+  }));
+  expect(gateRequestOf(inputs, '/ws')).toEqual({
+    version: 'v3', failureRate: 0.2, config: 'ci.yml', environment: 'staging', reportDir: 'out', only: [], seed: 7,
+    keepStack: true, cwd: '/ws',
+  });
 });

@@ -8,7 +8,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 // annotations and history-cache code run.
 const inputs = vi.hoisted(() => new Map<string, string>());
 vi.mock('@actions/core', () => ({
-  getInput: vi.fn((name: string) => inputs.get(name) ?? ''),
+  // As @actions/core: trimmed unless asked not to.
+  getInput: vi.fn((name: string, options?: { trimWhitespace?: boolean }) => {
+    const value = inputs.get(name) ?? '';
+    return options?.trimWhitespace === false ? value : value.trim();
+  }),
   error: vi.fn(),
   warning: vi.fn(),
   info: vi.fn(),
@@ -32,7 +36,8 @@ const { runGate } = await import('../../src/gate/pipeline.ts');
 const { run } = await import('../../src/action/main.ts');
 const { applyThresholdOverrides } = await import('../../src/gate/thresholds.ts');
 const { loadConfig } = await import('../../src/config/load.ts');
-const { parseExperimentText } = await import('../../src/chaos/load.ts');
+const { parseExperimentText, selectExperiments } = await import('../../src/chaos/load.ts');
+const { UsageError } = await import('../../src/config/errors.ts');
 type GateOutcome = Awaited<ReturnType<typeof runGate>>;
 
 let workspace: string;
@@ -148,4 +153,92 @@ it('removes its signal listeners when done', async () => {
   vi.mocked(runGate).mockResolvedValue(openGate);
   await run();
   expect(process.listenerCount('SIGINT')).toBe(before);
+});
+
+describe('bad input names the input, never a CLI flag, and is never a stack trace (issue 15)', () => {
+  /** Every annotation's text and the failed step's message. */
+  const reported = () => ({
+    errors: vi.mocked(core.error).mock.calls.map(([message, properties]) => ({ message: String(message), properties })),
+    failed: vi.mocked(core.setFailed).mock.calls.map(([message]) => String(message)),
+  });
+
+  it.each([
+    ['config', 'missing.yml', 'input config: "missing.yml": no such file'],
+    ['environment', 'prod', 'input environment: "prod": there is no configuration file with environments '
+      + '(looked for chaos-gate.yml)'],
+  ])('a bad %s input (refused by config loading) names the input', async (name, value, message) => {
+    inputs.set(name, value);
+    await run();
+    expect(reported()).toEqual({
+      errors: [{ message, properties: { title: 'chaos-gate: bad input' } }],
+      failed: ['bad input (1 problem(s)); nothing was run'],
+    });
+    expect(runGate).not.toHaveBeenCalled();
+  });
+
+  it('an unknown experiment in the experiments input names the input', async () => {
+    inputs.set('experiments', 'service-kil');
+    inputs.set('history-cache', 'false');
+    vi.mocked(runGate).mockImplementation(async (request) => {
+      selectExperiments([], { only: request.only ?? [] });
+      return openGate;
+    });
+    await run();
+    const messages = reported().errors.map((e) => e.message);
+    expect(messages).toEqual(['input experiments: no experiment named "service-kil" (experiments: )']);
+  });
+
+  it("an unknown experiment in the config's experiments.only is annotated on its line", async () => {
+    const text = ['rollout:', '  bake_seconds: 4', 'experiments:', '  only: [service-kil]', ''].join('\n');
+    writeFileSync(join(workspace, 'chaos-gate.yml'), text);
+    inputs.set('history-cache', 'false');
+    vi.mocked(runGate).mockImplementation(async (request) => {
+      const config = loadConfig(request.config, request.cwd, request.environment);
+      selectExperiments([], { only: request.only ?? config.experiments.only ?? [] });
+      return openGate;
+    });
+    await run();
+    expect(reported().errors).toEqual([{
+      message: 'experiments.only: no experiment named "service-kil" (experiments: )',
+      properties: { title: 'chaos-gate: bad input', file: 'chaos-gate.yml', startLine: 4 },
+    }]);
+  });
+
+  it('experiments "," is refused before anything runs (it skipped the whole suite)', async () => {
+    inputs.set('experiments', ',');
+    await run();
+    const messages = reported().errors.map((e) => e.message);
+    expect(messages).toEqual([expect.stringMatching(/^input experiments: "," must be experiment names separated/)]);
+    expect(runGate).not.toHaveBeenCalled();
+  });
+
+  it('an input of only whitespace is refused (core.getInput would have trimmed it to "left out")', async () => {
+    inputs.set('report-dir', '   ');
+    await run();
+    const messages = reported().errors.map((e) => e.message);
+    expect(messages).toEqual([expect.stringMatching(/^input report-dir: is only whitespace/)]);
+    expect(runGate).not.toHaveBeenCalled();
+  });
+
+  it('a UsageError from deep in the gate: annotations and a failed step, no stack trace', async () => {
+    inputs.set('history-cache', 'false');
+    const rule = '"2" must be a decimal number between 0.0 and 1.0';
+    vi.mocked(runGate).mockRejectedValue(new UsageError([{ source: '--failure-rate', path: '', rule }]));
+    await run();
+    const { errors, failed } = reported();
+    expect(errors.map((e) => e.message)).toEqual([`input failure-rate: ${rule}`]);
+    expect(failed).toEqual(['bad input (1 problem(s)); nothing was run']);
+    for (const text of [...errors.map((e) => e.message), ...failed]) expect(text).not.toMatch(/\n\s+at /);
+  });
+
+  it('the pipeline receives every input by name', async () => {
+    const given = { 'failure-rate': '0.2', experiments: 'none', 'report-dir': 'out', seed: '7' };
+    inputs.set('history-cache', 'false');
+    for (const [name, value] of Object.entries(given)) inputs.set(name, value);
+    vi.mocked(runGate).mockResolvedValue(openGate);
+    await run();
+    expect(vi.mocked(runGate).mock.calls[0]?.[0]).toEqual({
+      version: 'v2', failureRate: 0.2, reportDir: 'out', only: [], seed: 7, keepStack: false, cwd: workspace,
+    });
+  });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it, test } from 'vitest';
 import { parseCommand } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/config/errors.ts';
+import { FAILURE_RATE_RULE } from '../../src/config/version.ts';
+import { issuesOf } from './usage-issues.ts';
 
 test.each([
   [['up'], { name: 'up' }],
@@ -81,5 +83,57 @@ describe('predict', () => {
     [['predict', 'v2'], /at most 0 argument/],
   ])('%j is refused before anything runs', (argv, rule) => {
     expect(() => parseCommand(argv)).toThrow(rule);
+  });
+});
+
+describe('flags: every bad use is refused, naming the flag (issue 15)', () => {
+  it.each([
+    // Each of these was taken silently before: the last value won, or '' meant the default.
+    [['gate', '--version', 'v2', '--version', 'v3'],
+      { source: '--version', rule: 'given 2 times (--version "v2", --version "v3"): give it once' }],
+    [['gate', '-c', 'a.yml', '--config', 'b.yml', 'v2'],
+      { source: '--config', rule: 'given 2 times (-c "a.yml", --config "b.yml"): give it once' }],
+    [['deploy', 'v2', '--strategy', 'canary', '--strategy=rolling'],
+      { source: '--strategy', rule: expect.stringContaining('given 2 times') }],
+    [['gate', '--version', 'v2', '--config', ''], { source: '--config', rule: 'needs a value, got ""' }],
+    [['gate', '--version', 'v2', '--report-dir='], { source: '--report-dir', rule: 'needs a value, got ""' }],
+    [['gate', '--version', 'v2', '--experiments', ' '], { source: '--experiments', rule: 'needs a value, got " "' }],
+    [['deploy', 'v2', '--result-file', ''], { source: '--result-file', rule: 'needs a value, got ""' }],
+    [['simulate', '-c', ''], { source: '--config', rule: 'needs a value, got ""' }],
+    [['chaos', '--experiments', ''], { source: '--experiments', rule: 'needs a value, got ""' }],
+    [['predict', '--version', ''], { source: '--version', rule: 'needs a value, got ""' }],
+  ])('%j', (argv, issue) => {
+    expect(issuesOf(() => parseCommand(argv))).toEqual([{ path: '', ...issue }]);
+  });
+
+  it('a repeated switch changes nothing and is accepted', () => {
+    expect(parseCommand(['status', '--json', '--json'])).toEqual({ name: 'status', json: true });
+  });
+
+  it.each([
+    [['chaos', '--only', ',']],
+    [['gate', 'v2', '--only', 'a,,b']],
+    [['gate', 'v2', '--only', 'service-kill,']],
+  ])('%j: an empty experiment name is refused, never dropped', (argv) => {
+    const [issue] = issuesOf(() => parseCommand(argv));
+    expect(issue?.source).toBe('--only');
+    expect(issue?.rule).toContain('not a name: "" (empty)');
+  });
+});
+
+describe('a negative number is a value, never a flag', () => {
+  it.each([
+    [['deploy', 'v2', '-0.1'], { source: 'argument', path: 'failure-rate', rule: `"-0.1" ${FAILURE_RATE_RULE}` }],
+    [['deploy', 'v2', '-.5'], { source: 'argument', path: 'failure-rate', rule: `"-.5" ${FAILURE_RATE_RULE}` }],
+    [['deploy', 'v2', '--failure-rate', '-0.1'],
+      { source: '--failure-rate', path: '', rule: `"-0.1" ${FAILURE_RATE_RULE}` }],
+    [['gate', '--version', 'v2', '--seed', '-1'],
+      { source: '--seed', path: '', rule: '"-1" must be a whole number from 0 to 4294967295' }],
+  ])('%j is judged by its rule, not "Unknown option"', (argv, issue) => {
+    expect(issuesOf(() => parseCommand(argv))).toEqual([issue]);
+  });
+
+  it('a dash and a letter is still an unknown option', () => {
+    expect(() => parseCommand(['deploy', 'v2', '-x1'])).toThrow("Unknown option '-x'");
   });
 });

@@ -63,7 +63,7 @@ function fakeControl(overrides: Partial<ContainerControl> = {}): ContainerContro
 }
 
 function context(control: ContainerControl, regions = ['a']): InjectorContext {
-  const targets = regions.map((r, i) => ({ region: r, baseUrl, container: container(r, 100 + i) }));
+  const targets = regions.map((r, i) => ({ region: r, baseUrl, innerUrl: `http://region-${r}:8080`, container: container(r, 100 + i) }));
   return { control, token: TOKEN, targets, facts: async (region) => targets.find((t) => t.region === region)?.container };
 }
 
@@ -171,5 +171,37 @@ describe('service-kill', () => {
     expect(await injection.inject()).toEqual({ method: 'host-kill-9', notes: [] });
     await injection.revert();
     expect(control.calls).toEqual(['crash 100', 'crash 101']);
+  });
+});
+
+describe('guard: what a warden undoes if the gate dies', () => {
+  const kill: Fault = { kind: 'kill' };
+  const partition: Fault = { kind: 'partition', durationSeconds: 8 };
+  const cpu: Fault = { kind: 'cpu', durationSeconds: 8 };
+  it.each([
+    ['kill', kill, [{ kind: 'start', container: 'a' }]],
+    ['partition', partition, [{ kind: 'reconnect', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } }]],
+    ['cpu', cpu, [{ kind: 'lift-endpoint', url: 'http://region-a:8080/faults' }]],
+    ['latency by the endpoint', latency('fault-endpoint'), [{ kind: 'lift-endpoint', url: 'http://region-a:8080/faults' }]],
+    ['latency, auto', latency('auto'), [
+      { kind: 'lift-endpoint', url: 'http://region-a:8080/faults' },
+      { kind: 'reset-network', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } },
+    ]],
+  ])('%s', async (_name, fault, steps) => {
+    const control = fakeControl();
+    expect(await injectionFor(fault, context(control)).guard()).toEqual(steps);
+    expect(control.calls).toEqual([]);
+  });
+
+  it('a partition cuts exactly the networks its guard recorded, and puts them back', async () => {
+    const control = fakeControl();
+    const injection = injectionFor(partition, context(control));
+    const [step] = await injection.guard();
+    control.attached.get('a')?.add('late_network');
+    await injection.inject();
+    expect(control.calls).toEqual(['disconnect a chaos-gate_stack']);
+    expect(step).toEqual({ kind: 'reconnect', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } });
+    await injection.revert();
+    expect(control.calls.at(-1)).toBe('connect a chaos-gate_stack region-a');
   });
 });

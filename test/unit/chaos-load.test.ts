@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, test } from 'vitest';
@@ -6,6 +6,8 @@ import { effectKey, EVIDENCE_NAMES, MEASUREMENT_NAMES, thresholdKey } from '../.
 import { FAULT_KINDS } from '../../src/chaos/experiment.ts';
 import { loadExperiments, parseExperimentText, selectExperiments } from '../../src/chaos/load.ts';
 import { UsageError, type InputIssue } from '../../src/config/errors.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { aliasBomb } from './hostile-yaml.ts';
 
 const REGIONS = ['us-west', 'us-east', 'eu-west', 'ap-south'];
 
@@ -168,6 +170,94 @@ describe('the suite', () => {
   it('accepts the default suite in chaos/', () => {
     const names = loadExperiments(join(import.meta.dirname, '../../chaos'), REGIONS).map((x) => x.name).sort();
     expect(names).toEqual(['cpu-spike', 'database-failure', 'failure-rate-bump', 'memory-spike', 'network-latency', 'network-partition', 'service-kill']);
+  });
+});
+
+describe('a suite folder that is not only experiment files', () => {
+  const valid = 'name: a\ndescription: d\ntarget: random\nfault: { kind: kill }\n';
+  const folder = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-odd-'));
+    writeFileSync(join(dir, 'a.yml'), valid);
+    return dir;
+  };
+  const suiteIssues = (dir: string): InputIssue[] => {
+    try {
+      loadExperiments(dir, REGIONS);
+    } catch (e) {
+      if (e instanceof UsageError) return [...e.issues];
+      throw e;
+    }
+    throw new Error('expected a UsageError');
+  };
+
+  it('refuses a folder named x.yml and a symbolic link to nothing, naming each (both were internal errors)', () => {
+    const dir = folder();
+    mkdirSync(join(dir, 'x.yml'));
+    symlinkSync(join(dir, 'gone.txt'), join(dir, 'dangling.yml'));
+    expect(suiteIssues(dir)).toEqual([
+      { source: join(dir, 'dangling.yml'), path: '', rule: 'cannot be read: no such file (or a symbolic link to nothing)' },
+      { source: join(dir, 'x.yml'), path: '', rule: 'is not a regular file (a folder, a device or a pipe?): not read' },
+    ]);
+  });
+
+  it('refuses a symbolic link out of the folder without quoting what it points at (it printed /etc/passwd)', () => {
+    const dir = folder();
+    const outside = mkdtempSync(join(tmpdir(), 'chaos-outside-'));
+    writeFileSync(join(outside, 'secret.yml'), 'root_password_hash: abc\napi_token: s3cr3t\n');
+    symlinkSync(join(outside, 'secret.yml'), join(dir, 'b.yml'));
+    const issues = suiteIssues(dir);
+    expect(issues).toEqual([{ source: join(dir, 'b.yml'), path: '', rule: expect.stringContaining('symbolic link that leads out of the experiments folder') }]);
+    expect(JSON.stringify(issues)).not.toMatch(/root_password_hash|api_token|secret/);
+  });
+
+  it('follows a symbolic link that stays inside the folder', () => {
+    const dir = folder();
+    writeFileSync(join(dir, 'shared.yaml.txt'), valid.replace('name: a', 'name: b'));
+    symlinkSync('shared.yaml.txt', join(dir, 'b.yml'));
+    expect(loadExperiments(dir, REGIONS).map((e) => e.name)).toEqual(['a', 'b']);
+  });
+
+  it('refuses an alias bomb as bad input, naming the file', () => {
+    expect(issuesOf(aliasBomb())).toEqual([{ source: 'x.yml', path: '', rule: expect.stringContaining('aliases (*name) would expand') }]);
+  });
+
+  it('does not quote the content of a file that is no mapping', () => {
+    const passwd = 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n';
+    expect(issuesOf(passwd)).toEqual([{ source: 'x.yml', path: '', rule: 'must be a mapping with name, description, target, fault, load, windows and thresholds', line: 1 }]);
+  });
+
+  it('cuts a long value it quotes', () => {
+    const [issue] = issuesOf(`name: a\ndescription: d\ntarget: random\nfault: { kind: "${'k'.repeat(5000)}" }\n`);
+    expect(issue?.rule).toMatch(/got "k+"…\(5000 characters\)$/);
+    expect(issue?.rule.length).toBeLessThan(200);
+  });
+
+  it('refuses too many files before reading them', () => {
+    const dir = folder();
+    for (let i = 0; i < 100; i++) writeFileSync(join(dir, `e${i}.yml`), valid);
+    expect(suiteIssues(dir)).toEqual([{ source: '--experiments', path: '', rule: `${dir} has 101 experiment files, more than the 100 a suite may have` }]);
+  });
+});
+
+describe('experiments.only from the configuration file', () => {
+  const e = (name: string) => parseExperimentText(`name: ${name}\ndescription: d\ntarget: random\nfault: { kind: kill }\n`, `${name}.yml`, REGIONS);
+
+  it('names the file, the entry and its line of a name the suite lacks (it blamed --only)', () => {
+    const config = parseConfig('experiments:\n  only:\n    - a\n    - zz\n', '/repo/chaos-gate.yml');
+    const only = config.experiments.only ?? [];
+    const origin = config.experiments.onlyOrigin;
+    expect(() => selectExperiments([e('a')], { only, ...(origin ? { origin } : {}) })).toThrow(UsageError);
+    try {
+      selectExperiments([e('a')], { only, ...(origin ? { origin } : {}) });
+    } catch (x) {
+      expect((x as UsageError).issues).toEqual([
+        { source: '/repo/chaos-gate.yml', path: 'experiments.only[1]', rule: 'no experiment named "zz" (experiments: a)', line: 4 },
+      ]);
+    }
+  });
+
+  it('still names --only when the names came from the command line', () => {
+    expect(() => selectExperiments([e('a')], { only: ['zz'] })).toThrow('--only: no experiment named "zz" (experiments: a)');
   });
 });
 

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runDeploy, type DeployDeps } from '../../src/cli/commands/deploy.ts';
+import { runGateCommand } from '../../src/cli/commands/gate.ts';
+import type { GateOutcome, GateRequest } from '../../src/gate/pipeline.ts';
 import { EXIT, main, type Dispatch } from '../../src/cli/main.ts';
 import { UsageError } from '../../src/config/errors.ts';
 import type { RolloutResult } from '../../src/rollout/result.ts';
@@ -13,6 +15,12 @@ import { rolloutFixture } from '../fixtures/report/rollout.ts';
 // The exit status contract (README, design): 0 completed, 1 rolled back, 2 bad input, 3
 // infrastructure failure or a rollback that could not be verified. main() runs here with its
 // output captured and the command replaced, so no Docker is needed.
+
+// A safety net: a unit test must never reach the real gate (Docker, the shared stack), also
+// when a change stops runGateCommand from using the pipeline it is given.
+vi.mock('../../src/gate/pipeline.ts', () => ({
+  runGate: () => Promise.reject(new Error('the real gate pipeline must not run in a unit test')),
+}));
 
 const dir = mkdtempSync(join(tmpdir(), 'cg-cli-exit-'));
 const config = join(dir, 'chaos-gate.yml');
@@ -106,5 +114,53 @@ describe('deploy: an unverified rollback is loud in every output format', () => 
       const r = await run(deployArgs('--json'), deployEnding(result));
       expect(r.stderr.some((l) => l.includes('COULD NOT BE VERIFIED'))).toBe(false);
     }
+  });
+});
+
+describe('gate: the request the pipeline receives', () => {
+  const outcome = {
+    report: { deploymentGate: { status: 'OPEN', reasons: [] }, overall: 'PASS', prediction: null },
+    paths: { json: 'r/report.json', html: 'r/report.html', junit: 'r/junit.xml', summary: 'r/summary.md' },
+    exitCode: 0,
+  } as unknown as GateOutcome;
+  /** Runs the real parser and runGateCommand, with a pipeline that records its request. */
+  async function gateRequestFor(argv: string[]): Promise<{ ran: Ran; requests: GateRequest[] }> {
+    const requests: GateRequest[] = [];
+    const ran = await run(argv, (command, ctx) => {
+      if (command.name !== 'gate') throw new Error(`unexpected ${command.name}`);
+      return runGateCommand(command, ctx, { runGate: async (request) => { requests.push(request); return outcome; } });
+    });
+    return { ran, requests };
+  }
+
+  it('--experiments DIR reaches the pipeline as experimentsDir (it was dropped before)', async () => {
+    const { ran, requests } = await gateRequestFor(['gate', '--version', 'v2', '--experiments', 'my-chaos']);
+    expect(ran.code).toBe(0);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.experimentsDir).toBe('my-chaos');
+  });
+
+  it('every flag reaches its field', async () => {
+    const { requests } = await gateRequestFor([
+      'gate', '--version', 'v3', '--failure-rate', '0.2', '-c', 'ci.yml', '-e', 'staging', '--report-dir', 'out',
+      '--only', 'service-kill', '--experiments', 'suite', '--seed', '7', '--keep-stack',
+    ]);
+    expect(requests).toEqual([{
+      version: 'v3', failureRate: 0.2, config: 'ci.yml', environment: 'staging', reportDir: 'out',
+      only: ['service-kill'], experimentsDir: 'suite', seed: 7, keepStack: true, cwd: process.cwd(),
+    }]);
+  });
+});
+
+describe('bad flags are exit 2 before anything runs', () => {
+  it.each([
+    [['deploy', 'v2', '-0.1'], 'error: argument: failure-rate: "-0.1" must be a decimal number between 0.0 and 1.0'],
+    [['gate', '--version', 'v2', '--version', 'v3'],
+      'error: --version: given 2 times (--version "v2", --version "v3"): give it once'],
+    [['gate', '--version', 'v2', '--config', ''], 'error: --config: needs a value, got ""'],
+  ])('%j', async (argv, line) => {
+    const r = await run(argv, refuse);
+    expect(r.code).toBe(2);
+    expect(r.stderr[0]).toBe(line);
   });
 });

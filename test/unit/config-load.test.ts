@@ -19,7 +19,9 @@ environments:
     experiments:
       thresholds:
         service-kill: { max_recovery_time_seconds: 40 }
-  broken:
+`;
+// Every environment is validated, chosen or not: a broken one makes the whole file bad.
+const BROKEN = `${FILE}  broken:
     rollout: { bake_seconds: -1 }
 `;
 
@@ -50,13 +52,13 @@ describe('chaos-gate.yml', () => {
   });
 
   it('names the environment line when a value it sets is bad', () => {
-    expect(issuesOf(() => parseConfig(FILE, 'f.yml', 'broken'))).toEqual([
+    expect(issuesOf(() => parseConfig(BROKEN, 'f.yml', 'broken'))).toEqual([
       { source: 'f.yml', path: 'environments.broken.rollout.bake_seconds', rule: 'must be greater than 0', line: 16 },
     ]);
   });
 
   it('refuses an unknown environment, listing the known ones', () => {
-    expect(issuesOf(() => parseConfig(FILE, 'f.yml', 'prod'))[0]?.rule).toBe('"prod" is not an environment of f.yml (environments: staging, broken)');
+    expect(issuesOf(() => parseConfig(BROKEN, 'f.yml', 'prod'))[0]?.rule).toBe('"prod" is not an environment of f.yml (environments: staging, broken)');
   });
 
   it.each([
@@ -93,5 +95,83 @@ describe('chaos-gate.yml', () => {
 
   it('deepMerge replaces lists and merges mappings', () => {
     expect(deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 })).toEqual({ a: { b: 1, c: [3] }, d: 1, e: 2 });
+  });
+});
+
+describe('regions are checked when the file is read, not once the stack is up', () => {
+  it('refuses a region the stack does not have, with its line', () => {
+    expect(issuesOf(() => parseConfig('rollout:\n  regions:\n    - us-west\n    - mars\n', 'f.yml'))).toEqual([
+      { source: 'f.yml', path: 'rollout.regions[1]', rule: '"mars" is not a region of the stack (us-west, us-east, eu-west, ap-south)', line: 4 },
+    ]);
+  });
+
+  it('checks against the regions it is given, and the predict fields that name a region against the rollout', () => {
+    expect(parseConfig('rollout: { regions: [mars] }\n', 'f.yml', undefined, { regions: ['mars'] }).rollout.regions).toEqual(['mars']);
+    const text = 'rollout: { regions: [us-west] }\npredict:\n  preflight: { region: eu-west }\n  dependencies: { pluto: [db] }\n';
+    expect(issuesOf(() => parseConfig(text, 'f.yml')).map((i) => [i.path, i.line])).toEqual([
+      ['predict.preflight.region', 3], ['predict.dependencies.pluto', 4],
+    ]);
+  });
+});
+
+describe('every environment is validated, chosen or not', () => {
+  const base = 'rollout:\n  bake_seconds: 4\n';
+
+  it('refuses an unknown field in an environment nobody chose, at its line (it passed with exit 0)', () => {
+    const text = `${base}environments:\n  staging:\n    rollout: { bake_seconds: 2 }\n  prod:\n    rollout:\n      bake_secs: 3\n`;
+    for (const chosen of [undefined, 'staging']) {
+      expect(issuesOf(() => parseConfig(text, 'f.yml', chosen))).toEqual([
+        { source: 'f.yml', path: 'environments.prod.rollout.bake_secs', rule: 'unknown field (check its spelling)', line: 8 },
+      ]);
+    }
+  });
+
+  it('validates the merged result: a rule across fields that only the merge breaks names the environment', () => {
+    const text = `${base}environments:\n  slow:\n    rollout:\n      bake_seconds: 40\n`;
+    expect(issuesOf(() => parseConfig(text, 'f.yml'))).toEqual([{
+      source: 'f.yml', path: 'environments.slow.rollout.analysis.stage_deadline_seconds',
+      rule: 'must be greater than the longest bake_seconds (40), or no stage could pass', line: 6,
+    }]);
+  });
+
+  it('reports a problem of the base once, at the base, not again for every environment', () => {
+    const text = 'rollout:\n  bake_seconds: -1\nenvironments:\n  a: { gate: {} }\n  b: { rollout: { bake_seconds: -2 } }\n';
+    expect(issuesOf(() => parseConfig(text, 'f.yml')).map((i) => [i.path, i.line])).toEqual([
+      ['rollout.bake_seconds', 2], ['environments.b.rollout.bake_seconds', 5],
+    ]);
+  });
+
+  it('refuses environment names --environment could not choose, and too many environments', () => {
+    expect(issuesOf(() => parseConfig('environments:\n  "pro d": {}\n', 'f.yml'))[0]).toMatchObject({ path: 'environments.pro d', line: 2 });
+    const many = Array.from({ length: 51 }, (_, i) => `  e${i}: {}`).join('\n');
+    expect(issuesOf(() => parseConfig(`environments:\n${many}\n`, 'f.yml'))).toEqual([
+      { source: 'f.yml', path: 'environments', rule: 'has 51 environments, more than the 50 a file may have (each is validated in full)', line: 1 },
+    ]);
+  });
+});
+
+describe('precise messages', () => {
+  it.each([
+    ['.inf', 'infinity (.inf)'],
+    ['-.inf', 'minus infinity (-.inf)'],
+    ['.nan', 'not a number (.nan)'],
+  ])('says what %s is (it said "got null")', (value, said) => {
+    expect(issuesOf(() => parseConfig(`rollout:\n  traffic_rps: ${value}\n`, 'f.yml'))).toEqual([
+      { source: 'f.yml', path: 'rollout.traffic_rps', rule: `must be a finite number, got ${said}`, line: 2 },
+    ]);
+  });
+
+  it('puts a stage deadline left at its default on the line of the bake it is too short for (it said line 1)', () => {
+    const line = (text: string) => issuesOf(() => parseConfig(text, 'f.yml'))[0]?.line;
+    expect(line('rollout:\n  bake_seconds: 40\n')).toBe(2);
+    expect(line('rollout:\n  stages:\n    - { weight: 50 }\n    - weight: 100\n      bake_seconds: 45\n')).toBe(5);
+    expect(line('gate: {}\nrollout:\n  bake_seconds: 4\n  analysis:\n    stage_deadline_seconds: 3\n')).toBe(5);
+  });
+
+  it('gives experiments.only the file and line of each name, for the suite to name them', () => {
+    const text = 'experiments:\n  only:\n    - service-kill\n    - cpu-spike\nenvironments:\n  ci:\n    experiments: { only: [cpu-spike] }\n';
+    expect(parseConfig(text, 'f.yml').experiments.onlyOrigin).toEqual({ source: 'f.yml', path: 'experiments.only', lines: [3, 4] });
+    expect(parseConfig(text, 'f.yml', 'ci').experiments.onlyOrigin).toEqual({ source: 'f.yml', path: 'environments.ci.experiments.only', lines: [7] });
+    expect(parseConfig('', 'f.yml').experiments).toEqual({ dir: undefined, only: undefined, thresholds: {} });
   });
 });

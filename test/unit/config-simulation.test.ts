@@ -1,6 +1,9 @@
 import { describe, expect, it, test } from 'vitest';
-import type { UsageError } from '../../src/config/errors.ts';
-import { DEFAULT_BASELINE, toSimulationScenario } from '../../src/config/simulation.ts';
+import { UsageError } from '../../src/config/errors.ts';
+import { MAX_JUDGED_REQUESTS, MAX_ROLLOUT_REQUESTS } from '../../src/config/limits.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { defaultRolloutPlan } from '../../src/config/rollout.ts';
+import { DEFAULT_BASELINE, rolloutWork, toSimulationScenario } from '../../src/config/simulation.ts';
 
 describe('simulation scenario', () => {
   it('defaults: baseline and canary both 1% errors, p50 20 ms, p99 80 ms', () => {
@@ -43,5 +46,59 @@ describe('simulation scenario', () => {
 
   it('accepts p99 equal to the median (a constant latency)', () => {
     expect(toSimulationScenario({ baseline: { latency: { median_ms: 30, p99_ms: 30 } } }, 'x').canary.latency).toEqual({ medianMs: 30, p99Ms: 30 });
+  });
+});
+
+describe('what a plan may ask of the machine', () => {
+  const issuesOf = (text: string) => {
+    try {
+      parseConfig(text, 'f.yml');
+    } catch (e) {
+      if (e instanceof UsageError) return [...e.issues];
+      throw e;
+    }
+    return [];
+  };
+
+  it.each([
+    ['rollout:\n  traffic_rps: 1000000\n', 'rollout.traffic_rps', /^must be at most 10000 \(about what one machine's load generator sends/],
+    ['rollout:\n  stages:\n    - { weight: 100, bake_seconds: 100000 }\n', 'rollout.stages[0].bake_seconds', /^must be at most 3600 \(an hour/],
+    ['simulation:\n  requests_per_second: 1e8\n', 'simulation.requests_per_second', /^must be at most 10000/],
+    ['rollout:\n  analysis: { stage_deadline_seconds: 100000 }\n', 'rollout.analysis.stage_deadline_seconds', /^must be at most 7200 \(two hours/],
+    ['rollout:\n  health: { deadline_seconds: 1e9 }\n', 'rollout.health.deadline_seconds', /^must be at most 600/],
+  ])('refuses a maximum passed, saying why the maximum (it ran for minutes at 2 GB): %j', (text, path, rule) => {
+    expect(issuesOf(text)).toContainEqual({ source: 'f.yml', path, rule: expect.stringMatching(rule), line: expect.any(Number) });
+  });
+
+  it('refuses a plan whose simulation would send too many requests, with the number it would need', () => {
+    expect(issuesOf('rollout:\n  traffic_rps: 5000\n')).toEqual([{
+      source: 'f.yml', path: 'rollout.traffic_rps', line: 2,
+      rule: 'a simulated rollout could send up to 3,009,000 requests (4 region(s) x 5 stage(s) at 5000 requests per second, each stage up to '
+        + 'its 30 s deadline), more than the 2,000,000 a simulation may send: lower simulation.requests_per_second (or rollout.traffic_rps), '
+        + 'stage_deadline_seconds or the number of stages',
+    }]);
+    // The simulation's own rate is what it sends: a live rate above the budget passes with a lower one.
+    expect(issuesOf('rollout:\n  traffic_rps: 5000\nsimulation:\n  requests_per_second: 40\n')).toEqual([]);
+    expect(issuesOf('simulation:\n  requests_per_second: 5000\n')[0]).toMatchObject({ path: 'simulation.requests_per_second', line: 2 });
+  });
+
+  it('refuses a plan whose judging would take too long: long stages judged often, or analyses too frequent', () => {
+    const [judged] = issuesOf('rollout:\n  bake_seconds: 100\n  analysis: { stage_deadline_seconds: 200 }\n');
+    expect(judged).toMatchObject({ path: 'rollout.traffic_rps', line: 3 });
+    expect(judged?.rule).toMatch(/^a simulated rollout could judge up to 32,480,000 requests .* more than the 10,000,000 that keep a simulation within seconds/);
+    expect(issuesOf('rollout:\n  analysis: { interval_seconds: 0.001 }\n')).toEqual([{
+      source: 'f.yml', path: 'rollout.analysis.interval_seconds', line: 2,
+      rule: 'analysing every 0.001 s until the 30 s stage deadline (twice as often while paused) is up to 60,000 analyses per stage, '
+        + 'more than the 20,000 a stage may have: raise interval_seconds or lower stage_deadline_seconds',
+    }]);
+  });
+
+  it('leaves the default plan far inside the budgets', () => {
+    const work = rolloutWork(defaultRolloutPlan(), 40);
+    // 40 rps + a floor of 15 (2 x 30 min_samples / 4 s bake), 30 s each, 5 stages, 4 regions; 60 analyses at 0.5 s while paused.
+    expect(work).toEqual({ requests: 33_000, stageRequests: 1650, judged: 990_000, analysesPerStage: 60 });
+    expect(work.requests).toBeLessThan(MAX_ROLLOUT_REQUESTS / 40);
+    expect(work.judged).toBeLessThan(MAX_JUDGED_REQUESTS / 5);
+    expect(rolloutWork({ ...defaultRolloutPlan(), strategy: 'rolling' }, 40).requests).toBe(0);
   });
 });

@@ -5000,9 +5000,6 @@ var require_prom_client = __commonJS({
   }
 });
 
-// services/region/src/main.ts
-import { createServer } from "node:http";
-
 // services/region/src/clock.ts
 var systemClock = {
   now: () => Date.now(),
@@ -5265,6 +5262,7 @@ function holdMemory(mb) {
 
 // services/region/src/http.ts
 import { createHash as createHash2, timingSafeEqual } from "node:crypto";
+import { createServer } from "node:http";
 var HttpError = class extends Error {
   name = "HttpError";
   status;
@@ -5281,6 +5279,7 @@ var ClientGoneError = class extends Error {
   name = "ClientGoneError";
 };
 var MAX_BODY_BYTES = 64 * 1024;
+var MAX_JSON_DEPTH = 64;
 async function readJson(req, limit = MAX_BODY_BYTES) {
   const raw = await readBody(req, limit);
   let text;
@@ -5289,11 +5288,29 @@ async function readJson(req, limit = MAX_BODY_BYTES) {
   } catch {
     throw new HttpError(400, { error: "body must be UTF-8 encoded JSON" });
   }
+  let body;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new HttpError(400, { error: "body must be valid JSON" });
   }
+  if (jsonDepth(body, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    const error = `body must not nest arrays and objects more than ${MAX_JSON_DEPTH} levels deep`;
+    throw new HttpError(400, { error });
+  }
+  return body;
+}
+function jsonDepth(value, limit = Infinity) {
+  let deepest = 0;
+  const pending = [[value, 1]];
+  while (pending.length > 0) {
+    const [v, depth] = pending.pop();
+    if (typeof v !== "object" || v === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) break;
+    for (const child of Object.values(v)) pending.push([child, depth + 1]);
+  }
+  return deepest;
 }
 function readBody(req, limit) {
   return new Promise((resolve, reject) => {
@@ -5314,6 +5331,20 @@ function readBody(req, limit) {
       if (!ended) reject(new ClientGoneError("connection closed before the body ended"));
     });
   });
+}
+var DEFAULT_REQUEST_TIMEOUT_MS = 15e3;
+var KEEP_ALIVE_TIMEOUT_MS = 5e3;
+function serverOptions(requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: requestTimeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    // Node checks those deadlines only this often (30 s by default), so a slow client could stay 30 s longer.
+    connectionsCheckingInterval: Math.min(1e3, Math.max(10, Math.floor(requestTimeoutMs / 5)))
+  };
+}
+function createRegionServer(handler, requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS) {
+  return createServer(serverOptions(requestTimeoutMs), handler);
 }
 function bearerMatches(header, token) {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
@@ -5397,8 +5428,8 @@ var SqliteStore = class {
     }
   }
   insert(order) {
+    const data = JSON.stringify(order.data);
     return this.#run((db) => transaction(db, () => {
-      const data = JSON.stringify(order.data);
       const row = db.prepare("INSERT INTO orders (item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?) RETURNING id").get(order.item, order.quantity, data, order.createdAt, order.version, rowChecksum({ item: order.item, quantity: order.quantity, data, createdAt: order.createdAt, version: order.version }));
       db.prepare("UPDATE ledger SET n = n + 1 WHERE k = 'rows'").run();
       const id = Number(row?.id);
@@ -5603,6 +5634,7 @@ var VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 var REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
 var DECIMAL = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 var INTEGER = /^\d+$/;
+var REQUEST_TIMEOUT_RANGE = [100, 3e5];
 function show(value) {
   const cut = value.length > 80 ? `${value.slice(0, 80)}...` : value;
   return JSON.stringify(cut);
@@ -5642,8 +5674,15 @@ function parseConfig(env) {
   const rawFault = env.DATA_FAULT ?? "";
   const dataFault = DATA_FAULTS.find((f) => f === rawFault);
   if (rawFault !== "" && !dataFault) errors.push(`DATA_FAULT=${show(rawFault)} must be one of ${DATA_FAULTS.join(", ")} (or empty: no fault)`);
+  const rawTimeout = env.REQUEST_TIMEOUT_MS ?? "";
+  const requestTimeoutMs = Number(rawTimeout);
+  const [min, max] = REQUEST_TIMEOUT_RANGE;
+  if (rawTimeout !== "" && (!INTEGER.test(rawTimeout) || requestTimeoutMs < min || requestTimeoutMs > max)) {
+    errors.push(`REQUEST_TIMEOUT_MS=${show(rawTimeout)} must be an integer of milliseconds between ${min} and ${max}`);
+  }
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { version, region, failureRate, port, dataDir, faultToken, ...dataFault ? { dataFault } : {} } };
+  const optional = { ...dataFault ? { dataFault } : {}, ...rawTimeout !== "" ? { requestTimeoutMs } : {} };
+  return { ok: true, config: { version, region, failureRate, port, dataDir, faultToken, ...optional } };
 }
 
 // services/region/src/metrics.ts
@@ -5717,7 +5756,9 @@ function main() {
   }
   const faults = new Faults(systemClock, Math.random);
   const metrics = createMetrics({ region: config.region, version: config.version, defaultMetrics: true });
-  const server = createServer(createApp({ config, rng: Math.random, clock: systemClock, store, metrics, faults, database: () => store.connection() }));
+  const database = () => store.connection();
+  const app = createApp({ config, rng: Math.random, clock: systemClock, store, metrics, faults, database });
+  const server = createRegionServer(app, config.requestTimeoutMs);
   server.on("error", (err) => {
     console.error(`region-service: cannot serve on port ${config.port}: ${err.message}`);
     process.exit(1);

@@ -12,6 +12,8 @@ export interface Config {
   faultToken: string;
   /** DATA_FAULT: a deliberate data bug (tests of rollback with mitigation); unset: none. */
   dataFault?: DataFault;
+  /** REQUEST_TIMEOUT_MS: how long a request may take to arrive whole; unset: http.ts's default. */
+  requestTimeoutMs?: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
@@ -22,6 +24,8 @@ const REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
 // are almost certainly typos in a deployment file.
 const DECIMAL = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
 const INTEGER = /^\d+$/;
+// Below 100 ms a loaded but honest client could not send its request; above 300 s is Node's old default.
+const REQUEST_TIMEOUT_RANGE = [100, 300_000] as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -74,6 +78,15 @@ export function parseConfig(env: Env): ConfigResult {
   const dataFault = DATA_FAULTS.find((f) => f === rawFault);
   if (rawFault !== '' && !dataFault) errors.push(`DATA_FAULT=${show(rawFault)} must be one of ${DATA_FAULTS.join(', ')} (or empty: no fault)`);
 
+  // Empty is "unset" for the same reason.
+  const rawTimeout = env.REQUEST_TIMEOUT_MS ?? '';
+  const requestTimeoutMs = Number(rawTimeout);
+  const [min, max] = REQUEST_TIMEOUT_RANGE;
+  if (rawTimeout !== '' && (!INTEGER.test(rawTimeout) || requestTimeoutMs < min || requestTimeoutMs > max)) {
+    errors.push(`REQUEST_TIMEOUT_MS=${show(rawTimeout)} must be an integer of milliseconds between ${min} and ${max}`);
+  }
+
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, config: { version, region, failureRate, port, dataDir, faultToken, ...(dataFault ? { dataFault } : {}) } };
+  const optional = { ...(dataFault ? { dataFault } : {}), ...(rawTimeout !== '' ? { requestTimeoutMs } : {}) };
+  return { ok: true, config: { version, region, failureRate, port, dataDir, faultToken, ...optional } };
 }

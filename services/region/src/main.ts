@@ -1,8 +1,8 @@
-import { createServer } from 'node:http';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import { parseConfig } from './config.ts';
 import { Faults } from './faults.ts';
+import { createRegionServer } from './http.ts';
 import { createMetrics } from './metrics.ts';
 import { SqliteStore } from './store.ts';
 
@@ -26,7 +26,9 @@ function main(): void {
   }
   const faults = new Faults(systemClock, Math.random);
   const metrics = createMetrics({ region: config.region, version: config.version, defaultMetrics: true });
-  const server = createServer(createApp({ config, rng: Math.random, clock: systemClock, store, metrics, faults, database: () => store.connection() }));
+  const database = () => store.connection();
+  const app = createApp({ config, rng: Math.random, clock: systemClock, store, metrics, faults, database });
+  const server = createRegionServer(app, config.requestTimeoutMs);
 
   server.on('error', (err) => {
     console.error(`region-service: cannot serve on port ${config.port}: ${err.message}`);

@@ -112,8 +112,9 @@ export class SqliteStore implements OrderStore {
   }
 
   insert(order: NewOrder): number {
+    // Outside #run: a body that cannot be serialised is the request's fault, not the database's (no 503).
+    const data = JSON.stringify(order.data);
     return this.#run((db) => transaction(db, () => {
-      const data = JSON.stringify(order.data);
       const row = db
         .prepare('INSERT INTO orders (item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?) RETURNING id')
         .get(order.item, order.quantity, data, order.createdAt, order.version, rowChecksum({ item: order.item, quantity: order.quantity, data, createdAt: order.createdAt, version: order.version }));

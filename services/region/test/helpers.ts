@@ -1,12 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../src/app.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
 import type { Config } from '../src/config.ts';
 import { Faults } from '../src/faults.ts';
+import { createRegionServer } from '../src/http.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { SqliteStore, type NewOrder, type Order, type OrderStore } from '../src/store.ts';
 
@@ -105,7 +106,9 @@ export async function startApp(options: HarnessOptions = {}): Promise<Harness> {
   const faults = new Faults(clock, () => rng.value);
   const metrics = createMetrics({ region: config.region, version: config.version });
   const logs: string[] = [];
-  const server = createServer(createApp({ config, rng: () => rng.value, clock, store, metrics, faults, logError: (l) => logs.push(l) }));
+  const app = createApp({ config, rng: () => rng.value, clock, store, metrics, faults, logError: (l) => logs.push(l) });
+  // main.ts's server, timeouts included.
+  const server = createRegionServer(app, config.requestTimeoutMs);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -155,4 +158,36 @@ export async function eventually(check: () => Promise<boolean>, deadlineMs = 500
     if (Date.now() >= end) return false;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+export interface Trickled {
+  /** From the first write to the server's hang-up; null: the connection was still open at the end. */
+  closedAfterMs: number | null;
+  /** Whatever the server sent. */
+  answer: string;
+}
+
+/**
+ * A slow client: writes `head` at once, then `slow` one byte every stepMs until the server
+ * closes the connection or the bytes run out (so it is bounded in count and time).
+ */
+export async function trickle(url: string, head: string, slow: string, stepMs = 100): Promise<Trickled> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  await once(socket, 'connect');
+  const t0 = performance.now();
+  let answer = '';
+  let closedAt: number | null = null;
+  socket.setEncoding('utf8').on('data', (d: string) => (answer += d));
+  socket.on('close', () => (closedAt = performance.now()));
+  // The server hangs up while we write: EPIPE or ECONNRESET is the expected end.
+  socket.on('error', () => {});
+  socket.write(head);
+  for (const byte of slow) {
+    await new Promise((r) => setTimeout(r, stepMs));
+    if (closedAt !== null || socket.destroyed) break;
+    socket.write(byte);
+  }
+  socket.destroy();
+  return { closedAfterMs: closedAt === null ? null : closedAt - t0, answer };
 }

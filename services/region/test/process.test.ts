@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { parsePrometheusText } from '../../../test/integration/prom-text.ts';
-import { call, eventually } from './helpers.ts';
+import { call, eventually, trickle } from './helpers.ts';
 
 // The built bundle as the container runs it: a real process, real signals, real files.
 const BUNDLE = fileURLToPath(new URL('../dist/server.js', import.meta.url));
@@ -150,7 +150,23 @@ describe('the bundled service as a process', () => {
     expect(await slow).toBeInstanceOf(Error);
   }, 30_000);
 
+  test('answers a 5,000-deep body 400 and closes a body trickled past REQUEST_TIMEOUT_MS', async () => {
+    const svc = await start(tempDir(), { REQUEST_TIMEOUT_MS: '500' });
+    const body = `{"item":"x","quantity":1,"a":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    const deep = await call(svc.url + '/api/orders', { body });
+    expect(deep.status).toBe(400);
+    const head = 'POST /api/orders HTTP/1.1\r\nHost: region\r\nContent-Length: 200\r\n\r\n';
+    const slow = await trickle(svc.url, head, `{"item":"x","quantity":1,"pad":"${'x'.repeat(20)}`);
+    expect(slow.closedAfterMs).not.toBeNull();
+    expect(slow.closedAfterMs).toBeLessThan(2000);
+    expect(slow.answer === '' || slow.answer.startsWith('HTTP/1.1 408')).toBe(true);
+  }, 30_000);
+
   test.each([
+    [
+      { VERSION: 'v1', REGION: 'us-west', REQUEST_TIMEOUT_MS: '5s' },
+      ['config error: REQUEST_TIMEOUT_MS="5s" must be an integer of milliseconds between 100 and 300000'],
+    ],
     [{ VERSION: 'v1', REGION: 'us-west', FAILURE_RATE: 'abc' }, ['config error: FAILURE_RATE="abc" must be a number between 0.0 and 1.0']],
     [
       { REGION: 'US', FAILURE_RATE: '1.5' },

@@ -1,5 +1,6 @@
 import type { ContainerControl } from '../../stack/docker-control.ts';
 import type { ContainerFacts } from '../../stack/inspect.ts';
+import type { UndoStep } from '../../stack/warden-args.ts';
 import type { Fault } from '../experiment.ts';
 
 // One injector per fault kind. The runner gets an Injection before anything happens and
@@ -12,6 +13,8 @@ export interface TargetContainer {
   baseUrl: string;
   /** The container as it was before the fault. */
   container: ContainerFacts;
+  /** The service as the stack's own network reaches it (for a warden), e.g. http://region-us-west:8080. */
+  innerUrl: string;
 }
 
 export interface InjectorContext {
@@ -33,6 +36,11 @@ export interface InjectOutcome {
 }
 
 export interface Injection {
+  /**
+   * What undoes the fault without this process, read before inject() (a partition records the
+   * networks it will cut): a warden holds these steps and runs them at the fault's expiry.
+   */
+  guard(): Promise<UndoStep[]>;
   inject(): Promise<InjectOutcome>;
   /** Lifts the fault; throws when it could not (the run then ends with exit 3). */
   revert(): Promise<void>;

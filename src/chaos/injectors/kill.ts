@@ -8,6 +8,9 @@ import type { InjectorContext, Injection } from './injector.ts';
 
 export function killInjection(_fault: Extract<Fault, { kind: 'kill' }>, ctx: InjectorContext): Injection {
   return {
+    async guard() {
+      return ctx.targets.map((t) => ({ kind: 'start' as const, container: t.container.id }));
+    },
     async inject() {
       let method = '';
       for (const target of ctx.targets) method = await ctx.control.crash(target.container.pid);

@@ -1,3 +1,4 @@
+import type { UndoStep } from '../../stack/warden-args.ts';
 import type { Fault } from '../experiment.ts';
 import type { InjectorContext, Injection } from './injector.ts';
 import { serviceFaultInjection } from './service-fault.ts';
@@ -28,6 +29,14 @@ export function latencyInjection(fault: LatencyFault, ctx: InjectorContext): Inj
   };
 
   return {
+    async guard() {
+      const steps: UndoStep[] = await endpoint.guard();
+      if (fault.method === 'fault-endpoint') return steps;
+      // netem may be chosen at inject(): a fresh interface is what drops its qdisc. That blips
+      // the network once, and only when the gate died before lifting the fault itself.
+      for (const t of ctx.targets) steps.push({ kind: 'reset-network', container: t.container.id, networks: await ctx.control.networks(t.container.id) });
+      return steps;
+    },
     async inject() {
       const notes: string[] = [];
       if (fault.method !== 'fault-endpoint') {

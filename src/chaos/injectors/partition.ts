@@ -8,13 +8,23 @@ import type { InjectorContext, Injection } from './injector.ts';
 export function partitionInjection(_fault: Extract<Fault, { kind: 'partition' }>, ctx: InjectorContext): Injection {
   // What each container was on before, recorded before the first disconnect.
   const original = new Map<string, Record<string, string[]>>();
+  const record = async () => {
+    for (const target of ctx.targets) {
+      const id = target.container.id;
+      if (original.has(id)) continue;
+      const networks = await ctx.control.networks(id);
+      if (Object.keys(networks).length === 0) throw new Error(`${target.region}: container ${target.container.name} is on no network to cut it from`);
+      original.set(id, networks);
+    }
+  };
   return {
+    async guard() {
+      await record();
+      return [...original].map(([container, networks]) => ({ kind: 'reconnect' as const, container, networks }));
+    },
     async inject() {
-      for (const target of ctx.targets) {
-        const id = target.container.id;
-        const networks = await ctx.control.networks(id);
-        if (Object.keys(networks).length === 0) throw new Error(`${target.region}: container ${target.container.name} is on no network to cut it from`);
-        original.set(id, networks);
+      await record();
+      for (const [id, networks] of original) {
         for (const network of Object.keys(networks)) await ctx.control.disconnect(id, network);
       }
       return { method: 'docker-network-disconnect', notes: [] };

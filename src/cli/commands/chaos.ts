@@ -14,7 +14,8 @@ import { defaultStackTarget, prometheusUrl } from '../../stack/target.ts';
 import { projectDir } from '../../util/paths.ts';
 import type { CommandContext } from '../main.ts';
 import { formatTable } from '../output.ts';
-import { openStack } from './stack.ts';
+import { dockerWardens } from '../../stack/warden.ts';
+import { clearLeftovers, openStack } from './stack.ts';
 
 export interface ChaosCommand {
   only?: string[];
@@ -44,12 +45,16 @@ export async function runChaos(command: ChaosCommand, ctx: CommandContext): Prom
   const seed = command.seed ?? Date.now() % 1_000_000;
   const started = Date.now();
   const stack = await openStack(ctx);
+  await clearLeftovers(stack, ctx);
   await bringUpIfNeeded(stack, ctx);
   ctx.progress.step(`chaos: ${experiments.length} experiment(s) from ${dir}, seed ${seed} (rerun the same draws with --seed ${seed})`);
 
   const plan = defaultRolloutPlan();
   const judgement: JudgementConfig = { limits: plan.stages[0]?.limits ?? { maxErrorRate: 0.05, maxP99Ms: 500 }, options: judgeOptions(plan.analysis) };
-  const outcome = await runSuite(experiments, { stack, control: dockerControl, progress: ctx.progress, signal: ctx.signal, seed, judgement, prometheusUrl: prometheusUrl(stack.target) });
+  const outcome = await runSuite(experiments, {
+    stack, control: dockerControl, progress: ctx.progress, signal: ctx.signal, seed, judgement,
+    prometheusUrl: prometheusUrl(stack.target), wardens: dockerWardens(stack.target),
+  });
 
   const report = chaosReport(outcome, started, Date.now());
   const file = resolve(CHAOS_RESULT_FILE);

@@ -9,7 +9,7 @@ import type { RolloutResult } from '../../rollout/result.ts';
 import { createRandom } from '../../simulate/random.ts';
 import type { CommandContext } from '../main.ts';
 import { formatTable } from '../output.ts';
-import { openStack } from './stack.ts';
+import { clearLeftovers, openStack } from './stack.ts';
 import type { DataFault } from '../../stack/target.ts';
 
 export interface DeployCommand {
@@ -28,15 +28,18 @@ export const DEFAULT_RESULT_FILE = 'reports/rollout.json';
 export interface DeployDeps {
   openStack: (ctx: Pick<CommandContext, 'progress'>) => Promise<Stack>;
   runRollout: typeof runRollout;
+  /** Lifts faults a dead run left (stack.ts); none in tests whose stack is never touched. */
+  clearLeftovers?: (stack: Stack, ctx: Pick<CommandContext, 'progress'>) => Promise<string[]>;
 }
 
-const liveDeps: DeployDeps = { openStack, runRollout };
+const liveDeps: DeployDeps = { openStack, runRollout, clearLeftovers };
 
 export async function runDeploy(command: DeployCommand, ctx: CommandContext, deps: DeployDeps = liveDeps): Promise<number> {
   // Everything the user wrote is validated before the stack is touched.
   const config = loadConfig(command.config);
   const plan = command.strategy ? { ...config.rollout, strategy: command.strategy } : config.rollout;
   const stack = await deps.openStack(ctx);
+  await deps.clearLeftovers?.(stack, ctx);
   ctx.progress.step(`deploying ${command.version} (failure rate ${command.failureRate}) with ${plan.strategy} over ${plan.regions.join(', ')}`);
   const random = createRandom(Date.now() >>> 0);
   const result = await deps.runRollout({ version: command.version, failureRate: command.failureRate, ...(command.dataFault ? { dataFault: command.dataFault } : {}), plan, prometheus: config.prometheus }, { stack, progress: ctx.progress, signal: ctx.signal, random: () => random.next() });

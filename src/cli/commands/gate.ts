@@ -1,4 +1,4 @@
-import { runGate } from '../../gate/pipeline.ts';
+import { runGate, type GateRequest } from '../../gate/pipeline.ts';
 import type { CommandContext } from '../main.ts';
 
 export interface GateCommand {
@@ -13,13 +13,46 @@ export interface GateCommand {
   keepStack: boolean;
 }
 
-export async function runGateCommand(command: GateCommand, ctx: CommandContext): Promise<number> {
-  const outcome = await runGate({ ...command, cwd: process.cwd() }, { progress: ctx.progress, signal: ctx.signal, now: Date.now });
+/** The pipeline: the real gate, or a test's. */
+export interface GateCommandDeps {
+  runGate: typeof runGate;
+}
+
+const liveDeps: GateCommandDeps = { runGate };
+
+/**
+ * The command as the pipeline's request, every field named: a spread of the command, or of
+ * conditional objects, escapes the excess-property check, so a renamed field (`experiments`
+ * vs `experimentsDir`) dropped out silently.
+ */
+export function gateRequest(command: GateCommand, cwd: string): GateRequest {
+  return {
+    version: command.version,
+    failureRate: command.failureRate,
+    config: command.config,
+    environment: command.environment,
+    reportDir: command.reportDir,
+    only: command.only,
+    experimentsDir: command.experiments,
+    seed: command.seed,
+    keepStack: command.keepStack,
+    cwd,
+  };
+}
+
+export async function runGateCommand(
+  command: GateCommand, ctx: CommandContext, deps: GateCommandDeps = liveDeps,
+): Promise<number> {
+  const request = gateRequest(command, process.cwd());
+  const outcome = await deps.runGate(request, { progress: ctx.progress, signal: ctx.signal, now: Date.now });
   const { report, paths } = outcome;
+  const { prediction } = report;
   ctx.out([
     `deployment gate: ${report.deploymentGate.status} (overall ${report.overall})`,
     ...report.deploymentGate.reasons.map((r) => `  - ${r}`),
-    ...(report.prediction ? [`prediction: risk ${report.prediction.risk.score}/100 (${report.prediction.risk.level}), ${report.prediction.action.action}`] : []),
+    ...(prediction
+      ? [`prediction: risk ${prediction.risk.score}/100 (${prediction.risk.level}), ${prediction.action.action}`]
+      : []),
     '',
     `report:  ${paths.html}`,
     `json:    ${paths.json}`,

@@ -1,5 +1,8 @@
+import { liftLeftovers } from '../../chaos/leftovers.ts';
 import { ComposeStack } from '../../stack/compose-stack.ts';
-import type { StackStatus } from '../../stack/stack.ts';
+import { dockerControl } from '../../stack/docker-control.ts';
+import type { Stack, StackStatus } from '../../stack/stack.ts';
+import { dockerWardens } from '../../stack/warden.ts';
 import { defaultStackTarget, grafanaUrl, prometheusUrl, regionUrl } from '../../stack/target.ts';
 import { projectDir } from '../../util/paths.ts';
 import type { CommandContext } from '../main.ts';
@@ -9,8 +12,14 @@ export function openStack(ctx: Pick<CommandContext, 'progress'>): Promise<Compos
   return ComposeStack.connect(defaultStackTarget(projectDir()), { progress: ctx.progress });
 }
 
+/** Lifts the faults a dead run left on the stack (saying so) before a command uses it. */
+export function clearLeftovers(stack: Stack, ctx: Pick<CommandContext, 'progress'>): Promise<string[]> {
+  return liftLeftovers({ stack, wardens: dockerWardens(stack.target), control: dockerControl, progress: ctx.progress });
+}
+
 export async function runUp(ctx: CommandContext): Promise<number> {
   const stack = await openStack(ctx);
+  await clearLeftovers(stack, ctx);
   ctx.progress.step(`Compose ${stack.cli.version} (${stack.cli.file}${stack.cli.prefix.length ? ' ' + stack.cli.prefix.join(' ') : ''})`);
   const result = await stack.up();
   const t = stack.target;
@@ -30,8 +39,10 @@ export async function runDown(ctx: CommandContext): Promise<number> {
 
 export async function runStatus(command: { json: boolean }, ctx: CommandContext): Promise<number> {
   const stack = await openStack(ctx);
+  const leftovers = await clearLeftovers(stack, ctx);
   const status = await stack.status();
-  ctx.out(command.json ? JSON.stringify(status, null, 2) : statusTable(status));
+  const text = statusTable(status) + (leftovers.length ? `\nfaults left by an earlier run:\n${leftovers.map((l) => `  ${l}`).join('\n')}` : '');
+  ctx.out(command.json ? JSON.stringify({ ...status, leftovers }, null, 2) : text);
   const allUp = status.regions.every((r) => r.stable?.state === 'running' && r.stable.reportedVersion !== undefined);
   return allUp ? 0 : 3;
 }
