@@ -16,7 +16,7 @@ export type Command =
     json: boolean; resultFile?: string; dataFault?: DataFault;
   }
   | { name: 'simulate'; seed: number; config?: string }
-  | { name: 'chaos'; only?: string[]; experiments?: string; seed?: number; json: boolean }
+  | { name: 'chaos'; only?: string[]; experiments?: string; config?: string; environment?: string; seed?: number; json: boolean }
   | {
     name: 'predict'; version: string; failureRate: number; config?: string; environment?: string; seed: number;
     json: boolean;
@@ -189,6 +189,8 @@ function parseSimulate(argv: readonly string[]): Command {
 const CHAOS_OPTIONS: Options = {
   only: { type: 'string' },
   experiments: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  environment: { type: 'string', short: 'e' },
   seed: { type: 'string' },
   json: { type: 'boolean' },
 };
@@ -202,6 +204,8 @@ function parseChaos(argv: readonly string[]): Command {
     json: Boolean(p.values.json),
     ...given('only', parseOnly(str(p.values.only), false)),
     ...given('experiments', str(p.values.experiments)),
+    ...given('config', str(p.values.config)),
+    ...given('environment', parseEnvironment(str(p.values.environment))),
     ...given('seed', seedText === undefined ? undefined : parseSeed(seedText)),
   };
 }

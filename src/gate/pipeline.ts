@@ -1,6 +1,4 @@
-import { join, resolve } from 'node:path';
-import { loadExperiments } from '../chaos/load.ts';
-import type { JudgementConfig } from '../chaos/measure.ts';
+import { resolve } from 'node:path';
 import type { ExperimentResult } from '../chaos/result.ts';
 import { liftLeftovers } from '../chaos/leftovers.ts';
 import { runSuite } from '../chaos/suite.ts';
@@ -14,7 +12,6 @@ import { closeGate, decideGate } from '../report/verdict.ts';
 import { writeReports, type ReportPaths } from '../report/write.ts';
 import { runRollout } from '../rollout/controller.ts';
 import type { RolloutResult } from '../rollout/result.ts';
-import { judgeOptions } from '../rollout/step.ts';
 import { createRandom } from '../simulate/random.ts';
 import { ComposeStack } from '../stack/compose-stack.ts';
 import { dockerControl } from '../stack/docker-control.ts';
@@ -27,7 +24,7 @@ import { projectDir } from '../util/paths.ts';
 import type { Progress } from '../util/progress.ts';
 import { measureBaseline } from './baseline.ts';
 import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
-import { applyThresholdOverrides } from './thresholds.ts';
+import { selectSuite, suiteJudgement } from './suite.ts';
 
 // The whole gate, one pipeline for the CLI and the Action:
 // config -> stack up -> baseline -> chaos suite -> prediction -> rollout -> verdict -> history
@@ -101,8 +98,8 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     notes.push(...up.notes);
 
     progress.step(`baseline: ${BASELINE_SECONDS} s of traffic on every region`);
-    const limits = config.rollout.stages[0]?.limits ?? { maxErrorRate: 0.05, maxP99Ms: 500 };
-    const baseline = await measureBaseline(stack, BASELINE_SECONDS, 20, limits, () => random.next(), signal);
+    const judgement = suiteJudgement(config);
+    const baseline = await measureBaseline(stack, BASELINE_SECONDS, 20, judgement.limits, () => random.next(), signal);
     for (const b of baseline) notes.push(`baseline ${b.region} on ${b.version}: ${b.metrics.count} requests, error rate ${((b.metrics.errorRate ?? 0) * 100).toFixed(1)}%, p99 ${b.metrics.p99Ms?.toFixed(1) ?? '-'} ms`);
     baselineVersion = baseline.find((b) => b.region === config.rollout.regions[0])?.version ?? null;
     const unhealthy = baseline.filter((b) => b.problem);
@@ -116,7 +113,6 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     if (experiments.length > 0) {
       progress.step(`chaos suite: ${experiments.map((e) => e.name).join(', ')}`);
       const suiteStarted = Date.now();
-      const judgement: JudgementConfig = { limits, options: judgeOptions(config.rollout.analysis) };
       const suite = await runSuite(experiments, {
         stack, control: dockerControl, progress, signal, seed: request.seed, judgement, prometheusUrl: prometheusUrl(target), wardens,
       });
@@ -193,18 +189,8 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     environment: { composeVersion: stack.cli.version, dockerVersion, node: process.version, injectionMethods: [...new Set(results.map((r) => r.fault.method))], notes },
   });
   const paths = await writeReports(resolve(request.cwd, request.reportDir), report);
-  progress.step(`gate ${report.deploymentGate.status}: reports in ${request.reportDir}`);
-  return { report, paths, exitCode: infraFailure ? 3 : report.deploymentGate.status === 'OPEN' ? 0 : 1, ...(infraFailure ? { infraFailure } : {}) };
-}
-
-function selectSuite(request: GateRequest, config: LoadedConfig, home: string, regions: string[]) {
-  const only = request.only ?? config.experiments.only;
-  if (only && only.length === 0) return [];
-  const dir = request.experimentsDir ? resolve(request.cwd, request.experimentsDir) : config.experiments.dir ?? join(home, 'chaos');
-  // Names from the config are blamed on its line; names from --only (or the input) on the flag.
-  const origin = request.only ? undefined : config.experiments.onlyOrigin;
-  const loaded = loadExperiments(dir, regions, only ? { only, ...(origin ? { origin } : {}) } : {});
-  return applyThresholdOverrides(loaded, config.experiments.thresholds, config.file ?? 'chaos-gate.yml');
+  progress.step(`gate ${report.deploymentGate}: reports in ${request.reportDir}`);
+  return { report, paths, exitCode: infraFailure ? 3 : report.deploymentGate === 'OPEN' ? 0 : 1, ...(infraFailure ? { infraFailure } : {}) };
 }
 
 /** The commit under test: GITHUB_SHA in the Action, else git in the workspace, else null. */

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/simulate/random.ts';
 import { STALL_MS, TrafficGenerator } from '../../src/traffic/generator.ts';
@@ -57,6 +58,18 @@ async function run(blockMs: number | null): Promise<{ store: ObservationStore; s
   }
 }
 
+/** Stalls of this event loop as the test sees them, with a 10 ms tick of its own (a loaded host adds some). */
+function watchStalls(): { stop: () => { from: number; to: number }[] } {
+  const stalls: { from: number; to: number }[] = [];
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (now - last >= STALL_MS) stalls.push({ from: last, to: now });
+    last = now;
+  }, 10);
+  return { stop: () => (clearInterval(timer), stalls) };
+}
+
 describe('TrafficGenerator', () => {
   it('sends the mix to its stream and reads back the writes it had acknowledged', async () => {
     const { store, stats } = await run(null);
@@ -69,7 +82,9 @@ describe('TrafficGenerator', () => {
   });
 
   it('marks the requests in flight across a stall of its event loop untimed, and only those', async () => {
+    const watch = watchStalls();
     const { store, stats, stall } = await run(300);
+    const seen = watch.stop();
     const all = store.select();
     const untimed = all.filter((o) => o.untimed === true);
     // The stall held back responses that had already arrived: without the mark their
@@ -78,15 +93,23 @@ describe('TrafficGenerator', () => {
     expect(stats.untimed).toBe(untimed.length);
     expect(stats.maxClientStallMs).toBeGreaterThanOrEqual(300 - STALL_MS);
     for (const o of all.filter((x) => x.latencyMs > 250)) expect(o.untimed, JSON.stringify(o)).toBe(true);
-    // Requests sent well after the stall are timed as usual.
+    // Requests sent well after the stall are timed as usual, unless the host stalled the loop again.
+    const quiet = (o: { at: number; latencyMs: number }) => !seen.some((s) => s.to >= o.at - 100 && s.from <= o.at + o.latencyMs + 100);
     const after = all.filter((o) => stall !== null && o.at > stall.to + 100);
     expect(after.length).toBeGreaterThan(0);
-    expect(after.every((o) => o.untimed === undefined)).toBe(true);
+    expect(after.filter(quiet).length).toBeGreaterThan(0);
+    expect(after.filter(quiet).every((o) => o.untimed === undefined)).toBe(true);
   });
 
-  it('marks nothing when its event loop never stalls', async () => {
+  it('marks nothing when its event loop never stalls (a loaded host may stall it: then only with a stall seen)', async () => {
+    // Measured apart from the generator, so the test holds on a busy machine too.
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
     const { store, stats } = await run(null);
-    expect(store.select().filter((o) => o.untimed === true)).toEqual([]);
-    expect(stats.untimed).toBe(0);
+    delay.disable();
+    const marked = store.select().filter((o) => o.untimed === true);
+    expect(stats.untimed).toBe(marked.length);
+    if (delay.max / 1e6 < STALL_MS) expect(marked).toEqual([]);
+    if (marked.length > 0) expect(stats.maxClientStallMs).toBeGreaterThanOrEqual(STALL_MS);
   });
 });

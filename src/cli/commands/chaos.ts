@@ -1,13 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadExperiments } from '../../chaos/load.ts';
-import type { JudgementConfig } from '../../chaos/measure.ts';
 import { TABLE_HEADER, tableRow } from '../../chaos/format.ts';
 import type { ExperimentResult } from '../../chaos/result.ts';
 import { runSuite, suiteExitCode, type SuiteOutcome } from '../../chaos/suite.ts';
-import { defaultRolloutPlan } from '../../config/rollout.ts';
+import { loadConfig } from '../../config/load.ts';
+import { selectSuite, suiteJudgement } from '../../gate/suite.ts';
 import { toJsonText } from '../../report/json.ts';
-import { judgeOptions } from '../../rollout/step.ts';
 import type { ComposeStack } from '../../stack/compose-stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';
 import { defaultStackTarget, prometheusUrl } from '../../stack/target.ts';
@@ -20,6 +18,8 @@ import { clearLeftovers, openStack } from './stack.ts';
 export interface ChaosCommand {
   only?: string[];
   experiments?: string;
+  config?: string;
+  environment?: string;
   seed?: number;
   json: boolean;
 }
@@ -39,9 +39,13 @@ export interface ChaosReport {
 
 export async function runChaos(command: ChaosCommand, ctx: CommandContext): Promise<number> {
   const home = projectDir();
-  const dir = command.experiments !== undefined ? resolve(command.experiments) : join(home, 'chaos');
-  // Every experiment file is validated before the stack is touched (exit 2).
-  const experiments = loadExperiments(dir, defaultStackTarget(home).regions.map((r) => r.name), command.only ? { only: command.only } : {});
+  const cwd = process.cwd();
+  // The config and every experiment file are validated before the stack is touched (exit 2).
+  const config = loadConfig(command.config, cwd, command.environment);
+  const regions = defaultStackTarget(home).regions.map((r) => r.name);
+  const request = { cwd, ...(command.only ? { only: command.only } : {}), ...(command.experiments ? { experimentsDir: command.experiments } : {}) };
+  const experiments = selectSuite(request, config, home, regions);
+  const dir = command.experiments ?? config.experiments.dir ?? join(home, 'chaos');
   const seed = command.seed ?? Date.now() % 1_000_000;
   const started = Date.now();
   const stack = await openStack(ctx);
@@ -49,8 +53,7 @@ export async function runChaos(command: ChaosCommand, ctx: CommandContext): Prom
   await bringUpIfNeeded(stack, ctx);
   ctx.progress.step(`chaos: ${experiments.length} experiment(s) from ${dir}, seed ${seed} (rerun the same draws with --seed ${seed})`);
 
-  const plan = defaultRolloutPlan();
-  const judgement: JudgementConfig = { limits: plan.stages[0]?.limits ?? { maxErrorRate: 0.05, maxP99Ms: 500 }, options: judgeOptions(plan.analysis) };
+  const judgement = suiteJudgement(config);
   const outcome = await runSuite(experiments, {
     stack, control: dockerControl, progress: ctx.progress, signal: ctx.signal, seed, judgement,
     prometheusUrl: prometheusUrl(stack.target), wardens: dockerWardens(stack.target),

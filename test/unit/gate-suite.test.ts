@@ -1,0 +1,70 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseCommand } from '../../src/cli/args.ts';
+import { UsageError } from '../../src/config/errors.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { selectSuite, suiteJudgement } from '../../src/gate/suite.ts';
+
+// `gate` and `chaos` pick the suite the same way (issue 14: `chaos` used to ignore the
+// config, so experiments.thresholds overrides did not apply to it).
+
+const REGIONS = ['us-west', 'us-east', 'eu-west', 'ap-south'];
+const root = mkdtempSync(join(tmpdir(), 'cg-suite-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const KILL = 'name: service-kill\ndescription: d\ntarget: us-west\nfault: { kind: kill }\nthresholds: { max_recovery_time_seconds: 15 }\n';
+const CPU = 'name: cpu-spike\ndescription: d\ntarget: us-east\nfault: { kind: cpu, duration_seconds: 5 }\n';
+
+/** A project folder with its own experiments and a chaos-gate.yml; returns it. */
+function project(name: string, config: string): string {
+  const dir = join(root, name);
+  mkdirSync(join(dir, 'suite'), { recursive: true });
+  writeFileSync(join(dir, 'suite', 'kill.yml'), KILL);
+  writeFileSync(join(dir, 'suite', 'cpu.yml'), CPU);
+  writeFileSync(join(dir, 'chaos-gate.yml'), config);
+  return dir;
+}
+const recovery = (e: { thresholds: readonly { measurement: string; value: number }[] } | undefined) =>
+  e?.thresholds.find((t) => t.measurement === 'recovery_time_seconds')?.value;
+
+describe('selectSuite', () => {
+  it('reads experiments.dir and only from the config, and applies its threshold overrides', () => {
+    const cwd = project('a', 'experiments:\n  dir: suite\n  only: [service-kill]\n  thresholds:\n    service-kill: { max_recovery_time_seconds: 20 }\n');
+    const suite = selectSuite({ cwd }, loadConfig(undefined, cwd), '/nowhere', REGIONS);
+    expect(suite.map((e) => e.name)).toEqual(['service-kill']);
+    expect(recovery(suite[0])).toBe(20);
+  });
+
+  it('takes --only and --experiments over the config', () => {
+    const cwd = project('b', 'experiments:\n  dir: nowhere\n  only: [service-kill]\n');
+    const suite = selectSuite({ cwd, only: ['cpu-spike'], experimentsDir: 'suite' }, loadConfig(undefined, cwd), '/nowhere', REGIONS);
+    expect(suite.map((e) => e.name)).toEqual(['cpu-spike']);
+    expect(selectSuite({ cwd, only: [] }, loadConfig(undefined, cwd), '/nowhere', REGIONS)).toEqual([]);
+  });
+
+  it('refuses an override of an experiment the suite lacks, at its line in the config', () => {
+    const cwd = project('c', 'experiments:\n  dir: suite\n  thresholds:\n    service-kil: { max_recovery_time_seconds: 20 }\n');
+    const config = loadConfig(undefined, cwd);
+    let error: unknown;
+    try {
+      selectSuite({ cwd }, config, '/nowhere', REGIONS);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).issues[0]).toMatchObject({ source: join(cwd, 'chaos-gate.yml'), path: 'experiments.thresholds.service-kil', line: 4 });
+  });
+
+  it('judges with the limits of the rollout\'s first stage', () => {
+    const cwd = project('d', 'rollout:\n  limits: { max_error_rate: 0.02, max_p99_ms: 300 }\n');
+    expect(suiteJudgement(loadConfig(undefined, cwd)).limits).toEqual({ maxErrorRate: 0.02, maxP99Ms: 300 });
+  });
+});
+
+describe('chaos takes the config as gate does', () => {
+  it('parses --config and --environment', () => {
+    expect(parseCommand(['chaos', '--config', 'x.yml', '--environment', 'staging'])).toMatchObject({ name: 'chaos', config: 'x.yml', environment: 'staging' });
+  });
+});
