@@ -8,9 +8,12 @@ import { existsSync } from 'node:fs';
 
 export const HISTORY_CACHE_PREFIX = 'chaos-gate-history-';
 
-/** The parts of @actions/cache used here; tests pass a fake. */
+/**
+ * The parts of @actions/cache used here; tests pass a fake. isFeatureAvailable is optional:
+ * GitHub's local-action stubs the module with restoreCache and saveCache only.
+ */
 export interface CacheApi {
-  isFeatureAvailable(): boolean;
+  isFeatureAvailable?: () => boolean;
   restoreCache(paths: string[], primaryKey: string, restoreKeys?: string[]): Promise<string | undefined>;
   saveCache(paths: string[], key: string): Promise<number>;
 }
@@ -26,13 +29,17 @@ export function historyCacheKey(env: Readonly<Record<string, string | undefined>
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+/** A client that cannot say (no probe) is tried: restoreCache and saveCache then say what failed. */
+const available = (cache: CacheApi): boolean => cache.isFeatureAvailable?.() ?? true;
+
 /** Restores the newest saved history to `file`; returns the key it came from, or undefined. */
 export async function restoreHistoryFile(file: string, cache: CacheApi, env: Readonly<Record<string, string | undefined>>, log: CacheLog): Promise<string | undefined> {
-  if (!cache.isFeatureAvailable()) {
-    log.warning('history: the Actions cache is not available here: the gate runs without earlier runs');
-    return undefined;
-  }
   try {
+    // Inside the try: a probe that throws is a cache failure like any other, a warning.
+    if (!available(cache)) {
+      log.warning('history: the Actions cache is not available here: the gate runs without earlier runs');
+      return undefined;
+    }
     const hit = await cache.restoreCache([file], historyCacheKey(env), [HISTORY_CACHE_PREFIX]);
     if (hit === undefined) log.info(`history: no cached history yet (key prefix ${HISTORY_CACHE_PREFIX}): this run starts it`);
     else log.info(`history: restored ${file} from cache entry ${hit}`);
@@ -49,12 +56,12 @@ export async function saveHistoryFile(file: string, cache: CacheApi, env: Readon
     log.info(`history: ${file} was not written: nothing to save`);
     return false;
   }
-  if (!cache.isFeatureAvailable()) {
-    log.warning('history: the Actions cache is not available here: the history is not kept for the next run');
-    return false;
-  }
   const key = historyCacheKey(env);
   try {
+    if (!available(cache)) {
+      log.warning('history: the Actions cache is not available here: the history is not kept for the next run');
+      return false;
+    }
     await cache.saveCache([file], key);
     log.info(`history: saved ${file} as cache entry ${key}`);
     return true;

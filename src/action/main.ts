@@ -53,7 +53,7 @@ export async function run(): Promise<void> {
     });
     core.saveState('stackUp', inputs.keepStack ? 'kept' : 'false');
     const { report, paths } = outcome;
-    core.setOutput('gate', report.deploymentGate.status);
+    core.setOutput('gate', report.deploymentGate);
     core.setOutput('overall', report.overall);
     core.setOutput('report-json', paths.json);
     core.setOutput('report-html', paths.html);
@@ -62,8 +62,8 @@ export async function run(): Promise<void> {
     core.setOutput('prediction-action', report.prediction?.action.action ?? '');
     await writeSummary(paths.summary);
     if (outcome.exitCode === 3) core.setFailed(`infrastructure failure: ${outcome.infraFailure ?? ''}`);
-    else if (report.deploymentGate.status === 'CLOSED') {
-      const why = `deployment gate CLOSED: ${report.deploymentGate.reasons.slice(0, 3).join('; ')}`;
+    else if (report.deploymentGate === 'CLOSED') {
+      const why = `deployment gate CLOSED: ${report.gate.reasons.slice(0, 3).join('; ')}`;
       if (inputs.failOnClosedGate) core.setFailed(why);
       else core.warning(why);
     } else core.info('deployment gate OPEN');

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { ExperimentResult } from '../chaos/result.ts';
 import { liftLeftovers } from '../chaos/leftovers.ts';
 import { runSuite } from '../chaos/suite.ts';
-import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { loadConfig } from '../config/load.ts';
 import { preflight } from '../prometheus/live.ts';
 import { livePrediction, type LivePrediction } from '../predict/live.ts';
 import { predictedPlan } from '../predict/index.ts';
@@ -112,12 +112,12 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
 
     if (experiments.length > 0) {
       progress.step(`chaos suite: ${experiments.map((e) => e.name).join(', ')}`);
-      const suiteStarted = Date.now();
+      const suiteStarted = deps.now();
       const suite = await runSuite(experiments, {
         stack, control: dockerControl, progress, signal, seed: request.seed, judgement, prometheusUrl: prometheusUrl(target), wardens,
       });
       results = suite.results;
-      experimentsMs = Date.now() - suiteStarted;
+      experimentsMs = deps.now() - suiteStarted;
       if (suite.interrupted) signal.throwIfAborted();
       if (suite.infraFailure) throw new InfraError(`chaos suite stopped: ${suite.infraFailure}`);
     }

@@ -4,8 +4,10 @@ import type { WindowMetrics } from '../analysis/metrics.ts';
 import { edges, errorRateChart, latencyBars, recoveryChart, round, textWidth } from './charts.ts';
 import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
+import { gateOf, headline } from './headline.ts';
 import type { RegionOutcomeKind, Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import { predictionView } from './prediction-view.ts';
+import type { Finding } from './verdict.ts';
 import { swimlanes } from './swimlanes.ts';
 import { EXPERIMENT } from './templates/experiment.ts';
 import { PREDICTION } from './templates/prediction.ts';
@@ -44,10 +46,19 @@ export function renderHtml(report: Report): string {
 
 const TAGS = { closes: 'closes gate', advisory: 'advisory', pass: 'pass' } as const;
 
+const REASONS_LABEL = {
+  closes: 'Why it is closed',
+  advisory: 'Open, but these failed (advisory under the policy)',
+  pass: 'Why it is open',
+} as const;
+
+function findingView(f: Finding) {
+  return { text: f.text, tone: f.effect, label: TAGS[f.effect] };
+}
+
 export function pageView(report: Report) {
-  const gate = report.deploymentGate;
-  const r = report.rollout;
-  const t = report.totals;
+  const gate = gateOf(report);
+  const top = headline(report);
   const policy = gate.policy;
   return {
     reportVersion: report.reportVersion,
@@ -56,8 +67,8 @@ export function pageView(report: Report) {
     version: report.version,
     failureRate: pct(report.failureRate),
     gate: {
-      status: gate.status,
-      tone: gate.status.toLowerCase(),
+      status: top.status,
+      tone: top.status.toLowerCase(),
       overall: report.overall,
       overallTone: report.overall.toLowerCase(),
       policy: [
@@ -65,22 +76,17 @@ export function pageView(report: Report) {
         `rollbacks ${policy.failOnRollback ? 'close' : 'do not close'} it`,
         ...(policy.requiredExperiments.length > 0 ? [`required: ${policy.requiredExperiments.join(', ')}`] : []),
       ].join('; '),
-      findings: gate.findings.map((f) => ({ text: f.text, tone: f.effect, label: TAGS[f.effect] })),
-    },
-    cards: {
-      experiments: t.experiments === 0 ? 'none' : `${t.passed} of ${t.experiments} passed`,
-      experimentsDetail: t.experiments === 0 ? 'no experiment ran' : `${t.failed} failed, ${t.errors} could not run`,
-      rollout: r ? r.finalState : 'not run',
-      rolloutDetail: r ? `${r.version}, ${r.regions.filter((w) => w.status === 'PASSED').length} of ${r.regions.length} regions promoted` : 'no rollout in this run',
-      detect: r ? formatDuration(r.timeToDetectMs) : 'n/a',
-      detectDetail: r?.rollback.triggered ? 'first bad canary request to red verdict' : 'nothing to detect: no rollback',
-      rollback: r ? formatDuration(r.timeToRollbackMs) : 'n/a',
-      rollbackDetail: !r?.rollback.triggered ? 'no rollback was needed' : r.finalState === 'FAILED' ? 'the rollback was not verified'
-        : r.rollback.scope === 'region' ? `abort to ${r.rollback.regions.join(', ')} verified; ${r.rollback.kept.join(', ') || 'no region'} kept on the candidate` : 'abort to every region verified',
+      // The one to three findings that decided it, on top; every finding below, one click away.
+      reasons: top.reasons.map(findingView),
+      reasonsEffect: top.reasons[0]?.effect ?? 'pass',
+      reasonsLabel: REASONS_LABEL[top.reasons[0]?.effect ?? 'pass'],
+      more: top.more === 0 ? '' : `and ${top.more} more ${top.reasons[0]?.effect === 'advisory' ? 'advisory findings' : 'reasons that close the gate'}: every finding is in the list below`,
+      findings: gate.findings.map(findingView),
+      figures: Object.values(top.figures),
     },
     hasExperiments: report.scenarios.length > 0,
     experiments: report.scenarios.map(experimentView),
-    rollout: r ? rolloutView(r) : null,
+    rollout: report.rollout ? rolloutView(report.rollout) : null,
     prediction: report.prediction ? predictionView(report.prediction) : null,
     environment: {
       docker: report.environment.dockerVersion ?? 'unknown',

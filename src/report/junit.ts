@@ -35,7 +35,7 @@ function properties(report: Report): [string, string][] {
   return [
     ['version', report.version],
     ['commit', report.commit ?? 'unknown'],
-    ['deployment_gate', report.deploymentGate.status],
+    ['deployment_gate', report.deploymentGate],
     ['overall', report.overall],
     ['report_version', report.reportVersion],
   ];

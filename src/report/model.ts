@@ -19,8 +19,9 @@ import { readRollout, type RolloutReading, type WaveStatus } from './waves.ts';
 // Optional inputs become explicit nulls, so the JSON always has the same keys (easier for
 // jq and for the schema) and the templates never meet a missing field (strict handlebars).
 // Bump REPORT_VERSION on any change that breaks a reader; adding a field does not.
+// 2: deployment_gate is the string OPEN/CLOSED (the brief's shape); its details moved to gate.
 
-export const REPORT_VERSION = '1';
+export const REPORT_VERSION = '2';
 
 export interface EnvironmentInput {
   composeVersion: string | null;
@@ -54,7 +55,26 @@ export interface ReportMeasurement {
   detail: string | null;
 }
 
-export interface Scenario {
+/** The degradation measurements, in the order the flat degradationPercent prefers them. */
+const DEGRADATIONS = ['throughput_degradation_percent', 'latency_degradation_percent'] as const;
+export type DegradationName = (typeof DEGRADATIONS)[number];
+
+/** The brief's flat figures of a scenario: each value beside its threshold, null where there is none. */
+export interface ScenarioFigures {
+  /** The result's recovery time; its threshold when the experiment holds recovery_time_seconds. */
+  recoveryTimeSeconds: number | null;
+  thresholdSeconds: number | null;
+  /** The p99 during the fault (the p99_latency_ms_during measurement, else the during window's). */
+  p99LatencyMs: number | null;
+  thresholdMs: number | null;
+  /** A held degradation measurement: the failing one, else throughput before latency. */
+  degradationPercent: number | null;
+  thresholdPercent: number | null;
+  /** Which measurement degradationPercent is. */
+  degradationMeasurement: DegradationName | null;
+}
+
+export interface Scenario extends ScenarioFigures {
   name: string;
   status: ExperimentStatus;
   description: string;
@@ -66,9 +86,6 @@ export interface Scenario {
   durationMs: number;
   faultWindow: { fromMs: number; toMs: number };
   measurements: ReportMeasurement[];
-  /** Flattened from the result and the recovery_time_seconds measurement; null where none. */
-  recoveryTimeSeconds: number | null;
-  thresholdSeconds: number | null;
   acknowledgedWritesLost: number;
   reverted: boolean;
   /** Facts besides the numbers: a fallback taken, a restart or OOM kill seen. */
@@ -215,6 +232,14 @@ export interface RolloutReport {
   traffic: RolloutResult['traffic'];
 }
 
+/** The gate's verdict in full; Report.deploymentGate is its status alone. */
+export interface ReportGate {
+  status: GateVerdict['gate'];
+  reasons: string[];
+  findings: Finding[];
+  policy: ResolvedGatePolicy;
+}
+
 export interface Report {
   reportVersion: typeof REPORT_VERSION;
   runId: string;
@@ -222,7 +247,9 @@ export interface Report {
   version: string;
   failureRate: number;
   overall: GateVerdict['overall'];
-  deploymentGate: { status: GateVerdict['gate']; reasons: string[]; findings: Finding[]; policy: ResolvedGatePolicy };
+  /** A plain string, as the brief's report.json has it: `jq -e '.deployment_gate == "OPEN"'`. */
+  deploymentGate: GateVerdict['gate'];
+  gate: ReportGate;
   totals: { experiments: number; passed: number; failed: number; errors: number };
   scenarios: Scenario[];
   rollout: RolloutReport | null;
@@ -239,12 +266,8 @@ export function buildReport(input: ReportInput): Report {
     version: input.version,
     failureRate: input.failureRate,
     overall: input.gate.overall,
-    deploymentGate: {
-      status: input.gate.gate,
-      reasons: [...input.gate.reasons],
-      findings: input.gate.findings.map((f) => ({ ...f })),
-      policy: { ...input.gate.policy, requiredExperiments: [...input.gate.policy.requiredExperiments] },
-    },
+    deploymentGate: input.gate.gate,
+    gate: reportGate(input.gate),
     totals: {
       experiments: scenarios.length,
       passed: scenarios.filter((s) => s.status === 'PASS').length,
@@ -266,13 +289,22 @@ export function buildReport(input: ReportInput): Report {
   return report;
 }
 
+function reportGate(g: GateVerdict): ReportGate {
+  return {
+    status: g.gate,
+    reasons: [...g.reasons],
+    findings: g.findings.map((f) => ({ ...f })),
+    policy: { ...g.policy, requiredExperiments: [...g.policy.requiredExperiments] },
+  };
+}
+
 const WINDOW_ORDER = ['before', 'during', 'after'] as const;
 
 function scenario(e: ExperimentResult): Scenario {
-  const recovery = e.measurements.find((m) => m.name === 'recovery_time_seconds');
   return {
     name: e.name,
     status: e.status,
+    ...scenarioFigures(e),
     description: e.description,
     error: e.error === undefined ? null : cleanText(e.error),
     fault: { kind: e.fault.kind, method: e.fault.method, params: { ...e.fault.params } },
@@ -281,14 +313,40 @@ function scenario(e: ExperimentResult): Scenario {
     durationMs: e.durationMs,
     faultWindow: { ...e.faultWindow },
     measurements: e.measurements.map(measurement),
-    recoveryTimeSeconds: e.recoveryTimeSeconds ?? recovery?.value ?? null,
-    thresholdSeconds: recovery?.threshold ?? null,
     acknowledgedWritesLost: e.acknowledgedWritesLost,
     reverted: e.reverted,
     notes: (e.notes ?? []).map(cleanText),
     windows: WINDOW_ORDER.flatMap((w) => e.windows.filter((x) => x.window === w).map((x) => ({ ...x }))),
     series: [...e.series].sort((a, b) => a.atMs - b.atMs).map((p) => ({ ...p })),
   };
+}
+
+function scenarioFigures(e: ExperimentResult): ScenarioFigures {
+  const held = (name: string) => e.measurements.find((m) => m.name === name);
+  const recovery = held('recovery_time_seconds');
+  const p99 = held('p99_latency_ms_during');
+  const degradation = heldDegradation(e.measurements);
+  return {
+    recoveryTimeSeconds: e.recoveryTimeSeconds ?? recovery?.value ?? null,
+    thresholdSeconds: recovery?.threshold ?? null,
+    p99LatencyMs: p99?.value ?? duringP99(e.windows),
+    thresholdMs: p99?.threshold ?? null,
+    degradationPercent: degradation?.value ?? null,
+    thresholdPercent: degradation?.threshold ?? null,
+    degradationMeasurement: degradation?.name ?? null,
+  };
+}
+
+/** One flat field for two measurements: a failing one must show, else a stable choice (throughput first). */
+function heldDegradation(ms: readonly Measurement[]): (Measurement & { name: DegradationName }) | undefined {
+  const held = DEGRADATIONS.flatMap((name) => ms.filter((m) => m.name === name).map((m) => ({ ...m, name })));
+  return held.find((m) => !m.pass) ?? held[0];
+}
+
+/** Rounded as measure.ts rounds p99_latency_ms_during, so both sources read alike. */
+function duringP99(windows: readonly WindowSummary[]): number | null {
+  const p99 = windows.find((w) => w.window === 'during')?.p99Ms ?? null;
+  return p99 === null ? null : Number(p99.toFixed(1));
 }
 
 function measurement(m: Measurement): ReportMeasurement {

@@ -1,11 +1,12 @@
 import { pct } from '../analysis/format.ts';
 import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
-import type { Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
+import { gateOf, headline, type Figure } from './headline.ts';
+import type { Report, ReportGate, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import type { PredictionReport } from './prediction.ts';
 
-// The GitHub job's step summary (Markdown): the verdict line, why, a table of experiments
-// and the rollout. The Action writes it as raw text (core.summary.addRaw or the
+// The GitHub job's step summary (Markdown): the verdict line, the findings that decided it,
+// the key figures, a table of experiments and the rollout, then every finding (folded). The Action writes it as raw text (core.summary.addRaw or the
 // GITHUB_STEP_SUMMARY file). @actions/core does not escape table cells, so everything from
 // outside goes through md() here: a `|` would split a cell, `<`/`&` would be read as HTML,
 // `*_[]` and backticks as formatting, and a newline would end the table. Control characters
@@ -30,16 +31,23 @@ export function mdCell(s: string): string {
 }
 
 export function renderSummary(report: Report): string {
-  const gate = report.deploymentGate;
+  const gate = gateOf(report);
+  const top = headline(report);
+  const f = top.figures;
+  // The same order as report.html: the verdict, the one to three findings that decided it,
+  // the key figures; then the tables, and every finding last (folded). Nothing of unbounded
+  // length comes before the first table: at most 3 reasons, a "more" line and two figure lines.
+  const more = top.more === 0 ? [] : [`- … and ${top.more} more (every finding is at the end)`];
   const out: string[] = [
-    `## ${ICON[gate.status]} Deployment gate ${gate.status}: ${md(report.version)} ${report.overall}`,
+    `## ${ICON[top.status]} Deployment gate ${top.status}: ${md(report.version)} ${report.overall}`,
     '',
-    `Commit ${md(report.commit ?? 'unknown')} · run ${md(report.runId)} · candidate failure rate ${pct(report.failureRate)} · ${experimentCount(report)}`,
+    ...top.reasons.map((r) => `- ${EFFECT[r.effect]} ${md(r.text)}`),
+    ...more,
+    '',
+    [f.experiments, f.rollout, f.detect, f.rollback].map((x) => figureText(x, x === f.rollout)).join(' · '),
     '',
     ...(report.prediction ? [predictionLine(report.prediction), ''] : []),
-    '**Why**',
-    '',
-    ...gate.findings.map((f) => `- ${EFFECT[f.effect]} ${md(f.text)}`),
+    `<sub>Commit ${md(report.commit ?? 'unknown')} · run ${md(report.runId)} · candidate failure rate ${pct(report.failureRate)}</sub>`,
     '',
     '### Experiments',
     '',
@@ -52,19 +60,38 @@ export function renderSummary(report: Report): string {
   out.push('', '### Rollout', '');
   if (!report.rollout) out.push('_No rollout was run._');
   else out.push(...rolloutLines(report.rollout));
+  out.push(
+    '',
+    // GitHub renders Markdown inside <details> when blank lines surround it.
+    `<details><summary>Every finding (${gate.findings.length}) and the policy</summary>`,
+    '',
+    ...gate.findings.map((x) => `- ${EFFECT[x.effect]} ${md(x.text)}`),
+    '',
+    md(`Overall ${report.overall}. Policy: ${policyText(gate.policy)}.`),
+    '',
+    '</details>',
+  );
   out.push('', `<sub>report_version ${md(report.reportVersion)}. The full report (report.html, report.json, junit.xml) is in the report directory and the run's artifact.</sub>`, '');
   return replaceControls(out.join('\n'));
+}
+
+/** "**Rollout** ROLLED BACK (1 of 4 regions promoted)": the value, and its context where it says what went wrong. */
+function figureText(f: Figure, withDetail: boolean): string {
+  return `**${f.label}** ${md(f.value)}${withDetail || f.tone === 'fail' ? ` (${md(f.detail)})` : ''}`;
+}
+
+function policyText(p: ReportGate['policy']): string {
+  return [
+    `experiment failures ${p.failOnExperiment ? 'close' : 'do not close'} the gate`,
+    `rollbacks ${p.failOnRollback ? 'close' : 'do not close'} it`,
+    ...(p.requiredExperiments.length > 0 ? [`required: ${p.requiredExperiments.join(', ')}`] : []),
+  ].join('; ');
 }
 
 /** One line: the risk and what it did; the ranges are in the HTML report. */
 function predictionLine(p: PredictionReport): string {
   const accuracy = p.accuracy?.share == null ? '' : ` · ${p.accuracy.inside} of ${p.accuracy.stages} stages inside the predicted ranges`;
   return `**Risk ${p.risk.score}/100** (${p.risk.level}, max ${p.risk.maxRisk}) · action ${md(p.action.action)}${accuracy}`;
-}
-
-function experimentCount(report: Report): string {
-  const t = report.totals;
-  return t.experiments === 0 ? 'no experiments' : `${t.passed} of ${t.experiments} experiments passed`;
 }
 
 function experimentRow(s: Scenario): string {

@@ -4,19 +4,26 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gateOf, headline } from '../../src/report/headline.ts';
 import { writeReports, type ReportPaths } from '../../src/report/write.ts';
 import { ALL_RUNS, reportOf } from '../fixtures/report/runs.ts';
 
 // report.html in a real headless browser (Debian's chromium driven by playwright-core): the
 // page loads from file:// with no console error and no request but its own, the verdict is
 // visible at the top, every chart has data, junit.xml parses with the browser's XML parser,
-// and a screenshot lands in test-output/report.png for a person to look at.
+// and a screenshot lands in test-output/report.png for a person to look at. At a laptop's
+// 1,300 px and a phone's 390 px: the verdict and the reasons that decided it are in the
+// first screen (not folded), nothing makes the page wider than the window, and screenshots
+// of both land in test-output/report-1300.png and report-390.png.
 // Without the browser the tests are skipped and say why, except in CI (CI set), where a
 // missing browser fails: the check must not silently stop running there.
 
 // The page's globals, typed just enough: the project compiles without the DOM lib, and
 // adding it would let DOM names slip into code that runs on Node.
-declare const document: { querySelectorAll(selector: string): { length: number } };
+declare const document: { querySelectorAll(selector: string): { length: number }; documentElement: { scrollWidth: number } };
+declare const innerWidth: number;
+declare const innerHeight: number;
+declare function getComputedStyle(element: unknown): { overflowX: string };
 declare const DOMParser: new () => { parseFromString(text: string, type: string): { getElementsByTagName(name: string): { length: number } } };
 
 // Debian's chromium, else the Chrome that GitHub's Ubuntu runners ship; CHAOS_GATE_CHROMIUM
@@ -78,10 +85,13 @@ describe.skipIf(!available)(`report.html in Chromium${available ? '' : ` (skippe
       const status = page.locator('#verdict .verdict-status');
       await expect.poll(() => status.isVisible()).toBe(true);
       const report = reportOf(ALL_RUNS[name as keyof typeof ALL_RUNS]());
-      expect(await status.textContent()).toBe(report.deploymentGate.status);
+      const gate = gateOf(report);
+      expect(await status.textContent()).toBe(gate.status);
       const box = await status.boundingBox();
       expect(box && box.y + box.height).toBeLessThan(200); // the first thing a reader sees
-      expect(await page.locator('#verdict .reasons li').count()).toBe(report.deploymentGate.reasons.length);
+      // The findings that decided it on top; every finding in the folded list below them.
+      expect(await page.locator('#verdict ul.reasons li').count()).toBe(headline(report).reasons.length);
+      expect(await page.locator('#verdict details.verdict-details ul.findings li').count()).toBe(gate.reasons.length);
 
       const charts = await page.locator('svg.chart').evaluateAll((svgs) =>
         svgs.map((svg) => {
@@ -104,6 +114,63 @@ describe.skipIf(!available)(`report.html in Chromium${available ? '' : ` (skippe
       await page.close();
     }
   }, 30_000);
+
+  // A laptop and a phone (an iPhone 12 to 15's CSS viewport).
+  const SCREENS = [{ width: 1300, height: 900 }, { width: 390, height: 844 }] as const;
+
+  it.each(SCREENS)('at $width px: the verdict and its reasons in the first screen, nothing wider than the window; screenshots to test-output/', async (viewport) => {
+    const screen = await browser.newContext({ viewport });
+    try {
+      for (const name of Object.keys(ALL_RUNS)) {
+        const paths = written.get(name);
+        if (!paths) throw new Error(`no report for ${name}`);
+        const page = await screen.newPage();
+        await page.goto(pathToFileURL(paths.html).href, { waitUntil: 'load' });
+        const report = reportOf(ALL_RUNS[name as keyof typeof ALL_RUNS]());
+        const where = `${name} at ${viewport.width} px`;
+
+        const verdict = await page.locator('#verdict .verdict-status').boundingBox();
+        expect(verdict, where).not.toBeNull();
+        expect(verdict!.y, `${where}: the verdict starts in the first screen`).toBeLessThan(viewport.height);
+        expect(verdict!.y + verdict!.height, `${where}: the verdict is whole in the first screen`).toBeLessThan(viewport.height);
+
+        const page1 = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth, innerHeight }));
+        expect(page1.scrollWidth, `${where}: no element makes the page wider than the window`).toBeLessThanOrEqual(page1.innerWidth);
+
+        // The reasons are on the page as it opens: visible, in no <details>, the first one in the first screen.
+        const reasons = page.locator('#verdict ul.reasons li');
+        expect(await reasons.count(), where).toBe(headline(report).reasons.length);
+        for (const li of await reasons.all()) expect(await li.isVisible(), `${where}: a reason is visible`).toBe(true);
+        const placed = await reasons.evaluateAll((lis) => lis.map((li) => ({ top: li.getBoundingClientRect().top, folded: li.closest('details') !== null })));
+        expect(placed.every((r) => !r.folded), `${where}: no reason is folded`).toBe(true);
+        expect(placed[0]!.top, `${where}: the first reason is in the first screen`).toBeLessThan(viewport.height);
+        // Every finding is one click away, folded.
+        expect(await page.locator('#verdict details.verdict-details').getAttribute('open'), where).toBeNull();
+        expect(await page.locator('#verdict details.verdict-details ul.findings li').first().isVisible(), where).toBe(false);
+
+        // Every wide table fits or scrolls inside its own box.
+        const tables = await page.locator('table').evaluateAll((ts) => ts.map((t) => {
+          const box = t.parentElement!;
+          return { name: t.className, boxed: box.classList.contains('wrap') && getComputedStyle(box).overflowX === 'auto', fits: t.scrollWidth <= box.clientWidth };
+        }));
+        for (const t of tables) expect(t.boxed || t.fits, `${where}: table.${t.name} fits or scrolls in its box`).toBe(true);
+        if (viewport.width >= 1300 && report.prediction) {
+          // At a laptop's width the predicted ranges fit: no scrolling needed to see the observed p99.
+          expect(tables.find((t) => t.name === 'predicted-stages')?.fits, `${where}: the predicted-range table fits`).toBe(true);
+        }
+
+        if (name === 'failingRun') {
+          await page.screenshot({ path: path.join(OUT, `report-${viewport.width}.png`) });
+          await page.screenshot({ path: path.join(OUT, `report-${viewport.width}-full.png`), fullPage: true });
+        }
+        if (name === 'passingRun') await page.screenshot({ path: path.join(OUT, `report-open-${viewport.width}.png`) });
+        if (name === 'predictedRun') await page.locator('#prediction').screenshot({ path: path.join(OUT, `prediction-${viewport.width}.png`) });
+        await page.close();
+      }
+    } finally {
+      await screen.close();
+    }
+  }, 120_000);
 
   it('shows hostile text as text: no element, no script from the data', async () => {
     const { page } = await open('hostileRun');

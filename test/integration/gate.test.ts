@@ -17,7 +17,7 @@ const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema)
 
 interface ReportJson {
   overall: string;
-  deployment_gate: { status: string; reasons: string[] };
+  deployment_gate: string; gate: { status: string; reasons: string[] };
   scenarios: { name: string; status: string }[];
   rollout: { final_state: string } | null;
 }
@@ -60,7 +60,7 @@ describe('chaos-gate gate', () => {
     expect(res.stdout).toContain('deployment gate: OPEN');
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
-    expect(report.deployment_gate.status).toBe('OPEN');
+    expect(report.deployment_gate).toBe('OPEN');
     expect(report.scenarios.map((s) => [s.name, s.status])).toEqual([['service-kill', 'PASS']]);
     expect(report.rollout?.final_state).toBe('COMPLETED');
     for (const f of ['report.html', 'junit.xml', 'summary.md']) expect(existsSync(join(dir, f))).toBe(true);
@@ -109,7 +109,7 @@ describe('the Action (dist/index.js)', () => {
     const report = JSON.parse(readFileSync(res.outputs['report-json'] as string, 'utf8')) as ReportJson;
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.rollout?.final_state).toBe('ROLLED_BACK');
-    expect(report.deployment_gate.reasons.join('\n')).toMatch(/rolled back/i);
+    expect(report.gate.reasons.join('\n')).toMatch(/rolled back/i);
     expect(res.summary).toMatch(/ROLLED_BACK|rolled back/i);
     expect(await versions()).toEqual(before);
   });

@@ -92,7 +92,7 @@ describe('the gate with prediction', () => {
     expect(report.prediction.risk.score).toBeGreaterThan(90);
     expect(report.prediction.action.action).toBe('close');
     expect(report.rollout).toBeNull();
-    expect(report.deployment_gate.reasons[0]).toMatch(/^risk score [\d.]+ above predict.max_risk 50: closed before the rollout/);
+    expect(report.gate.reasons[0]).toMatch(/^risk score [\d.]+ above predict.max_risk 50: closed before the rollout/);
     expect(historyLines().at(-1)).toMatchObject({ verdict: 'CLOSED', rollout: 'NOT_RUN', risk: { action: 'close' } });
     process.stderr.write(`gate 0.8 close: risk ${report.prediction.risk.score}\n`);
   });

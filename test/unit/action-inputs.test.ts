@@ -86,6 +86,25 @@ describe('the history cache', () => {
     expect(lines.map((l) => l.split(':')[0])).toEqual(['info', 'warning', 'warning', 'info', 'warning']);
     expect(lines[1]).toContain('503');
   });
+
+  // GitHub's local-action stubs @actions/cache with restoreCache and saveCache only (issue 16).
+  test('a client without isFeatureAvailable is tried; a probe that throws is a warning', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'cg-cache-')), 'history.jsonl');
+    const { lines, log } = logged();
+    const { api, calls } = fake();
+    delete api.isFeatureAvailable;
+    expect(await restoreHistoryFile(file, api, env, log)).toBe('chaos-gate-history-4700-1');
+    const throwing = fake({ isFeatureAvailable: () => { throw new Error('no token'); } }).api;
+    expect(await restoreHistoryFile(file, throwing, env, log)).toBeUndefined();
+    writeFileSync(file, '{}\n');
+    expect(await saveHistoryFile(file, api, env, log)).toBe(true);
+    expect(await saveHistoryFile(file, throwing, env, log)).toBe(false);
+    expect(calls.map((c) => c[0])).toEqual(['restore', 'save']);
+    expect(lines.filter((l) => l.startsWith('warning'))).toEqual([
+      expect.stringContaining('restoring from the cache failed (no token)'),
+      expect.stringContaining('saving to the cache failed (no token)'),
+    ]);
+  });
 });
 
 test('action.yml declares exactly the inputs the Action reads, and the prediction outputs', () => {

@@ -119,7 +119,7 @@ describe('deploy: an unverified rollback is loud in every output format', () => 
 
 describe('gate: the request the pipeline receives', () => {
   const outcome = {
-    report: { deploymentGate: { status: 'OPEN', reasons: [] }, overall: 'PASS', prediction: null },
+    report: { deploymentGate: 'OPEN', gate: { status: 'OPEN', reasons: [] }, overall: 'PASS', prediction: null },
     paths: { json: 'r/report.json', html: 'r/report.html', junit: 'r/junit.xml', summary: 'r/summary.md' },
     exitCode: 0,
   } as unknown as GateOutcome;

@@ -28,7 +28,7 @@ function controlReport(): Report {
   const rollout = rolloutFixture({ version, failureRate: 0.5, failAt: { region: 'us-west', stage: 0 } });
   const report = reportOf({ version, failureRate: 0.5, experiments, rollout, commit: `c${RAW}` });
   // Text the fixtures do not reach: put RAW into it after the model was built.
-  report.deploymentGate.findings[0]!.text += ` ${RAW}`;
+  report.gate.findings[0]!.text += ` ${RAW}`;
   report.environment = { ...report.environment, dockerVersion: `docker ${RAW}`, notes: [`note ${RAW}`] };
   const r = report.rollout!;
   r.stages[0]!.reasons.push(`reason ${RAW}`);

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.ts';
-import { errorRun, failingRun, hostileRun, nothingRun, passingRun, regionRollbackRun, reportOf, restoreRun, zeroExperimentsRun } from '../fixtures/report/runs.ts';
+import Handlebars from 'handlebars';
+import { serviceKill } from '../fixtures/report/experiments.ts';
+import { errorRun, failingRun, hostileRun, nothingRun, passingRun, predictedRun, regionRollbackRun, reportOf, restoreRun, zeroExperimentsRun } from '../fixtures/report/runs.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';
 
 const templatesDir = new URL('../../src/report/templates/', import.meta.url);
@@ -14,6 +16,61 @@ describe('report.html', () => {
     expect(verdict).toBeLessThan(html.indexOf('id="experiments"'));
     expect(html).toMatch(/<span class="verdict-status">CLOSED<\/span>/);
     expect(html).toContain('closes gate');
+  });
+
+  it('shows on top the verdict, the findings that decided it and the key figures; every finding folded in a <details>', () => {
+    const report = reportOf(failingRun());
+    const html = renderHtml(report);
+    const verdict = html.slice(html.indexOf('<section id="verdict"'), html.indexOf('</section>', html.indexOf('<section id="verdict"')));
+    const at = (s: string) => verdict.indexOf(s);
+    expect(at('<span class="verdict-status">CLOSED</span>')).toBeGreaterThan(0);
+    expect(at('<span class="verdict-status">')).toBeLessThan(at('<ul class="reasons"'));
+    expect(at('<ul class="reasons"')).toBeLessThan(at('<dl class="figures">'));
+    expect(at('<dl class="figures">')).toBeLessThan(at('<details class="verdict-details">'));
+    expect(verdict).toContain('<p class="reasons-label">Why it is closed</p>');
+    // The two findings that close the gate, and not the pass: that one is detail.
+    const closing = report.gate.findings.filter((f) => f.effect === 'closes').map((f) => f.text);
+    expect([...verdict.matchAll(/<ul class="reasons"[^>]*>(.*?)<\/ul>/gs)][0]?.[1]?.match(/<li>.*?<\/li>/g)).toEqual(closing.map((t) => `<li><span class="text">${Handlebars.escapeExpression(t)}</span></li>`));
+    const figures = [...verdict.matchAll(/<div class="figure"><dt>(.*?)<\/dt><dd class="v t-(\w+)">(.*?)<\/dd>/g)].map((m) => [m[1], m[2], m[3]]);
+    expect(figures).toEqual([
+      ['Experiments', 'fail', '1 of 2 passed'],
+      ['Rollout', 'fail', 'ROLLED BACK'],
+      ['Time to detect', 'neutral', '939 ms'],
+      ['Time to roll back', 'neutral', '1.6 s'],
+      ['Risk score', 'neutral', 'n/a'],
+    ]);
+    // Every finding, folded (no open attribute), each with its effect.
+    const folded = verdict.slice(at('<details class="verdict-details">'));
+    expect(folded).toMatch(/^<details class="verdict-details"><summary>Every finding \(3\), the policy and the run<\/summary>/);
+    expect(folded.match(/<span class="badge tone-(\w+)">/g)).toEqual(['closes', 'closes', 'pass', 'fail'].map((t) => `<span class="badge tone-${t}">`));
+    expect(html).not.toContain('class="cards"');
+  });
+
+  it('says why an open gate is open in one line, and puts advisory failures on top when the policy let them through', () => {
+    // Without the whitespace between tags.
+    const compact = (html: string) => html.replace(/>\s+</g, '><');
+    const open = compact(renderHtml(reportOf(passingRun())));
+    expect(open).toContain('<p class="reasons-label">Why it is open</p><ul class="reasons" data-effect="pass"><li><span class="text">nothing closes the gate: all 3 experiments passed and the rollout of &quot;v2&quot; completed, 4 of 4 regions promoted</span></li></ul>');
+    const advisory = compact(renderHtml(reportOf({ ...failingRun(), rollout: null, policy: { failOnExperiment: false } })));
+    expect(advisory).toContain('<span class="verdict-status">OPEN</span>');
+    expect(advisory).toContain('<p class="reasons-label">Open, but these failed (advisory under the policy)</p><ul class="reasons" data-effect="advisory"><li><span class="text">experiment &quot;service-kill&quot; FAIL');
+  });
+
+  it('shows at most three reasons, keeps the rollback among them, and says how many more', () => {
+    const rollout = rolloutFixture({ version: 'v7', failureRate: 0.8, failAt: { region: 'us-east', stage: 1 } });
+    const failed = (name: string) => serviceKill({ name, recoverySeconds: 42.5 });
+    const html = renderHtml(reportOf({ version: 'v7', failureRate: 0.8, rollout, experiments: [failed('a'), failed('b'), failed('c'), failed('d')] }));
+    const reasons = [...html.matchAll(/<li><span class="text">(experiment &quot;\w|rollout of)/g)].map((m) => m[1]);
+    expect(reasons).toEqual(['experiment &quot;a', 'experiment &quot;b', 'rollout of']);
+    expect(html).toContain('<p class="more">and 2 more reasons that close the gate: every finding is in the list below</p>');
+  });
+
+  it('keeps the predicted-range table in its scrolling box, and a value\'s case in its badge (9.1 ms, not 9.1 MS)', () => {
+    const html = renderHtml(reportOf(predictedRun()));
+    expect(html).toContain('<div class="wrap"><table class="predicted-stages">');
+    expect(html).toMatch(/<span class="badge value tone-inconclusive">[\d.]+ ms \(below\)<\/span>/);
+    expect(html).toMatch(/\.badge\.value \{ text-transform: none;/);
+    expect(html).toMatch(/\.wrap \{ overflow-x: auto;/);
   });
 
   it('is self-contained: no scripts, no external resources, a CSP that forbids fetching', () => {

@@ -19,7 +19,8 @@ describe('buildReport', () => {
   it('builds a passing run: gate, totals, scenarios with flattened recovery, a completed rollout', () => {
     const r = reportOf(passingRun());
     expect(r.reportVersion).toBe(REPORT_VERSION);
-    expect(r).toMatchObject({ runId: '2026-11-22T01:00:00.000Z', version: 'v2', failureRate: 0, overall: 'PASS', deploymentGate: { status: 'OPEN' } });
+    expect(r).toMatchObject({ runId: '2026-11-22T01:00:00.000Z', version: 'v2', failureRate: 0, overall: 'PASS' });
+    expect(r).toMatchObject({ deploymentGate: 'OPEN', gate: { status: 'OPEN' } });
     expect(r.totals).toEqual({ experiments: 3, passed: 3, failed: 0, errors: 0 });
     const kill = r.scenarios[0];
     expect(kill).toMatchObject({ name: 'service-kill', status: 'PASS', recoveryTimeSeconds: 6.4, thresholdSeconds: 15, acknowledgedWritesLost: 0, error: null });
@@ -66,7 +67,7 @@ describe('buildReport', () => {
 
   it('builds a failed run: the failed wave, the aborted stage, the regions rolled back and the untouched ones', () => {
     const r = reportOf(failingRun());
-    expect(r).toMatchObject({ overall: 'FAIL', deploymentGate: { status: 'CLOSED' } });
+    expect(r).toMatchObject({ overall: 'FAIL', deploymentGate: 'CLOSED', gate: { status: 'CLOSED' } });
     expect(r.totals).toEqual({ experiments: 2, passed: 1, failed: 1, errors: 0 });
     expect(r.scenarios[0]).toMatchObject({ status: 'FAIL', recoveryTimeSeconds: 42.5, thresholdSeconds: 15 });
     const ro = r.rollout;
@@ -95,16 +96,18 @@ describe('buildReport', () => {
     expect(e?.error).toBe('docker network disconnect failed: Error response from daemon: network chaos-gate_db not found');
     expect(r.totals.errors).toBe(1);
     expect(r.rollout).toBeNull();
-    expect(r.deploymentGate.status).toBe('CLOSED');
+    expect(r.deploymentGate).toBe('CLOSED');
   });
 
   it('builds runs with zero experiments, with and without a rollout', () => {
     const only = reportOf(zeroExperimentsRun());
     expect(only.scenarios).toEqual([]);
     expect(only.totals).toEqual({ experiments: 0, passed: 0, failed: 0, errors: 0 });
-    expect(only.deploymentGate.status).toBe('OPEN');
+    expect(only.deploymentGate).toBe('OPEN');
     const none = reportOf(nothingRun());
-    expect(none).toMatchObject({ commit: null, rollout: null, deploymentGate: { status: 'CLOSED', reasons: ['nothing was checked: no experiment ran and no rollout was run'] } });
+    expect(none).toMatchObject({ commit: null, rollout: null, deploymentGate: 'CLOSED' });
+    expect(none.gate).toMatchObject({ status: 'CLOSED' });
+    expect(none.gate.reasons).toEqual(['nothing was checked: no experiment ran and no rollout was run']);
   });
 
   it('adds the injection methods the experiments used to the environment, once each', () => {
@@ -131,18 +134,22 @@ describe('buildReport', () => {
     const b = buildReport(input);
     expect(a).toEqual(b);
     a.scenarios[0]?.measurements.pop();
-    a.deploymentGate.reasons.push('x');
+    a.gate.reasons.push('x');
     expect(b.scenarios[0]?.measurements).toHaveLength(2);
+    expect(b.gate.reasons).not.toContain('x');
   });
 
   it('serialises with snake_case keys (report.json) in a stable order', () => {
     const json = JSON.parse(toJsonText(reportOf(failingRun())));
-    expect(Object.keys(json)).toEqual(['report_version', 'run_id', 'commit', 'version', 'failure_rate', 'overall', 'deployment_gate', 'totals', 'scenarios', 'rollout', 'environment', 'prediction']);
+    expect(Object.keys(json)).toEqual([
+      'report_version', 'run_id', 'commit', 'version', 'failure_rate', 'overall', 'deployment_gate', 'gate',
+      'totals', 'scenarios', 'rollout', 'environment', 'prediction',
+    ]);
     expect(json.scenarios[0]).toHaveProperty('recovery_time_seconds', 42.5);
     expect(json.scenarios[0]).toHaveProperty('threshold_seconds', 15);
     expect(json.rollout).toHaveProperty('time_to_detect_ms', 939);
     expect(json.rollout).toHaveProperty('time_to_rollback_ms', 1640);
-    expect(json.deployment_gate.policy).toEqual({ fail_on_experiment: true, fail_on_rollback: true, required_experiments: [] });
+    expect(json.gate.policy).toEqual({ fail_on_experiment: true, fail_on_rollback: true, required_experiments: [] });
   });
 });
 

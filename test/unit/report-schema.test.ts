@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { toJsonText } from '../../src/report/json.ts';
+import { cpuSpike, erroredExperiment, memorySpike, serviceKill } from '../fixtures/report/experiments.ts';
 import { ALL_RUNS, reportOf } from '../fixtures/report/runs.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';
 
@@ -31,20 +32,38 @@ describe('schemas/report.schema.json', () => {
     expect(errorsOf(jsonOf(rolling))).toEqual([]);
   });
 
+  it('accepts the brief\'s flat figures of every kind: degradations, a p99 from the window, none at all', () => {
+    const experiments = [cpuSpike(), serviceKill(), memorySpike(), erroredExperiment('network-partition', 'boom')];
+    const r = jsonOf(reportOf({ version: 'v2', failureRate: 0, experiments, rollout: null }));
+    expect(errorsOf(r)).toEqual([]);
+    expect(r.scenarios[0]).toMatchObject({ degradation_percent: 12.5, threshold_percent: 20, p99_latency_ms: 420.4 });
+  });
+
+  const NOT_A_GATE = /\/deployment_gate must be equal to one of the allowed values/;
   const broken: [string, (r: Json) => void, RegExp][] = [
     ['a missing deployment_gate', (r) => delete r.deployment_gate, /must have required property 'deployment_gate'/],
-    ['a gate status outside OPEN/CLOSED', (r) => (r.deployment_gate.status = 'AJAR'), /\/deployment_gate\/status must be equal to one of the allowed values/],
-    ['an unknown report_version', (r) => (r.report_version = '2'), /\/report_version must be equal to constant/],
+    ['a deployment_gate outside OPEN/CLOSED', (r) => (r.deployment_gate = 'AJAR'), NOT_A_GATE],
+    ['deployment_gate as report_version 1 wrote it', (r) => (r.deployment_gate = r.gate), NOT_A_GATE],
+    ['a missing gate', (r) => delete r.gate, /must have required property 'gate'/],
+    ['a gate status outside OPEN/CLOSED', (r) => (r.gate.status = 'AJAR'),
+      /\/gate\/status must be equal to one of the allowed values/],
+    ['report_version 1', (r) => (r.report_version = '1'), /\/report_version must be equal to constant/],
     ['an unknown top-level key', (r) => (r.extra = true), /must NOT have additional properties/],
     ['a scenario status that is not PASS/FAIL/ERROR', (r) => (r.scenarios[0].status = 'OK'), /\/scenarios\/0\/status/],
     ['a scenario without recovery_time_seconds', (r) => delete r.scenarios[0].recovery_time_seconds, /must have required property 'recovery_time_seconds'/],
+    ['a scenario without p99_latency_ms', (r) => delete r.scenarios[0].p99_latency_ms,
+      /must have required property 'p99_latency_ms'/],
+    ['a threshold_percent as text', (r) => (r.scenarios[0].threshold_percent = '20'),
+      /\/scenarios\/0\/threshold_percent must be number,null/],
+    ['an unknown degradation measurement', (r) => (r.scenarios[0].degradation_measurement = 'p99'),
+      /\/scenarios\/0\/degradation_measurement must be equal to one of the allowed values/],
     ['a measurement value as text', (r) => (r.scenarios[0].measurements[0].value = '6.4'), /\/scenarios\/0\/measurements\/0\/value must be number,null/],
     ['a failure rate above 1', (r) => (r.failure_rate = 80), /\/failure_rate must be <= 1/],
     ['a run_id that is not an ISO time', (r) => (r.run_id = 'yesterday'), /\/run_id must match pattern/],
     ['camelCase keys (the model, not report.json)', (r) => (r.scenarios[0].recoveryTimeSeconds = 1), /must NOT have additional properties/],
     ['a rollout final state that does not exist', (r) => (r.rollout.final_state = 'DONE'), /\/rollout\/final_state/],
     ['a wave without its status', (r) => delete r.rollout.regions[0].status, /\/rollout\/regions\/0 must have required property 'status'/],
-    ['empty gate reasons', (r) => (r.deployment_gate.reasons = []), /\/deployment_gate\/reasons must NOT have fewer than 1 items/],
+    ['empty gate reasons', (r) => (r.gate.reasons = []), /\/gate\/reasons must NOT have fewer than 1 items/],
   ];
 
   it.each(broken)('rejects %s', (_what, breakIt, message) => {

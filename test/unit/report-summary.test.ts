@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { md, mdCell, renderSummary } from '../../src/report/summary.ts';
-import { ALL_RUNS, dataLossRun, errorRun, failingRun, hostileRun, nothingRun, passingRun, regionRollbackRun, reportOf, restoreRun } from '../fixtures/report/runs.ts';
+import { cpuSpike, erroredExperiment, memorySpike, networkLatency, serviceKill } from '../fixtures/report/experiments.ts';
+import { predictionFixture } from '../fixtures/report/prediction.ts';
+import { rolloutFixture } from '../fixtures/report/rollout.ts';
+import { ALL_RUNS, dataLossRun, errorRun, failingRun, hostileRun, nothingRun, passingRun, regionRollbackRun, reportOf, restoreRun, type Run } from '../fixtures/report/runs.ts';
 
 /** The rows of the Markdown table under a heading: split on unescaped pipes only. */
 function tableRows(text: string, heading: string): string[][] {
@@ -16,10 +19,13 @@ describe('step summary', () => {
     expect(renderSummary(reportOf(failingRun())).split('\n')[0]).toBe('## ⛔ Deployment gate CLOSED: v3 FAIL');
   });
 
-  it('lists every reason, closing ones first, and a row per experiment', () => {
+  it('lists the findings that decided it on top, every finding (closing ones first) folded at the end, and a row per experiment', () => {
     const text = renderSummary(reportOf(failingRun()));
-    const why = text.split('\n').filter((l) => l.startsWith('- '));
-    expect(why.map((l) => l.slice(2, 4).trim())).toEqual(['⛔', '⛔', '✅']);
+    const icons = (lines: string[]) => lines.filter((l) => l.startsWith('- ')).map((l) => l.slice(2, 4).trim());
+    const [top, rest] = [text.slice(0, text.indexOf('### Experiments')), text.slice(text.indexOf('<details>'))];
+    expect(icons(top.split('\n'))).toEqual(['⛔', '⛔']);
+    expect(icons(rest.slice(0, rest.indexOf('</details>')).split('\n'))).toEqual(['⛔', '⛔', '✅']);
+    expect(rest).toMatch(/^<details><summary>Every finding \(3\) and the policy<\/summary>\n\n- ⛔ experiment "service-kill" FAIL/);
     expect(tableRows(text, '### Experiments')).toEqual([
       ['service-kill', '❌ FAIL', 'kill via host-kill-9', '42.5 s (threshold 15 s)', 'recovery\\_time\\_seconds 42.5 s (needs &lt;= 15 s)'],
       ['network-latency', '✅ PASS', 'latency via fault-endpoint', '1.2 s (threshold 5 s)', 'none'],
@@ -79,6 +85,81 @@ describe('step summary', () => {
     expect(mdCell('a|b <i>&\nc')).toBe('a\\|b &lt;i&gt;&amp;<br>c');
     expect(md('a\nb')).toBe('a b');
     expect(mdCell('*_[]`~#!\\')).toBe('\\*\\_\\[\\]\\`\\~\\#\\!\\\\');
+  });
+});
+
+/** The lines before the first Markdown table. */
+function beforeTable(text: string): string[] {
+  const lines = text.split('\n');
+  return lines.slice(0, lines.findIndex((l) => l.startsWith('|')));
+}
+
+/** A realistic bad day: four experiments failed or could not run, the prediction, a rollback with a restore. */
+const badDayRun = (): Run => {
+  const rollout = rolloutFixture({ version: 'v7', failureRate: 0.8, failAt: { region: 'us-east', stage: 1 }, mitigation: 'restore' });
+  return {
+    version: 'v7', failureRate: 0.8, rollout, prediction: predictionFixture({ rollout }),
+    experiments: [
+      serviceKill({ recoverySeconds: 42.5 }), networkLatency({ recoverySeconds: 9 }), memorySpike({ recoverySeconds: 31 }),
+      erroredExperiment('network-partition', 'docker network disconnect failed: Error response from daemon: network chaos-gate_db not found'),
+      cpuSpike(),
+    ],
+  };
+};
+
+describe('the top of the summary: a verdict read in five seconds', () => {
+  it('has the verdict, the findings that decided it, the key figures and the risk, in that order, before any table', () => {
+    const top = beforeTable(renderSummary(reportOf(failingRun())));
+    expect(top.length).toBeLessThanOrEqual(25);
+    expect(top).toEqual([
+      '## ⛔ Deployment gate CLOSED: v3 FAIL',
+      '',
+      '- ⛔ experiment "service-kill" FAIL: recovery\\_time\\_seconds 42.5 s breaks the threshold &lt;= 15 s; 1 other measurement passed',
+      expect.stringMatching(/^- ⛔ rollout of "v3" ROLLED\\_BACK in us-east stage 2 \(25%\): red verdict: .*, rolled back in 1\.6 s, every touched region verified on its previous version$/),
+      '',
+      '**Experiments** 1 of 2 passed (1 failed, 0 could not run) · **Rollout** ROLLED BACK (1 of 4 regions promoted) · **Time to detect** 939 ms · **Time to roll back** 1.6 s',
+      '',
+      '<sub>Commit 3f9c2d1a8b7e6f5d4c3b2a1908f7e6d5c4b3a291 · run 2026-11-22T01:00:00.000Z · candidate failure rate 80%</sub>',
+      '',
+      '### Experiments',
+      '',
+    ]);
+  });
+
+  it('stays within 25 lines before the first table on a bad day: three reasons (the rollback kept among them), then how many more', () => {
+    const report = reportOf(badDayRun());
+    expect(report.gate.findings.filter((f) => f.effect === 'closes')).toHaveLength(5);
+    const text = renderSummary(report);
+    const top = beforeTable(text);
+    expect(top.length).toBeLessThanOrEqual(25);
+    const reasons = top.filter((l) => l.startsWith('- '));
+    expect(reasons.map((l) => l.split(':')[0])).toEqual([
+      '- ⛔ experiment "service-kill" FAIL',
+      '- ⛔ experiment "network-latency" FAIL',
+      '- ⛔ rollout of "v7" ROLLED\\_BACK in us-east stage 2 (25%)',
+      '- … and 2 more (every finding is at the end)',
+    ]);
+    const at = (prefix: string) => top.findIndex((l) => l.startsWith(prefix));
+    expect(at('## ⛔ Deployment gate CLOSED')).toBe(0);
+    expect(at('- ⛔')).toBeLessThan(at('**Experiments** 1 of 5 passed (3 failed, 1 could not run) · **Rollout** ROLLED BACK'));
+    expect(at('**Experiments**')).toBeLessThan(at('**Risk '));
+    // Every finding is still there, after the tables.
+    expect(text.slice(text.indexOf('<details>')).split('\n').filter((l) => l.startsWith('- '))).toHaveLength(report.gate.findings.length);
+  });
+
+  it('says why an open gate is open in one line, not a paragraph per pass', () => {
+    const top = beforeTable(renderSummary(reportOf(passingRun())));
+    expect(top.filter((l) => l.startsWith('- '))).toEqual(['- ✅ nothing closes the gate: all 3 experiments passed and the rollout of "v2" completed, 4 of 4 regions promoted']);
+    expect(top).toContain('**Experiments** 3 of 3 passed · **Rollout** COMPLETED (4 of 4 regions promoted) · **Time to detect** n/a · **Time to roll back** n/a');
+  });
+
+  it('puts the failures the policy let through on top of an open gate', () => {
+    const run: Run = { ...failingRun(), rollout: null, policy: { failOnExperiment: false } };
+    const text = renderSummary(reportOf(run));
+    expect(text.split('\n')[0]).toBe('## ✅ Deployment gate OPEN: v3 FAIL');
+    expect(beforeTable(text).filter((l) => l.startsWith('- '))).toEqual([
+      '- ⚠️ experiment "service-kill" FAIL: recovery\\_time\\_seconds 42.5 s breaks the threshold &lt;= 15 s; 1 other measurement passed \\[advisory: fail\\_on\\_experiment is off\\]',
+    ]);
   });
 });
 

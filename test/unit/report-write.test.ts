@@ -23,7 +23,8 @@ describe('writeReports', () => {
       summary: path.join(target, 'summary.md'),
     });
     const json = JSON.parse(await readFile(paths.json, 'utf8'));
-    expect(json).toMatchObject({ report_version: '1', overall: 'FAIL', deployment_gate: { status: 'CLOSED' } });
+    expect(json).toMatchObject({ report_version: '2', overall: 'FAIL', deployment_gate: 'CLOSED' });
+    expect(json.gate).toMatchObject({ status: 'CLOSED' });
     expect(await readFile(paths.html, 'utf8')).toMatch(/^<!doctype html>/);
     expect(await readFile(paths.junit, 'utf8')).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
     expect(await readFile(paths.summary, 'utf8')).toMatch(/^## ⛔ Deployment gate CLOSED/);

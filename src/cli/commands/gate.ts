@@ -48,8 +48,8 @@ export async function runGateCommand(
   const { report, paths } = outcome;
   const { prediction } = report;
   ctx.out([
-    `deployment gate: ${report.deploymentGate.status} (overall ${report.overall})`,
-    ...report.deploymentGate.reasons.map((r) => `  - ${r}`),
+    `deployment gate: ${report.deploymentGate} (overall ${report.overall})`,
+    ...report.gate.reasons.map((r) => `  - ${r}`),
     ...(prediction
       ? [`prediction: risk ${prediction.risk.score}/100 (${prediction.risk.level}), ${prediction.action.action}`]
       : []),

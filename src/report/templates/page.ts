@@ -1,7 +1,9 @@
-// The report page: verdict first, then the summary cards, the experiments, the rollout and
-// the environment. Every value from outside goes through {{ }} (escaped); there is no
-// triple-stash anywhere in these templates (a test checks). The Content-Security-Policy
-// forbids every fetch, so even a mistake cannot make the page reach the network.
+// The report page: the verdict first, in a box a person reads in five seconds (the status,
+// the one to three findings that decided it, the key figures; every finding one click away
+// in a <details>), then the prediction, the experiments, the rollout and the environment.
+// Every value from outside goes through {{ }} (escaped); there is no triple-stash anywhere
+// in these templates (a test checks). The Content-Security-Policy forbids every fetch, so
+// even a mistake cannot make the page reach the network.
 export const PAGE = `<!doctype html>
 <html lang="en">
 <head>
@@ -24,20 +26,25 @@ export const PAGE = `<!doctype html>
   <div class="verdict-head">
     <span class="verdict-label">Deployment gate</span>
     <span class="verdict-status">{{gate.status}}</span>
-    <span class="badge tone-{{gate.overallTone}}">overall {{gate.overall}}</span>
+    <span class="verdict-version">for <b>{{version}}</b></span>
   </div>
-  <div class="verdict-sub">Version <b>{{version}}</b> · candidate failure rate {{failureRate}} · policy: {{gate.policy}}</div>
-  <ul class="reasons">
-    {{#each gate.findings}}<li><span class="badge tone-{{tone}}">{{label}}</span><span class="text">{{text}}</span></li>
+  <p class="reasons-label">{{gate.reasonsLabel}}</p>
+  <ul class="reasons" data-effect="{{gate.reasonsEffect}}">
+    {{#each gate.reasons}}<li><span class="text">{{text}}</span></li>
     {{/each}}
   </ul>
-</section>
-
-<section class="cards">
-  <div class="card"><div class="k">Experiments</div><div class="v">{{cards.experiments}}</div><div class="s">{{cards.experimentsDetail}}</div></div>
-  <div class="card"><div class="k">Rollout</div><div class="v">{{cards.rollout}}</div><div class="s">{{cards.rolloutDetail}}</div></div>
-  <div class="card"><div class="k">Time to detect</div><div class="v">{{cards.detect}}</div><div class="s">{{cards.detectDetail}}</div></div>
-  <div class="card"><div class="k">Time to roll back</div><div class="v">{{cards.rollback}}</div><div class="s">{{cards.rollbackDetail}}</div></div>
+  {{#if gate.more}}<p class="more">{{gate.more}}</p>{{/if}}
+  <dl class="figures">
+    {{#each gate.figures}}<div class="figure"><dt>{{label}}</dt><dd class="v t-{{tone}}">{{value}}</dd><dd class="s">{{detail}}</dd></div>
+    {{/each}}
+  </dl>
+  <details class="verdict-details"><summary>Every finding ({{gate.findings.length}}), the policy and the run</summary>
+    <ul class="findings">
+      {{#each gate.findings}}<li><span class="badge tone-{{tone}}">{{label}}</span><span class="text">{{text}}</span></li>
+      {{/each}}
+    </ul>
+    <p class="verdict-sub">Overall <span class="badge tone-{{gate.overallTone}}">{{gate.overall}}</span> · candidate failure rate {{failureRate}} · policy: {{gate.policy}}</p>
+  </details>
 </section>
 
 {{#if prediction}}<section id="prediction">

@@ -11,7 +11,7 @@ export const ROLLOUT = `<article class="panel rollout" data-final-state="{{final
     <span><b>Traffic</b>{{traffic}}</span>
   </div>
   {{#if rollbackReason}}<div class="error-box"><b>Rolled back{{#if failedRegion}} in {{failedRegion}}{{/if}}:</b> {{rollbackReason}}</div>{{/if}}
-  <div class="chart-box wide"><h4>Timeline by region</h4>{{#with lanes}}{{> swimlanes}}{{/with}}
+  <div class="chart-box wide timeline"><h4>Timeline by region</h4>{{#with lanes}}{{> swimlanes}}{{/with}}
     <div class="legend"><span><i class="sw-green"></i>green stage</span><span><i class="sw-yellow"></i>yellow</span><span><i class="sw-red"></i>red</span><span><i class="sw-inconclusive"></i>inconclusive</span><span><i class="sw-promotion"></i>promotion and verification</span><span><i class="sw-rollback"></i>rollback</span><span><i class="sw-pause"></i>pause</span></div>
   </div>
 
@@ -55,7 +55,7 @@ export const ROLLOUT = `<article class="panel rollout" data-final-state="{{final
   <h4 class="sub">Rollback verification</h4>
   <div class="wrap"><table class="verifications">
     <thead><tr><th>Region</th><th>Result</th><th>Expected</th><th>Reported</th><th>Container</th><th class="num">Health checks</th><th>Problem</th></tr></thead>
-    <tbody>{{#each verifications}}<tr><td>{{region}}</td><td><span class="badge tone-{{tone}}">{{result}}</span></td><td>{{expected}}</td><td>{{reported}}</td><td>{{container}}</td><td class="num">{{healthChecks}}</td><td>{{problem}}</td></tr>
+    <tbody>{{#each verifications}}<tr><td class="nw">{{region}}</td><td><span class="badge tone-{{tone}}">{{result}}</span></td><td>{{expected}}</td><td>{{reported}}</td><td>{{container}}</td><td class="num">{{healthChecks}}</td><td>{{problem}}</td></tr>
     {{/each}}</tbody>
   </table></div>
   {{/if}}

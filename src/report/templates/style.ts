@@ -23,16 +23,38 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Conso
 .verdict { border-radius: 10px; padding: 18px 22px; border: 1px solid; background: var(--card); }
 .verdict-open { border-color: #4ac26b; background: linear-gradient(90deg, var(--green-bg), #fff 70%); }
 .verdict-closed { border-color: #ff8182; background: linear-gradient(90deg, var(--red-bg), #fff 70%); }
-.verdict-head { display: flex; flex-wrap: wrap; align-items: center; gap: 10px 18px; }
+.verdict-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 16px; }
 .verdict-label { font-size: 13px; font-weight: 600; text-transform: uppercase; letter-spacing: .06em; color: var(--muted); }
-.verdict-status { font-size: 40px; font-weight: 800; letter-spacing: .02em; line-height: 1; }
+.verdict-status { font-size: 44px; font-weight: 800; letter-spacing: .02em; line-height: 1; }
 .verdict-open .verdict-status { color: var(--green); }
 .verdict-closed .verdict-status { color: var(--red); }
-.verdict-sub { color: var(--muted); }
-.reasons { list-style: none; margin: 14px 0 0; padding: 0; }
-.reasons li { padding: 6px 0 6px 0; border-top: 1px solid rgba(0,0,0,.06); display: flex; gap: 10px; align-items: baseline; }
-.reasons .badge { flex: none; min-width: 98px; }
-.reasons .text { overflow-wrap: anywhere; }
+.verdict-version { font-size: 15px; color: var(--muted); min-width: 0; overflow-wrap: anywhere; }
+.verdict-version b { color: var(--fg); }
+.reasons-label { margin: 14px 0 2px; font-size: 12px; font-weight: 700; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); }
+.reasons { list-style: none; margin: 0; padding: 0; }
+.reasons li { position: relative; padding: 3px 0 3px 18px; font-size: 15px; line-height: 1.45; }
+.reasons li::before { content: ""; position: absolute; left: 3px; top: .8em; width: 8px; height: 8px; border-radius: 50%; background: var(--green); }
+.reasons[data-effect="closes"] li::before { background: var(--red); }
+.reasons[data-effect="advisory"] li::before { background: #d4a72c; }
+/* A long reason (an error message, every region of a rollback) shows its first lines here; the whole text is in the list below. */
+.reasons .text { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 4; line-clamp: 4; overflow: hidden; overflow-wrap: anywhere; }
+.more { margin: 2px 0 0 18px; color: var(--muted); font-size: 13px; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 10px; margin: 14px 0 0; }
+.figure { background: rgba(255, 255, 255, .8); border: 1px solid var(--line); border-radius: 8px; padding: 8px 12px; min-width: 0; }
+.figure dt { color: var(--muted); font-size: 11.5px; text-transform: uppercase; letter-spacing: .04em; }
+.figure dd { margin: 0; }
+.figure .v { font-size: 20px; font-weight: 700; line-height: 1.3; overflow-wrap: break-word; }
+.figure .s { color: var(--muted); font-size: 12px; line-height: 1.35; overflow-wrap: anywhere; }
+.t-pass { color: var(--green); }
+.t-fail { color: var(--red); }
+.t-warn { color: var(--yellow); }
+.verdict-details { margin-top: 12px; }
+.verdict-details > summary { font-size: 13px; }
+.findings { list-style: none; margin: 8px 0 0; padding: 0; }
+.findings li { padding: 6px 0; border-top: 1px solid rgba(0,0,0,.06); display: flex; gap: 10px; align-items: baseline; }
+.findings .badge { flex: none; min-width: 98px; }
+.findings .text { min-width: 0; overflow-wrap: anywhere; }
+.verdict-sub { color: var(--muted); margin: 8px 0 0; }
 
 .badge { display: inline-block; min-width: 52px; text-align: center; border-radius: 999px; padding: 1px 9px;
   font-size: 11.5px; font-weight: 700; letter-spacing: .03em; text-transform: uppercase; white-space: nowrap; }
@@ -40,12 +62,6 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Conso
 .tone-fail, .tone-red, .tone-failed, .tone-rolled_back, .tone-closes, .tone-closed, .tone-aborted, .tone-error { background: var(--red-bg); color: var(--red); }
 .tone-yellow, .tone-advisory, .tone-paused { background: var(--yellow-bg); color: var(--yellow); }
 .tone-inconclusive, .tone-not_reached, .tone-skipped { background: var(--grey-bg); color: var(--grey); }
-
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: 12px; margin-top: 16px; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
-.card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-.card .v { font-size: 20px; font-weight: 700; margin-top: 2px; }
-.card .s { color: var(--muted); font-size: 12.5px; }
 
 .panel { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; margin-bottom: 16px; }
 .panel-head { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; margin-bottom: 4px; }
@@ -120,7 +136,15 @@ table.stages tr.reasons-row ul { padding-left: 18px; }
 table.stages tr.reasons-row details { margin: 0; }
 table.stages tr.reasons-row summary { font-weight: 500; font-size: 12px; }
 .small { font-size: 12px; color: var(--muted); }
-.wrap { overflow-x: auto; }
+/* A table wider than its box scrolls inside it, never the page; shadows at the edges say there is more. */
+.wrap { overflow-x: auto; max-width: 100%;
+  background: linear-gradient(to right, #fff 30%, rgba(255, 255, 255, 0)) left / 24px 100% no-repeat local,
+    linear-gradient(to left, #fff 30%, rgba(255, 255, 255, 0)) right / 24px 100% no-repeat local,
+    radial-gradient(farthest-side at 0 50%, rgba(0, 0, 0, .16), transparent) left / 10px 100% no-repeat scroll,
+    radial-gradient(farthest-side at 100% 50%, rgba(0, 0, 0, .16), transparent) right / 10px 100% no-repeat scroll; }
+/* A value in a badge keeps its case: 9.1 ms, not 9.1 MS. */
+.badge.value { text-transform: none; letter-spacing: 0; font-weight: 600; min-width: 0; }
+table.predicted-stages th { white-space: normal; }
 details { margin-top: 8px; }
 summary { cursor: pointer; color: var(--muted); font-weight: 600; }
 td.empty { border: none; background: none; padding: 4px 8px; border-radius: 0; }
@@ -132,4 +156,22 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12.5px; }
 footer dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 6px 0; }
 footer dt { font-weight: 600; }
 footer dd { margin: 0; }
+@media (max-width: 600px) {
+  main { padding: 12px 12px 32px; }
+  .top h1 { font-size: 18px; }
+  .top .meta { font-size: 12px; overflow-wrap: anywhere; }
+  .verdict { padding: 14px 14px; }
+  .verdict-status { font-size: 38px; }
+  .figures { gap: 8px; }
+  .figure { padding: 6px 10px; }
+  .figure .v { font-size: 17px; }
+  .reasons li { font-size: 14.5px; }
+  .findings li { flex-direction: column; gap: 2px; }
+  .panel { padding: 12px; }
+  /* In a table that scrolls, the free text (reason, detail, problem) keeps a readable column instead of one word a line. */
+  .wrap > table td:last-child { min-width: 15em; }
+  /* The timeline keeps legible labels and scrolls in its box. */
+  .chart-box.timeline { overflow-x: auto; }
+  .chart-box.timeline svg.chart { min-width: 720px; }
+}
 `;
