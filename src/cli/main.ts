@@ -67,7 +67,7 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
   }
 }
 
-function dispatch(command: Exclude<Command, { name: 'help' }>, ctx: CommandContext): Promise<number> {
+export function dispatch(command: Exclude<Command, { name: 'help' }>, ctx: CommandContext): Promise<number> {
   switch (command.name) {
     case 'up': return runUp(ctx);
     case 'down': return runDown(ctx);
