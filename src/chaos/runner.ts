@@ -11,7 +11,7 @@ import { recoveredAt } from './detect.ts';
 import { faultSeconds, type Experiment } from './experiment.ts';
 import { repairStack, stackProblems } from './health.ts';
 import { injectionFor } from './injectors/index.ts';
-import { SELF_LIFT_GRACE_SECONDS, type Injection, type TargetContainer } from './injectors/injector.ts';
+import { REVERT_DEADLINE_MS, SELF_LIFT_GRACE_SECONDS, type Injection, type TargetContainer } from './injectors/injector.ts';
 import type { JudgementConfig } from './measure.ts';
 import type { Monitor } from './monitor.ts';
 import { readBackWrites } from './readback.ts';
@@ -118,7 +118,10 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
         progress.warn(`${experiment.name}: the fault could not be lifted: ${message(e)}`);
       }
     }
-    if (warden && lifted) await warden.disarm().catch((e: unknown) => progress.warn(`${experiment.name}: warden ${warden?.name} not removed: ${message(e)}`));
+    if (warden && lifted) {
+      const fired = await warden.disarm().catch((e: unknown) => void progress.warn(`${experiment.name}: warden ${warden?.name} not removed: ${message(e)}`));
+      if (fired) notes.push(`the fault's warden fired before the gate lifted the fault itself (${fired})`);
+    }
     await session.stop();
   }
   const end = Date.now();
@@ -150,13 +153,18 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
   }, deps.judgement);
 }
 
-/** The fault's warden, armed before the fault exists: it lives for the fault's time, the recovery deadline for a kill. */
+/**
+ * The fault's warden, armed before the fault exists. It fires only once the gate had every
+ * chance to lift the fault itself (the fault's time, or a kill's recovery deadline, plus the
+ * service's own grace and the gate's revert deadline): it is the net for a dead gate, and
+ * must never race a live one (a warden resets a netem-delayed network).
+ */
 async function armWarden(experiment: Experiment, regions: string[], injection: Injection, deps: RunnerDeps): Promise<ArmedWarden | undefined> {
   if (!deps.wardens) return undefined;
   const { fault, windows } = experiment;
   const holdSeconds = fault.kind === 'kill' ? windows.recoveryDeadlineSeconds : faultSeconds(fault);
   return deps.wardens.arm({
-    experiment: experiment.name, fault: fault.kind, regions, lifetimeMs: (holdSeconds + SELF_LIFT_GRACE_SECONDS) * 1000,
+    experiment: experiment.name, fault: fault.kind, regions, lifetimeMs: (holdSeconds + SELF_LIFT_GRACE_SECONDS) * 1000 + REVERT_DEADLINE_MS,
     undo: await injection.guard(), token: deps.token,
   });
 }

@@ -26,8 +26,11 @@ export interface ArmRequest {
 export interface ArmedWarden {
   readonly name: string;
   readonly record: FaultRecord;
-  /** Removes the warden without firing it: the gate lifted the fault itself. */
-  disarm(): Promise<void>;
+  /**
+   * Removes the warden without firing it: the gate lifted the fault itself. Resolves with its
+   * last log line when it had already fired (the gate was too slow), else undefined.
+   */
+  disarm(): Promise<string | undefined>;
 }
 
 export interface Wardens {
@@ -73,7 +76,13 @@ export function dockerWardens(target: StackTarget, env: Readonly<Record<string, 
       image ??= nodeImage();
       const spec = { project, image: await image, socket, network: stackNetwork(target), record, ...(token ? { token } : {}) };
       await docker(wardenRunArgs(spec, name, WARDEN_SCRIPT), 'arming a fault warden', 60_000);
-      return { name, record, disarm: () => remove(name) };
+      const disarm = async () => {
+        const state = await execWrapper.exec('docker', ['inspect', '--format', '{{.State.Running}}', name], { timeoutMs: 15_000 });
+        const fired = state.exitCode === 0 && state.stdout.trim() === 'false' ? (await log(name)).split('\n').pop() : undefined;
+        await remove(name);
+        return fired;
+      };
+      return { name, record, disarm };
     },
     async list() {
       const ids = (await docker(wardenListArgs(project), 'listing fault wardens')).stdout.split('\n').map((s) => s.trim()).filter(Boolean);

@@ -48,5 +48,8 @@ export interface Injection {
 
 export type Injector<F extends Fault = Fault> = (fault: F, ctx: InjectorContext) => Injection;
 
+/** How long a revert keeps trying by default (ms). */
+export const REVERT_DEADLINE_MS = 15_000;
+
 /** Seconds a service-side fault outlives its planned end: the runner lifts it first, the service lifts it anyway. */
 export const SELF_LIFT_GRACE_SECONDS = 5;

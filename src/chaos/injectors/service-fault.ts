@@ -1,7 +1,7 @@
 import { pollUntil } from '../../util/poll.ts';
 import { activeFaults, liftFaults, postFault } from '../endpoint.ts';
 import type { Fault } from '../experiment.ts';
-import { SELF_LIFT_GRACE_SECONDS, type InjectorContext, type Injection, type TargetContainer } from './injector.ts';
+import { REVERT_DEADLINE_MS, SELF_LIFT_GRACE_SECONDS, type InjectorContext, type Injection, type TargetContainer } from './injector.ts';
 
 // Faults the region service injects into itself through its fault endpoint: cpu, memory,
 // db_unavailable, failure_rate, and latency where netem cannot run.
@@ -22,7 +22,7 @@ export function faultBody(fault: ServiceFault): Record<string, unknown> {
 
 /** Lifts every fault on one target and confirms none is left; a process that died took its faults with it. */
 export async function liftAndConfirm(ctx: InjectorContext, target: TargetContainer): Promise<void> {
-  const deadlineMs = ctx.revertDeadlineMs ?? 15_000;
+  const deadlineMs = ctx.revertDeadlineMs ?? REVERT_DEADLINE_MS;
   const lifted = await pollUntil(async () => {
     await liftFaults(target.baseUrl, ctx.token);
     const left = await activeFaults(target.baseUrl, ctx.token);
