@@ -131,7 +131,9 @@ describe('Faults', () => {
     const before = process.memoryUsage();
     faults.add({ kind: 'memory', durationMs: 1000, mb: 96 });
     const during = process.memoryUsage();
-    expect(during.arrayBuffers - before.arrayBuffers).toBeGreaterThanOrEqual(96 * 1024 * 1024);
+    // Other small buffers of the process may be collected meanwhile (CI once saw 45 bytes fewer),
+    // so allow 1 MiB of slack: a fault that held even one 64 MiB chunk less still fails.
+    expect(during.arrayBuffers - before.arrayBuffers).toBeGreaterThanOrEqual(95 * 1024 * 1024);
     // The pages were written, so they are resident, not just reserved.
     expect(during.rss - before.rss).toBeGreaterThan(80 * 1024 * 1024);
     clock.advance(1000);
