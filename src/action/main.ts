@@ -1,21 +1,17 @@
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/load.ts';
-import { UsageError, type InputIssue } from '../config/errors.ts';
+import { UsageError } from '../config/errors.ts';
 import { runGate } from '../gate/pipeline.ts';
-import { locateOverrideIssues } from '../gate/thresholds.ts';
+import { headline } from '../report/headline.ts';
 import { InfraError } from '../stack/errors.ts';
 import { annotationOf } from './annotations.ts';
 import { restoreHistoryFile, saveHistoryFile } from './history-cache.ts';
 import { gateRequestOf, readInputs } from './inputs.ts';
-import { actionIssue, type IssueOrigin } from './issues.ts';
+import { actionIssue } from './issues.ts';
 import { actionProgress } from './progress.ts';
 import { writeSummary } from './summary.ts';
-
-/** What an annotation needs to say where a bad value came from: the inputs, the config file, its environment. */
-type Origin = IssueOrigin & { environment?: string | undefined };
 
 // The main step only orchestrates: typed inputs -> the gate pipeline (the same one the CLI
 // runs) -> outputs, step summary, exit status. The user's files are relative to the
@@ -26,26 +22,20 @@ export async function run(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  // Filled in as it becomes known: an error before that names what is known so far.
-  const origin: Origin = { experimentsInput: false, experimentsDir: false };
   // Known once the config is read (with history-cache on): from then on the history is saved
   // whatever happens, so a run that ended in an error still keeps what was recorded.
   let historyToSave: string | undefined;
   try {
     // Untrimmed, so an input of only whitespace is refused rather than read as left out.
     const inputs = readInputs((name) => core.getInput(name, { trimWhitespace: false }));
-    origin.environment = inputs.environment;
-    origin.experimentsInput = inputs.experiments !== undefined;
-    // Read here only for the history file's path; the gate validates the file again, fully.
+    // Read first for the history file's path; the gate takes it as it is (read and checked once).
     const config = loadConfig(inputs.config, workspace, inputs.environment);
-    origin.configFile = config.file;
-    origin.experimentsDir = config.experiments.dir !== undefined;
     const historyFile = resolve(workspace, config.predict.history.file);
     if (inputs.historyCache) {
       historyToSave = historyFile;
       await core.group('restore the run history', () => restoreHistoryFile(historyFile, cache, process.env, core));
     }
-    const outcome = await runGate(gateRequestOf(inputs, workspace), {
+    const outcome = await runGate({ ...gateRequestOf(inputs, workspace), plan: config }, {
       progress: actionProgress(),
       signal: controller.signal,
       now: Date.now,
@@ -63,12 +53,13 @@ export async function run(): Promise<void> {
     await writeSummary(paths.summary);
     if (outcome.exitCode === 3) core.setFailed(`infrastructure failure: ${outcome.infraFailure ?? ''}`);
     else if (report.deploymentGate === 'CLOSED') {
-      const why = `deployment gate CLOSED: ${report.gate.reasons.slice(0, 3).join('; ')}`;
+      const { reasons, more } = headline(report);
+      const why = `deployment gate CLOSED: ${reasons.map((f) => f.text).join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
       if (inputs.failOnClosedGate) core.setFailed(why);
       else core.warning(why);
     } else core.info('deployment gate OPEN');
   } catch (e) {
-    fail(e, workspace, origin);
+    fail(e, workspace);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -81,10 +72,9 @@ export async function run(): Promise<void> {
  * config file and line where the mistake was written, never a stack trace; an internal error
  * keeps its stack for the bug report.
  */
-function fail(e: unknown, workspace: string, origin: Origin): void {
+function fail(e: unknown, workspace: string): void {
   if (e instanceof UsageError) {
-    const issues = located(e.issues.map((i) => actionIssue(i, origin)), origin.configFile, origin.environment);
-    for (const issue of issues) {
+    for (const issue of e.issues.map(actionIssue)) {
       const { message, properties } = annotationOf(issue, workspace);
       core.error(message, properties);
     }
@@ -102,18 +92,5 @@ async function saveHistory(file: string): Promise<void> {
     await core.group('save the run history', () => saveHistoryFile(file, cache, process.env, core));
   } catch (e) {
     core.warning(`history: not saved (${e instanceof Error ? e.message : String(e)}): the next run starts without this one`);
-  }
-}
-
-/**
- * Threshold overrides naming an experiment the suite lacks are refused inside the gate,
- * after the config was read: their line is looked up in the file here.
- */
-function located(issues: readonly InputIssue[], file: string | undefined, environment: string | undefined): readonly InputIssue[] {
-  if (file === undefined || !issues.some((i) => i.source === file && i.line === undefined)) return issues;
-  try {
-    return locateOverrideIssues(issues, file, readFileSync(file, 'utf8'), environment);
-  } catch {
-    return issues;
   }
 }

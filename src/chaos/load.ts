@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, type InputIssue } from '../config/errors.ts';
-import type { ListOrigin } from '../config/gate.ts';
+import type { FieldOrigin, ListOrigin } from '../config/gate.ts';
 import { cannotRead, readInputFile } from '../config/input-file.ts';
 import { MAX_EXPERIMENT_FILES, MAX_SUITE_BYTES } from '../config/limits.ts';
 import { withLine } from '../config/locate.ts';
@@ -61,16 +61,21 @@ function originIssue(origin: ListOrigin, index: number, rule: string): InputIssu
   return { source: origin.source, path: `${origin.path}[${index}]`, rule, ...(line === undefined ? {} : { line }) };
 }
 
-/** Loads and validates every experiment file in `dir`. */
-export function loadExperiments(dir: string, regions: readonly string[], selection: SuiteSelection = {}): Experiment[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError([{ source: '--experiments', path: '', rule: `${JSON.stringify(dir)} is not a folder` }]);
-  const files = listFolder(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
-  if (files.length === 0) throw new UsageError([{ source: '--experiments', path: '', rule: `no experiment files (*.yml) in ${dir}` }]);
+/** A folder given with --experiments; a folder from the config names experiments.dir and its line. */
+const FLAG_FOLDER: FieldOrigin = { source: '--experiments', path: '' };
+
+/** Loads and validates every experiment file in `dir`; `folder` says where `dir` was written. */
+export function loadExperiments(
+  dir: string, regions: readonly string[], selection: SuiteSelection = {}, folder: FieldOrigin = FLAG_FOLDER,
+): Experiment[] {
+  const refuse = (rule: string) => new UsageError([{ ...folder, rule }]);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw refuse(`${JSON.stringify(dir)} is not a folder`);
+  const files = listFolder(dir, folder).filter((f) => /\.ya?ml$/.test(f)).sort();
+  if (files.length === 0) throw refuse(`no experiment files (*.yml) in ${dir}`);
   if (files.length > MAX_EXPERIMENT_FILES) {
-    const rule = `${dir} has ${files.length} experiment files, more than the ${MAX_EXPERIMENT_FILES} a suite may have`;
-    throw new UsageError([{ source: '--experiments', path: '', rule }]);
+    throw refuse(`${dir} has ${files.length} experiment files, more than the ${MAX_EXPERIMENT_FILES} a suite may have`);
   }
-  const texts = readSuite(dir, files);
+  const texts = readSuite(dir, files, folder);
   const issues: InputIssue[] = [...texts.issues];
   const experiments: Experiment[] = [];
   for (const { source, text } of texts.files) {
@@ -91,12 +96,12 @@ interface SuiteFile {
 }
 
 /** The text of every file that may be read; a problem with one is its issue, and the others are still read. */
-function readSuite(dir: string, files: readonly string[]): { files: SuiteFile[]; issues: InputIssue[] } {
+function readSuite(dir: string, files: readonly string[], folder: FieldOrigin): { files: SuiteFile[]; issues: InputIssue[] } {
   let root: string;
   try {
     root = realpathSync(dir);
   } catch (e) {
-    throw cannotRead('--experiments', e);
+    throw atFolder(cannotRead(folder.source, e), folder);
   }
   const out: SuiteFile[] = [];
   const issues: InputIssue[] = [];
@@ -108,7 +113,7 @@ function readSuite(dir: string, files: readonly string[]): { files: SuiteFile[];
       const text = readInputFile(source);
       total += Buffer.byteLength(text, 'utf8');
       // Stop reading at the budget: the files so far are all that is held in memory.
-      if (total > MAX_SUITE_BYTES) return { files: [], issues: [...issues, suiteTooBig(dir)] };
+      if (total > MAX_SUITE_BYTES) return { files: [], issues: [...issues, suiteTooBig(dir, folder)] };
       out.push({ source, text });
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
@@ -118,18 +123,23 @@ function readSuite(dir: string, files: readonly string[]): { files: SuiteFile[];
   return { files: out, issues };
 }
 
-function listFolder(dir: string): string[] {
+function listFolder(dir: string, folder: FieldOrigin): string[] {
   try {
     return readdirSync(dir);
   } catch (e) {
-    throw cannotRead('--experiments', e);
+    throw atFolder(cannotRead(folder.source, e), folder);
   }
 }
 
-function suiteTooBig(dir: string): InputIssue {
+/** The folder's own problem, placed where the folder was named (the flag, or experiments.dir's line). */
+function atFolder(error: UsageError, folder: FieldOrigin): UsageError {
+  return new UsageError(error.issues.map((i) => ({ ...i, ...folder })));
+}
+
+function suiteTooBig(dir: string, folder: FieldOrigin): InputIssue {
   const rule = `the experiment files in ${dir} have more than the ${formatBytes(MAX_SUITE_BYTES)} a suite may have `
     + 'together: not checked';
-  return { source: '--experiments', path: '', rule };
+  return { ...folder, rule };
 }
 
 /** A symbolic link must lead to a file inside the experiments folder; its target is never named. */

@@ -5,6 +5,7 @@ import { MAX_SHOWN_CHARS } from '../config/limits.ts';
 import { quote } from '../util/shown.ts';
 import { DEFAULT_EFFECT, DEFAULT_THRESHOLDS, EVIDENCE, EVIDENCE_NAMES, effectKey, evidenceFits, MEASUREMENT_NAMES, MEASUREMENTS, thresholdKey, unknownThresholdRule, type EvidenceDef } from './catalogue.ts';
 import { FAULT_KINDS, type EffectFloor, type Experiment, type Fault, type Threshold } from './experiment.ts';
+import { EXPERIMENT_NAME_PATTERN } from '../config/experiment-list.ts';
 
 // One experiment file (chaos/*.yml), snake_case, validated strictly: an unknown field or a
 // value out of range is refused with the field path and the rule, never ignored.
@@ -72,7 +73,7 @@ function experimentSchema(regions: readonly string[]) {
   const notARegion = (input: unknown) => `${shown(input)} is not a region of the stack (${regions.join(', ')})`;
   const region = z.string().refine((r) => regions.includes(r), { error: (i) => notARegion(i.input) });
   return z.strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1 to 63 of lowercase letters, digits and "-"'),
+    name: z.string().regex(EXPERIMENT_NAME_PATTERN, 'must be 1 to 63 of lowercase letters, digits and "-"'),
     description: z.string().trim().min(1, 'must say what the experiment shows'),
     target: z.union([z.literal('random'), region, z.array(region).min(1, 'must list at least one region')], {
       error: (i) => (i.input === undefined ? 'is required (a region, a list of regions, or "random")' : undefined),

@@ -81,7 +81,7 @@ function parse(command: string, argv: readonly string[], options: Options, maxPo
 const OWN_EMPTY_RULE: ReadonlySet<string> = new Set(['only']);
 
 /** A value flag given twice (the last would win silently) or blank (it would mean the default). */
-export function flagIssues(tokens: readonly Token[], options: Options): InputIssue[] {
+function flagIssues(tokens: readonly Token[], options: Options): InputIssue[] {
   const issues: InputIssue[] = [];
   const uses = new Map<string, string[]>();
   for (const t of tokens) {

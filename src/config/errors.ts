@@ -37,7 +37,7 @@ export function isMoreIssue(issue: InputIssue): boolean {
 }
 
 /** The issue that stands for `count` problems not listed. */
-export function moreIssue(source: string, count: number): InputIssue {
+function moreIssue(source: string, count: number): InputIssue {
   return { source, path: '', rule: `... and ${count} more problem${count === 1 ? '' : 's'}` };
 }
 

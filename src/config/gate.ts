@@ -5,6 +5,7 @@ import { UsageError, type InputIssue } from './errors.ts';
 import { formatPath, zodIssues } from './issues.ts';
 import { MAX_EXPERIMENT_FILES } from './limits.ts';
 import { deepFreeze } from './rollout.ts';
+import { EXPERIMENT_NAME_PATTERN } from './experiment-list.ts';
 
 // The `gate:` and `experiments:` sections of chaos-gate.yml.
 //
@@ -19,7 +20,7 @@ import { deepFreeze } from './rollout.ts';
 //     required_experiments: []      # these must have run and passed
 //     rollout_after_failed_experiments: true   # still roll out (for the report) when an experiment failed
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be an experiment name: lowercase letters, digits and "-"');
+const name = z.string().regex(EXPERIMENT_NAME_PATTERN, 'must be an experiment name: lowercase letters, digits and "-"');
 /** A suite has at most MAX_EXPERIMENT_FILES experiments: no list of them needs more names. */
 const AT_MOST = `must name at most ${MAX_EXPERIMENT_FILES} experiments (a suite has no more)`;
 const names = z.array(name).max(MAX_EXPERIMENT_FILES, AT_MOST);
@@ -51,12 +52,21 @@ export interface ListOrigin {
   lines: readonly (number | undefined)[];
 }
 
+/** Where one field was written, so that a problem found with its value later names its line. */
+export interface FieldOrigin {
+  source: string;
+  path: string;
+  line?: number;
+}
+
 export interface ExperimentsPlan {
   /** Relative to the config file's folder when set; undefined: the project's chaos/. */
   dir: string | undefined;
   only: readonly string[] | undefined;
   /** Where `only` was written (set by config/load.ts when the file has one), for selectExperiments. */
   onlyOrigin?: ListOrigin;
+  /** Where `dir` was written (set by config/load.ts), for the suite loader's messages. */
+  dirOrigin?: FieldOrigin;
   thresholds: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 

@@ -17,7 +17,6 @@ import { regionIssues, toRolloutPlan } from './rollout.ts';
 import { rolloutBudgetIssues, toSimulationScenario } from './simulation.ts';
 import { parseYaml } from './yaml.ts';
 
-export { locate, withLine } from './locate.ts';
 
 // Reads chaos-gate.yml (or --config FILE) into validated sections: the Plan. Every problem
 // names the file, the line and the field path; nothing runs until the whole file is valid.
@@ -126,7 +125,7 @@ export function parseConfig(
     if (name === environment) chosen = merged.sections;
   }
   if (pending.length > 0 || !chosen) throw located(pending, { source, doc, lines }, root);
-  const experiments = withOnlyOrigin(chosen.experiments, { source, doc, lines }, environment);
+  const experiments = withOrigins(chosen.experiments, { source, doc, lines }, environment);
   return { file: undefined, environment, ...chosen, experiments };
 }
 
@@ -224,15 +223,25 @@ function place(p: Pending, { doc, lines }: FileText, root: Record<string, unknow
   return withLine({ ...issue, path: prefix + issue.path }, doc, lines, related);
 }
 
-/** Where experiments.only was written, so that a name the suite lacks is found in the file. */
-function withOnlyOrigin(
+/** Where experiments.only and experiments.dir were written, so a problem found with them later names the file's line. */
+function withOrigins(
   plan: ExperimentsPlan, { source, doc, lines }: FileText, environment: string | undefined,
 ): ExperimentsPlan {
-  if (plan.only === undefined) return plan;
-  const fromEnvironment = environment !== undefined && environmentSets(doc, environment, 'experiments.only');
-  const path = `${fromEnvironment ? `environments.${environment}.` : ''}experiments.only`;
-  const at = plan.only.map((_, i) => withLine({ source, path: `${path}[${i}]`, rule: '' }, doc, lines).line);
-  return Object.freeze({ ...plan, onlyOrigin: Object.freeze({ source, path, lines: Object.freeze(at) }) });
+  const pathOf = (field: string) =>
+    `${environment !== undefined && environmentSets(doc, environment, `experiments.${field}`) ? `environments.${environment}.` : ''}experiments.${field}`;
+  const lineOf = (path: string) => withLine({ source, path, rule: '' }, doc, lines).line;
+  let out = plan;
+  if (plan.only !== undefined) {
+    const path = pathOf('only');
+    const at = plan.only.map((_, i) => lineOf(`${path}[${i}]`));
+    out = { ...out, onlyOrigin: Object.freeze({ source, path, lines: Object.freeze(at) }) };
+  }
+  if (plan.dir !== undefined) {
+    const path = pathOf('dir');
+    const line = lineOf(path);
+    out = { ...out, dirOrigin: Object.freeze({ source, path, ...(line === undefined ? {} : { line }) }) };
+  }
+  return Object.freeze(out);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { HighRiskPolicy } from '../predict/tiers.ts';
 import { isInside } from '../util/paths.ts';
 import { UsageError, type InputIssue } from './errors.ts';
 import { zodIssues } from './issues.ts';
-import { deepFreeze } from './rollout.ts';
+import { deepFreeze, REGION_PATTERN } from './rollout.ts';
 
 // The `predict:` section of chaos-gate.yml: the pre-flight, the prediction model, and what a
 // high risk score does. Every field is optional; the values below are the defaults.
@@ -50,7 +50,6 @@ import { deepFreeze } from './rollout.ts';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const name = z.string().regex(NAME_PATTERN, 'must be 1 to 32 of lowercase letters, digits, "_" and "-"');
-const REGION_PATTERN = /^[a-z0-9-]{1,63}$/;
 const region = z.string().regex(REGION_PATTERN, 'must be 1 to 63 of lowercase letters, digits and "-"');
 const positive = z.number().gt(0, 'must be greater than 0');
 const DEPENDENCY_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;

@@ -42,7 +42,7 @@ const positive = z.number().gt(0, 'must be greater than 0');
 const bake = positive.max(3600, 'must be at most 3600 (an hour: every stage bakes on every region within one CI run)');
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const count = z.number().int('must be a whole number').min(1, 'must be at least 1');
-const REGION_PATTERN = /^[a-z0-9-]{1,63}$/;
+export const REGION_PATTERN = /^[a-z0-9-]{1,63}$/;
 const region = z.string().regex(REGION_PATTERN, 'must be 1 to 63 of lowercase letters, digits and "-"');
 /** Stages of a rollout: each bakes on every region (predict's small tiers add two in front). */
 const MAX_STAGES = 20;

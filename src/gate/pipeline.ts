@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { ExperimentResult } from '../chaos/result.ts';
 import { liftLeftovers } from '../chaos/leftovers.ts';
 import { runSuite } from '../chaos/suite.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
 import { preflight } from '../prometheus/live.ts';
 import { livePrediction, type LivePrediction } from '../predict/live.ts';
 import { predictedPlan } from '../predict/index.ts';
@@ -47,6 +47,8 @@ export interface GateRequest {
   keepStack: boolean;
   /** The user's workspace: config, experiments and reports are relative to it. */
   cwd: string;
+  /** The configuration already loaded from `config` (the Action reads it first, for the history's path). */
+  plan?: LoadedConfig | undefined;
 }
 
 export interface GateDeps {
@@ -72,10 +74,10 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   const { progress, signal } = deps;
   const startedAt = deps.now();
   const runId = new Date(startedAt).toISOString();
-  const config = loadConfig(request.config, request.cwd, request.environment);
+  const config = request.plan ?? loadConfig(request.config, request.cwd, request.environment);
   const home = projectDir(deps.env);
   const target = defaultStackTarget(home);
-  const experiments = selectSuite(request, config, home, target.regions.map((r) => r.name));
+  const { experiments } = selectSuite(request, config, home, target.regions.map((r) => r.name));
   progress.step(`gate for ${request.version}: ${experiments.length} experiment(s), then a ${config.rollout.strategy} rollout over ${config.rollout.regions.join(', ')}${config.environment ? ` (environment ${config.environment})` : ''}`);
 
   const dockerVersion = await requireDocker();

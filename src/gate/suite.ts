@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadExperiments } from '../chaos/load.ts';
 import type { Experiment } from '../chaos/experiment.ts';
 import type { JudgementConfig } from '../chaos/measure.ts';
 import { UsageError } from '../config/errors.ts';
+import { readInputFile } from '../config/input-file.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { judgeOptions } from '../rollout/step.ts';
 import { applyThresholdOverrides, locateOverrideIssues } from './thresholds.ts';
@@ -20,20 +20,29 @@ export interface SuiteRequest {
   cwd: string;
 }
 
-export function selectSuite(request: SuiteRequest, config: LoadedConfig, home: string, regions: readonly string[]): Experiment[] {
-  const only = request.only ?? config.experiments.only;
-  if (only && only.length === 0) return [];
-  const dir = request.experimentsDir ? resolve(request.cwd, request.experimentsDir) : (config.experiments.dir ?? join(home, 'chaos'));
-  // Names from the config are blamed on its line; names from --only (or the input) on the flag.
-  const origin = request.only ? undefined : config.experiments.onlyOrigin;
-  const loaded = loadExperiments(dir, regions, only ? { only, ...(origin ? { origin } : {}) } : {});
+export interface Suite {
+  experiments: Experiment[];
+  /** The folder the experiments came from. */
+  dir: string;
+}
+
+export function selectSuite(request: SuiteRequest, config: LoadedConfig, home: string, regions: readonly string[]): Suite {
+  const { experiments: plan } = config;
+  const fromFlag = request.experimentsDir !== undefined;
+  const dir = fromFlag ? resolve(request.cwd, request.experimentsDir ?? '') : (plan.dir ?? join(home, 'chaos'));
+  const only = request.only ?? plan.only;
+  if (only && only.length === 0) return { experiments: [], dir };
+  // Names and a folder from the config are blamed on its lines; from a flag (or an input) on the flag.
+  const origin = request.only ? undefined : plan.onlyOrigin;
+  const folder = fromFlag ? undefined : plan.dirOrigin;
+  const loaded = loadExperiments(dir, regions, only ? { only, ...(origin ? { origin } : {}) } : {}, folder);
   const source = config.file ?? 'chaos-gate.yml';
   try {
-    return applyThresholdOverrides(loaded, config.experiments.thresholds, source);
+    return { experiments: applyThresholdOverrides(loaded, plan.thresholds, source), dir };
   } catch (e) {
     // The suite is known only after the file was read: its lines are looked up again here.
     if (!(e instanceof UsageError) || config.file === undefined) throw e;
-    throw new UsageError(locateOverrideIssues(e.issues, source, readFileSync(config.file, 'utf8'), config.environment));
+    throw new UsageError(locateOverrideIssues(e.issues, source, readInputFile(config.file), config.environment));
   }
 }
 

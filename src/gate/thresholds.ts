@@ -1,8 +1,8 @@
-import { LineCounter, parseDocument } from 'yaml';
 import { MEASUREMENTS, thresholdKey, unknownThresholdRule, type MeasurementName } from '../chaos/catalogue.ts';
 import type { Experiment, Threshold } from '../chaos/experiment.ts';
 import { UsageError, type InputIssue } from '../config/errors.ts';
-import { locate } from '../config/load.ts';
+import { locate } from '../config/locate.ts';
+import { parseYaml, type ParsedYaml } from '../config/yaml.ts';
 
 // `experiments.thresholds` of chaos-gate.yml (per environment too) over the experiments'
 // own thresholds. Pure. An unknown experiment or threshold key is refused, naming it.
@@ -37,9 +37,13 @@ export function applyThresholdOverrides(experiments: readonly Experiment[], over
  * chosen environment set points at the environment's line).
  */
 export function locateOverrideIssues(issues: readonly InputIssue[], source: string, text: string, environment: string | undefined): InputIssue[] {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
-  if (doc.errors.length > 0) return [...issues];
+  let parsed: ParsedYaml;
+  try {
+    parsed = parseYaml(text, source);
+  } catch {
+    return [...issues];
+  }
+  const { doc, lines } = parsed;
   return issues.map((issue) => {
     if (issue.source !== source || issue.line !== undefined || !issue.path) return issue;
     return locate(issue, doc, lines, environment);

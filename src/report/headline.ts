@@ -15,12 +15,7 @@ import type { Finding } from './verdict.ts';
 // for an open gate with nothing but passes, one line that says so instead of every pass
 // (a pass lists every measurement: that is detail, not a reason).
 
-/** The gate's verdict in full. The one place this file, html.ts and summary.ts read it from the report. */
-export function gateOf(report: Report): ReportGate {
-  return report.gate;
-}
-
-export const MAX_REASONS = 3;
+const MAX_REASONS = 3;
 
 /** A key figure: label, value, one line of context, and a tone for its colour. */
 export interface Figure {
@@ -41,7 +36,7 @@ export interface Headline {
 }
 
 export function headline(report: Report): Headline {
-  const gate = gateOf(report);
+  const { gate } = report;
   const { reasons, more } = deciding(gate, report);
   return { status: gate.status, reasons, more, figures: figures(report) };
 }
@@ -63,14 +58,23 @@ function deciding(gate: ReportGate, report: Report): { reasons: Finding[]; more:
  * something other than one experiment (the prediction, the infrastructure, a required
  * experiment missing, the rollout, lost data) keep their place and failed experiments fill the
  * rest: five failed experiments must not push a rollback out of sight (the Experiments figure
- * counts them all). verdict.ts starts every experiment's finding with `experiment "name"`.
+ * counts them all).
  */
 function fewest(findings: Finding[]): Finding[] {
   if (findings.length <= MAX_REASONS) return findings;
-  const isExperiment = (f: Finding) => f.text.startsWith('experiment "');
+  const isExperiment = (f: Finding) => f.experiment !== undefined;
   const others = findings.filter((f) => !isExperiment(f)).slice(0, MAX_REASONS);
   const keep = new Set([...others, ...findings.filter(isExperiment).slice(0, MAX_REASONS - others.length)]);
   return findings.filter((f) => keep.has(f));
+}
+
+/** The gate policy in one sentence, for the page and the job summary. */
+export function policyText(p: ReportGate['policy']): string {
+  return [
+    `experiment failures ${p.failOnExperiment ? 'close' : 'do not close'} the gate`,
+    `rollbacks ${p.failOnRollback ? 'close' : 'do not close'} it`,
+    ...(p.requiredExperiments.length > 0 ? [`required: ${p.requiredExperiments.join(', ')}`] : []),
+  ].join('; ');
 }
 
 /** An open gate with nothing but passes, in one line. */

@@ -4,7 +4,7 @@ import type { WindowMetrics } from '../analysis/metrics.ts';
 import { edges, errorRateChart, latencyBars, recoveryChart, round, textWidth } from './charts.ts';
 import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
-import { gateOf, headline } from './headline.ts';
+import { headline, policyText } from './headline.ts';
 import type { RegionOutcomeKind, Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import { predictionView } from './prediction-view.ts';
 import type { Finding } from './verdict.ts';
@@ -57,9 +57,8 @@ function findingView(f: Finding) {
 }
 
 export function pageView(report: Report) {
-  const gate = gateOf(report);
+  const { gate } = report;
   const top = headline(report);
-  const policy = gate.policy;
   return {
     reportVersion: report.reportVersion,
     runId: report.runId,
@@ -71,11 +70,7 @@ export function pageView(report: Report) {
       tone: top.status.toLowerCase(),
       overall: report.overall,
       overallTone: report.overall.toLowerCase(),
-      policy: [
-        `experiment failures ${policy.failOnExperiment ? 'close' : 'do not close'} the gate`,
-        `rollbacks ${policy.failOnRollback ? 'close' : 'do not close'} it`,
-        ...(policy.requiredExperiments.length > 0 ? [`required: ${policy.requiredExperiments.join(', ')}`] : []),
-      ].join('; '),
+      policy: policyText(gate.policy),
       // The one to three findings that decided it, on top; every finding below, one click away.
       reasons: top.reasons.map(findingView),
       reasonsEffect: top.reasons[0]?.effect ?? 'pass',

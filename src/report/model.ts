@@ -57,10 +57,10 @@ export interface ReportMeasurement {
 
 /** The degradation measurements, in the order the flat degradationPercent prefers them. */
 const DEGRADATIONS = ['throughput_degradation_percent', 'latency_degradation_percent'] as const;
-export type DegradationName = (typeof DEGRADATIONS)[number];
+type DegradationName = (typeof DEGRADATIONS)[number];
 
 /** The brief's flat figures of a scenario: each value beside its threshold, null where there is none. */
-export interface ScenarioFigures {
+interface ScenarioFigures {
   /** The result's recovery time; its threshold when the experiment holds recovery_time_seconds. */
   recoveryTimeSeconds: number | null;
   thresholdSeconds: number | null;

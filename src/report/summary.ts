@@ -1,8 +1,8 @@
 import { pct } from '../analysis/format.ts';
 import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
-import { gateOf, headline, type Figure } from './headline.ts';
-import type { Report, ReportGate, ReportMitigation, RolloutReport, Scenario } from './model.ts';
+import { headline, policyText, type Figure } from './headline.ts';
+import type { Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import type { PredictionReport } from './prediction.ts';
 
 // The GitHub job's step summary (Markdown): the verdict line, the findings that decided it,
@@ -31,7 +31,7 @@ export function mdCell(s: string): string {
 }
 
 export function renderSummary(report: Report): string {
-  const gate = gateOf(report);
+  const { gate } = report;
   const top = headline(report);
   const f = top.figures;
   // The same order as report.html: the verdict, the one to three findings that decided it,
@@ -78,14 +78,6 @@ export function renderSummary(report: Report): string {
 /** "**Rollout** ROLLED BACK (1 of 4 regions promoted)": the value, and its context where it says what went wrong. */
 function figureText(f: Figure, withDetail: boolean): string {
   return `**${f.label}** ${md(f.value)}${withDetail || f.tone === 'fail' ? ` (${md(f.detail)})` : ''}`;
-}
-
-function policyText(p: ReportGate['policy']): string {
-  return [
-    `experiment failures ${p.failOnExperiment ? 'close' : 'do not close'} the gate`,
-    `rollbacks ${p.failOnRollback ? 'close' : 'do not close'} it`,
-    ...(p.requiredExperiments.length > 0 ? [`required: ${p.requiredExperiments.join(', ')}`] : []),
-  ].join('; ');
 }
 
 /** One line: the risk and what it did; the ranges are in the HTML report. */

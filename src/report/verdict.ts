@@ -35,6 +35,8 @@ export interface ResolvedGatePolicy {
 
 export interface Finding {
   text: string;
+  /** The experiment the finding is about, when it is about one (the headline ranks those last). */
+  experiment?: string;
   /** closes: closes the gate; advisory: a failure the policy lets through; pass: explains a pass. */
   effect: 'closes' | 'advisory' | 'pass';
 }
@@ -84,18 +86,18 @@ function experimentFinding(e: ExperimentResult, policy: ResolvedGatePolicy): Fin
   const effect = (): Finding['effect'] => (policy.failOnExperiment || required ? 'closes' : 'advisory');
   const note = () => (policy.failOnExperiment ? '' : required ? ' [required experiment]' : ' [advisory: fail_on_experiment is off]');
   if (e.status === 'ERROR') {
-    return { effect: effect(), text: `${subject} ERROR: it could not run to the end (${e.error === undefined ? 'no reason given' : cleanText(e.error)}), so it checked nothing${note()}` };
+    return { experiment: e.name, effect: effect(), text: `${subject} ERROR: it could not run to the end (${e.error === undefined ? 'no reason given' : cleanText(e.error)}), so it checked nothing${note()}` };
   }
   const failed = e.measurements.filter((m) => !m.pass);
   if (e.status === 'PASS' && failed.length === 0) {
     const all = e.measurements.map(describeMeasurement).join('; ');
-    return { effect: 'pass', text: `${subject} PASS: ${all || 'no measurements recorded'}` };
+    return { experiment: e.name, effect: 'pass', text: `${subject} PASS: ${all || 'no measurements recorded'}` };
   }
   const why = failed.length > 0 ? failed.map(describeMeasurement).join('; ') : 'status FAIL without a failed measurement';
   const contradiction = e.status === 'PASS' ? ' (reported PASS, but a measurement failed)' : '';
   const passed = e.measurements.length - failed.length;
   const rest = passed > 0 ? `; ${passed} other measurement${passed === 1 ? '' : 's'} passed` : '';
-  return { effect: effect(), text: `${subject} FAIL${contradiction}: ${why}${rest}${note()}` };
+  return { experiment: e.name, effect: effect(), text: `${subject} FAIL${contradiction}: ${why}${rest}${note()}` };
 }
 
 function rolloutFinding(r: RolloutResult, policy: ResolvedGatePolicy): Finding {

@@ -12,7 +12,7 @@ import { parseInspect, type ContainerFacts } from './inspect.ts';
 import { probeHealth, probeInfo } from './probe.ts';
 import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from './stack.ts';
 import { DATA_FAULTS, prometheusUrl, grafanaUrl, regionUrl, type Deployment, type RegionTarget, type Slot, type StackTarget } from './target.ts';
-import { detectCompose, requireDocker } from './docker.ts';
+import { detectCompose, localImages, requireDocker } from './docker.ts';
 import { dockerWardens } from './warden.ts';
 
 const PROFILES = ['canary', 'grafana'];
@@ -59,7 +59,7 @@ export class ComposeStack implements Stack {
   }
 
   async up(): Promise<UpResult> {
-    const present = await this.localImages();
+    const present = await localImages();
     const choice = chooseImages(this.target.images, this.env, present);
     this.target = { ...this.target, images: choice.images };
     const notes = [...choice.notes];
@@ -211,11 +211,6 @@ export class ComposeStack implements Stack {
     const state = facts ? `container ${facts.name}: ${facts.state}, exit code ${facts.exitCode}, restarts ${facts.restartCount}${facts.oomKilled ? ', OOM-killed' : ''}` : 'no container';
     const log = await this.logs(service, 20).catch(() => '(no log)');
     throw new InfraError(`${service} ${what}`, [state, 'last log lines:', ...log.split('\n').slice(-20)]);
-  }
-
-  private async localImages(): Promise<Set<string>> {
-    const res = await this.docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']);
-    return new Set(res.stdout.split('\n').map((s) => s.trim()).filter(Boolean));
   }
 
   private async ensureGrafanaImage(present: ReadonlySet<string>): Promise<boolean> {

@@ -26,3 +26,10 @@ export async function detectCompose(): Promise<ComposeCli> {
   }
   throw new InfraError('Docker Compose not found: neither `docker compose` nor `docker-compose` works', ['install the Compose plugin, or Debian\'s docker-compose']);
 }
+
+/** The images on this engine, as repository:tag: what `up` and the fault wardens choose from. */
+export async function localImages(): Promise<Set<string>> {
+  const res = await execWrapper.exec('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], { timeoutMs: 60_000 });
+  if (res.exitCode !== 0) throw new InfraError(`docker image ls failed (exit ${res.exitCode})`, res.stderr.trim().split('\n').slice(-10));
+  return new Set(res.stdout.split('\n').map((s) => s.trim()).filter(Boolean));
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InfraError } from './errors.ts';
 import { execWrapper, type ExecResult } from './exec.ts';
+import { localImages } from './docker.ts';
 import { chooseImages } from './images.ts';
 import type { StackTarget } from './target.ts';
 import {
@@ -62,10 +63,7 @@ export function dockerWardens(target: StackTarget, env: Readonly<Record<string, 
   const remove = async (id: string) => void (await docker(['rm', '-f', id], 'removing a fault warden'));
   // The stack's Node image as `up` chose it (official or air-gapped stand-in), looked up once.
   let image: Promise<string> | undefined;
-  const nodeImage = async () => {
-    const listed = await docker(['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'], 'listing images');
-    return chooseImages(target.images, env, new Set(listed.stdout.split('\n').map((s) => s.trim()))).images.node;
-  };
+  const nodeImage = async () => chooseImages(target.images, env, await localImages()).images.node;
   return {
     async arm(request) {
       const socket = dockerSocket(env);

@@ -10,7 +10,7 @@ const UNSAFE = /[\p{Cc}\p{Cf}\p{Co}\u2028\u2029\ud800-\udfff]/gu;
 const SAFE = /^[^\p{Cc}\p{Cf}\p{Co}\u2028\u2029\ud800-\udfff]*$/u;
 
 /** The text with every invisible or control character written as \u{hex}. */
-export function escapeText(text: string): string {
+function escapeText(text: string): string {
   return text.replace(UNSAFE, (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
 }
 

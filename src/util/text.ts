@@ -5,7 +5,7 @@
 // Tab, line feed and carriage return stay: every format we write has its own rule for them.
 
 /** What an unsafe character becomes: visible, valid in XML, HTML and Markdown alike. */
-export const REPLACEMENT = '\uFFFD';
+const REPLACEMENT = '\uFFFD';
 
 // C0 but tab/LF/CR, DEL, C1 (U+0085 is a line break to some readers), lone surrogates (u flag:
 // a pair is one code point and does not match) and U+FFFE/U+FFFF, which are not characters.

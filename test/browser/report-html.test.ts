@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gateOf, headline } from '../../src/report/headline.ts';
+import { headline } from '../../src/report/headline.ts';
 import { writeReports, type ReportPaths } from '../../src/report/write.ts';
 import { ALL_RUNS, reportOf } from '../fixtures/report/runs.ts';
 
@@ -85,7 +85,7 @@ describe.skipIf(!available)(`report.html in Chromium${available ? '' : ` (skippe
       const status = page.locator('#verdict .verdict-status');
       await expect.poll(() => status.isVisible()).toBe(true);
       const report = reportOf(ALL_RUNS[name as keyof typeof ALL_RUNS]());
-      const gate = gateOf(report);
+      const { gate } = report;
       expect(await status.textContent()).toBe(gate.status);
       const box = await status.boundingBox();
       expect(box && box.y + box.height).toBeLessThan(200); // the first thing a reader sees

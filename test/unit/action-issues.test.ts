@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { actionIssue, OWN_SUITE, type IssueOrigin } from '../../src/action/issues.ts';
+import { actionIssue, OWN_SUITE } from '../../src/action/issues.ts';
 
-// Under the Action, an issue deeper code raised against a CLI flag names the input (or the
-// config field) the value came from.
+// Under the Action, an issue deeper code raised against a CLI flag names the input the value
+// came from. What came from chaos-gate.yml names the file and line where it is raised
+// (experiments.only and experiments.dir: test/unit/gate-suite.test.ts).
 describe('actionIssue', () => {
-  const none: IssueOrigin = { experimentsInput: false, experimentsDir: false };
   const rule = 'the rule';
   const from = (source: string, path = '') => ({ source, path, rule });
-  const config = '/ws/chaos-gate.yml';
 
   it.each([
     ['--config', 'input config'],
@@ -17,24 +16,15 @@ describe('actionIssue', () => {
     ['--seed', 'input seed'],
     ['--report-dir', 'input report-dir'],
   ])('%s -> %s', (flag, input) => {
-    expect(actionIssue(from(flag), none)).toEqual(from(input));
+    expect(actionIssue(from(flag))).toEqual(from(input));
   });
 
-  it('--only names the experiments input when it gave the names', () => {
-    const origin = { ...none, configFile: config, experimentsInput: true };
-    expect(actionIssue(from('--only'), origin)).toEqual(from('input experiments'));
-    expect(actionIssue(from('--only'), none)).toEqual(from('input experiments'));
+  it('--only names the experiments input, the only place the Action takes names from besides the config', () => {
+    expect(actionIssue(from('--only'))).toEqual(from('input experiments'));
   });
 
-  it("--only names the config's experiments.only when the names came from there", () => {
-    expect(actionIssue(from('--only'), { ...none, configFile: config })).toEqual(from(config, 'experiments.only'));
-  });
-
-  it("--experiments names the config's experiments.dir, or the Action's own suite (no input names a folder)", () => {
-    const origin = { ...none, configFile: config };
-    const named = { ...origin, experimentsDir: true };
-    expect(actionIssue(from('--experiments'), named)).toEqual(from(config, 'experiments.dir'));
-    expect(actionIssue(from('--experiments'), origin)).toEqual(from(OWN_SUITE));
+  it("--experiments names the Action's own suite (no input names a folder; experiments.dir names itself)", () => {
+    expect(actionIssue(from('--experiments'))).toEqual(from(OWN_SUITE));
   });
 
   it('anything else is kept: files with their lines, inputs, and names that only look like keys', () => {
@@ -42,6 +32,6 @@ describe('actionIssue', () => {
       { ...from('ci/chaos-gate.yml', 'rollout.stages[0].weight'), line: 3 },
       from('input seed'),
       from('toString'),
-    ]) expect(actionIssue(issue, none)).toBe(issue);
+    ]) expect(actionIssue(issue)).toBe(issue);
   });
 });

@@ -34,9 +34,8 @@ const core = await import('@actions/core');
 const cache = await import('@actions/cache');
 const { runGate } = await import('../../src/gate/pipeline.ts');
 const { run } = await import('../../src/action/main.ts');
-const { applyThresholdOverrides } = await import('../../src/gate/thresholds.ts');
-const { loadConfig } = await import('../../src/config/load.ts');
-const { parseExperimentText, selectExperiments } = await import('../../src/chaos/load.ts');
+const { selectSuite } = await import('../../src/gate/suite.ts');
+const { selectExperiments } = await import('../../src/chaos/load.ts');
 const { UsageError } = await import('../../src/config/errors.ts');
 type GateOutcome = Awaited<ReturnType<typeof runGate>>;
 
@@ -88,11 +87,12 @@ describe('config errors as annotations', () => {
     writeFileSync(join(workspace, 'chaos-gate.yml'), text);
     inputs.set('environment', 'staging');
     inputs.set('history-cache', 'false');
-    // What the pipeline does once the suite is loaded.
+    mkdirSync(join(workspace, 'suite'));
+    writeFileSync(join(workspace, 'suite', 'k.yml'), 'name: service-kill\ndescription: d\ntarget: us-west\nfault: { kind: kill }\n');
+    // What the pipeline does with the config the Action read: select the suite.
     vi.mocked(runGate).mockImplementation(async (request) => {
-      const config = loadConfig(request.config, request.cwd, request.environment);
-      const suite = [parseExperimentText('name: service-kill\ndescription: d\ntarget: us-west\nfault: { kind: kill }\n', 'k.yml', ['us-west'])];
-      applyThresholdOverrides(suite, config.experiments.thresholds, config.file ?? 'chaos-gate.yml');
+      if (!request.plan) throw new Error('the Action must hand the gate the config it read');
+      selectSuite({ cwd: request.cwd, experimentsDir: 'suite' }, request.plan, workspace, ['us-west']);
       return openGate;
     });
     await run();
@@ -195,13 +195,13 @@ describe('bad input names the input, never a CLI flag, and is never a stack trac
     writeFileSync(join(workspace, 'chaos-gate.yml'), text);
     inputs.set('history-cache', 'false');
     vi.mocked(runGate).mockImplementation(async (request) => {
-      const config = loadConfig(request.config, request.cwd, request.environment);
-      selectExperiments([], { only: request.only ?? config.experiments.only ?? [] });
+      const plan = request.plan?.experiments;
+      selectExperiments([], { only: request.only ?? plan?.only ?? [], ...(plan?.onlyOrigin ? { origin: plan.onlyOrigin } : {}) });
       return openGate;
     });
     await run();
     expect(reported().errors).toEqual([{
-      message: 'experiments.only: no experiment named "service-kil" (experiments: )',
+      message: 'experiments.only[0]: no experiment named "service-kil" (experiments: )',
       properties: { title: 'chaos-gate: bad input', file: 'chaos-gate.yml', startLine: 4 },
     }]);
   });
@@ -241,6 +241,7 @@ describe('bad input names the input, never a CLI flag, and is never a stack trac
     await run();
     expect(vi.mocked(runGate).mock.calls[0]?.[0]).toEqual({
       version: 'v2', failureRate: 0.2, reportDir: 'out', only: [], seed: 7, keepStack: false, cwd: workspace,
+      plan: expect.objectContaining({ file: undefined }),
     });
   });
 });

@@ -6,6 +6,7 @@ import { parseCommand } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { selectSuite, suiteJudgement } from '../../src/gate/suite.ts';
+import { issuesOf } from './usage-issues.ts';
 
 // `gate` and `chaos` pick the suite the same way (issue 14: `chaos` used to ignore the
 // config, so experiments.thresholds overrides did not apply to it).
@@ -32,16 +33,17 @@ const recovery = (e: { thresholds: readonly { measurement: string; value: number
 describe('selectSuite', () => {
   it('reads experiments.dir and only from the config, and applies its threshold overrides', () => {
     const cwd = project('a', 'experiments:\n  dir: suite\n  only: [service-kill]\n  thresholds:\n    service-kill: { max_recovery_time_seconds: 20 }\n');
-    const suite = selectSuite({ cwd }, loadConfig(undefined, cwd), '/nowhere', REGIONS);
+    const suite = selectSuite({ cwd }, loadConfig(undefined, cwd), '/nowhere', REGIONS).experiments;
     expect(suite.map((e) => e.name)).toEqual(['service-kill']);
     expect(recovery(suite[0])).toBe(20);
   });
 
   it('takes --only and --experiments over the config', () => {
     const cwd = project('b', 'experiments:\n  dir: nowhere\n  only: [service-kill]\n');
-    const suite = selectSuite({ cwd, only: ['cpu-spike'], experimentsDir: 'suite' }, loadConfig(undefined, cwd), '/nowhere', REGIONS);
+    const { experiments: suite, dir } = selectSuite({ cwd, only: ['cpu-spike'], experimentsDir: 'suite' }, loadConfig(undefined, cwd), '/nowhere', REGIONS);
+    expect(dir).toBe(join(cwd, 'suite'));
     expect(suite.map((e) => e.name)).toEqual(['cpu-spike']);
-    expect(selectSuite({ cwd, only: [] }, loadConfig(undefined, cwd), '/nowhere', REGIONS)).toEqual([]);
+    expect(selectSuite({ cwd, only: [] }, loadConfig(undefined, cwd), '/nowhere', REGIONS).experiments).toEqual([]);
   });
 
   it('refuses an override of an experiment the suite lacks, at its line in the config', () => {
@@ -55,6 +57,29 @@ describe('selectSuite', () => {
     }
     expect(error).toBeInstanceOf(UsageError);
     expect((error as UsageError).issues[0]).toMatchObject({ source: join(cwd, 'chaos-gate.yml'), path: 'experiments.thresholds.service-kil', line: 4 });
+  });
+
+  // Under the Action these used to be renamed after the fact (action/issues.ts); now the loader names them.
+  it("names the config's experiments.dir and its line for a folder the config chose, the flag for one it was given", () => {
+    const cwd = project('e', 'rollout: {}\nexperiments:\n  dir: nope\n');
+    const config = loadConfig(undefined, cwd);
+    expect(issuesOf(() => selectSuite({ cwd }, config, '/nowhere', REGIONS))).toEqual([
+      { source: join(cwd, 'chaos-gate.yml'), path: 'experiments.dir', line: 3, rule: `${JSON.stringify(join(cwd, 'nope'))} is not a folder` },
+    ]);
+    expect(issuesOf(() => selectSuite({ cwd, experimentsDir: 'gone' }, config, '/nowhere', REGIONS))).toEqual([
+      { source: '--experiments', path: '', rule: `${JSON.stringify(join(cwd, 'gone'))} is not a folder` },
+    ]);
+  });
+
+  it("names the config's experiments.only entry and its line for a name the suite lacks, --only for a flag's", () => {
+    const cwd = project('f', 'experiments:\n  dir: suite\n  only: [service-kill, cpu-spik]\n');
+    const config = loadConfig(undefined, cwd);
+    expect(issuesOf(() => selectSuite({ cwd }, config, '/nowhere', REGIONS))).toEqual([
+      expect.objectContaining({ source: join(cwd, 'chaos-gate.yml'), path: 'experiments.only[1]', line: 3 }),
+    ]);
+    expect(issuesOf(() => selectSuite({ cwd, only: ['cpu-spik'] }, config, '/nowhere', REGIONS))).toEqual([
+      expect.objectContaining({ source: '--only', path: '' }),
+    ]);
   });
 
   it('judges with the limits of the rollout\'s first stage', () => {

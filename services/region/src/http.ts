@@ -101,7 +101,7 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  * Node's limits for the region server: a request must arrive whole (headers too) within
  * requestTimeoutMs, else 408 and the connection is closed; Node's default is 300 s.
  */
-export function serverOptions(requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): ServerOptions {
+function serverOptions(requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): ServerOptions {
   return {
     requestTimeout: requestTimeoutMs,
     headersTimeout: requestTimeoutMs,

@@ -1,19 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { parsePrometheusText } from '../../../test/integration/prom-text.ts';
 import { SqliteStore, StoreUnavailableError, type OrderStore } from '../src/store.ts';
-import { auth, call, eventually, ManualClock, startApp, TOKEN, type Harness, type HarnessOptions } from './helpers.ts';
+import { auth, call, eventually, ManualClock, TOKEN, useApp } from './helpers.ts';
 
-let app: Harness | undefined;
-async function start(options: HarnessOptions = {}): Promise<Harness> {
-  app = await startApp(options);
-  return app;
-}
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
+const start = useApp();
 
 const order = { item: 'widget', quantity: 3 };
 

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { systemClock, type Clock } from '../src/clock.ts';
 import type { Config } from '../src/config.ts';
@@ -97,6 +98,16 @@ export interface HarnessOptions {
 }
 
 /** The app on 127.0.0.1, an ephemeral port, with a fresh data directory and a fixed rng. */
+/** One app per test, closed after it whatever the test did: returns the function that starts it. */
+export function useApp(): (options?: HarnessOptions) => Promise<Harness> {
+  let app: Harness | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+  return async (options = {}) => (app = await startApp(options));
+}
+
 export async function startApp(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'region-test-'));
   const config: Config = { version: 'v1', region: 'us-west', failureRate: 0, port: 0, dataDir, faultToken: TOKEN, ...options.config };

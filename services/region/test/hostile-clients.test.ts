@@ -1,22 +1,14 @@
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { parseConfig } from '../src/config.ts';
 import { createRegionServer, DEFAULT_REQUEST_TIMEOUT_MS, jsonDepth, MAX_JSON_DEPTH } from '../src/http.ts';
 import { SqliteStore, StoreUnavailableError } from '../src/store.ts';
-import { auth, call, startApp, trickle, type Harness, type HarnessOptions } from './helpers.ts';
+import { auth, call, trickle, useApp } from './helpers.ts';
 
 // Issue 15, items 12 and 13: bodies that are too deep, and clients that send their request
 // too slowly. Each answer is a client error (400, 408) or a closed connection, never a 503
 // that blames the database and never a connection held for Node's default 300 s.
 
-let app: Harness | undefined;
-async function start(options: HarnessOptions = {}): Promise<Harness> {
-  app = await startApp(options);
-  return app;
-}
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-});
+const start = useApp();
 
 const DEPTH_ERROR = `body must not nest arrays and objects more than ${MAX_JSON_DEPTH} levels deep`;
 

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { TABLE_HEADER, tableRow } from '../../chaos/format.ts';
 import type { ExperimentResult } from '../../chaos/result.ts';
 import { runSuite, suiteExitCode, type SuiteOutcome } from '../../chaos/suite.ts';
@@ -43,9 +43,7 @@ export async function runChaos(command: ChaosCommand, ctx: CommandContext): Prom
   // The config and every experiment file are validated before the stack is touched (exit 2).
   const config = loadConfig(command.config, cwd, command.environment);
   const regions = defaultStackTarget(home).regions.map((r) => r.name);
-  const request = { cwd, ...(command.only ? { only: command.only } : {}), ...(command.experiments ? { experimentsDir: command.experiments } : {}) };
-  const experiments = selectSuite(request, config, home, regions);
-  const dir = command.experiments ?? config.experiments.dir ?? join(home, 'chaos');
+  const { experiments, dir } = selectSuite({ cwd, only: command.only, experimentsDir: command.experiments }, config, home, regions);
   const seed = command.seed ?? Date.now() % 1_000_000;
   const started = Date.now();
   const stack = await openStack(ctx);

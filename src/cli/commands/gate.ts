@@ -25,7 +25,7 @@ const liveDeps: GateCommandDeps = { runGate };
  * conditional objects, escapes the excess-property check, so a renamed field (`experiments`
  * vs `experimentsDir`) dropped out silently.
  */
-export function gateRequest(command: GateCommand, cwd: string): GateRequest {
+function gateRequest(command: GateCommand, cwd: string): GateRequest {
   return {
     version: command.version,
     failureRate: command.failureRate,
