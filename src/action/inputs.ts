@@ -13,8 +13,10 @@ import type { GateRequest } from '../gate/pipeline.ts';
 // the getter to return the raw, untrimmed value (core.getInput with trimWhitespace: false).
 
 export interface ActionInputs {
-  version: string;
-  failureRate: number;
+  /** Required for the demo (the pipeline says so); a user's service defaults to its short commit. */
+  version: string | undefined;
+  /** The demo's knob; undefined when not given. */
+  failureRate: number | undefined;
   config: string | undefined;
   /** undefined: the whole suite; []: no experiment. */
   experiments: string[] | undefined;
@@ -59,14 +61,12 @@ export function readInputs(get: (name: string) => string): ActionInputs {
     return fallback;
   };
 
-  // Required: blank or left out, the same answer.
-  const version = get('version').trim();
-  if (!version) issue('version', 'is required: the candidate version to roll out');
-  else if (!isVersion(version)) issue('version', `${JSON.stringify(version)} ${VERSION_RULE}`);
+  const version = text('version');
+  if (version !== undefined && !isVersion(version)) issue('version', `${JSON.stringify(version)} ${VERSION_RULE}`);
 
   const rateText = text('failure-rate');
-  const failureRate = rateText === undefined ? 0
-    : checked(() => parseFailureRate(rateText, 'input failure-rate', ''), 0);
+  const failureRate = rateText === undefined ? undefined
+    : checked<number | undefined>(() => parseFailureRate(rateText, 'input failure-rate', ''), undefined);
 
   // Parsed as written (the parser trims), so the rule quotes the user's text, as the CLI does.
   const experiments = text('experiments') === undefined ? undefined

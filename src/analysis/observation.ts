@@ -18,14 +18,19 @@ export interface Observation {
    * its latency is left out of every latency statistic.
    */
   untimed?: boolean;
+  /**
+   * An answer outside the statuses a user's request expects (its `expect_status`): an error
+   * whatever its status. The demo's traffic never sets it.
+   */
+  unexpected?: true;
 }
 
 /** A successful request whose latency is the service's: what latency statistics use. */
-export function isTimedSuccess(o: Pick<Observation, 'status' | 'untimed'>): boolean {
+export function isTimedSuccess(o: Pick<Observation, 'status' | 'untimed' | 'unexpected'>): boolean {
   return !isError(o) && o.untimed !== true;
 }
 
-/** An error is a failed exchange: no answer at all, or a 5xx. */
-export function isError(o: Pick<Observation, 'status'>): boolean {
-  return o.status === 0 || o.status >= 500;
+/** An error is a failed exchange: no answer at all, a 5xx, or an answer the request did not expect. */
+export function isError(o: Pick<Observation, 'status' | 'unexpected'>): boolean {
+  return o.status === 0 || o.status >= 500 || o.unexpected === true;
 }

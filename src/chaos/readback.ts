@@ -1,37 +1,36 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { AcknowledgedWrite } from '../traffic/store.ts';
+import { DEMO_WORKLOAD, exchange, type ReadBackOutcome, type Workload } from '../traffic/workload.ts';
 import type { ReadBack } from './recording.ts';
 
-// Every write the service acknowledged (201) during an experiment is read back at its end:
-// a 404, or another item under its id, is a lost write. A read that gets no clean answer is
-// retried until the deadline and then counted as unverified (it cannot be read back either).
+// Every write the service acknowledged during an experiment is read back at its end, with the
+// workload that wrote it (traffic/workload.ts): for the demo a 404, or another item under its
+// id, is a lost write; for a user's probe a 404 or 410, or an answer without every uuid the
+// write sent (an item there but corrupted counts as lost too). A read that gets no clean
+// answer is retried until the deadline and then counted as unverified (it cannot be read back
+// either).
 
 export interface ReadBackOptions {
   concurrency?: number;
   deadlineMs?: number;
   timeoutMs?: number;
+  /** How the writes are read and judged (default: the demo's). */
+  workload?: Pick<Workload, 'readBack'>;
 }
 
-type Outcome = 'ok' | 'missing' | 'retry';
-
 export async function readBackWrites(writes: readonly AcknowledgedWrite[], baseUrlOf: (region: string) => string, options: ReadBackOptions = {}): Promise<ReadBack> {
-  const { concurrency = 16, deadlineMs = 20_000, timeoutMs = 2000 } = options;
+  const { concurrency = 16, deadlineMs = 20_000, timeoutMs = 2000, workload = DEMO_WORKLOAD } = options;
+  const spec = workload.readBack;
+  const result: ReadBack = { checked: writes.length, missing: 0, unverified: 0 };
+  if (spec === undefined || writes.length === 0) return { ...result, unverified: writes.length };
   const agent = new Agent({ connections: concurrency });
   const end = Date.now() + deadlineMs;
-  const result: ReadBack = { checked: writes.length, missing: 0, unverified: 0 };
   let next = 0;
 
-  const readOne = async (write: AcknowledgedWrite): Promise<Outcome> => {
-    try {
-      const res = await request(`${baseUrlOf(write.region)}/api/orders/${write.id}`, { dispatcher: agent, signal: AbortSignal.timeout(timeoutMs) });
-      const text = await res.body.text();
-      if (res.statusCode === 404) return 'missing';
-      if (res.statusCode !== 200) return 'retry';
-      return (JSON.parse(text) as { item?: unknown }).item === write.item ? 'ok' : 'missing';
-    } catch {
-      return 'retry';
-    }
+  const readOne = async (write: AcknowledgedWrite): Promise<ReadBackOutcome> => {
+    const answer = await exchange(agent, baseUrlOf(write.region), spec.request(write), timeoutMs);
+    return answer.status === 0 ? 'retry' : spec.judge(write, answer);
   };
 
   const worker = async (): Promise<void> => {

@@ -22,7 +22,7 @@ export type Command =
     json: boolean;
   }
   | {
-    name: 'gate'; version: string; failureRate: number; config?: string; environment?: string; reportDir: string;
+    name: 'gate'; version?: string; failureRate?: number; config?: string; environment?: string; reportDir: string;
     only?: string[]; experiments?: string; seed: number; keepStack: boolean;
   };
 
@@ -252,8 +252,8 @@ function parseGate(name: 'gate' | 'run', argv: readonly string[]): Command {
   const p = parse(name, argv, GATE_OPTIONS, 1);
   if (p.values.help) return help('gate');
   const flagVersion = str(p.values.version);
-  const versionText = flagVersion ?? p.positionals[0]
-    ?? refuse('argument', 'gate', 'needs the candidate version: chaos-gate gate --version <version>');
+  // Optional here: a user's service defaults to its short commit; the demo's gate requires it.
+  const versionText = flagVersion ?? p.positionals[0];
   if (flagVersion !== undefined && p.positionals[0] !== undefined) {
     refuse('argument', 'gate', 'give the version either as --version or as an argument, not both');
   }
@@ -262,8 +262,8 @@ function parseGate(name: 'gate' | 'run', argv: readonly string[]): Command {
   const rate = str(p.values['failure-rate']);
   return {
     name: 'gate',
-    version: parseVersion(versionText, flagVersion !== undefined ? '--version' : 'argument', 'version'),
-    failureRate: rate === undefined ? 0 : parseFailureRate(rate, '--failure-rate', ''),
+    ...given('version', versionText === undefined ? undefined : parseVersion(versionText, flagVersion !== undefined ? '--version' : 'argument', 'version')),
+    ...given('failureRate', rate === undefined ? undefined : parseFailureRate(rate, '--failure-rate', '')),
     reportDir: str(p.values['report-dir']) ?? 'reports',
     seed: parseSeed(str(p.values.seed) ?? '1'),
     keepStack: Boolean(p.values['keep-stack']),

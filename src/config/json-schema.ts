@@ -3,6 +3,7 @@ import { experimentsSchema, gateSchema } from './gate.ts';
 import { predictSchema } from './predict.ts';
 import { prometheusSchema } from './prometheus.ts';
 import { rolloutSchema } from './rollout.ts';
+import { baselineSchema, serviceFields, serviceSchema } from './service.ts';
 import { simulationSchema } from './simulation.ts';
 
 // The JSON Schema of chaos-gate.yml that editors use (schemas/chaos-gate.schema.json),
@@ -16,10 +17,16 @@ export function configJsonSchema(): Record<string, unknown> {
     gate: gateSchema.optional(),
     simulation: simulationSchema.optional(),
     predict: predictSchema.optional(),
+    service: serviceSchema.optional()
+      .describe('Your service as the target instead of the demo: how to build or pull it, its health, traffic and probe.'),
+    baseline: baselineSchema.optional()
+      .describe('What runs as stable before the rollout: a git ref built like service.build (default HEAD~1), or an image.'),
   };
+  // An override is merged over the base, so it need not repeat the service's required fields.
+  const overrides = { ...sections, service: serviceFields.partial().optional() };
   const file = z.strictObject({
     ...sections,
-    environments: z.record(z.string(), z.strictObject(sections)).optional()
+    environments: z.record(z.string(), z.strictObject(overrides)).optional()
       .describe('Overrides of any section, deep-merged over it when chosen with --environment NAME (input environment).'),
   });
   return {

@@ -34,3 +34,14 @@ export const MAX_ROLLOUT_REQUESTS = 2_000_000;
 export const MAX_JUDGED_REQUESTS = 10_000_000;
 /** Analyses of one stage (the simulation stops a stage at 100,000 as a runaway). */
 export const MAX_ANALYSES_PER_STAGE = 20_000;
+
+// The `service:` section (config/service.ts): each entry becomes work for docker or for the
+// traffic generator at every request, so a list is capped far above a real service's needs.
+/** Entries of service.env, and of service.build.args: each is an argument to docker. */
+export const MAX_SERVICE_VARIABLES = 200;
+/** Requests in the traffic mix (service.traffic). */
+export const MAX_TRAFFIC_ENTRIES = 100;
+/** Bytes of a request body as JSON: it is serialized for every request sent. */
+export const MAX_BODY_BYTES = 16 * 1024;
+/** Characters of a file path quoted back: longer than a key, and what the user must find. */
+export const MAX_SHOWN_PATH_CHARS = 240;

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import type { SimulationScenario } from '../simulate/scenario.ts';
+import type { BaselinePlan, ServicePlan } from '../target/service.ts';
 import { DEFAULT_REGIONS } from '../stack/target.ts';
 import { clip } from '../util/shown.ts';
 import { isMoreIssue, UsageError, type InputIssue } from './errors.ts';
@@ -14,6 +15,7 @@ import { environmentSets, relatedPaths, segments, withLine } from './locate.ts';
 import { historyFileIssues, toPredictPlan, type PredictPlan } from './predict.ts';
 import { toPrometheusPlan, type PrometheusPlan } from './prometheus.ts';
 import { regionIssues, toRolloutPlan } from './rollout.ts';
+import { serviceFileIssues, toTarget } from './service.ts';
 import { rolloutBudgetIssues, toSimulationScenario } from './simulation.ts';
 import { parseYaml } from './yaml.ts';
 
@@ -25,7 +27,7 @@ import { parseYaml } from './yaml.ts';
 // a typo in the production overrides is found by the run that checks staging.
 
 export const DEFAULT_CONFIG_FILE = 'chaos-gate.yml';
-export const SECTIONS = ['rollout', 'prometheus', 'experiments', 'gate', 'simulation', 'predict'] as const;
+export const SECTIONS = ['rollout', 'prometheus', 'experiments', 'gate', 'simulation', 'predict', 'service', 'baseline'] as const;
 /** An environment's name, as --environment takes it. */
 const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const ENVIRONMENT_NAME_RULE = 'an environment name must be 1 to 63 of letters, digits, "_" and "-", '
@@ -38,6 +40,10 @@ interface Sections {
   gate: GatePolicy;
   simulation: SimulationScenario;
   predict: PredictPlan;
+  /** The user's service; undefined: no `service:` section, the demo is the target. */
+  service: ServicePlan | undefined;
+  /** What runs as stable before the rollout; undefined exactly when service is. */
+  baseline: BaselinePlan | undefined;
 }
 
 export interface LoadedConfig extends Sections {
@@ -57,6 +63,10 @@ export interface ConfigContext {
   roots?: readonly string[];
   /** The folder a relative history file is resolved against (the working directory). */
   cwd?: string;
+  /** The config file's folder, which service paths are resolved against (default: cwd, else the process's). */
+  dir?: string;
+  /** Whether the files service: names must exist (loadConfig; a text alone is checked without the disk). */
+  checkFiles?: boolean;
 }
 
 /**
@@ -71,7 +81,8 @@ export function loadConfig(explicit: string | undefined, cwd: string = process.c
   }
   if (!existsSync(file)) throw new UsageError([{ source: '--config', path: '', rule: `${JSON.stringify(explicit)}: no such file` }]);
   const text = readInputFile(file);
-  const config = parseConfig(text, file, environment, { roots: [resolve(cwd), dirname(file)], cwd: resolve(cwd) });
+  const context = { roots: [resolve(cwd), dirname(file)], cwd: resolve(cwd), dir: dirname(file), checkFiles: true };
+  const config = parseConfig(text, file, environment, context);
   // A relative experiments folder is relative to the file that names it.
   const dir = config.experiments.dir === undefined ? undefined : resolve(dirname(file), config.experiments.dir);
   return { ...config, file, experiments: { ...config.experiments, dir } };
@@ -198,9 +209,12 @@ function validate(data: Record<string, unknown>, source: string, context: Config
   if (rollout) issues.push(...regionIssues(rollout, predict, source, context.regions ?? DEFAULT_REGIONS));
   if (rollout && simulation) issues.push(...rolloutBudgetIssues(rollout, simulation, source));
   if (predict) issues.push(...historyFileIssues(predict.history.file, source, context.roots ?? [], context.cwd));
-  const complete = rollout && prometheus && experiments && gate && simulation && predict;
+  const base = { dir: context.dir ?? context.cwd ?? process.cwd(), roots: context.roots ?? [] };
+  const target = collect(issues, () => toTarget(data.service, data.baseline, source, base));
+  if (target?.service && context.checkFiles) issues.push(...serviceFileIssues(target.service, source));
+  const complete = rollout && prometheus && experiments && gate && simulation && predict && target;
   if (issues.length > 0 || !complete) return { issues };
-  return { issues, sections: { rollout, prometheus, experiments, gate, simulation, predict } };
+  return { issues, sections: { rollout, prometheus, experiments, gate, simulation, predict, ...target } };
 }
 
 /** The UsageError of every pending issue: the first MAX_ISSUES, the ones shown, are looked up for their lines. */

@@ -5,10 +5,14 @@ import type { Stack } from '../stack/stack.ts';
 import { regionUrl } from '../stack/target.ts';
 import { TrafficGenerator } from '../traffic/generator.ts';
 import { ObservationStore } from '../traffic/store.ts';
+import type { Workload } from '../traffic/workload.ts';
 
 // The baseline: every region on its stable version under steady traffic, before any fault.
 // A region already failing here would make every later measurement meaningless, so it is
-// an infrastructure problem, not a verdict on the candidate.
+// an infrastructure problem, not a verdict on the candidate. Only failures count: a p99 of
+// 100 requests is their slowest one, which a busy CI host stretches past any limit (611 ms
+// was seen), and latency is judged against this very baseline later anyway. A slow baseline
+// is a note (`slow`), never a reason to stop.
 
 export interface RegionBaseline {
   region: string;
@@ -16,12 +20,25 @@ export interface RegionBaseline {
   metrics: WindowMetrics;
   /** Why it is unhealthy; undefined when within the limits. */
   problem?: string;
+  /** Its p99 is above the rollout's limit: worth a note, not a failure. */
+  slow?: string;
 }
 
-export async function measureBaseline(stack: Stack, seconds: number, rps: number, limits: StageLimits, random: () => number, signal: AbortSignal): Promise<RegionBaseline[]> {
+/** What is wrong with a region's baseline: no answers or errors (a problem), or a slow p99 (a note). */
+export function assessBaseline(metrics: WindowMetrics, limits: StageLimits): { problem?: string; slow?: string } {
+  if (metrics.count === 0) return { problem: 'no request was answered' };
+  const errorRate = metrics.errorRate ?? 0;
+  if (errorRate > limits.maxErrorRate) return { problem: `error rate ${(errorRate * 100).toFixed(1)}% above ${limits.maxErrorRate * 100}%` };
+  const p99 = metrics.p99Ms ?? 0;
+  return p99 > limits.maxP99Ms ? { slow: `p99 ${p99.toFixed(0)} ms above ${limits.maxP99Ms} ms (a busy host?)` } : {};
+}
+
+export async function measureBaseline(
+  stack: Stack, seconds: number, rps: number, limits: StageLimits, random: () => number, signal: AbortSignal, workload?: Workload,
+): Promise<RegionBaseline[]> {
   const status = await stack.status();
   const store = new ObservationStore();
-  const traffic = new TrafficGenerator({ store, random, maxDurationMs: (seconds + 10) * 1000 });
+  const traffic = new TrafficGenerator({ store, random, maxDurationMs: (seconds + 10) * 1000, ...(workload ? { workload } : {}) });
   const versions = new Map(status.regions.map((r) => [r.region, r.stable?.reportedVersion ?? '?']));
   traffic.setStreams(stack.target.regions.map((r) => ({ region: r.name, cohort: 'baseline', version: versions.get(r.name) ?? '?', baseUrl: regionUrl(stack.target, r), rps })));
   traffic.start();
@@ -32,11 +49,6 @@ export async function measureBaseline(stack: Stack, seconds: number, rps: number
   }
   return stack.target.regions.map((r) => {
     const metrics = summarize(store.select({ region: r.name }));
-    const problem = metrics.count === 0
-      ? 'no request was answered'
-      : (metrics.errorRate ?? 0) > limits.maxErrorRate
-        ? `error rate ${((metrics.errorRate ?? 0) * 100).toFixed(1)}% above ${limits.maxErrorRate * 100}%`
-        : (metrics.p99Ms ?? 0) > limits.maxP99Ms ? `p99 ${metrics.p99Ms} ms above ${limits.maxP99Ms} ms` : undefined;
-    return { region: r.name, version: versions.get(r.name) ?? '?', metrics, ...(problem ? { problem } : {}) };
+    return { region: r.name, version: versions.get(r.name) ?? '?', metrics, ...assessBaseline(metrics, limits) };
   });
 }

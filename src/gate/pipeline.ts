@@ -21,9 +21,11 @@ import { defaultStackTarget, prometheusUrl } from '../stack/target.ts';
 import { execWrapper } from '../stack/exec.ts';
 import { dockerWardens } from '../stack/warden.ts';
 import { projectDir } from '../util/paths.ts';
+import { phaseTimer } from '../util/phases.ts';
 import type { Progress } from '../util/progress.ts';
 import { measureBaseline } from './baseline.ts';
 import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
+import { metricsNote, refuseDemoKnobs, requireDemoVersion, runTarget } from './service.ts';
 import { selectSuite, suiteJudgement } from './suite.ts';
 
 // The whole gate, one pipeline for the CLI and the Action:
@@ -34,8 +36,10 @@ import { selectSuite, suiteJudgement } from './suite.ts';
 // at the end whatever happened (an error, SIGINT/SIGTERM), unless keepStack.
 
 export interface GateRequest {
-  version: string;
-  failureRate: number;
+  /** The candidate's label; with a user's service optional (default: its short commit). */
+  version?: string | undefined;
+  /** The demo's knob; undefined: not given (0 for the demo, refused with a user's service). */
+  failureRate?: number | undefined;
   /** Relative to cwd; chaos-gate.yml in cwd when undefined. */
   config?: string;
   environment?: string;
@@ -75,17 +79,25 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   const startedAt = deps.now();
   const runId = new Date(startedAt).toISOString();
   const config = request.plan ?? loadConfig(request.config, request.cwd, request.environment);
+  refuseDemoKnobs(config, request.failureRate);
+  const failureRate = request.failureRate ?? 0;
   const home = projectDir(deps.env);
-  const target = defaultStackTarget(home);
-  const { experiments } = selectSuite(request, config, home, target.regions.map((r) => r.name));
-  progress.step(`gate for ${request.version}: ${experiments.length} experiment(s), then a ${config.rollout.strategy} rollout over ${config.rollout.regions.join(', ')}${config.environment ? ` (environment ${config.environment})` : ''}`);
+  const demoTarget = defaultStackTarget(home);
+  const suite = selectSuite(request, config, home, demoTarget.regions.map((r) => r.name));
+  // Chaos on a user's service needs faults from outside it (issue 12): until then, none.
+  const experiments = config.service ? [] : suite.experiments;
+  requireDemoVersion(config, request.version);
+  progress.step(`gate for ${request.version ?? 'your service at HEAD'}: ${experiments.length} experiment(s), then a ${config.rollout.strategy} rollout over ${config.rollout.regions.join(', ')}${config.environment ? ` (environment ${config.environment})` : ''}`);
 
   const dockerVersion = await requireDocker();
+  const timer = phaseTimer(deps.now);
+  const run = await runTarget(config, { version: request.version, cwd: request.cwd, skipped: suite.experiments.length }, demoTarget, { timer, progress });
+  const { target, version, workload, rolloutPlan } = run;
   const stack = await ComposeStack.connect(target, { progress });
   const wardens = dockerWardens(target);
   const leftovers = await liftLeftovers({ stack, wardens, control: dockerControl, progress });
   const random = createRandom(request.seed);
-  const notes: string[] = leftovers.map((l) => `left by an earlier run: ${l}`);
+  const notes: string[] = [...leftovers.map((l) => `left by an earlier run: ${l}`), ...run.notes];
   let results: ExperimentResult[] = [];
   let rollout: RolloutResult | null = null;
   let infraFailure: string | undefined;
@@ -95,40 +107,43 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   let experimentsMs: number | null = null;
   try {
     progress.step('stack up');
-    const up = await stack.up();
+    const up = await timer.time('stack_up', () => stack.up());
     deps.onStackUp?.();
     notes.push(...up.notes);
+    const metrics = await metricsNote(target);
+    if (metrics) notes.push(metrics);
 
     progress.step(`baseline: ${BASELINE_SECONDS} s of traffic on every region`);
     const judgement = suiteJudgement(config);
-    const baseline = await measureBaseline(stack, BASELINE_SECONDS, 20, judgement.limits, () => random.next(), signal);
-    for (const b of baseline) notes.push(`baseline ${b.region} on ${b.version}: ${b.metrics.count} requests, error rate ${((b.metrics.errorRate ?? 0) * 100).toFixed(1)}%, p99 ${b.metrics.p99Ms?.toFixed(1) ?? '-'} ms`);
+    const baseline = await timer.time('baseline', () => measureBaseline(stack, BASELINE_SECONDS, 20, judgement.limits, () => random.next(), signal, workload));
+    for (const b of baseline) notes.push(`baseline ${b.region} on ${b.version}: ${b.metrics.count} requests, error rate ${((b.metrics.errorRate ?? 0) * 100).toFixed(1)}%, p99 ${b.metrics.p99Ms?.toFixed(1) ?? '-'} ms${b.slow ? ` (slow: ${b.slow})` : ''}`);
     baselineVersion = baseline.find((b) => b.region === config.rollout.regions[0])?.version ?? null;
     const unhealthy = baseline.filter((b) => b.problem);
     if (unhealthy.length > 0) throw new InfraError('the stack is unhealthy before any fault', unhealthy.map((b) => `${b.region}: ${b.problem}`));
     // A bad Prometheus query is a configuration error (exit 2): find it before the suite runs.
-    if (config.rollout.analysis.sources.includes('prometheus') && config.prometheus.checks.length > 0) {
+    if (rolloutPlan.analysis.sources.includes('prometheus') && config.prometheus.checks.length > 0) {
       const first = baseline[0];
-      if (first) await preflight(config.prometheus, prometheusUrl(target), { region: first.region, version: first.version, canary_version: request.version, baseline_version: first.version });
+      if (first) await preflight(config.prometheus, prometheusUrl(target), { region: first.region, version: first.version, canary_version: version, baseline_version: first.version });
     }
 
     if (experiments.length > 0) {
       progress.step(`chaos suite: ${experiments.map((e) => e.name).join(', ')}`);
       const suiteStarted = deps.now();
-      const suite = await runSuite(experiments, {
+      const suite = await timer.time('suite', () => runSuite(experiments, {
         stack, control: dockerControl, progress, signal, seed: request.seed, judgement, prometheusUrl: prometheusUrl(target), wardens,
-      });
+      }));
       results = suite.results;
       experimentsMs = deps.now() - suiteStarted;
       if (suite.interrupted) signal.throwIfAborted();
       if (suite.infraFailure) throw new InfraError(`chaos suite stopped: ${suite.infraFailure}`);
     }
 
-    if (config.predict.enabled) {
-      live = await livePrediction(
-        { version: request.version, failureRate: request.failureRate, rollout: config.rollout, predict: config.predict, seed: request.seed, cwd: request.cwd, experiments: results },
+    if (config.predict.enabled && config.service) notes.push('prediction not made: its pre-flight load profiles drive the demo\'s requests (your service\'s mix: not yet)');
+    if (config.predict.enabled && !config.service) {
+      live = await timer.time('prediction', () => livePrediction(
+        { version, failureRate, rollout: config.rollout, predict: config.predict, seed: request.seed, cwd: request.cwd, experiments: results },
         { stack, progress, signal, random: () => random.next() },
-      );
+      ));
       signal.throwIfAborted();
       const { risk, action } = live.prediction;
       progress.step(`prediction: risk ${risk.score}/100 (${risk.level}), ${action.action}: ${action.reason}`);
@@ -141,12 +156,13 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     } else if (failed.length > 0 && !config.gate.rolloutAfterFailedExperiments) {
       notes.push(`rollout skipped: ${failed.length} experiment(s) failed and gate.rollout_after_failed_experiments is false`);
     } else {
-      progress.step(`rollout of ${request.version}`);
-      const plan = live ? predictedPlan(config.rollout, live.prediction) : config.rollout;
-      rollout = await runRollout({
-        version: request.version, failureRate: request.failureRate, plan, prometheus: config.prometheus,
+      progress.step(`rollout of ${version}`);
+      const plan = live ? predictedPlan(rolloutPlan, live.prediction) : rolloutPlan;
+      rollout = await timer.time('rollout', () => runRollout({
+        version, failureRate, plan, prometheus: config.prometheus,
+        ...(run.candidateImage ? { image: run.candidateImage } : {}),
         ...(live ? { prediction: { stages: live.prediction.stages } } : {}),
-      }, { stack, progress, signal, random: () => random.next() });
+      }, { stack, progress, signal, random: () => random.next(), ...(stack.probes ? { probes: stack.probes } : {}), ...(workload ? { workload } : {}) }));
       signal.throwIfAborted();
     }
   } catch (e) {
@@ -154,7 +170,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     infraFailure = [e.message, ...e.details].join('; ');
     progress.warn(`infrastructure failure: ${infraFailure}`);
   } finally {
-    if (!request.keepStack) await stack.down().catch((e: unknown) => progress.warn(`stack down failed: ${e instanceof Error ? e.message : String(e)}`));
+    if (!request.keepStack) await timer.time('down', () => stack.down()).catch((e: unknown) => progress.warn(`stack down failed: ${e instanceof Error ? e.message : String(e)}`));
     else progress.info('stack left running (--keep-stack)');
   }
 
@@ -165,7 +181,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
 
   const prediction = live?.prediction ?? null;
   const record = gateHistoryRecord({
-    runId: historyRunId(runId, deps.env ?? process.env), startedAt, endedAt: deps.now(), version: request.version, baselineVersion, gate: verdict.gate,
+    runId: historyRunId(runId, deps.env ?? process.env), startedAt, endedAt: deps.now(), version, baselineVersion, gate: verdict.gate,
     regions: config.rollout.regions, preflightMs: live?.preflightMs ?? null, experimentsMs, experiments: experiments.length > 0 ? results : null, rollout, prediction,
   });
   const historyFile = resolve(request.cwd, config.predict.history.file);
@@ -174,8 +190,8 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   const report = buildReport({
     runId,
     commit: await commitOf(request.cwd, deps.env ?? process.env),
-    version: request.version,
-    failureRate: request.failureRate,
+    version,
+    failureRate,
     experiments: results,
     rollout,
     gate: verdict,
@@ -188,7 +204,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
         history: { file: live.history.file, problems: live.history.problems, records: recorded ? [...live.history.records, record] : live.history.records, lastRuns: config.predict.history.runs },
       }),
     } : {}),
-    environment: { composeVersion: stack.cli.version, dockerVersion, node: process.version, injectionMethods: [...new Set(results.map((r) => r.fault.method))], notes },
+    environment: { composeVersion: stack.cli.version, dockerVersion, node: process.version, injectionMethods: [...new Set(results.map((r) => r.fault.method))], notes, phases: timer.phases },
   });
   const paths = await writeReports(resolve(request.cwd, request.reportDir), report);
   progress.step(`gate ${report.deploymentGate}: reports in ${request.reportDir}`);

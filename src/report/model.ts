@@ -1,3 +1,4 @@
+import type { PhaseTiming } from '../util/phases.ts';
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import type { Verdict } from '../analysis/judge.ts';
 import type { ExperimentResult, ExperimentStatus, Measurement, SeriesPoint, WindowSummary } from '../chaos/result.ts';
@@ -29,6 +30,8 @@ export interface EnvironmentInput {
   node: string;
   injectionMethods: string[];
   notes: string[];
+  /** How long each phase of the run took, in order (absent: not measured). */
+  phases?: readonly PhaseTiming[];
 }
 
 export interface ReportInput {
@@ -283,6 +286,7 @@ export function buildReport(input: ReportInput): Report {
       // The methods the experiments actually used belong here even if the caller forgot one.
       injectionMethods: unique([...input.environment.injectionMethods, ...input.experiments.map((e) => e.fault.method)]),
       notes: [...input.environment.notes],
+      phases: (input.environment.phases ?? []).map((p) => ({ ...p })),
     },
     prediction: input.prediction ? structuredClone(input.prediction) : null,
   };

@@ -6,7 +6,8 @@ import { preflight } from '../prometheus/live.ts';
 import { grafanaUrl, prometheusUrl } from '../stack/target.ts';
 import { InfraError } from '../stack/errors.ts';
 import type { Stack } from '../stack/stack.ts';
-import type { DataFault, Deployment, RegionTarget } from '../stack/target.ts';
+import type { DataFault, Deployment, ImageRef, RegionTarget } from '../stack/target.ts';
+import type { Workload } from '../traffic/workload.ts';
 import { TrafficGenerator } from '../traffic/generator.ts';
 import { ObservationStore } from '../traffic/store.ts';
 import type { Progress } from '../util/progress.ts';
@@ -54,6 +55,8 @@ export interface RolloutDeps {
   probes?: RegionProbes;
   /** Synthetic traffic recording into `store` (pass both); undici against the stack by default. */
   traffic?: RolloutTraffic;
+  /** The requests the default traffic sends; the demo's by default. */
+  workload?: Workload;
 }
 
 export interface RolloutRequest {
@@ -61,6 +64,8 @@ export interface RolloutRequest {
   failureRate: number;
   /** The test service's deliberate data bug on the candidate (DATA_FAULT). */
   dataFault?: DataFault;
+  /** A user's service: the candidate's image (the demo's candidate is its version alone). */
+  image?: ImageRef;
   plan: RolloutPlan;
   /** Checks judged from Prometheus when plan.analysis.sources includes it. */
   prometheus?: PrometheusPlan;
@@ -92,7 +97,7 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
   const admin = deps.dataAdmin === undefined ? await defaultDataAdmin(stack, progress) : deps.dataAdmin;
 
   const store = deps.store ?? new ObservationStore();
-  const traffic = deps.traffic ?? new TrafficGenerator({ store, random: deps.random, maxDurationMs: 60 * 60_000 });
+  const traffic = deps.traffic ?? new TrafficGenerator({ store, random: deps.random, maxDurationMs: 60 * 60_000, ...(deps.workload ? { workload: deps.workload } : {}) });
   const startedAt = clock.now();
   const timeline: TimelineEntry[] = [];
   const stages: StageRecord[] = [];
@@ -120,7 +125,10 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
     annotator.annotate(transitionAnnotation(entry, startedAt, request.version));
     progress.step(describe(plan, from, state, event));
   };
-  const candidate: Deployment = { version: request.version, failureRate: request.failureRate, ...(request.dataFault ? { dataFault: request.dataFault } : {}) };
+  const candidate: Deployment = {
+    version: request.version, failureRate: request.failureRate,
+    ...(request.dataFault ? { dataFault: request.dataFault } : {}), ...(request.image ? { image: request.image } : {}),
+  };
   const ctx: WaveContext = {
     stack, plan, store, traffic, progress, signal, send, clock, probes,
     candidate,
@@ -282,7 +290,8 @@ async function readStable(stack: Stack, regions: readonly RegionTarget[]): Promi
       down.push(`${region.name}: ${s ? `${s.state}, not answering` : 'no container'}`);
       continue;
     }
-    previous.set(region.name, { version: s.reportedVersion, failureRate: s.deployment?.failureRate ?? 0 });
+    const image = s.deployment?.image;
+    previous.set(region.name, { version: s.reportedVersion, failureRate: s.deployment?.failureRate ?? 0, ...(image ? { image } : {}) });
   }
   if (down.length > 0) throw new InfraError('the stack is not up: run `chaos-gate up` first', down);
   return previous;

@@ -61,14 +61,14 @@ export function writesToCheck(writes: readonly AcknowledgedWrite[], region: stri
   };
 }
 
-/** Ids of the writes that do not read back as written (gone, or another item). */
-async function missingWrites(admin: DataAdmin, region: RegionTarget, writes: readonly AcknowledgedWrite[]): Promise<Set<number>> {
-  const missing = new Set<number>();
+/** Ids of the writes that do not read back as written (gone, or another item). The demo's ids are numbers. */
+async function missingWrites(admin: DataAdmin, region: RegionTarget, writes: readonly AcknowledgedWrite[]): Promise<Set<AcknowledgedWrite['id']>> {
+  const missing = new Set<AcknowledgedWrite['id']>();
   const queue = [...writes];
   // A few reads at a time: the region is serving, and this is on the rollback's clock.
   await Promise.all(Array.from({ length: Math.min(8, queue.length) }, async () => {
     for (let w = queue.shift(); w; w = queue.shift()) {
-      if ((await admin.readItem(region, w.id)) !== w.item) missing.add(w.id);
+      if (typeof w.id !== 'number' || (await admin.readItem(region, w.id)) !== w.item) missing.add(w.id);
     }
   }));
   return missing;

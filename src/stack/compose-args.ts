@@ -12,6 +12,9 @@ export interface ComposeInvocation {
 /** Profiles are always all active: every command then sees canaries and Grafana too. */
 export function composeBase(cli: ComposeCli, target: StackTarget, profiles: readonly string[]): string[] {
   const args = [...cli.prefix, '-p', target.project, '-f', target.composeFile];
+  const service = target.service;
+  if (service?.plan.dependencies) args.push('-f', service.plan.dependencies);
+  if (service) args.push('--project-directory', service.projectDirectory);
   for (const profile of profiles) args.push('--profile', profile);
   return args;
 }
@@ -61,8 +64,12 @@ export function composeEnv(target: StackTarget, deployments: DeploymentMap, extr
   for (const region of target.regions) {
     const stem = envStem(region.name);
     const slots = deployments.get(region.name) ?? {};
-    const stable = slots.stable ?? { version: target.initialVersion, failureRate: target.initialFailureRate };
+    const stable: Deployment = slots.stable ?? target.service?.initial ?? { version: target.initialVersion, failureRate: target.initialFailureRate };
     const canary = slots.canary ?? stable;
+    if (target.service) {
+      env[`${stem}_IMAGE`] = (stable.image ?? target.service.initial.image).ref;
+      env[`${stem}_CANARY_IMAGE`] = (canary.image ?? target.service.initial.image).ref;
+    }
     env[`${stem}_VERSION`] = stable.version;
     env[`${stem}_FAILURE_RATE`] = String(stable.failureRate);
     env[`${stem}_CANARY_VERSION`] = canary.version;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { join } from 'node:path';
 import { pollUntil, systemClock, type Clock } from '../util/poll.ts';
 import { silentProgress, type Progress } from '../util/progress.ts';
@@ -11,7 +12,9 @@ import { chooseImages } from './images.ts';
 import { parseInspect, type ContainerFacts } from './inspect.ts';
 import { probeHealth, probeInfo } from './probe.ts';
 import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from './stack.ts';
-import { DATA_FAULTS, prometheusUrl, grafanaUrl, regionUrl, type Deployment, type RegionTarget, type Slot, type StackTarget } from './target.ts';
+import { COMPOSE_SERVICE_NAME, renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
+import { serviceProbes, type ServiceProbes } from './service-probes.ts';
+import { DATA_FAULTS, knownImages, LABELS, prometheusUrl, grafanaUrl, regionUrl, type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget } from './target.ts';
 import { detectCompose, localImages, requireDocker } from './docker.ts';
 import { dockerWardens } from './warden.ts';
 
@@ -39,6 +42,8 @@ export class ComposeStack implements Stack {
    * can trip over a container the other is recreating. Waiting for readiness stays parallel.
    */
   private composeQueue: Promise<unknown> = Promise.resolve();
+  /** A user's service is verified by identity (service-probes.ts); undefined: the demo. */
+  readonly probes: ServiceProbes | undefined;
 
   private constructor(target: StackTarget, cli: ComposeCli, options: ComposeStackOptions) {
     this.target = target;
@@ -47,6 +52,8 @@ export class ComposeStack implements Stack {
     this.env = options.env ?? process.env;
     this.clock = options.clock ?? systemClock;
     this.readyDeadlineMs = options.readyDeadlineMs ?? 120_000;
+    const service = target.service;
+    this.probes = service ? serviceProbes(this, service.plan, () => knownImages(service)) : undefined;
   }
 
   /** Checks that a Docker engine answers and finds Compose; throws InfraError otherwise. */
@@ -65,23 +72,21 @@ export class ComposeStack implements Stack {
     const notes = [...choice.notes];
     for (const note of notes) this.progress.info(note);
 
-    const grafana = await this.ensureGrafanaImage(present);
-    if (!grafana) {
+    const grafana = this.target.service ? false : await this.ensureGrafanaImage(present);
+    if (this.target.service) notes.push('Grafana left out: its dashboards are the demo\'s (a user\'s service gets Prometheus only)');
+    else if (!grafana) {
       const note = `Grafana left out: image ${this.target.images.grafana} cannot be had on this machine (its provisioning is checked by tests instead)`;
       notes.push(note);
       this.progress.warn(note);
     }
 
-    const bundle = join(this.target.projectDir, 'services/region/dist/server.js');
-    if (!existsSync(bundle)) throw new InfraError(`the region service bundle ${bundle} is missing: run 'npm run build'`);
-    this.progress.step(`building region image ${this.target.images.region} from ${this.target.images.node}`);
-    const first = this.target.regions[0];
-    if (!first) throw new InfraError('the stack target has no regions');
-    await this.compose(buildCommand(first.service), { timeoutMs: 900_000, stream: true, what: 'build of the region image' });
-
-    const deployments = await this.deployments();
+    const extra = this.target.service ? writeServiceFiles(this.target, this.target.service) : await this.buildDemo();
+    await this.removeOtherService();
+    // A user's regions always start on the baseline: a stack kept from an earlier run may run
+    // an earlier candidate, which would then be judged against itself.
+    const deployments = this.target.service ? new Map() : await this.deployments();
     this.token = await this.existingToken() ?? randomBytes(24).toString('hex');
-    const services = [...this.target.regions.map((r) => r.service), 'prometheus', ...(grafana ? ['grafana'] : [])];
+    const services = [...this.target.regions.map((r) => r.service), 'prometheus', ...(grafana ? ['grafana'] : []), ...extra];
     this.progress.step(`starting ${services.join(', ')}`);
     await this.compose(upCommand(services), { deployments, timeoutMs: 300_000, what: 'compose up' });
 
@@ -89,6 +94,29 @@ export class ComposeStack implements Stack {
     await this.waitForService('prometheus', `${prometheusUrl(this.target)}/-/ready`);
     if (grafana) await this.waitForService('grafana', `${grafanaUrl(this.target)}/api/health`);
     return { notes, grafana };
+  }
+
+  /** Builds the demo's region image; a user's images are built before the stack comes up. */
+  private async buildDemo(): Promise<string[]> {
+    const bundle = join(this.target.projectDir, 'services/region/dist/server.js');
+    if (!existsSync(bundle)) throw new InfraError(`the region service bundle ${bundle} is missing: run 'npm run build'`);
+    this.progress.step(`building region image ${this.target.images.region} from ${this.target.images.node}`);
+    const first = this.target.regions[0];
+    if (!first) throw new InfraError('the stack target has no regions');
+    await this.compose(buildCommand(first.service), { timeoutMs: 900_000, stream: true, what: 'build of the region image' });
+    return [];
+  }
+
+  /**
+   * The project name is fixed, so containers of the other kind of service (the demo's after a
+   * user's run, or the reverse) may be there, with volumes of the same names: start clean.
+   */
+  private async removeOtherService(): Promise<void> {
+    const user = Boolean(this.target.service);
+    const other = (await this.containers()).filter((c) => this.owner(c.service) && (c.labels[LABELS.version] !== undefined) !== user);
+    if (other.length === 0) return;
+    this.progress.step(`removing ${other.length} container(s) of another service left in project ${this.target.project}`);
+    await this.compose(downCommand(), { timeoutMs: 180_000, what: 'compose down' });
   }
 
   async down(): Promise<void> {
@@ -111,9 +139,10 @@ export class ComposeStack implements Stack {
     const map = new Map<string, Partial<Record<Slot, Deployment>>>();
     for (const c of await this.containers()) {
       const owner = this.owner(c.service);
-      if (!owner || c.env.VERSION === undefined) continue;
+      const deployment = deploymentOf(c);
+      if (!owner || !deployment) continue;
       const slots = map.get(owner.region.name) ?? {};
-      slots[owner.slot] = deploymentOf(c.env, c.env.VERSION);
+      slots[owner.slot] = deployment;
       map.set(owner.region.name, slots);
     }
     return map;
@@ -153,11 +182,14 @@ export class ComposeStack implements Stack {
   }
 
   async logs(service: string, tail: number): Promise<string> {
-    const res = await this.run(this.invocationFor(logsCommand(service, tail)), { timeoutMs: 30_000 });
+    // The environment too: a user's rendered file names its images by variable.
+    const env = composeEnv(this.target, await this.deployments().catch(() => new Map()));
+    const res = await this.run(this.invocationFor(logsCommand(service, tail)), { env, timeoutMs: 30_000 });
     return (res.stdout + res.stderr).trim();
   }
 
   async faultToken(): Promise<string> {
+    if (this.target.service) throw new InfraError('a user\'s service has no fault or data-administration endpoint (those are the demo\'s)');
     this.token ??= await this.existingToken();
     if (!this.token) throw new InfraError('the stack is not up: no fault token found on its containers');
     return this.token;
@@ -178,25 +210,37 @@ export class ComposeStack implements Stack {
 
   private async containerStatus(c: ContainerFacts | undefined, region: RegionTarget, slot: Slot): Promise<ContainerStatus | undefined> {
     if (!c) return undefined;
-    const info = c.state === 'running' ? await probeInfo(regionUrl(this.target, region, slot), this.target.versionPath) : undefined;
+    const url = regionUrl(this.target, region, slot);
+    // A user's container seen through the demo's target (`chaos-gate status`) shows its label, unverified.
+    const label = c.labels[LABELS.version];
+    const version = c.state !== 'running' ? undefined
+      : this.probes ? await this.probes.version(url, '')
+        : label ?? (await probeInfo(url, this.target.versionPath))?.version;
     return {
       service: c.service,
       slot,
       state: c.state,
       health: c.health,
       restartCount: c.restartCount,
-      deployment: c.env.VERSION === undefined ? undefined : deploymentOf(c.env, c.env.VERSION),
-      reportedVersion: info?.version,
+      deployment: deploymentOf(c),
+      reportedVersion: version,
     };
   }
 
   private async waitForRegion(region: RegionTarget, slot: Slot, version: string | undefined): Promise<void> {
     const url = regionUrl(this.target, region, slot);
+    const probes = this.probes;
     const ok = await pollUntil(async () => {
+      if (probes) {
+        const identity = await probes.version(url, '');
+        const ready = identity !== undefined && (version === undefined || identity === version) && await probes.health(url, this.target.healthPath);
+        return ready ? true : undefined;
+      }
       const info = await probeInfo(url, this.target.versionPath, 1000);
       return info && info.region === region.name && (version === undefined || info.version === version) ? true : undefined;
     }, { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock });
-    if (!ok) await this.failService(serviceOf(region, slot), `did not answer on ${url}${this.target.versionPath}${version ? ` with version ${version}` : ''} within ${this.readyDeadlineMs / 1000} s`);
+    const path = probes ? this.target.healthPath : this.target.versionPath;
+    if (!ok) await this.failService(serviceOf(region, slot), `did not answer on ${url}${path}${version ? ` with version ${version}` : ''} within ${this.readyDeadlineMs / 1000} s`);
     this.progress.info(`${serviceOf(region, slot)} answers on ${url}`);
   }
 
@@ -254,7 +298,33 @@ export class ComposeStack implements Stack {
   }
 }
 
-function deploymentOf(env: Readonly<Record<string, string | undefined>>, version: string): Deployment {
+/** What a container was started with: a user's from its labels, the demo's from its environment. */
+function deploymentOf(c: ContainerFacts): Deployment | undefined {
+  const label = c.labels[LABELS.version];
+  if (label !== undefined) return { version: label, failureRate: 0, image: { ref: c.labels[LABELS.image] ?? '', id: c.image } };
+  const { env } = c;
+  if (env.VERSION === undefined) return undefined;
   const dataFault = DATA_FAULTS.find((f) => f === env.DATA_FAULT);
-  return { version, failureRate: Number(env.FAILURE_RATE ?? '0'), ...(dataFault ? { dataFault } : {}) };
+  return { version: env.VERSION, failureRate: Number(env.FAILURE_RATE ?? '0'), ...(dataFault ? { dataFault } : {}) };
+}
+
+/** Writes a user's rendered Compose file and Prometheus configuration; returns its dependencies' services. */
+function writeServiceFiles(target: StackTarget, service: UserServiceTarget): string[] {
+  mkdirSync(service.runDir, { recursive: true });
+  const prometheusFile = join(service.runDir, 'prometheus.yml');
+  writeFileSync(prometheusFile, renderPrometheusConfig(target, service.plan));
+  writeFileSync(target.composeFile, `${JSON.stringify(renderServiceCompose(target, service.plan, prometheusFile), null, 2)}\n`);
+  return service.plan.dependencies ? dependencyServices(service.plan.dependencies) : [];
+}
+
+/** The services of the user's dependencies file, started once per stack beside the regions. */
+function dependencyServices(file: string): string[] {
+  const doc: unknown = parseYaml(readFileSync(file, 'utf8'));
+  const services = typeof doc === 'object' && doc !== null ? (doc as { services?: unknown }).services : undefined;
+  if (typeof services !== 'object' || services === null) throw new InfraError(`${file}: a Compose file needs a services: map`);
+  // Checked at load (config/service.ts); again here, as these names go into Compose's argv.
+  const names = Object.keys(services);
+  const bad = names.find((n) => !COMPOSE_SERVICE_NAME.test(n));
+  if (bad !== undefined) throw new InfraError(`${file}: service name ${JSON.stringify(bad)} is not a Compose service name`);
+  return names;
 }

@@ -13,6 +13,9 @@ export interface ContainerFacts {
   exitCode: number;
   oomKilled: boolean;
   env: Record<string, string>;
+  labels: Record<string, string>;
+  /** The id of the image the container was created from (sha256:...). */
+  image: string;
   networks: string[];
 }
 
@@ -20,6 +23,7 @@ interface RawContainer {
   Id?: string;
   Name?: string;
   RestartCount?: number;
+  Image?: string;
   State?: { Status?: string; Pid?: number; ExitCode?: number; OOMKilled?: boolean; Health?: { Status?: string } };
   Config?: { Env?: string[]; Labels?: Record<string, string> };
   NetworkSettings?: { Networks?: Record<string, unknown> };
@@ -38,6 +42,8 @@ export function parseInspect(json: string): ContainerFacts[] {
     exitCode: c.State?.ExitCode ?? 0,
     oomKilled: c.State?.OOMKilled ?? false,
     env: envObject(c.Config?.Env ?? []),
+    labels: { ...c.Config?.Labels },
+    image: c.Image ?? '',
     networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
   }));
 }

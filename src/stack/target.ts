@@ -1,5 +1,8 @@
-// What the stack runs and where it answers. The mock region service is the default target;
-// a later "bring your own service" step fills these fields from configuration instead.
+import type { ServicePlan } from '../target/service.ts';
+
+// What the stack runs and where it answers. The demo region service is the default target
+// (the project's docker-compose.yml); a user's service (`service:` in chaos-gate.yml) is run
+// from a Compose file rendered from its plan (service-compose.ts).
 
 export interface RegionTarget {
   /** Region name as the service reports it, e.g. "us-west". */
@@ -32,6 +35,21 @@ export interface StackTarget {
   prometheusPort: number;
   grafanaPort: number;
   images: StackImages;
+  /** The user's service; undefined: the demo region service. */
+  service?: UserServiceTarget;
+}
+
+/** A user's service as the stack runs it. */
+export interface UserServiceTarget {
+  plan: ServicePlan;
+  /** What the regions run before the rollout (the baseline), its image tag and id. */
+  initial: ImageDeployment;
+  /** The candidate the rollout deploys, its image tag and id. */
+  candidate: ImageDeployment;
+  /** Folder the rendered compose.json and prometheus.yml are written to. */
+  runDir: string;
+  /** Compose's project directory: relative paths of the dependencies file resolve against it. */
+  projectDirectory: string;
 }
 
 export interface StackImages {
@@ -116,7 +134,27 @@ export interface Deployment {
   failureRate: number;
   /** DATA_FAULT of the test service (a candidate that corrupts or drops rows); absent: none. */
   dataFault?: DataFault;
+  /** A user's service: the image the container runs; absent for the demo. */
+  image?: ImageRef;
 }
+
+/** An image by tag (what Compose is given) and id (what the running container is checked against). */
+export interface ImageRef {
+  ref: string;
+  id: string;
+}
+
+export interface ImageDeployment extends Deployment {
+  image: ImageRef;
+}
+
+/** The versions a user's stack knows by image: the baseline and the candidate. */
+export function knownImages(service: UserServiceTarget): ImageDeployment[] {
+  return [service.initial, service.candidate];
+}
+
+/** Labels a user's containers carry, so what they run is read back from the running stack. */
+export const LABELS = { version: 'chaos-gate.version', image: 'chaos-gate.image' } as const;
 
 export type DataFault = 'corrupt' | 'drop';
 export const DATA_FAULTS: readonly DataFault[] = ['corrupt', 'drop'];

@@ -1,7 +1,8 @@
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import type { Cohort } from '../analysis/observation.ts';
-import { DEFAULT_MIX, pickKind, type RequestKind, type RequestMix } from './mix.ts';
+import { pickKind, type RequestMix } from './mix.ts';
 import type { ObservationStore } from './store.ts';
+import { DEMO_WORKLOAD, exchange, type Outgoing, type Workload } from './workload.ts';
 
 // Synthetic load at a fixed arrival rate (an open model: requests are sent on schedule
 // whether or not earlier ones have answered), with bounded concurrency and hard caps on
@@ -28,6 +29,9 @@ export interface TrafficOptions {
   store: ObservationStore;
   /** Uniform [0,1) source; seeded by the run for reproducible mixes. */
   random: () => number;
+  /** The requests to send (default: the demo region service's). */
+  workload?: Workload;
+  /** The share of each kind (default: the workload's own mix). */
   mix?: RequestMix;
   maxInFlight?: number;
   timeoutMs?: number;
@@ -42,7 +46,7 @@ export interface TrafficStats {
   /** Requests not sent because maxInFlight were already waiting. */
   skipped: number;
   inFlight: number;
-  /** Acknowledged writes that a later read could not find (404). */
+  /** Acknowledged writes that a later read could not find (404; 410 too for a user's probe). */
   missingReads: number;
   /** Requests in flight while the event loop stalled: their latencies are not used. */
   untimed: number;
@@ -69,14 +73,16 @@ export class TrafficGenerator {
   readonly stats: TrafficStats = { sent: 0, skipped: 0, inFlight: 0, missingReads: 0, untimed: 0, maxClientStallMs: 0 };
 
   constructor(options: TrafficOptions) {
+    const workload = options.workload ?? DEMO_WORKLOAD;
     this.options = {
-      mix: DEFAULT_MIX,
       maxInFlight: 64,
       timeoutMs: 2000,
       maxDurationMs: 30 * 60_000,
       maxRequests: 2_000_000,
       tickMs: 10,
       ...options,
+      workload,
+      mix: options.mix ?? workload.mix,
     };
     this.agent = new Agent({ connections: this.options.maxInFlight, keepAliveTimeout: 4000 });
   }
@@ -147,67 +153,31 @@ export class TrafficGenerator {
     }
     const writes = this.options.store.acknowledgedWrites(stream.region);
     const kind = pickKind(this.options.mix, this.options.random(), writes.length > 0);
+    const outgoing = this.options.workload.request(kind, { random: this.options.random, writes, seq: ++this.seq, cohort: stream.cohort });
     this.stats.sent++;
     this.stats.inFlight++;
-    const p = this.send(stream, kind, writes).finally(() => {
+    const p = this.send(stream, outgoing).finally(() => {
       this.stats.inFlight--;
       this.pending.delete(p);
     });
     this.pending.add(p);
   }
 
-  private async send(stream: TrafficStream, kind: RequestKind, writes: readonly { id: number }[]): Promise<void> {
+  private async send(stream: TrafficStream, outgoing: Outgoing): Promise<void> {
     const at = Date.now();
     const started = performance.now();
-    let route = '/health';
-    let path = '/health';
-    let method: 'GET' | 'POST' = 'GET';
-    let body: string | undefined;
-    const item = `cg-${++this.seq}`;
-    if (kind === 'write') {
-      route = path = '/api/orders';
-      method = 'POST';
-      body = JSON.stringify({ item, quantity: 1 + (this.seq % 9) });
-    } else if (kind === 'read') {
-      const pick = writes[Math.floor(this.options.random() * writes.length)];
-      route = '/api/orders/:id';
-      path = `/api/orders/${pick?.id ?? 1}`;
-    }
-    let status = 0;
-    let responseText = '';
-    try {
-      const res = await request(stream.baseUrl + path, {
-        method,
-        dispatcher: this.agent,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-        ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}),
-      });
-      responseText = await res.body.text();
-      status = res.statusCode;
-    } catch {
-      status = 0;
-    }
+    const answer = await exchange(this.agent, stream.baseUrl, outgoing, this.options.timeoutMs);
     const latencyMs = performance.now() - started;
     const untimed = this.stalledDuring(at, Date.now());
     if (untimed) this.stats.untimed++;
-    this.options.store.add({ at, region: stream.region, version: stream.version, cohort: stream.cohort, route, status, latencyMs, ...(untimed ? { untimed } : {}) });
-    if (kind === 'write' && status === 201) {
-      const id = parseId(responseText);
-      if (id !== undefined) this.options.store.acknowledge({ id, region: stream.region, cohort: stream.cohort, version: stream.version, at, item });
-    }
-    if (kind === 'read' && status === 404) this.stats.missingReads++;
+    const { region, cohort, version } = stream;
+    const verdict = outgoing.settle(answer);
+    this.options.store.add({ at, region, version, cohort, route: outgoing.route, status: answer.status, latencyMs, ...(untimed ? { untimed } : {}), ...(verdict.unexpected ? { unexpected: true } : {}) });
+    if (verdict.acknowledged) this.options.store.acknowledge({ ...verdict.acknowledged, region, cohort, version, at });
+    if (verdict.missing) this.stats.missingReads++;
   }
 }
 
 function key(s: TrafficStream): string {
   return `${s.region}/${s.cohort}/${s.baseUrl}`;
-}
-
-function parseId(text: string): number | undefined {
-  try {
-    const id = (JSON.parse(text) as { id?: unknown }).id;
-    return typeof id === 'number' ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -1,10 +1,14 @@
 // The synthetic request mix: health checks, writes and read-backs of earlier writes, so a
-// bad release shows on every path the service has, not only on /health.
+// bad release shows on every path the service has, not only on /health. A workload
+// (workload.ts) turns each kind into a request.
 export type RequestKind = 'health' | 'write' | 'read';
 
 export interface RequestMix {
+  /** Requests that neither write nor read back: the demo's health checks, a user's `traffic` entries. */
   health: number;
+  /** Writes whose acknowledgement is kept: the demo's orders, a user's probe writes. */
   write: number;
+  /** Reads of earlier acknowledged writes. */
   read: number;
 }
 

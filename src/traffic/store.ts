@@ -3,12 +3,16 @@ import type { Observation } from '../analysis/observation.ts';
 // In-memory record of every observation and every acknowledged write of a run; analysis
 // and reports read it. Appends are O(1); reads filter a time range.
 export interface AcknowledgedWrite {
-  id: number;
+  /** The id the write answered: the demo's are numbers, a user's may be strings (a uuid). */
+  id: string | number;
   region: string;
   cohort: Observation['cohort'];
   version: string;
   at: number;
-  item: string;
+  /** The demo's order item, which its read must answer. */
+  item?: string;
+  /** The uuids a user's probe write carried in its body, which its read-back must answer. */
+  uuids?: readonly string[];
 }
 
 export interface ObservationFilter {

@@ -6,3 +6,13 @@ export function jsonOrText(text: string): unknown {
     return text;
   }
 }
+
+/** The value at a field path of parsed JSON; dots walk into objects ("data.id"). */
+export function fieldAt(value: unknown, field: string): unknown {
+  let at = value;
+  for (const key of field.split('.')) {
+    if (at === null || typeof at !== 'object' || Array.isArray(at) || !Object.hasOwn(at, key)) return undefined;
+    at = (at as Record<string, unknown>)[key];
+  }
+  return at;
+}

@@ -13,9 +13,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function cli(args: readonly string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
-  const res = await execa(process.execPath, ['bin/chaos-gate.js', ...args], {
-    cwd: root,
+export async function cli(args: readonly string[], options: { timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
+  const res = await execa(process.execPath, [`${root}bin/chaos-gate.js`, ...args], {
+    cwd: options.cwd ?? root,
     reject: false,
     timeout: options.timeoutMs ?? 600_000,
     env: options.env,

@@ -43,7 +43,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const container = (id: string, pid: number): ContainerFacts => ({ id, name: `c-${id}`, service: `region-${id}`, state: 'running', health: 'healthy', restartCount: 0, pid, exitCode: 0, oomKilled: false, env: {}, networks: ['chaos-gate_stack'] });
+const container = (id: string, pid: number): ContainerFacts => ({ id, name: `c-${id}`, service: `region-${id}`, state: 'running', health: 'healthy', restartCount: 0, pid, exitCode: 0, oomKilled: false, env: {}, labels: {}, image: '', networks: ['chaos-gate_stack'] });
 
 function fakeControl(overrides: Partial<ContainerControl> = {}): ContainerControl & { calls: string[]; attached: Map<string, Set<string>> } {
   const calls: string[] = [];

@@ -36,7 +36,7 @@ function fakes(list: WardenFacts[], containers: ContainerFacts[] = []) {
 }
 
 const region = (service: string, networks: string[]): ContainerFacts => ({
-  id: `id-${service}`, name: service, service, state: 'running', health: 'healthy', restartCount: 0, pid: 100, exitCode: 0, oomKilled: false, env: {}, networks,
+  id: `id-${service}`, name: service, service, state: 'running', health: 'healthy', restartCount: 0, pid: 100, exitCode: 0, oomKilled: false, env: {}, labels: {}, image: '', networks,
 });
 
 describe('liftLeftovers', () => {

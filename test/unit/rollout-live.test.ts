@@ -89,7 +89,7 @@ class FakeStack implements Stack {
 
   async containers(): Promise<ContainerFacts[]> {
     return [...this.running].map(([service, c]) => ({
-      id: service, name: service, service, state: c.state, health: 'none', restartCount: 0, pid: 1, exitCode: 0, oomKilled: false, env: {}, networks: [],
+      id: service, name: service, service, state: c.state, health: 'none', restartCount: 0, pid: 1, exitCode: 0, oomKilled: false, env: {}, labels: {}, image: '', networks: [],
     }));
   }
 

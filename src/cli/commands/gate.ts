@@ -2,8 +2,10 @@ import { runGate, type GateRequest } from '../../gate/pipeline.ts';
 import type { CommandContext } from '../main.ts';
 
 export interface GateCommand {
-  version: string;
-  failureRate: number;
+  /** Required for the demo; a user's service defaults to its short commit. */
+  version?: string;
+  /** The demo's knob; undefined when not given. */
+  failureRate?: number;
   config?: string;
   environment?: string;
   reportDir: string;

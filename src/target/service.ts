@@ -1,0 +1,69 @@
+// The service the gate deploys, as data (design.md, "The target is the user's service").
+// config/service.ts validates chaos-gate.yml's `service:` and `baseline:` into these; the
+// stack, traffic, probes and experiments read them. The demo region service is one value
+// (target/demo.ts); a user's service is another.
+
+/** A Compose service name (what `compose up` takes as an argument): never a flag. */
+export const COMPOSE_SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/;
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * One HTTP request the gate sends. `path` and string leaves of `body` may hold templates:
+ * `{{ uuid }}` (a fresh v4 uuid per request) everywhere, `{{ id }}` (the id a probe write
+ * answered) only in a probe read.
+ */
+export interface RequestSpec {
+  method: HttpMethod;
+  path: string;
+  /** JSON body, sent with content-type application/json; undefined: no body. */
+  body?: unknown;
+  /** Statuses that count as success; an answer outside them is an error. */
+  expectStatus: readonly number[];
+}
+
+export interface TrafficEntry extends RequestSpec {
+  /** Relative weight in the mix (> 0). */
+  weight: number;
+}
+
+/** Write, then read back: acknowledged writes that cannot be read back are lost. */
+export interface ProbeSpec {
+  write: RequestSpec & {
+    /** Field of the write's JSON answer holding the new item's id; dots walk into objects ("data.id"). */
+    id: string;
+  };
+  read: RequestSpec;
+}
+
+/** Where the candidate comes from. Paths are absolute (resolved against the config file's folder). */
+export type ImageSource =
+  | { kind: 'build'; context: string; dockerfile: string; args: Readonly<Record<string, string>> }
+  | { kind: 'image'; image: string };
+
+/** What runs as stable before the rollout. */
+export type BaselineSource = { kind: 'ref'; ref: string } | { kind: 'image'; image: string };
+
+/** The validated `service:` section, every default filled in. */
+export interface ServicePlan {
+  source: ImageSource;
+  /** The port the container listens on. */
+  port: number;
+  health: { path: string; expectStatus: readonly number[] };
+  /** absent: the image id is the identity. */
+  version: { path: string; field: string } | undefined;
+  /** absent: judged from the synthetic traffic alone (and the report says so). */
+  metrics: { path: string } | undefined;
+  env: Readonly<Record<string, string>>;
+  /** A volume kept across restarts and deploys, mounted here in each region's containers. */
+  data: { path: string } | undefined;
+  traffic: readonly TrafficEntry[];
+  probe: ProbeSpec | undefined;
+  /** Absolute path of a Compose file with the services it needs; undefined: none. */
+  dependencies: string | undefined;
+}
+
+/** The validated `baseline:` section (default: the same Dockerfile at HEAD~1). */
+export interface BaselinePlan {
+  source: BaselineSource;
+}

@@ -1,0 +1,150 @@
+import { describe, expect, test } from 'vitest';
+import { composeBase, composeEnv } from '../../src/stack/compose-args.ts';
+import type { ContainerFacts } from '../../src/stack/inspect.ts';
+import { escapeDollars, renderPrometheusConfig, renderServiceCompose } from '../../src/stack/service-compose.ts';
+import { fieldOf, identityOf } from '../../src/stack/service-probes.ts';
+import { defaultStackTarget, LABELS, type ImageDeployment, type StackTarget } from '../../src/stack/target.ts';
+import { imageLabel, metricsNote, serviceRollout, serviceTarget, versionLabels } from '../../src/gate/service.ts';
+import type { BuiltImage } from '../../src/stack/service-images.ts';
+import type { ServicePlan } from '../../src/target/service.ts';
+import type { RolloutPlan } from '../../src/rollout/plan.ts';
+import { toRolloutPlan } from '../../src/config/rollout.ts';
+
+// A user's service as the stack runs it: the rendered Compose file and Prometheus
+// configuration, the Compose arguments and environment, and identity by image id.
+
+const plan: ServicePlan = {
+  source: { kind: 'build', context: '/repo', dockerfile: 'Dockerfile', args: {} },
+  port: 3000,
+  health: { path: '/healthz', expectStatus: [200] },
+  version: { path: '/version', field: 'version' },
+  metrics: { path: '/metrics' },
+  env: { LOG_LEVEL: 'info', PRICE: '$5' },
+  data: { path: '/data' },
+  traffic: [{ method: 'GET', path: '/api/items', expectStatus: [200], weight: 1 }],
+  probe: undefined,
+  dependencies: '/repo/deps.yml',
+};
+const baseline: ImageDeployment = { version: 'abc1234', failureRate: 0, image: { ref: 'chaos-gate/candidate:abc1234-1', id: 'sha256:' + 'b'.repeat(64) } };
+const candidate: ImageDeployment = { version: 'def5678', failureRate: 0, image: { ref: 'chaos-gate/candidate:def5678-2', id: 'sha256:' + 'c'.repeat(64) } };
+
+function target(p: ServicePlan = plan): StackTarget {
+  return serviceTarget(defaultStackTarget('/action'), { plan: p, initial: baseline, candidate, runDir: '/tmp/run', projectDirectory: '/repo' });
+}
+
+describe('rendered Compose file', () => {
+  const compose = renderServiceCompose(target(), plan, '/tmp/run/prometheus.yml') as { services: Record<string, Record<string, unknown>>; volumes?: Record<string, unknown> };
+
+  test('every region and canary runs the image its environment names, on the demo ports, with its own volume', () => {
+    expect(compose.services['region-us-west']).toMatchObject({
+      image: '${CG_US_WEST_IMAGE}', ports: ['127.0.0.1:8081:3000'], volumes: ['us-west-data:/data'],
+      labels: { [LABELS.version]: '${CG_US_WEST_VERSION}', [LABELS.image]: '${CG_US_WEST_IMAGE}' },
+    });
+    expect(compose.services['region-ap-south-canary']).toMatchObject({ image: '${CG_AP_SOUTH_CANARY_IMAGE}', ports: ['127.0.0.1:9084:3000'], profiles: ['canary'], volumes: ['ap-south-data:/data'] });
+    expect(Object.keys(compose.volumes ?? {})).toEqual(['us-west-data', 'us-east-data', 'eu-west-data', 'ap-south-data']);
+  });
+
+  test('the user\'s values reach the container as written: Compose would interpolate a $', () => {
+    expect(compose.services['region-us-west']?.environment).toEqual({ LOG_LEVEL: 'info', PRICE: '$$5' });
+    expect(escapeDollars('a$b$$c')).toBe('a$$b$$$$c');
+  });
+
+  test('no data path: no volumes at all', () => {
+    const bare = renderServiceCompose(target({ ...plan, data: undefined }), { ...plan, data: undefined }, '/p.yml') as { services: Record<string, Record<string, unknown>>; volumes?: unknown };
+    expect(bare.volumes).toBeUndefined();
+    expect(bare.services['region-us-west']?.volumes).toBeUndefined();
+  });
+});
+
+describe('Prometheus configuration', () => {
+  test('scrapes metrics.path on the service port, labelled by region and slot', () => {
+    const text = renderPrometheusConfig(target(), plan);
+    expect(text).toContain('metrics_path: "/metrics"');
+    expect(text).toContain('targets: ["region-eu-west:3000"]');
+    expect(text).toContain('targets: ["region-eu-west-canary:3000"]');
+    expect(text).toContain('labels: { region: eu-west, slot: canary }');
+  });
+  test('without metrics only Prometheus itself is scraped', () => {
+    const text = renderPrometheusConfig(target(), { ...plan, metrics: undefined });
+    expect(text).not.toContain('region-');
+    expect(text).toContain('localhost:9090');
+  });
+});
+
+describe('Compose arguments and environment', () => {
+  test('the dependencies file joins the rendered one, and relative paths resolve against its folder', () => {
+    expect(composeBase({ file: 'docker-compose', prefix: [], version: '1.29.2', major: 1 }, target(), [])).toEqual(['-p', 'chaos-gate', '-f', '/tmp/run/compose.json', '-f', '/repo/deps.yml', '--project-directory', '/repo']);
+  });
+  test('the demo keeps its own file and no project directory', () => {
+    expect(composeBase({ file: 'docker-compose', prefix: [], version: '1.29.2', major: 1 }, defaultStackTarget('/action'), [])).toEqual(['-p', 'chaos-gate', '-f', 'docker-compose.yml']);
+  });
+  test('regions run the baseline until deployed; a deployed canary runs the candidate', () => {
+    const env = composeEnv(target(), new Map([['us-east', { canary: candidate }]]));
+    expect(env.CG_US_WEST_IMAGE).toBe(baseline.image.ref);
+    expect(env.CG_US_WEST_VERSION).toBe('abc1234');
+    expect(env.CG_US_EAST_IMAGE).toBe(baseline.image.ref);
+    expect(env.CG_US_EAST_CANARY_IMAGE).toBe(candidate.image.ref);
+    expect(env.CG_US_EAST_CANARY_VERSION).toBe('def5678');
+  });
+});
+
+describe('identity', () => {
+  const facts = (label: string | undefined, image: string): ContainerFacts => ({
+    id: 'x', name: 'x', service: 'region-us-west', state: 'running', health: 'none', restartCount: 0, pid: 1, exitCode: 0, oomKilled: false,
+    env: {}, labels: label === undefined ? {} : { [LABELS.version]: label }, image, networks: [],
+  });
+  test.each([
+    ['the label with its own image', 'def5678', candidate.image.id, 'def5678'],
+    ['the candidate label on the baseline image', 'def5678', baseline.image.id, `image ${'b'.repeat(12)} labelled def5678`],
+    ['an unknown label', 'zzz', candidate.image.id, `image ${'c'.repeat(12)} labelled zzz`],
+    ['no label', undefined, baseline.image.id, `image ${'b'.repeat(12)}`],
+  ])('%s', (_what, label, image, expected) => {
+    expect(identityOf(facts(label, image), [baseline, candidate])).toBe(expected);
+  });
+  test.each([
+    [{ version: '1.2.3' }, 'version', '1.2.3'],
+    [{ build: { sha: 'abc' } }, 'build.sha', 'abc'],
+    [{ version: 7 }, 'version', '7'],
+    [{ version: { x: 1 } }, 'version', undefined],
+    ['text', 'version', undefined],
+  ])('field %j %s', (body, field, expected) => {
+    expect(fieldOf(body, field)).toBe(expected);
+  });
+});
+
+describe('labels and judgement of a user\'s service', () => {
+  const built = (commit: string | null, ref: string): BuiltImage => ({ ref, id: 'sha256:1', commit, reused: false, buildMs: 1, notes: [] });
+  test.each([
+    [built('0123456789abcdef', 'chaos-gate/candidate:x'), '0123456789ab'],
+    [built(null, 'registry.local:5000/app:stable'), 'stable'],
+    [built(null, 'app@sha256:' + 'a'.repeat(64)), 'fallback'],
+  ])('imageLabel %#', (image, expected) => {
+    expect(imageLabel(image, 'fallback')).toBe(expected);
+  });
+  test('--version names the candidate; the same commit twice is told apart', () => {
+    expect(versionLabels(built('aaa', 'a:1'), built('bbb', 'b:1'), undefined)).toEqual({ candidate: 'aaa', baseline: 'bbb' });
+    expect(versionLabels(built('aaa', 'a:1'), built('bbb', 'b:1'), 'v2')).toEqual({ candidate: 'v2', baseline: 'bbb' });
+    expect(versionLabels(built('aaa', 'a:1'), built('aaa', 'a:1'), undefined)).toEqual({ candidate: 'aaa', baseline: 'aaa-baseline' });
+  });
+  test('the demo\'s Prometheus checks leave the judgement; synthetic stays', () => {
+    const rollout: RolloutPlan = toRolloutPlan({}, 'chaos-gate.yml');
+    const { plan: judged, note } = serviceRollout(rollout);
+    expect(rollout.analysis.sources).toContain('prometheus');
+    expect(judged.analysis.sources).toEqual(['synthetic']);
+    expect(note).toMatch(/synthetic traffic/);
+    expect(serviceRollout(judged).note).toBeUndefined();
+  });
+});
+
+describe('metrics note', () => {
+  test.each([
+    [{ status: 200, body: '' }, undefined],
+    [{ status: 404, body: '' }, 'service.metrics: http://127.0.0.1:8081/metrics answered HTTP 404: Prometheus has no metrics of your service'],
+    [undefined, 'service.metrics: http://127.0.0.1:8081/metrics answered nothing: Prometheus has no metrics of your service'],
+  ])('%j', async (answer, expected) => {
+    expect(await metricsNote(target(), () => Promise.resolve(answer))).toBe(expected);
+  });
+  test('no metrics path, nothing to say (the notes say it is judged from traffic alone)', async () => {
+    expect(await metricsNote(target({ ...plan, metrics: undefined }), () => Promise.reject(new Error('not asked')))).toBeUndefined();
+  });
+});
