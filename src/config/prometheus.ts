@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BUILTIN_TEMPLATES, DURATION, unknownPlaceholders } from '../prometheus/template.ts';
 import type { CheckSpec, NoDataRule } from '../prometheus/checks.ts';
+import { METRIC_PRESETS, type MetricNames } from '../prometheus/service-templates.ts';
 import { quote } from '../util/shown.ts';
 import { UsageError } from './errors.ts';
 import { zodIssues } from './issues.ts';
@@ -18,6 +19,11 @@ import { deepFreeze } from './rollout.ts';
 //     interval: 10s                    # {{ interval }}: 5 scrapes at the stack's 2 s
 //     on_no_data: wait                 # wait: no data is inconclusive, never a pass; ignore
 //     preflight_seconds: 20            # how long the pre-flight waits for a first value
+//     metrics:                         # a user's service only: its metric names for the built-ins
+//       preset: prom-client            # or micrometer; each name below overrides the preset's
+//       requests_metric: http_requests_total
+//       duration_metric: http_request_duration_seconds
+//       status_label: status_code
 //     checks:                          # default: the two below
 //       - { name: error-rate, template: error_rate, max: 0.05 }
 //       - { name: latency-p99, template: latency_p99_seconds, max: 0.5 }
@@ -26,7 +32,7 @@ import { deepFreeze } from './rollout.ts';
 //         max: 0.25
 //
 // Placeholders: {{ region }}, {{ version }} (the version judged: the canary's),
-// {{ canary_version }}, {{ baseline_version }}, {{ interval }}.
+// {{ canary_version }}, {{ baseline_version }}, {{ interval }}, {{ slot }} (canary or stable).
 //
 // url names this machine (localhost, 127.0.0.0/8, [::1]) or the stack's own Prometheus
 // service unless allow_remote is true: the gate runs in CI, often beside internal services,
@@ -74,7 +80,16 @@ function hostnameOf(url: string): string | undefined {
   }
 }
 
+const promName = (what: string, pattern: RegExp) => z.string().regex(pattern, `must be a Prometheus ${what} name`).optional();
+const metricsSchema = z.strictObject({
+  preset: z.enum(['prom-client', 'micrometer']).default('prom-client'),
+  requests_metric: promName('metric', /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/),
+  duration_metric: promName('metric', /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/),
+  status_label: promName('label', /^[a-zA-Z_][a-zA-Z0-9_]{0,199}$/),
+});
+
 export const prometheusSchema = z.strictObject({
+  metrics: metricsSchema.default({ preset: 'prom-client' }),
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   allow_remote: z.boolean().default(false),
   timeout_ms: z.number().int('must be a whole number').min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(2000),
@@ -102,6 +117,8 @@ export interface PrometheusPlan {
   interval: string;
   preflightSeconds: number;
   checks: readonly CheckSpec[];
+  /** A user's service's metric names for the built-in checks (prometheus.metrics). */
+  metrics: MetricNames;
 }
 
 export function toPrometheusPlan(input: unknown, source: string): PrometheusPlan {
@@ -121,12 +138,23 @@ export function toPrometheusPlan(input: unknown, source: string): PrometheusPlan
     retries: p.retries,
     interval: p.interval,
     preflightSeconds: p.preflight_seconds,
+    metrics: metricNames(p.metrics),
     checks: p.checks.map((c): CheckSpec => ({
       name: c.name,
       template: c.query ?? BUILTIN_TEMPLATES[c.template as string] ?? '',
+      ...(c.template === undefined ? {} : { builtin: c.template }),
       ...(c.min === undefined ? {} : { min: c.min }),
       ...(c.max === undefined ? {} : { max: c.max }),
       onNoData: (c.on_no_data ?? p.on_no_data) as NoDataRule,
     })),
   });
+}
+
+function metricNames(m: z.infer<typeof metricsSchema>): MetricNames {
+  const preset = METRIC_PRESETS[m.preset];
+  return {
+    requestsMetric: m.requests_metric ?? preset.requestsMetric,
+    durationMetric: m.duration_metric ?? preset.durationMetric,
+    statusLabel: m.status_label ?? preset.statusLabel,
+  };
 }

@@ -25,7 +25,7 @@ import { phaseTimer } from '../util/phases.ts';
 import type { Progress } from '../util/progress.ts';
 import { measureBaseline } from './baseline.ts';
 import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
-import { metricsNote, refuseDemoKnobs, requireDemoVersion, runTarget } from './service.ts';
+import { metricsNote, refuseDemoKnobs, requireDemoVersion, runTarget, withoutPrometheus } from './service.ts';
 import { selectSuite, suiteJudgement } from './suite.ts';
 
 // The whole gate, one pipeline for the CLI and the Action:
@@ -92,7 +92,8 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   const dockerVersion = await requireDocker();
   const timer = phaseTimer(deps.now);
   const run = await runTarget(config, { version: request.version, cwd: request.cwd, skipped: suite.experiments.length }, demoTarget, { timer, progress });
-  const { target, version, workload, rolloutPlan } = run;
+  const { target, version, workload, prometheus } = run;
+  let rolloutPlan = run.rolloutPlan;
   const stack = await ComposeStack.connect(target, { progress });
   const wardens = dockerWardens(target);
   const leftovers = await liftLeftovers({ stack, wardens, control: dockerControl, progress });
@@ -110,8 +111,12 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     const up = await timer.time('stack_up', () => stack.up());
     deps.onStackUp?.();
     notes.push(...up.notes);
+    // Metrics promised but not served: the Prometheus checks would find nothing (exit 2).
     const metrics = await metricsNote(target);
-    if (metrics) notes.push(metrics);
+    if (metrics) {
+      notes.push(metrics);
+      rolloutPlan = withoutPrometheus(rolloutPlan);
+    }
 
     progress.step(`baseline: ${BASELINE_SECONDS} s of traffic on every region`);
     const judgement = suiteJudgement(config);
@@ -121,9 +126,9 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     const unhealthy = baseline.filter((b) => b.problem);
     if (unhealthy.length > 0) throw new InfraError('the stack is unhealthy before any fault', unhealthy.map((b) => `${b.region}: ${b.problem}`));
     // A bad Prometheus query is a configuration error (exit 2): find it before the suite runs.
-    if (rolloutPlan.analysis.sources.includes('prometheus') && config.prometheus.checks.length > 0) {
+    if (rolloutPlan.analysis.sources.includes('prometheus') && prometheus.checks.length > 0) {
       const first = baseline[0];
-      if (first) await preflight(config.prometheus, prometheusUrl(target), { region: first.region, version: first.version, canary_version: version, baseline_version: first.version });
+      if (first) await preflight(prometheus, prometheusUrl(target), { region: first.region, version: first.version, canary_version: version, baseline_version: first.version, slot: 'stable' });
     }
 
     if (experiments.length > 0) {
@@ -159,7 +164,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
       progress.step(`rollout of ${version}`);
       const plan = live ? predictedPlan(rolloutPlan, live.prediction) : rolloutPlan;
       rollout = await timer.time('rollout', () => runRollout({
-        version, failureRate, plan, prometheus: config.prometheus,
+        version, failureRate, plan, prometheus,
         ...(run.candidateImage ? { image: run.candidateImage } : {}),
         ...(live ? { prediction: { stages: live.prediction.stages } } : {}),
       }, { stack, progress, signal, random: () => random.next(), ...(stack.probes ? { probes: stack.probes } : {}), ...(workload ? { workload } : {}) }));

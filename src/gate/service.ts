@@ -2,6 +2,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UsageError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
+import type { PrometheusPlan } from '../config/prometheus.ts';
+import { serviceTemplates } from '../prometheus/service-templates.ts';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import { baselineImage, candidateImage, type BuiltImage } from '../stack/service-images.ts';
 import { fetchJson } from '../stack/probe.ts';
@@ -43,6 +45,7 @@ export interface RunTarget {
   /** The requests the traffic sends; undefined: the demo's. */
   workload: Workload | undefined;
   rolloutPlan: RolloutPlan;
+  prometheus: PrometheusPlan;
   /** The candidate's image for a user's service. */
   candidateImage: ImageRef | undefined;
   notes: string[];
@@ -53,12 +56,17 @@ export async function runTarget(
   deps: { timer: PhaseTimer; progress: Progress },
 ): Promise<RunTarget> {
   const { service, baseline } = config;
-  if (!service || !baseline) return { target: demo, version: request.version ?? '', workload: undefined, rolloutPlan: config.rollout, candidateImage: undefined, notes: [] };
+  if (!service || !baseline) {
+    return { target: demo, version: request.version ?? '', workload: undefined, rolloutPlan: config.rollout, prometheus: config.prometheus, candidateImage: undefined, notes: [] };
+  }
   const prepared = await deps.timer.time('build', () => prepareService(service, baseline, { version: request.version, configFile: config.file, cwd: request.cwd }, demo, deps.progress));
-  const judged = serviceRollout(config.rollout);
+  const judged = serviceJudgement(config.rollout, config.prometheus, service);
   const notes = [...prepared.notes, ...(judged.note ? [judged.note] : [])];
   if (request.skipped > 0) notes.push(`chaos suite not run: experiments on your own service need faults injected from outside it (issue 12); ${request.skipped} experiment(s) skipped`);
-  return { target: prepared.target, version: prepared.candidate.version, workload: userWorkload(service), rolloutPlan: judged.plan, candidateImage: prepared.candidate.image, notes };
+  return {
+    target: prepared.target, version: prepared.candidate.version, workload: userWorkload(service),
+    rolloutPlan: judged.plan, prometheus: judged.prometheus, candidateImage: prepared.candidate.image, notes,
+  };
 }
 
 /** The label a built image goes by: a short commit, else the tag of a pulled image. */
@@ -75,17 +83,38 @@ export function versionLabels(candidate: BuiltImage, baseline: BuiltImage, reque
   return { candidate: c, baseline: b === c ? `${b}-baseline` : b };
 }
 
-/**
- * The default Prometheus checks query the demo's metric names; a user's service is judged
- * from its synthetic traffic until checks take its own names.
- */
-export function serviceRollout(plan: RolloutPlan): { plan: RolloutPlan; note: string | undefined } {
-  if (!plan.analysis.sources.includes('prometheus')) return { plan, note: undefined };
+/** The rollout judged without Prometheus (synthetic traffic alone). */
+export function withoutPrometheus(plan: RolloutPlan): RolloutPlan {
   const sources = plan.analysis.sources.filter((s) => s !== 'prometheus');
-  if (sources.length === 0) sources.push('synthetic');
+  return { ...plan, analysis: { ...plan.analysis, sources: sources.length > 0 ? sources : ['synthetic'] } };
+}
+
+export interface ServiceJudgement {
+  plan: RolloutPlan;
+  prometheus: PrometheusPlan;
+  note: string | undefined;
+}
+
+/**
+ * How a user's service is judged. The built-in Prometheus checks take its own metric names
+ * (prometheus.metrics) and select its containers by region and slot; a query the user wrote
+ * is theirs already. Without service.metrics there is nothing to query: synthetic traffic alone.
+ */
+export function serviceJudgement(plan: RolloutPlan, prometheus: PrometheusPlan, service: ServicePlan): ServiceJudgement {
+  if (!plan.analysis.sources.includes('prometheus') || prometheus.checks.length === 0) return { plan, prometheus, note: undefined };
+  if (!service.metrics) {
+    return { plan: withoutPrometheus(plan), prometheus, note: 'rollout judged from the synthetic traffic alone: service.metrics is not given, so Prometheus has nothing of your service to check' };
+  }
+  const templates = serviceTemplates(prometheus.metrics);
+  const checks = prometheus.checks.map((c) => {
+    const template = c.builtin === undefined ? undefined : templates[c.builtin];
+    return template === undefined ? c : { ...c, template };
+  });
+  const m = prometheus.metrics;
   return {
-    plan: { ...plan, analysis: { ...plan.analysis, sources } },
-    note: 'rollout judged from the synthetic traffic alone: prometheus.checks are not run against your own service yet (their defaults name the demo\'s metrics)',
+    plan,
+    prometheus: { ...prometheus, checks },
+    note: `Prometheus checks on your metrics: ${checks.map((c) => c.name).join(', ')} (${m.requestsMetric}, ${m.durationMetric}_bucket, status label ${m.statusLabel}, selected by region and slot)`,
   };
 }
 
@@ -100,7 +129,7 @@ export async function metricsNote(target: StackTarget, fetch: typeof fetchJson =
   const url = `${regionUrl(target, first)}${path}`;
   const answer = await fetch(url, 2000);
   if (answer?.status === 200) return undefined;
-  return `service.metrics: ${url} answered ${answer ? `HTTP ${answer.status}` : 'nothing'}: Prometheus has no metrics of your service`;
+  return `service.metrics: ${url} answered ${answer ? `HTTP ${answer.status}` : 'nothing'}: Prometheus has no metrics of your service, so the rollout is judged from the synthetic traffic alone`;
 }
 
 export function serviceTarget(base: StackTarget, service: UserServiceTarget): StackTarget {

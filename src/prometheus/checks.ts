@@ -12,6 +12,8 @@ export interface CheckSpec {
   name: string;
   /** The PromQL as configured (a built-in template's text, or the user's query). */
   template: string;
+  /** The built-in template's name when it is one: a user's service gets it on its own metric names. */
+  builtin?: string;
   min?: number;
   max?: number;
   onNoData: NoDataRule;

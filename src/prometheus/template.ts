@@ -5,7 +5,11 @@ import type { InputIssue } from '../config/errors.ts';
 // the contents of a double-quoted PromQL string, so they are escaped for that context; a
 // label value can never end the string and inject PromQL.
 
-export const PLACEHOLDERS = ['region', 'version', 'interval', 'canary_version', 'baseline_version'] as const;
+// slot: "canary" while a canary is judged, "stable" in the pre-flight. A user's service does not
+// label its series with our version, so its checks select the container by region and slot
+// (labels its Prometheus targets carry: stack/service-compose.ts); the demo's prometheus.yml
+// sets slot too.
+export const PLACEHOLDERS = ['region', 'version', 'interval', 'canary_version', 'baseline_version', 'slot'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 export type TemplateValues = Record<Placeholder, string>;
 

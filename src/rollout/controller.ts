@@ -90,7 +90,7 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
     const first = regions[0] as RegionTarget;
     const stable = (previous.get(first.name) as Deployment).version;
     progress.step(`pre-flight: ${prometheus.checks.length} Prometheus check(s) against ${stable} in ${first.name}`);
-    await preflight(prometheus, promUrl, { region: first.name, version: stable, canary_version: request.version, baseline_version: stable });
+    await preflight(prometheus, promUrl, { region: first.name, version: stable, canary_version: request.version, baseline_version: stable, slot: 'stable' });
   }
   await removeLeftoverCanaries(stack, regions, progress);
   const annotator = deps.annotator ?? (await grafanaAnnotator(grafanaUrl(stack.target), progress));

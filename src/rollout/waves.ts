@@ -53,7 +53,7 @@ export interface WaveContext {
 function checksFor(ctx: WaveContext, region: RegionTarget) {
   if (!ctx.prometheus) return Promise.resolve([]);
   const baseline = ctx.previous(region.name).version;
-  return evaluateChecks(ctx.prometheus, ctx.prometheusUrl, { region: region.name, version: ctx.candidate.version, canary_version: ctx.candidate.version, baseline_version: baseline });
+  return evaluateChecks(ctx.prometheus, ctx.prometheusUrl, { region: region.name, version: ctx.candidate.version, canary_version: ctx.candidate.version, baseline_version: baseline, slot: 'canary' });
 }
 
 type StageState = Extract<RolloutState, { kind: 'CANARY' | 'PAUSED' }>;

@@ -1,4 +1,7 @@
 import { execa } from 'execa';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ComposeStack } from '../../src/stack/compose-stack.ts';
 import { InfraError } from '../../src/stack/errors.ts';
@@ -45,4 +48,21 @@ export async function freshStack(): Promise<ComposeStack> {
     throw e;
   }
   return stack;
+}
+
+/** Runs dist/index.js with the environment a GitHub runner gives a JavaScript action, in `workspace`. */
+export async function runAction(inputs: Record<string, string>, options: { workspace?: string; sha?: string; state?: Record<string, string> } = {}) {
+  const { workspace = root, sha = 'abc123', state = {} } = options;
+  const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-action-'));
+  const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary'), GITHUB_STATE: join(dir, 'state') };
+  for (const f of Object.values(files)) writeFileSync(f, '');
+  const env: Record<string, string> = { ...files, GITHUB_WORKSPACE: workspace, GITHUB_ACTION_PATH: root, GITHUB_SHA: sha };
+  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
+  for (const [k, v] of Object.entries(state)) env[`STATE_${k}`] = v;
+  const res = await execa(process.execPath, [join(root, 'dist/index.js')], { cwd: workspace, env, reject: false, timeout: 900_000, stdin: 'ignore' });
+  const outputs: Record<string, string> = {};
+  // GITHUB_OUTPUT uses the heredoc form: name<<DELIM, value, DELIM.
+  const text = readFileSync(files.GITHUB_OUTPUT, 'utf8');
+  for (const m of text.matchAll(/^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1] as string] = m[3] as string;
+  return { exitCode: res.exitCode ?? 1, stdout: String(res.stdout), outputs, summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'), state: readFileSync(files.GITHUB_STATE, 'utf8') };
 }

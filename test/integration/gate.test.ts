@@ -1,6 +1,6 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { execa } from 'execa';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ComposeStack } from '../../src/stack/compose-stack.ts';
 import { defaultStackTarget, regionUrl } from '../../src/stack/target.ts';
 import { pollUntil } from '../../src/util/poll.ts';
-import { cli, ensureStackUp, root } from './cli.ts';
+import { cli, ensureStackUp, root, runAction } from './cli.ts';
 
 // The whole gate, through the CLI and through the bundled Action run as the runner runs it.
 const target = defaultStackTarget(root);
@@ -30,22 +30,6 @@ async function stackContainers(): Promise<string[]> {
 
 async function versions(): Promise<string[]> {
   return Promise.all(target.regions.map(async (r) => ((await (await request(regionUrl(target, r) + '/', { headersTimeout: 3000 })).body.json()) as { version: string }).version));
-}
-
-/** Runs dist/index.js with the environment a GitHub runner gives a JavaScript action. */
-async function runAction(inputs: Record<string, string>, state: Record<string, string> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-action-'));
-  const files = { GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary'), GITHUB_STATE: join(dir, 'state') };
-  for (const f of Object.values(files)) writeFileSync(f, '');
-  const env: Record<string, string> = { ...files, GITHUB_WORKSPACE: root, GITHUB_ACTION_PATH: root, GITHUB_SHA: 'abc123' };
-  for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.toUpperCase()}`] = v;
-  for (const [k, v] of Object.entries(state)) env[`STATE_${k}`] = v;
-  const res = await execa(process.execPath, ['dist/index.js'], { cwd: root, env, reject: false, timeout: 900_000, stdin: 'ignore' });
-  const outputs: Record<string, string> = {};
-  // GITHUB_OUTPUT uses the heredoc form: name<<DELIM, value, DELIM.
-  const text = readFileSync(files.GITHUB_OUTPUT, 'utf8');
-  for (const m of text.matchAll(/^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1] as string] = m[3] as string;
-  return { exitCode: res.exitCode ?? 1, stdout: String(res.stdout), outputs, summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'), state: readFileSync(files.GITHUB_STATE, 'utf8') };
 }
 
 beforeAll(async () => {
@@ -132,7 +116,7 @@ describe('the Action (dist/index.js)', () => {
   });
 
   it('the post step removes a stack the main step left up', async () => {
-    const res = await runAction({}, { isPost: 'true', stackUp: 'true' });
+    const res = await runAction({}, { state: { isPost: 'true', stackUp: 'true' } });
     expect(res.exitCode, res.stdout).toBe(0);
     expect(res.stdout).toContain('stack removed');
     const stack = await ComposeStack.connect(target);

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, root } from './cli.ts';
+import { cli, root, runAction } from './cli.ts';
 
 // A team's own repository, gated as the README tells them to: examples/items copied into a
 // fresh git repository, the candidate built from its HEAD and the baseline from HEAD~1. A good
@@ -69,6 +69,15 @@ describe('gating your own service (examples/items)', () => {
     expect(res.report?.version).toBe(head.slice(0, 12));
     expect(res.report?.rollout?.final_state).toBe('COMPLETED');
     expect(res.report?.environment.notes.join('\n')).toMatch(/candidate .* (built in|reused)/);
+  }, 900_000);
+
+  it('opens the gate through the Action (dist/index.js) run in the repository as a runner runs it', async () => {
+    const head = await git('rev-parse', 'HEAD');
+    const res = await runAction({ config: 'chaos-gate.yml', 'report-dir': 'reports/action' }, { workspace: repo, sha: head });
+    expect(res.exitCode, res.stdout).toBe(0);
+    expect(res.outputs.gate).toBe('OPEN');
+    expect(res.outputs['report-json']).toBe(join(repo, 'reports/action/report.json'));
+    expect(res.summary).toContain(head.slice(0, 12));
   }, 900_000);
 
   it('handles a service that starts in 20 s, ignores SIGTERM and serves no metrics, and says what it could not do', async () => {

@@ -12,7 +12,7 @@ import { instantQuery } from '../../src/prometheus/client.ts';
 import { parseQueryResponse } from '../../src/prometheus/response.ts';
 import { BUILTIN_TEMPLATES, escapeLabelValue, render, unknownPlaceholders } from '../../src/prometheus/template.ts';
 
-const values = { region: 'us-west', version: 'v3', canary_version: 'v3', baseline_version: 'v2', interval: '10s' };
+const values = { region: 'us-west', version: 'v3', canary_version: 'v3', baseline_version: 'v2', interval: '10s', slot: 'canary' };
 
 describe('templates', () => {
   it('fills every placeholder, with or without spaces', () => {

@@ -4,7 +4,8 @@ import type { ContainerFacts } from '../../src/stack/inspect.ts';
 import { escapeDollars, renderPrometheusConfig, renderServiceCompose } from '../../src/stack/service-compose.ts';
 import { fieldOf, identityOf } from '../../src/stack/service-probes.ts';
 import { defaultStackTarget, LABELS, type ImageDeployment, type StackTarget } from '../../src/stack/target.ts';
-import { imageLabel, metricsNote, serviceRollout, serviceTarget, versionLabels } from '../../src/gate/service.ts';
+import { imageLabel, metricsNote, serviceJudgement, serviceTarget, versionLabels } from '../../src/gate/service.ts';
+import { toPrometheusPlan } from '../../src/config/prometheus.ts';
 import type { BuiltImage } from '../../src/stack/service-images.ts';
 import type { ServicePlan } from '../../src/target/service.ts';
 import type { RolloutPlan } from '../../src/rollout/plan.ts';
@@ -126,21 +127,45 @@ describe('labels and judgement of a user\'s service', () => {
     expect(versionLabels(built('aaa', 'a:1'), built('bbb', 'b:1'), 'v2')).toEqual({ candidate: 'v2', baseline: 'bbb' });
     expect(versionLabels(built('aaa', 'a:1'), built('aaa', 'a:1'), undefined)).toEqual({ candidate: 'aaa', baseline: 'aaa-baseline' });
   });
-  test('the demo\'s Prometheus checks leave the judgement; synthetic stays', () => {
-    const rollout: RolloutPlan = toRolloutPlan({}, 'chaos-gate.yml');
-    const { plan: judged, note } = serviceRollout(rollout);
+  const rollout: RolloutPlan = toRolloutPlan({}, 'chaos-gate.yml');
+  test('without service.metrics, Prometheus leaves the judgement and the note says why', () => {
+    const { plan: judged, note } = serviceJudgement(rollout, toPrometheusPlan({}, 'c.yml'), { ...plan, metrics: undefined });
     expect(rollout.analysis.sources).toContain('prometheus');
     expect(judged.analysis.sources).toEqual(['synthetic']);
-    expect(note).toMatch(/synthetic traffic/);
-    expect(serviceRollout(judged).note).toBeUndefined();
+    expect(note).toMatch(/service\.metrics is not given/);
+  });
+  test('the built-in checks take the service\'s metric names and select by region and slot; a written query stays', () => {
+    const prometheus = toPrometheusPlan({
+      metrics: { preset: 'micrometer' },
+      checks: [{ name: 'errors', template: 'error_rate', max: 0.05 }, { name: 'own', query: 'up{job="x"}', min: 1 }],
+    }, 'c.yml');
+    const judged = serviceJudgement(rollout, prometheus, plan);
+    expect(judged.plan).toBe(rollout);
+    expect(judged.prometheus.checks[0]?.template).toBe('(sum(rate(http_server_requests_seconds_count{region="{{ region }}",slot="{{ slot }}",status=~"5.."}[{{ interval }}])) or vector(0))'
+      + ' / sum(rate(http_server_requests_seconds_count{region="{{ region }}",slot="{{ slot }}"}[{{ interval }}]))');
+    expect(judged.prometheus.checks[1]?.template).toBe('up{job="x"}');
+    expect(judged.note).toMatch(/errors, own \(http_server_requests_seconds_count/);
+  });
+  test.each([
+    [{}, { requestsMetric: 'http_requests_total', durationMetric: 'http_request_duration_seconds', statusLabel: 'status_code' }],
+    [{ preset: 'micrometer', status_label: 'code' }, { requestsMetric: 'http_server_requests_seconds_count', durationMetric: 'http_server_requests_seconds', statusLabel: 'code' }],
+  ])('prometheus.metrics %j', (metrics, names) => {
+    expect(toPrometheusPlan({ metrics }, 'c.yml').metrics).toEqual(names);
+  });
+  test.each([
+    [{ preset: 'statsd' }, 'prometheus.metrics.preset'],
+    [{ requests_metric: 'http-requests' }, 'prometheus.metrics.requests_metric'],
+    [{ status_label: 'a"}) or vector(1' }, 'prometheus.metrics.status_label'],
+  ])('refuses prometheus.metrics %j', (metrics, path) => {
+    expect(() => toPrometheusPlan({ metrics }, 'c.yml')).toThrow(path);
   });
 });
 
 describe('metrics note', () => {
   test.each([
     [{ status: 200, body: '' }, undefined],
-    [{ status: 404, body: '' }, 'service.metrics: http://127.0.0.1:8081/metrics answered HTTP 404: Prometheus has no metrics of your service'],
-    [undefined, 'service.metrics: http://127.0.0.1:8081/metrics answered nothing: Prometheus has no metrics of your service'],
+    [{ status: 404, body: '' }, 'service.metrics: http://127.0.0.1:8081/metrics answered HTTP 404: Prometheus has no metrics of your service, so the rollout is judged from the synthetic traffic alone'],
+    [undefined, 'service.metrics: http://127.0.0.1:8081/metrics answered nothing: Prometheus has no metrics of your service, so the rollout is judged from the synthetic traffic alone'],
   ])('%j', async (answer, expected) => {
     expect(await metricsNote(target(), () => Promise.resolve(answer))).toBe(expected);
   });
