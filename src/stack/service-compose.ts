@@ -1,5 +1,4 @@
 import type { ServicePlan } from '../target/service.ts';
-export { COMPOSE_SERVICE_NAME } from '../target/service.ts';
 import { envStem, LABELS, type RegionTarget, type StackTarget } from './target.ts';
 
 // Pure rendering of a user's service into a Compose file and a Prometheus configuration.
