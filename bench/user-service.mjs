@@ -1,8 +1,10 @@
 // Benchmark of the gate on a user's service: examples/items copied into a fresh git
 // repository (two commits), then `chaos-gate gate` run twice in it. The first run builds the
 // candidate and the baseline; the second finds both images by their context key and reuses
-// them. Prints each run's phases (build, stack_up, baseline, rollout, down) in ms, as the
-// report's environment.phases records them, and the wall time of each run.
+// them. Then examples/two-tier once (API, worker built from its dependencies file,
+// PostgreSQL, and its own chaos suite). Prints each run's phases (build, stack_up, baseline,
+// suite, rollout, down) in ms, as the report's environment.phases records them, and the wall
+// time of each run.
 //
 // Environment (optional): BENCH_GATE_TIMEOUT_SECONDS (default 900) bounds each run.
 import { execFileSync } from 'node:child_process';
@@ -14,14 +16,14 @@ export const name = 'user_service';
 
 const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@localhost', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@localhost' };
 
-function repository(root) {
-  const repo = mkdtempSync(join(tmpdir(), 'chaos-gate-bench-items-'));
-  cpSync(join(root, 'examples/items'), repo, { recursive: true, filter: (src) => !src.startsWith(join(root, 'examples/items/test')) });
+function repository(root, example, versionFile) {
+  const repo = mkdtempSync(join(tmpdir(), `chaos-gate-bench-${example}-`));
+  cpSync(join(root, 'examples', example), repo, { recursive: true, filter: (src) => !src.startsWith(join(root, 'examples', example, 'test')) });
   const git = (...args) => execFileSync('git', args, { cwd: repo, env: GIT_ENV, stdio: 'ignore' });
   git('init', '-q');
   git('add', '-A');
   git('commit', '-qm', 'baseline');
-  writeFileSync(join(repo, 'VERSION'), '1.0.1\n');
+  writeFileSync(join(repo, versionFile), '1.0.1\n');
   git('commit', '-qam', 'candidate');
   return repo;
 }
@@ -37,18 +39,23 @@ function gate(root, repo, reportDir) {
   }
   const wallMs = Math.round(performance.now() - started);
   const report = JSON.parse(readFileSync(join(repo, reportDir, 'report.json'), 'utf8'));
-  return { gate: report.deployment_gate, wall_ms: wallMs, phases_ms: Object.fromEntries(report.environment.phases.map((p) => [p.name, p.ms])) };
+  const scenarios = report.scenarios.map((e) => `${e.name} ${e.status}`);
+  return { gate: report.deployment_gate, wall_ms: wallMs, phases_ms: Object.fromEntries(report.environment.phases.map((p) => [p.name, p.ms])), ...(scenarios.length ? { scenarios } : {}) };
 }
 
 export async function run({ root, log }) {
-  const repo = repository(root);
+  const repo = repository(root, 'items', 'VERSION');
+  const twoTier = repository(root, 'two-tier', 'api/VERSION');
   try {
     log(`first run (builds both images) in ${repo}`);
     const first = gate(root, repo, 'reports/first');
     log(`second run (images reused): first took ${first.wall_ms} ms`);
     const second = gate(root, repo, 'reports/second');
-    return { first, second };
+    log(`two-tier (worker built, PostgreSQL, its chaos suite) in ${twoTier}`);
+    const two_tier = gate(root, twoTier, 'reports/two-tier');
+    return { first, second, two_tier };
   } finally {
     rmSync(repo, { recursive: true, force: true });
+    rmSync(twoTier, { recursive: true, force: true });
   }
 }

@@ -22,6 +22,35 @@ export interface WindowMetrics {
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
+  /** Errors by the hop the service named (service.attribution), most first; absent: no error named one. */
+  errorsByHop?: HopErrors[];
+}
+
+export interface HopErrors {
+  hop: string;
+  errors: number;
+}
+
+/** Errors without an answer, and answers that named no hop. */
+export const NO_ANSWER = 'no answer';
+export const NOT_NAMED = 'not named';
+
+/**
+ * Which hop the errors came from, as the service said in its attribution header: an API that
+ * answers 503 because its database failed names the database. Undefined when no error named
+ * a hop (no attribution asked, or no errors), so the demo's windows are unchanged.
+ */
+export function errorsByHop(observations: readonly Observation[]): HopErrors[] | undefined {
+  const counts = new Map<string, number>();
+  let named = false;
+  for (const o of observations) {
+    if (!isError(o)) continue;
+    named ||= o.hop !== undefined;
+    const hop = o.hop ?? (o.status === 0 ? NO_ANSWER : NOT_NAMED);
+    counts.set(hop, (counts.get(hop) ?? 0) + 1);
+  }
+  if (!named) return undefined;
+  return [...counts].map(([hop, errors]) => ({ hop, errors })).sort((a, b) => b.errors - a.errors || a.hop.localeCompare(b.hop));
 }
 
 /** 1-based nearest rank of the q-quantile among n values (1 <= rank <= n for n >= 1). */
@@ -55,10 +84,17 @@ export function countErrors(observations: readonly Observation[]): number {
   return errors;
 }
 
+/** "postgres 120 (92%), no answer 10 (8%)". */
+export function formatHopErrors(list: readonly HopErrors[]): string {
+  const total = list.reduce((n, h) => n + h.errors, 0);
+  return list.map((h) => `${h.hop} ${h.errors} (${Math.round((100 * h.errors) / Math.max(1, total))}%)`).join(', ');
+}
+
 export function summarize(observations: readonly Observation[]): WindowMetrics {
   const count = observations.length;
   const errors = countErrors(observations);
   const latencies = successLatencies(observations);
+  const byHop = errors > 0 ? errorsByHop(observations) : undefined;
   return {
     count,
     errors,
@@ -66,5 +102,6 @@ export function summarize(observations: readonly Observation[]): WindowMetrics {
     p50Ms: quantileSorted(latencies, 0.5),
     p95Ms: quantileSorted(latencies, 0.95),
     p99Ms: quantileSorted(latencies, 0.99),
+    ...(byHop ? { errorsByHop: byHop } : {}),
   };
 }

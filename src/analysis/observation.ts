@@ -23,6 +23,8 @@ export interface Observation {
    * whatever its status. The demo's traffic never sets it.
    */
   unexpected?: true;
+  /** For an error: the hop the service named as its cause (service.attribution); absent: none named. */
+  hop?: string;
 }
 
 /** A successful request whose latency is the service's: what latency statistics use. */

@@ -3,7 +3,8 @@ import { faultEffect } from './effect.ts';
 import { faultParams, type Experiment } from './experiment.ts';
 import { measureAll, measurements, summaries, type JudgementConfig } from './measure.ts';
 import type { Recording } from './recording.ts';
-import type { ExperimentResult } from './result.ts';
+import type { ExperimentResult, WindowSummary } from './result.ts';
+import { formatHopErrors } from '../analysis/metrics.ts';
 import { series } from './windows.ts';
 
 // Turns what the runner recorded into the ExperimentResult every report reads. Pure.
@@ -24,6 +25,11 @@ export interface RunFacts {
   observations: readonly Observation[];
 }
 
+/** Which hop the target's errors came from in each window, as the service named it (service.attribution). */
+function hopNotes(windows: readonly WindowSummary[]): string[] {
+  return windows.filter((w) => w.errorsByHop).map((w) => `errors ${w.window === 'during' ? 'during the fault' : `${w.window} it`} by hop: ${formatHopErrors(w.errorsByHop ?? [])}`);
+}
+
 export function buildResult(facts: RunFacts, judgement: JudgementConfig): ExperimentResult {
   const { experiment, recording: rec } = facts;
   const targets = new Set(facts.targets);
@@ -34,6 +40,8 @@ export function buildResult(facts: RunFacts, judgement: JudgementConfig): Experi
   const measured = rec ? [...(effect ? [effect.measurement] : []), ...measurements(rec, experiment.thresholds, judgement)] : [];
   const values = rec ? measureAll(rec, judgement) : undefined;
   const failed = measured.some((m) => !m.pass);
+  const windows = rec ? summaries(rec, targetTraffic) : [];
+  const notes = [...facts.notes, ...hopNotes(windows)];
   const status = facts.error !== undefined || !rec ? 'ERROR' : failed ? 'FAIL' : 'PASS';
   return {
     name: experiment.name,
@@ -44,14 +52,14 @@ export function buildResult(facts: RunFacts, judgement: JudgementConfig): Experi
     startedAt: new Date(facts.t0).toISOString(),
     durationMs: facts.end - facts.t0,
     faultWindow: rec ? { fromMs: rec.injectAt - facts.t0, toMs: rec.revertAt - facts.t0 } : { fromMs: 0, toMs: 0 },
-    windows: rec ? summaries(rec, targetTraffic) : [],
+    windows,
     series: series(targetTraffic, facts.t0, facts.end),
     measurements: measured,
     recoveryTimeSeconds: values?.recovery_time_seconds.value ?? null,
     acknowledgedWritesLost: values?.acknowledged_writes_lost.value ?? 0,
     reverted: facts.reverted,
     ...(effect ? { faultEffect: effect.effect } : {}),
-    ...(facts.notes.length > 0 ? { notes: [...facts.notes] } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
     ...(facts.error !== undefined ? { error: facts.error } : rec ? {} : { error: 'the fault was not injected' }),
   };
 }

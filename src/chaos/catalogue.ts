@@ -13,7 +13,7 @@ export interface MeasurementDef {
 }
 
 export const MEASUREMENTS = {
-  recovery_time_seconds: { unit: 's', comparator: '<=', what: 'from the end of the fault (for a crash: the kill) until /health answers 200 again' },
+  recovery_time_seconds: { unit: 's', comparator: '<=', what: 'from the end of the fault (for a crash: the kill) until /health answers 200 again (for a dependency: until 5 requests in a row succeed)' },
   acknowledged_writes_lost: { unit: 'writes', comparator: '<=', what: 'writes answered 201 that cannot be read back afterwards' },
   error_rate_during: { unit: 'ratio', comparator: '<=', what: 'share of the target\'s requests that failed (5xx or no answer) during the fault' },
   error_rate_after: { unit: 'ratio', comparator: '<=', what: 'share of the target\'s requests that failed once it had recovered' },
@@ -61,6 +61,9 @@ export const DEFAULT_THRESHOLDS: Readonly<Record<FaultKind, Partial<Record<Measu
   db_unavailable: { unclean_write_answers_during: 0, unclean_read_answers_during: 0, recovery_time_seconds: 5, ...SAFE },
   failure_rate: { time_to_health_flag_seconds: 5, time_to_judgement_flag_seconds: 5, recovery_time_seconds: 5, ...SAFE },
   partition: { time_to_detection_seconds: 10, time_to_health_flag_seconds: 5, recovery_time_seconds: 15, ...SAFE },
+  // A dependency is shared by every region (started once per stack): their errors during it
+  // are its blast radius, not a finding. The service must serve again once it is back.
+  dependency: { recovery_time_seconds: 15, acknowledged_writes_lost: 0, error_rate_after: 0.01 },
 };
 
 // Evidence that the fault took effect. A hypothesis made of ceilings only ("recovered within

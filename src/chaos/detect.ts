@@ -1,5 +1,5 @@
 import { judge, type JudgeOptions, type StageLimits } from '../analysis/judge.ts';
-import type { Observation } from '../analysis/observation.ts';
+import { isError, type Observation } from '../analysis/observation.ts';
 import type { HealthProbe, Recording, UpSample } from './recording.ts';
 
 // When the fault was noticed, and when the target was back: pure readings of a Recording.
@@ -14,13 +14,34 @@ function probesOf(rec: Pick<Recording, 'probes'>, region: string): HealthProbe[]
   return rec.probes.filter((p) => p.region === region).sort((a, b) => a.at - b.at);
 }
 
+type RecoveryFacts = Pick<Recording, 'kind' | 'observations' | 'probes' | 'crashed' | 'injectAt' | 'revertAt' | 'recoveryDeadline'>;
+
+/** Successes in a row that make a target serving again. */
+export const SERVING_AGAIN = 5;
+
 /**
- * When `region` answered /health again. After a crash the outage begins at the first failed
+ * When `region`'s requests sent after `from` succeeded again, SERVING_AGAIN in a row: the
+ * answer of the first of them. A service whose /health is liveness only answers it all
+ * through a dependency's outage, so after one its recovery is read from its traffic.
+ */
+export function servingAgainAt(observations: readonly Observation[], region: string, from: number, deadline: number): number | null {
+  const mine = observations.filter((o) => o.region === region && o.at >= from && answeredAt(o) <= deadline).sort((a, b) => a.at - b.at);
+  let run = 0;
+  for (const [i, o] of mine.entries()) {
+    run = isError(o) ? 0 : run + 1;
+    if (run === SERVING_AGAIN) return answeredAt(mine[i - SERVING_AGAIN + 1] as Observation);
+  }
+  return null;
+}
+
+/**
+ * When `region` answered /health again (after a dependency's outage: served its traffic again). After a crash the outage begins at the first failed
  * probe after the kill, and recovery is the first success after that (a probe that slipped
  * in before the process died does not count); otherwise the first success sent once the
  * fault was lifted.
  */
-export function recoveredAt(rec: Pick<Recording, 'probes' | 'crashed' | 'injectAt' | 'revertAt' | 'recoveryDeadline'>, region: string): number | null {
+export function recoveredAt(rec: RecoveryFacts, region: string): number | null {
+  if (rec.kind === 'dependency') return servingAgainAt(rec.observations, region, rec.revertAt, rec.recoveryDeadline);
   const probes = probesOf(rec, region).filter((p) => answeredAt(p) <= rec.recoveryDeadline);
   const from = rec.crashed ? rec.injectAt : rec.revertAt;
   let after = from;
@@ -38,7 +59,7 @@ export function recoveryFrom(rec: Pick<Recording, 'crashed' | 'injectAt' | 'reve
 }
 
 /** The latest of the targets' recoveries; null when one never recovered. */
-export function allRecoveredAt(rec: Pick<Recording, 'probes' | 'crashed' | 'injectAt' | 'revertAt' | 'recoveryDeadline' | 'targets'>): number | null {
+export function allRecoveredAt(rec: RecoveryFacts & Pick<Recording, 'targets'>): number | null {
   let latest: number | null = null;
   for (const region of rec.targets) {
     const at = recoveredAt(rec, region);

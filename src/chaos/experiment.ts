@@ -5,10 +5,20 @@ import type { EvidenceName, MeasurementName } from './catalogue.ts';
 // measurements stay within these thresholds".
 
 /** Fault kinds; where the region service has the same fault, the same name. */
-export const FAULT_KINDS = ['kill', 'latency', 'cpu', 'memory', 'db_unavailable', 'failure_rate', 'partition'] as const;
+export const FAULT_KINDS = ['kill', 'latency', 'cpu', 'memory', 'db_unavailable', 'failure_rate', 'partition', 'dependency'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type LatencyMethod = 'auto' | 'tc-netem' | 'fault-endpoint';
+
+/** How a dependency fails: frozen (its connections hang: callers time out) or stopped (refused at once). */
+export const DEPENDENCY_MODES = ['pause', 'stop'] as const;
+export type DependencyMode = (typeof DEPENDENCY_MODES)[number];
+
+/**
+ * Kinds injected through the demo region service's own fault endpoint: a user's service has
+ * none. (latency with method auto falls back to it where the kernel has no netem.)
+ */
+export const ENDPOINT_FAULTS: readonly FaultKind[] = ['cpu', 'memory', 'db_unavailable', 'failure_rate'];
 
 export type Fault =
   /** SIGKILL of the container's main process: a crash, so the restart policy must bring it back. */
@@ -18,7 +28,9 @@ export type Fault =
   | { kind: 'memory'; durationSeconds: number; mb: number }
   | { kind: 'db_unavailable'; durationSeconds: number }
   | { kind: 'failure_rate'; durationSeconds: number; rate: number }
-  | { kind: 'partition'; durationSeconds: number };
+  | { kind: 'partition'; durationSeconds: number }
+  /** A service of the user's dependencies file paused or stopped; the target regions' traffic shows what their callers see. */
+  | { kind: 'dependency'; durationSeconds: number; service: string; mode: DependencyMode };
 
 /** Where the fault goes: named regions, or one region drawn with the run's seed. */
 export type TargetSpec = { regions: readonly string[] } | { random: true };
@@ -79,6 +91,7 @@ export function faultParams(fault: Fault): Record<string, unknown> {
     case 'latency': return { duration_seconds: fault.durationSeconds, delay_ms: fault.delayMs, jitter_ms: fault.jitterMs, method: fault.method };
     case 'memory': return { duration_seconds: fault.durationSeconds, mb: fault.mb };
     case 'failure_rate': return { duration_seconds: fault.durationSeconds, rate: fault.rate };
+    case 'dependency': return { duration_seconds: fault.durationSeconds, service: fault.service, mode: fault.mode };
     default: return { duration_seconds: fault.durationSeconds };
   }
 }

@@ -1,5 +1,6 @@
 import { InfraError } from '../stack/errors.ts';
 import type { ContainerControl } from '../stack/docker-control.ts';
+import type { ContainerFacts } from '../stack/inspect.ts';
 import { probeHealth } from '../stack/probe.ts';
 import type { Stack } from '../stack/stack.ts';
 import { regionUrl, type RegionTarget } from '../stack/target.ts';
@@ -21,11 +22,19 @@ async function problemsNow(stack: Stack, token: string, regions: readonly Region
     if (c.networks.length === 0) return `${region.service}: on no network`;
     const url = regionUrl(stack.target, region);
     if (!(await probeHealth(url, stack.target.healthPath, 2000))) return `${region.service}: ${stack.target.healthPath} does not answer 200`;
+    // A user's service has no fault endpoint: its faults are all outside it.
+    if (stack.target.service) return undefined;
     const faults = await activeFaults(url, token);
     if (faults === undefined) return `${region.service}: /faults does not answer (is the fault token set?)`;
     return faults.length > 0 ? `${region.service}: faults still active (${faults.join(', ')})` : undefined;
   }));
-  return problems.filter((p): p is string => p !== undefined);
+  return [...problems.filter((p): p is string => p !== undefined), ...dependencyProblems(stack, containers)];
+}
+
+/** A user's dependencies must run too (not paused, not stopped): the next experiment needs them. */
+function dependencyProblems(stack: Stack, containers: readonly ContainerFacts[]): string[] {
+  const names = new Set(stack.target.service?.dependencies.map((d) => d.name));
+  return containers.filter((c) => names.has(c.service) && c.state !== 'running').map((c) => `${c.service}: ${c.state}`);
 }
 
 /** Problems that last `graceMs` (a container restarting right now gets that long); [] when healthy. */
@@ -47,9 +56,11 @@ export async function repairStack(stack: Stack, control: ContainerControl, token
   // `up` recreates what is missing, and a container recreated without the fault token (a
   // deploy in between) gets it back: up keeps the token the other containers carry.
   const needUp: string[] = [];
+  const user = stack.target.service !== undefined;
+  actions.push(...(await repairDependencies(stack, control, containers)));
   for (const region of regions) {
     const c = containers.find((x) => x.service === region.service);
-    if (!c || !c.env.FAULT_TOKEN) {
+    if (!c || (!user && !c.env.FAULT_TOKEN)) {
       needUp.push(`${region.service} ${c ? 'has no fault token' : 'is missing'}`);
       continue;
     }
@@ -64,7 +75,7 @@ export async function repairStack(stack: Stack, control: ContainerControl, token
         actions.push(`reconnected ${region.service} to ${network}`);
       }
     }
-    const lifted = await liftFaults(regionUrl(stack.target, region), token);
+    const lifted = user ? undefined : await liftFaults(regionUrl(stack.target, region), token);
     if (lifted) actions.push(`lifted ${lifted} fault(s) left on ${region.service}`);
   }
   if (needUp.length > 0) {
@@ -74,6 +85,18 @@ export async function repairStack(stack: Stack, control: ContainerControl, token
   for (const action of actions) progress.warn(`repair: ${action}`);
   const left = await stackProblems(stack, token, regions, 60_000);
   if (left.length > 0) throw new InfraError('the stack could not be made healthy again', left);
+  return actions;
+}
+
+/** Unpauses or starts a dependency left paused or stopped. */
+async function repairDependencies(stack: Stack, control: ContainerControl, containers: readonly ContainerFacts[]): Promise<string[]> {
+  const actions: string[] = [];
+  for (const c of containers) {
+    if (!stack.target.service?.dependencies.some((d) => d.name === c.service) || c.state === 'running') continue;
+    if (c.state === 'paused') await control.unpause(c.id);
+    else await control.start(c.id);
+    actions.push(`${c.state === 'paused' ? 'unpaused' : 'started'} the dependency ${c.service} (it was ${c.state})`);
+  }
   return actions;
 }
 

@@ -63,7 +63,7 @@ export async function liftLeftovers(deps: LeftoverDeps): Promise<string[]> {
   return lines;
 }
 
-/** Faults no warden accounts for: a region container on no network, a fault active on a service. */
+/** Faults no warden accounts for: a region container on no network, a paused container, a fault active on a service. */
 async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
   const { stack, control } = deps;
   const containers = await stack.containers();
@@ -74,6 +74,11 @@ async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
     if (!owned.has(c.service) || c.state !== 'running' || c.networks.length > 0) continue;
     await control.connect(c.id, stackNetwork(stack.target), [c.service]);
     lines.push(`${c.service} was on no network (a partition with no record): reconnected`);
+  }
+  // The project's containers are never paused by anything but a dependency fault.
+  for (const c of containers.filter((x) => x.state === 'paused')) {
+    await control.unpause(c.id);
+    lines.push(`${c.service} was paused (a dependency fault with no record): unpaused`);
   }
   const token = containers.map((c) => c.env.FAULT_TOKEN).find(Boolean);
   if (!token) return lines;

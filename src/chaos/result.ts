@@ -1,3 +1,4 @@
+import type { HopErrors } from '../analysis/metrics.ts';
 // What one chaos experiment produced. The chaos runner fills it; the reports (JSON, HTML,
 // JUnit, step summary) and the gate verdict read it. Times in ms are relative to the
 // experiment's start unless the name says otherwise.
@@ -29,6 +30,8 @@ export interface WindowSummary {
   p95Ms: number | null;
   p99Ms: number | null;
   throughputRps: number;
+  /** Errors by the hop the service named (service.attribution); absent: none named. */
+  errorsByHop?: HopErrors[];
 }
 
 /** One-second buckets of the target regions' traffic, for the charts. */

@@ -2,18 +2,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerControl } from '../stack/docker-control.ts';
 import type { ContainerFacts } from '../stack/inspect.ts';
 import type { Stack } from '../stack/stack.ts';
-import { innerUrl, regionUrl, type RegionTarget } from '../stack/target.ts';
+import { innerUrl, LABELS, regionUrl, type RegionTarget } from '../stack/target.ts';
 import type { ArmedWarden, Wardens } from '../stack/warden.ts';
 import type { TrafficStream } from '../traffic/generator.ts';
 import type { Progress } from '../util/progress.ts';
 import { buildResult } from './build.ts';
 import { recoveredAt } from './detect.ts';
-import { faultSeconds, type Experiment } from './experiment.ts';
+import { faultSeconds, type Experiment, type FaultKind } from './experiment.ts';
 import { repairStack, stackProblems } from './health.ts';
 import { injectionFor } from './injectors/index.ts';
 import { REVERT_DEADLINE_MS, SELF_LIFT_GRACE_SECONDS, type Injection, type TargetContainer } from './injectors/injector.ts';
 import type { JudgementConfig } from './measure.ts';
-import type { Monitor } from './monitor.ts';
 import { readBackWrites } from './readback.ts';
 import type { ReadBack } from './recording.ts';
 import type { ExperimentResult } from './result.ts';
@@ -41,10 +40,11 @@ export interface RunnerDeps {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-async function waitRecovered(monitor: Monitor, regions: readonly string[], crashed: boolean, from: number, deadline: number, signal: AbortSignal): Promise<boolean> {
-  const rec = { crashed, injectAt: from, revertAt: from, recoveryDeadline: deadline };
+async function waitRecovered(session: Session, kind: FaultKind, regions: readonly string[], from: number, deadline: number, signal: AbortSignal): Promise<boolean> {
+  const rec = { kind, crashed: kind === 'kill', injectAt: from, revertAt: from, recoveryDeadline: deadline };
   while (Date.now() <= deadline) {
-    if (regions.every((r) => recoveredAt({ ...rec, probes: monitor.probes }, r) !== null)) return true;
+    const now = { ...rec, probes: session.monitor.probes, observations: kind === 'dependency' ? session.store.select() : [] };
+    if (regions.every((r) => recoveredAt(now, r) !== null)) return true;
     await sleep(100, undefined, { signal });
   }
   return false;
@@ -74,7 +74,7 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
     const targets: TargetContainer[] = targetRegions.map((r) => ({
       region: r.name, baseUrl: regionUrl(stack.target, r), innerUrl: innerUrl(stack.target, r), container: before?.get(r.name) as ContainerFacts,
     }));
-    injection = injectionFor(fault, { control, token, targets, facts: (region) => session.facts(region) });
+    injection = injectionFor(fault, { control, token, targets, facts: (region) => session.facts(region), dependency: (name) => session.dependency(name) });
     session.start(streams(experiment, stack, targetNames, await stack.containers()));
 
     await sleep(windows.beforeSeconds * 1000, undefined, { signal });
@@ -88,7 +88,7 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
 
     const deadlineMs = windows.recoveryDeadlineSeconds * 1000;
     if (fault.kind === 'kill') {
-      await waitRecovered(session.monitor, targetNames, true, times.injectAt, times.injectAt + deadlineMs, signal);
+      await waitRecovered(session, fault.kind, targetNames, times.injectAt, times.injectAt + deadlineMs, signal);
       times.revertAt = Date.now();
     } else {
       await sleep(faultSeconds(fault) * 1000, undefined, { signal });
@@ -99,7 +99,7 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
     }
     const from = fault.kind === 'kill' ? times.injectAt : times.revertAt;
     times.recoveryDeadline = from + deadlineMs;
-    if (!(await waitRecovered(session.monitor, targetNames, fault.kind === 'kill', from, times.recoveryDeadline, signal))) {
+    if (!(await waitRecovered(session, fault.kind, targetNames, from, times.recoveryDeadline, signal))) {
       progress.warn(`${experiment.name}: ${targetNames.join(', ')} not healthy again within ${windows.recoveryDeadlineSeconds} s`);
       notes.push(...(await repairStack(stack, control, token, targetRegions, progress)).map((a) => `repair after the recovery deadline: ${a}`));
     }
@@ -140,7 +140,7 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
   notes.push(...restarts.notes);
   const readBack: ReadBack = signal.aborted || times.injectAt === undefined
     ? { checked: 0, missing: 0, unverified: 0 }
-    : await readBackWrites(session.store.acknowledgedWrites(), (region) => regionUrl(stack.target, stack.target.regions.find((r) => r.name === region) as RegionTarget));
+    : await readBackWrites(session.store.acknowledgedWrites(), (region) => regionUrl(stack.target, stack.target.regions.find((r) => r.name === region) as RegionTarget), session.workload ? { workload: session.workload } : {});
 
   const { injectStart, injectAt, revertAt, recoveryDeadline, afterFrom } = times;
   const complete = injectStart !== undefined && injectAt !== undefined && revertAt !== undefined && recoveryDeadline !== undefined && afterFrom !== undefined;
@@ -169,11 +169,16 @@ async function armWarden(experiment: Experiment, regions: string[], injection: I
   });
 }
 
+/** What a region runs: a user's service by its label, the demo by its environment. */
+function versionOf(c: ContainerFacts | undefined): string {
+  return c?.labels[LABELS.version] ?? c?.env.VERSION ?? 'unknown';
+}
+
 function streams(experiment: Experiment, stack: Stack, targets: readonly string[], containers: readonly ContainerFacts[]): TrafficStream[] {
   return stack.target.regions.map((r) => ({
     region: r.name,
     cohort: 'baseline' as const,
-    version: containers.find((c) => c.service === r.service)?.env.VERSION ?? 'unknown',
+    version: versionOf(containers.find((c) => c.service === r.service)),
     baseUrl: regionUrl(stack.target, r),
     rps: targets.includes(r.name) ? experiment.load.rps : experiment.load.otherRegionsRps,
   })).filter((s) => s.rps > 0);

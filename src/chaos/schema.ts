@@ -4,7 +4,8 @@ import { zodIssues } from '../config/issues.ts';
 import { MAX_SHOWN_CHARS } from '../config/limits.ts';
 import { quote } from '../util/shown.ts';
 import { DEFAULT_EFFECT, DEFAULT_THRESHOLDS, EVIDENCE, EVIDENCE_NAMES, effectKey, evidenceFits, MEASUREMENT_NAMES, MEASUREMENTS, thresholdKey, unknownThresholdRule, type EvidenceDef } from './catalogue.ts';
-import { FAULT_KINDS, type EffectFloor, type Experiment, type Fault, type Threshold } from './experiment.ts';
+import { COMPOSE_SERVICE_NAME } from '../target/service.ts';
+import { DEPENDENCY_MODES, FAULT_KINDS, type EffectFloor, type Experiment, type Fault, type Threshold } from './experiment.ts';
 import { EXPERIMENT_NAME_PATTERN } from '../config/experiment-list.ts';
 
 // One experiment file (chaos/*.yml), snake_case, validated strictly: an unknown field or a
@@ -25,6 +26,7 @@ import { EXPERIMENT_NAME_PATTERN } from '../config/experiment-list.ts';
 //   cpu | db_unavailable | partition
 //   memory   mb                   allocated inside the service, toward its memory limit
 //   failure_rate  rate            share of requests the service fails on purpose
+//   dependency  service, mode: pause | stop   a service of your dependencies file fails
 // Thresholds not written take the kind's defaults (catalogue.ts); an `effect` written
 // replaces the kind's default evidence as a whole (its entries are alternatives, so adding
 // one to the defaults could only make the evidence weaker).
@@ -47,6 +49,12 @@ const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('db_unavailable'), duration_seconds: duration }),
   z.strictObject({ kind: z.literal('failure_rate'), duration_seconds: duration, rate: z.number().gt(0, 'must be greater than 0').max(1, 'must be at most 1') }),
   z.strictObject({ kind: z.literal('partition'), duration_seconds: duration }),
+  z.strictObject({
+    kind: z.literal('dependency'),
+    duration_seconds: duration,
+    service: z.string().regex(COMPOSE_SERVICE_NAME, 'must be a service of your dependencies file (a Compose service name)'),
+    mode: z.enum(DEPENDENCY_MODES).default('pause'),
+  }),
 ], {
   error: (issue) => {
     const kinds = FAULT_KINDS.map((k) => JSON.stringify(k)).join(', ');
@@ -167,6 +175,7 @@ function toFault(f: z.output<typeof faultSchema>): Fault {
     case 'latency': return { kind: 'latency', durationSeconds: f.duration_seconds, delayMs: f.delay_ms, jitterMs: f.jitter_ms, method: f.method };
     case 'memory': return { kind: 'memory', durationSeconds: f.duration_seconds, mb: f.mb };
     case 'failure_rate': return { kind: 'failure_rate', durationSeconds: f.duration_seconds, rate: f.rate };
+    case 'dependency': return { kind: 'dependency', durationSeconds: f.duration_seconds, service: f.service, mode: f.mode };
     default: return { kind: f.kind, durationSeconds: f.duration_seconds };
   }
 }

@@ -3,6 +3,7 @@ import type { Stack } from '../stack/stack.ts';
 import { regionUrl } from '../stack/target.ts';
 import { TrafficGenerator, type TrafficStream } from '../traffic/generator.ts';
 import { ObservationStore } from '../traffic/store.ts';
+import { userWorkload, type Workload } from '../traffic/workload.ts';
 import type { Experiment } from './experiment.ts';
 import { faultSeconds } from './experiment.ts';
 import { Monitor } from './monitor.ts';
@@ -19,16 +20,21 @@ export class Session {
   private readonly traffic: TrafficGenerator;
   private readonly stack: Stack;
   private readonly targets: readonly string[];
+  /** A user's service's requests; undefined: the demo's. */
+  readonly workload: Workload | undefined;
 
   constructor(experiment: Experiment, deps: { stack: Stack; seed: number; prometheusUrl?: string }, targets: readonly string[]) {
     this.stack = deps.stack;
     this.targets = targets;
+    const plan = deps.stack.target.service?.plan;
+    this.workload = plan ? userWorkload(plan) : undefined;
     const { load, windows } = experiment;
     const capMs = (windows.beforeSeconds + faultSeconds(experiment.fault) + 2 * windows.recoveryDeadlineSeconds + windows.afterSeconds + 120) * 1000;
     const totalRps = load.rps * targets.length + load.otherRegionsRps * Math.max(0, deps.stack.target.regions.length - targets.length);
     const random = experimentRandom(deps.seed, experiment.name, 'traffic');
     this.traffic = new TrafficGenerator({
       store: this.store,
+      ...(this.workload ? { workload: this.workload } : {}),
       random: () => random.next(),
       mix: { health: Math.max(0, 1 - load.writeShare - load.readShare), write: load.writeShare, read: load.readShare },
       timeoutMs: load.timeoutMs,
@@ -55,6 +61,12 @@ export class Session {
 
   async facts(region: string): Promise<ContainerFacts | undefined> {
     const service = this.stack.target.regions.find((r) => r.name === region)?.service;
+    return (await this.stack.containers()).find((c) => c.service === service);
+  }
+
+  /** A dependency's container now (a user's dependencies file), or undefined. */
+  async dependency(service: string): Promise<ContainerFacts | undefined> {
+    if (!this.stack.target.service?.dependencies.some((d) => d.name === service)) return undefined;
     return (await this.stack.containers()).find((c) => c.service === service);
   }
 

@@ -40,7 +40,8 @@ export interface SuiteOutcome {
 
 export async function runSuite(experiments: readonly Experiment[], deps: SuiteDeps): Promise<SuiteOutcome> {
   const { stack, control, progress } = deps;
-  const token = await stack.faultToken();
+  // A user's service has no fault endpoint, so no token (its experiments inject from outside).
+  const token = stack.target.service ? '' : await stack.faultToken();
   const results: ExperimentResult[] = [];
   const annotator = deps.annotator ?? (await grafanaAnnotator(grafanaUrl(stack.target), progress));
   try {

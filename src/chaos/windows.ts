@@ -37,6 +37,7 @@ export function windowSummary(window: WindowSummary['window'], observations: rea
     p95Ms: ms(m.p95Ms),
     p99Ms: ms(m.p99Ms),
     throughputRps: seconds > 0 ? Math.round(((m.count - m.errors) / seconds) * 1000) / 1000 : 0,
+    ...(m.errorsByHop ? { errorsByHop: m.errorsByHop } : {}),
   };
 }
 

@@ -1,28 +1,117 @@
+import { dirname, resolve } from 'node:path';
+import type { DependencyService } from '../target/service.ts';
 import { COMPOSE_SERVICE_NAME } from '../target/service.ts';
+import { isInside } from '../util/paths.ts';
 import { quote } from '../util/shown.ts';
 import { UsageError, type InputIssue } from './errors.ts';
 import { readInputFile } from './input-file.ts';
-import { MAX_SHOWN_CHARS } from './limits.ts';
+import { MAX_SHOWN_CHARS, MAX_SHOWN_PATH_CHARS } from './limits.ts';
 import { parseYaml } from './yaml.ts';
 
-// service.dependencies names a Compose file of the user's; its service names are started
+// service.dependencies names a Compose file of the user's. Its service names are started
 // with the regions (`compose up ... <names>`), so each must be a plain Compose name, never
-// something Compose would read as a flag. Read with the same bounds as chaos-gate.yml.
+// something Compose would read as a flag. A service with `build:` is built by the gate like
+// the candidate (cached, timed, air-gapped base images provided), so only the build fields
+// the gate honours are taken; its paths, like service.build's, must stay in the repository.
+// `depends_on` gives the hops between them (the dependency graph). Read with the same bounds
+// as chaos-gate.yml.
 
-export function dependenciesFileIssues(file: string): InputIssue[] {
+export interface DependenciesFile {
+  services: DependencyService[];
+  issues: InputIssue[];
+}
+
+type Doc = Record<string, unknown>;
+const isMap = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
+const BUILD_FIELDS = ['context', 'dockerfile', 'args'];
+
+/** The file's services, or the issues that keep it from being used. `roots`: the folders paths must stay in. */
+export function readDependencies(file: string, roots: readonly string[]): DependenciesFile {
   let data: unknown;
   try {
     data = parseYaml(readInputFile(file), file).data;
   } catch (e) {
-    if (e instanceof UsageError) return [...e.issues];
+    if (e instanceof UsageError) return { services: [], issues: [...e.issues] };
     throw e;
   }
-  const services = typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as { services?: unknown }).services : undefined;
-  if (typeof services !== 'object' || services === null || Array.isArray(services)) {
-    return [{ source: file, path: 'services', rule: 'a Compose file of dependencies needs a services: mapping' }];
+  const services = isMap(data) ? data.services : undefined;
+  if (!isMap(services)) return { services: [], issues: [{ source: file, path: 'services', rule: 'a Compose file of dependencies needs a services: mapping' }] };
+  const issues: InputIssue[] = [];
+  const issue = (path: string, rule: string) => void issues.push({ source: file, path, rule });
+  const names = Object.keys(services);
+  for (const name of names.filter((n) => !COMPOSE_SERVICE_NAME.test(n))) {
+    issue(`services.${name}`, `${quote(name, MAX_SHOWN_CHARS)} is not a Compose service name (letters, digits, ".", "_", "-", starting with a letter or digit)`);
   }
-  return Object.keys(services).filter((name) => !COMPOSE_SERVICE_NAME.test(name)).map((name) => ({
-    source: file, path: `services.${name}`,
-    rule: `${quote(name, MAX_SHOWN_CHARS)} is not a Compose service name (letters, digits, ".", "_", "-", starting with a letter or digit)`,
-  }));
+  const out = names.filter((n) => COMPOSE_SERVICE_NAME.test(n)).map((name) => {
+    const spec = services[name];
+    const at = `services.${name}`;
+    return {
+      name,
+      build: isMap(spec) && spec.build !== undefined ? buildOf(spec.build, dirname(file), `${at}.build`, roots, issue) : undefined,
+      dependsOn: isMap(spec) ? dependsOnOf(spec.depends_on, names, `${at}.depends_on`, issue) : [],
+    };
+  });
+  return { services: issues.length > 0 ? [] : out, issues };
+}
+
+type Issue = (path: string, rule: string) => void;
+
+function buildOf(build: unknown, dir: string, at: string, roots: readonly string[], issue: Issue): DependencyService['build'] {
+  const spec: Doc = typeof build === 'string' ? { context: build } : isMap(build) ? build : {};
+  if (typeof build !== 'string' && !isMap(build)) issue(at, 'must be a folder (the build context) or a mapping with context, dockerfile and args');
+  for (const key of Object.keys(spec).filter((k) => !BUILD_FIELDS.includes(k))) {
+    issue(`${at}.${key}`, `is not honoured: chaos-gate builds your dependencies itself, from ${BUILD_FIELDS.join(', ')} only`);
+  }
+  const text = (key: string, fallback: string): string => {
+    const v = spec[key] ?? fallback;
+    if (typeof v === 'string' && v !== '' && !v.includes('\0')) return v;
+    issue(`${at}.${key}`, 'must be a path (text, not empty)');
+    return fallback;
+  };
+  const context = resolve(dir, text('context', '.'));
+  const dockerfile = resolve(context, text('dockerfile', 'Dockerfile'));
+  // A context outside is said once, not again for the Dockerfile in it.
+  const outside = [['context', context], ['dockerfile', dockerfile]].find(([, path]) => !roots.some((root) => isInside(root, path ?? '')));
+  if (outside) issue(`${at}.${outside[0]}`, `resolves to ${quote(outside[1] ?? '', MAX_SHOWN_PATH_CHARS)}, outside the working directory and the configuration file's folder`);
+  return { context, dockerfile, args: argsOf(spec.args, `${at}.args`, issue) };
+}
+
+/** Compose's two spellings: a mapping, or a list of NAME=value. */
+function argsOf(args: unknown, at: string, issue: Issue): Record<string, string> {
+  if (args === undefined || args === null) return {};
+  const entries = Array.isArray(args)
+    ? args.map((a): [string, unknown] => (typeof a === 'string' && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : ['', a]))
+    : isMap(args) ? Object.entries(args) : undefined;
+  if (!entries) {
+    issue(at, 'must be a mapping of NAME: value or a list of NAME=value');
+    return {};
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || !['string', 'number', 'boolean'].includes(typeof value)) {
+      issue(at, `${quote(String(name || value), MAX_SHOWN_CHARS)} must be NAME: value, the name of letters, digits and "_", the value text or a number`);
+    } else out[name] = String(value);
+  }
+  return out;
+}
+
+/** Compose's two spellings: a list of names, or a mapping of name -> condition. */
+function dependsOnOf(value: unknown, names: readonly string[], at: string, issue: Issue): string[] {
+  if (value === undefined || value === null) return [];
+  const list = Array.isArray(value) ? value : isMap(value) ? Object.keys(value) : undefined;
+  if (!list) {
+    issue(at, 'must be a list of service names or a mapping of them');
+    return [];
+  }
+  const out: string[] = [];
+  for (const d of list) {
+    if (typeof d === 'string' && names.includes(d)) out.push(d);
+    else issue(at, `${quote(String(d), MAX_SHOWN_CHARS)} is not a service of this file (${names.join(', ')})`);
+  }
+  return out;
+}
+
+/** Issues of the file alone, for config validation. */
+export function dependenciesFileIssues(file: string, roots: readonly string[]): InputIssue[] {
+  return readDependencies(file, roots).issues;
 }

@@ -211,7 +211,7 @@ function validate(data: Record<string, unknown>, source: string, context: Config
   if (predict) issues.push(...historyFileIssues(predict.history.file, source, context.roots ?? [], context.cwd));
   const base = { dir: context.dir ?? context.cwd ?? process.cwd(), roots: context.roots ?? [] };
   const target = collect(issues, () => toTarget(data.service, data.baseline, source, base));
-  if (target?.service && context.checkFiles) issues.push(...serviceFileIssues(target.service, source));
+  if (target?.service && context.checkFiles) issues.push(...serviceFileIssues(target.service, source, base.roots.length > 0 ? base.roots : [base.dir]));
   const complete = rollout && prometheus && experiments && gate && simulation && predict && target;
   if (issues.length > 0 || !complete) return { issues };
   return { issues, sections: { rollout, prometheus, experiments, gate, simulation, predict, ...target } };

@@ -30,6 +30,7 @@ import { deepFreeze } from './rollout.ts';
 //       write: { method: POST, path: /api/items, body: { name: "{{ uuid }}" }, id: id }
 //       read: { method: GET, path: "/api/items/{{ id }}" }
 //     dependencies: docker-compose.deps.yml          # optional Compose file
+//     attribution: { header: x-failed-hop }          # optional: the header naming the hop that failed
 //   baseline: { ref: HEAD~1 }                        # or image: registry/app:stable
 //
 // Everything here is pure (data in, plan or UsageError out) except serviceFileIssues, the
@@ -148,6 +149,11 @@ const containerPath = z.string().max(1024, { error: 'must be at most 1024 charac
   .regex(CONTAINER_PATH, 'must be an absolute path in the container such as /data: "/"-separated names of letters, '
     + 'digits, ".", "_", "-", "+" or "@", no "." or ".." parts');
 
+// An HTTP field name (RFC 9110 token), matched without case as HTTP does.
+const headerName = z.string().max(100, { error: 'must be at most 100 characters', abort: true })
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name such as x-failed-hop: letters, digits and !#$%&\'*+.^_`|~- only')
+  .transform((h) => h.toLowerCase());
+
 // ---- requests ----
 
 /** A body is any JSON value, sent as application/json; size and contents are checked by bodyIssues. */
@@ -208,6 +214,7 @@ export const serviceFields = z.strictObject({
     .max(MAX_TRAFFIC_ENTRIES, `must list at most ${MAX_TRAFFIC_ENTRIES} requests`),
   probe: probeSchema.optional(),
   dependencies: localPath.optional(),
+  attribution: z.strictObject({ header: headerName }).optional(),
 });
 
 export const serviceSchema = serviceFields.superRefine((s, ctx) => {
@@ -279,6 +286,7 @@ function toServicePlan(s: ServiceInput, dir: string): ServicePlan {
     traffic: s.traffic.map(toTrafficEntry),
     probe: s.probe && toProbeSpec(s.probe),
     dependencies: s.dependencies === undefined ? undefined : resolve(dir, s.dependencies),
+    attribution: s.attribution,
   };
 }
 
@@ -343,12 +351,12 @@ function outsideIssues(plan: ServicePlan, source: string, base: PathBase): Input
 }
 
 /** The one check that reads the disk: the build context, the Dockerfile and the dependencies file must exist. */
-export function serviceFileIssues(plan: ServicePlan, source: string): InputIssue[] {
+export function serviceFileIssues(plan: ServicePlan, source: string, roots: readonly string[]): InputIssue[] {
   const missing = pathIssues(plan, source, (p) => (kindOf(p.path) === p.kind ? undefined
     : `no ${p.kind} at ${quote(p.path, MAX_SHOWN_PATH_CHARS)} (resolved against ${p.against})`));
   const deps = plan.dependencies;
   if (deps === undefined || missing.some((i) => i.path === 'service.dependencies')) return missing;
-  return [...missing, ...dependenciesFileIssues(deps)];
+  return [...missing, ...dependenciesFileIssues(deps, roots)];
 }
 
 /** An issue for each local path `problem` finds one with; a bad context says it for its Dockerfile too. */

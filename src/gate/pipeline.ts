@@ -25,8 +25,8 @@ import { phaseTimer } from '../util/phases.ts';
 import type { Progress } from '../util/progress.ts';
 import { measureBaseline } from './baseline.ts';
 import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
-import { metricsNote, refuseDemoKnobs, requireDemoVersion, runTarget, withoutPrometheus } from './service.ts';
-import { selectSuite, suiteJudgement } from './suite.ts';
+import { attributionNote, checkProbe, metricsNote, refuseDemoKnobs, requireDemoVersion, runTarget, withoutPrometheus } from './service.ts';
+import { gateSuite, suiteJudgement } from './suite.ts';
 
 // The whole gate, one pipeline for the CLI and the Action:
 // config -> stack up -> baseline -> chaos suite -> prediction -> rollout -> verdict -> history
@@ -83,22 +83,20 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   const failureRate = request.failureRate ?? 0;
   const home = projectDir(deps.env);
   const demoTarget = defaultStackTarget(home);
-  const suite = selectSuite(request, config, home, demoTarget.regions.map((r) => r.name));
-  // Chaos on a user's service needs faults from outside it (issue 12): until then, none.
-  const experiments = config.service ? [] : suite.experiments;
+  const { experiments, note: suiteNote } = gateSuite(request, config, home, demoTarget.regions.map((r) => r.name));
   requireDemoVersion(config, request.version);
   progress.step(`gate for ${request.version ?? 'your service at HEAD'}: ${experiments.length} experiment(s), then a ${config.rollout.strategy} rollout over ${config.rollout.regions.join(', ')}${config.environment ? ` (environment ${config.environment})` : ''}`);
 
   const dockerVersion = await requireDocker();
   const timer = phaseTimer(deps.now);
-  const run = await runTarget(config, { version: request.version, cwd: request.cwd, skipped: suite.experiments.length }, demoTarget, { timer, progress });
+  const run = await runTarget(config, { version: request.version, cwd: request.cwd }, demoTarget, { timer, progress });
   const { target, version, workload, prometheus } = run;
   let rolloutPlan = run.rolloutPlan;
   const stack = await ComposeStack.connect(target, { progress });
   const wardens = dockerWardens(target);
   const leftovers = await liftLeftovers({ stack, wardens, control: dockerControl, progress });
   const random = createRandom(request.seed);
-  const notes: string[] = [...leftovers.map((l) => `left by an earlier run: ${l}`), ...run.notes];
+  const notes: string[] = [...leftovers.map((l) => `left by an earlier run: ${l}`), ...run.notes, ...(suiteNote ? [suiteNote] : [])];
   let results: ExperimentResult[] = [];
   let rollout: RolloutResult | null = null;
   let infraFailure: string | undefined;
@@ -111,6 +109,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     const up = await timer.time('stack_up', () => stack.up());
     deps.onStackUp?.();
     notes.push(...up.notes);
+    await checkProbe(target, config.file);
     // Metrics promised but not served: the Prometheus checks would find nothing (exit 2).
     const metrics = await metricsNote(target);
     if (metrics) {
@@ -179,6 +178,8 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     else progress.info('stack left running (--keep-stack)');
   }
 
+  const attributed = attributionNote(config.service, rollout?.stages ?? []);
+  if (attributed) notes.push(attributed);
   if (infraFailure) notes.push(`infrastructure failure: ${infraFailure}`);
   let verdict = decideGate(results, rollout, { ...config.gate, requiredExperiments: [...config.gate.requiredExperiments] });
   if (closedByPrediction) verdict = closeGate(verdict, closedByPrediction);

@@ -1,15 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { Agent } from 'undici';
+import { basename, dirname, join } from 'node:path';
+import { formatHopErrors } from '../analysis/metrics.ts';
 import { UsageError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { PrometheusPlan } from '../config/prometheus.ts';
 import { serviceTemplates } from '../prometheus/service-templates.ts';
+import { describeHops, type ComposeDependency } from '../predict/dependencies.ts';
 import type { RolloutPlan } from '../rollout/plan.ts';
-import { baselineImage, candidateImage, type BuiltImage } from '../stack/service-images.ts';
+import type { StageRecord } from '../rollout/result.ts';
+import { readDependencies } from '../config/dependencies-file.ts';
+import { baselineImage, candidateImage, dependencyImage, type BuiltImage } from '../stack/service-images.ts';
 import { fetchJson } from '../stack/probe.ts';
-import { regionUrl, type ImageDeployment, type ImageRef, type StackTarget, type UserServiceTarget } from '../stack/target.ts';
-import type { BaselinePlan, ServicePlan } from '../target/service.ts';
-import { userWorkload, type Workload } from '../traffic/workload.ts';
+import { regionUrl, type ImageDeployment, type ImageRef, type StackDependency, type StackTarget, type UserServiceTarget } from '../stack/target.ts';
+import type { BaselinePlan, ProbeSpec, ServicePlan } from '../target/service.ts';
+import { exchange, parseIdField, render, userWorkload, type Answer, type Workload } from '../traffic/workload.ts';
 import type { PhaseTimer } from '../util/phases.ts';
 import type { Progress } from '../util/progress.ts';
 
@@ -52,7 +58,7 @@ export interface RunTarget {
 }
 
 export async function runTarget(
-  config: LoadedConfig, request: { version: string | undefined; cwd: string; skipped: number }, demo: StackTarget,
+  config: LoadedConfig, request: { version: string | undefined; cwd: string }, demo: StackTarget,
   deps: { timer: PhaseTimer; progress: Progress },
 ): Promise<RunTarget> {
   const { service, baseline } = config;
@@ -61,12 +67,34 @@ export async function runTarget(
   }
   const prepared = await deps.timer.time('build', () => prepareService(service, baseline, { version: request.version, configFile: config.file, cwd: request.cwd }, demo, deps.progress));
   const judged = serviceJudgement(config.rollout, config.prometheus, service);
-  const notes = [...prepared.notes, ...(judged.note ? [judged.note] : [])];
-  if (request.skipped > 0) notes.push(`chaos suite not run: experiments on your own service need faults injected from outside it (issue 12); ${request.skipped} experiment(s) skipped`);
+  const notes = [...prepared.notes, ...dependencyNotes(service, prepared.target.service?.dependencies ?? []), ...(judged.note ? [judged.note] : [])];
   return {
     target: prepared.target, version: prepared.candidate.version, workload: userWorkload(service),
     rolloutPlan: judged.plan, prometheus: judged.prometheus, candidateImage: prepared.candidate.image, notes,
   };
+}
+
+/** The hops from the dependencies file, and whether errors will name theirs. */
+export function dependencyNotes(plan: ServicePlan, dependencies: readonly ComposeDependency[]): string[] {
+  const notes: string[] = [];
+  if (plan.dependencies && dependencies.length > 0) {
+    notes.push(`dependency graph from ${basename(plan.dependencies)}: ${describeHops(dependencies).join('; ')} (started once per stack: every region shares them)`);
+  }
+  if (plan.attribution) notes.push(`errors are attributed to the hop named in the ${plan.attribution.header} header of each failed answer`);
+  else if (dependencies.length > 0) notes.push('service.attribution not given: an error cannot be traced to the hop it came from');
+  return notes;
+}
+
+/** "errors by hop during the rollout: canary api 24 (100%); baseline none", when the service names hops. */
+export function attributionNote(plan: ServicePlan | undefined, stages: readonly Pick<StageRecord, 'canary' | 'baseline'>[]): string | undefined {
+  if (!plan?.attribution) return undefined;
+  const side = (cohort: 'canary' | 'baseline'): string => {
+    const counts = new Map<string, number>();
+    for (const s of stages) for (const h of s[cohort].errorsByHop ?? []) counts.set(h.hop, (counts.get(h.hop) ?? 0) + h.errors);
+    if (counts.size === 0) return `${cohort} none`;
+    return `${cohort} ${formatHopErrors([...counts].map(([hop, errors]) => ({ hop, errors })).sort((a, b) => b.errors - a.errors))}`;
+  };
+  return `errors by hop during the rollout (${plan.attribution.header}): ${side('canary')}; ${side('baseline')}`;
 }
 
 /** The label a built image goes by: a short commit, else the tag of a pulled image. */
@@ -119,6 +147,32 @@ export function serviceJudgement(plan: RolloutPlan, prometheus: PrometheusPlan, 
 }
 
 /**
+ * The rule a probe write's answer breaks, if any: an expected status without the id field
+ * means every write would go unread, and the data-loss check would silently check nothing.
+ * Another status says nothing about the field (the baseline judges the service). Pure.
+ */
+export function probeIdProblem(probe: ProbeSpec, answer: Answer): string | undefined {
+  if (!probe.write.expectStatus.includes(answer.status) || parseIdField(answer.text, probe.write.id) !== undefined) return undefined;
+  const shown = JSON.stringify(answer.text.slice(0, 200));
+  return `the answer to ${probe.write.method} ${probe.write.path} (HTTP ${answer.status}) has no id at ${JSON.stringify(probe.write.id)} (a text or a number): ${shown}`;
+}
+
+/** One probe write to the first region before any traffic: a wrong `id` field is the user's to fix (exit 2). */
+export async function checkProbe(target: StackTarget, file: string | undefined): Promise<void> {
+  const probe = target.service?.plan.probe;
+  const first = target.regions[0];
+  if (!probe || !first) return;
+  const agent = new Agent();
+  try {
+    const answer = await exchange(agent, regionUrl(target, first), render(probe.write, { uuid: randomUUID() }), 5000);
+    const rule = probeIdProblem(probe, answer);
+    if (rule) throw new UsageError([{ source: file ?? 'chaos-gate.yml', path: 'service.probe.write.id', rule }]);
+  } finally {
+    await agent.close();
+  }
+}
+
+/**
  * Whether the service serves its metrics where service.metrics says: Prometheus cannot say
  * so itself (a failed scrape is only `up == 0`), so the report does.
  */
@@ -153,6 +207,7 @@ export async function prepareService(
   const deps = { progress, ...(request.configFile ? { configFile: request.configFile } : {}) };
   const candidateBuild = await candidateImage(plan.source, deps);
   const baselineBuild = await baselineImage(baseline.source, plan.source, deps);
+  const dependencies = await prepareDependencies(plan, request, progress);
   const labels = versionLabels(candidateBuild, baselineBuild, request.version);
   const candidate: ImageDeployment = { version: labels.candidate, failureRate: 0, image: { ref: candidateBuild.ref, id: candidateBuild.id } };
   const initial: ImageDeployment = { version: labels.baseline, failureRate: 0, image: { ref: baselineBuild.ref, id: baselineBuild.id } };
@@ -162,13 +217,34 @@ export async function prepareService(
     candidate,
     runDir: join(tmpdir(), `${base.project}-service`),
     projectDirectory: plan.dependencies ? dirname(plan.dependencies) : request.configFile ? dirname(request.configFile) : request.cwd,
+    dependencies: dependencies.services,
   };
   const notes = [
+    ...dependencies.notes,
     ...buildNotes('candidate', labels.candidate, candidateBuild),
     ...buildNotes('baseline', labels.baseline, baselineBuild),
     ...(plan.metrics ? [] : ['service.metrics not given: the candidate is judged from the synthetic traffic alone']),
   ];
   return { target: serviceTarget(base, service), candidate, baseline: initial, builds: { candidate: candidateBuild, baseline: baselineBuild }, notes };
+}
+
+/** The dependencies file's services, each one with `build:` built (or reused) like the candidate. */
+async function prepareDependencies(
+  plan: ServicePlan, request: { configFile: string | undefined; cwd: string }, progress: Progress,
+): Promise<{ services: StackDependency[]; notes: string[] }> {
+  const file = plan.dependencies;
+  if (file === undefined) return { services: [], notes: [] };
+  const roots = [request.cwd, ...(request.configFile ? [dirname(request.configFile)] : [])];
+  const read = readDependencies(file, roots);
+  if (read.issues.length > 0) throw new UsageError(read.issues);
+  const services: StackDependency[] = [];
+  const notes: string[] = [];
+  for (const d of read.services) {
+    const built = d.build ? await dependencyImage({ name: d.name, build: d.build }, file, { progress }) : undefined;
+    if (built) notes.push(...buildNotes(`dependency ${d.name}`, built.ref, built));
+    services.push({ name: d.name, image: built?.ref, dependsOn: d.dependsOn });
+  }
+  return { services, notes };
 }
 
 function buildNotes(role: string, label: string, image: BuiltImage): string[] {

@@ -1,8 +1,11 @@
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { loadExperiments } from '../chaos/load.ts';
-import type { Experiment } from '../chaos/experiment.ts';
+import { ENDPOINT_FAULTS, type Experiment } from '../chaos/experiment.ts';
 import type { JudgementConfig } from '../chaos/measure.ts';
-import { UsageError } from '../config/errors.ts';
+import { readDependencies } from '../config/dependencies-file.ts';
+import { UsageError, type InputIssue } from '../config/errors.ts';
+import { withLine } from '../config/locate.ts';
+import { parseYaml } from '../config/yaml.ts';
 import { readInputFile } from '../config/input-file.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { judgeOptions } from '../rollout/step.ts';
@@ -44,6 +47,59 @@ export function selectSuite(request: SuiteRequest, config: LoadedConfig, home: s
     if (!(e instanceof UsageError) || config.file === undefined) throw e;
     throw new UsageError(locateOverrideIssues(e.issues, source, readInputFile(config.file), config.environment));
   }
+}
+
+/** What a suite runs on: the demo (its fault endpoint), or a user's service with these dependencies. */
+export type SuiteTarget = { kind: 'demo' } | { kind: 'service'; dependencies: readonly string[] };
+
+/**
+ * What keeps an experiment from running on the target. A user's service has no fault
+ * endpoint, so only faults from outside it run there (kill, partition, latency by tc-netem,
+ * dependency); a dependency experiment needs the service in the dependencies file. Pure.
+ */
+export function suiteFitIssues(experiments: readonly Experiment[], target: SuiteTarget): InputIssue[] {
+  const issues: InputIssue[] = [];
+  for (const e of experiments) {
+    const { fault, source } = e;
+    if (target.kind === 'demo') {
+      if (fault.kind === 'dependency') issues.push({ source, path: 'fault.kind', rule: 'dependency faults act on the services of your dependencies file: they need a service: section with dependencies (the demo has none)' });
+      continue;
+    }
+    if (ENDPOINT_FAULTS.includes(fault.kind)) {
+      issues.push({ source, path: 'fault.kind', rule: `${fault.kind} is injected through the demo service's fault endpoint, which your service does not have: use kill, partition, latency (method: tc-netem) or dependency` });
+    } else if (fault.kind === 'latency' && fault.method !== 'tc-netem') {
+      issues.push({ source, path: 'fault.method', rule: `${fault.method} may fall back to the demo service's fault endpoint, which your service does not have: write method: tc-netem` });
+    } else if (fault.kind === 'dependency' && !target.dependencies.includes(fault.service)) {
+      const known = target.dependencies.length > 0 ? `its services: ${target.dependencies.join(', ')}` : 'service.dependencies is not given';
+      issues.push({ source, path: 'fault.service', rule: `${JSON.stringify(fault.service)} is not a service of your dependencies file (${known})` });
+    }
+  }
+  return issues;
+}
+
+/** The experiments that fit the target, or a UsageError naming each file's line that does not. */
+export function fitSuite(experiments: readonly Experiment[], target: SuiteTarget): Experiment[] {
+  const issues = suiteFitIssues(experiments, target);
+  if (issues.length === 0) return [...experiments];
+  throw new UsageError(issues.map((i) => {
+    const { doc, lines } = parseYaml(readInputFile(i.source), i.source);
+    return withLine(i, doc, lines);
+  }));
+}
+
+/** The suite `gate` runs: what fits its target, and a note when a user's service runs none. */
+export function gateSuite(request: SuiteRequest, config: LoadedConfig, home: string, regions: readonly string[]): { experiments: Experiment[]; note?: string } {
+  const suite = selectSuite(request, config, home, regions);
+  const { service } = config;
+  if (!service) return { experiments: fitSuite(suite.experiments, { kind: 'demo' }) };
+  // The built-in suite is the demo's: a user's service runs the suite it gives.
+  if (request.experimentsDir === undefined && config.experiments.dir === undefined) {
+    if (suite.experiments.length === 0) return { experiments: [] };
+    return { experiments: [], note: `chaos suite not run: the built-in suite (${suite.experiments.length} experiment(s)) is the demo service's; give experiments.dir with experiments of kinds kill, partition, latency (method: tc-netem) or dependency for your service` };
+  }
+  const roots = [request.cwd, ...(config.file ? [dirname(config.file)] : [])];
+  const dependencies = service.dependencies ? readDependencies(service.dependencies, roots).services.map((d) => d.name) : [];
+  return { experiments: fitSuite(suite.experiments, { kind: 'service', dependencies }) };
 }
 
 /** The limits and options experiments are judged with: the rollout's first stage, as the canary is. */

@@ -70,3 +70,51 @@ export function correlatedRegions(graph: DependencyGraph, targets: readonly stri
 export function describeGraph(graph: DependencyGraph): string {
   return Object.entries(graph).map(([r, deps]) => `${r} -> ${deps.length > 0 ? deps.join(', ') : '(none)'}`).join('; ');
 }
+
+/** A service of a Compose file of dependencies and the services it calls (its depends_on). */
+export interface ComposeDependency {
+  name: string;
+  dependsOn: readonly string[];
+}
+
+/**
+ * The graph from a Compose file of dependencies, for when predict.dependencies says nothing:
+ * every region uses every service the file starts (they are started once per stack, so all
+ * of them are shared), the ones the region calls first and what they call after them.
+ */
+export function composeDependencyGraph(regions: readonly string[], services: readonly ComposeDependency[]): DependencyGraph {
+  const order = hopOrder(services);
+  return Object.fromEntries(regions.map((r) => [r, order]));
+}
+
+/** Breadth-first from the services nobody in the file calls (what the regions call): the hops outward. */
+export function hopOrder(services: readonly ComposeDependency[]): string[] {
+  const called = new Set(services.flatMap((s) => s.dependsOn));
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const out: string[] = [];
+  const queue = services.filter((s) => !called.has(s.name)).map((s) => s.name);
+  // A cycle leaves no entry point: start from the file's order.
+  if (queue.length === 0) queue.push(...services.map((s) => s.name));
+  while (queue.length > 0) {
+    const name = queue.shift() as string;
+    if (out.includes(name)) continue;
+    out.push(name);
+    queue.push(...(byName.get(name)?.dependsOn ?? []));
+  }
+  return [...out, ...services.map((s) => s.name).filter((n) => !out.includes(n))];
+}
+
+/** "service -> worker -> postgres", one line per path from the service to a service that calls nothing. */
+export function describeHops(services: readonly ComposeDependency[], first = 'service'): string[] {
+  const byName = new Map(services.map((s) => [s.name, s]));
+  const called = new Set(services.flatMap((s) => s.dependsOn));
+  const paths: string[] = [];
+  const walk = (name: string, path: readonly string[]): void => {
+    if (paths.length >= 20) return;
+    const next = (byName.get(name)?.dependsOn ?? []).filter((d) => !path.includes(d));
+    if (next.length === 0) paths.push([...path, name].join(' -> '));
+    for (const d of next) walk(d, [...path, name]);
+  };
+  for (const root of services.filter((s) => !called.has(s.name))) walk(root.name, [first]);
+  return paths;
+}

@@ -11,9 +11,11 @@ export interface ComposeInvocation {
 
 /** Profiles are always all active: every command then sees canaries and Grafana too. */
 export function composeBase(cli: ComposeCli, target: StackTarget, profiles: readonly string[]): string[] {
-  const args = [...cli.prefix, '-p', target.project, '-f', target.composeFile];
+  const args = [...cli.prefix, '-p', target.project];
   const service = target.service;
+  // The dependencies file first: the rendered file then sets the images the gate built for it.
   if (service?.plan.dependencies) args.push('-f', service.plan.dependencies);
+  args.push('-f', target.composeFile);
   if (service) args.push('--project-directory', service.projectDirectory);
   for (const profile of profiles) args.push('--profile', profile);
   return args;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil, systemClock, type Clock } from '../util/poll.ts';
 import { silentProgress, type Progress } from '../util/progress.ts';
@@ -12,7 +11,6 @@ import { chooseImages } from './images.ts';
 import { parseInspect, type ContainerFacts } from './inspect.ts';
 import { probeHealth, probeInfo } from './probe.ts';
 import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from './stack.ts';
-import { COMPOSE_SERVICE_NAME } from '../target/service.ts';
 import { renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
 import { serviceProbes, type ServiceProbes } from './service-probes.ts';
 import { DATA_FAULTS, knownImages, LABELS, prometheusUrl, grafanaUrl, regionUrl, type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget } from './target.ts';
@@ -118,6 +116,11 @@ export class ComposeStack implements Stack {
     if (other.length === 0) return;
     this.progress.step(`removing ${other.length} container(s) of another service left in project ${this.target.project}`);
     await this.compose(downCommand(), { timeoutMs: 180_000, what: 'compose down' });
+    // Compose removes the volumes of the files it is given: those of another target (a user's
+    // service and its dependencies, brought down by `chaos-gate down`) go by their project label.
+    const left = await this.docker(['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${this.target.project}`]);
+    const names = left.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    if (names.length > 0) await this.docker(['volume', 'rm', ...names]).catch((e: unknown) => this.progress.warn(`volumes ${names.join(', ')} not removed: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   async down(): Promise<void> {
@@ -126,6 +129,11 @@ export class ComposeStack implements Stack {
     for (const w of await wardens.list()) await wardens.remove(w.id);
     this.progress.step(`removing project ${this.target.project} (containers, network, volumes)`);
     await this.compose(downCommand(), { timeoutMs: 180_000, what: 'compose down' });
+    // Compose removes the volumes of the files it is given: those of another target (a user's
+    // service and its dependencies, brought down by `chaos-gate down`) go by their project label.
+    const left = await this.docker(['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${this.target.project}`]);
+    const names = left.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    if (names.length > 0) await this.docker(['volume', 'rm', ...names]).catch((e: unknown) => this.progress.warn(`volumes ${names.join(', ')} not removed: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   async containers(): Promise<ContainerFacts[]> {
@@ -314,18 +322,6 @@ function writeServiceFiles(target: StackTarget, service: UserServiceTarget): str
   mkdirSync(service.runDir, { recursive: true });
   const prometheusFile = join(service.runDir, 'prometheus.yml');
   writeFileSync(prometheusFile, renderPrometheusConfig(target, service.plan));
-  writeFileSync(target.composeFile, `${JSON.stringify(renderServiceCompose(target, service.plan, prometheusFile), null, 2)}\n`);
-  return service.plan.dependencies ? dependencyServices(service.plan.dependencies) : [];
-}
-
-/** The services of the user's dependencies file, started once per stack beside the regions. */
-function dependencyServices(file: string): string[] {
-  const doc: unknown = parseYaml(readFileSync(file, 'utf8'));
-  const services = typeof doc === 'object' && doc !== null ? (doc as { services?: unknown }).services : undefined;
-  if (typeof services !== 'object' || services === null) throw new InfraError(`${file}: a Compose file needs a services: map`);
-  // Checked at load (config/service.ts); again here, as these names go into Compose's argv.
-  const names = Object.keys(services);
-  const bad = names.find((n) => !COMPOSE_SERVICE_NAME.test(n));
-  if (bad !== undefined) throw new InfraError(`${file}: service name ${JSON.stringify(bad)} is not a Compose service name`);
-  return names;
+  writeFileSync(target.composeFile, `${JSON.stringify(renderServiceCompose(target, service, prometheusFile), null, 2)}\n`);
+  return service.dependencies.map((d) => d.name);
 }

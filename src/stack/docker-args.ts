@@ -53,6 +53,20 @@ export function startArgs(container: string): string[] {
   return ['start', container];
 }
 
+/** Freezes every process of the container (the cgroup freezer): its connections hang, nothing answers. */
+export function pauseArgs(container: string): string[] {
+  return ['pause', container];
+}
+
+export function unpauseArgs(container: string): string[] {
+  return ['unpause', container];
+}
+
+/** A clean stop (its stop signal, then SIGKILL after `seconds`): a manual stop, which restart policies leave alone. */
+export function stopArgs(container: string, seconds: number): string[] {
+  return ['stop', '--time', String(seconds), container];
+}
+
 export function inspectNetworksArgs(container: string): string[] {
   return ['inspect', '--format', '{{json .NetworkSettings.Networks}}', container];
 }

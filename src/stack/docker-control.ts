@@ -1,4 +1,4 @@
-import { asRoot, inspectNetworksArgs, killArgs, netemAddArgs, netemDeleteArgs, netemUnsupported, networkConnectArgs, networkDisconnectArgs, nothingToDelete, parseNetworkAliases, startArgs, type HostCommand } from './docker-args.ts';
+import { asRoot, inspectNetworksArgs, killArgs, netemAddArgs, netemDeleteArgs, netemUnsupported, networkConnectArgs, networkDisconnectArgs, nothingToDelete, parseNetworkAliases, pauseArgs, startArgs, stopArgs, unpauseArgs, type HostCommand } from './docker-args.ts';
 import { InfraError } from './errors.ts';
 import { execWrapper, type ExecResult } from './exec.ts';
 
@@ -20,7 +20,13 @@ export interface ContainerControl {
   disconnect(containerId: string, network: string): Promise<void>;
   connect(containerId: string, network: string, aliases: readonly string[]): Promise<void>;
   start(containerId: string): Promise<void>;
+  pause(containerId: string): Promise<void>;
+  unpause(containerId: string): Promise<void>;
+  stop(containerId: string): Promise<void>;
 }
+
+/** Seconds a stopped dependency gets to shut down cleanly before SIGKILL. */
+const STOP_SECONDS = 10;
 
 /** The network device a container's single Compose network gets. */
 const DEVICE = 'eth0';
@@ -79,5 +85,17 @@ export const dockerControl: ContainerControl = {
 
   async start(containerId) {
     await docker(startArgs(containerId), 'starting the container');
+  },
+
+  async pause(containerId) {
+    await docker(pauseArgs(containerId), 'pausing the container');
+  },
+
+  async unpause(containerId) {
+    await docker(unpauseArgs(containerId), 'unpausing the container');
+  },
+
+  async stop(containerId) {
+    await docker(stopArgs(containerId, STOP_SECONDS), 'stopping the container');
   },
 };

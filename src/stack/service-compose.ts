@@ -1,5 +1,5 @@
 import type { ServicePlan } from '../target/service.ts';
-import { envStem, LABELS, type RegionTarget, type StackTarget } from './target.ts';
+import { envStem, LABELS, type RegionTarget, type StackTarget, type UserServiceTarget } from './target.ts';
 
 // Pure rendering of a user's service into a Compose file and a Prometheus configuration.
 // Every region runs the same image under the demo's names and ports (region-<name> on
@@ -31,8 +31,14 @@ function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean)
   };
 }
 
-export function renderServiceCompose(target: StackTarget, plan: ServicePlan, prometheusConfig: string): Record<string, unknown> {
+/**
+ * The regions, Prometheus, and the image the gate built for each dependency with `build:`:
+ * this file comes after the dependencies file, so its `image:` wins and `up --no-build` runs it.
+ */
+export function renderServiceCompose(target: StackTarget, service: UserServiceTarget, prometheusConfig: string): Record<string, unknown> {
+  const { plan } = service;
   const services: Record<string, ComposeService> = {};
+  for (const d of service.dependencies) if (d.image !== undefined) services[d.name] = { image: d.image };
   for (const region of target.regions) {
     services[region.service] = regionService(plan, region, false);
     services[region.canaryService] = regionService(plan, region, true);

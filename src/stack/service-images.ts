@@ -46,10 +46,13 @@ type BuildSource = Extract<ImageSource, { kind: 'build' }>;
 type Run = (file: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
 
 interface BuildTarget {
-  role: ImageRole;
+  /** For messages: "candidate", "baseline", "dependency worker". */
+  role: string;
+  /** The image's name under chaos-gate/. */
+  name: string;
   commit: string | null;
   /** The config field blamed for bad input. */
-  where: 'service.build' | 'baseline.ref';
+  where: string;
   /** The Dockerfile as the user knows it (not its copy in a temporary worktree). */
   shownDockerfile: string;
   /** The git ref a baseline is built at. */
@@ -67,7 +70,18 @@ export async function candidateImage(source: ImageSource, deps: ImageDeps): Prom
   if (source.kind === 'image') return givenImage(source.image, 'candidate', deps);
   const run = runner(deps);
   const commit = await gitOutput(run, gitHeadArgs(), source.context);
-  return buildImage(source, { role: 'candidate', commit, where: 'service.build', shownDockerfile: source.dockerfile }, deps);
+  return buildImage(source, { role: 'candidate', name: 'candidate', commit, where: 'service.build', shownDockerfile: source.dockerfile }, deps);
+}
+
+/**
+ * A service of the dependencies file with `build:`, built like the candidate. The same for
+ * candidate and baseline, so it is keyed by its files alone: a new commit that left them
+ * alone reuses it.
+ */
+export async function dependencyImage(dependency: { name: string; build: Omit<BuildSource, 'kind'> }, file: string, deps: ImageDeps): Promise<BuiltImage> {
+  const { name, build } = dependency;
+  const target = { role: `dependency ${name}`, name: `dep-${name}`, commit: null, where: `services.${name}.build`, shownDockerfile: build.dockerfile };
+  return buildImage({ kind: 'build', ...build }, target, { ...deps, configFile: file });
 }
 
 export async function baselineImage(baseline: BaselineSource, candidateSource: ImageSource, deps: ImageDeps): Promise<BuiltImage> {
@@ -115,7 +129,7 @@ async function buildAtRef(source: BuildSource, ref: string, deps: ImageDeps): Pr
     const added = await run('git', gitWorktreeAddArgs(tree, commit), { cwd: top, timeoutMs: GIT_CHECKOUT_TIMEOUT_MS });
     if (added.exitCode !== 0) throw new InfraError(`git worktree add for the baseline ${ref} failed (${lastLine(added)})`, tail(added.stderr, 10));
     const moved = await relocate(source, top, tree);
-    const built = await buildImage(moved.source, { role: 'baseline', commit, where: 'baseline.ref', shownDockerfile: source.dockerfile, ref }, deps);
+    const built = await buildImage(moved.source, { role: 'baseline', name: 'baseline', commit, where: 'baseline.ref', shownDockerfile: source.dockerfile, ref }, deps);
     return { ...built, notes: [...moved.notes, ...built.notes] };
   } finally {
     await removeWorktree(run, top, tree, temp, deps.progress);
@@ -161,7 +175,7 @@ async function buildImage(source: BuildSource, target: BuildTarget, deps: ImageD
   const dockerfileText = await readDockerfile(source, target, deps);
   const digest = await contextHash(source.context);
   const key = digest.hash === undefined ? undefined : buildKey({ contextHash: digest.hash, dockerfilePath: relative(source.context, source.dockerfile).split(sep).join('/'), dockerfileText, args: source.args });
-  const ref = imageTag(target.role, target.commit, key);
+  const ref = imageTag(target.name, target.commit, key);
   const image = { ref, commit: target.commit };
   const existing = key === undefined ? undefined : await inspect(run, ref);
   if (existing) {

@@ -50,6 +50,16 @@ export interface UserServiceTarget {
   runDir: string;
   /** Compose's project directory: relative paths of the dependencies file resolve against it. */
   projectDirectory: string;
+  /** The services of the dependencies file, started once per stack beside the regions. */
+  dependencies: readonly StackDependency[];
+}
+
+/** A service of the user's dependencies file as the stack starts it. */
+export interface StackDependency {
+  name: string;
+  /** The image the gate built for it; undefined: the file's own `image:`. */
+  image: string | undefined;
+  dependsOn: readonly string[];
 }
 
 export interface StackImages {

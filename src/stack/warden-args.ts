@@ -14,7 +14,9 @@ export type UndoStep =
   /** DELETE of the service's fault endpoint (the service lifts its faults by itself as well). */
   | { kind: 'lift-endpoint'; url: string }
   /** Starts the container when it is not running (a crash the restart policy did not undo). */
-  | { kind: 'start'; container: string };
+  | { kind: 'start'; container: string }
+  /** Unpauses the container when it is paused (a dependency frozen by an experiment). */
+  | { kind: 'unpause'; container: string };
 
 /** What a warden's labels say: the fault, where it is, when it lifts, and who set it. */
 export interface FaultRecord {

@@ -53,6 +53,11 @@ const steps = {
     const r = await api('POST', '/containers/' + encodeURIComponent(s.container) + '/start');
     if (r.status !== 204 && r.status !== 304) throw new Error('start: ' + r.text.trim());
   },
+  async unpause(s) {
+    if (!(await inspect(s.container)).State.Paused) return;
+    const r = await api('POST', '/containers/' + encodeURIComponent(s.container) + '/unpause');
+    if (r.status !== 204) throw new Error('unpause: ' + r.text.trim());
+  },
 };
 let fired = false;
 async function fire(why) {

@@ -61,6 +61,17 @@ export interface ServicePlan {
   probe: ProbeSpec | undefined;
   /** Absolute path of a Compose file with the services it needs; undefined: none. */
   dependencies: string | undefined;
+  /** The response header in which the service names the hop an error came from; undefined: not named. */
+  attribution: { header: string } | undefined;
+}
+
+/** A service of the dependencies file, as the gate needs it: what to build, and what it waits for. */
+export interface DependencyService {
+  name: string;
+  /** Built by the gate like the candidate (paths absolute); undefined: Compose runs its `image:`. */
+  build: { context: string; dockerfile: string; args: Readonly<Record<string, string>> } | undefined;
+  /** Its `depends_on`: the services it calls, as far as the file says. */
+  dependsOn: readonly string[];
 }
 
 /** The validated `baseline:` section (default: the same Dockerfile at HEAD~1). */

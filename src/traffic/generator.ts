@@ -1,5 +1,5 @@
 import { Agent } from 'undici';
-import type { Cohort } from '../analysis/observation.ts';
+import { isError, type Cohort, type Observation } from '../analysis/observation.ts';
 import { pickKind, type RequestMix } from './mix.ts';
 import type { ObservationStore } from './store.ts';
 import { DEMO_WORKLOAD, exchange, type Outgoing, type Workload } from './workload.ts';
@@ -166,13 +166,14 @@ export class TrafficGenerator {
   private async send(stream: TrafficStream, outgoing: Outgoing): Promise<void> {
     const at = Date.now();
     const started = performance.now();
-    const answer = await exchange(this.agent, stream.baseUrl, outgoing, this.options.timeoutMs);
+    const answer = await exchange(this.agent, stream.baseUrl, outgoing, this.options.timeoutMs, this.options.workload.hopHeader);
     const latencyMs = performance.now() - started;
     const untimed = this.stalledDuring(at, Date.now());
     if (untimed) this.stats.untimed++;
     const { region, cohort, version } = stream;
     const verdict = outgoing.settle(answer);
-    this.options.store.add({ at, region, version, cohort, route: outgoing.route, status: answer.status, latencyMs, ...(untimed ? { untimed } : {}), ...(verdict.unexpected ? { unexpected: true } : {}) });
+    const observation: Observation = { at, region, version, cohort, route: outgoing.route, status: answer.status, latencyMs, ...(untimed ? { untimed } : {}), ...(verdict.unexpected ? { unexpected: true } : {}) };
+    this.options.store.add(answer.hop !== undefined && isError(observation) ? { ...observation, hop: answer.hop } : observation);
     if (verdict.acknowledged) this.options.store.acknowledge({ ...verdict.acknowledged, region, cohort, version, at });
     if (verdict.missing) this.stats.missingReads++;
   }

@@ -17,6 +17,8 @@ import type { AcknowledgedWrite } from './store.ts';
 export interface Answer {
   status: number;
   text: string;
+  /** The hop the service named in its attribution header; undefined: none named (or none asked). */
+  hop?: string;
 }
 
 /** What one answer means for the run. */
@@ -72,6 +74,8 @@ export interface Workload {
   request(kind: RequestKind, context: DrawContext): Outgoing;
   /** undefined: the workload writes nothing to read back. */
   readonly readBack: ReadBackSpec | undefined;
+  /** The response header naming the hop an error came from (service.attribution); undefined: none. */
+  readonly hopHeader?: string;
 }
 
 // ---- the demo -------------------------------------------------------------------------
@@ -128,7 +132,7 @@ export const TRAFFIC_ONLY_MIX: RequestMix = { health: 1, write: 0, read: 0 };
  * in every place of that request (so PUT /items/{{ uuid }} with {"id": "{{ uuid }}"} agree).
  */
 export function userWorkload(
-  plan: Pick<ServicePlan, 'traffic' | 'probe' | 'health'> & Partial<Pick<ServicePlan, 'data' | 'dependencies'>>, uuid: () => string = randomUUID,
+  plan: Pick<ServicePlan, 'traffic' | 'probe' | 'health'> & Partial<Pick<ServicePlan, 'data' | 'dependencies' | 'attribution'>>, uuid: () => string = randomUUID,
 ): Workload {
   // Canary and baseline share a region's data only through its volume or a dependency; without
   // either, a canary reading the baseline's writes would find none and look broken.
@@ -151,6 +155,7 @@ export function userWorkload(
       return write ? probeRead(probe, write, uuid()) : probeWrite(probe, uuid());
     },
     readBack: probe ? probeReadBack(probe, uuid) : undefined,
+    ...(plan.attribution ? { hopHeader: plan.attribution.header } : {}),
   };
 }
 
@@ -288,8 +293,14 @@ export function parseIdField(text: string, field: string): string | number | und
 
 // ---- I/O --------------------------------------------------------------------------------
 
-/** Sends one call; no answer within timeoutMs (or any network error) is status 0. */
-export async function exchange(dispatcher: Dispatcher, baseUrl: string, call: HttpCall, timeoutMs: number): Promise<Answer> {
+/** A hop name as shown in reports: the header's first value, bounded and printable. */
+export function hopName(value: string | string[] | undefined): string | undefined {
+  const first = (Array.isArray(value) ? value[0] : value)?.trim();
+  return first ? first.replace(/[^\x20-\x7e]/g, '?').slice(0, 64) : undefined;
+}
+
+/** Sends one call; no answer within timeoutMs (or any network error) is status 0. `hopHeader`: read the hop an error names. */
+export async function exchange(dispatcher: Dispatcher, baseUrl: string, call: HttpCall, timeoutMs: number, hopHeader?: string): Promise<Answer> {
   try {
     const res = await request(baseUrl + call.path, {
       method: call.method,
@@ -297,7 +308,8 @@ export async function exchange(dispatcher: Dispatcher, baseUrl: string, call: Ht
       signal: AbortSignal.timeout(timeoutMs),
       ...(call.body !== undefined ? { body: call.body, headers: { 'content-type': 'application/json' } } : {}),
     });
-    return { status: res.statusCode, text: await res.body.text() };
+    const hop = hopHeader === undefined ? undefined : hopName(res.headers[hopHeader]);
+    return { status: res.statusCode, text: await res.body.text(), ...(hop === undefined ? {} : { hop }) };
   } catch {
     return { status: 0, text: '' };
   }

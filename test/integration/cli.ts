@@ -66,3 +66,27 @@ export async function runAction(inputs: Record<string, string>, options: { works
   for (const m of text.matchAll(/^(.+?)<<(.+)\n([\s\S]*?)\n\2$/gm)) outputs[m[1] as string] = m[3] as string;
   return { exitCode: res.exitCode ?? 1, stdout: String(res.stdout), outputs, summary: readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'), state: readFileSync(files.GITHUB_STATE, 'utf8') };
 }
+
+/** The end of the log of every container of the project: what a failing run must show. */
+export async function containerLogs(): Promise<string> {
+  const ids = (await execa('docker', ['ps', '-aq', '--filter', 'label=com.docker.compose.project=chaos-gate'])).stdout.split('\n').filter(Boolean);
+  const logs = await Promise.all(ids.map(async (id) => {
+    const name = (await execa('docker', ['inspect', '-f', '{{.Name}} {{.State.Status}}', id])).stdout;
+    const log = await execa('docker', ['logs', '--tail', '15', id], { reject: false, all: true });
+    return `--- ${name}\n${String(log.all)}`;
+  }));
+  return logs.join('\n');
+}
+
+/**
+ * `gate` in a user's repository, keeping the stack until the result is read (a surprise comes
+ * with its containers' logs), then `down`; the report when the gate wrote one.
+ */
+export async function gateIn<R>(repo: string, reportDir: string, expectedExit: number, extra: readonly string[] = []): Promise<CliResult & { report: R | undefined }> {
+  const res = await cli(['gate', '--report-dir', reportDir, '--keep-stack', ...extra], { cwd: repo, timeoutMs: 900_000 });
+  const logs = res.exitCode === expectedExit ? '' : await containerLogs();
+  await cli(['down']);
+  const report = res.exitCode <= 1 ? JSON.parse(readFileSync(join(repo, reportDir, 'report.json'), 'utf8')) as R : undefined;
+  if (res.exitCode !== expectedExit) throw new Error(`gate exited ${res.exitCode}, expected ${expectedExit}\n${res.stdout}\n${res.stderr}\n${logs}`);
+  return { ...res, report };
+}

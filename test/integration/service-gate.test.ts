@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, root, runAction } from './cli.ts';
+import { cli, gateIn, root, runAction } from './cli.ts';
 
 // A team's own repository, gated as the README tells them to: examples/items copied into a
 // fresh git repository, the candidate built from its HEAD and the baseline from HEAD~1. A good
@@ -21,26 +21,7 @@ interface ReportJson {
 const repo = mkdtempSync(join(tmpdir(), 'chaos-gate-items-'));
 const git = async (...args: string[]) => (await execa('git', args, { cwd: repo, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })).stdout.trim();
 
-/** The end of every region container's log: what a failing run must show. */
-async function containerLogs(): Promise<string> {
-  const ids = (await execa('docker', ['ps', '-aq', '--filter', 'label=chaos-gate.region'])).stdout.split('\n').filter(Boolean);
-  const logs = await Promise.all(ids.map(async (id) => {
-    const name = (await execa('docker', ['inspect', '-f', '{{.Name}} {{.State.Status}}', id])).stdout;
-    const log = await execa('docker', ['logs', '--tail', '15', id], { reject: false, all: true });
-    return `--- ${name}\n${String(log.all)}`;
-  }));
-  return logs.join('\n');
-}
-
-/** Runs the gate and keeps the stack until the result is read, so a surprise comes with its logs. */
-async function gate(reportDir: string, expectedExit: number, extra: readonly string[] = []) {
-  const res = await cli(['gate', '--report-dir', reportDir, '--keep-stack', ...extra], { cwd: repo, timeoutMs: 900_000 });
-  const logs = res.exitCode === expectedExit ? '' : await containerLogs();
-  await cli(['down']);
-  const report = res.exitCode <= 1 ? JSON.parse(readFileSync(join(repo, reportDir, 'report.json'), 'utf8')) as ReportJson : undefined;
-  expect(res.exitCode, `${res.stdout}\n${res.stderr}\n${logs}`).toBe(expectedExit);
-  return { ...res, report };
-}
+const gate = (reportDir: string, expectedExit: number, extra: readonly string[] = []) => gateIn<ReportJson>(repo, reportDir, expectedExit, extra);
 
 beforeAll(async () => {
   cpSync(join(root, 'examples/items'), repo, { recursive: true, filter: (src) => !src.includes('/test') });
@@ -104,6 +85,21 @@ describe('gating your own service (examples/items)', () => {
     // Rollbacks are verified by image id: a rollback that left the candidate's image would fail.
     expect(res.stdout + res.stderr).not.toMatch(/verification failed/i);
   }, 900_000);
+
+  it('refuses a probe whose id field the service never answers (exit 2), and tears the stack down', async () => {
+    const config = readFileSync(join(repo, 'chaos-gate.yml'), 'utf8').replace('      id: id\n', '      id: data.id\n');
+    expect(config).toContain('id: data.id');
+    writeFileSync(join(repo, 'bad-probe.yml'), config);
+    try {
+      const res = await cli(['gate', '--config', 'bad-probe.yml', '--only', 'none'], { cwd: repo, timeoutMs: 600_000 });
+      expect(res.exitCode, res.stderr).toBe(2);
+      expect(res.stderr).toMatch(/bad-probe\.yml.*service\.probe\.write\.id/);
+      expect(res.stderr).toMatch(/has no id at "data\.id"/);
+      expect((await execa('docker', ['ps', '-aq', '--filter', 'label=com.docker.compose.project=chaos-gate'])).stdout).toBe('');
+    } finally {
+      rmSync(join(repo, 'bad-probe.yml'));
+    }
+  }, 600_000);
 
   it('names baseline.ref when the previous commit is not there (a shallow checkout)', async () => {
     const shallow = mkdtempSync(join(tmpdir(), 'chaos-gate-shallow-'));

@@ -45,26 +45,38 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 const container = (id: string, pid: number): ContainerFacts => ({ id, name: `c-${id}`, service: `region-${id}`, state: 'running', health: 'healthy', restartCount: 0, pid, exitCode: 0, oomKilled: false, env: {}, labels: {}, image: '', networks: ['chaos-gate_stack'] });
 
+/** The state of each dependency's container as the fake Docker keeps it. */
+const depState = new Map<string, string>();
+
 function fakeControl(overrides: Partial<ContainerControl> = {}): ContainerControl & { calls: string[]; attached: Map<string, Set<string>> } {
   const calls: string[] = [];
   const attached = new Map([['a', new Set(['chaos-gate_stack'])], ['b', new Set(['chaos-gate_stack'])]]);
   return {
     calls,
     attached,
+    pause: async (id) => { calls.push(`pause ${id}`); depState.set(id, 'paused'); },
+    unpause: async (id) => { calls.push(`unpause ${id}`); depState.set(id, 'running'); },
+    stop: async (id) => { calls.push(`stop ${id}`); depState.set(id, 'exited'); },
     crash: async (pid) => { calls.push(`crash ${pid}`); return 'host-kill-9'; },
     addDelay: async (pid): Promise<DelayOutcome> => { calls.push(`delay ${pid}`); return { ok: false, reason: 'the kernel has no netem qdisc' }; },
     clearDelay: async (pid) => { calls.push(`clear ${pid}`); },
     networks: async (id) => Object.fromEntries([...(attached.get(id) ?? [])].map((n) => [n, [`region-${id}`]])),
     disconnect: async (id, network) => { calls.push(`disconnect ${id} ${network}`); attached.get(id)?.delete(network); },
     connect: async (id, network, aliases) => { calls.push(`connect ${id} ${network} ${aliases.join(',')}`); attached.get(id)?.add(network); },
-    start: async (id) => { calls.push(`start ${id}`); },
+    start: async (id) => { calls.push(`start ${id}`); if (depState.has(id)) depState.set(id, 'running'); },
     ...overrides,
   };
 }
 
 function context(control: ContainerControl, regions = ['a']): InjectorContext {
   const targets = regions.map((r, i) => ({ region: r, baseUrl, innerUrl: `http://region-${r}:8080`, container: container(r, 100 + i) }));
-  return { control, token: TOKEN, targets, facts: async (region) => targets.find((t) => t.region === region)?.container };
+  return {
+    control, token: TOKEN, targets, facts: async (region) => targets.find((t) => t.region === region)?.container,
+    dependency: async (name) => {
+      const state = depState.get(`dep-${name}`);
+      return state === undefined ? undefined : { ...container(`dep-${name}`, 300), service: name, state };
+    },
+  };
 }
 
 const latency = (method: 'auto' | 'tc-netem' | 'fault-endpoint'): Fault => ({ kind: 'latency', durationSeconds: 8, delayMs: 300, jitterMs: 50, method });
@@ -72,6 +84,8 @@ const latency = (method: 'auto' | 'tc-netem' | 'fault-endpoint'): Fault => ({ ki
 beforeEach(() => {
   active = [];
   posts = [];
+  depState.clear();
+  depState.set('dep-postgres', 'running');
 });
 
 describe('network-latency', () => {
@@ -174,6 +188,45 @@ describe('service-kill', () => {
   });
 });
 
+describe('dependency', () => {
+  const dependency = (mode: 'pause' | 'stop', service = 'postgres'): Fault => ({ kind: 'dependency', durationSeconds: 8, service, mode });
+
+  it.each([
+    ['pause', 'docker-pause', 'paused', ['pause dep-postgres', 'unpause dep-postgres']],
+    ['stop', 'docker-stop', 'exited', ['stop dep-postgres', 'start dep-postgres']],
+  ] as const)('%s: the container\'s state says the fault took effect; lifted once', async (mode, method, state, calls) => {
+    const control = fakeControl();
+    const injection = injectionFor(dependency(mode), context(control));
+    expect(await injection.inject()).toEqual({ method, notes: [`postgres (c-dep-postgres) ${state}`] });
+    await injection.revert();
+    await injection.revert();
+    expect(control.calls).toEqual(calls);
+    expect(depState.get('dep-postgres')).toBe('running');
+  });
+
+  it('a pause that did not take effect is an error (the experiment could not run), and nothing is left to lift', async () => {
+    const control = fakeControl({ pause: async () => undefined });
+    const injection = injectionFor(dependency('pause'), context(control));
+    await expect(injection.inject()).rejects.toThrow('docker pause of postgres did not take effect: its container is running');
+    await injection.revert();
+  });
+
+  it('refuses a dependency that has no container, or is not running', async () => {
+    const control = fakeControl();
+    await expect(injectionFor(dependency('pause', 'redis'), context(control)).inject()).rejects.toThrow('the dependency redis has no container in the stack');
+    depState.set('dep-postgres', 'exited');
+    await expect(injectionFor(dependency('stop'), context(control)).inject()).rejects.toThrow('the dependency postgres is exited, not running');
+    expect(control.calls).toEqual([]);
+  });
+
+  it('says so when it cannot be brought back', async () => {
+    const control = fakeControl({ unpause: async () => undefined });
+    const injection = injectionFor(dependency('pause'), context(control));
+    await injection.inject();
+    await expect(injection.revert()).rejects.toThrow('postgres is paused after the fault was lifted');
+  });
+});
+
 describe('guard: what a warden undoes if the gate dies', () => {
   const kill: Fault = { kind: 'kill' };
   const partition: Fault = { kind: 'partition', durationSeconds: 8 };
@@ -182,6 +235,8 @@ describe('guard: what a warden undoes if the gate dies', () => {
     ['kill', kill, [{ kind: 'start', container: 'a' }]],
     ['partition', partition, [{ kind: 'reconnect', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } }]],
     ['cpu', cpu, [{ kind: 'lift-endpoint', url: 'http://region-a:8080/faults' }]],
+    ['a paused dependency', { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'pause' } as Fault, [{ kind: 'unpause', container: 'dep-postgres' }]],
+    ['a stopped dependency', { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'stop' } as Fault, [{ kind: 'start', container: 'dep-postgres' }]],
     ['latency by the endpoint', latency('fault-endpoint'), [{ kind: 'lift-endpoint', url: 'http://region-a:8080/faults' }]],
     ['latency, auto', latency('auto'), [
       { kind: 'lift-endpoint', url: 'http://region-a:8080/faults' },

@@ -69,6 +69,12 @@ describe('experiment files', () => {
     expect(effect('{ kind: kill }', 'effect: { min_restarts: 1 }\n')).toEqual([{ evidence: 'restarts', value: 1 }]);
   });
 
+  it('reads a dependency fault: paused by default, with the kind\'s own hypothesis (no blast radius: it is shared)', () => {
+    const e = parseExperimentText(minimal('{ kind: dependency, duration_seconds: 6, service: postgres }'), 'x.yml', REGIONS);
+    expect(e.fault).toEqual({ kind: 'dependency', durationSeconds: 6, service: 'postgres', mode: 'pause' });
+    expect(e.thresholds.map((t) => `${t.measurement} ${t.comparator} ${t.value}`)).toEqual(['recovery_time_seconds <= 15', 'acknowledged_writes_lost <= 0', 'error_rate_after <= 0.01']);
+  });
+
   test.each([
     ['random', { random: true }],
     ['ap-south', { regions: ['ap-south'] }],
@@ -80,7 +86,10 @@ describe('experiment files', () => {
   test.each([
     ['an unknown top-level field', minimal('{ kind: kill }', 'extra: 1\n'), 5, 'extra', 'unknown field'],
     ['a field another kind has', minimal('{ kind: kill, duration_seconds: 3 }'), 4, 'fault.duration_seconds', 'unknown field'],
-    ['an unknown kind', minimal('{ kind: explode }'), 4, 'fault.kind', 'must be one of "kill", "latency", "cpu", "memory", "db_unavailable", "failure_rate", "partition", got "explode"'],
+    ['an unknown kind', minimal('{ kind: explode }'), 4, 'fault.kind', 'must be one of "kill", "latency", "cpu", "memory", "db_unavailable", "failure_rate", "partition", "dependency", got "explode"'],
+    ['a dependency without its service', minimal('{ kind: dependency, duration_seconds: 3 }'), 4, 'fault.service', 'is required (text)'],
+    ['a dependency named like a flag', minimal('{ kind: dependency, duration_seconds: 3, service: --all }'), 4, 'fault.service', 'must be a service of your dependencies file'],
+    ['an unknown dependency mode', minimal('{ kind: dependency, duration_seconds: 3, service: db, mode: kill }'), 4, 'fault.mode', 'must be one of "pause", "stop", got "kill"'],
     ['a missing kind', minimal('{ duration_seconds: 3 }'), 4, 'fault.kind', 'is required (one of "kill"'],
     ['latency without delay', minimal('{ kind: latency, duration_seconds: 3 }'), 4, 'fault.delay_ms', 'is required (a number)'],
     ['jitter above delay', minimal('{ kind: latency, duration_seconds: 3, delay_ms: 10, jitter_ms: 20 }'), 4, 'fault.jitter_ms', 'must be at most delay_ms'],

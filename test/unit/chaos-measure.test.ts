@@ -41,6 +41,16 @@ describe('recovery', () => {
     expect(recoveredAt(rec, 'us-west')).toBeNull();
   });
 
+  it('after a dependency\'s outage: when the target\'s requests succeeded again, 5 in a row (its /health never failed)', () => {
+    // Requests every 100 ms, 5 ms each; errors until 13_600 but for one lucky success at 13_300.
+    const observations = Array.from({ length: 100 }, (_, i) => 12_000 + 100 * i)
+      .map((at) => obs(at, at < 13_600 && at !== 13_300 ? 503 : 200, { hop: at < 13_600 ? 'postgres' : undefined }));
+    const rec = { ...base, kind: 'dependency' as const, observations, probes: probes(0, 20_000, () => false) };
+    expect(recoveredAt(rec, 'us-west')).toBe(13_605);
+    expect(recoveredAt({ ...rec, recoveryDeadline: 13_900 }, 'us-west')).toBeNull();
+    expect(recoveredAt({ ...rec, observations: observations.map((o) => ({ ...o, region: 'eu-west' })) }, 'us-west')).toBeNull();
+  });
+
   it('waits for every target', () => {
     const rec = { ...base, targets: ['us-west', 'eu-west'], probes: [...probes(0, 20_000, (at) => at < 13_200), ...probes(0, 20_000, (at) => at < 14_000, 'eu-west')] };
     expect(allRecoveredAt(rec)).toBe(14_005);

@@ -8,6 +8,7 @@ import { issuesOf } from './usage-issues.ts';
 import { UsageError } from '../../src/config/errors.ts';
 import { MAX_ISSUES } from '../../src/config/limits.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
+import { readDependencies } from '../../src/config/dependencies-file.ts';
 
 // The `service:` and `baseline:` sections (issue 11): defaults filled in, paths resolved,
 // every problem a UsageError naming the file, line, field path and rule, and the demo left
@@ -48,6 +49,7 @@ const EXAMPLE = `service:
     write: { method: POST, path: /api/items, body: { name: "{{ uuid }}" }, id: id }
     read: { method: GET, path: "/api/items/{{ id }}" }
   dependencies: docker-compose.deps.yml
+  attribution: { header: x-failed-hop }
 baseline:
   ref: HEAD~1
 `;
@@ -72,6 +74,7 @@ describe('service: and baseline: that are good', () => {
         read: { method: 'GET', path: '/api/items/{{ id }}', expectStatus: [200] },
       },
       dependencies: join(CWD, 'docker-compose.deps.yml'),
+      attribution: { header: 'x-failed-hop' },
     });
     expect(c.baseline).toEqual({ source: { kind: 'ref', ref: 'HEAD~1' } });
     expect(Object.isFrozen(c.service?.traffic[0])).toBe(true);
@@ -83,7 +86,7 @@ describe('service: and baseline: that are good', () => {
         source: { kind: 'build', context: CWD, dockerfile: join(CWD, 'Dockerfile'), args: {} },
         port: 3000, health: { path: '/healthz', expectStatus: [200] }, version: undefined, metrics: undefined,
         env: {}, data: undefined, traffic: [{ method: 'GET', path: '/api/items', expectStatus: OK_STATUSES, weight: 1 }],
-        probe: undefined, dependencies: undefined,
+        probe: undefined, dependencies: undefined, attribution: undefined,
       },
       baseline: { source: { kind: 'ref', ref: 'HEAD~1' } },
     }],
@@ -91,6 +94,9 @@ describe('service: and baseline: that are good', () => {
       service: expect.objectContaining({
         source: { kind: 'build', context: join(CWD, 'app'), dockerfile: join(CWD, 'app', 'docker', 'prod.Dockerfile'), args: { N: '3', F: '0.5', ON: 'true', S: 'x' } },
       }),
+    }],
+    ['an attribution header, lowercased as HTTP matches it', svc({ attribution: '{ header: X-Failed-Hop }' }), {
+      service: expect.objectContaining({ attribution: { header: 'x-failed-hop' } }),
     }],
     ['env values stringified, names with "_" and capitals', svc({ env: '{ _A: 1, Log_Level2: false, EMPTY: "" }' }), {
       service: expect.objectContaining({ env: { _A: '1', Log_Level2: 'false', EMPTY: '' } }),
@@ -180,6 +186,9 @@ describe('service: and baseline: that are refused, each with its path, line and 
     ['infinity as an env value', svc({ env: '{ A: .inf }' }), 'service.env.A', 6, 'must be text, a finite number or true/false'],
     ['201 env entries', svc({ env: many(201, (i) => `V${i}: x`) }), 'service.env', 6, 'has 201 entries, more than the 200 allowed'],
     ['an empty dependencies path', svc({ dependencies: '""' }), 'service.dependencies', 6, 'must not be empty'],
+    ['an attribution header with a space', svc({ attribution: '{ header: "x failed" }' }), 'service.attribution.header', 6, 'must be an HTTP header name'],
+    ['an attribution without its header', svc({ attribution: '{}' }), 'service.attribution.header', 6, 'is required'],
+    ['an unknown attribution field', svc({ attribution: '{ header: x-hop, field: hop }' }), 'service.attribution.field', 6, 'unknown field'],
     // traffic
     ['no traffic', svc({ traffic: undefined }), 'service.traffic', 1, 'is required (a list)'],
     ['empty traffic', svc({ traffic: '[]' }), 'service.traffic', 5, 'must list at least one request'],
@@ -322,6 +331,39 @@ describe('local paths', () => {
   ])('refuses a dependencies file with %s: its names go into Compose\'s argv', (_what, deps, path, rule) => {
     const dir = project(svc({ dependencies: 'deps.yml' }), ['sub/Dockerfile', 'sub/deps.yml']);
     writeFileSync(join(dir, 'sub', 'deps.yml'), deps);
+    expect(issuesOf(() => load(dir))).toEqual([{ source: join(dir, 'sub', 'deps.yml'), path, rule: expect.stringContaining(rule) }]);
+  });
+
+  it('reads the dependencies file\'s builds (both Compose spellings) and its depends_on', () => {
+    const dir = project(svc({ dependencies: 'deps.yml' }), ['sub/Dockerfile', 'sub/deps.yml'], ['sub/worker']);
+    writeFileSync(join(dir, 'sub', 'deps.yml'), [
+      'services:',
+      '  api2: { build: ./worker, depends_on: { worker: { condition: service_started } } }',
+      '  worker: { build: { context: worker, dockerfile: W.Dockerfile, args: [A=1, "B=x=y"] }, depends_on: [db] }',
+      '  db: { image: postgres:15 }', '',
+    ].join('\n'));
+    expect(load(dir).service?.dependencies).toBe(join(dir, 'sub', 'deps.yml'));
+    expect(readDependencies(join(dir, 'sub', 'deps.yml'), [dir])).toEqual({
+      issues: [],
+      services: [
+        { name: 'api2', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'Dockerfile'), args: {} }, dependsOn: ['worker'] },
+        { name: 'worker', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'W.Dockerfile'), args: { A: '1', B: 'x=y' } }, dependsOn: ['db'] },
+        { name: 'db', build: undefined, dependsOn: [] },
+      ],
+    });
+  });
+
+  it.each([
+    ['a build field the gate does not honour', '  w: { build: { context: ., target: prod } }', 'services.w.build.target', 'is not honoured: chaos-gate builds your dependencies itself'],
+    ['a build context outside the repository', '  w: { build: /etc }', 'services.w.build.context', 'outside the working directory'],
+    ['a Dockerfile outside the repository', '  w: { build: { context: ., dockerfile: ../../../../etc/passwd } }', 'services.w.build.dockerfile', 'outside the working directory'],
+    ['a build that is a number', '  w: { build: 3 }', 'services.w.build', 'must be a folder (the build context) or a mapping'],
+    ['build args that are not NAME=value', '  w: { build: { context: ., args: ["1A=x"] } }', 'services.w.build.args', 'must be NAME: value'],
+    ['depends_on naming no service of the file', '  w: { image: x, depends_on: [nope] }', 'services.w.depends_on', '"nope" is not a service of this file (w)'],
+    ['depends_on that is text', '  w: { image: x, depends_on: nope }', 'services.w.depends_on', 'must be a list of service names or a mapping'],
+  ])('refuses a dependencies file with %s', (_what, line, path, rule) => {
+    const dir = project(svc({ dependencies: 'deps.yml' }), ['sub/Dockerfile', 'sub/deps.yml']);
+    writeFileSync(join(dir, 'sub', 'deps.yml'), `services:\n${line}\n`);
     expect(issuesOf(() => load(dir))).toEqual([{ source: join(dir, 'sub', 'deps.yml'), path, rule: expect.stringContaining(rule) }]);
   });
 

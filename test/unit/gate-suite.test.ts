@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/cli/args.ts';
 import { UsageError } from '../../src/config/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import { selectSuite, suiteJudgement } from '../../src/gate/suite.ts';
+import { gateSuite, selectSuite, suiteFitIssues, suiteJudgement, type SuiteTarget } from '../../src/gate/suite.ts';
+import type { Experiment } from '../../src/chaos/experiment.ts';
 import { issuesOf } from './usage-issues.ts';
 
 // `gate` and `chaos` pick the suite the same way (issue 14: `chaos` used to ignore the
@@ -91,5 +92,44 @@ describe('selectSuite', () => {
 describe('chaos takes the config as gate does', () => {
   it('parses --config and --environment', () => {
     expect(parseCommand(['chaos', '--config', 'x.yml', '--environment', 'staging'])).toMatchObject({ name: 'chaos', config: 'x.yml', environment: 'staging' });
+  });
+});
+
+describe('which experiments fit the target', () => {
+  const exp = (fault: Experiment['fault']): Experiment => ({ fault, source: `${fault.kind}.yml` }) as Experiment;
+  const dependency = (service: string) => exp({ kind: 'dependency', durationSeconds: 5, service, mode: 'pause' });
+  const latency = (method: 'auto' | 'tc-netem' | 'fault-endpoint') => exp({ kind: 'latency', durationSeconds: 5, delayMs: 100, jitterMs: 0, method });
+  const service = { kind: 'service', dependencies: ['worker', 'postgres'] } as const;
+
+  it.each([
+    ['kill on a user\'s service', exp({ kind: 'kill' }), service, []],
+    ['a partition on a user\'s service', exp({ kind: 'partition', durationSeconds: 5 }), service, []],
+    ['latency by tc-netem on a user\'s service', latency('tc-netem'), service, []],
+    ['a dependency of the file', dependency('postgres'), service, []],
+    ['cpu (the demo\'s endpoint) on a user\'s service', exp({ kind: 'cpu', durationSeconds: 5 }), service, [['fault.kind', 'cpu is injected through the demo service\'s fault endpoint']]],
+    ['db_unavailable on a user\'s service', exp({ kind: 'db_unavailable', durationSeconds: 5 }), service, [['fault.kind', 'db_unavailable is injected through']]],
+    ['latency, auto, on a user\'s service', latency('auto'), service, [['fault.method', 'write method: tc-netem']]],
+    ['a dependency not in the file', dependency('redis'), service, [['fault.service', '"redis" is not a service of your dependencies file (its services: worker, postgres)']]],
+    ['a dependency without a file', dependency('redis'), { kind: 'service', dependencies: [] } as const, [['fault.service', 'service.dependencies is not given']]],
+    ['a dependency on the demo', dependency('postgres'), { kind: 'demo' } as const, [['fault.kind', 'they need a service: section with dependencies']]],
+    ['cpu on the demo', exp({ kind: 'cpu', durationSeconds: 5 }), { kind: 'demo' } as const, []],
+  ] as [string, Experiment, SuiteTarget, [string, string][]][])('%s', (_what, experiment, target, expected) => {
+    expect(suiteFitIssues([experiment], target).map((i) => [i.path, i.rule])).toEqual(expected.map(([path, rule]) => [path, expect.stringContaining(rule)]));
+  });
+
+  it('refuses a user\'s suite that does not fit, at the file\'s line; runs none of the built-in suite, and says so', () => {
+    const cwd = project('fit', 'service:\n  build: {}\n  port: 3000\n  health: { path: /h }\n  traffic: [{ path: / }]\nexperiments:\n  dir: suite\n');
+    writeFileSync(join(cwd, 'Dockerfile'), 'FROM node:24-alpine\n');
+    const config = loadConfig(undefined, cwd);
+    expect(issuesOf(() => gateSuite({ cwd }, config, '/nowhere', REGIONS))).toEqual([
+      { source: join(cwd, 'suite', 'cpu.yml'), path: 'fault.kind', line: 4, rule: expect.stringContaining('fault endpoint') },
+    ]);
+    const home = join(root, 'home');
+    mkdirSync(join(home, 'chaos'), { recursive: true });
+    writeFileSync(join(home, 'chaos', 'cpu.yml'), CPU);
+    const other = project('fit2', 'service:\n  image: app:1\n  port: 3000\n  health: { path: /h }\n  traffic: [{ path: / }]\nbaseline: { image: app:0 }\n');
+    expect(gateSuite({ cwd: other }, loadConfig(undefined, other), home, REGIONS)).toEqual({
+      experiments: [], note: expect.stringContaining('the built-in suite (1 experiment(s)) is the demo service\'s; give experiments.dir'),
+    });
   });
 });

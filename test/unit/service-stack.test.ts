@@ -3,8 +3,8 @@ import { composeBase, composeEnv } from '../../src/stack/compose-args.ts';
 import type { ContainerFacts } from '../../src/stack/inspect.ts';
 import { escapeDollars, renderPrometheusConfig, renderServiceCompose } from '../../src/stack/service-compose.ts';
 import { fieldOf, identityOf } from '../../src/stack/service-probes.ts';
-import { defaultStackTarget, LABELS, type ImageDeployment, type StackTarget } from '../../src/stack/target.ts';
-import { imageLabel, metricsNote, serviceJudgement, serviceTarget, versionLabels } from '../../src/gate/service.ts';
+import { defaultStackTarget, LABELS, type ImageDeployment, type StackTarget, type UserServiceTarget } from '../../src/stack/target.ts';
+import { imageLabel, metricsNote, probeIdProblem, serviceJudgement, serviceTarget, versionLabels } from '../../src/gate/service.ts';
 import { toPrometheusPlan } from '../../src/config/prometheus.ts';
 import type { BuiltImage } from '../../src/stack/service-images.ts';
 import type { ServicePlan } from '../../src/target/service.ts';
@@ -25,16 +25,26 @@ const plan: ServicePlan = {
   traffic: [{ method: 'GET', path: '/api/items', expectStatus: [200], weight: 1 }],
   probe: undefined,
   dependencies: '/repo/deps.yml',
+  attribution: undefined,
 };
 const baseline: ImageDeployment = { version: 'abc1234', failureRate: 0, image: { ref: 'chaos-gate/candidate:abc1234-1', id: 'sha256:' + 'b'.repeat(64) } };
 const candidate: ImageDeployment = { version: 'def5678', failureRate: 0, image: { ref: 'chaos-gate/candidate:def5678-2', id: 'sha256:' + 'c'.repeat(64) } };
 
+const DEPENDENCIES = [
+  { name: 'worker', image: 'chaos-gate/dep-worker:nogit-abc', dependsOn: ['postgres'] },
+  { name: 'postgres', image: undefined, dependsOn: [] },
+];
+
+function userService(p: ServicePlan = plan): UserServiceTarget {
+  return { plan: p, initial: baseline, candidate, runDir: '/tmp/run', projectDirectory: '/repo', dependencies: DEPENDENCIES };
+}
+
 function target(p: ServicePlan = plan): StackTarget {
-  return serviceTarget(defaultStackTarget('/action'), { plan: p, initial: baseline, candidate, runDir: '/tmp/run', projectDirectory: '/repo' });
+  return serviceTarget(defaultStackTarget('/action'), userService(p));
 }
 
 describe('rendered Compose file', () => {
-  const compose = renderServiceCompose(target(), plan, '/tmp/run/prometheus.yml') as { services: Record<string, Record<string, unknown>>; volumes?: Record<string, unknown> };
+  const compose = renderServiceCompose(target(), userService(), '/tmp/run/prometheus.yml') as { services: Record<string, Record<string, unknown>>; volumes?: Record<string, unknown> };
 
   test('every region and canary runs the image its environment names, on the demo ports, with its own volume', () => {
     expect(compose.services['region-us-west']).toMatchObject({
@@ -45,13 +55,18 @@ describe('rendered Compose file', () => {
     expect(Object.keys(compose.volumes ?? {})).toEqual(['us-west-data', 'us-east-data', 'eu-west-data', 'ap-south-data']);
   });
 
+  test('a dependency the gate built runs that image; one with its own image is left to the dependencies file', () => {
+    expect(compose.services.worker).toEqual({ image: 'chaos-gate/dep-worker:nogit-abc' });
+    expect(compose.services.postgres).toBeUndefined();
+  });
+
   test('the user\'s values reach the container as written: Compose would interpolate a $', () => {
     expect(compose.services['region-us-west']?.environment).toEqual({ LOG_LEVEL: 'info', PRICE: '$$5' });
     expect(escapeDollars('a$b$$c')).toBe('a$$b$$$$c');
   });
 
   test('no data path: no volumes at all', () => {
-    const bare = renderServiceCompose(target({ ...plan, data: undefined }), { ...plan, data: undefined }, '/p.yml') as { services: Record<string, Record<string, unknown>>; volumes?: unknown };
+    const bare = renderServiceCompose(target({ ...plan, data: undefined }), userService({ ...plan, data: undefined }), '/p.yml') as { services: Record<string, Record<string, unknown>>; volumes?: unknown };
     expect(bare.volumes).toBeUndefined();
     expect(bare.services['region-us-west']?.volumes).toBeUndefined();
   });
@@ -74,7 +89,7 @@ describe('Prometheus configuration', () => {
 
 describe('Compose arguments and environment', () => {
   test('the dependencies file joins the rendered one, and relative paths resolve against its folder', () => {
-    expect(composeBase({ file: 'docker-compose', prefix: [], version: '1.29.2', major: 1 }, target(), [])).toEqual(['-p', 'chaos-gate', '-f', '/tmp/run/compose.json', '-f', '/repo/deps.yml', '--project-directory', '/repo']);
+    expect(composeBase({ file: 'docker-compose', prefix: [], version: '1.29.2', major: 1 }, target(), [])).toEqual(['-p', 'chaos-gate', '-f', '/repo/deps.yml', '-f', '/tmp/run/compose.json', '--project-directory', '/repo']);
   });
   test('the demo keeps its own file and no project directory', () => {
     expect(composeBase({ file: 'docker-compose', prefix: [], version: '1.29.2', major: 1 }, defaultStackTarget('/action'), [])).toEqual(['-p', 'chaos-gate', '-f', 'docker-compose.yml']);
@@ -171,5 +186,24 @@ describe('metrics note', () => {
   });
   test('no metrics path, nothing to say (the notes say it is judged from traffic alone)', async () => {
     expect(await metricsNote(target({ ...plan, metrics: undefined }), () => Promise.reject(new Error('not asked')))).toBeUndefined();
+  });
+});
+
+describe('the probe write\'s id field, checked once before any traffic', () => {
+  const probe = {
+    write: { method: 'POST' as const, path: '/api/items', body: { name: '{{ uuid }}' }, expectStatus: [201], id: 'data.id' },
+    read: { method: 'GET' as const, path: '/api/items/{{ id }}', expectStatus: [200] },
+  };
+  test.each([
+    ['an id that is there', { status: 201, text: '{"data":{"id":"a1"}}' }, undefined],
+    ['a number id', { status: 201, text: '{"data":{"id":7}}' }, undefined],
+    ['an unexpected status: the baseline judges it', { status: 500, text: 'boom' }, undefined],
+    ['no such field', { status: 201, text: '{"id":"a1"}' }, 'the answer to POST /api/items (HTTP 201) has no id at "data.id" (a text or a number): "{\\"id\\":\\"a1\\"}"'],
+    ['an empty id', { status: 201, text: '{"data":{"id":""}}' }, 'has no id at "data.id"'],
+    ['not JSON', { status: 201, text: 'created' }, 'has no id at "data.id" (a text or a number): "created"'],
+  ])('%s', (_what, answer, expected) => {
+    const rule = probeIdProblem(probe, answer);
+    if (expected === undefined) expect(rule).toBeUndefined();
+    else expect(rule).toContain(expected);
   });
 });

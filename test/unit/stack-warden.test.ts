@@ -82,9 +82,11 @@ describe('the warden script against a stand-in Docker API', () => {
     server = createServer((req, res) => {
       void body(req).then((text) => {
         calls.push(`${req.method} ${req.url}${text ? ` ${text}` : ''}`);
-        if (req.method === 'GET') return res.end(JSON.stringify({ NetworkSettings: { Networks: networks }, State: { Running: false } }));
+        // Container p1 is paused (a dependency fault); p2 was unpaused already.
+        const paused = req.url?.startsWith('/containers/p1/') === true;
+        if (req.method === 'GET') return res.end(JSON.stringify({ NetworkSettings: { Networks: networks }, State: { Running: paused, Paused: paused } }));
         if (req.url?.includes('/connect')) networks = { ...networks, 'chaos-gate_stack': {} };
-        res.statusCode = req.url?.endsWith('/start') ? 204 : 200;
+        res.statusCode = req.url?.endsWith('/start') || req.url?.endsWith('/unpause') ? 204 : 200;
         res.end();
       });
     });
@@ -129,6 +131,14 @@ describe('the warden script against a stand-in Docker API', () => {
     expect(done.code).toBe(0);
     expect(done.out).toContain('undone (asked): start c2');
     expect(calls).toEqual(['GET /containers/c1/json', 'GET /containers/c2/json', 'POST /containers/c2/start']);
+  });
+
+  it('unpauses a paused dependency, and leaves one already running', async () => {
+    calls.length = 0;
+    const done = await runWarden([{ kind: 'unpause', container: 'p1' }, { kind: 'unpause', container: 'p2' }], Date.now());
+    expect(done.code).toBe(0);
+    expect(calls).toEqual(['GET /containers/p1/json', 'POST /containers/p1/unpause', 'GET /containers/p2/json']);
+    expect(done.out).toContain('undone (expiry): unpause p1');
   });
 
   it('resets a network (drops a netem qdisc with the old interface) and exits 1 when a step fails', async () => {

@@ -171,8 +171,14 @@ describe('TrafficGenerator with a user\'s workload', () => {
         if (busy.has(id)) json(503, { error: 'busy' });
         else if (item) json(200, item);
         else json(404, { error: 'not found' });
-      } else if (req.method === 'GET' && url === '/api/items') json(200, { count: items.size });
-      else if (url === '/api/teapot') json(418, { error: 'teapot' });
+      } else if (req.method === 'GET' && url === '/api/items') {
+        // A header on a success names no failed hop: only errors are attributed.
+        res.setHeader('x-failed-hop', 'nobody');
+        json(200, { count: items.size });
+      } else if (url === '/api/teapot') {
+        res.setHeader('X-Failed-Hop', 'kettle');
+        json(418, { error: 'teapot' });
+      }
       else json(404, { error: 'no route' });
     }));
   });
@@ -219,6 +225,18 @@ describe('TrafficGenerator with a user\'s workload', () => {
     items.set(corrupted ?? '', { id: corrupted ?? '', name: 'cg-garbled' });
     busy.add(stuck ?? '');
     expect(await readBackWrites(writes, () => userUrl, { workload, deadlineMs: 300 })).toEqual({ checked: writes.length, missing: 2, unverified: 1 });
+  });
+
+  it('records the hop an error names in the attribution header, and only with attribution asked', async () => {
+    for (const attribution of [{ header: 'x-failed-hop' }, undefined]) {
+      const store = new ObservationStore();
+      await drive(store, userWorkload({ ...plan, probe: undefined, attribution }), 100, () => store.size >= 40);
+      const all = store.select();
+      const teapots = all.filter((o) => o.route === 'GET /api/teapot');
+      expect(teapots.length).toBeGreaterThan(0);
+      expect(teapots.every((o) => o.hop === (attribution ? 'kettle' : undefined))).toBe(true);
+      expect(all.filter((o) => o.route !== 'GET /api/teapot').every((o) => o.hop === undefined)).toBe(true);
+    }
   });
 
   it('counts probe reads of writes that are gone as missing and as errors', async () => {

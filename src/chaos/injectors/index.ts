@@ -1,5 +1,6 @@
 import type { Fault } from '../experiment.ts';
 import type { InjectorContext, Injection } from './injector.ts';
+import { dependencyInjection } from './dependency.ts';
 import { killInjection } from './kill.ts';
 import { latencyInjection } from './latency.ts';
 import { partitionInjection } from './partition.ts';
@@ -11,6 +12,7 @@ export function injectionFor(fault: Fault, ctx: InjectorContext): Injection {
     case 'kill': return killInjection(fault, ctx);
     case 'latency': return latencyInjection(fault, ctx);
     case 'partition': return partitionInjection(fault, ctx);
+    case 'dependency': return dependencyInjection(fault, ctx);
     case 'cpu':
     case 'memory':
     case 'db_unavailable':

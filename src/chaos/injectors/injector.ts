@@ -24,6 +24,8 @@ export interface InjectorContext {
   targets: readonly TargetContainer[];
   /** The target's container as it is now (a new pid after a restart), or undefined when gone. */
   facts(region: string): Promise<ContainerFacts | undefined>;
+  /** The container of a service of the user's dependencies file as it is now; undefined when there is none. */
+  dependency(service: string): Promise<ContainerFacts | undefined>;
   /** How long a revert keeps trying to confirm a fault is gone (default 15 s). */
   revertDeadlineMs?: number;
 }

@@ -4,7 +4,7 @@ import { TABLE_HEADER, tableRow } from '../../chaos/format.ts';
 import type { ExperimentResult } from '../../chaos/result.ts';
 import { runSuite, suiteExitCode, type SuiteOutcome } from '../../chaos/suite.ts';
 import { loadConfig } from '../../config/load.ts';
-import { selectSuite, suiteJudgement } from '../../gate/suite.ts';
+import { fitSuite, selectSuite, suiteJudgement } from '../../gate/suite.ts';
 import { toJsonText } from '../../report/json.ts';
 import type { ComposeStack } from '../../stack/compose-stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';
@@ -43,7 +43,10 @@ export async function runChaos(command: ChaosCommand, ctx: CommandContext): Prom
   // The config and every experiment file are validated before the stack is touched (exit 2).
   const config = loadConfig(command.config, cwd, command.environment);
   const regions = defaultStackTarget(home).regions.map((r) => r.name);
-  const { experiments, dir } = selectSuite({ cwd, only: command.only, experimentsDir: command.experiments }, config, home, regions);
+  const suite = selectSuite({ cwd, only: command.only, experimentsDir: command.experiments }, config, home, regions);
+  // `chaos` runs on the demo's stack: its experiments must fit the demo.
+  const { dir } = suite;
+  const experiments = fitSuite(suite.experiments, { kind: 'demo' });
   const seed = command.seed ?? Date.now() % 1_000_000;
   const started = Date.now();
   const stack = await openStack(ctx);

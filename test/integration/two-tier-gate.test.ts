@@ -1,0 +1,84 @@
+import { execa } from 'execa';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, gateIn, root } from './cli.ts';
+
+// examples/two-tier gated as its team would: an API (the candidate) in front of a worker
+// (built by the gate from the dependencies file) and PostgreSQL (the official image, or its
+// air-gapped stand-in). Its own suite freezes each hop behind the API in turn: the report
+// must name the hop every error came from. A code change in the API that fails a share of
+// writes closes the gate, and the errors are the API's own.
+
+interface Scenario {
+  name: string;
+  status: string;
+  fault: { kind: string; method: string };
+  notes: string[];
+  windows: { window: string; errors: number; errors_by_hop?: { hop: string; errors: number }[] }[];
+}
+
+interface ReportJson {
+  deployment_gate: string;
+  gate: { reasons: string[] };
+  scenarios: Scenario[];
+  rollout: { final_state: string } | null;
+  environment: { notes: string[] };
+}
+
+const repo = mkdtempSync(join(tmpdir(), 'chaos-gate-two-tier-'));
+const git = async (...args: string[]) => (await execa('git', args, { cwd: repo, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })).stdout.trim();
+
+const gate = (reportDir: string, expectedExit: number, extra: readonly string[] = []) => gateIn<ReportJson>(repo, reportDir, expectedExit, extra);
+
+const during = (s: Scenario | undefined) => s?.windows.find((w) => w.window === 'during');
+
+beforeAll(async () => {
+  cpSync(join(root, 'examples/two-tier'), repo, { recursive: true, filter: (src) => !src.includes('/test') });
+  await git('init', '-q');
+  await git('add', '-A');
+  await git('commit', '-qm', 'first');
+  await execa('sh', ['-c', 'echo 1.0.1 > api/VERSION'], { cwd: repo });
+  await git('commit', '-qam', 'a good change');
+}, 60_000);
+
+afterAll(async () => {
+  await cli(['down']);
+});
+
+describe('gating a two-tier service (examples/two-tier)', () => {
+  it('opens the gate for a good commit, and names the hop each error came from when the worker or the database fails', async () => {
+    const { report, stdout, stderr } = await gate('reports/good', 0);
+    // `down` (the demo's file) also removes the volumes of the user's files: PostgreSQL's, the regions'.
+    expect((await execa('docker', ['volume', 'ls', '-q', '--filter', 'label=com.docker.compose.project=chaos-gate'])).stdout).toBe('');
+    const notes = report?.environment.notes.join('\n') ?? '';
+    expect(notes).toContain('dependency graph from docker-compose.deps.yml: service -> worker -> postgres');
+    expect(notes).toMatch(/dependency worker chaos-gate\/dep-worker:\S+: image .* (built in|reused)/);
+    expect(report?.deployment_gate).toBe('OPEN');
+    expect(report?.rollout?.final_state).toBe('COMPLETED');
+
+    const worker = report?.scenarios.find((s) => s.name === 'worker-outage');
+    const database = report?.scenarios.find((s) => s.name === 'database-outage');
+    expect([worker?.status, database?.status], `${stdout}\n${stderr}`).toEqual(['PASS', 'PASS']);
+    expect([worker?.fault.method, database?.fault.method]).toEqual(['docker-pause', 'docker-pause']);
+    // The fault showed: the callers failed while it lasted, and the errors name the frozen hop.
+    for (const [scenario, hop] of [[worker, 'worker'], [database, 'postgres']] as const) {
+      const window = during(scenario);
+      expect(window?.errors).toBeGreaterThan(10);
+      const byHop = window?.errors_by_hop ?? [];
+      expect(byHop[0]?.hop, JSON.stringify(byHop)).toBe(hop);
+      expect(byHop[0]?.errors).toBeGreaterThanOrEqual(0.9 * (window?.errors ?? 0));
+      expect(scenario?.notes.join('\n')).toMatch(new RegExp(`errors during the fault by hop: ${hop} \\d+`));
+    }
+  }, 900_000);
+
+  it('closes the gate for an API that fails a share of writes, and the errors are the API\'s own', async () => {
+    await execa('git', ['apply', 'bugs/fail-writes.patch'], { cwd: repo });
+    await git('commit', '-qam', 'a bug');
+    const { report } = await gate('reports/bad', 1, ['--only', 'none']);
+    expect(report?.deployment_gate).toBe('CLOSED');
+    expect(report?.rollout?.final_state).toBe('ROLLED_BACK');
+    expect(report?.environment.notes.join('\n')).toMatch(/errors by hop during the rollout \(x-failed-hop\): canary api \d+ \(\d+%\)/);
+  }, 900_000);
+});
