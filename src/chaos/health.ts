@@ -3,7 +3,7 @@ import type { ContainerControl } from '../stack/docker-control.ts';
 import type { ContainerFacts } from '../stack/inspect.ts';
 import { probeHealth } from '../stack/probe.ts';
 import type { Stack } from '../stack/stack.ts';
-import { regionUrl, type RegionTarget } from '../stack/target.ts';
+import { dependencyServices, regionUrl, type RegionTarget } from '../stack/target.ts';
 import { pollUntil } from '../util/poll.ts';
 import type { Progress } from '../util/progress.ts';
 import { activeFaults, liftFaults } from './endpoint.ts';
@@ -33,7 +33,7 @@ async function problemsNow(stack: Stack, token: string, regions: readonly Region
 
 /** A user's dependencies must run too (not paused, not stopped): the next experiment needs them. */
 function dependencyProblems(stack: Stack, containers: readonly ContainerFacts[]): string[] {
-  const names = new Set(stack.target.service?.dependencies.map((d) => d.name));
+  const names = new Set(dependencyServices(stack.target.service?.dependencies ?? [], stack.target.regions.map((r) => r.name)));
   return containers.filter((c) => names.has(c.service) && c.state !== 'running').map((c) => `${c.service}: ${c.state}`);
 }
 
@@ -91,8 +91,9 @@ export async function repairStack(stack: Stack, control: ContainerControl, token
 /** Unpauses or starts a dependency left paused or stopped. */
 async function repairDependencies(stack: Stack, control: ContainerControl, containers: readonly ContainerFacts[]): Promise<string[]> {
   const actions: string[] = [];
+  const names = new Set(dependencyServices(stack.target.service?.dependencies ?? [], stack.target.regions.map((r) => r.name)));
   for (const c of containers) {
-    if (!stack.target.service?.dependencies.some((d) => d.name === c.service) || c.state === 'running') continue;
+    if (!names.has(c.service) || c.state === 'running') continue;
     if (c.state === 'paused') await control.unpause(c.id);
     else await control.start(c.id);
     actions.push(`${c.state === 'paused' ? 'unpaused' : 'started'} the dependency ${c.service} (it was ${c.state})`);

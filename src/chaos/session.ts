@@ -1,6 +1,6 @@
 import type { ContainerFacts } from '../stack/inspect.ts';
 import type { Stack } from '../stack/stack.ts';
-import { regionUrl } from '../stack/target.ts';
+import { dependencyService, regionUrl } from '../stack/target.ts';
 import { TrafficGenerator, type TrafficStream } from '../traffic/generator.ts';
 import { ObservationStore } from '../traffic/store.ts';
 import { userWorkload, type Workload } from '../traffic/workload.ts';
@@ -64,10 +64,13 @@ export class Session {
     return (await this.stack.containers()).find((c) => c.service === service);
   }
 
-  /** A dependency's container now (a user's dependencies file), or undefined. */
+  /** A dependency's container now (a user's dependencies file; of a per-region one, the first target's copy), or undefined. */
   async dependency(service: string): Promise<ContainerFacts | undefined> {
-    if (!this.stack.target.service?.dependencies.some((d) => d.name === service)) return undefined;
-    return (await this.stack.containers()).find((c) => c.service === service);
+    const dependency = this.stack.target.service?.dependencies.find((d) => d.name === service);
+    const region = this.targets[0];
+    if (!dependency || region === undefined) return undefined;
+    const name = dependencyService(dependency, region);
+    return (await this.stack.containers()).find((c) => c.service === name);
   }
 
   /** The targets' containers now; throws when one is not running (the experiment cannot start). */

@@ -1,6 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import type { DependencyService } from '../target/service.ts';
-import { COMPOSE_SERVICE_NAME } from '../target/service.ts';
+import { COMPOSE_SERVICE_NAME, PER_REGION_LABEL, type DependencyService } from '../target/service.ts';
 import { isInside } from '../util/paths.ts';
 import { quote } from '../util/shown.ts';
 import { UsageError, type InputIssue } from './errors.ts';
@@ -13,8 +12,9 @@ import { parseYaml } from './yaml.ts';
 // something Compose would read as a flag. A service with `build:` is built by the gate like
 // the candidate (cached, timed, air-gapped base images provided), so only the build fields
 // the gate honours are taken; its paths, like service.build's, must stay in the repository.
-// `depends_on` gives the hops between them (the dependency graph). Read with the same bounds
-// as chaos-gate.yml.
+// `depends_on` gives the hops between them (the dependency graph). A service labelled
+// chaos-gate.per-region runs once per region instead of once per stack. Read with the same
+// bounds as chaos-gate.yml.
 
 export interface DependenciesFile {
   services: DependencyService[];
@@ -42,16 +42,46 @@ export function readDependencies(file: string, roots: readonly string[]): Depend
   for (const name of names.filter((n) => !COMPOSE_SERVICE_NAME.test(n))) {
     issue(`services.${name}`, `${quote(name, MAX_SHOWN_CHARS)} is not a Compose service name (letters, digits, ".", "_", "-", starting with a letter or digit)`);
   }
-  const out = names.filter((n) => COMPOSE_SERVICE_NAME.test(n)).map((name) => {
+  const out = names.filter((n) => COMPOSE_SERVICE_NAME.test(n)).map((name): DependencyService => {
     const spec = services[name];
     const at = `services.${name}`;
+    const perRegion = isMap(spec) && perRegionOf(spec.labels, `${at}.labels`, issue);
+    if (perRegion) for (const key of PER_STACK_FIELDS.filter((k) => spec[k] !== undefined)) issue(`${at}.${key}`, `cannot be given to a ${PER_REGION_LABEL} service: its four copies ${PER_STACK_WHY[key]}`);
     return {
       name,
       build: isMap(spec) && spec.build !== undefined ? buildOf(spec.build, dirname(file), `${at}.build`, roots, issue) : undefined,
       dependsOn: isMap(spec) ? dependsOnOf(spec.depends_on, names, `${at}.depends_on`, issue) : [],
+      perRegion,
+      definition: perRegion && isMap(spec) ? spec : undefined,
     };
   });
+  // A service started once cannot wait for one that exists four times.
+  for (const d of out.filter((x) => !x.perRegion)) {
+    const bad = d.dependsOn.filter((n) => out.some((x) => x.name === n && x.perRegion));
+    if (bad.length > 0) issue(`services.${d.name}.depends_on`, `${bad.join(', ')} is ${PER_REGION_LABEL}: a service started once per stack cannot depend on it`);
+  }
   return { services: issues.length > 0 ? [] : out, issues };
+}
+
+/** What a per-region service cannot have, and why. */
+const PER_STACK_FIELDS = ['ports', 'container_name', 'networks', 'network_mode'] as const;
+const PER_STACK_WHY: Record<(typeof PER_STACK_FIELDS)[number], string> = {
+  ports: 'would publish the same ports',
+  container_name: 'would have the same name',
+  networks: 'join the network of their region, set by the gate',
+  network_mode: 'join the network of their region, set by the gate',
+};
+
+/** Whether Compose labels (mapping or list of key=value) ask for one copy per region. */
+function perRegionOf(labels: unknown, at: string, issue: Issue): boolean {
+  const value = Array.isArray(labels)
+    ? labels.map(String).find((l) => l.startsWith(`${PER_REGION_LABEL}=`))?.slice(PER_REGION_LABEL.length + 1)
+    : isMap(labels) ? labels[PER_REGION_LABEL] : undefined;
+  if (value === undefined) return false;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  issue(at, `${PER_REGION_LABEL} must be "true" or "false"`);
+  return false;
 }
 
 type Issue = (path: string, rule: string) => void;

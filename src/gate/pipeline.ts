@@ -10,6 +10,7 @@ import { buildReport, type Report } from '../report/model.ts';
 import { predictionReport } from '../report/prediction.ts';
 import { closeGate, decideGate } from '../report/verdict.ts';
 import { writeReports, type ReportPaths } from '../report/write.ts';
+import { describeGraph } from '../predict/dependencies.ts';
 import { runRollout } from '../rollout/controller.ts';
 import type { RolloutResult } from '../rollout/result.ts';
 import { createRandom } from '../simulate/random.ts';
@@ -25,7 +26,7 @@ import { phaseTimer } from '../util/phases.ts';
 import type { Progress } from '../util/progress.ts';
 import { measureBaseline } from './baseline.ts';
 import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
-import { attributionNote, checkProbe, metricsNote, refuseDemoKnobs, requireDemoVersion, runTarget, withoutPrometheus } from './service.ts';
+import { attributionNote, checkProbe, metricsNote, predictionService, refuseDemoKnobs, requireDemoVersion, runTarget, withoutPrometheus } from './service.ts';
 import { gateSuite, suiteJudgement } from './suite.ts';
 
 // The whole gate, one pipeline for the CLI and the Action:
@@ -142,13 +143,14 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
       if (suite.infraFailure) throw new InfraError(`chaos suite stopped: ${suite.infraFailure}`);
     }
 
-    if (config.predict.enabled && config.service) notes.push('prediction not made: its pre-flight load profiles drive the demo\'s requests (your service\'s mix: not yet)');
-    if (config.predict.enabled && !config.service) {
+    if (config.predict.enabled) {
+      const service = predictionService(target, run, config.rollout.regions);
       live = await timer.time('prediction', () => livePrediction(
-        { version, failureRate, rollout: config.rollout, predict: config.predict, seed: request.seed, cwd: request.cwd, experiments: results },
+        { version, failureRate, rollout: config.rollout, predict: config.predict, seed: request.seed, cwd: request.cwd, experiments: results, ...(service ? { service } : {}) },
         { stack, progress, signal, random: () => random.next() },
       ));
       signal.throwIfAborted();
+      if (service) notes.push(`prediction's dependency model (from your dependencies file): ${describeGraph(live.prediction.dependencies.graph)}`);
       const { risk, action } = live.prediction;
       progress.step(`prediction: risk ${risk.score}/100 (${risk.level}), ${action.action}: ${action.reason}`);
       if (action.action === 'close') closedByPrediction = `risk score ${risk.score} above predict.max_risk ${action.maxRisk}: closed before the rollout (${action.reason})`;

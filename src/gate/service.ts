@@ -7,7 +7,7 @@ import { UsageError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { PrometheusPlan } from '../config/prometheus.ts';
 import { serviceTemplates } from '../prometheus/service-templates.ts';
-import { describeHops, type ComposeDependency } from '../predict/dependencies.ts';
+import { composeDependencyGraph, describeHops, type ComposeDependency, type DependencyGraph } from '../predict/dependencies.ts';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import type { StageRecord } from '../rollout/result.ts';
 import { readDependencies } from '../config/dependencies-file.ts';
@@ -78,7 +78,9 @@ export async function runTarget(
 export function dependencyNotes(plan: ServicePlan, dependencies: readonly ComposeDependency[]): string[] {
   const notes: string[] = [];
   if (plan.dependencies && dependencies.length > 0) {
-    notes.push(`dependency graph from ${basename(plan.dependencies)}: ${describeHops(dependencies).join('; ')} (started once per stack: every region shares them)`);
+    const own = dependencies.filter((d) => d.perRegion).map((d) => d.name);
+    const shares = own.length > 0 ? `one per region: ${own.join(', ')}; the others started once per stack, shared by every region` : 'started once per stack: every region shares them';
+    notes.push(`dependency graph from ${basename(plan.dependencies)}: ${describeHops(dependencies).join('; ')} (${shares})`);
   }
   if (plan.attribution) notes.push(`errors are attributed to the hop named in the ${plan.attribution.header} header of each failed answer`);
   else if (dependencies.length > 0) notes.push('service.attribution not given: an error cannot be traced to the hop it came from');
@@ -95,6 +97,12 @@ export function attributionNote(plan: ServicePlan | undefined, stages: readonly 
     return `${cohort} ${formatHopErrors([...counts].map(([hop, errors]) => ({ hop, errors })).sort((a, b) => b.errors - a.errors))}`;
   };
   return `errors by hop during the rollout (${plan.attribution.header}): ${side('canary')}; ${side('baseline')}`;
+}
+
+/** What the pre-flight needs of a user's service: its candidate image, its requests, its dependency graph. */
+export function predictionService(target: StackTarget, run: Pick<RunTarget, 'candidateImage' | 'workload'>, regions: readonly string[]): { image: ImageRef; workload: Workload; dependencies: DependencyGraph } | undefined {
+  if (!target.service || !run.candidateImage || !run.workload) return undefined;
+  return { image: run.candidateImage, workload: run.workload, dependencies: composeDependencyGraph(regions, target.service.dependencies) };
 }
 
 /** The label a built image goes by: a short commit, else the tag of a pulled image. */
@@ -242,7 +250,7 @@ async function prepareDependencies(
   for (const d of read.services) {
     const built = d.build ? await dependencyImage({ name: d.name, build: d.build }, file, { progress }) : undefined;
     if (built) notes.push(...buildNotes(`dependency ${d.name}`, built.ref, built));
-    services.push({ name: d.name, image: built?.ref, dependsOn: d.dependsOn });
+    services.push({ name: d.name, image: built?.ref, dependsOn: d.dependsOn, perRegion: d.perRegion, definition: d.definition });
   }
   return { services, notes };
 }

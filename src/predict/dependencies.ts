@@ -7,7 +7,7 @@
 export type DependencyGraph = Readonly<Record<string, readonly string[]>>;
 
 /** Fault kinds that take a region's dependencies down rather than the region itself. */
-export const DEPENDENCY_FAULTS: readonly string[] = Object.freeze(['db_unavailable']);
+export const DEPENDENCY_FAULTS: readonly string[] = Object.freeze(['db_unavailable', 'dependency']);
 
 /** The default: a region depends on its own database, "db-<region>" (one data volume each in docker-compose.yml). */
 export function ownDatabase(region: string): string {
@@ -75,16 +75,19 @@ export function describeGraph(graph: DependencyGraph): string {
 export interface ComposeDependency {
   name: string;
   dependsOn: readonly string[];
+  /** One copy per region, `<name>-<region>`: each region's own, shared with no other. */
+  perRegion?: boolean;
 }
 
 /**
  * The graph from a Compose file of dependencies, for when predict.dependencies says nothing:
- * every region uses every service the file starts (they are started once per stack, so all
- * of them are shared), the ones the region calls first and what they call after them.
+ * every region uses every service the file starts, the ones it calls first and what they call
+ * after them; one started once per stack is shared by all, a per-region one is each region's own.
  */
 export function composeDependencyGraph(regions: readonly string[], services: readonly ComposeDependency[]): DependencyGraph {
   const order = hopOrder(services);
-  return Object.fromEntries(regions.map((r) => [r, order]));
+  const own = new Set(services.filter((s) => s.perRegion).map((s) => s.name));
+  return Object.fromEntries(regions.map((r) => [r, order.map((name) => (own.has(name) ? `${name}-${r}` : name))]));
 }
 
 /** Breadth-first from the services nobody in the file calls (what the regions call): the hops outward. */

@@ -7,10 +7,12 @@ import type { HistoryRecord } from '../history/schema.ts';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import { InfraError } from '../stack/errors.ts';
 import type { Stack } from '../stack/stack.ts';
-import { regionUrl, type RegionTarget } from '../stack/target.ts';
+import { regionUrl, type ImageRef, type RegionTarget } from '../stack/target.ts';
 import { TrafficGenerator } from '../traffic/generator.ts';
 import type { RequestMix } from '../traffic/mix.ts';
 import { ObservationStore } from '../traffic/store.ts';
+import type { Workload } from '../traffic/workload.ts';
+import type { DependencyGraph } from './dependencies.ts';
 import type { Progress } from '../util/progress.ts';
 import { cohortMeasurement, predict, type PredictInput, type Prediction, type PreflightMeasurement } from './index.ts';
 
@@ -29,6 +31,8 @@ export interface LivePredictionRequest {
   /** Where a relative history file is resolved. */
   cwd: string;
   experiments?: readonly ExperimentResult[];
+  /** A user's service: the candidate's image, its requests, and the graph of its dependencies file. */
+  service?: { image: ImageRef; workload: Workload; dependencies: DependencyGraph };
 }
 
 export interface LivePredictionDeps {
@@ -81,7 +85,8 @@ export function predictionInput(request: LivePredictionRequest, measurements: re
     ...(request.experiments ? { experiments: request.experiments } : {}),
     seed: request.seed,
     config: request.predict,
-    dependencies: request.predict.dependencies,
+    // The configured model wins; a user's dependencies file gives it otherwise.
+    dependencies: Object.keys(request.predict.dependencies).length > 0 ? request.predict.dependencies : (request.service?.dependencies ?? {}),
   };
 }
 
@@ -98,11 +103,11 @@ export async function runPreflight(request: LivePredictionRequest, deps: LivePre
   progress.step(`pre-flight of ${request.version} beside ${stable} in ${name}: ${profiles.map((p) => `${p.name} ${p.rps} rps`).join(', ')}, ${secondsPerProfile} s each`);
   try {
     if (status?.canary) await stack.removeCanary(region);
-    await stack.deploy(region, 'canary', { version: request.version, failureRate: request.failureRate });
+    await stack.deploy(region, 'canary', { version: request.version, failureRate: request.failureRate, ...(request.service ? { image: request.service.image } : {}) });
     const measurements: PreflightMeasurement[] = [];
     for (const profile of profiles) {
       signal.throwIfAborted();
-      const m = await measureProfile(stack, region, profile, secondsPerProfile, { candidate: request.version, stable }, deps);
+      const m = await measureProfile(stack, region, profile, secondsPerProfile, { candidate: request.version, stable }, { ...deps, workload: request.service?.workload });
       progress.info(`${profile.name}: candidate ${m.canary.count} requests, ${m.canary.errors} errors; stable ${m.baseline.count} requests, ${m.baseline.errors} errors`);
       measurements.push(m);
     }
@@ -115,9 +120,14 @@ export async function runPreflight(request: LivePredictionRequest, deps: LivePre
   }
 }
 
-async function measureProfile(stack: Stack, region: RegionTarget, profile: LoadProfile, seconds: number, versions: { candidate: string; stable: string }, deps: LivePredictionDeps): Promise<PreflightMeasurement> {
+async function measureProfile(
+  stack: Stack, region: RegionTarget, profile: LoadProfile, seconds: number, versions: { candidate: string; stable: string },
+  deps: LivePredictionDeps & { workload: Workload | undefined },
+): Promise<PreflightMeasurement> {
   const store = new ObservationStore();
-  const traffic = new TrafficGenerator({ store, random: deps.random, mix: profileMix(profile.writeShare), maxDurationMs: (seconds + 10) * 1000 });
+  const traffic = new TrafficGenerator({
+    store, random: deps.random, mix: profileMix(profile.writeShare), maxDurationMs: (seconds + 10) * 1000, ...(deps.workload ? { workload: deps.workload } : {}),
+  });
   traffic.setStreams([
     { region: region.name, cohort: 'baseline', version: versions.stable, baseUrl: regionUrl(stack.target, region), rps: profile.rps },
     { region: region.name, cohort: 'canary', version: versions.candidate, baseUrl: regionUrl(stack.target, region, 'canary'), rps: profile.rps },

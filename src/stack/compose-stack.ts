@@ -13,7 +13,7 @@ import { probeHealth, probeInfo } from './probe.ts';
 import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from './stack.ts';
 import { renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
 import { serviceProbes, type ServiceProbes } from './service-probes.ts';
-import { DATA_FAULTS, knownImages, LABELS, prometheusUrl, grafanaUrl, regionUrl, type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget } from './target.ts';
+import { DATA_FAULTS, dependencyServices, knownImages, LABELS, prometheusUrl, grafanaUrl, regionUrl, type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget } from './target.ts';
 import { detectCompose, localImages, requireDocker } from './docker.ts';
 import { dockerWardens } from './warden.ts';
 
@@ -115,6 +115,11 @@ export class ComposeStack implements Stack {
     const other = (await this.containers()).filter((c) => this.owner(c.service) && (c.labels[LABELS.version] !== undefined) !== user);
     if (other.length === 0) return;
     this.progress.step(`removing ${other.length} container(s) of another service left in project ${this.target.project}`);
+    await this.removeProject();
+  }
+
+  /** compose down, and the volumes of the project Compose did not know of. */
+  private async removeProject(): Promise<void> {
     await this.compose(downCommand(), { timeoutMs: 180_000, what: 'compose down' });
     // Compose removes the volumes of the files it is given: those of another target (a user's
     // service and its dependencies, brought down by `chaos-gate down`) go by their project label.
@@ -128,12 +133,7 @@ export class ComposeStack implements Stack {
     const wardens = dockerWardens(this.target, this.env);
     for (const w of await wardens.list()) await wardens.remove(w.id);
     this.progress.step(`removing project ${this.target.project} (containers, network, volumes)`);
-    await this.compose(downCommand(), { timeoutMs: 180_000, what: 'compose down' });
-    // Compose removes the volumes of the files it is given: those of another target (a user's
-    // service and its dependencies, brought down by `chaos-gate down`) go by their project label.
-    const left = await this.docker(['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${this.target.project}`]);
-    const names = left.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-    if (names.length > 0) await this.docker(['volume', 'rm', ...names]).catch((e: unknown) => this.progress.warn(`volumes ${names.join(', ')} not removed: ${e instanceof Error ? e.message : String(e)}`));
+    await this.removeProject();
   }
 
   async containers(): Promise<ContainerFacts[]> {
@@ -323,5 +323,5 @@ function writeServiceFiles(target: StackTarget, service: UserServiceTarget): str
   const prometheusFile = join(service.runDir, 'prometheus.yml');
   writeFileSync(prometheusFile, renderPrometheusConfig(target, service.plan));
   writeFileSync(target.composeFile, `${JSON.stringify(renderServiceCompose(target, service, prometheusFile), null, 2)}\n`);
-  return service.dependencies.map((d) => d.name);
+  return dependencyServices(service.dependencies, target.regions.map((r) => r.name));
 }

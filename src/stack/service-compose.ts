@@ -1,5 +1,5 @@
 import type { ServicePlan } from '../target/service.ts';
-import { envStem, LABELS, type RegionTarget, type StackTarget, type UserServiceTarget } from './target.ts';
+import { dependencyService, envStem, LABELS, type RegionTarget, type StackDependency, type StackTarget, type UserServiceTarget } from './target.ts';
 
 // Pure rendering of a user's service into a Compose file and a Prometheus configuration.
 // Every region runs the same image under the demo's names and ports (region-<name> on
@@ -16,7 +16,12 @@ export function escapeDollars(value: string): string {
   return value.replaceAll('$', '$$$$');
 }
 
-function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean): ComposeService {
+/** The network a region shares with its own copies of per-region dependencies. */
+export function regionNetwork(region: string): string {
+  return `cg-${region}`;
+}
+
+function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean, ownNetwork: boolean): ComposeService {
   const stem = `${envStem(region.name)}${canary ? '_CANARY' : ''}`;
   const volume = plan.data ? { volumes: [`${region.name}-data:${escapeDollars(plan.data.path)}`] } : {};
   return {
@@ -28,7 +33,62 @@ function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean)
     restart: 'unless-stopped',
     stop_grace_period: '10s',
     ...volume,
+    ...(ownNetwork ? { networks: ['default', regionNetwork(region.name)] } : {}),
   };
+}
+
+type Copies = { services: Record<string, ComposeService>; volumes: Record<string, object>; networks: Record<string, object> };
+
+/**
+ * One copy per region of each per-region dependency: on the stack's network (it may call the
+ * shared ones) and on its region's own, where it answers to its plain name, so the region's
+ * containers reach their copy as they would the single one. Named volumes and depends_on on
+ * other per-region services are the region's own too.
+ */
+export function perRegionCopies(target: StackTarget, dependencies: readonly StackDependency[]): Copies {
+  const out: Copies = { services: {}, volumes: {}, networks: {} };
+  const perRegion = dependencies.filter((d) => d.perRegion);
+  for (const r of perRegion.length > 0 ? target.regions : []) {
+    out.networks[regionNetwork(r.name)] = {};
+    for (const d of perRegion) {
+      const { build: _build, ...definition } = d.definition ?? {};
+      const volumes = Array.isArray(definition.volumes) ? definition.volumes.map((v: unknown) => ownVolume(v, r.name, out.volumes)) : undefined;
+      const dependsOn = dependsOnCopies(definition.depends_on, perRegion.map((p) => p.name), r.name);
+      out.services[dependencyService(d, r.name)] = {
+        ...definition,
+        ...(d.image === undefined ? {} : { image: d.image }),
+        ...(volumes ? { volumes } : {}),
+        ...(dependsOn ? { depends_on: dependsOn } : {}),
+        networks: { default: {}, [regionNetwork(r.name)]: { aliases: [d.name] } },
+      };
+    }
+  }
+  return out;
+}
+
+/** A named volume of a copy becomes `<name>-<region>`, declared; a bind mount stays as written. */
+function ownVolume(volume: unknown, region: string, declared: Record<string, object>): unknown {
+  const rename = (source: string) => {
+    declared[`${source}-${region}`] = {};
+    return `${source}-${region}`;
+  };
+  const named = (source: unknown): source is string => typeof source === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(source);
+  if (typeof volume === 'string') {
+    const [source, ...rest] = volume.split(':');
+    return rest.length > 0 && named(source) ? [rename(source), ...rest].join(':') : volume;
+  }
+  if (typeof volume === 'object' && volume !== null && (volume as { type?: unknown }).type === 'volume' && named((volume as { source?: unknown }).source)) {
+    return { ...volume, source: rename((volume as { source: string }).source) };
+  }
+  return volume;
+}
+
+/** depends_on of a copy: other per-region services become the region's copies of them. */
+function dependsOnCopies(dependsOn: unknown, perRegion: readonly string[], region: string): unknown {
+  const own = (name: string) => (perRegion.includes(name) ? `${name}-${region}` : name);
+  if (Array.isArray(dependsOn)) return dependsOn.map((n) => (typeof n === 'string' ? own(n) : n));
+  if (typeof dependsOn === 'object' && dependsOn !== null) return Object.fromEntries(Object.entries(dependsOn).map(([n, v]) => [own(n), v]));
+  return undefined;
 }
 
 /**
@@ -37,11 +97,13 @@ function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean)
  */
 export function renderServiceCompose(target: StackTarget, service: UserServiceTarget, prometheusConfig: string): Record<string, unknown> {
   const { plan } = service;
-  const services: Record<string, ComposeService> = {};
-  for (const d of service.dependencies) if (d.image !== undefined) services[d.name] = { image: d.image };
+  const copies = perRegionCopies(target, service.dependencies);
+  const ownNetwork = Object.keys(copies.networks).length > 0;
+  const services: Record<string, ComposeService> = { ...copies.services };
+  for (const d of service.dependencies) if (d.image !== undefined && !d.perRegion) services[d.name] = { image: d.image };
   for (const region of target.regions) {
-    services[region.service] = regionService(plan, region, false);
-    services[region.canaryService] = regionService(plan, region, true);
+    services[region.service] = regionService(plan, region, false, ownNetwork);
+    services[region.canaryService] = regionService(plan, region, true, ownNetwork);
   }
   services.prometheus = {
     image: target.images.prometheus,
@@ -50,8 +112,8 @@ export function renderServiceCompose(target: StackTarget, service: UserServiceTa
     ports: [`127.0.0.1:${target.prometheusPort}:9090`],
     restart: 'unless-stopped',
   };
-  const volumes = plan.data ? Object.fromEntries(target.regions.map((r) => [`${r.name}-data`, {}])) : {};
-  return { services, ...(plan.data ? { volumes } : {}) };
+  const volumes = { ...(plan.data ? Object.fromEntries(target.regions.map((r) => [`${r.name}-data`, {}])) : {}), ...copies.volumes };
+  return { services, ...(Object.keys(volumes).length > 0 ? { volumes } : {}), ...(ownNetwork ? { networks: copies.networks } : {}) };
 }
 
 /**

@@ -60,6 +60,19 @@ export interface StackDependency {
   /** The image the gate built for it; undefined: the file's own `image:`. */
   image: string | undefined;
   dependsOn: readonly string[];
+  /** One copy per region (`<name>-<region>`) made of `definition`, instead of one per stack. */
+  perRegion: boolean;
+  definition: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** The Compose service a region uses for a dependency: its own copy of a per-region one. */
+export function dependencyService(dependency: Pick<StackDependency, 'name' | 'perRegion'>, region: string): string {
+  return dependency.perRegion ? `${dependency.name}-${region}` : dependency.name;
+}
+
+/** Every Compose service the dependencies file runs in the stack: the shared ones and each region's copies. */
+export function dependencyServices(dependencies: readonly StackDependency[], regions: readonly string[]): string[] {
+  return dependencies.flatMap((d) => (d.perRegion ? regions.map((r) => dependencyService(d, r)) : [d.name]));
 }
 
 export interface StackImages {

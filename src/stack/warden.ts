@@ -44,8 +44,9 @@ export interface Wardens {
 }
 
 /** The stack's network, as Compose names it (`<project>_stack`, docker-compose.yml). */
-export function stackNetwork(target: Pick<StackTarget, 'project'>): string {
-  return `${target.project}_stack`;
+/** The stack's own network: the demo's file names it `stack`; a user's rendered file keeps Compose's `default`. */
+export function stackNetwork(target: Pick<StackTarget, 'project' | 'service'>): string {
+  return `${target.project}_${target.service ? 'default' : 'stack'}`;
 }
 
 async function docker(args: string[], what: string, timeoutMs = 30_000): Promise<ExecResult> {

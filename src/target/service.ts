@@ -72,7 +72,16 @@ export interface DependencyService {
   build: { context: string; dockerfile: string; args: Readonly<Record<string, string>> } | undefined;
   /** Its `depends_on`: the services it calls, as far as the file says. */
   dependsOn: readonly string[];
+  /**
+   * Labelled `chaos-gate.per-region: "true"`: one copy per region (`<name>-<region>`), which
+   * that region reaches by the plain name; `definition` is the file's entry the copies are made of.
+   */
+  perRegion: boolean;
+  definition: Readonly<Record<string, unknown>> | undefined;
 }
+
+/** The Compose label that makes a dependency one per region instead of one per stack. */
+export const PER_REGION_LABEL = 'chaos-gate.per-region';
 
 /** The validated `baseline:` section (default: the same Dockerfile at HEAD~1). */
 export interface BaselinePlan {

@@ -64,7 +64,9 @@ describe('gating your own service (examples/items)', () => {
   it('handles a service that starts in 20 s, ignores SIGTERM and serves no metrics, and says what it could not do', async () => {
     const config = readFileSync(join(repo, 'chaos-gate.yml'), 'utf8')
       .replace('  port: 3000\n', '  port: 3000\n  env: { START_DELAY_SECONDS: "20", IGNORE_SIGTERM: "1", NO_METRICS: "1" }\n')
-      .replace(/regions: \[[^\]]*\]/, 'regions: [us-west]');
+      .replace(/regions: \[[^\]]*\]/, 'regions: [us-west]')
+      // The pre-flight would start the slow canary once more: the start-up is what this test is about.
+      .concat('predict:\n  enabled: false\n');
     expect(config).toContain('START_DELAY_SECONDS');
     writeFileSync(join(repo, 'awkward.yml'), config);
     try {

@@ -24,6 +24,7 @@ interface ReportJson {
   gate: { reasons: string[] };
   scenarios: Scenario[];
   rollout: { final_state: string } | null;
+  prediction: { preflight: { region: string } } | null;
   environment: { notes: string[] };
 }
 
@@ -53,15 +54,21 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     // `down` (the demo's file) also removes the volumes of the user's files: PostgreSQL's, the regions'.
     expect((await execa('docker', ['volume', 'ls', '-q', '--filter', 'label=com.docker.compose.project=chaos-gate'])).stdout).toBe('');
     const notes = report?.environment.notes.join('\n') ?? '';
-    expect(notes).toContain('dependency graph from docker-compose.deps.yml: service -> worker -> postgres');
+    expect(notes).toContain('dependency graph from docker-compose.deps.yml: service -> worker -> postgres (one per region: worker;');
     expect(notes).toMatch(/dependency worker chaos-gate\/dep-worker:\S+: image .* (built in|reused)/);
     expect(report?.deployment_gate).toBe('OPEN');
     expect(report?.rollout?.final_state).toBe('COMPLETED');
+    // The pre-flight ran the candidate beside the baseline on the service's own requests, and
+    // the risk's dependency model is the file's: every region shares the worker and PostgreSQL.
+    expect(report?.prediction?.preflight.region).toBe('us-west');
+    expect(notes).toContain('prediction\'s dependency model (from your dependencies file): us-west -> worker-us-west, postgres; us-east -> worker-us-east, postgres');
 
     const worker = report?.scenarios.find((s) => s.name === 'worker-outage');
     const database = report?.scenarios.find((s) => s.name === 'database-outage');
     expect([worker?.status, database?.status], `${stdout}\n${stderr}`).toEqual(['PASS', 'PASS']);
     expect([worker?.fault.method, database?.fault.method]).toEqual(['docker-pause', 'docker-pause']);
+    // The worker is one per region: the experiment froze us-west's own copy.
+    expect(worker?.notes.join('\n')).toMatch(/worker \(chaos-gate_worker-us-west_1\) paused/);
     // The fault showed: the callers failed while it lasted, and the errors name the frozen hop.
     for (const [scenario, hop] of [[worker, 'worker'], [database, 'postgres']] as const) {
       const window = during(scenario);

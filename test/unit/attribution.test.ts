@@ -68,6 +68,12 @@ describe('the dependency graph of a Compose file', () => {
   it('gives every region every service: they are started once per stack', () => {
     expect(composeDependencyGraph(['us-west', 'us-east'], TWO_TIER)).toEqual({ 'us-west': ['worker', 'postgres'], 'us-east': ['worker', 'postgres'] });
   });
+  it('gives each region its own copy of a per-region service', () => {
+    const withCache = [...TWO_TIER, { name: 'cache', dependsOn: [], perRegion: true }];
+    expect(composeDependencyGraph(['us-west', 'us-east'], withCache)).toEqual({ 'us-west': ['worker', 'cache-us-west', 'postgres'], 'us-east': ['worker', 'cache-us-east', 'postgres'] });
+    expect(dependencyNotes(plan({ dependencies: '/r/deps.yml' }), withCache)[0]).toContain('one per region: cache');
+  });
+
   it('follows every path, shares, and survives a cycle', () => {
     const diamond = [{ name: 'a', dependsOn: ['b', 'c'] }, { name: 'b', dependsOn: ['d'] }, { name: 'c', dependsOn: ['d'] }, { name: 'd', dependsOn: [] }, { name: 'cache', dependsOn: [] }];
     expect(hopOrder(diamond)).toEqual(['a', 'cache', 'b', 'c', 'd']);

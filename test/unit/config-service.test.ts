@@ -346,14 +346,27 @@ describe('local paths', () => {
     expect(readDependencies(join(dir, 'sub', 'deps.yml'), [dir])).toEqual({
       issues: [],
       services: [
-        { name: 'api2', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'Dockerfile'), args: {} }, dependsOn: ['worker'] },
-        { name: 'worker', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'W.Dockerfile'), args: { A: '1', B: 'x=y' } }, dependsOn: ['db'] },
-        { name: 'db', build: undefined, dependsOn: [] },
+        { name: 'api2', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'Dockerfile'), args: {} }, dependsOn: ['worker'], perRegion: false, definition: undefined },
+        { name: 'worker', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'W.Dockerfile'), args: { A: '1', B: 'x=y' } }, dependsOn: ['db'], perRegion: false, definition: undefined },
+        { name: 'db', build: undefined, dependsOn: [], perRegion: false, definition: undefined },
       ],
     });
   });
 
+  it('reads a per-region service (label in either Compose spelling), keeping its entry to copy', () => {
+    const dir = project(svc({ dependencies: 'deps.yml' }), ['sub/Dockerfile', 'sub/deps.yml']);
+    writeFileSync(join(dir, 'sub', 'deps.yml'), 'services:\n  cache: { image: redis:7, labels: { chaos-gate.per-region: "true" } }\n  db: { image: pg, labels: ["chaos-gate.per-region=false", "team=x"] }\n');
+    const { services } = readDependencies(join(dir, 'sub', 'deps.yml'), [dir]);
+    expect(services.map((d) => [d.name, d.perRegion, d.definition])).toEqual([
+      ['cache', true, { image: 'redis:7', labels: { 'chaos-gate.per-region': 'true' } }], ['db', false, undefined],
+    ]);
+  });
+
   it.each([
+    ['a per-region service that publishes ports', '  w: { image: x, ports: ["6379:6379"], labels: { chaos-gate.per-region: "true" } }', 'services.w.ports', 'its four copies would publish the same ports'],
+    ['a per-region service with its own networks', '  w: { image: x, networks: [back], labels: { chaos-gate.per-region: "true" } }', 'services.w.networks', 'join the network of their region'],
+    ['a per-region label that is no boolean', '  w: { image: x, labels: { chaos-gate.per-region: "yes" } }', 'services.w.labels', 'must be "true" or "false"'],
+    ['a shared service depending on a per-region one', '  w: { image: x, labels: { chaos-gate.per-region: "true" } }\n  s: { image: y, depends_on: [w] }', 'services.s.depends_on', 'a service started once per stack cannot depend on it'],
     ['a build field the gate does not honour', '  w: { build: { context: ., target: prod } }', 'services.w.build.target', 'is not honoured: chaos-gate builds your dependencies itself'],
     ['a build context outside the repository', '  w: { build: /etc }', 'services.w.build.context', 'outside the working directory'],
     ['a Dockerfile outside the repository', '  w: { build: { context: ., dockerfile: ../../../../etc/passwd } }', 'services.w.build.dockerfile', 'outside the working directory'],

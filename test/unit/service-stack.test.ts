@@ -3,7 +3,7 @@ import { composeBase, composeEnv } from '../../src/stack/compose-args.ts';
 import type { ContainerFacts } from '../../src/stack/inspect.ts';
 import { escapeDollars, renderPrometheusConfig, renderServiceCompose } from '../../src/stack/service-compose.ts';
 import { fieldOf, identityOf } from '../../src/stack/service-probes.ts';
-import { defaultStackTarget, LABELS, type ImageDeployment, type StackTarget, type UserServiceTarget } from '../../src/stack/target.ts';
+import { defaultStackTarget, dependencyServices, LABELS, type ImageDeployment, type StackDependency, type StackTarget, type UserServiceTarget } from '../../src/stack/target.ts';
 import { imageLabel, metricsNote, probeIdProblem, serviceJudgement, serviceTarget, versionLabels } from '../../src/gate/service.ts';
 import { toPrometheusPlan } from '../../src/config/prometheus.ts';
 import type { BuiltImage } from '../../src/stack/service-images.ts';
@@ -30,9 +30,9 @@ const plan: ServicePlan = {
 const baseline: ImageDeployment = { version: 'abc1234', failureRate: 0, image: { ref: 'chaos-gate/candidate:abc1234-1', id: 'sha256:' + 'b'.repeat(64) } };
 const candidate: ImageDeployment = { version: 'def5678', failureRate: 0, image: { ref: 'chaos-gate/candidate:def5678-2', id: 'sha256:' + 'c'.repeat(64) } };
 
-const DEPENDENCIES = [
-  { name: 'worker', image: 'chaos-gate/dep-worker:nogit-abc', dependsOn: ['postgres'] },
-  { name: 'postgres', image: undefined, dependsOn: [] },
+const DEPENDENCIES: StackDependency[] = [
+  { name: 'worker', image: 'chaos-gate/dep-worker:nogit-abc', dependsOn: ['postgres'], perRegion: false, definition: undefined },
+  { name: 'postgres', image: undefined, dependsOn: [], perRegion: false, definition: undefined },
 ];
 
 function userService(p: ServicePlan = plan): UserServiceTarget {
@@ -58,6 +58,29 @@ describe('rendered Compose file', () => {
   test('a dependency the gate built runs that image; one with its own image is left to the dependencies file', () => {
     expect(compose.services.worker).toEqual({ image: 'chaos-gate/dep-worker:nogit-abc' });
     expect(compose.services.postgres).toBeUndefined();
+  });
+
+  test('a per-region dependency runs once per region, reached by its plain name on the region\'s own network', () => {
+    const cache: StackDependency = {
+      name: 'cache', image: undefined, dependsOn: ['store'], perRegion: true,
+      definition: { image: 'redis:7', build: './cache', depends_on: ['store', 'postgres'], volumes: ['cachedata:/data', './conf:/etc/redis:ro', { type: 'volume', source: 'logs', target: '/logs' }] },
+    };
+    const store: StackDependency = { name: 'store', image: 'chaos-gate/dep-store:nogit-1', dependsOn: [], perRegion: true, definition: { build: './store' } };
+    const rendered = renderServiceCompose(target(), { ...userService(), dependencies: [...DEPENDENCIES, cache, store] }, '/p.yml') as {
+      services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown>; networks: Record<string, unknown>;
+    };
+    expect(rendered.services['cache-eu-west']).toEqual({
+      image: 'redis:7', depends_on: ['store-eu-west', 'postgres'],
+      volumes: ['cachedata-eu-west:/data', './conf:/etc/redis:ro', { type: 'volume', source: 'logs-eu-west', target: '/logs' }],
+      networks: { default: {}, 'cg-eu-west': { aliases: ['cache'] } },
+    });
+    expect(rendered.services['store-us-west']).toEqual({ image: 'chaos-gate/dep-store:nogit-1', networks: { default: {}, 'cg-us-west': { aliases: ['store'] } } });
+    expect(rendered.services.cache).toBeUndefined();
+    expect(rendered.services['region-eu-west-canary']?.networks).toEqual(['default', 'cg-eu-west']);
+    expect(Object.keys(rendered.networks)).toEqual(['cg-us-west', 'cg-us-east', 'cg-eu-west', 'cg-ap-south']);
+    expect(Object.keys(rendered.volumes)).toContain('logs-ap-south');
+    expect(dependencyServices([...DEPENDENCIES, cache], ['us-west', 'us-east'])).toEqual(['worker', 'postgres', 'cache-us-west', 'cache-us-east']);
+    expect(compose.services['region-us-west']?.networks).toBeUndefined();
   });
 
   test('the user\'s values reach the container as written: Compose would interpolate a $', () => {

@@ -1,3 +1,5 @@
+import { stackNetwork } from '../../src/stack/warden.ts';
+import type { UserServiceTarget } from '../../src/stack/target.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -63,6 +65,13 @@ describe('warden arguments', () => {
   it('describes a record in one line', () => {
     expect(describeRecord(record)).toBe('network-partition (partition) on eu-west, expiring 12:00:05 UTC, set by pid 42 on runner');
     expect(describeRecord(undefined)).toBe('a fault with an unreadable record');
+  });
+});
+
+describe('the network a warden joins', () => {
+  it('is the demo\'s `stack` network, or Compose\'s `default` one of a user\'s rendered file', () => {
+    expect(stackNetwork({ project: 'chaos-gate' })).toBe('chaos-gate_stack');
+    expect(stackNetwork({ project: 'chaos-gate', service: {} as UserServiceTarget })).toBe('chaos-gate_default');
   });
 });
 
