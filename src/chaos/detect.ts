@@ -1,14 +1,11 @@
 import { judge, type JudgeOptions, type StageLimits } from '../analysis/judge.ts';
-import { isError, type Observation } from '../analysis/observation.ts';
+import type { Observation } from '../analysis/observation.ts';
+import { answeredAt, servingAgain } from '../analysis/recovery.ts';
 import type { HealthProbe, Recording, UpSample } from './recording.ts';
 
 // When the fault was noticed, and when the target was back: pure readings of a Recording.
 // "Noticed" is when the evidence was in hand: a probe's answer (or its time-out), not its
 // sending; a judgement only sees requests that had been answered by then.
-
-function answeredAt(p: { at: number; latencyMs: number }): number {
-  return p.at + p.latencyMs;
-}
 
 function probesOf(rec: Pick<Recording, 'probes'>, region: string): HealthProbe[] {
   return rec.probes.filter((p) => p.region === region).sort((a, b) => a.at - b.at);
@@ -16,22 +13,9 @@ function probesOf(rec: Pick<Recording, 'probes'>, region: string): HealthProbe[]
 
 type RecoveryFacts = Pick<Recording, 'kind' | 'observations' | 'probes' | 'crashed' | 'injectAt' | 'revertAt' | 'recoveryDeadline'>;
 
-/** Successes in a row that make a target serving again. */
-export const SERVING_AGAIN = 5;
-
-/**
- * When `region`'s requests sent after `from` succeeded again, SERVING_AGAIN in a row: the
- * answer of the first of them. A service whose /health is liveness only answers it all
- * through a dependency's outage, so after one its recovery is read from its traffic.
- */
+/** When `region`'s requests sent after `from` succeeded again (analysis/recovery.ts). */
 export function servingAgainAt(observations: readonly Observation[], region: string, from: number, deadline: number): number | null {
-  const mine = observations.filter((o) => o.region === region && o.at >= from && answeredAt(o) <= deadline).sort((a, b) => a.at - b.at);
-  let run = 0;
-  for (const [i, o] of mine.entries()) {
-    run = isError(o) ? 0 : run + 1;
-    if (run === SERVING_AGAIN) return answeredAt(mine[i - SERVING_AGAIN + 1] as Observation);
-  }
-  return null;
+  return servingAgain(observations.filter((o) => o.region === region), from, deadline);
 }
 
 /**

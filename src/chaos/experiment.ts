@@ -14,17 +14,31 @@ export type LatencyMethod = 'auto' | 'tc-netem' | 'fault-endpoint';
 export const DEPENDENCY_MODES = ['pause', 'stop'] as const;
 export type DependencyMode = (typeof DEPENDENCY_MODES)[number];
 
+/** How CPU pressure is made: the demo's busy loop, or a CFS quota on the container from outside. */
+export const CPU_METHODS = ['fault-endpoint', 'cgroup'] as const;
+export type CpuMethod = (typeof CPU_METHODS)[number];
+/** Share of a core a cgroup-throttled container keeps by default. */
+export const DEFAULT_CGROUP_CPUS = 0.1;
+
 /**
- * Kinds injected through the demo region service's own fault endpoint: a user's service has
- * none. (latency with method auto falls back to it where the kernel has no netem.)
+ * Whether a fault is injected through the demo region service's own fault endpoint, which a
+ * user's service does not have (latency with method auto may fall back to it where the
+ * kernel has no netem).
  */
-export const ENDPOINT_FAULTS: readonly FaultKind[] = ['cpu', 'memory', 'db_unavailable', 'failure_rate'];
+export function needsFaultEndpoint(fault: Fault): boolean {
+  switch (fault.kind) {
+    case 'memory': case 'db_unavailable': case 'failure_rate': return true;
+    case 'cpu': return fault.method === 'fault-endpoint';
+    case 'latency': return fault.method !== 'tc-netem';
+    default: return false;
+  }
+}
 
 export type Fault =
   /** SIGKILL of the container's main process: a crash, so the restart policy must bring it back. */
   | { kind: 'kill' }
   | { kind: 'latency'; durationSeconds: number; delayMs: number; jitterMs: number; method: LatencyMethod }
-  | { kind: 'cpu'; durationSeconds: number }
+  | { kind: 'cpu'; durationSeconds: number; method: CpuMethod; cpus: number }
   | { kind: 'memory'; durationSeconds: number; mb: number }
   | { kind: 'db_unavailable'; durationSeconds: number }
   | { kind: 'failure_rate'; durationSeconds: number; rate: number }
@@ -92,6 +106,7 @@ export function faultParams(fault: Fault): Record<string, unknown> {
     case 'memory': return { duration_seconds: fault.durationSeconds, mb: fault.mb };
     case 'failure_rate': return { duration_seconds: fault.durationSeconds, rate: fault.rate };
     case 'dependency': return { duration_seconds: fault.durationSeconds, service: fault.service, mode: fault.mode };
+    case 'cpu': return { duration_seconds: fault.durationSeconds, method: fault.method, ...(fault.method === 'cgroup' ? { cpus: fault.cpus } : {}) };
     default: return { duration_seconds: fault.durationSeconds };
   }
 }

@@ -63,7 +63,7 @@ export async function liftLeftovers(deps: LeftoverDeps): Promise<string[]> {
   return lines;
 }
 
-/** Faults no warden accounts for: a region container on no network, a paused container, a fault active on a service. */
+/** Faults no warden accounts for: a region container on no network or under a CPU quota, a paused container, a fault active on a service. */
 async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
   const { stack, control } = deps;
   const containers = await stack.containers();
@@ -74,6 +74,11 @@ async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
     if (!owned.has(c.service) || c.state !== 'running' || c.networks.length > 0) continue;
     await control.connect(c.id, stackNetwork(stack.target), [c.service]);
     lines.push(`${c.service} was on no network (a partition with no record): reconnected`);
+  }
+  // Compose gives the region containers no CPU quota: one is a cgroup fault with no record.
+  for (const c of containers.filter((x) => owned.has(x.service) && (x.cpuQuota ?? 0) > 0)) {
+    await control.restoreCpu(c.id, { nanoCpus: 0, cpuQuota: 0, cpuPeriod: 0 });
+    lines.push(`${c.service} was held to a CPU quota of ${c.cpuQuota ?? 0} µs per period (a cgroup fault with no record): lifted`);
   }
   // The project's containers are never paused by anything but a dependency fault.
   for (const c of containers.filter((x) => x.state === 'paused')) {

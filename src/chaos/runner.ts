@@ -159,7 +159,7 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
  * service's own grace and the gate's revert deadline): it is the net for a dead gate, and
  * must never race a live one (a warden resets a netem-delayed network).
  */
-async function armWarden(experiment: Experiment, regions: string[], injection: Injection, deps: RunnerDeps): Promise<ArmedWarden | undefined> {
+export async function armWarden(experiment: Experiment, regions: string[], injection: Injection, deps: Pick<RunnerDeps, 'wardens' | 'token'>): Promise<ArmedWarden | undefined> {
   if (!deps.wardens) return undefined;
   const { fault, windows } = experiment;
   const holdSeconds = fault.kind === 'kill' ? windows.recoveryDeadlineSeconds : faultSeconds(fault);

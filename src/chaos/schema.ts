@@ -5,7 +5,7 @@ import { MAX_SHOWN_CHARS } from '../config/limits.ts';
 import { quote } from '../util/shown.ts';
 import { DEFAULT_EFFECT, DEFAULT_THRESHOLDS, EVIDENCE, EVIDENCE_NAMES, effectKey, evidenceFits, MEASUREMENT_NAMES, MEASUREMENTS, thresholdKey, unknownThresholdRule, type EvidenceDef } from './catalogue.ts';
 import { COMPOSE_SERVICE_NAME } from '../target/service.ts';
-import { DEPENDENCY_MODES, FAULT_KINDS, type EffectFloor, type Experiment, type Fault, type Threshold } from './experiment.ts';
+import { CPU_METHODS, DEFAULT_CGROUP_CPUS, DEPENDENCY_MODES, FAULT_KINDS, type EffectFloor, type Experiment, type Fault, type Threshold } from './experiment.ts';
 import { EXPERIMENT_NAME_PATTERN } from '../config/experiment-list.ts';
 
 // One experiment file (chaos/*.yml), snake_case, validated strictly: an unknown field or a
@@ -23,7 +23,10 @@ import { EXPERIMENT_NAME_PATTERN } from '../config/experiment-list.ts';
 // Fault kinds and their fields (every kind but kill takes duration_seconds):
 //   kill                         SIGKILL of the container's main process (a crash)
 //   latency  delay_ms, jitter_ms, method: auto | tc-netem | fault-endpoint
-//   cpu | db_unavailable | partition
+//   cpu      method: fault-endpoint (the demo's busy loop) | cgroup (a CFS quota from outside:
+//            the container keeps `cpus` of a core, default 0.1; its own throttling counters
+//            show the effect, however loaded the host)
+//   db_unavailable | partition
 //   memory   mb                   allocated inside the service, toward its memory limit
 //   failure_rate  rate            share of requests the service fails on purpose
 //   dependency  service, mode: pause | stop   a service of your dependencies file fails
@@ -44,7 +47,12 @@ const faultSchema = z.discriminatedUnion('kind', [
     jitter_ms: int(0, 10_000).default(0),
     method: z.enum(['auto', 'tc-netem', 'fault-endpoint']).default('auto'),
   }).refine((f) => f.jitter_ms <= f.delay_ms, { path: ['jitter_ms'], message: 'must be at most delay_ms (a delay cannot go below 0)' }),
-  z.strictObject({ kind: z.literal('cpu'), duration_seconds: duration }),
+  z.strictObject({
+    kind: z.literal('cpu'),
+    duration_seconds: duration,
+    method: z.enum(CPU_METHODS).default('fault-endpoint'),
+    cpus: z.number().min(0.01, 'must be at least 0.01 (a CFS quota of 1 ms in 100 ms)').max(1, 'must be at most 1 (a core)').optional(),
+  }).refine((f) => f.cpus === undefined || f.method === 'cgroup', { path: ['cpus'], message: 'applies only with method: cgroup' }),
   z.strictObject({ kind: z.literal('memory'), duration_seconds: duration, mb: int(1, 4096) }),
   z.strictObject({ kind: z.literal('db_unavailable'), duration_seconds: duration }),
   z.strictObject({ kind: z.literal('failure_rate'), duration_seconds: duration, rate: z.number().gt(0, 'must be greater than 0').max(1, 'must be at most 1') }),
@@ -128,6 +136,7 @@ export function toExperiment(input: unknown, source: string, regions: readonly s
   const parsed = experimentSchema(regions).safeParse(input, { reportInput: true });
   if (!parsed.success) throw new UsageError(zodIssues(parsed.error, source, '').map(knownKeys));
   const e = parsed.data;
+  const fault = toFault(e.fault);
   const written = new Map<string, number>();
   for (const [key, value] of Object.entries(e.thresholds)) if (value !== undefined) written.set(key, value);
   // Without traffic to other regions there is no blast radius to measure: that default goes.
@@ -144,11 +153,11 @@ export function toExperiment(input: unknown, source: string, regions: readonly s
     description: e.description,
     source,
     target: e.target === 'random' ? { random: true } : { regions: typeof e.target === 'string' ? [e.target] : e.target },
-    fault: toFault(e.fault),
+    fault,
     load: { rps: e.load.rps, writeShare: e.load.write_share, readShare: e.load.read_share, otherRegionsRps: e.load.other_regions_rps, timeoutMs: e.load.timeout_ms },
     windows: { beforeSeconds: e.windows.before_seconds, afterSeconds: e.windows.after_seconds, recoveryDeadlineSeconds: e.windows.recovery_deadline_seconds },
     thresholds,
-    effect: effectFloors(e.fault.kind, e.effect),
+    effect: effectFloors(fault, e.effect),
   };
 }
 
@@ -161,8 +170,9 @@ function knownKeys<I extends { path: string; rule: string }>(i: I): I {
 }
 
 /** The file's effect, or the kind's default when it wrote none (never a mix of both). */
-function effectFloors(kind: Fault['kind'], written: Readonly<Record<string, number | undefined>> | undefined): EffectFloor[] {
-  const defaults = DEFAULT_EFFECT[kind] ?? {};
+function effectFloors(fault: Fault, written: Readonly<Record<string, number | undefined>> | undefined): EffectFloor[] {
+  // A cgroup throttle is checked by its injector, on the container's own throttling counters.
+  const defaults = fault.kind === 'cpu' && fault.method === 'cgroup' ? {} : DEFAULT_EFFECT[fault.kind] ?? {};
   return EVIDENCE_NAMES.flatMap((name) => {
     const value = written ? written[effectKey(name)] : defaults[name];
     return value === undefined ? [] : [{ evidence: name, value }];
@@ -172,6 +182,7 @@ function effectFloors(kind: Fault['kind'], written: Readonly<Record<string, numb
 function toFault(f: z.output<typeof faultSchema>): Fault {
   switch (f.kind) {
     case 'kill': return { kind: 'kill' };
+    case 'cpu': return { kind: 'cpu', durationSeconds: f.duration_seconds, method: f.method, cpus: f.cpus ?? DEFAULT_CGROUP_CPUS };
     case 'latency': return { kind: 'latency', durationSeconds: f.duration_seconds, delayMs: f.delay_ms, jitterMs: f.jitter_ms, method: f.method };
     case 'memory': return { kind: 'memory', durationSeconds: f.duration_seconds, mb: f.mb };
     case 'failure_rate': return { kind: 'failure_rate', durationSeconds: f.duration_seconds, rate: f.rate };

@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError, type InputIssue } from '../config/errors.ts';
 import { parseExperimentList } from '../config/experiment-list.ts';
 import { parseFailureRate, parseVersion } from '../config/version.ts';
-import { DATA_FAULTS, type DataFault } from '../stack/target.ts';
+import { DATA_FAULTS, REGRESSIONS, type DataFault, type Regression } from '../stack/target.ts';
 
 // Pure: argv in, a typed Command out, or a UsageError naming the flag and the rule.
 
@@ -13,7 +13,7 @@ export type Command =
   | { name: 'status'; json: boolean }
   | {
     name: 'deploy'; version: string; failureRate: number; strategy?: 'canary' | 'rolling'; config?: string;
-    json: boolean; resultFile?: string; dataFault?: DataFault;
+    json: boolean; resultFile?: string; dataFault?: DataFault; regression?: Regression;
   }
   | { name: 'simulate'; seed: number; config?: string }
   | { name: 'chaos'; only?: string[]; experiments?: string; config?: string; environment?: string; seed?: number; json: boolean }
@@ -23,7 +23,7 @@ export type Command =
   }
   | {
     name: 'gate'; version?: string; failureRate?: number; config?: string; environment?: string; reportDir: string;
-    only?: string[]; experiments?: string; seed: number; keepStack: boolean;
+    only?: string[]; experiments?: string; seed: number; keepStack: boolean; regression?: Regression;
   };
 
 export const COMMANDS = [
@@ -150,6 +150,7 @@ const DEPLOY_OPTIONS: Options = {
   json: { type: 'boolean' },
   'result-file': { type: 'string' },
   'data-fault': { type: 'string' },
+  regression: { type: 'string' },
 };
 
 function parseDeploy(argv: readonly string[]): Command {
@@ -157,6 +158,7 @@ function parseDeploy(argv: readonly string[]): Command {
   if (p.values.help) return help('deploy');
   const [versionArg, rateArg] = p.positionals;
   const dataFault = parseDataFault(str(p.values['data-fault']));
+  const regression = parseRegression(str(p.values.regression));
   if (versionArg === undefined) {
     refuse('argument', 'deploy', 'needs a version: chaos-gate deploy <version> [failure-rate]');
   }
@@ -177,6 +179,7 @@ function parseDeploy(argv: readonly string[]): Command {
     ...given('config', str(p.values.config)),
     ...given('resultFile', str(p.values['result-file'])),
     ...given('dataFault', dataFault),
+    ...given('regression', regression),
   };
 }
 
@@ -246,6 +249,7 @@ const GATE_OPTIONS: Options = {
   experiments: { type: 'string' },
   seed: { type: 'string' },
   'keep-stack': { type: 'boolean' },
+  regression: { type: 'string' },
 };
 
 function parseGate(name: 'gate' | 'run', argv: readonly string[]): Command {
@@ -260,6 +264,7 @@ function parseGate(name: 'gate' | 'run', argv: readonly string[]): Command {
   const environment = parseEnvironment(str(p.values.environment));
   const only = parseOnly(str(p.values.only), true);
   const rate = str(p.values['failure-rate']);
+  const regression = parseRegression(str(p.values.regression));
   return {
     name: 'gate',
     ...given('version', versionText === undefined ? undefined : parseVersion(versionText, flagVersion !== undefined ? '--version' : 'argument', 'version')),
@@ -271,6 +276,7 @@ function parseGate(name: 'gate' | 'run', argv: readonly string[]): Command {
     ...given('environment', environment),
     ...given('only', only),
     ...given('experiments', str(p.values.experiments)),
+    ...given('regression', regression),
   };
 }
 
@@ -284,6 +290,13 @@ function parseDataFault(text: string | undefined): DataFault | undefined {
   const why = 'the candidate corrupts or drops rows: a test of rollback with mitigation';
   const rule = `${JSON.stringify(text)} must be one of ${DATA_FAULTS.join(', ')} (${why})`;
   return DATA_FAULTS.find((f) => f === text) ?? refuse('--data-fault', '', rule);
+}
+
+function parseRegression(text: string | undefined): Regression | undefined {
+  if (text === undefined) return undefined;
+  const why = 'the demo\'s candidate restarts slowly after a crash: a test that the gate sees slow recovery';
+  const rule = `${JSON.stringify(text)} must be one of ${REGRESSIONS.join(', ')} (${why})`;
+  return REGRESSIONS.find((r) => r === text) ?? refuse('--regression', '', rule);
 }
 
 function parseStrategy(text: string | undefined): 'canary' | 'rolling' | undefined {

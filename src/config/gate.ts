@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { unknownThresholdRule } from '../chaos/catalogue.ts';
 import { thresholdsSchema } from '../chaos/schema.ts';
+import { differentialSchema, toDifferentialPlan, type DifferentialPlan } from './differential.ts';
 import { UsageError, type InputIssue } from './errors.ts';
 import { formatPath, zodIssues } from './issues.ts';
 import { MAX_EXPERIMENT_FILES } from './limits.ts';
@@ -14,6 +15,7 @@ import { EXPERIMENT_NAME_PATTERN } from './experiment-list.ts';
 //     only: [service-kill, cpu-spike]   # default: every experiment in the folder
 //     thresholds:                   # per experiment, a file's threshold keys
 //       service-kill: { max_recovery_time_seconds: 20 }
+//     differential: { ... }         # chaos on the candidate beside the baseline (differential.ts)
 //   gate:
 //     fail_on_experiment: true      # a FAILed or ERRORed experiment closes the gate
 //     fail_on_rollback: true        # a rolled-back (or failed) rollout closes the gate
@@ -34,6 +36,7 @@ export const experimentsSchema = z.strictObject({
   thresholds: z.record(name, thresholdsSchema)
     .refine((t) => Object.keys(t).length <= MAX_EXPERIMENT_FILES, AT_MOST)
     .default({}),
+  differential: differentialSchema.prefault({}),
 });
 
 export const gateSchema = z.strictObject({
@@ -68,6 +71,8 @@ export interface ExperimentsPlan {
   /** Where `dir` was written (set by config/load.ts), for the suite loader's messages. */
   dirOrigin?: FieldOrigin;
   thresholds: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Chaos on the candidate beside the baseline during the rollout. */
+  differential: DifferentialPlan;
 }
 
 export interface GatePolicy {
@@ -84,7 +89,7 @@ export function toExperimentsPlan(input: unknown, source: string): ExperimentsPl
   for (const [experiment, set] of Object.entries(parsed.data.thresholds)) {
     thresholds[experiment] = Object.fromEntries(Object.entries(set).filter((kv): kv is [string, number] => kv[1] !== undefined));
   }
-  return deepFreeze({ dir: parsed.data.dir, only: parsed.data.only, thresholds });
+  return deepFreeze({ dir: parsed.data.dir, only: parsed.data.only, thresholds, differential: toDifferentialPlan(parsed.data.differential) });
 }
 
 /** zod's issues in words; a non-finite number and an unknown threshold key get their own. */

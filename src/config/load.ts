@@ -3,11 +3,13 @@ import { dirname, resolve } from 'node:path';
 import type { Document, LineCounter } from 'yaml';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import type { SimulationScenario } from '../simulate/scenario.ts';
-import type { BaselinePlan, ServicePlan } from '../target/service.ts';
+import type { BaselinePlan, DependencyService, ServicePlan } from '../target/service.ts';
 import { DEFAULT_REGIONS } from '../stack/target.ts';
 import { clip } from '../util/shown.ts';
 import { isMoreIssue, UsageError, type InputIssue } from './errors.ts';
 import { toExperimentsPlan, toGatePolicy, type ExperimentsPlan, type GatePolicy } from './gate.ts';
+import { readDependencies } from './dependencies-file.ts';
+import { differentialIssues } from './differential.ts';
 import { readInputFile } from './input-file.ts';
 import { pathKey } from './issues.ts';
 import { MAX_ENVIRONMENTS, MAX_ISSUES, MAX_SHOWN_CHARS } from './limits.ts';
@@ -50,6 +52,8 @@ export interface LoadedConfig extends Sections {
   /** The file read, or undefined when none exists and every default applies. */
   file: string | undefined;
   environment: string | undefined;
+  /** The services of service.dependencies, read once with the file (loadConfig); none without one. */
+  dependencies: readonly DependencyService[];
 }
 
 /** What a file is checked against beyond its own text. */
@@ -85,7 +89,15 @@ export function loadConfig(explicit: string | undefined, cwd: string = process.c
   const config = parseConfig(text, file, environment, context);
   // A relative experiments folder is relative to the file that names it.
   const dir = config.experiments.dir === undefined ? undefined : resolve(dirname(file), config.experiments.dir);
-  return { ...config, file, experiments: { ...config.experiments, dir } };
+  return { ...config, file, experiments: { ...config.experiments, dir }, dependencies: dependenciesOf(config.service, context.roots) };
+}
+
+/** The dependencies file's services; its problems were found when the file was validated. */
+function dependenciesOf(service: ServicePlan | undefined, roots: readonly string[]): readonly DependencyService[] {
+  if (service?.dependencies === undefined) return [];
+  const read = readDependencies(service.dependencies, roots);
+  if (read.issues.length > 0) throw new UsageError(read.issues);
+  return read.services;
 }
 
 /** An issue not yet given its line, and the environment whose merged result it is about. */
@@ -137,7 +149,7 @@ export function parseConfig(
   }
   if (pending.length > 0 || !chosen) throw located(pending, { source, doc, lines }, root);
   const experiments = withOrigins(chosen.experiments, { source, doc, lines }, environment);
-  return { file: undefined, environment, ...chosen, experiments };
+  return { file: undefined, environment, ...chosen, experiments, dependencies: [] };
 }
 
 const issueKey = (i: InputIssue) => `${i.path}\n${i.rule}`;
@@ -207,6 +219,7 @@ function validate(data: Record<string, unknown>, source: string, context: Config
   const simulation = collect(issues, () => toSimulationScenario(data.simulation, source));
   const predict = collect(issues, () => toPredictPlan(data.predict, source));
   if (rollout) issues.push(...regionIssues(rollout, predict, source, context.regions ?? DEFAULT_REGIONS));
+  if (rollout && experiments) issues.push(...differentialIssues(experiments.differential, rollout, source));
   if (rollout && simulation) issues.push(...rolloutBudgetIssues(rollout, simulation, source));
   if (predict) issues.push(...historyFileIssues(predict.history.file, source, context.roots ?? [], context.cwd));
   const base = { dir: context.dir ?? context.cwd ?? process.cwd(), roots: context.roots ?? [] };
@@ -249,6 +262,12 @@ function withOrigins(
     const path = pathOf('only');
     const at = plan.only.map((_, i) => lineOf(`${path}[${i}]`));
     out = { ...out, onlyOrigin: Object.freeze({ source, path, lines: Object.freeze(at) }) };
+  }
+  const run = plan.differential.run;
+  if (run !== undefined) {
+    const path = pathOf('differential.run');
+    const origin = Object.freeze({ source, path, lines: Object.freeze(run.map((_, i) => lineOf(`${path}[${i}]`))) });
+    out = { ...out, differential: Object.freeze({ ...plan.differential, runOrigin: origin }) };
   }
   if (plan.dir !== undefined) {
     const path = pathOf('dir');

@@ -18,7 +18,7 @@ import { ComposeStack } from '../stack/compose-stack.ts';
 import { dockerControl } from '../stack/docker-control.ts';
 import { requireDocker } from '../stack/docker.ts';
 import { InfraError } from '../stack/errors.ts';
-import { defaultStackTarget, prometheusUrl } from '../stack/target.ts';
+import { defaultStackTarget, prometheusUrl, type Regression } from '../stack/target.ts';
 import { execWrapper } from '../stack/exec.ts';
 import { dockerWardens } from '../stack/warden.ts';
 import { projectDir } from '../util/paths.ts';
@@ -27,6 +27,7 @@ import type { Progress } from '../util/progress.ts';
 import { measureBaseline } from './baseline.ts';
 import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
 import { attributionNote, checkProbe, metricsNote, predictionService, refuseDemoKnobs, requireDemoVersion, runTarget, withoutPrometheus } from './service.ts';
+import { differentialHook, differentialSetup } from './differential.ts';
 import { gateSuite, suiteJudgement } from './suite.ts';
 
 // The whole gate, one pipeline for the CLI and the Action:
@@ -41,6 +42,8 @@ export interface GateRequest {
   version?: string | undefined;
   /** The demo's knob; undefined: not given (0 for the demo, refused with a user's service). */
   failureRate?: number | undefined;
+  /** The demo's resilience regression in the candidate (--regression); refused with a user's service. */
+  regression?: Regression | undefined;
   /** Relative to cwd; chaos-gate.yml in cwd when undefined. */
   config?: string;
   environment?: string;
@@ -80,11 +83,12 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   const startedAt = deps.now();
   const runId = new Date(startedAt).toISOString();
   const config = request.plan ?? loadConfig(request.config, request.cwd, request.environment);
-  refuseDemoKnobs(config, request.failureRate);
+  refuseDemoKnobs(config, request.failureRate, request.regression);
   const failureRate = request.failureRate ?? 0;
   const home = projectDir(deps.env);
   const demoTarget = defaultStackTarget(home);
   const { experiments, note: suiteNote } = gateSuite(request, config, home, demoTarget.regions.map((r) => r.name));
+  const differential = differentialSetup(request, config, home, demoTarget.regions.map((r) => r.name));
   requireDemoVersion(config, request.version);
   progress.step(`gate for ${request.version ?? 'your service at HEAD'}: ${experiments.length} experiment(s), then a ${config.rollout.strategy} rollout over ${config.rollout.regions.join(', ')}${config.environment ? ` (environment ${config.environment})` : ''}`);
 
@@ -97,7 +101,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   const wardens = dockerWardens(target);
   const leftovers = await liftLeftovers({ stack, wardens, control: dockerControl, progress });
   const random = createRandom(request.seed);
-  const notes: string[] = [...leftovers.map((l) => `left by an earlier run: ${l}`), ...run.notes, ...(suiteNote ? [suiteNote] : [])];
+  const notes: string[] = [...leftovers.map((l) => `left by an earlier run: ${l}`), ...run.notes, ...(suiteNote ? [suiteNote] : []), ...('note' in differential ? [differential.note] : [])];
   let results: ExperimentResult[] = [];
   let rollout: RolloutResult | null = null;
   let infraFailure: string | undefined;
@@ -164,11 +168,14 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     } else {
       progress.step(`rollout of ${version}`);
       const plan = live ? predictedPlan(rolloutPlan, live.prediction) : rolloutPlan;
+      const chaos = 'experiments' in differential && differential.experiments.length > 0
+        ? { differential: differentialHook(differential, { stack, control: dockerControl, progress, wardens, token: target.service ? '' : await stack.faultToken(), ...(workload ? { workload } : {}) }, progress) }
+        : {};
       rollout = await timer.time('rollout', () => runRollout({
-        version, failureRate, plan, prometheus,
+        version, failureRate, plan, prometheus, ...(request.regression ? { regression: request.regression } : {}),
         ...(run.candidateImage ? { image: run.candidateImage } : {}),
         ...(live ? { prediction: { stages: live.prediction.stages } } : {}),
-      }, { stack, progress, signal, random: () => random.next(), ...(stack.probes ? { probes: stack.probes } : {}), ...(workload ? { workload } : {}) }));
+      }, { stack, progress, signal, random: () => random.next(), ...(stack.probes ? { probes: stack.probes } : {}), ...(workload ? { workload } : {}), ...chaos }));
       signal.throwIfAborted();
     }
   } catch (e) {

@@ -10,11 +10,10 @@ import { serviceTemplates } from '../prometheus/service-templates.ts';
 import { composeDependencyGraph, describeHops, type ComposeDependency, type DependencyGraph } from '../predict/dependencies.ts';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import type { StageRecord } from '../rollout/result.ts';
-import { readDependencies } from '../config/dependencies-file.ts';
 import { baselineImage, candidateImage, dependencyImage, type BuiltImage } from '../stack/service-images.ts';
 import { fetchJson } from '../stack/probe.ts';
 import { regionUrl, type ImageDeployment, type ImageRef, type StackDependency, type StackTarget, type UserServiceTarget } from '../stack/target.ts';
-import type { BaselinePlan, ProbeSpec, ServicePlan } from '../target/service.ts';
+import type { BaselinePlan, DependencyService, ProbeSpec, ServicePlan } from '../target/service.ts';
 import { exchange, parseIdField, render, userWorkload, type Answer, type Workload } from '../traffic/workload.ts';
 import type { PhaseTimer } from '../util/phases.ts';
 import type { Progress } from '../util/progress.ts';
@@ -33,9 +32,12 @@ export interface PreparedService {
 }
 
 /** A failure rate is the demo's knob: with a user's service it would be silently meaningless. */
-export function refuseDemoKnobs(config: LoadedConfig, failureRate: number | undefined): void {
-  if (!config.service || failureRate === undefined) return;
-  throw new UsageError([{ source: '--failure-rate', path: '', rule: `is the demo service's knob; ${config.file ?? 'the configuration'} gates your own service (service:), whose candidate is your build: leave it out` }]);
+export function refuseDemoKnobs(config: LoadedConfig, failureRate: number | undefined, regression?: string): void {
+  if (!config.service) return;
+  const given = [...(failureRate === undefined ? [] : ['--failure-rate']), ...(regression === undefined ? [] : ['--regression'])];
+  if (given.length === 0) return;
+  const rule = `is the demo service's knob; ${config.file ?? 'the configuration'} gates your own service (service:), whose candidate is your build: leave it out`;
+  throw new UsageError(given.map((source) => ({ source, path: '', rule })));
 }
 
 /** The demo has no commit to name its candidate by: its version label must be given. */
@@ -65,7 +67,7 @@ export async function runTarget(
   if (!service || !baseline) {
     return { target: demo, version: request.version ?? '', workload: undefined, rolloutPlan: config.rollout, prometheus: config.prometheus, candidateImage: undefined, notes: [] };
   }
-  const prepared = await deps.timer.time('build', () => prepareService(service, baseline, { version: request.version, configFile: config.file, cwd: request.cwd }, demo, deps.progress));
+  const prepared = await deps.timer.time('build', () => prepareService(service, baseline, { version: request.version, configFile: config.file, cwd: request.cwd, dependencies: config.dependencies }, demo, deps.progress));
   const judged = serviceJudgement(config.rollout, config.prometheus, service);
   const notes = [...prepared.notes, ...dependencyNotes(service, prepared.target.service?.dependencies ?? []), ...(judged.note ? [judged.note] : [])];
   return {
@@ -208,14 +210,15 @@ export function serviceTarget(base: StackTarget, service: UserServiceTarget): St
 }
 
 export async function prepareService(
-  plan: ServicePlan, baseline: BaselinePlan, request: { version?: string | undefined; configFile: string | undefined; cwd: string },
+  plan: ServicePlan, baseline: BaselinePlan,
+  request: { version?: string | undefined; configFile: string | undefined; cwd: string; dependencies: readonly DependencyService[] },
   base: StackTarget, progress: Progress,
 ): Promise<PreparedService> {
   progress.step('building the candidate and the baseline');
   const deps = { progress, ...(request.configFile ? { configFile: request.configFile } : {}) };
   const candidateBuild = await candidateImage(plan.source, deps);
   const baselineBuild = await baselineImage(baseline.source, plan.source, deps);
-  const dependencies = await prepareDependencies(plan, request, progress);
+  const dependencies = await prepareDependencies(plan.dependencies, request.dependencies, progress);
   const labels = versionLabels(candidateBuild, baselineBuild, request.version);
   const candidate: ImageDeployment = { version: labels.candidate, failureRate: 0, image: { ref: candidateBuild.ref, id: candidateBuild.id } };
   const initial: ImageDeployment = { version: labels.baseline, failureRate: 0, image: { ref: baselineBuild.ref, id: baselineBuild.id } };
@@ -236,18 +239,14 @@ export async function prepareService(
   return { target: serviceTarget(base, service), candidate, baseline: initial, builds: { candidate: candidateBuild, baseline: baselineBuild }, notes };
 }
 
-/** The dependencies file's services, each one with `build:` built (or reused) like the candidate. */
+/** The dependencies file's services (read with the configuration), each one with `build:` built (or reused) like the candidate. */
 async function prepareDependencies(
-  plan: ServicePlan, request: { configFile: string | undefined; cwd: string }, progress: Progress,
+  file: string | undefined, read: readonly DependencyService[], progress: Progress,
 ): Promise<{ services: StackDependency[]; notes: string[] }> {
-  const file = plan.dependencies;
   if (file === undefined) return { services: [], notes: [] };
-  const roots = [request.cwd, ...(request.configFile ? [dirname(request.configFile)] : [])];
-  const read = readDependencies(file, roots);
-  if (read.issues.length > 0) throw new UsageError(read.issues);
   const services: StackDependency[] = [];
   const notes: string[] = [];
-  for (const d of read.services) {
+  for (const d of read) {
     const built = d.build ? await dependencyImage({ name: d.name, build: d.build }, file, { progress }) : undefined;
     if (built) notes.push(...buildNotes(`dependency ${d.name}`, built.ref, built));
     services.push({ name: d.name, image: built?.ref, dependsOn: d.dependsOn, perRegion: d.perRegion, definition: d.definition });

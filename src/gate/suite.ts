@@ -1,8 +1,7 @@
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadExperiments } from '../chaos/load.ts';
-import { ENDPOINT_FAULTS, type Experiment } from '../chaos/experiment.ts';
+import { needsFaultEndpoint, type Experiment } from '../chaos/experiment.ts';
 import type { JudgementConfig } from '../chaos/measure.ts';
-import { readDependencies } from '../config/dependencies-file.ts';
 import { UsageError, type InputIssue } from '../config/errors.ts';
 import { withLine } from '../config/locate.ts';
 import { parseYaml } from '../config/yaml.ts';
@@ -65,10 +64,12 @@ export function suiteFitIssues(experiments: readonly Experiment[], target: Suite
       if (fault.kind === 'dependency') issues.push({ source, path: 'fault.kind', rule: 'dependency faults act on the services of your dependencies file: they need a service: section with dependencies (the demo has none)' });
       continue;
     }
-    if (ENDPOINT_FAULTS.includes(fault.kind)) {
-      issues.push({ source, path: 'fault.kind', rule: `${fault.kind} is injected through the demo service's fault endpoint, which your service does not have: use kill, partition, latency (method: tc-netem) or dependency` });
-    } else if (fault.kind === 'latency' && fault.method !== 'tc-netem') {
+    if (fault.kind === 'latency' && needsFaultEndpoint(fault)) {
       issues.push({ source, path: 'fault.method', rule: `${fault.method} may fall back to the demo service's fault endpoint, which your service does not have: write method: tc-netem` });
+    } else if (fault.kind === 'cpu' && needsFaultEndpoint(fault)) {
+      issues.push({ source, path: 'fault.kind', rule: 'cpu by method fault-endpoint (the default) is the demo service\'s busy loop behind its fault endpoint, which your service does not have: write method: cgroup (a CPU quota from outside)' });
+    } else if (needsFaultEndpoint(fault)) {
+      issues.push({ source, path: 'fault.kind', rule: `${fault.kind} is injected through the demo service's fault endpoint, which your service does not have: use kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency` });
     } else if (fault.kind === 'dependency' && !target.dependencies.includes(fault.service)) {
       const known = target.dependencies.length > 0 ? `its services: ${target.dependencies.join(', ')}` : 'service.dependencies is not given';
       issues.push({ source, path: 'fault.service', rule: `${JSON.stringify(fault.service)} is not a service of your dependencies file (${known})` });
@@ -95,11 +96,9 @@ export function gateSuite(request: SuiteRequest, config: LoadedConfig, home: str
   // The built-in suite is the demo's: a user's service runs the suite it gives.
   if (request.experimentsDir === undefined && config.experiments.dir === undefined) {
     if (suite.experiments.length === 0) return { experiments: [] };
-    return { experiments: [], note: `chaos suite not run: the built-in suite (${suite.experiments.length} experiment(s)) is the demo service's; give experiments.dir with experiments of kinds kill, partition, latency (method: tc-netem) or dependency for your service` };
+    return { experiments: [], note: `chaos suite not run: the built-in suite (${suite.experiments.length} experiment(s)) is the demo service's; give experiments.dir with experiments of kinds kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency for your service` };
   }
-  const roots = [request.cwd, ...(config.file ? [dirname(config.file)] : [])];
-  const dependencies = service.dependencies ? readDependencies(service.dependencies, roots).services.map((d) => d.name) : [];
-  return { experiments: fitSuite(suite.experiments, { kind: 'service', dependencies }) };
+  return { experiments: fitSuite(suite.experiments, { kind: 'service', dependencies: config.dependencies.map((d) => d.name) }) };
 }
 
 /** The limits and options experiments are judged with: the rollout's first stage, as the canary is. */

@@ -21,7 +21,6 @@ export { rangesAt, stageLoads, JEFFREYS_PRIOR, type StagePrediction, type StageM
 export type { Range, LogFit } from './latency.ts';
 export { assessRisk, RISK_FORMULA, RISK_WEIGHTS, FAILURE_CLASSES, type RiskAssessment, type RiskComponent, type FailurePoint } from './risk.ts';
 export { applyTiers, classifyStage, compareStage, recommendAction, STAGE_RISK_HIGH, type Action, type ActionRecommendation, type PredictedJudgement, type StageComparison } from './tiers.ts';
-export { abortCause, decideRollback, type RegionEvidence, type RollbackDecision, type RollbackInput } from './granular.ts';
 export { predictionAccuracy, type ObservedStage, type PredictionAccuracy } from './accuracy.ts';
 export { formatPrediction } from './format.ts';
 export { correlatedRegions, dependencyGraph, ownDatabase, sharedDependencies, DEPENDENCY_FAULTS, type CorrelatedRegion, type DependencyGraph } from './dependencies.ts';

@@ -1,6 +1,7 @@
-import { num } from '../analysis/format.ts';
-import { formatDuration } from './format.ts';
-import type { Report, ReportGate } from './model.ts';
+import type { DifferentialResult, DifferentialVerdict, SideSummary } from '../analysis/differential.ts';
+import { ms, num, pct } from '../analysis/format.ts';
+import { cleanText, formatDuration, stageLabel } from './format.ts';
+import type { Report, ReportGate, RolloutReport } from './model.ts';
 import type { Finding } from './verdict.ts';
 
 // The verdict as a person reads it in five seconds, shared by report.html and summary.md:
@@ -131,5 +132,50 @@ function figures(report: Report): Headline['figures'] {
       detail: p ? `${p.risk.level} (max ${num(p.risk.maxRisk)}), action ${p.action.action}` : 'no prediction in this run',
       tone: !p ? 'neutral' : p.risk.level === 'low' ? 'pass' : p.risk.level === 'medium' ? 'warn' : 'fail',
     },
+  };
+}
+
+/** A figure for the candidate and for the baseline, under the same fault. */
+export interface SidePair {
+  candidate: string;
+  baseline: string;
+}
+
+/** One differential run as a table row: report.html and summary.md show the same columns. */
+export interface DifferentialRow {
+  experiment: string;
+  region: string;
+  /** "stage 2 (25%)": 1-based, with the weight when the stage was recorded. */
+  stage: string;
+  fault: string;
+  verdict: DifferentialVerdict;
+  verdictText: string;
+  errorRate: SidePair;
+  p99: SidePair;
+  recovery: SidePair;
+  writesLost: SidePair;
+  headline: string;
+}
+
+const DIFFERENTIAL_VERDICT: Record<DifferentialVerdict, string> = {
+  pass: 'PASS', regression: 'REGRESSION', could_not_run: 'COULD NOT RUN',
+};
+
+export function differentialRow(d: DifferentialResult, r: Pick<RolloutReport, 'stages'>): DifferentialRow {
+  const weight = r.stages.find((s) => s.region === d.region && s.stage === d.stage)?.weight;
+  const both = (f: (s: SideSummary) => string): SidePair => ({ candidate: f(d.candidate), baseline: f(d.baseline) });
+  return {
+    experiment: d.experiment,
+    region: d.region,
+    stage: weight === undefined ? `stage ${d.stage + 1}` : stageLabel(d.stage, weight),
+    fault: `${d.fault.description} via ${d.fault.method}`,
+    verdict: d.verdict,
+    verdictText: DIFFERENTIAL_VERDICT[d.verdict],
+    errorRate: both((s) => `${pct(s.errorRate)} (n=${s.requests})`),
+    p99: both((s) => ms(s.p99Ms)),
+    // null: it did not serve again by the deadline (analysis/differential.ts).
+    recovery: both((s) => (s.recoverySeconds === null ? 'never' : `${s.recoverySeconds.toFixed(1)} s`)),
+    writesLost: both((s) => `${s.writesLost} of ${s.writesAcknowledged}`),
+    headline: cleanText(d.headline),
   };
 }

@@ -4,7 +4,8 @@ import type { WindowMetrics } from '../analysis/metrics.ts';
 import { edges, errorRateChart, latencyBars, recoveryChart, round, textWidth } from './charts.ts';
 import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
-import { headline, policyText } from './headline.ts';
+import { differentialRow, headline, policyText } from './headline.ts';
+import type { DifferentialResult, DifferentialVerdict } from '../analysis/differential.ts';
 import type { RegionOutcomeKind, Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import { predictionView } from './prediction-view.ts';
 import type { Finding } from './verdict.ts';
@@ -201,6 +202,7 @@ function rolloutView(r: RolloutReport) {
       duration: formatDuration(d.durationMs),
     })),
     mitigation: r.mitigation.map(mitigationView),
+    differential: r.differential.map((d) => differentialView(d, r)),
     stages: r.stages.map((s) => ({
       region: s.region,
       label: stageLabel(s.stage, s.weight),
@@ -238,6 +240,15 @@ const OUTCOME: Record<RegionOutcomeKind, { text: string; tone: string }> = {
   rolled_back: { text: 'rolled back', tone: 'rolled_back' },
   untouched: { text: 'untouched', tone: 'not_reached' },
 };
+
+// could_not_run closes the gate like a failure: red, as an experiment that could not run.
+const DIFFERENTIAL_TONE: Record<DifferentialVerdict, string> = {
+  pass: 'pass', regression: 'fail', could_not_run: 'error',
+};
+
+function differentialView(d: DifferentialResult, r: RolloutReport) {
+  return { ...differentialRow(d, r), tone: DIFFERENTIAL_TONE[d.verdict], reasons: d.reasons, notes: d.notes };
+}
 
 function mitigationView(m: ReportMitigation) {
   const i = m.integrity;

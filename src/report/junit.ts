@@ -1,4 +1,6 @@
+import type { DifferentialResult } from '../analysis/differential.ts';
 import { describeMeasurement, formatDuration, stageLabel } from './format.ts';
+import { differentialRow } from './headline.ts';
 import type { RegionWave, Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import { xmlAttr, xmlText } from './xml.ts';
 
@@ -6,7 +8,9 @@ import { xmlAttr, xmlText } from './xml.ts';
 // case each: <failure> with the failed measurements, <error> when it could not run) and one
 // suite for the rollout (a test case per region wave: <failure> when the wave was aborted,
 // <skipped> when it was never reached; plus one for the rollback when there was one, a
-// <failure> when it was not verified or writes from before the deploy are missing).
+// <failure> when it was not verified or writes from before the deploy are missing); and, when
+// chaos ran on the candidate, one suite with a case per differential run: <failure> for a
+// regression, <error> when it could not run (it closes the gate, so it is not <skipped>).
 // time attributes are seconds.
 
 interface Case {
@@ -20,6 +24,12 @@ interface Case {
 export function renderJunit(report: Report): string {
   const suites = [suite('chaos experiments', report.runId, report.scenarios.map(experimentCase), properties(report))];
   if (report.rollout) suites.push(suite(`rollout of ${report.rollout.version}`, report.rollout.startedAt, rolloutCases(report.rollout), []));
+  const r = report.rollout;
+  // Only when chaos ran on the candidate: an empty suite would list nothing in CI.
+  if (r?.differential[0]) {
+    const cases = r.differential.map((d) => differentialCase(d, r));
+    suites.push(suite(`differential chaos on ${r.version}`, r.differential[0].startedAt, cases, []));
+  }
   const all = suites.map((s) => s.counts);
   const sum = (k: keyof (typeof all)[number]) => all.reduce((n, c) => n + c[k], 0);
   return [
@@ -131,6 +141,29 @@ function waveCase(r: RolloutReport, w: RegionWave): Case {
     return { ...base, outcome: { kind: 'failure', type: 'WAVE_ABORTED', message: `${where}${w.reason ?? 'aborted'}`, body: `${(aborted?.reasons ?? [w.reason ?? 'aborted']).join('\n')}${detect}` } };
   }
   return { ...base, outcome: null };
+}
+
+/** One differential run: the headline is the message, both sides' figures are the output. */
+function differentialCase(d: DifferentialResult, r: RolloutReport): Case {
+  const row = differentialRow(d, r);
+  const side = (s: 'candidate' | 'baseline') =>
+    `${s}: error rate ${row.errorRate[s]}, p99 ${row.p99[s]}, served again after ${row.recovery[s]}, `
+    + `acknowledged writes lost ${row.writesLost[s]}, effect ${d[s].effect ?? 'none'}`;
+  const out = [`fault: ${row.fault}`, side('candidate'), side('baseline'), ...d.notes.map((n) => `note: ${n}`)];
+  const base = {
+    name: `${d.experiment} in ${d.region} stage ${d.stage + 1}`,
+    classname: 'chaos-gate.differential',
+    seconds: d.durationMs / 1000,
+    out: out.join('\n'),
+  };
+  const body = d.reasons.join('\n');
+  if (d.verdict === 'pass') return { ...base, outcome: null };
+  return {
+    ...base,
+    outcome: d.verdict === 'regression'
+      ? { kind: 'failure', type: 'REGRESSION', message: row.headline, body }
+      : { kind: 'error', type: 'COULD_NOT_RUN', message: row.headline, body },
+  };
 }
 
 /** The region's data after its rollback, in the wave case's output. */

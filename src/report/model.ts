@@ -1,10 +1,11 @@
 import type { PhaseTiming } from '../util/phases.ts';
+import type { DifferentialResult } from '../analysis/differential.ts';
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import type { Verdict } from '../analysis/judge.ts';
 import type { ExperimentResult, ExperimentStatus, Measurement, SeriesPoint, WindowSummary } from '../chaos/result.ts';
 import type { AnalysisInterval, RolloutResult, StageRecord, TimelineEntry } from '../rollout/result.ts';
 import type { MitigationRecord } from '../rollout/mitigation.ts';
-import type { RollbackDecision } from '../predict/granular.ts';
+import type { RollbackDecision } from '../rollout/scope.ts';
 import type { CheckRecord } from '../prometheus/checks.ts';
 import type { Verification } from '../rollout/verify.ts';
 import type { Finding, GateVerdict, ResolvedGatePolicy } from './verdict.ts';
@@ -166,7 +167,7 @@ export interface ReportVerification {
 
 export type RegionOutcomeKind = 'promoted' | 'rolled_back' | 'untouched';
 
-/** One abort and its rollback: the decision (predict/granular.ts), the regions put back, how long. */
+/** One abort and its rollback: the decision (rollout/scope.ts), the regions put back, how long. */
 export interface ReportRollbackDecision {
   failedRegion: string;
   reason: string;
@@ -212,6 +213,8 @@ export interface RolloutReport {
   timeToRollbackMs: number | null;
   regions: RegionWave[];
   stages: StageReport[];
+  /** Chaos on the candidate beside the baseline, in the order run (analysis/differential.ts). */
+  differential: DifferentialResult[];
   timeline: ReportTimelineEntry[];
   rollback: {
     triggered: boolean;
@@ -394,6 +397,8 @@ function rolloutReport(r: RolloutResult): RolloutReport {
       // Older results have no intervals.
       intervals: (s.intervals ?? []).map((i) => ({ ...i, canary: { ...i.canary }, baseline: { ...i.baseline } })),
     })),
+    // Older results have none.
+    differential: structuredClone(r.differential ?? []),
     timeline: r.timeline.map(timelineEntry),
     rollback: {
       triggered: r.rollback.triggered,

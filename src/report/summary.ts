@@ -1,12 +1,14 @@
 import { pct } from '../analysis/format.ts';
 import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
-import { headline, policyText, type Figure } from './headline.ts';
+import { differentialRow, headline, policyText, type Figure, type SidePair } from './headline.ts';
+import type { DifferentialVerdict } from '../analysis/differential.ts';
 import type { Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import type { PredictionReport } from './prediction.ts';
 
 // The GitHub job's step summary (Markdown): the verdict line, the findings that decided it,
-// the key figures, a table of experiments and the rollout, then every finding (folded). The Action writes it as raw text (core.summary.addRaw or the
+// the key figures, a table of experiments and the rollout (with chaos on the candidate),
+// then every finding (folded). The Action writes it as raw text (core.summary.addRaw or the
 // GITHUB_STEP_SUMMARY file). @actions/core does not escape table cells, so everything from
 // outside goes through md() here: a `|` would split a cell, `<`/`&` would be read as HTML,
 // `*_[]` and backticks as formatting, and a newline would end the table. Control characters
@@ -59,7 +61,7 @@ export function renderSummary(report: Report): string {
   }
   out.push('', '### Rollout', '');
   if (!report.rollout) out.push('_No rollout was run._');
-  else out.push(...rolloutLines(report.rollout));
+  else out.push(...rolloutLines(report.rollout), ...differentialLines(report.rollout));
   out.push(
     '',
     // GitHub renders Markdown inside <details> when blank lines surround it.
@@ -93,6 +95,32 @@ function experimentRow(s: Scenario): string {
     : s.measurements.filter((m) => !m.pass).map((m) => `${m.name} ${formatValue(m.value, m.unit)} (needs ${formatThreshold(m)})`).join('\n') || 'none';
   const cells = [s.name, `${ICON[s.status]} ${s.status}`, `${s.fault.kind} via ${s.fault.method}`, recovery, failed];
   return `| ${cells.map(mdCell).join(' | ')} |`;
+}
+
+// could_not_run closes the gate like an experiment that could not run.
+const DIFFERENTIAL_ICON: Record<DifferentialVerdict, string> = {
+  pass: '✅', regression: '❌', could_not_run: '⚠️',
+};
+
+/** Chaos on the candidate: the columns of report.html's table, the headline last. */
+function differentialLines(r: RolloutReport): string[] {
+  const head = ['', '#### Chaos on the candidate', ''];
+  if (r.differential.length === 0) return [...head, '_No differential runs._'];
+  const vs = (p: SidePair) => `${p.candidate} vs ${p.baseline}`;
+  const rows = r.differential.map((d) => {
+    const x = differentialRow(d, r);
+    const cells = [x.experiment, x.region, x.stage, x.fault, `${DIFFERENTIAL_ICON[x.verdict]} ${x.verdictText}`,
+      vs(x.errorRate), vs(x.p99), vs(x.recovery), vs(x.writesLost), x.headline];
+    return `| ${cells.map(mdCell).join(' | ')} |`;
+  });
+  return [
+    ...head,
+    'Each figure: candidate vs baseline, under the same fault at once.',
+    '',
+    '| Experiment | Region | Stage | Fault | Verdict | Error rate (n) | p99 | Recovery | Writes lost | Headline |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ];
 }
 
 function restoreLine(m: ReportMitigation): string {

@@ -1,4 +1,5 @@
 import type { ExperimentResult } from '../chaos/result.ts';
+import type { DifferentialResult } from '../analysis/differential.ts';
 import type { RolloutResult } from '../rollout/result.ts';
 import { cleanText, describeMeasurement, formatDuration, stageLabel } from './format.ts';
 import { readRollout } from './waves.ts';
@@ -66,7 +67,7 @@ export function decideGate(experiments: readonly ExperimentResult[], rollout: Ro
     if (!experiments.some((e) => e.name === name)) findings.push({ effect: 'closes', text: `required experiment ${quote(name)} did not run` });
   }
   for (const e of experiments) findings.push(experimentFinding(e, resolved));
-  if (rollout) findings.push(rolloutFinding(rollout, resolved), ...dataLossFindings(rollout));
+  if (rollout) findings.push(rolloutFinding(rollout, resolved), ...dataLossFindings(rollout), ...rollout.differential.map(differentialFinding));
 
   const rank = { closes: 0, advisory: 1, pass: 2 } as const;
   // Array.prototype.sort is stable: within an effect the input order stays.
@@ -78,6 +79,17 @@ export function decideGate(experiments: readonly ExperimentResult[], rollout: Ro
     findings: sorted,
     policy: resolved,
   };
+}
+
+/**
+ * Chaos on the candidate: a regression already rolled the rollout back (its finding closes);
+ * one that could not run closes the gate too, since nothing then shows the candidate resilient.
+ */
+function differentialFinding(d: DifferentialResult): Finding {
+  const subject = `differential ${quote(d.experiment)} in ${d.region} stage ${d.stage + 1}`;
+  if (d.verdict === 'pass') return { effect: 'pass', text: `${subject} PASS: ${cleanText(d.headline)}` };
+  if (d.verdict === 'regression') return { effect: 'closes', text: `${subject} REGRESSION: ${cleanText(d.headline)}` };
+  return { effect: 'closes', text: `${subject} COULD NOT RUN, so nothing shows the candidate resilient: ${cleanText(d.headline)}` };
 }
 
 function experimentFinding(e: ExperimentResult, policy: ResolvedGatePolicy): Finding {

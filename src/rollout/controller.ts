@@ -6,7 +6,7 @@ import { preflight } from '../prometheus/live.ts';
 import { grafanaUrl, prometheusUrl } from '../stack/target.ts';
 import { InfraError } from '../stack/errors.ts';
 import type { Stack } from '../stack/stack.ts';
-import type { DataFault, Deployment, ImageRef, RegionTarget } from '../stack/target.ts';
+import type { DataFault, Deployment, ImageRef, RegionTarget, Regression } from '../stack/target.ts';
 import type { Workload } from '../traffic/workload.ts';
 import { TrafficGenerator } from '../traffic/generator.ts';
 import { ObservationStore } from '../traffic/store.ts';
@@ -18,10 +18,11 @@ import { regionEvidence } from './evidence.ts';
 import { mitigateRegion, takeRegionBackup, type BackupRecord, type MitigationRecord } from './mitigation.ts';
 import { httpProbes, type RegionProbes, type Verification } from './verify.ts';
 import { systemRolloutClock, type RolloutClock } from './clock.ts';
-import { decideRollback } from '../predict/granular.ts';
+import { decideRollback } from './scope.ts';
 import { backupName, httpDataAdmin, type DataAdmin } from '../stack/data-admin.ts';
 import { rollBack, type TouchedRegion } from './rollback.ts';
-import { runCanaryStage, runPromotion, type WaveContext } from './waves.ts';
+import { runCanaryStage, runPromotion, type DifferentialHook, type WaveContext } from './waves.ts';
+import type { DifferentialResult } from '../analysis/differential.ts';
 
 // Drives the pure state machine against the live stack. Any abort (red verdict, spent pause
 // budget, a deploy or verification error, SIGINT/SIGTERM) ends in a rollback, verified: of
@@ -57,6 +58,8 @@ export interface RolloutDeps {
   traffic?: RolloutTraffic;
   /** The requests the default traffic sends; the demo's by default. */
   workload?: Workload;
+  /** Chaos on the candidate in one stage of one region (waves.ts); none by default. */
+  differential?: Omit<DifferentialHook, 'record'>;
 }
 
 export interface RolloutRequest {
@@ -64,6 +67,8 @@ export interface RolloutRequest {
   failureRate: number;
   /** The test service's deliberate data bug on the candidate (DATA_FAULT). */
   dataFault?: DataFault;
+  /** The demo's resilience regression written into the candidate (REGRESSION). */
+  regression?: Regression;
   /** A user's service: the candidate's image (the demo's candidate is its version alone). */
   image?: ImageRef;
   plan: RolloutPlan;
@@ -109,6 +114,7 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
   const problems: string[] = [];
   const mitigation: MitigationRecord[] = [];
   const rolledBack = new Set<string>();
+  const differential: DifferentialResult[] = [];
   const policy = rollbackPolicy(plan);
   let state: RolloutState = initialState(plan.regions, stageCount(plan));
   let abortedAt: number | undefined;
@@ -127,7 +133,8 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
   };
   const candidate: Deployment = {
     version: request.version, failureRate: request.failureRate,
-    ...(request.dataFault ? { dataFault: request.dataFault } : {}), ...(request.image ? { image: request.image } : {}),
+    ...(request.dataFault ? { dataFault: request.dataFault } : {}), ...(request.regression ? { regression: request.regression } : {}),
+    ...(request.image ? { image: request.image } : {}),
   };
   const ctx: WaveContext = {
     stack, plan, store, traffic, progress, signal, send, clock, probes,
@@ -142,6 +149,7 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
     prometheus,
     prometheusUrl: promUrl,
     ...(request.prediction ? { prediction: request.prediction.stages } : {}),
+    ...(deps.differential ? { differential: { ...deps.differential, record: (r) => void differential.push(...r) } } : {}),
     beforeCandidate: async (region) => {
       if (!admin || backups.has(region.name)) return;
       const backup = await takeRegionBackup(admin, region, backupName(region.name, request.version, clock.now()), () => clock.now());
@@ -163,15 +171,16 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
         }
       } catch (e) {
         if (isTerminal(state) || state.kind === 'ROLLING_BACK') throw e;
+        const cause = signal.aborted ? 'interrupted' : e instanceof InfraError ? 'infrastructure' : 'other';
         const why = signal.aborted ? `interrupted: ${(signal.reason as Error | undefined)?.message ?? 'signal'}` : `${e instanceof InfraError ? 'infrastructure' : 'error'}: ${e instanceof Error ? e.message : String(e)}`;
-        send({ type: 'ABORT', reason: why });
+        send({ type: 'ABORT', reason: why, cause });
       }
       if (state.kind !== 'ROLLING_BACK') break;
       // Nothing new reaches the candidate while regions are put back; what is in flight finishes.
       await traffic.stop();
       const aborting: Extract<RolloutState, { kind: 'ROLLING_BACK' }> = state;
       const decision = decideRollback({
-        scope: policy.scope, onRegionFailure: policy.onRegionFailure, failedRegion: aborting.failedRegion, reason: aborting.reason,
+        scope: policy.scope, onRegionFailure: policy.onRegionFailure, failedRegion: aborting.failedRegion, reason: aborting.reason, cause: aborting.cause,
         touched: aborting.touched, evidence: regionEvidence(aborting.touched, aborting.failedRegion, stages, verified), alpha: plan.analysis.alpha,
       });
       progress.info(`rollback decision: ${decision.summary}`);
@@ -231,6 +240,7 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
     })),
     timeline,
     stages,
+    differential,
     rollback: {
       triggered: rollbacks.length > 0,
       reason: final.kind === 'FAILED' ? final.abortReason : final.kind === 'ROLLED_BACK' ? final.reason : null,

@@ -1,4 +1,4 @@
-import type { RegionEvidence } from '../predict/granular.ts';
+import type { RegionEvidence } from './scope.ts';
 import type { StageRecord } from './result.ts';
 
 // What the rollout knows about the candidate in each touched region when it aborts: the

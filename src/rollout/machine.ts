@@ -14,7 +14,7 @@
 //
 // Granular rollback (rollout.rollback: region): an ABORT always starts by rolling back every
 // touched region; SCOPE_ROLLBACK narrows that to the failing region once the controller has
-// weighed the evidence (predict/granular.ts). The regions rolled back alone are remembered
+// weighed the evidence (rollout/scope.ts). The regions rolled back alone are remembered
 // (regionRollbacks), so a continued rollout that reaches its end is not COMPLETED but
 // ROLLED_BACK with scope region: some regions run the candidate, at least one was put back,
 // and that is not a clean completion. `kept` names the regions left on the candidate.
@@ -52,7 +52,7 @@ export type RolloutState =
   | (Base & { readonly kind: 'PROMOTED'; readonly region: number })
   | (Base & { readonly kind: 'COMPLETED' })
   | (Base & {
-    readonly kind: 'ROLLING_BACK'; readonly reason: string; readonly failedRegion: string; readonly region: number;
+    readonly kind: 'ROLLING_BACK'; readonly reason: string; readonly cause: AbortCause; readonly failedRegion: string; readonly region: number;
     /** The regions being rolled back: every touched one, unless SCOPE_ROLLBACK narrowed it. */
     readonly rollBack: readonly string[]; readonly then: AfterRollback;
   })
@@ -66,6 +66,14 @@ export type RolloutState =
 
 export type StateKind = RolloutState['kind'];
 
+/**
+ * Why a rollout aborted, set where the abort is raised: a red verdict, a spent pause budget, a
+ * stage deadline, a failed verification, a resilience regression under a fault (differential
+ * chaos), the infrastructure, a signal, or anything else. Granular rollback (scope.ts) trusts
+ * only the first four to point at a region.
+ */
+export type AbortCause = 'verdict' | 'pause-budget' | 'deadline' | 'verification' | 'resilience' | 'infrastructure' | 'interrupted' | 'other';
+
 export type RolloutEvent =
   | { readonly type: 'START' }
   | { readonly type: 'STAGE_PASSED' }
@@ -74,7 +82,7 @@ export type RolloutEvent =
   /** The promoted region is verified: go on with the next one. */
   | { readonly type: 'NEXT_REGION' }
   /** Red verdict, pause budget or stage deadline spent, a deploy or verification error. */
-  | { readonly type: 'ABORT'; readonly reason: string }
+  | { readonly type: 'ABORT'; readonly reason: string; readonly cause: AbortCause }
   /** Roll back only `regions` (the failing one), then stop or continue with the untouched regions. */
   | { readonly type: 'SCOPE_ROLLBACK'; readonly regions: readonly string[]; readonly then: AfterRollback }
   | { readonly type: 'ROLLBACK_VERIFIED' }
@@ -125,13 +133,13 @@ export function transition(state: RolloutState, event: RolloutEvent): RolloutSta
         case 'PAUSE':
           return make({ ...base, kind: 'PAUSED', region: state.region, stage: state.stage, pausedAt: event.at, reason: event.reason });
         case 'ABORT':
-          return rollingBack(state, state.region, event.reason);
+          return rollingBack(state, state.region, event.reason, event.cause);
         default:
           throw illegal();
       }
     case 'PAUSED':
       if (event.type === 'RESUME') return make({ ...base, kind: 'CANARY', region: state.region, stage: state.stage });
-      if (event.type === 'ABORT') return rollingBack(state, state.region, event.reason);
+      if (event.type === 'ABORT') return rollingBack(state, state.region, event.reason, event.cause);
       throw illegal();
     case 'PROMOTED':
       if (event.type === 'NEXT_REGION') {
@@ -141,7 +149,7 @@ export function transition(state: RolloutState, event: RolloutEvent): RolloutSta
           ? make({ ...base, kind: 'ROLLED_BACK', reason: first.reason, failedRegion: first.region, scope: 'region', kept: touched })
           : make({ ...base, kind: 'COMPLETED' });
       }
-      if (event.type === 'ABORT') return rollingBack(state, state.region, event.reason);
+      if (event.type === 'ABORT') return rollingBack(state, state.region, event.reason, event.cause);
       throw illegal();
     case 'ROLLING_BACK':
       if (event.type === 'SCOPE_ROLLBACK') return scoped(state, event);
@@ -186,8 +194,8 @@ function enterRegion(state: RolloutState, region: number): RolloutState {
     : make({ ...next, kind: 'PROMOTED', region });
 }
 
-function rollingBack(state: RolloutState, region: number, reason: string): RolloutState {
-  return make({ ...carry(state), kind: 'ROLLING_BACK', reason, failedRegion: state.waves.regions[region] as string, region, rollBack: state.touched, then: 'stop' });
+function rollingBack(state: RolloutState, region: number, reason: string, cause: AbortCause): RolloutState {
+  return make({ ...carry(state), kind: 'ROLLING_BACK', reason, cause, failedRegion: state.waves.regions[region] as string, region, rollBack: state.touched, then: 'stop' });
 }
 
 type RollingBack = Extract<RolloutState, { kind: 'ROLLING_BACK' }>;

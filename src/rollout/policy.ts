@@ -69,13 +69,13 @@ export function decide(input: PolicyInput): Decision {
 
   let decision: Decision;
   if (verdict === 'red') {
-    return { event: { type: 'ABORT', reason: `red verdict: ${first}` }, nextAnalysisInMs: 0, why: judgement.reasons.join('; ') };
+    return { event: { type: 'ABORT', reason: `red verdict: ${first}`, cause: 'verdict' }, nextAnalysisInMs: 0, why: judgement.reasons.join('; ') };
   } else if (input.paused) {
     if (verdict === 'green') {
       decision = { event: { type: 'RESUME' }, nextAnalysisInMs: Math.min(intervalMs, Math.max(1, bakeMs - bakedMs)), why: `green again${note}` };
     } else if (clock.pausedMs >= budgetMs) {
       const reason = `pause budget of ${analysis.pauseBudgetSeconds} s spent and still ${judgement.verdict}: ${first}`;
-      return { event: { type: 'ABORT', reason }, nextAnalysisInMs: 0, why: reason };
+      return { event: { type: 'ABORT', reason, cause: 'pause-budget' }, nextAnalysisInMs: 0, why: reason };
     } else {
       decision = { event: 'wait', nextAnalysisInMs: Math.min(fastMs, Math.max(1, budgetMs - clock.pausedMs)), why: `paused, still ${judgement.verdict}` };
     }
@@ -91,7 +91,7 @@ export function decide(input: PolicyInput): Decision {
   if (elapsedMs >= deadlineMs) {
     const what = verdict === 'inconclusive' ? first : `still ${verdict}`;
     const reason = `stage deadline of ${analysis.stageDeadlineSeconds} s passed: ${what}`;
-    return { event: { type: 'ABORT', reason }, nextAnalysisInMs: 0, why: reason };
+    return { event: { type: 'ABORT', reason, cause: 'deadline' }, nextAnalysisInMs: 0, why: reason };
   }
   // At least 1 ms, so a caller's loop always moves its clock forward.
   return { ...decision, nextAnalysisInMs: Math.max(1, Math.min(decision.nextAnalysisInMs, untilDeadline)) };

@@ -1,3 +1,4 @@
+import type { DifferentialResult } from '../analysis/differential.ts';
 import type { CombinedJudgement } from '../analysis/combine.ts';
 import type { Judgement, Verdict } from '../analysis/judge.ts';
 import type { CheckRecord } from '../prometheus/checks.ts';
@@ -5,7 +6,7 @@ import { summarize, type WindowMetrics } from '../analysis/metrics.ts';
 import type { Observation } from '../analysis/observation.ts';
 import type { Deployment } from '../stack/target.ts';
 import type { StageComparison } from '../predict/tiers.ts';
-import type { RollbackDecision } from '../predict/granular.ts';
+import type { RollbackDecision } from './scope.ts';
 import type { MitigationRecord } from './mitigation.ts';
 import type { Verification } from './verify.ts';
 
@@ -90,6 +91,8 @@ export interface RolloutResult {
   regions: RegionOutcome[];
   timeline: TimelineEntry[];
   stages: StageRecord[];
+  /** Chaos on the candidate beside the baseline (analysis/differential.ts), in the order run. */
+  differential: DifferentialResult[];
   rollback: {
     triggered: boolean;
     reason: string | null;

@@ -1,4 +1,5 @@
 import { combineJudgement, type CombinedJudgement } from '../analysis/combine.ts';
+import type { DifferentialResult } from '../analysis/differential.ts';
 import { judge } from '../analysis/judge.ts';
 import type { PrometheusPlan } from '../config/prometheus.ts';
 import type { StagePrediction } from '../predict/model.ts';
@@ -48,6 +49,40 @@ export interface WaveContext {
   prediction?: readonly StagePrediction[];
   /** Runs before the candidate first reaches a region (the database backup). */
   beforeCandidate: (region: RegionTarget) => Promise<void>;
+  /** Chaos on the candidate beside the baseline, in one stage of one region; undefined: none. */
+  differential?: DifferentialHook;
+}
+
+/** The stage of a region a differential run happens in, with what it drives (chaos/differential.ts). */
+export interface DifferentialStageInput {
+  region: RegionTarget;
+  stage: number;
+  baseline: Deployment;
+  candidate: Deployment;
+  traffic: Pick<TrafficGenerator, 'setStreams'>;
+  store: ObservationStore;
+  clock: RolloutClock;
+  signal: AbortSignal;
+}
+
+export interface DifferentialHook {
+  region: string;
+  /** 0-based stage index in that region; 'last': its last canary stage (the plan's may have grown in front). */
+  stage: number | 'last';
+  /** Runs the configured experiments on both sides; each result is recorded. */
+  run(input: DifferentialStageInput): Promise<DifferentialResult[]>;
+  record(results: readonly DifferentialResult[]): void;
+}
+
+/** After the stage's analysis passed: the differential runs, and a resilience regression aborts. */
+async function differentialAbort(ctx: WaveContext, region: RegionTarget, stage: number): Promise<RolloutEvent | undefined> {
+  const hook = ctx.differential;
+  const at = hook?.stage === 'last' ? ctx.plan.stages.length - 1 : hook?.stage;
+  if (!hook || hook.region !== region.name || at !== stage) return undefined;
+  const results = await hook.run({ region, stage, baseline: ctx.previous(region.name), candidate: ctx.candidate, traffic: ctx.traffic, store: ctx.store, clock: ctx.clock, signal: ctx.signal });
+  hook.record(results);
+  const regression = results.find((r) => r.verdict === 'regression');
+  return regression ? { type: 'ABORT', reason: `resilience regression: ${regression.headline}`, cause: 'resilience' } : undefined;
 }
 
 function checksFor(ctx: WaveContext, region: RegionTarget) {
@@ -117,7 +152,8 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
       ctx.recordStage(comparison ? { ...record, prediction: comparison } : record);
     }
     if (result.event.type === 'PAUSE') ctx.progress.warn(`${region.name} stage ${stageIndex + 1} paused: ${result.event.reason}`);
-    ctx.send(result.event);
+    const event = result.event.type === 'STAGE_PASSED' ? (await differentialAbort(ctx, region, stageIndex)) ?? result.event : result.event;
+    ctx.send(event);
     timing = result.timing;
     if (leaving) return;
   }
@@ -143,7 +179,7 @@ export async function runPromotion(ctx: WaveContext, state: Extract<RolloutState
   }
   const verification = await verifyRegion(ctx.stack, region, 'stable', ctx.candidate, ctx.plan.health, ctx.clock, ctx.probes);
   if (!verification.ok) {
-    ctx.send({ type: 'ABORT', reason: `${region.name} not verified on ${ctx.candidate.version}: ${verification.problem ?? ''}` });
+    ctx.send({ type: 'ABORT', reason: `${region.name} not verified on ${ctx.candidate.version}: ${verification.problem ?? ''}`, cause: 'verification' });
     return;
   }
   ctx.progress.info(`${region.name} verified on ${ctx.candidate.version} (${verification.healthChecks} health checks)`);
@@ -169,7 +205,7 @@ async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<v
   await ctx.stack.deploy(region, 'stable', ctx.candidate);
   const health = await verifyRegion(ctx.stack, region, 'stable', ctx.candidate, plan.health, ctx.clock, ctx.probes);
   if (!health.ok) {
-    ctx.send({ type: 'ABORT', reason: `${region.name} not healthy on ${ctx.candidate.version}: ${health.problem ?? ''}` });
+    ctx.send({ type: 'ABORT', reason: `${region.name} not healthy on ${ctx.candidate.version}: ${health.problem ?? ''}`, cause: 'verification' });
     return;
   }
   const bakeFrom = ctx.clock.now();
@@ -193,9 +229,9 @@ async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<v
       ctx.recordStage(stageRecord(region.name, 0, 100, bakeFrom, j, intervals, now));
       if (j.verdict === 'red') {
         recordDetection(ctx, j, null, bakeFrom, now);
-        ctx.send({ type: 'ABORT', reason: `red verdict: ${j.reasons[0] ?? ''}` });
+        ctx.send({ type: 'ABORT', reason: `red verdict: ${j.reasons[0] ?? ''}`, cause: 'verdict' });
       } else if (j.verdict === 'inconclusive') {
-        ctx.send({ type: 'ABORT', reason: `not enough data by the stage deadline: ${j.reasons[0] ?? ''}` });
+        ctx.send({ type: 'ABORT', reason: `not enough data by the stage deadline: ${j.reasons[0] ?? ''}`, cause: 'deadline' });
       } else if (j.verdict === 'yellow') {
         ctx.progress.warn(`${region.name}: ${j.reasons[0] ?? 'yellow'}; within limits, going on`);
       }

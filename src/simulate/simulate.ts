@@ -100,7 +100,7 @@ export function simulate(plan: RolloutPlan, scenario: SimulationScenario, seed: 
     const h = health(canary);
     probes += h.probes;
     now += h.durationMs;
-    send(h.ok ? { type: 'NEXT_REGION' } : { type: 'ABORT', reason: `${region}: ${healthProblem(p)} after promoting ${canary.version}` });
+    send(h.ok ? { type: 'NEXT_REGION' } : { type: 'ABORT', reason: `${region}: ${healthProblem(p)} after promoting ${canary.version}`, cause: 'verification' });
   };
 
   const rollBack = () => {

@@ -78,6 +78,8 @@ export function composeEnv(target: StackTarget, deployments: DeploymentMap, extr
     env[`${stem}_CANARY_FAILURE_RATE`] = String(canary.failureRate);
     env[`${stem}_DATA_FAULT`] = stable.dataFault ?? '';
     env[`${stem}_CANARY_DATA_FAULT`] = canary.dataFault ?? '';
+    env[`${stem}_REGRESSION`] = stable.regression ?? '';
+    env[`${stem}_CANARY_REGRESSION`] = canary.regression ?? '';
   }
   return env;
 }

@@ -13,7 +13,10 @@ import { probeHealth, probeInfo } from './probe.ts';
 import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from './stack.ts';
 import { renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
 import { serviceProbes, type ServiceProbes } from './service-probes.ts';
-import { DATA_FAULTS, dependencyServices, knownImages, LABELS, prometheusUrl, grafanaUrl, regionUrl, type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget } from './target.ts';
+import {
+  DATA_FAULTS, REGRESSIONS, dependencyServices, knownImages, LABELS, prometheusUrl, grafanaUrl, regionUrl,
+  type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget,
+} from './target.ts';
 import { detectCompose, localImages, requireDocker } from './docker.ts';
 import { dockerWardens } from './warden.ts';
 
@@ -89,6 +92,7 @@ export class ComposeStack implements Stack {
     this.progress.step(`starting ${services.join(', ')}`);
     await this.compose(upCommand(services), { deployments, timeoutMs: 300_000, what: 'compose up' });
 
+    if (this.target.service) await this.waitForHealthyDependencies(extra);
     await Promise.all(this.target.regions.map((r) => this.waitForRegion(r, 'stable', undefined)));
     await this.waitForService('prometheus', `${prometheusUrl(this.target)}/-/ready`);
     if (grafana) await this.waitForService('grafana', `${grafanaUrl(this.target)}/api/health`);
@@ -253,6 +257,25 @@ export class ComposeStack implements Stack {
     this.progress.info(`${serviceOf(region, slot)} answers on ${url}`);
   }
 
+  /**
+   * Dependencies with a healthcheck of their own must pass it before the regions are judged:
+   * a database still initialising its fresh volume would otherwise fail the baseline.
+   */
+  private async waitForHealthyDependencies(services: readonly string[]): Promise<void> {
+    const checked = (await this.containers()).filter((c) => services.includes(c.service) && c.health !== 'none');
+    if (checked.length === 0) return;
+    const healthy = await pollUntil(async () => {
+      const now = await this.containers();
+      return checked.every((c) => now.find((x) => x.id === c.id)?.health === 'healthy') ? true : undefined;
+    }, { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock });
+    if (!healthy) {
+      const now = await this.containers();
+      const sick = checked.find((c) => now.find((x) => x.id === c.id)?.health !== 'healthy') as ContainerFacts;
+      await this.failService(sick.service, `did not pass its own healthcheck within ${this.readyDeadlineMs / 1000} s`);
+    }
+    this.progress.info(`${checked.map((c) => c.service).join(', ')} passed their own healthchecks`);
+  }
+
   private async waitForService(service: string, url: string): Promise<void> {
     const ok = await pollUntil(async () => ((await probeHealth(url, '', 1000)) ? true : undefined), { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock });
     if (!ok) await this.failService(service, `did not become ready on ${url} within ${this.readyDeadlineMs / 1000} s`);
@@ -314,7 +337,9 @@ function deploymentOf(c: ContainerFacts): Deployment | undefined {
   const { env } = c;
   if (env.VERSION === undefined) return undefined;
   const dataFault = DATA_FAULTS.find((f) => f === env.DATA_FAULT);
-  return { version: env.VERSION, failureRate: Number(env.FAILURE_RATE ?? '0'), ...(dataFault ? { dataFault } : {}) };
+  const regression = REGRESSIONS.find((r) => r === env.REGRESSION);
+  const knobs = { ...(dataFault ? { dataFault } : {}), ...(regression ? { regression } : {}) };
+  return { version: env.VERSION, failureRate: Number(env.FAILURE_RATE ?? '0'), ...knobs };
 }
 
 /** Writes a user's rendered Compose file and Prometheus configuration; returns its dependencies' services. */

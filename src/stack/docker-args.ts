@@ -90,3 +90,52 @@ function positivePid(pid: number): number {
   if (!Number.isSafeInteger(pid) || pid <= 1) throw new RangeError(`not a container process id: ${pid}`);
   return pid;
 }
+
+/** What limits a container's CPU, as `docker inspect` says (0: not set). */
+export interface CpuLimit {
+  nanoCpus: number;
+  cpuQuota: number;
+  cpuPeriod: number;
+}
+
+export function inspectHostConfigArgs(container: string): string[] {
+  return ['inspect', '--format', '{{json .HostConfig}}', container];
+}
+
+export function parseCpuLimit(json: string): CpuLimit {
+  const raw = JSON.parse(json.trim() || '{}') as { NanoCpus?: number; CpuQuota?: number; CpuPeriod?: number } | null;
+  return { nanoCpus: raw?.NanoCpus ?? 0, cpuQuota: raw?.CpuQuota ?? 0, cpuPeriod: raw?.CpuPeriod ?? 0 };
+}
+
+/** The CFS period the throttle uses: Docker's default. */
+const PERIOD_US = 100_000;
+
+/**
+ * `docker update` that leaves the container `cpus` of a core. Through the CFS quota, which a
+ * later -1 lifts for good (`--cpus` cannot be reset, and would come back at a restart); a
+ * container that already has `cpus` set is throttled through it (Docker refuses a quota then).
+ */
+export function throttleCpuArgs(container: string, cpus: number, current: CpuLimit): string[] {
+  if (current.nanoCpus > 0) return ['update', '--cpus', String(Math.min(cpus, current.nanoCpus / 1e9)), container];
+  return ['update', '--cpu-period', String(PERIOD_US), '--cpu-quota', String(Math.max(1000, Math.round(cpus * PERIOD_US))), container];
+}
+
+/** `docker update` back to the limit the container had (a quota of 0, "none", is written -1). */
+export function restoreCpuArgs(container: string, original: CpuLimit): string[] {
+  if (original.nanoCpus > 0) return ['update', '--cpus', String(original.nanoCpus / 1e9), container];
+  return ['update', '--cpu-quota', String(original.cpuQuota > 0 ? original.cpuQuota : -1), container];
+}
+
+/** The kernel's CFS counters of a container, from the Engine API's stats. */
+export interface CpuThrottling {
+  periods: number;
+  throttledPeriods: number;
+  throttledNs: number;
+}
+
+export function parseThrottling(json: string): CpuThrottling {
+  const raw = JSON.parse(json) as { cpu_stats?: { throttling_data?: { periods?: number; throttled_periods?: number; throttled_time?: number } } };
+  const t = raw.cpu_stats?.throttling_data;
+  if (!t) throw new Error('the Engine API\'s stats carry no CPU throttling counters');
+  return { periods: t.periods ?? 0, throttledPeriods: t.throttled_periods ?? 0, throttledNs: t.throttled_time ?? 0 };
+}

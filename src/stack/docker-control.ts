@@ -1,4 +1,5 @@
-import { asRoot, inspectNetworksArgs, killArgs, netemAddArgs, netemDeleteArgs, netemUnsupported, networkConnectArgs, networkDisconnectArgs, nothingToDelete, parseNetworkAliases, pauseArgs, startArgs, stopArgs, unpauseArgs, type HostCommand } from './docker-args.ts';
+import { asRoot, inspectHostConfigArgs, inspectNetworksArgs, parseCpuLimit, parseThrottling, restoreCpuArgs, throttleCpuArgs, type CpuLimit, type CpuThrottling, killArgs, netemAddArgs, netemDeleteArgs, netemUnsupported, networkConnectArgs, networkDisconnectArgs, nothingToDelete, parseNetworkAliases, pauseArgs, startArgs, stopArgs, unpauseArgs, type HostCommand } from './docker-args.ts';
+import { engineGet } from './docker-engine.ts';
 import { InfraError } from './errors.ts';
 import { execWrapper, type ExecResult } from './exec.ts';
 
@@ -23,6 +24,12 @@ export interface ContainerControl {
   pause(containerId: string): Promise<void>;
   unpause(containerId: string): Promise<void>;
   stop(containerId: string): Promise<void>;
+  cpuLimit(containerId: string): Promise<CpuLimit>;
+  /** Leaves the container `cpus` of a core (a CFS quota), from what it has now. */
+  throttleCpu(containerId: string, cpus: number, current: CpuLimit): Promise<void>;
+  restoreCpu(containerId: string, original: CpuLimit): Promise<void>;
+  /** The kernel's CFS counters of the container: how often it was held back. */
+  cpuThrottling(containerId: string): Promise<CpuThrottling>;
 }
 
 /** Seconds a stopped dependency gets to shut down cleanly before SIGKILL. */
@@ -97,5 +104,21 @@ export const dockerControl: ContainerControl = {
 
   async stop(containerId) {
     await docker(stopArgs(containerId, STOP_SECONDS), 'stopping the container');
+  },
+
+  async cpuLimit(containerId) {
+    return parseCpuLimit((await docker(inspectHostConfigArgs(containerId), 'reading the container\'s CPU limit')).stdout);
+  },
+
+  async throttleCpu(containerId, cpus, current) {
+    await docker(throttleCpuArgs(containerId, cpus, current), 'limiting the container\'s CPU');
+  },
+
+  async restoreCpu(containerId, original) {
+    await docker(restoreCpuArgs(containerId, original), 'restoring the container\'s CPU limit');
+  },
+
+  async cpuThrottling(containerId) {
+    return parseThrottling(await engineGet(`/containers/${encodeURIComponent(containerId)}/stats?stream=false&one-shot=true`));
   },
 };

@@ -17,6 +17,8 @@ export interface ContainerFacts {
   /** The id of the image the container was created from (sha256:...). */
   image: string;
   networks: string[];
+  /** HostConfig.CpuQuota in µs per period; absent, 0 or -1: none. */
+  cpuQuota?: number;
 }
 
 interface RawContainer {
@@ -27,6 +29,7 @@ interface RawContainer {
   State?: { Status?: string; Pid?: number; ExitCode?: number; OOMKilled?: boolean; Health?: { Status?: string } };
   Config?: { Env?: string[]; Labels?: Record<string, string> };
   NetworkSettings?: { Networks?: Record<string, unknown> };
+  HostConfig?: { CpuQuota?: number };
 }
 
 export function parseInspect(json: string): ContainerFacts[] {
@@ -45,6 +48,7 @@ export function parseInspect(json: string): ContainerFacts[] {
     labels: { ...c.Config?.Labels },
     image: c.Image ?? '',
     networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
+    ...(c.HostConfig?.CpuQuota ? { cpuQuota: c.HostConfig.CpuQuota } : {}),
   }));
 }
 

@@ -157,6 +157,11 @@ export interface Deployment {
   failureRate: number;
   /** DATA_FAULT of the test service (a candidate that corrupts or drops rows); absent: none. */
   dataFault?: DataFault;
+  /**
+   * REGRESSION of the test service: a resilience regression written into the demo's code: the
+   * candidate restarts slowly after a crash. Absent: none.
+   */
+  regression?: Regression;
   /** A user's service: the image the container runs; absent for the demo. */
   image?: ImageRef;
 }
@@ -181,3 +186,7 @@ export const LABELS = { version: 'chaos-gate.version', image: 'chaos-gate.image'
 
 export type DataFault = 'corrupt' | 'drop';
 export const DATA_FAULTS: readonly DataFault[] = ['corrupt', 'drop'];
+
+/** slow-start: the candidate waits 10 s before it listens, which only a crash (a restart) exposes. */
+export type Regression = 'slow-start';
+export const REGRESSIONS: readonly Regression[] = ['slow-start'];

@@ -16,7 +16,9 @@ export type UndoStep =
   /** Starts the container when it is not running (a crash the restart policy did not undo). */
   | { kind: 'start'; container: string }
   /** Unpauses the container when it is paused (a dependency frozen by an experiment). */
-  | { kind: 'unpause'; container: string };
+  | { kind: 'unpause'; container: string }
+  /** Gives the container back the CPU limit it had (0: none) after a cgroup throttle. */
+  | { kind: 'cpu-limit'; container: string; nanoCpus: number; cpuQuota: number };
 
 /** What a warden's labels say: the fault, where it is, when it lifts, and who set it. */
 export interface FaultRecord {

@@ -58,6 +58,12 @@ const steps = {
     const r = await api('POST', '/containers/' + encodeURIComponent(s.container) + '/unpause');
     if (r.status !== 204) throw new Error('unpause: ' + r.text.trim());
   },
+  async 'cpu-limit'(s) {
+    // A quota of -1 is "none" for the kernel; --cpus, where the container had it, comes back as it was.
+    const body = s.nanoCpus > 0 ? { NanoCpus: s.nanoCpus } : { CpuQuota: s.cpuQuota > 0 ? s.cpuQuota : -1 };
+    const r = await api('POST', '/containers/' + encodeURIComponent(s.container) + '/update', body);
+    if (r.status !== 200) throw new Error('update: ' + r.text.trim());
+  },
 };
 let fired = false;
 async function fire(why) {

@@ -167,6 +167,25 @@ describe('chaos', () => {
     expect(await stackIsClean()).toEqual([]);
   });
 
+  it('starves a region of CPU from outside (a cgroup quota), shows it on the kernel\'s counters, and gives its limit back', async () => {
+    const dir = suiteDir({
+      'cpu-throttle': 'name: cpu-throttle\ndescription: us-east keeps a twentieth of a core\ntarget: us-east\n'
+        + 'fault: { kind: cpu, duration_seconds: 4, method: cgroup, cpus: 0.05 }\nload: { rps: 20, other_regions_rps: 0 }\n'
+        + 'windows: { before_seconds: 3, after_seconds: 2 }\n'
+        + 'thresholds: { max_throughput_degradation_percent: 50, max_p99_latency_ms_during: 5000, max_latency_degradation_percent: 20000 }\n',
+    });
+    const res = await cli(['chaos', '--experiments', dir, '--json'], { timeoutMs: 120_000 });
+    expect(res.exitCode, res.stderr).toBe(0);
+    const e = (JSON.parse(res.stdout) as ReportJson).experiments[0];
+    expect([e?.status, e?.fault.method]).toEqual(['PASS', 'cgroup-cpu-quota']);
+    expect(e?.notes).toContain('each target keeps 0.05 of a core (CFS quota); its throttling counters rose');
+    // The evidence is the kernel's (the injector's own check), not a latency that a busy host moves as well.
+    expect(e?.fault_effect).toBeUndefined();
+    const east = (await stack.containers()).find((c) => c.service === region('us-east').service);
+    expect(east?.cpuQuota).toBe(-1);
+    expect(await stackIsClean()).toEqual([]);
+  });
+
   it('fails service-kill when the restart policy is off, and starts the container again', async () => {
     const c = (await stack.containers()).find((x) => x.service === region('eu-west').service);
     expect(c?.state).toBe('running');

@@ -19,7 +19,12 @@ interface ReportJson {
   overall: string;
   deployment_gate: string; gate: { status: string; reasons: string[] };
   scenarios: { name: string; status: string }[];
-  rollout: { final_state: string } | null;
+  rollout: {
+    final_state: string;
+    rollback: { reason: string | null };
+    stages: { verdict: string }[];
+    differential: { experiment: string; verdict: string; reasons: string[]; fault: { method: string }; candidate: { recovery_seconds: number | null; restarts: number | null }; baseline: { recovery_seconds: number | null } }[];
+  } | null;
 }
 
 /** The Compose services of the project that have a container, running or not. */
@@ -47,13 +52,17 @@ describe('chaos-gate gate', () => {
     expect(report.deployment_gate).toBe('OPEN');
     expect(report.scenarios.map((s) => [s.name, s.status])).toEqual([['service-kill', 'PASS']]);
     expect(report.rollout?.final_state).toBe('COMPLETED');
+    // Chaos on the candidate: both sides of us-west crashed at once in its last canary stage.
+    const differential = report.rollout?.differential ?? [];
+    expect(differential.map((d) => [d.experiment, d.fault.method, d.verdict]), JSON.stringify(differential)).toEqual([['candidate-kill', 'host-kill-9', 'pass']]);
+    expect(differential[0]?.candidate.restarts).toBe(1);
     for (const f of ['report.html', 'junit.xml', 'summary.md']) expect(existsSync(join(dir, f))).toBe(true);
     expect(await versions()).toEqual(['v2', 'v2', 'v2', 'v2']);
   });
 
   it('removes the stack at the end without --keep-stack', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
-    const res = await cli(['gate', '--version', 'v6', '--only', 'none', '--config', 'test/fixtures/fast-rollout.yml', '--report-dir', dir], { timeoutMs: 900_000 });
+    const res = await cli(['gate', '--version', 'v6', '--only', 'none', '--config', 'test/fixtures/plain-gate.yml', '--report-dir', dir], { timeoutMs: 900_000 });
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stderr).toMatch(/removing project \S+ \(containers, network, volumes\)/);
     expect(await stackContainers()).toEqual([]);
@@ -62,7 +71,7 @@ describe('chaos-gate gate', () => {
 
   it('SIGINT in the middle of the rollout rolls back, removes the stack and exits 130', async () => {
     await ensureStackUp();
-    const child = execa(process.execPath, ['bin/chaos-gate.js', 'gate', '--version', 'v7', '--only', 'none', '--config', 'test/fixtures/fast-rollout.yml', '--report-dir', mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'))], { cwd: root, reject: false, stdin: 'ignore', timeout: 600_000 });
+    const child = execa(process.execPath, ['bin/chaos-gate.js', 'gate', '--version', 'v7', '--only', 'none', '--config', 'test/fixtures/plain-gate.yml', '--report-dir', mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'))], { cwd: root, reject: false, stdin: 'ignore', timeout: 600_000 });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     // The signal goes in once the candidate's canary runs: a fault the cleanup must lift.
@@ -74,6 +83,25 @@ describe('chaos-gate gate', () => {
     expect(stderr).toContain('interrupted');
     expect(await stackContainers()).toEqual([]);
   });
+
+  it('rolls back a candidate that restarts slowly: clean traffic passes it, a crash beside the baseline does not', async () => {
+    await ensureStackUp();
+    const before = await versions();
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
+    const res = await cli(['gate', '--version', 'v4', '--regression', 'slow-start', '--only', 'none', '--config', 'test/fixtures/quick-gate.yml', '--report-dir', dir, '--keep-stack'], { timeoutMs: 900_000 });
+    expect(res.exitCode, `${res.stdout}\n${res.stderr}`).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.rollout?.final_state).toBe('ROLLED_BACK');
+    expect(report.rollout?.stages.map((s) => s.verdict)).not.toContain('red');
+    const kill = report.rollout?.differential[0];
+    expect(kill?.verdict, JSON.stringify(kill)).toBe('regression');
+    expect(report.rollout?.rollback.reason).toMatch(/^resilience regression: under a crash \(SIGKILL of the main process\), the candidate served again after \d+\.\d s, the baseline after \d+\.\d s \(tolerated \+3 s\)$/);
+    // The candidate waits 10 s before it listens; the baseline is back within a few seconds.
+    expect(kill?.candidate.recovery_seconds ?? 0).toBeGreaterThan(9);
+    expect((kill?.candidate.recovery_seconds ?? 0) - (kill?.baseline.recovery_seconds ?? 99)).toBeGreaterThan(3);
+    expect(await versions()).toEqual(before);
+  });
 });
 
 describe('the Action (dist/index.js)', () => {
@@ -83,7 +111,7 @@ describe('the Action (dist/index.js)', () => {
 
   it('closes the gate for failure-rate 0.8, fails the step, and leaves every region on stable', async () => {
     const before = await versions();
-    const res = await runAction({ version: 'v3', 'failure-rate': '0.8', experiments: 'none', config: 'test/fixtures/fast-rollout.yml', 'report-dir': 'reports/action-closed', 'keep-stack': 'true', 'fail-on-closed-gate': 'true' });
+    const res = await runAction({ version: 'v3', 'failure-rate': '0.8', experiments: 'none', config: 'test/fixtures/plain-gate.yml', 'report-dir': 'reports/action-closed', 'keep-stack': 'true', 'fail-on-closed-gate': 'true' });
     expect(res.exitCode, res.stdout).toBe(1);
     expect(res.outputs).toMatchObject({ gate: 'CLOSED', overall: 'FAIL' });
     expect(res.outputs['report-json']).toBe(join(root, 'reports/action-closed/report.json'));

@@ -43,8 +43,8 @@ describe('the four-region stack', () => {
   it('status reports every region up on its version', async () => {
     const res = await cli(['status', '--json']);
     expect(res.exitCode).toBe(0);
-    const status = JSON.parse(res.stdout) as { regions: { region: string; stable: { state: string; reportedVersion: string } }[] };
-    expect(status.regions.map((r) => [r.region, r.stable.state, r.stable.reportedVersion])).toEqual(
+    const status = JSON.parse(res.stdout) as { regions: { region: string; stable: { state: string; reported_version: string } }[] };
+    expect(status.regions.map((r) => [r.region, r.stable.state, r.stable.reported_version])).toEqual(
       target.regions.map((r) => [r.name, 'running', 'v1']));
   });
 
@@ -55,9 +55,9 @@ describe('the four-region stack', () => {
       // The HEALTHCHECK runs every 2 s: poll until Docker calls both containers healthy.
       const seen = await pollUntil(async () => {
         const res = await cli(['status', '--json']);
-        const status = JSON.parse(res.stdout) as { regions: { region: string; stable: { health: string }; canary?: { reportedVersion?: string; health: string } }[] };
+        const status = JSON.parse(res.stdout) as { regions: { region: string; stable: { health: string }; canary?: { reported_version?: string; health: string } }[] };
         const row = status.regions.find((r) => r.region === 'us-west');
-        return row?.canary?.reportedVersion === 'v9' && row.canary.health === 'healthy' && row.stable.health === 'healthy' ? res : undefined;
+        return row?.canary?.reported_version === 'v9' && row.canary.health === 'healthy' && row.stable.health === 'healthy' ? res : undefined;
       }, { deadlineMs: 60_000, intervalMs: 1000 });
       expect(seen?.exitCode).toBe(0);
       const table = await cli(['status']);

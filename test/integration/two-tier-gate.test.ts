@@ -19,11 +19,29 @@ interface Scenario {
   windows: { window: string; errors: number; errors_by_hop?: { hop: string; errors: number }[] }[];
 }
 
+interface Side {
+  requests: number;
+  errors: number;
+  recovery_seconds: number | null;
+  writes_lost: number;
+  restarts: number | null;
+}
+
+interface Differential {
+  experiment: string;
+  verdict: string;
+  headline: string;
+  reasons: string[];
+  fault: { kind: string; method: string };
+  candidate: Side;
+  baseline: Side;
+}
+
 interface ReportJson {
   deployment_gate: string;
   gate: { reasons: string[] };
   scenarios: Scenario[];
-  rollout: { final_state: string } | null;
+  rollout: { final_state: string; rollback: { reason: string | null }; stages: { verdict: string }[]; differential: Differential[] } | null;
   prediction: { preflight: { region: string } } | null;
   environment: { notes: string[] };
 }
@@ -63,6 +81,15 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     expect(report?.prediction?.preflight.region).toBe('us-west');
     expect(notes).toContain('prediction\'s dependency model (from your dependencies file): us-west -> worker-us-west, postgres; us-east -> worker-us-east, postgres');
 
+    // Chaos on the candidate: a crash of both sides and the region's worker frozen under both;
+    // the same API on both sides fares the same.
+    const differential = report?.rollout?.differential ?? [];
+    expect(differential.map((d) => [d.experiment, d.fault.method, d.verdict]), JSON.stringify(differential)).toEqual([
+      ['candidate-kill', 'host-kill-9', 'pass'], ['candidate-worker-frozen', 'docker-pause', 'pass'],
+    ]);
+    expect(differential[0]?.candidate.restarts).toBe(1);
+    expect(differential[1]?.baseline.errors).toBeGreaterThan(10);
+
     const worker = report?.scenarios.find((s) => s.name === 'worker-outage');
     const database = report?.scenarios.find((s) => s.name === 'database-outage');
     expect([worker?.status, database?.status], `${stdout}\n${stderr}`).toEqual(['PASS', 'PASS']);
@@ -87,5 +114,24 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     expect(report?.deployment_gate).toBe('CLOSED');
     expect(report?.rollout?.final_state).toBe('ROLLED_BACK');
     expect(report?.environment.notes.join('\n')).toMatch(/errors by hop during the rollout \(x-failed-hop\): canary api \d+ \(\d+%\)/);
+  }, 900_000);
+
+  it('rolls back an API that restarts slowly: clean traffic passes it, a crash beside the baseline does not', async () => {
+    await git('reset', '-q', '--hard', 'HEAD~1');
+    await execa('git', ['apply', 'bugs/slow-start.patch'], { cwd: repo });
+    // No pre-flight (it would wait 10 s for the slow canary, for a prediction this test does not read).
+    await execa('sh', ['-c', 'printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml'], { cwd: repo });
+    await git('commit', '-qam', 'a slow start');
+    const { report } = await gate('reports/slow-start', 1, ['--only', 'none']);
+    expect(report?.deployment_gate).toBe('CLOSED');
+    expect(report?.rollout?.final_state).toBe('ROLLED_BACK');
+    expect(report?.rollout?.stages.map((s) => s.verdict)).not.toContain('red');
+    const kill = report?.rollout?.differential[0];
+    expect(kill?.verdict, JSON.stringify(kill)).toBe('regression');
+    expect(report?.rollout?.rollback.reason).toMatch(/^resilience regression: under a crash \(SIGKILL of the main process\), the candidate served again after \d+\.\d s, the baseline after \d+\.\d s \(tolerated \+3 s\)$/);
+    // The API waits 10 s before it listens again; the baseline is back as soon as Docker restarts it.
+    expect(kill?.candidate.recovery_seconds ?? 0).toBeGreaterThan(9);
+    expect((kill?.candidate.recovery_seconds ?? 0) - (kill?.baseline.recovery_seconds ?? 99)).toBeGreaterThan(3);
+    expect(kill?.reasons.join('\n')).toMatch(/the candidate served again after \d+\.\d s, the baseline after \d\.\d s \(tolerated \+3 s\)/);
   }, 900_000);
 });

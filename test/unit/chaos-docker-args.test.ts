@@ -1,5 +1,5 @@
-import { expect, test } from 'vitest';
-import { asRoot, killArgs, netemAddArgs, netemDeleteArgs, netemUnsupported, networkConnectArgs, networkDisconnectArgs, nothingToDelete, parseNetworkAliases, startArgs } from '../../src/stack/docker-args.ts';
+import { describe, expect, it, test } from 'vitest';
+import { asRoot, killArgs, parseCpuLimit, parseThrottling, restoreCpuArgs, throttleCpuArgs, netemAddArgs, netemDeleteArgs, netemUnsupported, networkConnectArgs, networkDisconnectArgs, nothingToDelete, parseNetworkAliases, startArgs } from '../../src/stack/docker-args.ts';
 
 test.each([
   [killArgs(4242), { file: 'kill', args: ['-9', '4242'] }],
@@ -47,4 +47,22 @@ test('parseNetworkAliases keeps the service alias and drops the short id Docker 
   expect(parseNetworkAliases(json, '72bc1ec621ad5f0e9d')).toEqual({ 'chaos-gate_stack': ['region-ap-south'], other: [] });
   expect(parseNetworkAliases('{}\n', 'x')).toEqual({});
   expect(parseNetworkAliases('null', 'x')).toEqual({});
+});
+
+describe('the CPU quota of a cgroup fault', () => {
+  const none = { nanoCpus: 0, cpuQuota: 0, cpuPeriod: 0 };
+  it.each([
+    ['no limit: a quota, lifted with -1 (--cpus could not be reset)', none, ['update', '--cpu-period', '100000', '--cpu-quota', '10000', 'c1'], ['update', '--cpu-quota', '-1', 'c1']],
+    ['a quota of its own: restored as it was', { nanoCpus: 0, cpuQuota: 50_000, cpuPeriod: 100_000 }, ['update', '--cpu-period', '100000', '--cpu-quota', '10000', 'c1'], ['update', '--cpu-quota', '50000', 'c1']],
+    ['cpus of its own: throttled through them (Docker refuses a quota beside)', { nanoCpus: 500_000_000, cpuQuota: 0, cpuPeriod: 0 }, ['update', '--cpus', '0.1', 'c1'], ['update', '--cpus', '0.5', 'c1']],
+  ])('%s', (_what, current, throttle, restore) => {
+    expect(throttleCpuArgs('c1', 0.1, current)).toEqual(throttle);
+    expect(restoreCpuArgs('c1', current)).toEqual(restore);
+  });
+
+  it('reads the limit from docker inspect and the counters from the Engine API\'s stats', () => {
+    expect(parseCpuLimit('{"NanoCpus":0,"CpuQuota":10000,"CpuPeriod":100000,"Memory":0}\n')).toEqual({ nanoCpus: 0, cpuQuota: 10_000, cpuPeriod: 100_000 });
+    expect(parseThrottling('{"cpu_stats":{"throttling_data":{"periods":33,"throttled_periods":30,"throttled_time":3358294380}}}')).toEqual({ periods: 33, throttledPeriods: 30, throttledNs: 3_358_294_380 });
+    expect(() => parseThrottling('{"cpu_stats":{}}')).toThrow('the Engine API\'s stats carry no CPU throttling counters');
+  });
 });

@@ -47,6 +47,9 @@ const container = (id: string, pid: number): ContainerFacts => ({ id, name: `c-$
 
 /** The state of each dependency's container as the fake Docker keeps it. */
 const depState = new Map<string, string>();
+/** Each container's CPU limit and throttled periods, as the fake cgroup keeps them. */
+const limits = new Map<string, { nanoCpus: number; cpuQuota: number; cpuPeriod: number }>();
+const throttled = new Map<string, number>();
 
 function fakeControl(overrides: Partial<ContainerControl> = {}): ContainerControl & { calls: string[]; attached: Map<string, Set<string>> } {
   const calls: string[] = [];
@@ -64,6 +67,15 @@ function fakeControl(overrides: Partial<ContainerControl> = {}): ContainerContro
     disconnect: async (id, network) => { calls.push(`disconnect ${id} ${network}`); attached.get(id)?.delete(network); },
     connect: async (id, network, aliases) => { calls.push(`connect ${id} ${network} ${aliases.join(',')}`); attached.get(id)?.add(network); },
     start: async (id) => { calls.push(`start ${id}`); if (depState.has(id)) depState.set(id, 'running'); },
+    // A fake cgroup: a quota held back the container once per call while it was set.
+    cpuLimit: async (id) => limits.get(id) ?? { nanoCpus: 0, cpuQuota: 0, cpuPeriod: 0 },
+    throttleCpu: async (id, cpus) => { calls.push(`throttle ${id} ${cpus}`); limits.set(id, { nanoCpus: 0, cpuQuota: cpus * 100_000, cpuPeriod: 100_000 }); },
+    restoreCpu: async (id, original) => { calls.push(`restore ${id} ${original.cpuQuota}`); limits.set(id, original); },
+    cpuThrottling: async (id) => {
+      const held = (limits.get(id)?.cpuQuota ?? 0) > 0;
+      throttled.set(id, (throttled.get(id) ?? 0) + (held ? 3 : 0));
+      return { periods: 100, throttledPeriods: throttled.get(id) ?? 0, throttledNs: (throttled.get(id) ?? 0) * 1e6 };
+    },
     ...overrides,
   };
 }
@@ -128,7 +140,7 @@ describe('network-latency', () => {
 
 describe('service faults', () => {
   it.each([
-    [{ kind: 'cpu', durationSeconds: 8 }, { kind: 'cpu', duration_ms: 13_000 }],
+    [{ kind: 'cpu', durationSeconds: 8, method: 'fault-endpoint', cpus: 0.1 }, { kind: 'cpu', duration_ms: 13_000 }],
     [{ kind: 'memory', durationSeconds: 8, mb: 240 }, { kind: 'memory', duration_ms: 13_000, mb: 240 }],
     [{ kind: 'db_unavailable', durationSeconds: 2.5 }, { kind: 'db_unavailable', duration_ms: 7500 }],
     [{ kind: 'failure_rate', durationSeconds: 8, rate: 0.5 }, { kind: 'failure_rate', duration_ms: 13_000, rate: 0.5 }],
@@ -144,15 +156,15 @@ describe('service faults', () => {
 
   it('fails an injection the service refuses, with its answer', async () => {
     const ctx = { ...context(fakeControl()), token: 'wrong' };
-    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1 }, ctx).inject()).rejects.toThrow(/refused .*HTTP 401/);
+    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1, method: 'fault-endpoint', cpus: 0.1 }, ctx).inject()).rejects.toThrow(/refused .*HTTP 401/);
   });
 
   it('takes a service that stopped answering for one whose faults died with its process', async () => {
     const ctx = context(fakeControl());
     const gone = { ...ctx, revertDeadlineMs: 300, targets: ctx.targets.map((t) => ({ ...t, baseUrl: 'http://127.0.0.1:9' })), facts: async () => container('a', 555) };
-    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1 }, gone).revert()).resolves.toBeUndefined();
+    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1, method: 'fault-endpoint', cpus: 0.1 }, gone).revert()).resolves.toBeUndefined();
     const same = { ...gone, facts: async () => container('a', 100) };
-    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1 }, same).revert()).rejects.toThrow('could not confirm that the faults on a were lifted');
+    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1, method: 'fault-endpoint', cpus: 0.1 }, same).revert()).rejects.toThrow('could not confirm that the faults on a were lifted');
   });
 });
 
@@ -230,7 +242,7 @@ describe('dependency', () => {
 describe('guard: what a warden undoes if the gate dies', () => {
   const kill: Fault = { kind: 'kill' };
   const partition: Fault = { kind: 'partition', durationSeconds: 8 };
-  const cpu: Fault = { kind: 'cpu', durationSeconds: 8 };
+  const cpu: Fault = { kind: 'cpu', durationSeconds: 8, method: 'fault-endpoint', cpus: 0.1 };
   it.each([
     ['kill', kill, [{ kind: 'start', container: 'a' }]],
     ['partition', partition, [{ kind: 'reconnect', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } }]],
@@ -258,5 +270,33 @@ describe('guard: what a warden undoes if the gate dies', () => {
     expect(step).toEqual({ kind: 'reconnect', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } });
     await injection.revert();
     expect(control.calls.at(-1)).toBe('connect a chaos-gate_stack region-a');
+  });
+});
+
+describe('cpu, method cgroup: a CFS quota from outside', () => {
+  const cpu: Fault = { kind: 'cpu', durationSeconds: 5, method: 'cgroup', cpus: 0.1 };
+
+  it('holds each target to its quota, shows the kernel\'s throttling as its effect, and gives each its own limit back', async () => {
+    limits.set('b', { nanoCpus: 0, cpuQuota: 50_000, cpuPeriod: 100_000 });
+    const control = fakeControl();
+    const injection = injectionFor(cpu, context(control, ['a', 'b']));
+    expect(await injection.guard()).toEqual([
+      { kind: 'cpu-limit', container: 'a', nanoCpus: 0, cpuQuota: 0 },
+      { kind: 'cpu-limit', container: 'b', nanoCpus: 0, cpuQuota: 50_000 },
+    ]);
+    expect(await injection.inject()).toEqual({ method: 'cgroup-cpu-quota', notes: ['each target keeps 0.1 of a core (CFS quota); its throttling counters rose'] });
+    await injection.revert();
+    await injection.revert();
+    expect(control.calls).toEqual(['throttle a 0.1', 'throttle b 0.1', 'restore a 0', 'restore b 50000']);
+    expect(limits.get('b')).toEqual({ nanoCpus: 0, cpuQuota: 50_000, cpuPeriod: 100_000 });
+  });
+
+  it('a quota the kernel never enforced is an error (could not run), and the limit is given back', async () => {
+    limits.clear();
+    const control = fakeControl({ cpuThrottling: async () => ({ periods: 10, throttledPeriods: 0, throttledNs: 0 }) });
+    const injection = injectionFor(cpu, context(control));
+    await expect(injection.inject()).rejects.toThrow('the CPU quota (0.1 of a core) had no measurable effect on a: no throttled period in 3 s');
+    await injection.revert();
+    expect(control.calls).toEqual(['throttle a 0.1', 'restore a 0']);
   });
 });

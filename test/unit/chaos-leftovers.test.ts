@@ -29,7 +29,10 @@ function fakes(list: WardenFacts[], containers: ContainerFacts[] = []) {
     remove: async (id) => void calls.push(`remove ${id}`),
   };
   const stack = { target, containers: async () => containers } as unknown as Stack;
-  const control = { connect: async (id: string, network: string, aliases: readonly string[]) => void calls.push(`connect ${id} ${network} ${aliases.join(',')}`) } as unknown as ContainerControl;
+  const control = {
+    connect: async (id: string, network: string, aliases: readonly string[]) => void calls.push(`connect ${id} ${network} ${aliases.join(',')}`),
+    restoreCpu: async (id: string, original: { cpuQuota: number }) => void calls.push(`restore-cpu ${id} ${original.cpuQuota}`),
+  } as unknown as ContainerControl;
   const warned: string[] = [];
   const progress = { step: () => undefined, info: () => undefined, warn: (m: string) => void warned.push(m) };
   return { calls, warned, deps: { stack, wardens, control, progress, ownerAlive: (o: FaultRecord['owner']) => o.pid === 7 } };
@@ -67,6 +70,12 @@ describe('liftLeftovers', () => {
     const f = fakes([], [region('region-eu-west', []), region('region-us-west', ['chaos-gate_stack']), region('prometheus', [])]);
     expect(await liftLeftovers(f.deps)).toEqual(['region-eu-west was on no network (a partition with no record): reconnected']);
     expect(f.calls).toEqual(['connect id-region-eu-west chaos-gate_stack region-eu-west']);
+  });
+
+  it('lifts a CPU quota from a region container (Compose gives them none), and leaves a dependency\'s own', async () => {
+    const f = fakes([], [{ ...region('region-us-west', ['chaos-gate_stack']), cpuQuota: 10_000 }, { ...region('postgres', ['chaos-gate_stack']), cpuQuota: 50_000 }]);
+    expect(await liftLeftovers(f.deps)).toEqual(['region-us-west was held to a CPU quota of 10000 µs per period (a cgroup fault with no record): lifted']);
+    expect(f.calls).toEqual(['restore-cpu id-region-us-west 0']);
   });
 
   it('finds nothing on a clean stack, or on none', async () => {

@@ -278,3 +278,22 @@ describe('chaos/README.md', () => {
     for (const kind of FAULT_KINDS) expect(readme).toContain(`| \`${kind}\` |`);
   });
 });
+
+describe('cpu by method', () => {
+  it('is the demo\'s busy loop by default, held to its CPU use; a cgroup quota keeps 0.1 of a core and is checked by its injector', () => {
+    const endpoint = parseExperimentText(minimal('{ kind: cpu, duration_seconds: 5 }'), 'x.yml', REGIONS);
+    expect(endpoint.fault).toEqual({ kind: 'cpu', durationSeconds: 5, method: 'fault-endpoint', cpus: 0.1 });
+    expect(endpoint.effect).toEqual([{ evidence: 'cpu_usage_rise_percent', value: 30 }]);
+    const cgroup = parseExperimentText(minimal('{ kind: cpu, duration_seconds: 5, method: cgroup, cpus: 0.05 }'), 'x.yml', REGIONS);
+    expect(cgroup.fault).toEqual({ kind: 'cpu', durationSeconds: 5, method: 'cgroup', cpus: 0.05 });
+    expect(cgroup.effect).toEqual([]);
+  });
+
+  it.each([
+    ['cpus without the cgroup method', '{ kind: cpu, duration_seconds: 5, cpus: 0.5 }', 'fault.cpus', 'applies only with method: cgroup'],
+    ['a share below a CFS quota of 1 ms', '{ kind: cpu, duration_seconds: 5, method: cgroup, cpus: 0.001 }', 'fault.cpus', 'must be at least 0.01 (a CFS quota of 1 ms in 100 ms)'],
+    ['an unknown method', '{ kind: cpu, duration_seconds: 5, method: busy }', 'fault.method', expect.stringContaining('"fault-endpoint"')],
+  ])('refuses %s', (_what, fault, path, rule) => {
+    expect(issuesOf(minimal(fault))).toEqual([expect.objectContaining({ path, rule })]);
+  });
+});

@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, test } from 'vitest';
 import { composeEnv, downCommand, invocation, removeCommand, upCommand } from '../../src/stack/compose-args.ts';
 import { composeCli, parseComposeVersion } from '../../src/stack/compose-cli.ts';
-import { defaultStackTarget, envStem } from '../../src/stack/target.ts';
+import { defaultStackTarget, envStem, type Deployment } from '../../src/stack/target.ts';
 
 const target = defaultStackTarget('/proj');
 const v1 = composeCli('v1', 'docker-compose version 1.29.2, build unknown')!;
@@ -56,6 +57,32 @@ describe('composeEnv', () => {
       CG_US_EAST_VERSION: 'v1', CG_AP_SOUTH_VERSION: 'v1', CHAOS_GATE_FAULT_TOKEN: 't',
     });
   });
+});
+
+// The demo's deliberate knobs go to the slot they were asked for; every other slot gets "" (none).
+const plain: Deployment = { version: 'v1', failureRate: 0 };
+test.each([
+  ['DATA_FAULT on the canary', { stable: plain, canary: { ...plain, dataFault: 'drop' } },
+    { CG_US_EAST_CANARY_DATA_FAULT: 'drop', CG_US_EAST_DATA_FAULT: '', CG_US_EAST_CANARY_REGRESSION: '' }],
+  ['REGRESSION on the canary', { stable: plain, canary: { ...plain, regression: 'slow-start' } },
+    { CG_US_EAST_CANARY_REGRESSION: 'slow-start', CG_US_EAST_REGRESSION: '', CG_US_EAST_CANARY_DATA_FAULT: '' }],
+  ['REGRESSION on stable, kept by the canary slot', { stable: { ...plain, regression: 'slow-start' } },
+    { CG_US_EAST_REGRESSION: 'slow-start', CG_US_EAST_CANARY_REGRESSION: 'slow-start' }],
+  ['both knobs on the canary', { stable: plain, canary: { ...plain, dataFault: 'corrupt', regression: 'slow-start' } },
+    { CG_US_EAST_CANARY_DATA_FAULT: 'corrupt', CG_US_EAST_CANARY_REGRESSION: 'slow-start', CG_US_EAST_REGRESSION: '' }],
+  ['nothing asked', {}, { CG_US_EAST_REGRESSION: '', CG_US_EAST_CANARY_REGRESSION: '', CG_US_EAST_DATA_FAULT: '' }],
+] as const)('composeEnv: %s', (_name, slots, expected) => {
+  const env = composeEnv(target, new Map([['us-east', slots]]));
+  expect(env).toMatchObject({ ...expected, CG_US_WEST_REGRESSION: '', CG_US_WEST_CANARY_REGRESSION: '' });
+});
+
+// composeEnv's variables are only worth something if docker-compose.yml reads them.
+const composeFile = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
+test.each(target.regions.flatMap((r) => ['DATA_FAULT', 'REGRESSION'].flatMap((knob) => [
+  `${knob}: \${${envStem(r.name)}_${knob}:-}`,
+  `${knob}: \${${envStem(r.name)}_CANARY_${knob}:-}`,
+])))('docker-compose.yml reads %s', (line) => {
+  expect(composeFile).toContain(line);
 });
 
 test.each([

@@ -30,7 +30,7 @@ describe('chaos-gate.yml', () => {
     const c = parseConfig('', 'defaults');
     expect(c.rollout.stages.map((s) => s.weight)).toEqual([1, 5, 25, 50, 100]);
     expect(c.gate).toEqual({ failOnExperiment: true, failOnRollback: true, requiredExperiments: [], rolloutAfterFailedExperiments: true });
-    expect(c.experiments).toEqual({ dir: undefined, only: undefined, thresholds: {} });
+    expect(c.experiments).toEqual({ dir: undefined, only: undefined, thresholds: {}, differential: expect.objectContaining({ enabled: true, run: undefined }) });
     expect(c.prometheus.checks).toHaveLength(2);
   });
 
@@ -172,6 +172,6 @@ describe('precise messages', () => {
     const text = 'experiments:\n  only:\n    - service-kill\n    - cpu-spike\nenvironments:\n  ci:\n    experiments: { only: [cpu-spike] }\n';
     expect(parseConfig(text, 'f.yml').experiments.onlyOrigin).toEqual({ source: 'f.yml', path: 'experiments.only', lines: [3, 4] });
     expect(parseConfig(text, 'f.yml', 'ci').experiments.onlyOrigin).toEqual({ source: 'f.yml', path: 'environments.ci.experiments.only', lines: [7] });
-    expect(parseConfig('', 'f.yml').experiments).toEqual({ dir: undefined, only: undefined, thresholds: {} });
+    expect(parseConfig('', 'f.yml').experiments).toEqual({ dir: undefined, only: undefined, thresholds: {}, differential: expect.objectContaining({ enabled: true }) });
   });
 });

@@ -438,7 +438,8 @@ describe('without service:, everything is as before', () => {
     for (const c of [parseConfig('', 'defaults'), parseConfig(FILE, 'f.yml'), parseConfig(FILE, 'f.yml', 'staging')]) {
       expect(c.service).toBeUndefined();
       expect(c.baseline).toBeUndefined();
-      expect(Object.keys(c).sort()).toEqual(['baseline', 'environment', 'experiments', 'file', 'gate', 'predict', 'prometheus', 'rollout', 'service', 'simulation']);
+      expect(Object.keys(c).sort()).toEqual(['baseline', 'dependencies', 'environment', 'experiments', 'file', 'gate', 'predict', 'prometheus', 'rollout', 'service', 'simulation']);
+      expect(c.dependencies).toEqual([]);
     }
     const dir = mkdtempSync(join(tmpdir(), 'cg-noservice-'));
     writeFileSync(join(dir, 'chaos-gate.yml'), FILE);

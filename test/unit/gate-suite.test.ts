@@ -106,13 +106,14 @@ describe('which experiments fit the target', () => {
     ['a partition on a user\'s service', exp({ kind: 'partition', durationSeconds: 5 }), service, []],
     ['latency by tc-netem on a user\'s service', latency('tc-netem'), service, []],
     ['a dependency of the file', dependency('postgres'), service, []],
-    ['cpu (the demo\'s endpoint) on a user\'s service', exp({ kind: 'cpu', durationSeconds: 5 }), service, [['fault.kind', 'cpu is injected through the demo service\'s fault endpoint']]],
+    ['cpu (the demo\'s endpoint) on a user\'s service', exp({ kind: 'cpu', durationSeconds: 5, method: 'fault-endpoint', cpus: 0.1 }), service, [['fault.kind', 'write method: cgroup (a CPU quota from outside)']]],
+    ['cpu by a cgroup quota on a user\'s service', exp({ kind: 'cpu', durationSeconds: 5, method: 'cgroup', cpus: 0.1 }), service, []],
     ['db_unavailable on a user\'s service', exp({ kind: 'db_unavailable', durationSeconds: 5 }), service, [['fault.kind', 'db_unavailable is injected through']]],
     ['latency, auto, on a user\'s service', latency('auto'), service, [['fault.method', 'write method: tc-netem']]],
     ['a dependency not in the file', dependency('redis'), service, [['fault.service', '"redis" is not a service of your dependencies file (its services: worker, postgres)']]],
     ['a dependency without a file', dependency('redis'), { kind: 'service', dependencies: [] } as const, [['fault.service', 'service.dependencies is not given']]],
     ['a dependency on the demo', dependency('postgres'), { kind: 'demo' } as const, [['fault.kind', 'they need a service: section with dependencies']]],
-    ['cpu on the demo', exp({ kind: 'cpu', durationSeconds: 5 }), { kind: 'demo' } as const, []],
+    ['cpu on the demo', exp({ kind: 'cpu', durationSeconds: 5, method: 'fault-endpoint', cpus: 0.1 }), { kind: 'demo' } as const, []],
   ] as [string, Experiment, SuiteTarget, [string, string][]][])('%s', (_what, experiment, target, expected) => {
     expect(suiteFitIssues([experiment], target).map((i) => [i.path, i.rule])).toEqual(expected.map(([path, rule]) => [path, expect.stringContaining(rule)]));
   });

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.ts';
 import Handlebars from 'handlebars';
 import { serviceKill } from '../fixtures/report/experiments.ts';
-import { errorRun, failingRun, hostileRun, nothingRun, passingRun, predictedRun, regionRollbackRun, reportOf, restoreRun, zeroExperimentsRun } from '../fixtures/report/runs.ts';
+import { differentialMix } from '../fixtures/report/differential.ts';
+import {
+  differentialRun, errorRun, failingRun, hostileDifferentialRun, hostileRun, nothingRun, passingRun, predictedRun,
+  regionRollbackRun, reportOf, restoreRun, zeroExperimentsRun,
+} from '../fixtures/report/runs.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';
 
 const templatesDir = new URL('../../src/report/templates/', import.meta.url);
@@ -176,5 +180,69 @@ describe('report.html', () => {
     const html = renderHtml(reportOf({ version: 'v2', failureRate: 0, experiments: [], rollout: r }));
     expect(html).not.toContain('Rollback decision');
     expect(html).not.toContain('class="mitigation"');
+  });
+});
+
+/** The differential table of a page: '' when there is none. */
+function differentialTable(html: string): string {
+  const start = html.indexOf('<table class="differential">');
+  return start < 0 ? '' : html.slice(start, html.indexOf('</table>', start));
+}
+
+/** Each run's row: its verdict and its cells as text (tags become spaces, entities decoded). */
+function differentialRows(table: string): [string, string[]][] {
+  const text = (cell: string) => cell.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().replace(/&#x3D;/g, '=');
+  return [...table.matchAll(/<tr class="run-row" data-verdict="(\w+)">(.*?)<\/tr>/gs)]
+    .map((m) => [m[1] ?? '', [...(m[2] ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((c) => text(c[1] ?? ''))]);
+}
+
+describe('report.html: chaos on the candidate', () => {
+  it('has a row per run: where, the fault, the verdict, and candidate vs baseline figures', () => {
+    const html = renderHtml(reportOf(differentialRun()));
+    const at = (heading: string) => html.indexOf(`<h4 class="sub">${heading}</h4>`);
+    expect(at('Chaos on the candidate')).toBeGreaterThan(at('Stages: canary vs baseline'));
+    const table = differentialTable(html);
+    const headers = [...table.matchAll(/<th(?: [^>]*)?>(.*?)<\/th>/g)].map((m) => m[1]);
+    expect(headers).toEqual([
+      'Experiment', 'Region', 'Stage', 'Fault', 'Verdict', 'Error rate (n)', 'p99', 'Recovery', 'Writes lost',
+    ]);
+    expect(differentialRows(table)).toEqual([
+      ['pass', ['service-kill', 'us-east', 'stage 2 (25%)', 'a kill of the app container via docker-kill', 'PASS',
+        '2.5% (n=240) vs 2.1% (n=236)', '48 ms vs 46 ms', '1.4 s vs 1.2 s', '0 of 20 vs 0 of 20']],
+      ['regression', ['db-outage', 'us-east', 'stage 2 (25%)', 'the database unavailable for 5 s via docker-stop',
+        'REGRESSION', '18.3% (n=240) vs 0.4% (n=236)', '5012 ms vs 38 ms', 'never vs 0.5 s', '1 of 22 vs 0 of 21']],
+      ['could_not_run', ['network-latency', 'us-east', 'stage 2 (25%)', 'latency 300 ms for 5 s via tc-netem',
+        'COULD NOT RUN', '0% (n=80) vs 0% (n=80)', '4.4 ms vs 4.9 ms', '0.2 s vs 0.2 s', '0 of 20 vs 0 of 20']],
+    ]);
+  });
+
+  it('styles the verdicts like the pass and fail badges, and puts each headline below its row', () => {
+    const table = differentialTable(renderHtml(reportOf(differentialRun())));
+    expect(table.match(/<span class="badge tone-\w+">[A-Z ]+<\/span>/g)).toEqual([
+      '<span class="badge tone-pass">PASS</span>',
+      '<span class="badge tone-fail">REGRESSION</span>',
+      '<span class="badge tone-error">COULD NOT RUN</span>',
+    ]);
+    const below = /<\/tr>\s*<tr class="headline-row"><td colspan="9"><div class="headline">(.*?)<\/div>/gs;
+    const headlines = [...table.matchAll(below)].map((m) => m[1]);
+    expect(headlines).toEqual(differentialMix().map((d) => Handlebars.escapeExpression(d.headline)));
+    expect(table).toContain('<div class="note-line">note: tc netem is not supported by this kernel: ');
+    expect(table).toContain('<summary>why REGRESSION (2)</summary>');
+  });
+
+  it('says there were none in one line, and has no section without a rollout', () => {
+    const html = renderHtml(reportOf(passingRun()));
+    expect(html).toMatch(/Chaos on the candidate<\/h4>\s*<p class="small">No differential runs\.<\/p>/);
+    expect(differentialTable(html)).toBe('');
+    expect(renderHtml(reportOf(nothingRun()))).not.toContain('Chaos on the candidate');
+  });
+
+  it('escapes every text of a run: experiment, region, fault, headline, reasons, notes', () => {
+    const table = differentialTable(renderHtml(reportOf(hostileDifferentialRun())));
+    expect(table).not.toContain('<script>');
+    expect(table).not.toContain('"dq"');
+    // experiment, region, fault description and method, headline, reason, note.
+    expect(table.split('&lt;script&gt;alert(&quot;x&amp;y&quot;)&lt;/script&gt;').length - 1).toBe(7);
+    expect(differentialRows(table)).toHaveLength(1);
   });
 });

@@ -2,7 +2,9 @@ import { parse, type TestCase, type TestSuite, type TestSuites } from 'junit2jso
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.ts';
 import { renderJunit } from '../../src/report/junit.ts';
-import { ALL_RUNS, HOSTILE, hostileRun, reportOf } from '../fixtures/report/runs.ts';
+import {
+  ALL_RUNS, differentialRun, HOSTILE, hostileDifferentialRun, hostileRun, reportOf,
+} from '../fixtures/report/runs.ts';
 
 // junit.xml read back by an independent JUnit reader from npm (junit2json, on xml2js), not by
 // our own test/unit/xml-parse.ts (issue 16): what a CI system reads must be what the report says.
@@ -19,13 +21,22 @@ function expectedCounts(report: Report): Counts[] {
   const lost = r.mitigation.some((m) => m.preDeployWritesMissing + m.acknowledgedReadBack.missing > 0);
   const rollbackFailed = r.rollback.triggered && (lost || r.finalState !== 'ROLLED_BACK');
   const waves = (status: string) => r.regions.filter((w) => w.status === status).length;
-  return [experiments, {
+  const rollout = {
     tests: r.regions.length + (r.rollback.triggered ? 1 : 0),
     failures: waves('FAILED') + (rollbackFailed ? 1 : 0),
     errors: 0,
     skipped: waves('NOT_REACHED'),
-  }];
+  };
+  if (r.differential.length === 0) return [experiments, rollout];
+  const verdicts = (v: string) => r.differential.filter((d) => d.verdict === v).length;
+  const differential = {
+    tests: r.differential.length, failures: verdicts('regression'), errors: verdicts('could_not_run'), skipped: 0,
+  };
+  return [experiments, rollout, differential];
 }
+
+// ALL_RUNS has no chaos on the candidate (test/browser counts cases without it): these have.
+const RUNS = { ...ALL_RUNS, differentialRun, hostileDifferentialRun };
 
 /** Counted from the test cases the reader found, not from the attributes. */
 function countedCases(cases: readonly TestCase[]): Counts {
@@ -42,7 +53,7 @@ async function read(report: Report): Promise<TestSuites> {
 }
 
 describe('junit.xml read by junit2json', () => {
-  it.each(Object.entries(ALL_RUNS))('%s: suite and case counts match the report', async (_name, run) => {
+  it.each(Object.entries(RUNS))('%s: suite and case counts match the report', async (_name, run) => {
     const report = reportOf(run());
     const root = await read(report);
     const suites = root.testsuite ?? [];
@@ -61,6 +72,16 @@ describe('junit.xml read by junit2json', () => {
     const waves = report.rollout?.regions.map((w) => `rollout ${w.region}`);
     const names = rollout?.testcase?.map((c) => c.name);
     expect(names?.filter((n) => n !== 'rollback')).toEqual(waves);
+  });
+
+  it('names a differential case by experiment, region and 1-based stage, and says why it failed', async () => {
+    const report = reportOf(differentialRun());
+    const [, , differential] = (await read(report)).testsuite ?? [];
+    expect(differential?.name).toBe('differential chaos on v8');
+    const names = ['service-kill', 'db-outage', 'network-latency'].map((e) => `${e} in us-east stage 2`);
+    expect(differential?.testcase?.map((c) => c.name)).toEqual(names);
+    expect(differential?.testcase?.[1]?.failure?.[0]?.message).toBe(report.rollout?.differential[1]?.headline);
+    expect(differential?.testcase?.[2]?.error?.[0]?.type).toBe('COULD_NOT_RUN');
   });
 
   it('hostile text reads back as written, in names and messages', async () => {

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { renderJunit } from '../../src/report/junit.ts';
 import { xmlAttr, xmlText } from '../../src/report/xml.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';
-import { dataLossRun, errorRun, failingRun, hostileRun, nothingRun, passingRun, regionRollbackRun, reportOf, restoreRun } from '../fixtures/report/runs.ts';
+import {
+  dataLossRun, differentialRun, errorRun, failingRun, HOSTILE, hostileDifferentialRun, hostileRun, nothingRun,
+  passingRun, regionRollbackRun, reportOf, restoreRun,
+} from '../fixtures/report/runs.ts';
+import { differentialMix } from '../fixtures/report/differential.ts';
 import { childrenNamed, parseXml, type XmlElement } from './xml-parse.ts';
 
 const suites = (root: XmlElement) => childrenNamed(root, 'testsuite');
@@ -99,6 +103,60 @@ describe('junit.xml', () => {
     const names = cases(suites(root)[0]).map((c) => c.attrs.name);
     expect(names).toEqual(report.scenarios.map((s) => s.name));
     expect(suites(root)[1]?.attrs.name).toBe(`rollout of ${report.version}`);
+  });
+});
+
+describe('junit.xml: chaos on the candidate', () => {
+  const systemOut = (c: XmlElement | undefined) => c?.children.find((x) => x.name === 'system-out')?.text ?? '';
+  const child = (c: XmlElement | undefined, name: string) => c?.children.find((x) => x.name === name);
+
+  it('has a suite with a case per run: a regression fails, a run that could not run is an error', () => {
+    const root = parseXml(renderJunit(reportOf(differentialRun())));
+    const all = suites(root);
+    expect(all.map((s) => s.attrs.name)).toEqual(['chaos experiments', 'rollout of v8', 'differential chaos on v8']);
+    const suite = all[2];
+    expect(suite?.attrs).toMatchObject({
+      tests: '3', failures: '1', errors: '1', skipped: '0', time: '47.500', timestamp: '2026-11-22T01:05:16.000Z',
+    });
+    expect(cases(suite).map((c) => [c.attrs.name, c.attrs.classname, outcome(c)])).toEqual([
+      ['service-kill in us-east stage 2', 'chaos-gate.differential', 'pass'],
+      ['db-outage in us-east stage 2', 'chaos-gate.differential', 'failure'],
+      ['network-latency in us-east stage 2', 'chaos-gate.differential', 'error'],
+    ]);
+    const [, regression, couldNotRun] = differentialMix();
+    expect(child(cases(suite)[1], 'failure')?.attrs).toEqual({ type: 'REGRESSION', message: regression?.headline });
+    expect(child(cases(suite)[1], 'failure')?.text).toBe(regression?.reasons.join('\n'));
+    expect(child(cases(suite)[2], 'error')?.attrs).toEqual({ type: 'COULD_NOT_RUN', message: couldNotRun?.headline });
+    // 4 waves + the rollback + 3 runs; the us-east wave and the regression fail.
+    expect(root.attrs).toMatchObject({ tests: '8', failures: '2', errors: '1', skipped: '2' });
+  });
+
+  it('puts both sides\' figures and the notes in the case output', () => {
+    const suite = suites(parseXml(renderJunit(reportOf(differentialRun()))))[2];
+    expect(systemOut(cases(suite)[1]).split('\n')).toEqual([
+      'fault: the database unavailable for 5 s via docker-stop',
+      'candidate: error rate 18.3% (n=240), p99 5012 ms, served again after never, acknowledged writes lost 1 of 22, '
+        + 'effect 44 of 240 requests failed',
+      'baseline: error rate 0.4% (n=236), p99 38 ms, served again after 0.5 s, acknowledged writes lost 0 of 21, '
+        + 'effect 1 of 236 requests failed',
+    ]);
+    expect(systemOut(cases(suite)[2])).toMatch(/effect none\nnote: tc netem is not supported by this kernel/);
+  });
+
+  it('has no differential suite without a run', () => {
+    const names = suites(parseXml(renderJunit(reportOf(passingRun())))).map((s) => s.attrs.name);
+    expect(names).toEqual(['chaos experiments', 'rollout of v2']);
+  });
+
+  it('keeps the file valid with hostile text and reads it back unchanged', () => {
+    const report = reportOf(hostileDifferentialRun());
+    const xml = renderJunit(report);
+    expect(xml).not.toContain('<script>');
+    const run = report.rollout?.differential[0];
+    const c = cases(suites(parseXml(xml))[2])[0];
+    expect(c?.attrs.name).toBe(`${run?.experiment} in ${run?.region} stage 2`);
+    expect(child(c, 'failure')?.attrs.message).toBe(run?.headline);
+    expect(systemOut(c)).toContain(`note: note ${HOSTILE}`);
   });
 });
 

@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { toJsonText } from '../../src/report/json.ts';
 import { cpuSpike, erroredExperiment, memorySpike, serviceKill } from '../fixtures/report/experiments.ts';
-import { ALL_RUNS, reportOf } from '../fixtures/report/runs.ts';
+import { ALL_RUNS, differentialRun, hostileDifferentialRun, reportOf } from '../fixtures/report/runs.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';
 
 // Every report the fixtures produce must validate against the published schema, and the
@@ -93,6 +93,68 @@ describe('the prediction in report.json', () => {
 
   it.each(broken)('rejects %s', (_what, breakIt, message) => {
     const r = jsonOf(reportOf(ALL_RUNS.predictedRun()));
+    expect(errorsOf(r)).toEqual([]);
+    breakIt(r);
+    expect(errorsOf(r).join('\n')).toMatch(message);
+  });
+});
+
+describe('differential runs (chaos on the candidate) in report.json', () => {
+  it('carries every run, each verdict, both sides in snake_case, and validates', () => {
+    const r = jsonOf(reportOf(differentialRun()));
+    expect(errorsOf(r)).toEqual([]);
+    expect(r.rollout.differential.map((d: Json) => [d.experiment, d.region, d.stage, d.verdict])).toEqual([
+      ['service-kill', 'us-east', 1, 'pass'],
+      ['db-outage', 'us-east', 1, 'regression'],
+      ['network-latency', 'us-east', 1, 'could_not_run'],
+    ]);
+    expect(r.rollout.differential[1]).toMatchObject({
+      started_at: '2026-11-22T01:05:31.000Z', duration_ms: 21_000,
+      fault: { kind: 'dependency-stop', method: 'docker-stop', params: { service: 'db', duration_s: 5 } },
+      candidate: {
+        requests: 240, errors: 44, p99_ms: 5012, recovery_seconds: null,
+        writes_acknowledged: 22, writes_lost: 1, restarts: 0,
+      },
+      baseline: { recovery_seconds: 0.5, writes_lost: 0, effect: '1 of 236 requests failed' },
+    });
+    expect(r.rollout.differential[2].candidate.effect).toBeNull();
+  });
+
+  it('accepts hostile text in a run, and a rollout without any run', () => {
+    expect(errorsOf(jsonOf(reportOf(hostileDifferentialRun())))).toEqual([]);
+    expect(jsonOf(reportOf(ALL_RUNS.passingRun())).rollout.differential).toEqual([]);
+  });
+
+  it('accepts a report written before differential runs existed (a field added within report 2)', () => {
+    const old = jsonOf(reportOf(differentialRun()));
+    delete old.rollout.differential;
+    expect(errorsOf(old)).toEqual([]);
+  });
+
+  // A RegExp from text: '/' needs no escape there.
+  const RUN0 = '/rollout/differential/0';
+  const broken: [string, (r: Json) => void, RegExp][] = [
+    ['a verdict outside pass/regression/could_not_run', (r) => (r.rollout.differential[0].verdict = 'fail'),
+      new RegExp(`${RUN0}/verdict must be equal to one of the allowed values`)],
+    ['a verdict in capitals, as the HTML shows it', (r) => (r.rollout.differential[1].verdict = 'REGRESSION'),
+      /\/rollout\/differential\/1\/verdict must be equal to one of the allowed values/],
+    ['a run without its headline', (r) => delete r.rollout.differential[0].headline,
+      new RegExp(`${RUN0} must have required property 'headline'`)],
+    ['an unknown key in a run', (r) => (r.rollout.differential[0].startedAt = r.rollout.differential[0].started_at),
+      new RegExp(`${RUN0} must NOT have additional properties`)],
+    ['a fault without its method', (r) => delete r.rollout.differential[0].fault.method,
+      new RegExp(`${RUN0}/fault must have required property 'method'`)],
+    ['a side without writes_lost', (r) => delete r.rollout.differential[0].candidate.writes_lost,
+      new RegExp(`${RUN0}/candidate must have required property 'writes_lost'`)],
+    ['an error rate as a percentage', (r) => (r.rollout.differential[0].baseline.error_rate = 2.1),
+      new RegExp(`${RUN0}/baseline/error_rate must be <= 1`)],
+    ['restarts as a fraction', (r) => (r.rollout.differential[0].baseline.restarts = 0.5),
+      new RegExp(`${RUN0}/baseline/restarts must be integer,null`)],
+    ['a negative stage', (r) => (r.rollout.differential[0].stage = -1), new RegExp(`${RUN0}/stage must be >= 0`)],
+  ];
+
+  it.each(broken)('rejects %s', (_what, breakIt, message) => {
+    const r = jsonOf(reportOf(differentialRun()));
     expect(errorsOf(r)).toEqual([]);
     breakIt(r);
     expect(errorsOf(r).join('\n')).toMatch(message);

@@ -3,7 +3,11 @@ import { md, mdCell, renderSummary } from '../../src/report/summary.ts';
 import { cpuSpike, erroredExperiment, memorySpike, networkLatency, serviceKill } from '../fixtures/report/experiments.ts';
 import { predictionFixture } from '../fixtures/report/prediction.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';
-import { ALL_RUNS, dataLossRun, errorRun, failingRun, hostileRun, nothingRun, passingRun, regionRollbackRun, reportOf, restoreRun, type Run } from '../fixtures/report/runs.ts';
+import {
+  ALL_RUNS, dataLossRun, differentialRun, errorRun, failingRun, HOSTILE, hostileDifferentialRun, hostileRun,
+  nothingRun, passingRun, regionRollbackRun, reportOf, restoreRun, type Run,
+} from '../fixtures/report/runs.ts';
+import { differentialMix } from '../fixtures/report/differential.ts';
 
 /** The rows of the Markdown table under a heading: split on unescaped pipes only. */
 function tableRows(text: string, heading: string): string[][] {
@@ -171,5 +175,43 @@ describe('the prediction line', () => {
     expect(line[0]).toMatch(/^\*\*Risk \d+(\.\d+)?\/100\*\* \(low, max 50\) · action proceed · 4 of 5 stages inside the predicted ranges$/);
     expect(renderSummary(reportOf(ALL_RUNS.passingRun()))).not.toContain('Risk ');
     expect(renderSummary(reportOf(ALL_RUNS.predictedClosedRun()))).toMatch(/\*\*Risk 100\/100\*\* \(high, max 50\) · action close/);
+  });
+});
+
+describe('the step summary: chaos on the candidate', () => {
+  const HEADING = '#### Chaos on the candidate';
+
+  it('has a table with report.html\'s columns, a row per run, the headline last', () => {
+    const text = renderSummary(reportOf(differentialRun()));
+    expect(text.indexOf(HEADING)).toBeGreaterThan(text.indexOf('| Wave | Region |'));
+    expect(text.indexOf(HEADING)).toBeLessThan(text.indexOf('<details>'));
+    const header = text.split('\n').find((l) => l.startsWith('| Experiment | Region |'));
+    expect(header?.split(' | ')).toEqual([
+      '| Experiment', 'Region', 'Stage', 'Fault', 'Verdict', 'Error rate (n)', 'p99', 'Recovery', 'Writes lost',
+      'Headline |',
+    ]);
+    const [pass, regression, couldNotRun] = differentialMix().map((d) => mdCell(d.headline));
+    expect(tableRows(text, HEADING)).toEqual([
+      ['service-kill', 'us-east', 'stage 2 (25%)', 'a kill of the app container via docker-kill', '✅ PASS',
+        '2.5% (n=240) vs 2.1% (n=236)', '48 ms vs 46 ms', '1.4 s vs 1.2 s', '0 of 20 vs 0 of 20', pass],
+      ['db-outage', 'us-east', 'stage 2 (25%)', 'the database unavailable for 5 s via docker-stop', '❌ REGRESSION',
+        '18.3% (n=240) vs 0.4% (n=236)', '5012 ms vs 38 ms', 'never vs 0.5 s', '1 of 22 vs 0 of 21', regression],
+      ['network-latency', 'us-east', 'stage 2 (25%)', 'latency 300 ms for 5 s via tc-netem', '⚠️ COULD NOT RUN',
+        '0% (n=80) vs 0% (n=80)', '4.4 ms vs 4.9 ms', '0.2 s vs 0.2 s', '0 of 20 vs 0 of 20', couldNotRun],
+    ]);
+  });
+
+  it('says there were none in one line, and has no section without a rollout', () => {
+    expect(renderSummary(reportOf(passingRun()))).toContain(`${HEADING}\n\n_No differential runs._\n`);
+    expect(renderSummary(reportOf(nothingRun()))).not.toContain('Chaos on the candidate');
+  });
+
+  it('escapes every cell: the hostile row keeps its 10 cells and injects no markup', () => {
+    const text = renderSummary(reportOf(hostileDifferentialRun()));
+    expect(text).not.toContain('<script>');
+    const rows = tableRows(text, HEADING);
+    expect(rows.map((r) => r.length)).toEqual([10]);
+    expect(rows[0]?.[0]).toBe(`kill ${mdCell(HOSTILE)}`);
+    expect(rows[0]?.[9]).toBe(`under ${mdCell(HOSTILE)}`);
   });
 });

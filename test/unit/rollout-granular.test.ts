@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WindowMetrics } from '../../src/analysis/metrics.ts';
-import { decideRollback } from '../../src/predict/granular.ts';
+import type { AbortCause } from '../../src/rollout/machine.ts';
+import { decideRollback } from '../../src/rollout/scope.ts';
 import { regionEvidence } from '../../src/rollout/evidence.ts';
 import type { StageRecord } from '../../src/rollout/result.ts';
 
@@ -34,8 +35,8 @@ describe('regionEvidence', () => {
 });
 
 describe('with decideRollback', () => {
-  const decide = (scope: 'all' | 'region', reason = 'red verdict: error rate 100% above 5%') => decideRollback({
-    scope, onRegionFailure: 'continue', failedRegion: 'us-east', reason, touched: ['us-west', 'us-east'],
+  const decide = (scope: 'all' | 'region', reason = 'red verdict: error rate 100% above 5%', cause: AbortCause = 'verdict') => decideRollback({
+    scope, onRegionFailure: 'continue', failedRegion: 'us-east', reason, cause, touched: ['us-west', 'us-east'],
     evidence: regionEvidence(['us-west', 'us-east'], 'us-east', stages, new Set(['us-west'])), alpha: 0.05,
   });
 
@@ -48,6 +49,6 @@ describe('with decideRollback', () => {
   });
 
   it('an interruption says nothing about the region: all', () => {
-    expect(decide('region', 'interrupted: SIGINT')).toMatchObject({ scope: 'all', pointsAtRegion: false });
+    expect(decide('region', 'interrupted: SIGINT', 'interrupted')).toMatchObject({ scope: 'all', pointsAtRegion: false });
   });
 });

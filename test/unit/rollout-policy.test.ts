@@ -47,16 +47,16 @@ describe('decide', () => {
     expect(decide(input('yellow', 2000)).event).toEqual({ type: 'PAUSE', reason: 'yellow reason', at: 2000 });
   });
 
-  it('an ABORT says why', () => {
-    expect(decide(input('red', 500)).event).toEqual({ type: 'ABORT', reason: 'red verdict: red reason' });
+  it('an ABORT says why, in words and as its typed cause', () => {
+    expect(decide(input('red', 500)).event).toEqual({ type: 'ABORT', reason: 'red verdict: red reason', cause: 'verdict' });
     expect(decide(input('yellow', 12_000, { paused: true, pausedMs: 10_000 })).event).toEqual({
-      type: 'ABORT', reason: 'pause budget of 10 s spent and still yellow: yellow reason',
+      type: 'ABORT', reason: 'pause budget of 10 s spent and still yellow: yellow reason', cause: 'pause-budget',
     });
     expect(decide(input('inconclusive', 30_000)).event).toEqual({
-      type: 'ABORT', reason: 'stage deadline of 30 s passed: inconclusive reason',
+      type: 'ABORT', reason: 'stage deadline of 30 s passed: inconclusive reason', cause: 'deadline',
     });
     expect(decide(input('green', 30_000, { paused: true, pausedMs: 28_000 })).event).toEqual({
-      type: 'ABORT', reason: 'stage deadline of 30 s passed: still green',
+      type: 'ABORT', reason: 'stage deadline of 30 s passed: still green', cause: 'deadline',
     });
   });
 

@@ -75,7 +75,7 @@ describe('currentRegion', () => {
     const states: [RolloutState, string | undefined][] = [
       [initialState(['a'], 1), undefined],
       [started, 'us-west'],
-      [transition(started, { type: 'ABORT', reason: 'x' }), 'us-west'],
+      [transition(started, { type: 'ABORT', reason: 'x', cause: 'other' }), 'us-west'],
     ];
     for (const [state, region] of states) expect(currentRegion(state)).toBe(region);
   });

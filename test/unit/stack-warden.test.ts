@@ -150,6 +150,19 @@ describe('the warden script against a stand-in Docker API', () => {
     expect(done.out).toContain('undone (expiry): unpause p1');
   });
 
+  it('gives a throttled container its own CPU limit back: none (-1), its quota, or its cpus', async () => {
+    calls.length = 0;
+    const done = await runWarden([
+      { kind: 'cpu-limit', container: 'c1', nanoCpus: 0, cpuQuota: 0 },
+      { kind: 'cpu-limit', container: 'c2', nanoCpus: 0, cpuQuota: 50_000 },
+      { kind: 'cpu-limit', container: 'c3', nanoCpus: 500_000_000, cpuQuota: 0 },
+    ], Date.now());
+    expect(done.code, done.out).toBe(0);
+    expect(calls).toEqual([
+      'POST /containers/c1/update {"CpuQuota":-1}', 'POST /containers/c2/update {"CpuQuota":50000}', 'POST /containers/c3/update {"NanoCpus":500000000}',
+    ]);
+  });
+
   it('resets a network (drops a netem qdisc with the old interface) and exits 1 when a step fails', async () => {
     calls.length = 0;
     const done = await runWarden([

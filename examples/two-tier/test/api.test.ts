@@ -275,7 +275,7 @@ describe('bugs/*.patch', () => {
     return ((await import(pathToFileURL(join(dir, 'api/app.js')).href)) as { start: typeof start }).start;
   }
 
-  test.each(['fail-writes.patch', 'slow-reads.patch'])('%s applies cleanly to the example', (patch) => {
+  test.each(['fail-writes.patch', 'slow-reads.patch', 'slow-start.patch'])('%s applies cleanly to the example', (patch) => {
     expect(existsSync(join(EXAMPLE, 'bugs', patch))).toBe(true);
     patched(patch, true);
   });

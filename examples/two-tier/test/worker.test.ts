@@ -120,6 +120,7 @@ describe('the worker', () => {
     });
     const s = await run(db, { schemaRetryMs: 10 });
     expect(await call(`${s.url}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await call(`${s.url}/readyz`)).toMatchObject({ status: 503, body: { status: 'database not ready' } });
     expect(await call(`${s.url}/entries`, { body: { name: 'early' } })).toMatchObject({ status: 503, hop: 'postgres', body: { hop: 'postgres', error: 'database not ready' } });
     expect(await call(`${s.url}/entries/some-id`)).toMatchObject({ status: 503, hop: 'postgres' });
     expect(db.sql.every(isSchema)).toBe(true);
@@ -127,6 +128,7 @@ describe('the worker', () => {
     up = true;
     await s.ready;
     expect(db.sql.length).toBeGreaterThan(attempts);
+    expect(await call(`${s.url}/readyz`)).toMatchObject({ status: 200, body: { status: 'ready' } });
     expect((await call(`${s.url}/entries`, { body: { name: 'later' } })).status).toBe(201);
   });
 

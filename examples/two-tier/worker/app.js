@@ -2,6 +2,7 @@
 // service except the process wiring (server.js); tests run it in-process with a fake `db`.
 //
 //   GET  /healthz              200 while the process serves (never asks the database)
+//   GET  /readyz               200 once its schema exists, else 503: the Compose healthcheck
 //   POST /entries {name}       201 {id, name, created_at} once the INSERT committed
 //   GET  /entries/:id          200 {id, name, created_at} or 404
 //   GET  /entries?limit=20     200 [...]: the newest `limit` (1 to 100), newest first
@@ -159,6 +160,7 @@ export async function start(options = {}) {
 
   const routes = [
     { pattern: /^\/healthz$/, GET: (_req, res) => send(res, 200, { status: 'ok' }) },
+    { pattern: /^\/readyz$/, GET: (_req, res) => send(res, schemaReady ? 200 : 503, { status: schemaReady ? 'ready' : 'database not ready' }) },
     {
       pattern: /^\/entries$/,
       GET: async (req, res) => {

@@ -5630,6 +5630,8 @@ function createApp(deps) {
 }
 
 // services/region/src/config.ts
+var REGRESSIONS = ["slow-start"];
+var SLOW_START_MS = 1e4;
 var VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 var REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
 var DECIMAL = /^(?:\d+(?:\.\d+)?|\.\d+)$/;
@@ -5671,9 +5673,15 @@ function parseConfig(env) {
   const dataDir = env.DATA_DIR ?? "/data";
   if (dataDir === "") errors.push('DATA_DIR="" must be a non-empty directory path');
   const faultToken = env.FAULT_TOKEN ?? "";
-  const rawFault = env.DATA_FAULT ?? "";
-  const dataFault = DATA_FAULTS.find((f) => f === rawFault);
-  if (rawFault !== "" && !dataFault) errors.push(`DATA_FAULT=${show(rawFault)} must be one of ${DATA_FAULTS.join(", ")} (or empty: no fault)`);
+  const choice = (name, allowed, none) => {
+    const raw = env[name] ?? "";
+    const found = allowed.find((v) => v === raw);
+    const rule = `must be one of ${allowed.join(", ")} (or empty: ${none})`;
+    if (raw !== "" && !found) errors.push(`${name}=${show(raw)} ${rule}`);
+    return found;
+  };
+  const dataFault = choice("DATA_FAULT", DATA_FAULTS, "no fault");
+  const regression = choice("REGRESSION", REGRESSIONS, "no regression");
   const rawTimeout = env.REQUEST_TIMEOUT_MS ?? "";
   const requestTimeoutMs = Number(rawTimeout);
   const [min, max] = REQUEST_TIMEOUT_RANGE;
@@ -5681,7 +5689,11 @@ function parseConfig(env) {
     errors.push(`REQUEST_TIMEOUT_MS=${show(rawTimeout)} must be an integer of milliseconds between ${min} and ${max}`);
   }
   if (errors.length > 0) return { ok: false, errors };
-  const optional = { ...dataFault ? { dataFault } : {}, ...rawTimeout !== "" ? { requestTimeoutMs } : {} };
+  const optional = {
+    ...dataFault ? { dataFault } : {},
+    ...regression ? { regression } : {},
+    ...rawTimeout !== "" ? { requestTimeoutMs } : {}
+  };
   return { ok: true, config: { version, region, failureRate, port, dataDir, faultToken, ...optional } };
 }
 
@@ -5763,11 +5775,12 @@ function main() {
     console.error(`region-service: cannot serve on port ${config.port}: ${err.message}`);
     process.exit(1);
   });
-  server.listen(config.port, () => {
+  startListening(config, () => server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
-    console.log(`region-service region=${config.region} version=${config.version} port=${port} failure_rate=${config.failureRate}${config.dataFault ? ` DATA_FAULT=${config.dataFault}` : ""}`);
-  });
+    const what = `region=${config.region} version=${config.version} port=${port} failure_rate=${config.failureRate}`;
+    console.log(`region-service ${what}${knobs(config)}`);
+  }));
   let stopping = false;
   const shutdown = (signal) => {
     if (stopping) {
@@ -5790,5 +5803,14 @@ function main() {
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);
+}
+function knobs(config) {
+  const fault = config.dataFault ? ` DATA_FAULT=${config.dataFault}` : "";
+  return `${fault}${config.regression ? ` REGRESSION=${config.regression}` : ""}`;
+}
+function startListening(config, listen) {
+  if (config.regression !== "slow-start") return listen();
+  console.log(`region-service: REGRESSION=slow-start, waiting ${SLOW_START_MS} ms before listening`);
+  setTimeout(listen, SLOW_START_MS);
 }
 main();

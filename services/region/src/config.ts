@@ -2,6 +2,12 @@ import { DATA_FAULTS, type DataFault } from './data.ts';
 
 // Environment -> Config, with every problem named. Pure: no process access, no exits.
 
+/** REGRESSION: a resilience regression written into the code (tests that a gate sees slow restarts). */
+export type Regression = 'slow-start';
+export const REGRESSIONS: readonly Regression[] = ['slow-start'];
+/** How long REGRESSION=slow-start waits before listening: a crash then costs 10 s, not well under 1 s. */
+export const SLOW_START_MS = 10_000;
+
 export interface Config {
   version: string;
   region: string;
@@ -12,6 +18,8 @@ export interface Config {
   faultToken: string;
   /** DATA_FAULT: a deliberate data bug (tests of rollback with mitigation); unset: none. */
   dataFault?: DataFault;
+  /** REGRESSION: a resilience regression (the candidate restarts slowly after a crash); unset: none. */
+  regression?: Regression;
   /** REQUEST_TIMEOUT_MS: how long a request may take to arrive whole; unset: http.ts's default. */
   requestTimeoutMs?: number;
 }
@@ -74,9 +82,15 @@ export function parseConfig(env: Env): ConfigResult {
   const faultToken = env.FAULT_TOKEN ?? '';
 
   // Empty is "none", as Compose passes an unset variable as "".
-  const rawFault = env.DATA_FAULT ?? '';
-  const dataFault = DATA_FAULTS.find((f) => f === rawFault);
-  if (rawFault !== '' && !dataFault) errors.push(`DATA_FAULT=${show(rawFault)} must be one of ${DATA_FAULTS.join(', ')} (or empty: no fault)`);
+  const choice = <T extends string>(name: string, allowed: readonly T[], none: string): T | undefined => {
+    const raw = env[name] ?? '';
+    const found = allowed.find((v) => v === raw);
+    const rule = `must be one of ${allowed.join(', ')} (or empty: ${none})`;
+    if (raw !== '' && !found) errors.push(`${name}=${show(raw)} ${rule}`);
+    return found;
+  };
+  const dataFault = choice('DATA_FAULT', DATA_FAULTS, 'no fault');
+  const regression = choice('REGRESSION', REGRESSIONS, 'no regression');
 
   // Empty is "unset" for the same reason.
   const rawTimeout = env.REQUEST_TIMEOUT_MS ?? '';
@@ -87,6 +101,9 @@ export function parseConfig(env: Env): ConfigResult {
   }
 
   if (errors.length > 0) return { ok: false, errors };
-  const optional = { ...(dataFault ? { dataFault } : {}), ...(rawTimeout !== '' ? { requestTimeoutMs } : {}) };
+  const optional = {
+    ...(dataFault ? { dataFault } : {}), ...(regression ? { regression } : {}),
+    ...(rawTimeout !== '' ? { requestTimeoutMs } : {}),
+  };
   return { ok: true, config: { version, region, failureRate, port, dataDir, faultToken, ...optional } };
 }

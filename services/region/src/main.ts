@@ -1,6 +1,6 @@
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
-import { parseConfig } from './config.ts';
+import { parseConfig, SLOW_START_MS, type Config } from './config.ts';
 import { Faults } from './faults.ts';
 import { createRegionServer } from './http.ts';
 import { createMetrics } from './metrics.ts';
@@ -34,11 +34,12 @@ function main(): void {
     console.error(`region-service: cannot serve on port ${config.port}: ${err.message}`);
     process.exit(1);
   });
-  server.listen(config.port, () => {
+  startListening(config, () => server.listen(config.port, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    console.log(`region-service region=${config.region} version=${config.version} port=${port} failure_rate=${config.failureRate}${config.dataFault ? ` DATA_FAULT=${config.dataFault}` : ''}`);
-  });
+    const what = `region=${config.region} version=${config.version} port=${port} failure_rate=${config.failureRate}`;
+    console.log(`region-service ${what}${knobs(config)}`);
+  }));
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -63,6 +64,22 @@ function main(): void {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+}
+
+/** The deliberate faults this process runs with, for its start-up line; empty without any. */
+function knobs(config: Config): string {
+  const fault = config.dataFault ? ` DATA_FAULT=${config.dataFault}` : '';
+  return `${fault}${config.regression ? ` REGRESSION=${config.regression}` : ''}`;
+}
+
+/**
+ * Listens at once, or SLOW_START_MS later with REGRESSION=slow-start: a candidate whose code
+ * restarts slowly, which clean traffic never sees but a crash (SIGKILL, restart policy) does.
+ */
+function startListening(config: Config, listen: () => void): void {
+  if (config.regression !== 'slow-start') return listen();
+  console.log(`region-service: REGRESSION=slow-start, waiting ${SLOW_START_MS} ms before listening`);
+  setTimeout(listen, SLOW_START_MS);
 }
 
 main();

@@ -68,3 +68,28 @@ describe('parseConfig', () => {
     for (const e of errors) expect(e).not.toContain('\n');
   });
 });
+
+describe('REGRESSION', () => {
+  test('is none when unset or empty (Compose passes an unset variable as "")', () => {
+    const plain = parseConfig(base);
+    expect(plain.ok && 'regression' in plain.config).toBe(false);
+    const empty = parseConfig({ ...base, REGRESSION: '' });
+    expect(empty.ok && 'regression' in empty.config).toBe(false);
+  });
+
+  test('slow-start is read, beside a DATA_FAULT', () => {
+    expect(parseConfig({ ...base, REGRESSION: 'slow-start', DATA_FAULT: 'drop' }))
+      .toMatchObject({ ok: true, config: { regression: 'slow-start', dataFault: 'drop' } });
+  });
+
+  test.each(['Slow-Start', 'slow', ' slow-start', 'slow-start,drop'])('refuses %j, naming the values', (value) => {
+    expect(parseConfig({ ...base, REGRESSION: value })).toEqual({
+      ok: false, errors: [`REGRESSION=${JSON.stringify(value)} must be one of slow-start (or empty: no regression)`],
+    });
+  });
+
+  test('a bad REGRESSION is listed with the other errors', () => {
+    const result = parseConfig({ ...base, DATA_FAULT: 'wipe', REGRESSION: 'fast' });
+    expect(result.ok ? [] : result.errors.map((e) => e.split('=')[0])).toEqual(['DATA_FAULT', 'REGRESSION']);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Fault } from '../experiment.ts';
 import type { InjectorContext, Injection } from './injector.ts';
+import { cpuCgroupInjection } from './cpu-cgroup.ts';
 import { dependencyInjection } from './dependency.ts';
 import { killInjection } from './kill.ts';
 import { latencyInjection } from './latency.ts';
@@ -13,7 +14,7 @@ export function injectionFor(fault: Fault, ctx: InjectorContext): Injection {
     case 'latency': return latencyInjection(fault, ctx);
     case 'partition': return partitionInjection(fault, ctx);
     case 'dependency': return dependencyInjection(fault, ctx);
-    case 'cpu':
+    case 'cpu': return fault.method === 'cgroup' ? cpuCgroupInjection(fault, ctx) : serviceFaultInjection(fault, ctx);
     case 'memory':
     case 'db_unavailable':
     case 'failure_rate':

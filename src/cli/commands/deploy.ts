@@ -3,14 +3,14 @@ import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.ts';
 import { ms, pct } from '../../analysis/format.ts';
 import { toJsonText } from '../../report/json.ts';
-import { runRollout } from '../../rollout/controller.ts';
+import { runRollout, type RolloutRequest } from '../../rollout/controller.ts';
 import type { Stack } from '../../stack/stack.ts';
 import type { RolloutResult } from '../../rollout/result.ts';
 import { createRandom } from '../../simulate/random.ts';
 import type { CommandContext } from '../main.ts';
 import { formatTable } from '../output.ts';
 import { clearLeftovers, openStack } from './stack.ts';
-import type { DataFault } from '../../stack/target.ts';
+import type { DataFault, Regression } from '../../stack/target.ts';
 
 export interface DeployCommand {
   version: string;
@@ -20,6 +20,8 @@ export interface DeployCommand {
   json: boolean;
   resultFile?: string;
   dataFault?: DataFault;
+  /** The demo's candidate restarts slowly after a crash (REGRESSION). */
+  regression?: Regression;
 }
 
 export const DEFAULT_RESULT_FILE = 'reports/rollout.json';
@@ -42,7 +44,15 @@ export async function runDeploy(command: DeployCommand, ctx: CommandContext, dep
   await deps.clearLeftovers?.(stack, ctx);
   ctx.progress.step(`deploying ${command.version} (failure rate ${command.failureRate}) with ${plan.strategy} over ${plan.regions.join(', ')}`);
   const random = createRandom(Date.now() >>> 0);
-  const result = await deps.runRollout({ version: command.version, failureRate: command.failureRate, ...(command.dataFault ? { dataFault: command.dataFault } : {}), plan, prometheus: config.prometheus }, { stack, progress: ctx.progress, signal: ctx.signal, random: () => random.next() });
+  const knobs = {
+    ...(command.dataFault ? { dataFault: command.dataFault } : {}),
+    ...(command.regression ? { regression: command.regression } : {}),
+  };
+  const request: RolloutRequest = {
+    version: command.version, failureRate: command.failureRate, ...knobs, plan, prometheus: config.prometheus,
+  };
+  const rolloutDeps = { stack, progress: ctx.progress, signal: ctx.signal, random: () => random.next() };
+  const result = await deps.runRollout(request, rolloutDeps);
 
   const file = resolve(command.resultFile ?? DEFAULT_RESULT_FILE);
   mkdirSync(dirname(file), { recursive: true });

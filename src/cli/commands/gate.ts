@@ -1,4 +1,5 @@
 import { runGate, type GateRequest } from '../../gate/pipeline.ts';
+import type { Regression } from '../../stack/target.ts';
 import type { CommandContext } from '../main.ts';
 
 export interface GateCommand {
@@ -13,6 +14,8 @@ export interface GateCommand {
   experiments?: string;
   seed: number;
   keepStack: boolean;
+  /** The demo's candidate restarts slowly after a crash (REGRESSION); refused with a user's service. */
+  regression?: Regression;
 }
 
 /** The pipeline: the real gate, or a test's. */
@@ -38,6 +41,7 @@ function gateRequest(command: GateCommand, cwd: string): GateRequest {
     experimentsDir: command.experiments,
     seed: command.seed,
     keepStack: command.keepStack,
+    regression: command.regression,
     cwd,
   };
 }

@@ -1,4 +1,5 @@
 import { liftLeftovers } from '../../chaos/leftovers.ts';
+import { snakeKeys } from '../../report/json.ts';
 import { ComposeStack } from '../../stack/compose-stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';
 import type { Stack, StackStatus } from '../../stack/stack.ts';
@@ -42,7 +43,8 @@ export async function runStatus(command: { json: boolean }, ctx: CommandContext)
   const leftovers = await clearLeftovers(stack, ctx);
   const status = await stack.status();
   const text = statusTable(status) + (leftovers.length ? `\nfaults left by an earlier run:\n${leftovers.map((l) => `  ${l}`).join('\n')}` : '');
-  ctx.out(command.json ? JSON.stringify({ ...status, leftovers }, null, 2) : text);
+  // snake_case, as every other JSON output.
+  ctx.out(command.json ? JSON.stringify(snakeKeys({ ...status, leftovers }), null, 2) : text);
   const allUp = status.regions.every((r) => r.stable?.state === 'running' && r.stable.reportedVersion !== undefined);
   return allUp ? 0 : 3;
 }

@@ -1,5 +1,6 @@
 // The rollout: headline, the swimlane timeline, the waves, the stages (canary vs baseline),
-// the rollback (its decision, verification and the data's mitigation) and the raw timeline.
+// chaos on the candidate (one fault on candidate and baseline at once), the rollback (its
+// decision, verification and the data's mitigation) and the raw timeline.
 export const ROLLOUT = `<article class="panel rollout" data-final-state="{{finalState}}">
   <div class="panel-head"><h3>Rollout of {{version}}</h3><span class="badge tone-{{tone}}">{{finalState}}</span></div>
   <div class="facts">
@@ -40,6 +41,32 @@ export const ROLLOUT = `<article class="panel rollout" data-final-state="{{final
   </details>
   {{/if}}
   {{else}}<p class="small">No canary stage was judged.</p>{{/if}}
+
+  <h4 class="sub">Chaos on the candidate</h4>
+  {{#if differential.length}}
+  <p class="small">The same fault on the candidate and the baseline of one canary stage at once;
+    each figure: the candidate's, then vs the baseline's.</p>
+  <div class="wrap"><table class="differential">
+    <thead><tr><th>Experiment</th><th>Region</th><th>Stage</th><th>Fault</th><th>Verdict</th>
+      <th class="num">Error rate (n)</th><th class="num">p99</th><th class="num">Recovery</th>
+      <th class="num">Writes lost</th></tr></thead>
+    <tbody>{{#each differential}}<tr class="run-row" data-verdict="{{verdict}}">
+      <td class="nw"><b>{{experiment}}</b></td><td class="nw">{{region}}</td><td class="nw">{{stage}}</td>
+      <td class="fault">{{fault}}</td>
+      <td><span class="badge tone-{{tone}}">{{verdictText}}</span></td>
+      <td class="num">{{errorRate.candidate}}<div class="small">vs {{errorRate.baseline}}</div></td>
+      <td class="num">{{p99.candidate}}<div class="small">vs {{p99.baseline}}</div></td>
+      <td class="num">{{recovery.candidate}}<div class="small">vs {{recovery.baseline}}</div></td>
+      <td class="num">{{writesLost.candidate}}<div class="small">vs {{writesLost.baseline}}</div></td>
+    </tr>
+    <tr class="headline-row"><td colspan="9"><div class="headline">{{headline}}</div>
+      {{#each notes}}<div class="note-line">note: {{this}}</div>{{/each}}
+      {{#if reasons.length}}<details><summary>why {{verdictText}} ({{reasons.length}})</summary>
+        <ul>{{#each reasons}}<li>{{this}}</li>{{/each}}</ul></details>{{/if}}
+    </td></tr>
+    {{/each}}</tbody>
+  </table></div>
+  {{else}}<p class="small">No differential runs.</p>{{/if}}
 
   {{#if decisions.length}}
   <h4 class="sub">Rollback decision</h4>

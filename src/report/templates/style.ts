@@ -135,6 +135,10 @@ table.stages tr.reasons-row td { padding-top: 0; color: var(--muted); font-size:
 table.stages tr.reasons-row ul { padding-left: 18px; }
 table.stages tr.reasons-row details { margin: 0; }
 table.stages tr.reasons-row summary { font-weight: 500; font-size: 12px; }
+table.differential tr.run-row td { border-bottom: none; padding-bottom: 2px; }
+table.differential td.fault { min-width: 12em; }
+table.differential tr.headline-row td { padding-top: 0; font-size: 12.5px; overflow-wrap: anywhere; }
+table.differential tr.headline-row summary { font-weight: 500; font-size: 12px; }
 .small { font-size: 12px; color: var(--muted); }
 /* A table wider than its box scrolls inside it, never the page; shadows at the edges say there is more. */
 .wrap { overflow-x: auto; max-width: 100%;

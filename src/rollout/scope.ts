@@ -2,7 +2,8 @@ import { ms, pct, pValue } from '../analysis/format.ts';
 import type { Verdict } from '../analysis/judge.ts';
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import { twoProportionTest } from '../analysis/stats.ts';
-import type { RegionFailurePolicy, RollbackScope } from '../rollout/plan.ts';
+import type { AbortCause } from './machine.ts';
+import type { RegionFailurePolicy, RollbackScope } from './plan.ts';
 
 // Granular rollback: which regions to put back after an abort. Pure.
 //
@@ -26,19 +27,6 @@ import type { RegionFailurePolicy, RollbackScope } from '../rollout/plan.ts';
 // failing region's own stable version is looked at too: when it fails as well, the region
 // itself is sick, which is noted (it supports 1-4, it does not replace them).
 
-export type AbortCause = 'verdict' | 'pause-budget' | 'deadline' | 'verification' | 'infrastructure' | 'interrupted' | 'other';
-
-/** The cause of an abort, from the reasons rollout/policy.ts, controller.ts and waves.ts write. */
-export function abortCause(reason: string): AbortCause {
-  if (reason.startsWith('red verdict')) return 'verdict';
-  if (reason.startsWith('pause budget')) return 'pause-budget';
-  if (reason.startsWith('stage deadline') || reason.startsWith('not enough data by the stage deadline')) return 'deadline';
-  if (reason.startsWith('interrupted')) return 'interrupted';
-  if (reason.startsWith('infrastructure')) return 'infrastructure';
-  if (/ not (verified|healthy) on /.test(reason)) return 'verification';
-  return 'other';
-}
-
 const REGION_CAUSES: readonly AbortCause[] = ['verdict', 'pause-budget', 'deadline', 'verification'];
 
 export interface RegionEvidence {
@@ -61,6 +49,8 @@ export interface RollbackInput {
   failedRegion: string;
   /** The abort reason, as the state machine holds it. */
   reason: string;
+  /** Why the rollout aborted, as the abort was raised (machine.ts). */
+  cause: AbortCause;
   /** Regions the rollout touched (RolloutState.touched). */
   touched: readonly string[];
   evidence: readonly RegionEvidence[];
@@ -94,7 +84,7 @@ function describeMetrics(m: WindowMetrics | undefined): string {
 export function decideRollback(input: RollbackInput): RollbackDecision {
   const { failedRegion, touched } = input;
   const evidence: string[] = [];
-  const cause = abortCause(input.reason);
+  const { cause } = input;
   const failing = input.evidence.find((e) => e.region === failedRegion);
   const peers = touched.filter((r) => r !== failedRegion);
   const peerEvidence = peers.map((r) => ({ region: r, e: input.evidence.find((x) => x.region === r) }));

@@ -1,6 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
 import type { WindowMetrics } from '../../src/analysis/metrics.ts';
-import { abortCause, decideRollback, type RegionEvidence, type RollbackInput } from '../../src/predict/granular.ts';
+import { decideRollback, type RegionEvidence, type RollbackInput } from '../../src/rollout/scope.ts';
 
 const m = (errors: number, count: number, p99Ms = 80): WindowMetrics => ({ count, errors, errorRate: errors / count, p50Ms: 20, p95Ms: 50, p99Ms });
 const promoted = (region: string, errors = 2, count = 400): RegionEvidence => ({ region, role: 'promoted', verdict: 'green', verified: true, candidate: m(errors, count), baseline: m(0, 0) });
@@ -11,6 +11,7 @@ const input = (over: Partial<RollbackInput> = {}): RollbackInput => ({
   onRegionFailure: 'continue',
   failedRegion: 'eu-west',
   reason: 'red verdict: error rate 50.0% (30 of 60) is above the limit 5% (binomial p=1.2e-20 < 0.005)',
+  cause: 'verdict',
   touched: ['us-west', 'us-east', 'eu-west'],
   evidence: [promoted('us-west'), promoted('us-east'), failing],
   alpha: 0.05,
@@ -59,11 +60,11 @@ describe('granular rollback', () => {
     expect(decideRollback(input({ evidence: [promoted('us-west'), { ...promoted('us-east'), verified: false }, failing] })).scope).toBe('all');
   });
 
-  it('interruptions and infrastructure errors say nothing about a region: all', () => {
-    for (const reason of ['interrupted: SIGINT', 'infrastructure: docker: not running']) {
-      const d = decideRollback(input({ reason }));
+  it('interruptions, infrastructure errors and resilience regressions say nothing about a region: all', () => {
+    for (const [reason, cause] of [['interrupted: SIGINT', 'interrupted'], ['infrastructure: docker: not running', 'infrastructure'], ['resilience regression: under a crash, ...', 'resilience']] as const) {
+      const d = decideRollback(input({ reason, cause }));
       expect(d.scope).toBe('all');
-      expect(d.evidence).toContain(`an abort of cause ${abortCause(reason)} says nothing about where the candidate fails`);
+      expect(d.evidence).toContain(`an abort of cause ${cause} says nothing about where the candidate fails`);
     }
   });
 
@@ -87,18 +88,11 @@ describe('granular rollback', () => {
   });
 });
 
-describe('abort causes', () => {
+describe('abort causes, as the abort was raised', () => {
   test.each([
-    ['red verdict: error rate 50%', 'verdict'],
-    ['pause budget of 10 s spent and still yellow: x', 'pause-budget'],
-    ['stage deadline of 30 s passed: not enough data', 'deadline'],
-    ['not enough data by the stage deadline: x', 'deadline'],
-    ['us-east not verified on v2: /health failed', 'verification'],
-    ['us-east not healthy on v2: x', 'verification'],
-    ['interrupted: SIGTERM', 'interrupted'],
-    ['infrastructure: compose failed', 'infrastructure'],
-    ['error: boom', 'other'],
-  ])('%s -> %s', (reason, cause) => {
-    expect(abortCause(reason)).toBe(cause);
+    ['verdict', 'region'], ['pause-budget', 'region'], ['deadline', 'region'], ['verification', 'region'],
+    ['resilience', 'all'], ['infrastructure', 'all'], ['interrupted', 'all'], ['other', 'all'],
+  ] as const)('%s -> %s', (cause, scope) => {
+    expect(decideRollback(input({ cause, reason: 'whatever the words say' })).scope).toBe(scope);
   });
 });
