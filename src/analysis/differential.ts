@@ -1,5 +1,5 @@
 import { ms, num, pct, pValue } from './format.ts';
-import { successLatencies, summarize } from './metrics.ts';
+import { successLatencies, summarize, type WindowMetrics } from './metrics.ts';
 import type { Observation } from './observation.ts';
 import { mannWhitneyGreater, twoProportionTest } from './stats.ts';
 
@@ -86,22 +86,21 @@ export const DEFAULT_DIFFERENTIAL_TOLERANCE: Omit<DifferentialTolerance, 'alpha'
   maxRecoveryIncreaseSeconds: 3,
 };
 
-function effectOf(side: SideFacts, errors: number, count: number): string | null {
+/** How the fault showed on a side, from its whole window since the fault began (`during`). */
+function effectOf(side: SideFacts, during: WindowMetrics): string | null {
   if (side.restarts !== null && side.restarts > 0) return `restarted ${side.restarts}x`;
-  if (errors > 0) return `${errors} of ${count} requests failed`;
+  if (during.errors > 0) return `${during.errors} of ${during.count} requests failed`;
   const before = summarize(side.before).p50Ms;
-  const during = summarize(side.during).p50Ms;
-  if (before !== null && during !== null && during - before >= EFFECT_LATENCY_MS) return `median ${ms(before)} -> ${ms(during)}`;
+  if (before !== null && during.p50Ms !== null && during.p50Ms - before >= EFFECT_LATENCY_MS) return `median ${ms(before)} -> ${ms(during.p50Ms)}`;
   return null;
 }
 
 export function summarizeSide(side: SideFacts): SideSummary {
   const m = summarize([...side.held, ...side.after]);
-  const all = summarize(side.during);
   return {
     requests: m.count, errors: m.errors, errorRate: m.errorRate, p50Ms: m.p50Ms, p99Ms: m.p99Ms,
     recoverySeconds: side.recoverySeconds, writesAcknowledged: side.writesAcknowledged, writesLost: side.writesLost,
-    restarts: side.restarts, effect: effectOf(side, all.errors, all.count),
+    restarts: side.restarts, effect: effectOf(side, summarize(side.during)),
   };
 }
 

@@ -4,7 +4,7 @@ import { servingAgain, servingAgainAfterCrash } from '../analysis/recovery.ts';
 import type { ContainerControl } from '../stack/docker-control.ts';
 import type { ContainerFacts } from '../stack/inspect.ts';
 import type { Stack } from '../stack/stack.ts';
-import { dependencyService, innerUrl, regionUrl, type Deployment, type RegionTarget, type Slot } from '../stack/target.ts';
+import { dependencyService, innerUrl, regionUrl, serviceOf, type Deployment, type RegionTarget, type Slot } from '../stack/target.ts';
 import type { ArmedWarden, Wardens } from '../stack/warden.ts';
 import type { TrafficStream } from '../traffic/generator.ts';
 import type { ObservationStore } from '../traffic/store.ts';
@@ -64,7 +64,7 @@ export function describeFault(fault: Fault): string {
 }
 
 function containerOf(all: readonly ContainerFacts[], region: RegionTarget, slot: Slot): ContainerFacts {
-  const service = slot === 'stable' ? region.service : region.canaryService;
+  const service = serviceOf(region, slot);
   const c = all.find((x) => x.service === service);
   if (!c || c.state !== 'running' || c.pid <= 1) throw new Error(`${service} is not running (${c?.state ?? 'no container'})`);
   return c;
@@ -77,8 +77,7 @@ function injection(experiment: Experiment, stage: DifferentialStage, env: Differ
     innerUrl: innerUrl(env.stack.target, region, slot), container: containerOf(before, region, slot),
   }));
   const byKey = async (key: string) => {
-    const slot: Slot = key.endsWith('/canary') ? 'canary' : 'stable';
-    const service = slot === 'stable' ? region.service : region.canaryService;
+    const service = serviceOf(region, key.endsWith('/canary') ? 'canary' : 'stable');
     return (await env.stack.containers()).find((c) => c.service === service);
   };
   const dependency = async (name: string) => {
@@ -177,7 +176,7 @@ export async function runDifferential(experiment: Experiment, stage: Differentia
   }
   const after = await env.stack.containers().catch(() => [] as ContainerFacts[]);
   const restartsOf = (slot: Slot): number | null => {
-    const was = before.find((c) => c.service === (slot === 'stable' ? region.service : region.canaryService));
+    const was = before.find((c) => c.service === serviceOf(region, slot));
     const now = was && after.find((c) => c.id === was.id);
     return was && now ? Math.max(0, now.restartCount - was.restartCount) : null;
   };

@@ -1,6 +1,6 @@
 import type { Stack } from '../stack/stack.ts';
 import { probeHealth, probeInfo } from '../stack/probe.ts';
-import { regionUrl, type Deployment, type RegionTarget, type Slot } from '../stack/target.ts';
+import { regionUrl, serviceOf, type Deployment, type RegionTarget, type Slot } from '../stack/target.ts';
 import type { Clock } from '../util/poll.ts';
 
 // Verifies that a region's container runs what it should: the container is running, the
@@ -39,7 +39,7 @@ export interface Verification {
 
 export async function verifyRegion(stack: Stack, region: RegionTarget, slot: Slot, expected: Deployment, policy: HealthPolicy, clock: Clock, probes: RegionProbes = httpProbes): Promise<Verification> {
   const url = regionUrl(stack.target, region, slot);
-  const service = slot === 'canary' ? region.canaryService : region.service;
+  const service = serviceOf(region, slot);
   const container = (await stack.containers()).find((c) => c.service === service);
   const base = { region: region.name, slot, expectedVersion: expected.version, containerState: container?.state ?? 'absent' };
   if (container?.state !== 'running') {

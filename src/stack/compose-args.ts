@@ -1,5 +1,5 @@
 import type { ComposeCli } from './compose-cli.ts';
-import type { Deployment, RegionTarget, Slot, StackTarget } from './target.ts';
+import type { Deployment, Slot, StackTarget } from './target.ts';
 import { envStem } from './target.ts';
 
 // Pure builders of Compose argument arrays and environments; the adapter only runs them.
@@ -84,6 +84,3 @@ export function composeEnv(target: StackTarget, deployments: DeploymentMap, extr
   return env;
 }
 
-export function serviceOf(region: RegionTarget, slot: Slot): string {
-  return slot === 'canary' ? region.canaryService : region.service;
-}

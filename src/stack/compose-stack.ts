@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil, systemClock, type Clock } from '../util/poll.ts';
 import { silentProgress, type Progress } from '../util/progress.ts';
-import { buildCommand, composeEnv, downCommand, invocation, logsCommand, removeCommand, serviceOf, upCommand, type DeploymentMap } from './compose-args.ts';
+import { buildCommand, composeEnv, downCommand, invocation, logsCommand, removeCommand, upCommand, type DeploymentMap } from './compose-args.ts';
 import type { ComposeCli } from './compose-cli.ts';
 import { InfraError } from './errors.ts';
 import { execWrapper, type ExecResult } from './exec.ts';
@@ -14,7 +14,7 @@ import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from
 import { renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
 import { serviceProbes, type ServiceProbes } from './service-probes.ts';
 import {
-  DATA_FAULTS, REGRESSIONS, dependencyServices, knownImages, LABELS, prometheusUrl, grafanaUrl, regionUrl,
+  DATA_FAULTS, REGRESSIONS, dependencyServices, knownImages, LABELS, prometheusUrl, grafanaUrl, regionUrl, serviceOf,
   type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget,
 } from './target.ts';
 import { detectCompose, localImages, requireDocker } from './docker.ts';

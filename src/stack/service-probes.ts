@@ -2,7 +2,7 @@ import type { ServicePlan } from '../target/service.ts';
 import { fieldAt } from '../util/json.ts';
 import { fetchJson } from './probe.ts';
 import type { ContainerFacts } from './inspect.ts';
-import { LABELS, regionUrl, type ImageDeployment, type StackTarget } from './target.ts';
+import { LABELS, regionUrl, serviceOf, type ImageDeployment, type StackTarget } from './target.ts';
 
 // What a user's container runs, verified by identity rather than taken on its word: the
 // version label chaos-gate gave the container counts only when the container's image id is
@@ -42,7 +42,7 @@ export function serviceProbes(stack: ProbeStack, plan: ServicePlan, known: () =>
     for (const region of stack.target.regions) {
       for (const slot of ['stable', 'canary'] as const) {
         if (regionUrl(stack.target, region, slot) !== baseUrl) continue;
-        const service = slot === 'canary' ? region.canaryService : region.service;
+        const service = serviceOf(region, slot);
         return (await stack.containers()).find((c) => c.service === service && c.state === 'running');
       }
     }

@@ -135,9 +135,14 @@ export function regionUrl(target: StackTarget, region: RegionTarget, slot: Slot 
   return `http://${target.host}:${slot === 'canary' ? region.canaryPort : region.port}`;
 }
 
+/** The Compose service of one of a region's containers. */
+export function serviceOf(region: RegionTarget, slot: Slot): string {
+  return slot === 'canary' ? region.canaryService : region.service;
+}
+
 /** Where the stack's own network reaches a region's container, by its Compose service name. */
 export function innerUrl(target: StackTarget, region: RegionTarget, slot: Slot = 'stable'): string {
-  return `http://${slot === 'canary' ? region.canaryService : region.service}:${target.containerPort}`;
+  return `http://${serviceOf(region, slot)}:${target.containerPort}`;
 }
 
 export function prometheusUrl(target: StackTarget): string {
