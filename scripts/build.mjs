@@ -1,5 +1,6 @@
 // One bundler (esbuild) builds every committed bundle:
 //   services/region/dist/server.js  the region service, the only file its image needs
+//   services/fault-proxy/dist/proxy.js  the fault-injecting proxy (node: built-ins only), its image's only file
 //   dist/index.js                   the GitHub Action (main and post steps), once src/action exists
 // `node scripts/build.mjs --check` rebuilds into a temp dir and fails when a committed
 // bundle differs, so CI catches a stale bundle.
@@ -19,6 +20,7 @@ const banner = { js: "import { createRequire as __cgCreateRequire } from 'node:m
 
 const bundles = [
   { entry: 'services/region/src/main.ts', out: 'services/region/dist/server.js' },
+  { entry: 'services/fault-proxy/src/main.ts', out: 'services/fault-proxy/dist/proxy.js' },
   { entry: 'src/action/index.ts', out: 'dist/index.js' },
 ].filter((b) => existsSync(join(root, b.entry)));
 

@@ -12,6 +12,8 @@ import type { Workload } from '../traffic/workload.ts';
 import type { Progress } from '../util/progress.ts';
 import { faultParams, faultSeconds, type Experiment, type Fault } from './experiment.ts';
 import { injectionFor } from './injectors/index.ts';
+import { dependencyFaultText } from './injectors/proxy.ts';
+import { proxyUrl } from '../stack/fault-proxy.ts';
 import type { Injection, TargetContainer } from './injectors/injector.ts';
 import { readBackWrites } from './readback.ts';
 import { armWarden } from './runner.ts';
@@ -56,7 +58,7 @@ export function describeFault(fault: Fault): string {
   switch (fault.kind) {
     case 'kill': return 'a crash (SIGKILL of the main process)';
     case 'latency': return `latency ${fault.delayMs} ms for ${fault.durationSeconds} s`;
-    case 'dependency': return `${fault.service} ${fault.mode === 'pause' ? 'frozen (docker pause)' : 'stopped'} for ${fault.durationSeconds} s`;
+    case 'dependency': return `${dependencyFaultText(fault)} for ${fault.durationSeconds} s`;
     case 'failure_rate': return `${Math.round(fault.rate * 100)}% injected errors for ${fault.durationSeconds} s`;
     case 'db_unavailable': return `the database unavailable for ${fault.durationSeconds} s`;
     default: return `${fault.kind} for ${fault.durationSeconds} s`;
@@ -84,7 +86,8 @@ function injection(experiment: Experiment, stage: DifferentialStage, env: Differ
     const d = env.stack.target.service?.dependencies.find((x) => x.name === name);
     return d ? (await env.stack.containers()).find((c) => c.service === dependencyService(d, region.name)) : undefined;
   };
-  return injectionFor(experiment.fault, { control: env.control, token: env.token, targets, facts: byKey, dependency });
+  const proxyOf = () => proxyUrl(env.stack.target, region);
+  return injectionFor(experiment.fault, { control: env.control, token: env.token, targets, facts: byKey, dependency, proxyUrl: proxyOf });
 }
 
 interface Times { injectAt: number; revertAt: number; deadline: number; end: number }

@@ -10,9 +10,34 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type LatencyMethod = 'auto' | 'tc-netem' | 'fault-endpoint';
 
-/** How a dependency fails: frozen (its connections hang: callers time out) or stopped (refused at once). */
-export const DEPENDENCY_MODES = ['pause', 'stop'] as const;
+/**
+ * How a dependency fails. Its container: frozen (`pause`: its connections hang, callers time
+ * out) or stopped (`stop`: refused at once). Or the way to it, in the region's fault proxy
+ * (PROXY_MODES): slower, answering 5xx, reset, held without an answer, or throttled;
+ * `errors` is http_error where the way speaks HTTP and reset where it does not.
+ */
+export const DEPENDENCY_MODES = ['pause', 'stop', 'latency', 'errors', 'http_error', 'reset', 'timeout', 'bandwidth'] as const;
 export type DependencyMode = (typeof DEPENDENCY_MODES)[number];
+export const PROXY_MODES = ['latency', 'errors', 'http_error', 'reset', 'timeout', 'bandwidth'] as const satisfies readonly DependencyMode[];
+export type ProxyMode = (typeof PROXY_MODES)[number];
+
+export function isProxyMode(mode: DependencyMode): mode is ProxyMode {
+  return (PROXY_MODES as readonly string[]).includes(mode);
+}
+
+/** A dependency fault's parameters in the proxy, each only for its mode (schema.ts says which). */
+export interface ProxyParams {
+  delayMs?: number;
+  jitterMs?: number;
+  /** http_error: the status answered instead of the dependency's. */
+  status?: number;
+  /** errors, http_error, reset, timeout: the share of requests (HTTP) or connections (TCP) hit. */
+  share?: number;
+  /** http_error: only the first N requests after the start. */
+  firstN?: number;
+  /** bandwidth: KiB per second from the dependency. */
+  rateKbps?: number;
+}
 
 /** How CPU pressure is made: the demo's busy loop, or a CFS quota on the container from outside. */
 export const CPU_METHODS = ['fault-endpoint', 'cgroup'] as const;
@@ -44,7 +69,7 @@ export type Fault =
   | { kind: 'failure_rate'; durationSeconds: number; rate: number }
   | { kind: 'partition'; durationSeconds: number }
   /** A service of the user's dependencies file paused or stopped; the target regions' traffic shows what their callers see. */
-  | { kind: 'dependency'; durationSeconds: number; service: string; mode: DependencyMode };
+  | ({ kind: 'dependency'; durationSeconds: number; service: string; mode: DependencyMode } & ProxyParams);
 
 /** Where the fault goes: named regions, or one region drawn with the run's seed. */
 export type TargetSpec = { regions: readonly string[] } | { random: true };
@@ -105,8 +130,17 @@ export function faultParams(fault: Fault): Record<string, unknown> {
     case 'latency': return { duration_seconds: fault.durationSeconds, delay_ms: fault.delayMs, jitter_ms: fault.jitterMs, method: fault.method };
     case 'memory': return { duration_seconds: fault.durationSeconds, mb: fault.mb };
     case 'failure_rate': return { duration_seconds: fault.durationSeconds, rate: fault.rate };
-    case 'dependency': return { duration_seconds: fault.durationSeconds, service: fault.service, mode: fault.mode };
+    case 'dependency': return { duration_seconds: fault.durationSeconds, service: fault.service, mode: fault.mode, ...proxyParamsOf(fault) };
     case 'cpu': return { duration_seconds: fault.durationSeconds, method: fault.method, ...(fault.method === 'cgroup' ? { cpus: fault.cpus } : {}) };
     default: return { duration_seconds: fault.durationSeconds };
   }
+}
+
+/** A dependency fault's proxy parameters, snake_case, only those set. */
+export function proxyParamsOf(fault: ProxyParams): Record<string, number> {
+  const fields: [string, number | undefined][] = [
+    ['delay_ms', fault.delayMs], ['jitter_ms', fault.jitterMs], ['status', fault.status],
+    ['share', fault.share], ['first_n', fault.firstN], ['rate_kbps', fault.rateKbps],
+  ];
+  return Object.fromEntries(fields.filter((f): f is [string, number] => f[1] !== undefined));
 }

@@ -3,7 +3,8 @@ import type { ContainerControl } from '../stack/docker-control.ts';
 import type { Stack } from '../stack/stack.ts';
 import { regionUrl, type RegionTarget } from '../stack/target.ts';
 import { describeRecord, type FaultRecord } from '../stack/warden-args.ts';
-import { stackNetwork, type Wardens } from '../stack/warden.ts';
+import { regionHomeNetwork, type Wardens } from '../stack/warden.ts';
+import { liftAllToxics, proxyUrl } from '../stack/fault-proxy.ts';
 import type { Progress } from '../util/progress.ts';
 import { activeFaults, liftFaults } from './endpoint.ts';
 
@@ -72,7 +73,7 @@ async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
   const owned = new Map(stack.target.regions.flatMap((r) => [[r.service, r], [r.canaryService, r]] as const));
   for (const c of containers) {
     if (!owned.has(c.service) || c.state !== 'running' || c.networks.length > 0) continue;
-    await control.connect(c.id, stackNetwork(stack.target), [c.service]);
+    await control.connect(c.id, regionHomeNetwork(stack.target, owned.get(c.service)?.name ?? ''), [c.service]);
     lines.push(`${c.service} was on no network (a partition with no record): reconnected`);
   }
   // Compose gives the region containers no CPU quota: one is a cgroup fault with no record.
@@ -85,11 +86,23 @@ async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
     await control.unpause(c.id);
     lines.push(`${c.service} was paused (a dependency fault with no record): unpaused`);
   }
+  lines.push(...(await proxyLeftovers(stack)));
   const token = containers.map((c) => c.env.FAULT_TOKEN).find(Boolean);
   if (!token) return lines;
   const regions = stack.target.regions.filter((r) => containers.some((c) => c.service === r.service && c.state === 'running'));
   const found = await Promise.all(regions.map((r) => endpointLeftover(stack, r, token)));
   return [...lines, ...found.filter((l): l is string => l !== undefined)];
+}
+
+/** Faults still held by a fault proxy (each would expire by itself within seconds): lifted now. */
+async function proxyLeftovers(stack: Stack): Promise<string[]> {
+  const lines: string[] = [];
+  for (const r of stack.target.regions) {
+    const url = proxyUrl(stack.target, r);
+    const lifted = url === undefined ? 0 : await liftAllToxics(url).catch(() => 0);
+    if (lifted > 0) lines.push(`the fault proxy of ${r.name} still held ${lifted} fault(s): lifted`);
+  }
+  return lines;
 }
 
 async function endpointLeftover(stack: Stack, region: RegionTarget, token: string): Promise<string | undefined> {

@@ -11,6 +11,7 @@ import { recoveredAt } from './detect.ts';
 import { faultSeconds, type Experiment, type FaultKind } from './experiment.ts';
 import { repairStack, stackProblems } from './health.ts';
 import { injectionFor } from './injectors/index.ts';
+import { proxyUrl } from '../stack/fault-proxy.ts';
 import { REVERT_DEADLINE_MS, SELF_LIFT_GRACE_SECONDS, type Injection, type TargetContainer } from './injectors/injector.ts';
 import type { JudgementConfig } from './measure.ts';
 import { readBackWrites } from './readback.ts';
@@ -74,7 +75,11 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
     const targets: TargetContainer[] = targetRegions.map((r) => ({
       region: r.name, baseUrl: regionUrl(stack.target, r), innerUrl: innerUrl(stack.target, r), container: before?.get(r.name) as ContainerFacts,
     }));
-    injection = injectionFor(fault, { control, token, targets, facts: (region) => session.facts(region), dependency: (name) => session.dependency(name) });
+    const proxyOf = (region: string) => {
+      const r = targetRegions.find((x) => x.name === region);
+      return r ? proxyUrl(stack.target, r) : undefined;
+    };
+    injection = injectionFor(fault, { control, token, targets, facts: (region) => session.facts(region), dependency: (name) => session.dependency(name), proxyUrl: proxyOf });
     session.start(streams(experiment, stack, targetNames, await stack.containers()));
 
     await sleep(windows.beforeSeconds * 1000, undefined, { signal });

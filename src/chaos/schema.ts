@@ -5,7 +5,7 @@ import { MAX_SHOWN_CHARS } from '../config/limits.ts';
 import { quote } from '../util/shown.ts';
 import { DEFAULT_EFFECT, DEFAULT_THRESHOLDS, EVIDENCE, EVIDENCE_NAMES, effectKey, evidenceFits, MEASUREMENT_NAMES, MEASUREMENTS, thresholdKey, unknownThresholdRule, type EvidenceDef } from './catalogue.ts';
 import { COMPOSE_SERVICE_NAME } from '../target/service.ts';
-import { CPU_METHODS, DEFAULT_CGROUP_CPUS, DEPENDENCY_MODES, FAULT_KINDS, type EffectFloor, type Experiment, type Fault, type Threshold } from './experiment.ts';
+import { CPU_METHODS, DEFAULT_CGROUP_CPUS, DEPENDENCY_MODES, FAULT_KINDS, type DependencyMode, type EffectFloor, type Experiment, type Fault, type ProxyParams, type Threshold } from './experiment.ts';
 import { EXPERIMENT_NAME_PATTERN } from '../config/experiment-list.ts';
 
 // One experiment file (chaos/*.yml), snake_case, validated strictly: an unknown field or a
@@ -29,7 +29,11 @@ import { EXPERIMENT_NAME_PATTERN } from '../config/experiment-list.ts';
 //   db_unavailable | partition
 //   memory   mb                   allocated inside the service, toward its memory limit
 //   failure_rate  rate            share of requests the service fails on purpose
-//   dependency  service, mode: pause | stop   a service of your dependencies file fails
+//   dependency  service, mode       a service of your dependencies file fails: its container
+//            (pause | stop), or the way to it in the region's fault proxy: latency (delay_ms,
+//            jitter_ms), http_error (status, share, first_n), reset (share), timeout (share),
+//            bandwidth (rate_kbps); errors (share): http_error 503 where the way speaks HTTP,
+//            reset where it does not
 // Thresholds not written take the kind's defaults (catalogue.ts); an `effect` written
 // replaces the kind's default evidence as a whole (its entries are alternatives, so adding
 // one to the defaults could only make the evidence weaker).
@@ -62,7 +66,13 @@ const faultSchema = z.discriminatedUnion('kind', [
     duration_seconds: duration,
     service: z.string().regex(COMPOSE_SERVICE_NAME, 'must be a service of your dependencies file (a Compose service name)'),
     mode: z.enum(DEPENDENCY_MODES).default('pause'),
-  }),
+    delay_ms: int(1, 10_000).optional(),
+    jitter_ms: int(0, 10_000).optional(),
+    status: int(500, 599).optional(),
+    share: z.number().gt(0, 'must be greater than 0').max(1, 'must be at most 1').optional(),
+    first_n: int(1, 100_000).optional(),
+    rate_kbps: int(1, 1_000_000).optional(),
+  }).superRefine(proxyFieldRules),
 ], {
   error: (issue) => {
     const kinds = FAULT_KINDS.map((k) => JSON.stringify(k)).join(', ');
@@ -70,6 +80,30 @@ const faultSchema = z.discriminatedUnion('kind', [
     return given === undefined ? `is required (one of ${kinds})` : `must be one of ${kinds}, got ${shown(given)}`;
   },
 });
+
+/** Which proxy fields each dependency mode takes, and which it needs. */
+const PROXY_FIELDS: Record<DependencyMode, { allowed: readonly string[]; required: readonly string[] }> = {
+  pause: { allowed: [], required: [] },
+  stop: { allowed: [], required: [] },
+  latency: { allowed: ['delay_ms', 'jitter_ms'], required: ['delay_ms'] },
+  errors: { allowed: ['share'], required: [] },
+  http_error: { allowed: ['status', 'share', 'first_n'], required: [] },
+  reset: { allowed: ['share'], required: [] },
+  timeout: { allowed: ['share'], required: [] },
+  bandwidth: { allowed: ['rate_kbps'], required: ['rate_kbps'] },
+};
+
+function proxyFieldRules(f: Record<string, unknown> & { mode: DependencyMode }, ctx: z.RefinementCtx): void {
+  const rule = PROXY_FIELDS[f.mode];
+  for (const key of ['delay_ms', 'jitter_ms', 'status', 'share', 'first_n', 'rate_kbps']) {
+    const modes = DEPENDENCY_MODES.filter((m) => PROXY_FIELDS[m].allowed.includes(key)).join(', ');
+    if (f[key] !== undefined && !rule.allowed.includes(key)) ctx.addIssue({ code: 'custom', path: [key], message: `applies only with mode ${modes} (mode is ${f.mode})` });
+  }
+  for (const key of rule.required.filter((k) => f[k] === undefined)) ctx.addIssue({ code: 'custom', path: [key], message: `is required with mode ${f.mode}` });
+  if (typeof f.jitter_ms === 'number' && typeof f.delay_ms === 'number' && f.jitter_ms > f.delay_ms) {
+    ctx.addIssue({ code: 'custom', path: ['jitter_ms'], message: 'must be at most delay_ms (a delay cannot go below 0)' });
+  }
+}
 
 // zod 4 refuses .inf/.nan as "not a number"; the message says what is wrong instead.
 const finite = z.number({ error: (i) => (typeof i.input === 'number' ? 'must be a finite number (.inf and .nan are not thresholds)' : undefined) });
@@ -186,7 +220,18 @@ function toFault(f: z.output<typeof faultSchema>): Fault {
     case 'latency': return { kind: 'latency', durationSeconds: f.duration_seconds, delayMs: f.delay_ms, jitterMs: f.jitter_ms, method: f.method };
     case 'memory': return { kind: 'memory', durationSeconds: f.duration_seconds, mb: f.mb };
     case 'failure_rate': return { kind: 'failure_rate', durationSeconds: f.duration_seconds, rate: f.rate };
-    case 'dependency': return { kind: 'dependency', durationSeconds: f.duration_seconds, service: f.service, mode: f.mode };
+    case 'dependency': return { kind: 'dependency', durationSeconds: f.duration_seconds, service: f.service, mode: f.mode, ...proxyParams(f) };
     default: return { kind: f.kind, durationSeconds: f.duration_seconds };
+  }
+}
+
+/** The proxy parameters of a dependency fault, each mode's defaults filled in. */
+function proxyParams(f: Extract<z.output<typeof faultSchema>, { kind: 'dependency' }>): ProxyParams {
+  switch (f.mode) {
+    case 'latency': return { delayMs: f.delay_ms, jitterMs: f.jitter_ms ?? 0 };
+    case 'http_error': return { status: f.status ?? 503, share: f.share ?? 1, ...(f.first_n === undefined ? {} : { firstN: f.first_n }) };
+    case 'reset': case 'timeout': case 'errors': return { share: f.share ?? 1 };
+    case 'bandwidth': return { rateKbps: f.rate_kbps };
+    default: return {};
   }
 }

@@ -53,6 +53,8 @@ export function readDependencies(file: string, roots: readonly string[]): Depend
       dependsOn: isMap(spec) ? dependsOnOf(spec.depends_on, names, `${at}.depends_on`, issue) : [],
       perRegion,
       definition: perRegion && isMap(spec) ? spec : undefined,
+      image: isMap(spec) && typeof spec.image === 'string' ? spec.image : undefined,
+      ports: isMap(spec) ? declaredPorts(spec) : [],
     };
   });
   // A service started once cannot wait for one that exists four times.
@@ -85,6 +87,26 @@ function perRegionOf(labels: unknown, at: string, issue: Issue): boolean {
 }
 
 type Issue = (path: string, rule: string) => void;
+
+/**
+ * The TCP ports a service says it listens on: `expose` and the container side of `ports`, in
+ * Compose's short and long spellings. What cannot be read here is left to Compose to refuse.
+ */
+export function declaredPorts(spec: Readonly<Doc>): number[] {
+  const out = new Set<number>();
+  const add = (text: string) => {
+    const [port, protocol] = text.split('/');
+    const n = Number(port);
+    if ((protocol === undefined || protocol === 'tcp') && Number.isInteger(n) && n > 0 && n < 65536) out.add(n);
+  };
+  for (const e of Array.isArray(spec.expose) ? spec.expose : []) if (typeof e === 'string' || typeof e === 'number') add(String(e));
+  for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
+    if (isMap(p)) {
+      if (p.protocol === undefined || p.protocol === 'tcp') add(String(p.target));
+    } else if (typeof p === 'string' || typeof p === 'number') add(String(p).split(':').at(-1) ?? '');
+  }
+  return [...out].sort((a, b) => a - b);
+}
 
 function buildOf(build: unknown, dir: string, at: string, roots: readonly string[], issue: Issue): DependencyService['build'] {
   const spec: Doc = typeof build === 'string' ? { context: build } : isMap(build) ? build : {};

@@ -21,6 +21,10 @@ import { EXPERIMENT_NAME_PATTERN } from './experiment-list.ts';
 //     fail_on_rollback: true        # a rolled-back (or failed) rollout closes the gate
 //     required_experiments: []      # these must have run and passed
 //     rollout_after_failed_experiments: true   # still roll out (for the report) when an experiment failed
+//     controls:                     # proof in every run that the checks would catch a bad release
+//       enabled: true               # a known-good and a known-bad control before the candidate
+//       region: us-west             # default: the first region of rollout.regions
+//       rollback_under_fire: true   # the known-bad control's rollback meets a crash of the region
 
 const name = z.string().regex(EXPERIMENT_NAME_PATTERN, 'must be an experiment name: lowercase letters, digits and "-"');
 /** A suite has at most MAX_EXPERIMENT_FILES experiments: no list of them needs more names. */
@@ -44,6 +48,11 @@ export const gateSchema = z.strictObject({
   fail_on_rollback: z.boolean().default(true),
   required_experiments: names.default([]),
   rollout_after_failed_experiments: z.boolean().default(true),
+  controls: z.strictObject({
+    enabled: z.boolean().default(true),
+    region: z.string().optional(),
+    rollback_under_fire: z.boolean().default(true),
+  }).prefault({}),
 });
 
 /** Where a list of names was written: a problem found with one later names its file and line. */
@@ -80,6 +89,21 @@ export interface GatePolicy {
   failOnRollback: boolean;
   requiredExperiments: readonly string[];
   rolloutAfterFailedExperiments: boolean;
+  controls: ControlsPlan;
+}
+
+/** The controls run before the candidate (gate/controls.ts). */
+export interface ControlsPlan {
+  enabled: boolean;
+  /** undefined: the rollout's first region. */
+  region: string | undefined;
+  rollbackUnderFire: boolean;
+}
+
+/** A controls region outside the rollout's regions. */
+export function controlsIssues(plan: ControlsPlan, regions: readonly string[], source: string): InputIssue[] {
+  if (!plan.enabled || plan.region === undefined || regions.includes(plan.region)) return [];
+  return [{ source, path: 'gate.controls.region', rule: `${JSON.stringify(plan.region)} must be one of rollout.regions (${regions.join(', ')})` }];
 }
 
 export function toExperimentsPlan(input: unknown, source: string): ExperimentsPlan {
@@ -111,5 +135,6 @@ export function toGatePolicy(input: unknown, source: string): GatePolicy {
     failOnRollback: g.fail_on_rollback,
     requiredExperiments: g.required_experiments,
     rolloutAfterFailedExperiments: g.rollout_after_failed_experiments,
+    controls: { enabled: g.controls.enabled, region: g.controls.region, rollbackUnderFire: g.controls.rollback_under_fire },
   });
 }

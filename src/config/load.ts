@@ -7,7 +7,7 @@ import type { BaselinePlan, DependencyService, ServicePlan } from '../target/ser
 import { DEFAULT_REGIONS } from '../stack/target.ts';
 import { clip } from '../util/shown.ts';
 import { isMoreIssue, UsageError, type InputIssue } from './errors.ts';
-import { toExperimentsPlan, toGatePolicy, type ExperimentsPlan, type GatePolicy } from './gate.ts';
+import { controlsIssues, toExperimentsPlan, toGatePolicy, type ExperimentsPlan, type GatePolicy } from './gate.ts';
 import { readDependencies } from './dependencies-file.ts';
 import { differentialIssues } from './differential.ts';
 import { readInputFile } from './input-file.ts';
@@ -220,6 +220,7 @@ function validate(data: Record<string, unknown>, source: string, context: Config
   const predict = collect(issues, () => toPredictPlan(data.predict, source));
   if (rollout) issues.push(...regionIssues(rollout, predict, source, context.regions ?? DEFAULT_REGIONS));
   if (rollout && experiments) issues.push(...differentialIssues(experiments.differential, rollout, source));
+  if (rollout && gate) issues.push(...controlsIssues(gate.controls, rollout.regions, source));
   if (rollout && simulation) issues.push(...rolloutBudgetIssues(rollout, simulation, source));
   if (predict) issues.push(...historyFileIssues(predict.history.file, source, context.roots ?? [], context.cwd));
   const base = { dir: context.dir ?? context.cwd ?? process.cwd(), roots: context.roots ?? [] };

@@ -52,3 +52,22 @@ export async function measureBaseline(
     return { region: r.name, version: versions.get(r.name) ?? '?', metrics, ...assessBaseline(metrics, limits) };
   });
 }
+
+/** How many times the baseline is measured before a failing region is the stack's problem. */
+export const BASELINE_ATTEMPTS = 3;
+
+/**
+ * The baseline, measured again while a region fails it: a stack just started on a busy host
+ * (a database's first connections, a JIT still cold) may fail its first seconds and then
+ * serve. Only what fails every attempt is an infrastructure problem.
+ */
+export async function settledBaseline(measure: () => Promise<RegionBaseline[]>, onRetry: (problems: string) => void): Promise<{ baseline: RegionBaseline[]; attempts: number }> {
+  let baseline = await measure();
+  let attempts = 1;
+  while (attempts < BASELINE_ATTEMPTS && baseline.some((b) => b.problem)) {
+    onRetry(baseline.filter((b) => b.problem).map((b) => `${b.region}: ${b.problem}`).join('; '));
+    baseline = await measure();
+    attempts++;
+  }
+  return { baseline, attempts };
+}

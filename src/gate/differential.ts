@@ -9,8 +9,9 @@ import type { Progress } from '../util/progress.ts';
 import { fitSuite, type SuiteRequest, type SuiteTarget } from './suite.ts';
 
 // Which experiments hit the candidate beside the baseline, where and when: the configuration's
-// `experiments.differential`, or the built-in set (a crash and, for a user's service, each
-// dependency it calls frozen). The runs themselves are chaos/differential.ts's.
+// `experiments.differential`, or the built-in set: a crash and, for a user's service, each
+// dependency it calls frozen, then slower and then flaky on the way to it (its region's fault
+// proxy). The runs themselves are chaos/differential.ts's.
 
 export interface DifferentialSetup {
   experiments: Experiment[];
@@ -24,6 +25,10 @@ export interface DifferentialSetup {
 const BUILT_IN = 'built-in differential experiment';
 /** A crash costs a start: the sides get as long to serve again as a deploy gets to be healthy. */
 const MIN_RECOVERY_SECONDS = 20;
+/** The built-in dependency latency: what a cross-zone database or a cold cache adds. */
+const SLOW_MS = 300;
+/** Held longer than the others: a retry that halves the errors must show beyond the tolerance at 20 rps. */
+const FLAKY_SECONDS = 15;
 
 /** The dependencies a user's service calls itself: those no other dependency depends on. */
 function calledDirectly(services: readonly { name: string; dependsOn: readonly string[] }[]): string[] {
@@ -35,11 +40,21 @@ function builtIn(dependencies: readonly string[], regions: readonly string[], st
   const target = regions[0];
   const windows = { before_seconds: 2, after_seconds: 2, recovery_deadline_seconds: Math.max(MIN_RECOVERY_SECONDS, startSeconds) };
   const kill = { name: 'candidate-kill', description: 'both sides crash (SIGKILL); the restart policy brings them back', target, fault: { kind: 'kill' }, windows };
-  const paused = dependencies.map((service) => ({
-    name: `candidate-${service}-frozen`, description: `${service} frozen (docker pause) under both sides`, target,
-    fault: { kind: 'dependency', service, mode: 'pause', duration_seconds: 5 }, windows,
-  }));
-  return [kill, ...paused].map((e) => toExperiment(e, BUILT_IN, regions));
+  const perDependency = dependencies.flatMap((service) => [
+    {
+      name: `candidate-${service}-frozen`, description: `${service} frozen (docker pause) under both sides`, target,
+      fault: { kind: 'dependency', service, mode: 'pause', duration_seconds: 5 }, windows,
+    },
+    {
+      name: `candidate-${service}-slow`, description: `every call to ${service} ${SLOW_MS} ms slower (fault proxy) under both sides`, target,
+      fault: { kind: 'dependency', service, mode: 'latency', delay_ms: SLOW_MS, duration_seconds: 5 }, windows,
+    },
+    {
+      name: `candidate-${service}-flaky`, description: `half the calls to ${service} fail (fault proxy) under both sides`, target,
+      fault: { kind: 'dependency', service, mode: 'errors', share: 0.5, duration_seconds: FLAKY_SECONDS }, windows,
+    },
+  ]);
+  return [kill, ...perDependency].map((e) => toExperiment(e, BUILT_IN, regions));
 }
 
 /** The differential runs the gate makes, or why it makes none (a note for the report). */

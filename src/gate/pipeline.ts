@@ -24,10 +24,12 @@ import { dockerWardens } from '../stack/warden.ts';
 import { projectDir } from '../util/paths.ts';
 import { phaseTimer } from '../util/phases.ts';
 import type { Progress } from '../util/progress.ts';
-import { measureBaseline } from './baseline.ts';
+import { measureBaseline, settledBaseline } from './baseline.ts';
 import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
 import { attributionNote, checkProbe, metricsNote, predictionService, refuseDemoKnobs, requireDemoVersion, runTarget, withoutPrometheus } from './service.ts';
 import { differentialHook, differentialSetup } from './differential.ts';
+import { gateControls } from './controls.ts';
+import { controlFindings, type ControlResult } from '../rollout/control-verdict.ts';
 import { gateSuite, suiteJudgement } from './suite.ts';
 
 // The whole gate, one pipeline for the CLI and the Action:
@@ -109,6 +111,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   let closedByPrediction: string | undefined;
   let baselineVersion: string | null = null;
   let experimentsMs: number | null = null;
+  let controls: ControlResult[] | null = null;
   try {
     progress.step('stack up');
     const up = await timer.time('stack_up', () => stack.up());
@@ -124,7 +127,12 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
 
     progress.step(`baseline: ${BASELINE_SECONDS} s of traffic on every region`);
     const judgement = suiteJudgement(config);
-    const baseline = await timer.time('baseline', () => measureBaseline(stack, BASELINE_SECONDS, 20, judgement.limits, () => random.next(), signal, workload));
+    const settled = await timer.time('baseline', () => settledBaseline(
+      () => measureBaseline(stack, BASELINE_SECONDS, 20, judgement.limits, () => random.next(), signal, workload),
+      (problems) => progress.warn(`baseline: ${problems}; measuring again (a stack just started on a busy host may still be warming up)`),
+    ));
+    const { baseline } = settled;
+    if (settled.attempts > 1) notes.push(`baseline measured ${settled.attempts} times: the first attempt(s) found errors on a stack just started`);
     for (const b of baseline) notes.push(`baseline ${b.region} on ${b.version}: ${b.metrics.count} requests, error rate ${((b.metrics.errorRate ?? 0) * 100).toFixed(1)}%, p99 ${b.metrics.p99Ms?.toFixed(1) ?? '-'} ms${b.slow ? ` (slow: ${b.slow})` : ''}`);
     baselineVersion = baseline.find((b) => b.region === config.rollout.regions[0])?.version ?? null;
     const unhealthy = baseline.filter((b) => b.problem);
@@ -171,6 +179,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
       const chaos = 'experiments' in differential && differential.experiments.length > 0
         ? { differential: differentialHook(differential, { stack, control: dockerControl, progress, wardens, token: target.service ? '' : await stack.faultToken(), ...(workload ? { workload } : {}) }, progress) }
         : {};
+      controls = await gateControls(config, { stack, control: dockerControl, progress, signal, random: () => random.next(), plan, prometheus, ...(stack.probes ? { probes: stack.probes } : {}), ...(workload ? { workload } : {}) }, timer, notes);
       rollout = await timer.time('rollout', () => runRollout({
         version, failureRate, plan, prometheus, ...(request.regression ? { regression: request.regression } : {}),
         ...(run.candidateImage ? { image: run.candidateImage } : {}),
@@ -192,6 +201,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   if (infraFailure) notes.push(`infrastructure failure: ${infraFailure}`);
   let verdict = decideGate(results, rollout, { ...config.gate, requiredExperiments: [...config.gate.requiredExperiments] });
   if (closedByPrediction) verdict = closeGate(verdict, closedByPrediction);
+  for (const finding of controlFindings(controls ?? [])) verdict = closeGate(verdict, finding);
   if (infraFailure) verdict = closeGate(verdict, `infrastructure failure: ${infraFailure}`);
 
   const prediction = live?.prediction ?? null;
@@ -209,6 +219,7 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     failureRate,
     experiments: results,
     rollout,
+    controls,
     gate: verdict,
     ...(live ? {
       prediction: predictionReport({

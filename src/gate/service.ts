@@ -10,7 +10,7 @@ import { serviceTemplates } from '../prometheus/service-templates.ts';
 import { composeDependencyGraph, describeHops, type ComposeDependency, type DependencyGraph } from '../predict/dependencies.ts';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import type { StageRecord } from '../rollout/result.ts';
-import { baselineImage, candidateImage, dependencyImage, type BuiltImage } from '../stack/service-images.ts';
+import { baselineImage, candidateImage, dependencyImage, imagePorts, proxyImage, type BuiltImage } from '../stack/service-images.ts';
 import { fetchJson } from '../stack/probe.ts';
 import { regionUrl, type ImageDeployment, type ImageRef, type StackDependency, type StackTarget, type UserServiceTarget } from '../stack/target.ts';
 import type { BaselinePlan, DependencyService, ProbeSpec, ServicePlan } from '../target/service.ts';
@@ -219,6 +219,7 @@ export async function prepareService(
   const candidateBuild = await candidateImage(plan.source, deps);
   const baselineBuild = await baselineImage(baseline.source, plan.source, deps);
   const dependencies = await prepareDependencies(plan.dependencies, request.dependencies, progress);
+  const proxy = dependencies.services.length > 0 ? await proxyImage(base.projectDir, deps) : undefined;
   const labels = versionLabels(candidateBuild, baselineBuild, request.version);
   const candidate: ImageDeployment = { version: labels.candidate, failureRate: 0, image: { ref: candidateBuild.ref, id: candidateBuild.id } };
   const initial: ImageDeployment = { version: labels.baseline, failureRate: 0, image: { ref: baselineBuild.ref, id: baselineBuild.id } };
@@ -229,9 +230,11 @@ export async function prepareService(
     runDir: join(tmpdir(), `${base.project}-service`),
     projectDirectory: plan.dependencies ? dirname(plan.dependencies) : request.configFile ? dirname(request.configFile) : request.cwd,
     dependencies: dependencies.services,
+    ...(proxy ? { proxyImage: proxy.ref } : {}),
   };
   const notes = [
     ...dependencies.notes,
+    ...(proxy ? buildNotes('fault proxy', 'services/fault-proxy', proxy) : []),
     ...buildNotes('candidate', labels.candidate, candidateBuild),
     ...buildNotes('baseline', labels.baseline, baselineBuild),
     ...(plan.metrics ? [] : ['service.metrics not given: the candidate is judged from the synthetic traffic alone']),
@@ -249,10 +252,15 @@ async function prepareDependencies(
   for (const d of read) {
     const built = d.build ? await dependencyImage({ name: d.name, build: d.build }, file, { progress }) : undefined;
     if (built) notes.push(...buildNotes(`dependency ${d.name}`, built.ref, built));
-    services.push({ name: d.name, image: built?.ref, dependsOn: d.dependsOn, perRegion: d.perRegion, definition: d.definition });
+    const image = built?.ref ?? d.image;
+    const ports = [...new Set([...d.ports, ...(image === undefined ? [] : await imagePorts(image, { progress }))])].sort((a, b) => a - b);
+    if (ports.length === 0) throw new UsageError([{ source: file, path: `services.${d.name}`, rule: NO_PORTS_RULE }]);
+    services.push({ name: d.name, image: built?.ref, dependsOn: d.dependsOn, perRegion: d.perRegion, definition: d.definition, ports });
   }
   return { services, notes };
 }
+
+const NO_PORTS_RULE = 'must say the TCP port(s) it listens on (`expose: [5432]`): each region reaches it through a fault proxy that listens on them, and neither this file nor its image (EXPOSE) names one';
 
 function buildNotes(role: string, label: string, image: BuiltImage): string[] {
   const how = image.reused ? 'reused (its build context did not change)' : `built in ${(image.buildMs / 1000).toFixed(1)} s`;

@@ -83,6 +83,7 @@ export function pageView(report: Report) {
     hasExperiments: report.scenarios.length > 0,
     experiments: report.scenarios.map(experimentView),
     rollout: report.rollout ? rolloutView(report.rollout) : null,
+    controls: (report.controls ?? []).map((c) => ({ ...c, tone: CONTROL_TONE[c.verdict], time: `${(c.durationMs / 1000).toFixed(1)} s` })),
     prediction: report.prediction ? predictionView(report.prediction) : null,
     environment: {
       docker: report.environment.dockerVersion ?? 'unknown',
@@ -143,6 +144,8 @@ function experimentView(s: Scenario, index: number) {
     })),
   };
 }
+
+const CONTROL_TONE = { pass: 'pass', fail: 'fail', could_not_run: 'yellow' } as const;
 
 function rolloutView(r: RolloutReport) {
   const lanes = edges(swimlanes(r));

@@ -1,4 +1,5 @@
 import type { DifferentialResult } from '../analysis/differential.ts';
+import type { ControlResult } from '../rollout/control-verdict.ts';
 import { describeMeasurement, formatDuration, stageLabel } from './format.ts';
 import { differentialRow } from './headline.ts';
 import type { RegionWave, Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
@@ -30,6 +31,7 @@ export function renderJunit(report: Report): string {
     const cases = r.differential.map((d) => differentialCase(d, r));
     suites.push(suite(`differential chaos on ${r.version}`, r.differential[0].startedAt, cases, []));
   }
+  if (report.controls?.[0]) suites.push(suite('controls', report.runId, report.controls.map(controlCase), []));
   const all = suites.map((s) => s.counts);
   const sum = (k: keyof (typeof all)[number]) => all.reduce((n, c) => n + c[k], 0);
   return [
@@ -181,4 +183,11 @@ function mitigationText(m: ReportMitigation): string {
 
 function seconds(s: number): string {
   return Math.max(0, s).toFixed(3);
+}
+
+/** One control: a fail is a failure (the checks are not to be trusted), could not run an error. */
+function controlCase(c: ControlResult): Case {
+  const outcome = c.verdict === 'pass' ? null
+    : { kind: c.verdict === 'fail' ? 'failure' as const : 'error' as const, message: c.reason, type: c.verdict, body: c.reason };
+  return { name: `control ${c.name} in ${c.region}`, classname: 'chaos-gate.controls', seconds: c.durationMs / 1000, outcome, out: `${c.finalState}: ${c.reason}` };
 }

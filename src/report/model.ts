@@ -1,5 +1,6 @@
 import type { PhaseTiming } from '../util/phases.ts';
 import type { DifferentialResult } from '../analysis/differential.ts';
+import type { ControlResult } from '../rollout/control-verdict.ts';
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import type { Verdict } from '../analysis/judge.ts';
 import type { ExperimentResult, ExperimentStatus, Measurement, SeriesPoint, WindowSummary } from '../chaos/result.ts';
@@ -43,6 +44,8 @@ export interface ReportInput {
   failureRate: number;
   experiments: readonly ExperimentResult[];
   rollout: RolloutResult | null;
+  /** The gate's controls before the candidate (rollout/control-verdict.ts); null when none ran. */
+  controls?: readonly ControlResult[] | null;
   gate: GateVerdict;
   environment: EnvironmentInput;
   /** The prediction made before the rollout (prediction.ts), when predict.enabled. */
@@ -259,6 +262,8 @@ export interface Report {
   totals: { experiments: number; passed: number; failed: number; errors: number };
   scenarios: Scenario[];
   rollout: RolloutReport | null;
+  /** Proof that the checks would catch a bad release and pass a good one; null when none ran. */
+  controls: ControlResult[] | null;
   environment: EnvironmentInput;
   prediction: PredictionReport | null;
 }
@@ -282,6 +287,7 @@ export function buildReport(input: ReportInput): Report {
     },
     scenarios,
     rollout: input.rollout ? rolloutReport(input.rollout) : null,
+    controls: input.controls ? structuredClone([...input.controls]) : null,
     environment: {
       composeVersion: input.environment.composeVersion,
       dockerVersion: input.environment.dockerVersion,

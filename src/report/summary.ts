@@ -3,6 +3,7 @@ import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
 import { differentialRow, headline, policyText, type Figure, type SidePair } from './headline.ts';
 import type { DifferentialVerdict } from '../analysis/differential.ts';
+import type { ControlResult } from '../rollout/control-verdict.ts';
 import type { Report, ReportMitigation, RolloutReport, Scenario } from './model.ts';
 import type { PredictionReport } from './prediction.ts';
 
@@ -62,6 +63,7 @@ export function renderSummary(report: Report): string {
   out.push('', '### Rollout', '');
   if (!report.rollout) out.push('_No rollout was run._');
   else out.push(...rolloutLines(report.rollout), ...differentialLines(report.rollout));
+  if (report.controls) out.push(...controlLines(report.controls));
   out.push(
     '',
     // GitHub renders Markdown inside <details> when blank lines surround it.
@@ -152,4 +154,15 @@ function rolloutLines(r: RolloutReport): string[] {
     lines.push(`| ${[String(w.wave), w.region, result, String(w.stagesPassed), w.finalVersion ?? 'no answer'].map(mdCell).join(' | ')} |`);
   }
   return lines;
+}
+
+const CONTROL_ICON: Record<ControlResult['verdict'], string> = { pass: '✅', fail: '❌', could_not_run: '⚠️' };
+
+/** The controls: would the checks catch a bad release and pass a good one, in this run. */
+function controlLines(controls: readonly ControlResult[]): string[] {
+  return [
+    '', '### Controls', '',
+    '| Control | Region | Result | Outcome | Time | Why |', '| --- | --- | --- | --- | --- | --- |',
+    ...controls.map((c) => `| ${[c.name, c.region, `${CONTROL_ICON[c.verdict]} ${c.verdict}`, c.finalState, `${(c.durationMs / 1000).toFixed(1)} s`, c.reason].map(mdCell).join(' | ')} |`),
+  ];
 }

@@ -60,6 +60,13 @@ export interface RolloutDeps {
   workload?: Workload;
   /** Chaos on the candidate in one stage of one region (waves.ts); none by default. */
   differential?: Omit<DifferentialHook, 'record'>;
+  /** Runs once a region's canary is up, before its first analysis (the gate's known-bad control). */
+  afterCanaryDeploy?: (region: RegionTarget) => Promise<void>;
+  /**
+   * Runs as a rollback begins, on the regions it puts back (a fault: rollback under fire);
+   * what it returns runs once they are back, whatever happened.
+   */
+  duringRollback?: (regions: readonly RegionTarget[]) => Promise<() => Promise<void>>;
 }
 
 export interface RolloutRequest {
@@ -150,6 +157,7 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
     prometheusUrl: promUrl,
     ...(request.prediction ? { prediction: request.prediction.stages } : {}),
     ...(deps.differential ? { differential: { ...deps.differential, record: (r) => void differential.push(...r) } } : {}),
+    ...(deps.afterCanaryDeploy ? { afterCanaryDeploy: deps.afterCanaryDeploy } : {}),
     beforeCandidate: async (region) => {
       if (!admin || backups.has(region.name)) return;
       const backup = await takeRegionBackup(admin, region, backupName(region.name, request.version, clock.now()), () => clock.now());
@@ -186,18 +194,20 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
       progress.info(`rollback decision: ${decision.summary}`);
       if (decision.scope === 'region') send({ type: 'SCOPE_ROLLBACK', regions: decision.rollBack, then: decision.then });
       const targets = (state as typeof aborting).rollBack;
-      const outcome = await rollBack(stack, targets.map((name) => ({
+      const touched = targets.map((name) => ({
         region: regions[plan.regions.indexOf(name)] as RegionTarget,
         previous: previous.get(name) as Deployment,
         replaced: replaced.has(name),
-      })), {
+      }));
+      const lift = await deps.duringRollback?.(touched.map((t) => t.region));
+      const outcome = await rollBack(stack, touched, {
         health: plan.health, clock, progress, probes,
         ...(admin ? {
           mitigate: (t: TouchedRegion) => mitigateRegion({
             admin, region: t.region, backup: backups.get(t.region.name), stableVersion: t.previous.version, candidateVersion: request.version, writes: store.acknowledgedWrites(t.region.name),
           }),
         } : {}),
-      });
+      }).finally(() => lift?.());
       const at = clock.now();
       for (const name of targets) {
         rolledBack.add(name);

@@ -51,6 +51,8 @@ export interface WaveContext {
   beforeCandidate: (region: RegionTarget) => Promise<void>;
   /** Chaos on the candidate beside the baseline, in one stage of one region; undefined: none. */
   differential?: DifferentialHook;
+  /** Runs once a region's canary is up, before its stage's traffic (the gate's known-bad control). */
+  afterCanaryDeploy?: (region: RegionTarget) => Promise<void>;
 }
 
 /** The stage of a region a differential run happens in, with what it drives (chaos/differential.ts). */
@@ -116,6 +118,7 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
     ctx.progress.info(`starting canary ${region.canaryService} on ${ctx.candidate.version}`);
     await ctx.stack.deploy(region, 'canary', ctx.candidate);
     ctx.canaryRunning.add(region.name);
+    await ctx.afterCanaryDeploy?.(region);
   }
   const stageIndex = entered.stage;
   const rates = stageRates(plan, stageIndex);

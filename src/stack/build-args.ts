@@ -30,6 +30,23 @@ export function imageInspectArgs(ref: string): string[] {
   return ['image', 'inspect', '--format', '{{.Id}}\t{{json .Config.Labels}}', ref];
 }
 
+/** The ports an image declares (EXPOSE), as JSON. */
+export function imagePortsArgs(ref: string): string[] {
+  return ['image', 'inspect', '--format', '{{json .Config.ExposedPorts}}', ref];
+}
+
+/** TCP ports of `{"4000/tcp":{}}`; anything else gives none. */
+export function parseExposedPorts(stdout: string): number[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(stdout.trim() || 'null');
+  } catch {
+    return [];
+  }
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  return Object.keys(parsed).filter((k) => /^\d+\/tcp$/.test(k)).map((k) => Number(k.split('/')[0])).sort((a, b) => a - b);
+}
+
 export interface InspectedImage {
   id: string;
   labels: Record<string, string>;

@@ -11,14 +11,15 @@ import { chooseImages } from './images.ts';
 import { parseInspect, type ContainerFacts } from './inspect.ts';
 import { probeHealth, probeInfo } from './probe.ts';
 import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from './stack.ts';
-import { renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
+import { proxyImageOf, renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
 import { serviceProbes, type ServiceProbes } from './service-probes.ts';
 import {
-  DATA_FAULTS, REGRESSIONS, dependencyServices, knownImages, LABELS, prometheusUrl, grafanaUrl, regionUrl, serviceOf,
+  DATA_FAULTS, REGRESSIONS, dependencyServices, knownImages, proxyService, LABELS, prometheusUrl, grafanaUrl, regionUrl, serviceOf,
   type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget,
 } from './target.ts';
 import { detectCompose, localImages, requireDocker } from './docker.ts';
 import { dockerWardens } from './warden.ts';
+import { proxyUrl } from './fault-proxy.ts';
 
 const PROFILES = ['canary', 'grafana'];
 
@@ -93,6 +94,11 @@ export class ComposeStack implements Stack {
     await this.compose(upCommand(services), { deployments, timeoutMs: 300_000, what: 'compose up' });
 
     if (this.target.service) await this.waitForHealthyDependencies(extra);
+    // Proxies are asked from here: a Docker HEALTHCHECK would start a Node process in each every few seconds.
+    for (const r of this.target.regions) {
+      const url = proxyUrl(this.target, r);
+      if (url) await this.waitForService(proxyService(r.name), `${url}/healthz`);
+    }
     await Promise.all(this.target.regions.map((r) => this.waitForRegion(r, 'stable', undefined)));
     await this.waitForService('prometheus', `${prometheusUrl(this.target)}/-/ready`);
     if (grafana) await this.waitForService('grafana', `${grafanaUrl(this.target)}/api/health`);
@@ -348,5 +354,6 @@ function writeServiceFiles(target: StackTarget, service: UserServiceTarget): str
   const prometheusFile = join(service.runDir, 'prometheus.yml');
   writeFileSync(prometheusFile, renderPrometheusConfig(target, service.plan));
   writeFileSync(target.composeFile, `${JSON.stringify(renderServiceCompose(target, service, prometheusFile), null, 2)}\n`);
-  return dependencyServices(service.dependencies, target.regions.map((r) => r.name));
+  const proxies = proxyImageOf(service) === undefined ? [] : target.regions.map((r) => proxyService(r.name));
+  return [...dependencyServices(service.dependencies, target.regions.map((r) => r.name)), ...proxies];
 }

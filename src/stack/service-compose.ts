@@ -1,5 +1,7 @@
 import type { ServicePlan } from '../target/service.ts';
-import { dependencyService, envStem, LABELS, type RegionTarget, type StackDependency, type StackTarget, type UserServiceTarget } from './target.ts';
+import {
+  dependencyService, envStem, LABELS, PROXY_CONTROL_PORT, proxyService, type RegionTarget, type StackDependency, type StackTarget, type UserServiceTarget,
+} from './target.ts';
 
 // Pure rendering of a user's service into a Compose file and a Prometheus configuration.
 // Every region runs the same image under the demo's names and ports (region-<name> on
@@ -7,7 +9,9 @@ import { dependencyService, envStem, LABELS, type RegionTarget, type StackDepend
 // label a container runs comes from the environment chaos-gate passes (CG_<REGION>_IMAGE,
 // _VERSION, and _CANARY_ for the canary), like the demo's VERSION. The output is JSON, which
 // both Compose v1 and v2 read as YAML. All services share Compose's default network, so the
-// regions reach the services of the user's dependencies file by their names.
+// regions reach the services of the user's dependencies file by their names. With the fault
+// proxy, a region is only on its own network, where its proxy answers to every dependency's
+// name: each call to a dependency crosses the proxy, where faults come from outside.
 
 type ComposeService = Record<string, unknown>;
 
@@ -16,12 +20,24 @@ export function escapeDollars(value: string): string {
   return value.replaceAll('$', '$$$$');
 }
 
-/** The network a region shares with its own copies of per-region dependencies. */
+/** The network a region shares with its own copies of per-region dependencies (or its proxy). */
 export function regionNetwork(region: string): string {
   return `cg-${region}`;
 }
 
-function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean, ownNetwork: boolean): ComposeService {
+/** Behind a fault proxy: the network a region's copies of per-region dependencies share. */
+function copiesNetwork(region: string): string {
+  return `cg-${region}-deps`;
+}
+
+type Networks = 'default' | 'own' | 'own-only';
+
+function networksOf(region: string, networks: Networks): object {
+  if (networks === 'default') return {};
+  return { networks: networks === 'own' ? ['default', regionNetwork(region)] : [regionNetwork(region)] };
+}
+
+function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean, networks: Networks): ComposeService {
   const stem = `${envStem(region.name)}${canary ? '_CANARY' : ''}`;
   const volume = plan.data ? { volumes: [`${region.name}-data:${escapeDollars(plan.data.path)}`] } : {};
   return {
@@ -33,7 +49,7 @@ function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean,
     restart: 'unless-stopped',
     stop_grace_period: '10s',
     ...volume,
-    ...(ownNetwork ? { networks: ['default', regionNetwork(region.name)] } : {}),
+    ...networksOf(region.name, networks),
   };
 }
 
@@ -45,11 +61,12 @@ type Copies = { services: Record<string, ComposeService>; volumes: Record<string
  * containers reach their copy as they would the single one. Named volumes and depends_on on
  * other per-region services are the region's own too.
  */
-export function perRegionCopies(target: StackTarget, dependencies: readonly StackDependency[]): Copies {
+export function perRegionCopies(target: StackTarget, dependencies: readonly StackDependency[], proxied = false): Copies {
   const out: Copies = { services: {}, volumes: {}, networks: {} };
   const perRegion = dependencies.filter((d) => d.perRegion);
   for (const r of perRegion.length > 0 ? target.regions : []) {
-    out.networks[regionNetwork(r.name)] = {};
+    const network = proxied ? copiesNetwork(r.name) : regionNetwork(r.name);
+    out.networks[network] = {};
     for (const d of perRegion) {
       const { build: _build, ...definition } = d.definition ?? {};
       const volumes = Array.isArray(definition.volumes) ? definition.volumes.map((v: unknown) => ownVolume(v, r.name, out.volumes)) : undefined;
@@ -59,7 +76,7 @@ export function perRegionCopies(target: StackTarget, dependencies: readonly Stac
         ...(d.image === undefined ? {} : { image: d.image }),
         ...(volumes ? { volumes } : {}),
         ...(dependsOn ? { depends_on: dependsOn } : {}),
-        networks: { default: {}, [regionNetwork(r.name)]: { aliases: [d.name] } },
+        networks: { default: {}, [network]: { aliases: [d.name] } },
       };
     }
   }
@@ -97,13 +114,17 @@ function dependsOnCopies(dependsOn: unknown, perRegion: readonly string[], regio
  */
 export function renderServiceCompose(target: StackTarget, service: UserServiceTarget, prometheusConfig: string): Record<string, unknown> {
   const { plan } = service;
-  const copies = perRegionCopies(target, service.dependencies);
-  const ownNetwork = Object.keys(copies.networks).length > 0;
+  const proxied = proxyImageOf(service) !== undefined;
+  const copies = perRegionCopies(target, service.dependencies, proxied);
+  const networks: Record<string, object> = { ...copies.networks };
+  if (proxied) for (const r of target.regions) networks[regionNetwork(r.name)] = {};
+  const placed: Networks = proxied ? 'own-only' : Object.keys(copies.networks).length > 0 ? 'own' : 'default';
   const services: Record<string, ComposeService> = { ...copies.services };
   for (const d of service.dependencies) if (d.image !== undefined && !d.perRegion) services[d.name] = { image: d.image };
   for (const region of target.regions) {
-    services[region.service] = regionService(plan, region, false, ownNetwork);
-    services[region.canaryService] = regionService(plan, region, true, ownNetwork);
+    services[region.service] = regionService(plan, region, false, placed);
+    services[region.canaryService] = regionService(plan, region, true, placed);
+    if (proxied) services[proxyService(region.name)] = proxyCompose(service, region);
   }
   services.prometheus = {
     image: target.images.prometheus,
@@ -111,9 +132,34 @@ export function renderServiceCompose(target: StackTarget, service: UserServiceTa
     volumes: [`${escapeDollars(prometheusConfig)}:/etc/prometheus/prometheus.yml:ro`],
     ports: [`127.0.0.1:${target.prometheusPort}:9090`],
     restart: 'unless-stopped',
+    // Behind proxies the regions are on their own networks only: Prometheus joins each to scrape them.
+    ...(proxied ? { networks: ['default', ...target.regions.map((r) => regionNetwork(r.name))] } : {}),
   };
   const volumes = { ...(plan.data ? Object.fromEntries(target.regions.map((r) => [`${r.name}-data`, {}])) : {}), ...copies.volumes };
-  return { services, ...(Object.keys(volumes).length > 0 ? { volumes } : {}), ...(ownNetwork ? { networks: copies.networks } : {}) };
+  return { services, ...(Object.keys(volumes).length > 0 ? { volumes } : {}), ...(Object.keys(networks).length > 0 ? { networks } : {}) };
+}
+
+/** The proxy's image when the regions reach their dependencies through proxies. */
+export function proxyImageOf(service: UserServiceTarget): string | undefined {
+  return service.dependencies.length > 0 ? service.proxyImage : undefined;
+}
+
+/** What a region's fault proxy forwards: each port of each dependency, to the region's copy of it. */
+export function proxyRoutes(service: UserServiceTarget, region: string): { name: string; listen_port: number; upstream_host: string; upstream_port: number }[] {
+  return service.dependencies.flatMap((d) => d.ports.map((port) => ({ name: d.name, listen_port: port, upstream_host: dependencyService(d, region), upstream_port: port })));
+}
+
+/** A region's fault proxy: on the stack's network (the dependencies) and the region's, answering to every dependency's name there. */
+function proxyCompose(service: UserServiceTarget, region: RegionTarget): ComposeService {
+  return {
+    image: proxyImageOf(service),
+    environment: { CG_PROXY_ROUTES: escapeDollars(JSON.stringify(proxyRoutes(service, region.name))), CG_PROXY_CONTROL_PORT: String(PROXY_CONTROL_PORT) },
+    labels: { 'chaos-gate.region': region.name, 'chaos-gate.role': 'fault-proxy' },
+    ports: [`127.0.0.1:${region.proxyPort}:${PROXY_CONTROL_PORT}`],
+    restart: 'unless-stopped',
+    stop_grace_period: '2s',
+    networks: { default: {}, [regionNetwork(region.name)]: { aliases: [...new Set(service.dependencies.map((d) => d.name))] } },
+  };
 }
 
 /**

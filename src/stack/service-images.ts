@@ -8,7 +8,7 @@ import type { BaselineSource, ImageSource } from '../target/service.ts';
 import type { Progress } from '../util/progress.ts';
 import {
   baseImages, buildKey, commitLabel, dockerBuildArgs, dockerPullArgs, dockerTagArgs, gitHeadArgs, gitTopLevelArgs, gitVerifyArgs,
-  gitWorktreeAddArgs, gitWorktreePruneArgs, gitWorktreeRemoveArgs, imageInspectArgs, imageTag, parseImageInspect, standInTag, refProblem,
+  gitWorktreeAddArgs, gitWorktreePruneArgs, gitWorktreeRemoveArgs, imageInspectArgs, imagePortsArgs, imageTag, parseExposedPorts, parseImageInspect, standInTag, refProblem,
   type BaseImage, type DockerBuild, type ImageRole, type InspectedImage,
 } from './build-args.ts';
 import { contextHash } from './context-hash.ts';
@@ -82,6 +82,20 @@ export async function dependencyImage(dependency: { name: string; build: Omit<Bu
   const { name, build } = dependency;
   const target = { role: `dependency ${name}`, name: `dep-${name}`, commit: null, where: `services.${name}.build`, shownDockerfile: build.dockerfile };
   return buildImage({ kind: 'build', ...build }, target, { ...deps, configFile: file });
+}
+
+/** The fault proxy (services/fault-proxy of the gate's own files), built once and reused like a dependency. */
+export async function proxyImage(projectDir: string, deps: ImageDeps): Promise<BuiltImage> {
+  const context = join(projectDir, 'services', 'fault-proxy');
+  const dockerfile = join(context, 'Dockerfile');
+  const target = { role: 'fault proxy', name: 'fault-proxy', commit: null, where: 'services/fault-proxy', shownDockerfile: dockerfile };
+  return buildImage({ kind: 'build', context, dockerfile, args: {} }, target, deps);
+}
+
+/** The TCP ports an image on this machine declares (EXPOSE); none when it is not here. */
+export async function imagePorts(ref: string, deps: ImageDeps): Promise<number[]> {
+  const res = await runner(deps)('docker', imagePortsArgs(ref), { timeoutMs: QUICK_MS });
+  return res.exitCode === 0 ? parseExposedPorts(res.stdout) : [];
 }
 
 export async function baselineImage(baseline: BaselineSource, candidateSource: ImageSource, deps: ImageDeps): Promise<BuiltImage> {

@@ -14,6 +14,8 @@ export interface RegionTarget {
   /** Loopback host ports. */
   port: number;
   canaryPort: number;
+  /** Loopback port of the control API of the region's fault proxy (a user's service with dependencies). */
+  proxyPort: number;
 }
 
 export interface StackTarget {
@@ -52,6 +54,11 @@ export interface UserServiceTarget {
   projectDirectory: string;
   /** The services of the dependencies file, started once per stack beside the regions. */
   dependencies: readonly StackDependency[];
+  /**
+   * The fault proxy's image: each region then reaches every dependency through its own proxy
+   * (fault-proxy-<region>, services/fault-proxy), where faults are injected from outside.
+   */
+  proxyImage?: string;
 }
 
 /** A service of the user's dependencies file as the stack starts it. */
@@ -63,7 +70,17 @@ export interface StackDependency {
   /** One copy per region (`<name>-<region>`) made of `definition`, instead of one per stack. */
   perRegion: boolean;
   definition: Readonly<Record<string, unknown>> | undefined;
+  /** TCP ports its callers reach it on: the file's and its image's. */
+  ports: readonly number[];
 }
+
+/** The Compose service of a region's fault proxy. */
+export function proxyService(region: string): string {
+  return `fault-proxy-${region}`;
+}
+
+/** The port the fault proxy's control API listens on inside its container. */
+export const PROXY_CONTROL_PORT = 7070;
 
 /** The Compose service a region uses for a dependency: its own copy of a per-region one. */
 export function dependencyService(dependency: Pick<StackDependency, 'name' | 'perRegion'>, region: string): string {
@@ -105,6 +122,7 @@ export function defaultRegionTargets(): RegionTarget[] {
     canaryService: `region-${name}-canary`,
     port: 8081 + i,
     canaryPort: 9081 + i,
+    proxyPort: 7081 + i,
   }));
 }
 

@@ -4,6 +4,7 @@ import { InfraError } from './errors.ts';
 import { execWrapper, type ExecResult } from './exec.ts';
 import { localImages } from './docker.ts';
 import { chooseImages } from './images.ts';
+import { regionNetwork } from './service-compose.ts';
 import type { StackTarget } from './target.ts';
 import {
   dockerSocket, parseWardens, wardenFireArgs, wardenListArgs, wardenRunArgs, type FaultRecord, type UndoStep, type WardenFacts,
@@ -43,10 +44,15 @@ export interface Wardens {
   remove(id: string): Promise<void>;
 }
 
-/** The stack's network, as Compose names it (`<project>_stack`, docker-compose.yml). */
 /** The stack's own network: the demo's file names it `stack`; a user's rendered file keeps Compose's `default`. */
 export function stackNetwork(target: Pick<StackTarget, 'project' | 'service'>): string {
   return `${target.project}_${target.service ? 'default' : 'stack'}`;
+}
+
+/** The network a region's containers belong on: behind fault proxies, the region's own (service-compose.ts). */
+export function regionHomeNetwork(target: Pick<StackTarget, 'project' | 'service'>, region: string): string {
+  const proxied = target.service?.proxyImage !== undefined && target.service.dependencies.length > 0;
+  return proxied ? `${target.project}_${regionNetwork(region)}` : stackNetwork(target);
 }
 
 async function docker(args: string[], what: string, timeoutMs = 30_000): Promise<ExecResult> {

@@ -78,6 +78,10 @@ export interface DependencyService {
    */
   perRegion: boolean;
   definition: Readonly<Record<string, unknown>> | undefined;
+  /** Its `image:`, when the file names one. */
+  image: string | undefined;
+  /** TCP ports it says it listens on (`expose`, `ports`); its image may declare more. */
+  ports: readonly number[];
 }
 
 /** The Compose label that makes a dependency one per region instead of one per stack. */

@@ -19,6 +19,7 @@ interface ReportJson {
   overall: string;
   deployment_gate: string; gate: { status: string; reasons: string[] };
   scenarios: { name: string; status: string }[];
+  controls: { name: string; verdict: string; final_state: string; reason: string; fire?: { took_effect: boolean }; writes?: { checked: number; missing: number } }[] | null;
   rollout: {
     final_state: string;
     rollback: { reason: string | null };
@@ -56,8 +57,31 @@ describe('chaos-gate gate', () => {
     const differential = report.rollout?.differential ?? [];
     expect(differential.map((d) => [d.experiment, d.fault.method, d.verdict]), JSON.stringify(differential)).toEqual([['candidate-kill', 'host-kill-9', 'pass']]);
     expect(differential[0]?.candidate.restarts).toBe(1);
+    // Controls before the candidate: v1 as its own canary promoted; v1 cut off from its network
+    // rolled back, while us-west's stable container crashed, with every write it acknowledged read back.
+    expect(report.controls?.map((c) => [c.name, c.verdict, c.final_state]), JSON.stringify(report.controls)).toEqual([
+      ['known-good', 'pass', 'COMPLETED'], ['known-bad', 'pass', 'ROLLED_BACK'],
+    ]);
+    const bad = report.controls?.[1];
+    expect(bad?.fire?.took_effect).toBe(true);
+    expect(bad?.writes?.checked).toBeGreaterThan(0);
+    expect(bad?.writes?.missing).toBe(0);
+    expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain('<testsuite name="controls" tests="2" failures="0" errors="0"');
+    expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('### Controls');
     for (const f of ['report.html', 'junit.xml', 'summary.md']) expect(existsSync(join(dir, f))).toBe(true);
     expect(await versions()).toEqual(['v2', 'v2', 'v2', 'v2']);
+  });
+
+  it('closes the gate when its checks could not catch a bad release: the known-bad control is promoted', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
+    const res = await cli(['gate', '--version', 'v2', '--only', 'none', '--config', 'test/fixtures/blind-gate.yml', '--report-dir', dir, '--keep-stack'], { timeoutMs: 900_000 });
+    expect(res.exitCode, res.stderr).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    expect(report.controls?.map((c) => [c.name, c.verdict, c.final_state])).toEqual([['known-good', 'pass', 'COMPLETED'], ['known-bad', 'fail', 'COMPLETED']]);
+    expect(report.gate.reasons).toContain('control known-bad: the checks would not have caught a bad release: a canary cut off from its network in us-west was promoted');
+    // The candidate itself was fine: the controls alone closed the gate.
+    expect(report.rollout?.final_state).toBe('COMPLETED');
   });
 
   it('removes the stack at the end without --keep-stack', async () => {

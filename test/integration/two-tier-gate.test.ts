@@ -37,8 +37,18 @@ interface Differential {
   baseline: Side;
 }
 
+interface Control {
+  name: string;
+  verdict: string;
+  final_state: string;
+  sabotage?: { took_effect: boolean };
+  fire?: { took_effect: boolean };
+  writes?: { checked: number; missing: number; unverified: number };
+}
+
 interface ReportJson {
   deployment_gate: string;
+  controls: Control[] | null;
   gate: { reasons: string[] };
   scenarios: Scenario[];
   rollout: { final_state: string; rollback: { reason: string | null }; stages: { verdict: string }[]; differential: Differential[] } | null;
@@ -50,6 +60,9 @@ const repo = mkdtempSync(join(tmpdir(), 'chaos-gate-two-tier-'));
 const git = async (...args: string[]) => (await execa('git', args, { cwd: repo, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })).stdout.trim();
 
 const gate = (reportDir: string, expectedExit: number, extra: readonly string[] = []) => gateIn<ReportJson>(repo, reportDir, expectedExit, extra);
+
+// The rolled-back candidates need no controls: the gate closes whatever they would show.
+const NO_CONTROLS = 'printf "gate:\\n  controls: { enabled: false }\\n" >> chaos-gate.yml';
 
 const during = (s: Scenario | undefined) => s?.windows.find((w) => w.window === 'during');
 
@@ -81,14 +94,26 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     expect(report?.prediction?.preflight.region).toBe('us-west');
     expect(notes).toContain('prediction\'s dependency model (from your dependencies file): us-west -> worker-us-west, postgres; us-east -> worker-us-east, postgres');
 
-    // Chaos on the candidate: a crash of both sides and the region's worker frozen under both;
-    // the same API on both sides fares the same.
+    // Chaos on the candidate: a crash of both sides, then the region's worker frozen, slower
+    // and flaky on the way to it (its fault proxy) under both; the same API fares the same.
     const differential = report?.rollout?.differential ?? [];
     expect(differential.map((d) => [d.experiment, d.fault.method, d.verdict]), JSON.stringify(differential)).toEqual([
       ['candidate-kill', 'host-kill-9', 'pass'], ['candidate-worker-frozen', 'docker-pause', 'pass'],
+      ['candidate-worker-slow', 'fault-proxy-latency', 'pass'], ['candidate-worker-flaky', 'fault-proxy-http_error', 'pass'],
     ]);
     expect(differential[0]?.candidate.restarts).toBe(1);
     expect(differential[1]?.baseline.errors).toBeGreaterThan(10);
+    // The worker speaks HTTP: half its answers were 503s; writes (never retried) failed on both sides.
+    expect(differential[3]?.baseline.errors).toBeGreaterThan(0);
+    expect(differential[3]?.candidate.errors).toBeGreaterThan(0);
+
+    // Controls before the candidate: the baseline as its own canary promoted; cut off from its
+    // network, rolled back while the region's stable API crashed, every write read back.
+    expect(report?.controls?.map((c) => [c.name, c.verdict, c.final_state]), JSON.stringify(report?.controls)).toEqual([
+      ['known-good', 'pass', 'COMPLETED'], ['known-bad', 'pass', 'ROLLED_BACK'],
+    ]);
+    const bad = report?.controls?.[1];
+    expect([bad?.sabotage?.took_effect, bad?.fire?.took_effect, bad?.writes?.missing, bad?.writes?.unverified]).toEqual([true, true, 0, 0]);
 
     const worker = report?.scenarios.find((s) => s.name === 'worker-outage');
     const database = report?.scenarios.find((s) => s.name === 'database-outage');
@@ -109,6 +134,7 @@ describe('gating a two-tier service (examples/two-tier)', () => {
 
   it('closes the gate for an API that fails a share of writes, and the errors are the API\'s own', async () => {
     await execa('git', ['apply', 'bugs/fail-writes.patch'], { cwd: repo });
+    await execa('sh', ['-c', NO_CONTROLS], { cwd: repo });
     await git('commit', '-qam', 'a bug');
     const { report } = await gate('reports/bad', 1, ['--only', 'none']);
     expect(report?.deployment_gate).toBe('CLOSED');
@@ -120,7 +146,7 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     await git('reset', '-q', '--hard', 'HEAD~1');
     await execa('git', ['apply', 'bugs/slow-start.patch'], { cwd: repo });
     // No pre-flight (it would wait 10 s for the slow canary, for a prediction this test does not read).
-    await execa('sh', ['-c', 'printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml'], { cwd: repo });
+    await execa('sh', ['-c', `printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml && ${NO_CONTROLS}`], { cwd: repo });
     await git('commit', '-qam', 'a slow start');
     const { report } = await gate('reports/slow-start', 1, ['--only', 'none']);
     expect(report?.deployment_gate).toBe('CLOSED');
@@ -133,5 +159,21 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     expect(kill?.candidate.recovery_seconds ?? 0).toBeGreaterThan(9);
     expect((kill?.candidate.recovery_seconds ?? 0) - (kill?.baseline.recovery_seconds ?? 99)).toBeGreaterThan(3);
     expect(kill?.reasons.join('\n')).toMatch(/the candidate served again after \d+\.\d s, the baseline after \d\.\d s \(tolerated \+3 s\)/);
+  }, 900_000);
+
+  it('rolls back an API that lost its retry: half the worker\'s answers failed beside the baseline fail it more', async () => {
+    await git('reset', '-q', '--hard', 'HEAD~1');
+    await execa('git', ['apply', 'bugs/no-retry.patch'], { cwd: repo });
+    await execa('sh', ['-c', `printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml && ${NO_CONTROLS}`], { cwd: repo });
+    await git('commit', '-qam', 'no retry');
+    const { report } = await gate('reports/no-retry', 1, ['--only', 'none']);
+    expect(report?.deployment_gate).toBe('CLOSED');
+    expect(report?.rollout?.final_state).toBe('ROLLED_BACK');
+    expect(report?.rollout?.stages.map((s) => s.verdict)).not.toContain('red');
+    const runs = report?.rollout?.differential ?? [];
+    const flaky = runs.find((d) => d.experiment === 'candidate-worker-flaky');
+    expect(flaky?.verdict, JSON.stringify(runs)).toBe('regression');
+    expect(flaky?.candidate.errors).toBeGreaterThan(flaky?.baseline.errors ?? Infinity);
+    expect(report?.rollout?.rollback.reason).toMatch(/^resilience regression: under calls to worker: 50% of requests failed \(503, or reset where it speaks no HTTP\) for 15 s, .*the candidate failed \d+(\.\d+)?% of requests \(n=\d+\), the baseline \d+(\.\d+)?% \(n=\d+\)/);
   }, 900_000);
 });

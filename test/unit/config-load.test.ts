@@ -29,7 +29,7 @@ describe('chaos-gate.yml', () => {
   it('has every default without a file', () => {
     const c = parseConfig('', 'defaults');
     expect(c.rollout.stages.map((s) => s.weight)).toEqual([1, 5, 25, 50, 100]);
-    expect(c.gate).toEqual({ failOnExperiment: true, failOnRollback: true, requiredExperiments: [], rolloutAfterFailedExperiments: true });
+    expect(c.gate).toEqual({ failOnExperiment: true, failOnRollback: true, requiredExperiments: [], rolloutAfterFailedExperiments: true, controls: { enabled: true, region: undefined, rollbackUnderFire: true } });
     expect(c.experiments).toEqual({ dir: undefined, only: undefined, thresholds: {}, differential: expect.objectContaining({ enabled: true, run: undefined }) });
     expect(c.prometheus.checks).toHaveLength(2);
   });

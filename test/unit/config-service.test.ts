@@ -346,9 +346,9 @@ describe('local paths', () => {
     expect(readDependencies(join(dir, 'sub', 'deps.yml'), [dir])).toEqual({
       issues: [],
       services: [
-        { name: 'api2', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'Dockerfile'), args: {} }, dependsOn: ['worker'], perRegion: false, definition: undefined },
-        { name: 'worker', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'W.Dockerfile'), args: { A: '1', B: 'x=y' } }, dependsOn: ['db'], perRegion: false, definition: undefined },
-        { name: 'db', build: undefined, dependsOn: [], perRegion: false, definition: undefined },
+        { name: 'api2', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'Dockerfile'), args: {} }, dependsOn: ['worker'], perRegion: false, definition: undefined, image: undefined, ports: [] },
+        { name: 'worker', build: { context: join(dir, 'sub', 'worker'), dockerfile: join(dir, 'sub', 'worker', 'W.Dockerfile'), args: { A: '1', B: 'x=y' } }, dependsOn: ['db'], perRegion: false, definition: undefined, image: undefined, ports: [] },
+        { name: 'db', build: undefined, dependsOn: [], perRegion: false, definition: undefined, image: 'postgres:15', ports: [] },
       ],
     });
   });

@@ -40,8 +40,18 @@ describe('differentialSetup', () => {
     expect(s.tolerance).toEqual({ alpha: 0.05, minSamples: 30, maxErrorRateIncrease: 0.05, maxLatencyIncreaseRatio: 0.5, maxLatencyIncreaseMs: 50, maxRecoveryIncreaseSeconds: 3 });
   });
 
-  it('freezes each dependency a user\'s service calls itself, not what only its dependencies call', () => {
-    expect(names(setup(project('service', SERVICE)))).toEqual(['candidate-kill: kill', 'candidate-worker-frozen: dependency', 'candidate-cache-frozen: dependency']);
+  it('freezes, slows and flakes each dependency a user\'s service calls itself, not what only its dependencies call', () => {
+    const s = setup(project('service', SERVICE)) as DifferentialSetup;
+    expect(names(s)).toEqual([
+      'candidate-kill: kill',
+      'candidate-worker-frozen: dependency', 'candidate-worker-slow: dependency', 'candidate-worker-flaky: dependency',
+      'candidate-cache-frozen: dependency', 'candidate-cache-slow: dependency', 'candidate-cache-flaky: dependency',
+    ]);
+    expect(s.experiments.slice(1, 4).map((e) => e.fault)).toEqual([
+      { kind: 'dependency', service: 'worker', mode: 'pause', durationSeconds: 5 },
+      { kind: 'dependency', service: 'worker', mode: 'latency', durationSeconds: 5, delayMs: 300, jitterMs: 0 },
+      { kind: 'dependency', service: 'worker', mode: 'errors', durationSeconds: 15, share: 0.5 },
+    ]);
   });
 
   it('gives both sides as long to serve again after a crash as a deploy gets to be healthy (a start is a start)', () => {

@@ -143,7 +143,7 @@ describe('buildReport', () => {
     const json = JSON.parse(toJsonText(reportOf(failingRun())));
     expect(Object.keys(json)).toEqual([
       'report_version', 'run_id', 'commit', 'version', 'failure_rate', 'overall', 'deployment_gate', 'gate',
-      'totals', 'scenarios', 'rollout', 'environment', 'prediction',
+      'totals', 'scenarios', 'rollout', 'controls', 'environment', 'prediction',
     ]);
     expect(json.scenarios[0]).toHaveProperty('recovery_time_seconds', 42.5);
     expect(json.scenarios[0]).toHaveProperty('threshold_seconds', 15);

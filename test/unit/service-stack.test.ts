@@ -31,8 +31,8 @@ const baseline: ImageDeployment = { version: 'abc1234', failureRate: 0, image: {
 const candidate: ImageDeployment = { version: 'def5678', failureRate: 0, image: { ref: 'chaos-gate/candidate:def5678-2', id: 'sha256:' + 'c'.repeat(64) } };
 
 const DEPENDENCIES: StackDependency[] = [
-  { name: 'worker', image: 'chaos-gate/dep-worker:nogit-abc', dependsOn: ['postgres'], perRegion: false, definition: undefined },
-  { name: 'postgres', image: undefined, dependsOn: [], perRegion: false, definition: undefined },
+  { name: 'worker', image: 'chaos-gate/dep-worker:nogit-abc', dependsOn: ['postgres'], perRegion: false, definition: undefined, ports: [4000] },
+  { name: 'postgres', image: undefined, dependsOn: [], perRegion: false, definition: undefined, ports: [5432] },
 ];
 
 function userService(p: ServicePlan = plan): UserServiceTarget {
@@ -64,8 +64,9 @@ describe('rendered Compose file', () => {
     const cache: StackDependency = {
       name: 'cache', image: undefined, dependsOn: ['store'], perRegion: true,
       definition: { image: 'redis:7', build: './cache', depends_on: ['store', 'postgres'], volumes: ['cachedata:/data', './conf:/etc/redis:ro', { type: 'volume', source: 'logs', target: '/logs' }] },
+      ports: [6379],
     };
-    const store: StackDependency = { name: 'store', image: 'chaos-gate/dep-store:nogit-1', dependsOn: [], perRegion: true, definition: { build: './store' } };
+    const store: StackDependency = { name: 'store', image: 'chaos-gate/dep-store:nogit-1', dependsOn: [], perRegion: true, definition: { build: './store' }, ports: [6379] };
     const rendered = renderServiceCompose(target(), { ...userService(), dependencies: [...DEPENDENCIES, cache, store] }, '/p.yml') as {
       services: Record<string, Record<string, unknown>>; volumes: Record<string, unknown>; networks: Record<string, unknown>;
     };
@@ -81,6 +82,32 @@ describe('rendered Compose file', () => {
     expect(Object.keys(rendered.volumes)).toContain('logs-ap-south');
     expect(dependencyServices([...DEPENDENCIES, cache], ['us-west', 'us-east'])).toEqual(['worker', 'postgres', 'cache-us-west', 'cache-us-east']);
     expect(compose.services['region-us-west']?.networks).toBeUndefined();
+  });
+
+  test('with the fault proxy, a region reaches every dependency only through its own proxy', () => {
+    const store: StackDependency = { name: 'store', image: undefined, dependsOn: [], perRegion: true, definition: { image: 'redis:7' }, ports: [6379, 6380] };
+    const service = { ...userService(), dependencies: [...DEPENDENCIES, store], proxyImage: 'chaos-gate/fault-proxy:abc' };
+    const rendered = renderServiceCompose(target(), service, '/p.yml') as { services: Record<string, Record<string, unknown>>; networks: Record<string, unknown> };
+    // Only on its own network, where the proxy answers to the dependencies' names.
+    expect(rendered.services['region-us-east']?.networks).toEqual(['cg-us-east']);
+    expect(rendered.services['region-us-east-canary']?.networks).toEqual(['cg-us-east']);
+    const proxy = rendered.services['fault-proxy-us-east'] as { environment: Record<string, string>; networks: unknown; ports: unknown; image: unknown };
+    expect(proxy.image).toBe('chaos-gate/fault-proxy:abc');
+    expect(proxy.networks).toEqual({ default: {}, 'cg-us-east': { aliases: ['worker', 'postgres', 'store'] } });
+    expect(proxy.ports).toEqual(['127.0.0.1:7082:7070']);
+    expect(JSON.parse(proxy.environment.CG_PROXY_ROUTES ?? '')).toEqual([
+      { name: 'worker', listen_port: 4000, upstream_host: 'worker', upstream_port: 4000 },
+      { name: 'postgres', listen_port: 5432, upstream_host: 'postgres', upstream_port: 5432 },
+      { name: 'store', listen_port: 6379, upstream_host: 'store-us-east', upstream_port: 6379 },
+      { name: 'store', listen_port: 6380, upstream_host: 'store-us-east', upstream_port: 6380 },
+    ]);
+    // The copies keep their plain name among the region's dependencies, never on the region's own network.
+    expect(rendered.services['store-us-east']?.networks).toEqual({ default: {}, 'cg-us-east-deps': { aliases: ['store'] } });
+    expect(rendered.services.prometheus?.networks).toEqual(['default', 'cg-us-west', 'cg-us-east', 'cg-eu-west', 'cg-ap-south']);
+    expect(Object.keys(rendered.networks).sort()).toEqual(['cg-ap-south', 'cg-ap-south-deps', 'cg-eu-west', 'cg-eu-west-deps', 'cg-us-east', 'cg-us-east-deps', 'cg-us-west', 'cg-us-west-deps']);
+    // No dependencies: no proxy, whatever the image.
+    const alone = renderServiceCompose(target(), { ...service, dependencies: [] }, '/p.yml') as { services: Record<string, unknown> };
+    expect(Object.keys(alone.services).filter((n) => n.startsWith('fault-proxy'))).toEqual([]);
   });
 
   test('the user\'s values reach the container as written: Compose would interpolate a $', () => {

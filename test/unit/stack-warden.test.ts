@@ -1,4 +1,4 @@
-import { stackNetwork } from '../../src/stack/warden.ts';
+import { regionHomeNetwork, stackNetwork } from '../../src/stack/warden.ts';
 import type { UserServiceTarget } from '../../src/stack/target.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -72,6 +72,11 @@ describe('the network a warden joins', () => {
   it('is the demo\'s `stack` network, or Compose\'s `default` one of a user\'s rendered file', () => {
     expect(stackNetwork({ project: 'chaos-gate' })).toBe('chaos-gate_stack');
     expect(stackNetwork({ project: 'chaos-gate', service: {} as UserServiceTarget })).toBe('chaos-gate_default');
+    // Behind fault proxies a region's containers belong on its own network only.
+    const proxied = { dependencies: [{ name: 'worker' }], proxyImage: 'chaos-gate/fault-proxy:x' } as unknown as UserServiceTarget;
+    expect(regionHomeNetwork({ project: 'chaos-gate', service: proxied }, 'eu-west')).toBe('chaos-gate_cg-eu-west');
+    expect(regionHomeNetwork({ project: 'chaos-gate', service: { ...proxied, dependencies: [] } }, 'eu-west')).toBe('chaos-gate_default');
+    expect(regionHomeNetwork({ project: 'chaos-gate' }, 'eu-west')).toBe('chaos-gate_stack');
   });
 });
 

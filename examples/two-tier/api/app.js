@@ -20,6 +20,7 @@ import { createMetrics } from './metrics.js';
 const MAX_BODY_BYTES = 16 * 1024;
 const MAX_NAME_LENGTH = 200;
 const LIST_LIMIT = 20;
+const READ_RETRIES = 2;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 export const HOP_HEADER = 'x-failed-hop';
 
@@ -95,8 +96,9 @@ async function callWorker(workerUrl, timeoutMs, method, path, body) {
     });
     text = await res.text();
   } catch (err) {
-    const why = err?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err?.cause?.code ?? err?.message ?? String(err));
-    throw new HttpError(502, `worker ${method} ${path}: ${why}`, 'worker');
+    const timedOut = err?.name === 'TimeoutError';
+    const why = timedOut ? `no answer within ${timeoutMs} ms` : (err?.cause?.code ?? err?.message ?? String(err));
+    throw Object.assign(new HttpError(502, `worker ${method} ${path}: ${why}`, 'worker'), { retryable: !timedOut });
   }
   let parsed;
   try {
@@ -108,7 +110,7 @@ async function callWorker(workerUrl, timeoutMs, method, path, body) {
     const detail = typeof parsed?.error === 'string' ? parsed.error : `HTTP ${res.status}`;
     // The worker names postgres when the database failed it; anything else is the worker's.
     if (res.headers.get(HOP_HEADER) === 'postgres') throw new HttpError(503, detail, 'postgres');
-    throw new HttpError(502, `worker: ${detail}`, 'worker');
+    throw Object.assign(new HttpError(502, `worker: ${detail}`, 'worker'), { retryable: true });
   }
   if (parsed === undefined || res.status < 200 || (res.status >= 300 && res.status < 400)) throw new HttpError(502, `worker answered HTTP ${res.status} without JSON`, 'worker');
   return { status: res.status, body: parsed };
@@ -133,7 +135,18 @@ export async function start(options = {}) {
   } = options;
 
   const metrics = createMetrics();
-  const worker = (method, path, body) => callWorker(workerUrl, workerTimeoutMs, method, path, body);
+  // A read the worker failed at once (a lost connection, a 5xx of its own) is tried again, up
+  // to READ_RETRIES times: a dropped connection costs a retry, not an error. A time-out is not
+  // (it already took workerTimeoutMs), nor is a write (retried, it could store an entry twice).
+  const worker = async (method, path, body) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await callWorker(workerUrl, workerTimeoutMs, method, path, body);
+      } catch (err) {
+        if (method !== 'GET' || attempt >= READ_RETRIES || err?.retryable !== true) throw err;
+      }
+    }
+  };
   let closing = false;
 
   const routes = [

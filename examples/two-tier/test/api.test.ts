@@ -19,7 +19,7 @@ const ENTRY = { id: '6f1c1f9e-1d2b-4c8e-9a57-0c9d1e2f3a4b', name: 'first', creat
 
 type Mode = 'ok' | 'postgres' | '500' | 'hang' | 'not-json';
 
-interface StubWorker { server: Server; url: string; mode: Mode; requests: string[]; close(): Promise<void> }
+interface StubWorker { server: Server; url: string; mode: Mode; requests: string[]; close(): Promise<void>; failures?: number }
 
 const services: Service[] = [];
 const stubs: StubWorker[] = [];
@@ -44,6 +44,10 @@ async function stubWorker(mode: Mode = 'ok'): Promise<StubWorker> {
     req.on('end', () => {
       stub.requests.push(`${req.method} ${req.url}${body ? ` ${body}` : ''}`);
       if (stub.mode === 'hang') return;
+      if ((stub.failures ?? 0) > 0) {
+        stub.failures = (stub.failures ?? 0) - 1;
+        return send(res, 500, { error: 'worker broke' });
+      }
       if (stub.mode === 'postgres') return send(res, 503, { error: 'database: connection refused', hop: 'postgres' }, { 'x-failed-hop': 'postgres' });
       if (stub.mode === '500') return send(res, 500, { error: 'worker broke' });
       if (stub.mode === 'not-json') return void res.writeHead(200).end('<html>');
@@ -179,6 +183,31 @@ describe('error attribution: x-failed-hop', () => {
     expect(await call(`${s.url}/healthz`)).toMatchObject({ status: 200, body: { status: 'ok' }, hop: null });
   });
 
+  test('a read the worker fails at once is tried again, twice at most; a write never is', async () => {
+    const w = await stubWorker();
+    const s = await run(w.url);
+    w.failures = 2;
+    expect(await call(`${s.url}/api/entries`)).toMatchObject({ status: 200 });
+    expect(w.requests).toEqual(['GET /entries?limit=20', 'GET /entries?limit=20', 'GET /entries?limit=20']);
+    w.failures = 3;
+    w.requests.length = 0;
+    expect(await call(`${s.url}/api/entries/${ENTRY.id}`)).toMatchObject({ status: 502, hop: 'worker' });
+    expect(w.requests).toHaveLength(3);
+    w.failures = 1;
+    w.requests.length = 0;
+    expect(await call(`${s.url}/api/entries`, { body: { name: 'x' } })).toMatchObject({ status: 502, hop: 'worker' });
+    expect(w.requests).toHaveLength(1);
+  });
+
+  test('a read that timed out or that postgres failed is not tried again', async () => {
+    for (const mode of ['hang', 'postgres'] as const) {
+      const w = await stubWorker(mode);
+      const s = await run(w.url);
+      await call(`${s.url}/api/entries`);
+      expect(w.requests, mode).toHaveLength(1);
+    }
+  });
+
   test('a worker name that does not resolve: 502, hop worker', async () => {
     const s = await run('http://no-such-worker.invalid:4000');
     expect(await call(`${s.url}/api/entries`)).toMatchObject({ status: 502, hop: 'worker' });
@@ -275,7 +304,7 @@ describe('bugs/*.patch', () => {
     return ((await import(pathToFileURL(join(dir, 'api/app.js')).href)) as { start: typeof start }).start;
   }
 
-  test.each(['fail-writes.patch', 'slow-reads.patch', 'slow-start.patch'])('%s applies cleanly to the example', (patch) => {
+  test.each(['fail-writes.patch', 'slow-reads.patch', 'slow-start.patch', 'no-retry.patch'])('%s applies cleanly to the example', (patch) => {
     expect(existsSync(join(EXAMPLE, 'bugs', patch))).toBe(true);
     patched(patch, true);
   });
@@ -303,5 +332,13 @@ describe('bugs/*.patch', () => {
     t0 = performance.now();
     expect((await call(`${s.url}/api/entries`)).status).toBe(200);
     expect(performance.now() - t0).toBeLessThan(250);
+  });
+
+  test('no-retry: a read the worker fails once is an error, where the example tries again', async () => {
+    const w = await stubWorker();
+    const s = await run(w.url, {}, await patchedStart('no-retry.patch'));
+    w.failures = 1;
+    expect(await call(`${s.url}/api/entries`)).toMatchObject({ status: 502, hop: 'worker' });
+    expect(w.requests).toHaveLength(1);
   });
 });

@@ -5000,7 +5000,7 @@ var require_prom_client = __commonJS({
   }
 });
 
-// services/region/src/clock.ts
+// services/shared/clock.ts
 var systemClock = {
   now: () => Date.now(),
   setTimer(ms, fn) {

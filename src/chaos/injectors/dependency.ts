@@ -8,7 +8,7 @@ import type { InjectorContext, Injection } from './injector.ts';
 // after the action, is the evidence that the fault took effect: one that is not paused or
 // stopped then was not faulted, and the experiment could not run.
 
-type DependencyFault = Extract<Fault, { kind: 'dependency' }>;
+type DependencyFault = Extract<Fault, { kind: 'dependency' }> & { mode: 'pause' | 'stop' };
 
 /** The state a faulted container must be in, as `docker inspect` says it. */
 const FAULTED_STATE = { pause: 'paused', stop: 'exited' } as const;

@@ -26,6 +26,8 @@ export interface InjectorContext {
   facts(region: string): Promise<ContainerFacts | undefined>;
   /** The container of a service of the user's dependencies file as it is now; undefined when there is none. */
   dependency(service: string): Promise<ContainerFacts | undefined>;
+  /** The control API of a region's fault proxy; undefined: the stack has none. */
+  proxyUrl?: (region: string) => string | undefined;
   /** How long a revert keeps trying to confirm a fault is gone (default 15 s). */
   revertDeadlineMs?: number;
 }

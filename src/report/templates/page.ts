@@ -62,6 +62,20 @@ export const PAGE = `<!doctype html>
   {{#if rollout}}{{#with rollout}}{{> rollout}}{{/with}}{{else}}<p class="empty">No rollout was run in this run.</p>{{/if}}
 </section>
 
+{{#if controls.length}}
+<section id="controls">
+  <h2>Controls</h2>
+  <p class="small">Before the candidate, the same checks on releases whose fate is known: the baseline as its own
+    canary must be promoted; the baseline cut off from its network must be rolled back, its rollback under a crash.</p>
+  <div class="wrap"><table class="controls">
+    <thead><tr><th>Control</th><th>Region</th><th>Result</th><th>Outcome</th><th class="num">Time</th><th>Why</th></tr></thead>
+    <tbody>{{#each controls}}<tr data-verdict="{{verdict}}"><td class="nw"><b>{{name}}</b></td><td class="nw">{{region}}</td>
+      <td><span class="badge tone-{{tone}}">{{verdict}}</span></td><td class="nw">{{finalState}}</td>
+      <td class="num">{{time}}</td><td>{{reason}}</td></tr>{{/each}}</tbody>
+  </table></div>
+</section>
+{{/if}}
+
 <footer>
   <h4>Environment</h4>
   <dl>
