@@ -107,9 +107,9 @@ export function summarizeSide(side: SideFacts): SideSummary {
 const seconds = (s: number | null): string => (s === null ? 'never' : `${s.toFixed(1)} s`);
 const sideText = (s: SideSummary): string => `${pct(s.errorRate)} of requests failed (n=${s.requests}), served again after ${seconds(s.recoverySeconds)}`;
 
-/** Why the run says nothing about the candidate; undefined: it can be judged. */
-function cannotJudge(c: SideSummary, b: SideSummary): string | undefined {
-  if (c.effect === null && b.effect === null) return `the fault had no measurable effect on either side (no restart, no failed request, the median not ${EFFECT_LATENCY_MS} ms slower)`;
+/** Why the run says nothing about the candidate; undefined: it can be judged. `evidence`: the fault seen acting where it is injected. */
+function cannotJudge(c: SideSummary, b: SideSummary, evidence: string | undefined): string | undefined {
+  if (c.effect === null && b.effect === null && evidence === undefined) return `the fault had no measurable effect on either side (no restart, no failed request, the median not ${EFFECT_LATENCY_MS} ms slower)`;
   if (c.recoverySeconds === null && b.recoverySeconds === null) return 'neither side served again by the recovery deadline';
   return undefined;
 }
@@ -135,12 +135,17 @@ function compareWindow(c: readonly Observation[], b: readonly Observation[], tol
   ];
 }
 
-export function judgeDifferential(fault: string, candidate: SideFacts, baseline: SideFacts, tol: DifferentialTolerance): DifferentialJudgement {
+/**
+ * `evidence`: what the injector saw of the fault acting (a fault proxy's count of the calls it
+ * delayed or failed); a service that shrugs such a fault off on both sides is then judged, not
+ * "could not run".
+ */
+export function judgeDifferential(fault: string, candidate: SideFacts, baseline: SideFacts, tol: DifferentialTolerance, evidence?: string): DifferentialJudgement {
   const c = summarizeSide(candidate);
   const b = summarizeSide(baseline);
   const sides = { candidate: c, baseline: b };
   const cannot = (why: string): DifferentialJudgement => ({ verdict: 'could_not_run', headline: `under ${fault}: could not judge the candidate: ${why}`, reasons: [why], ...sides });
-  const why = cannotJudge(c, b);
+  const why = cannotJudge(c, b, evidence);
   if (why) return cannot(why);
   if (c.recoverySeconds === null) {
     const never = `the candidate did not serve again within the recovery deadline, the baseline did after ${seconds(b.recoverySeconds)}`;
@@ -163,6 +168,7 @@ export function judgeDifferential(fault: string, candidate: SideFacts, baseline:
 
   const writesText = `acknowledged writes lost: candidate ${c.writesLost} of ${c.writesAcknowledged}, baseline ${b.writesLost} of ${b.writesAcknowledged}`;
   (c.writesLost > b.writesLost ? worse : fine).push(writesText);
+  if (c.effect === null && b.effect === null && evidence !== undefined) fine.push(`neither side showed the fault in its traffic, where it acted: ${evidence}`);
 
   if (worse.length > 0) return { verdict: 'regression', headline: `under ${fault}, ${worse[0] ?? ''}`, reasons: [...worse, ...fine], ...sides };
   return { verdict: 'pass', headline: `under ${fault} the candidate did as well as the baseline: ${sideText(c)}; baseline ${sideText(b)}`, reasons: fine, ...sides };

@@ -185,7 +185,7 @@ export async function runDifferential(experiment: Experiment, stage: Differentia
   };
   const t = { ...driven.times, start };
   const [baseline, candidate] = await Promise.all(SLOTS.map((slot) => sideFacts(experiment, stage, env, slot, t, restartsOf(slot))));
-  const j = judgeDifferential(fault.description, candidate as SideFacts, baseline as SideFacts, env.tolerance);
+  const j = judgeDifferential(fault.description, candidate as SideFacts, baseline as SideFacts, env.tolerance, inj?.evidence?.());
   return { ...result, fault, durationMs: clock.now() - start, verdict: j.verdict, headline: j.headline, reasons: j.reasons, candidate: j.candidate, baseline: j.baseline };
 }
 

@@ -1,3 +1,4 @@
+import { regionHomeNetwork } from '../stack/warden.ts';
 import { InfraError } from '../stack/errors.ts';
 import type { ContainerControl } from '../stack/docker-control.ts';
 import type { ContainerFacts } from '../stack/inspect.ts';
@@ -69,7 +70,8 @@ export async function repairStack(stack: Stack, control: ContainerControl, token
       actions.push(`started ${region.service} again (it was ${c.state}${c.oomKilled ? ', OOM-killed' : ''}, exit code ${c.exitCode}, restarts ${c.restartCount})`);
       continue;
     }
-    for (const network of expected) {
+    // A user's region belongs on its home network only (behind fault proxies, its own).
+    for (const network of user ? [regionHomeNetwork(stack.target, region.name)] : expected) {
       if (c.state === 'running' && !c.networks.includes(network)) {
         await control.connect(c.id, network, [region.service]);
         actions.push(`reconnected ${region.service} to ${network}`);

@@ -88,22 +88,33 @@ async function cutOff(env: ControlsEnv, region: RegionTarget): Promise<FaultEvid
   const method = 'docker-network-disconnect';
   const canary = (await env.stack.containers()).find((c) => c.service === region.canaryService);
   if (!canary) return { method, tookEffect: false, detail: `${region.canaryService} has no container` };
-  for (const network of Object.keys(await env.control.networks(canary.id))) await env.control.disconnect(canary.id, network);
-  const left = Object.keys(await env.control.networks(canary.id));
+  let left: string[];
+  try {
+    for (const network of Object.keys(await env.control.networks(canary.id))) await env.control.disconnect(canary.id, network);
+    left = Object.keys(await env.control.networks(canary.id));
+  } catch (e) {
+    return { method, tookEffect: false, detail: `${region.canaryService} could not be cut off: ${e instanceof Error ? e.message : String(e)}` };
+  }
   return { method, tookEffect: left.length === 0, detail: left.length === 0 ? `${region.canaryService} on no network` : `${region.canaryService} still on ${left.join(', ')}` };
 }
 
 /** SIGKILL of each region's stable container as its rollback begins; the restart count, read back once it is over, is the evidence. */
 async function crashStable(env: ControlsEnv, regions: readonly RegionTarget[], restartsBefore: Map<string, number>): Promise<FaultEvidence> {
-  const containers = await env.stack.containers();
+  const method = 'host-kill-9';
+  // Stopping the run is no time to crash what it puts back.
+  if (env.signal.aborted) return { method, tookEffect: false, detail: 'the run was interrupted: no crash during its rollback' };
   const crashed: string[] = [];
-  let method = 'host-kill-9';
-  for (const r of regions) {
-    const stable = containers.find((c) => c.service === r.service && c.state === 'running');
-    if (!stable) continue;
-    method = await env.control.crash(stable.pid);
-    crashed.push(r.service);
-    restartsBefore.set(r.service, stable.restartCount);
+  try {
+    const containers = await env.stack.containers();
+    for (const r of regions) {
+      const stable = containers.find((c) => c.service === r.service && c.state === 'running');
+      if (!stable) continue;
+      restartsBefore.set(r.service, stable.restartCount);
+      await env.control.crash(stable.pid);
+      crashed.push(r.service);
+    }
+  } catch (e) {
+    return { method, tookEffect: false, detail: `the crash could not be made: ${e instanceof Error ? e.message : String(e)}` };
   }
   const detail = crashed.length > 0 ? `${crashed.join(', ')} crashed (SIGKILL) as the rollback began` : 'no running stable container to crash';
   return { method, tookEffect: crashed.length > 0, detail };

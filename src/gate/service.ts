@@ -12,7 +12,7 @@ import type { RolloutPlan } from '../rollout/plan.ts';
 import type { StageRecord } from '../rollout/result.ts';
 import { baselineImage, candidateImage, dependencyImage, imagePorts, proxyImage, type BuiltImage } from '../stack/service-images.ts';
 import { fetchJson } from '../stack/probe.ts';
-import { regionUrl, type ImageDeployment, type ImageRef, type StackDependency, type StackTarget, type UserServiceTarget } from '../stack/target.ts';
+import { PROXY_CONTROL_PORT, regionUrl, type ImageDeployment, type ImageRef, type StackDependency, type StackTarget, type UserServiceTarget } from '../stack/target.ts';
 import type { BaselinePlan, DependencyService, ProbeSpec, ServicePlan } from '../target/service.ts';
 import { exchange, parseIdField, render, userWorkload, type Answer, type Workload } from '../traffic/workload.ts';
 import type { PhaseTimer } from '../util/phases.ts';
@@ -257,7 +257,23 @@ async function prepareDependencies(
     if (ports.length === 0) throw new UsageError([{ source: file, path: `services.${d.name}`, rule: NO_PORTS_RULE }]);
     services.push({ name: d.name, image: built?.ref, dependsOn: d.dependsOn, perRegion: d.perRegion, definition: d.definition, ports });
   }
+  const clash = portClash(services);
+  if (clash) throw new UsageError([{ source: file, path: `services.${clash.name}`, rule: clash.rule }]);
   return { services, notes };
+}
+
+/** A region's fault proxy listens on every dependency's ports at one address: each port once, and never its own control port. */
+export function portClash(services: readonly Pick<StackDependency, 'name' | 'ports'>[]): { name: string; rule: string } | undefined {
+  const owner = new Map<number, string>();
+  for (const s of services) {
+    for (const port of s.ports) {
+      if (port === PROXY_CONTROL_PORT) return { name: s.name, rule: `listens on ${port}, the port of the fault proxy's control API: each region reaches its dependencies through one proxy` };
+      const other = owner.get(port);
+      if (other !== undefined) return { name: s.name, rule: `listens on ${port}, like ${other}: each region reaches its dependencies through one proxy, where a port can lead to one of them only` };
+      owner.set(port, s.name);
+    }
+  }
+  return undefined;
 }
 
 const NO_PORTS_RULE = 'must say the TCP port(s) it listens on (`expose: [5432]`): each region reaches it through a fault proxy that listens on them, and neither this file nor its image (EXPOSE) names one';

@@ -49,13 +49,17 @@ export function judgeControl(o: ControlOutcome): ControlResult {
   return { ...o, verdict, reason };
 }
 
+/** An abort the checks did not decide (the stack failed, the run was stopped) says nothing about them. */
+const NOT_THE_CHECKS = /^(infrastructure|interrupted|error):/;
+
 function judgeGood(o: ControlOutcome): [ControlVerdict, string] {
   if (o.finalState === 'COMPLETED') return ['pass', `the baseline as its own canary in ${o.region} was promoted: the checks let a good release through`];
+  if (NOT_THE_CHECKS.test(o.rollbackReason ?? '')) return ['could_not_run', `the known-good canary did not run to a verdict: ${o.rollbackReason ?? ''}`];
   return ['fail', `the checks would have blocked a good release: the baseline as its own canary in ${o.region} was ${o.finalState.toLowerCase().replace('_', ' ')} (${o.rollbackReason ?? o.rollbackProblems.join('; ')})`];
 }
 
 function judgeBad(o: ControlOutcome): [ControlVerdict, string] {
-  if (o.sabotage && !o.sabotage.tookEffect) return ['could_not_run', `the known-bad canary could not be made bad: ${o.sabotage.detail}`];
+  if (!o.sabotage?.tookEffect) return ['could_not_run', `the known-bad canary could not be made bad: ${o.sabotage?.detail ?? 'it was never cut off (its deploy failed first)'}`];
   if (o.finalState === 'COMPLETED') return ['fail', `the checks would not have caught a bad release: a canary cut off from its network in ${o.region} was promoted`];
   if (o.finalState === 'FAILED') return ['fail', `the rollback did not hold${o.fire ? ' under fire' : ''}: ${o.rollbackProblems.join('; ') || 'not verified'}`];
   if (o.fire && !o.fire.tookEffect) return ['could_not_run', `rollback under fire could not run: ${o.fire.detail}`];

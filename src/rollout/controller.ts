@@ -199,7 +199,11 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
         previous: previous.get(name) as Deployment,
         replaced: replaced.has(name),
       }));
-      const lift = await deps.duringRollback?.(touched.map((t) => t.region));
+      // A hook that fails must not keep the regions from being put back.
+      const lift = await deps.duringRollback?.(touched.map((t) => t.region)).catch((e: unknown) => {
+        progress.warn(`during the rollback: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      });
       const outcome = await rollBack(stack, touched, {
         health: plan.health, clock, progress, probes,
         ...(admin ? {

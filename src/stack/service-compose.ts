@@ -120,7 +120,11 @@ export function renderServiceCompose(target: StackTarget, service: UserServiceTa
   if (proxied) for (const r of target.regions) networks[regionNetwork(r.name)] = {};
   const placed: Networks = proxied ? 'own-only' : Object.keys(copies.networks).length > 0 ? 'own' : 'default';
   const services: Record<string, ComposeService> = { ...copies.services };
-  for (const d of service.dependencies) if (d.image !== undefined && !d.perRegion) services[d.name] = { image: d.image };
+  for (const d of service.dependencies.filter((x) => !x.perRegion)) {
+    // Behind proxies, a name of its own on the stack's network: its plain name is the proxy's on the regions' networks.
+    const upstream = proxied ? { networks: { default: { aliases: [upstreamAlias(d.name)] } } } : {};
+    if (d.image !== undefined || proxied) services[d.name] = { ...(d.image === undefined ? {} : { image: d.image }), ...upstream };
+  }
   for (const region of target.regions) {
     services[region.service] = regionService(plan, region, false, placed);
     services[region.canaryService] = regionService(plan, region, true, placed);
@@ -146,7 +150,17 @@ export function proxyImageOf(service: UserServiceTarget): string | undefined {
 
 /** What a region's fault proxy forwards: each port of each dependency, to the region's copy of it. */
 export function proxyRoutes(service: UserServiceTarget, region: string): { name: string; listen_port: number; upstream_host: string; upstream_port: number }[] {
-  return service.dependencies.flatMap((d) => d.ports.map((port) => ({ name: d.name, listen_port: port, upstream_host: dependencyService(d, region), upstream_port: port })));
+  return service.dependencies.flatMap((d) => d.ports.map((port) => ({
+    name: d.name, listen_port: port, upstream_host: d.perRegion ? dependencyService(d, region) : upstreamAlias(d.name), upstream_port: port,
+  })));
+}
+
+/**
+ * The name a fault proxy reaches a shared dependency by. The proxy answers to the plain name
+ * on the region's network; Docker may resolve that name there first, to the proxy itself.
+ */
+export function upstreamAlias(name: string): string {
+  return `cg-upstream-${name}`;
 }
 
 /** A region's fault proxy: on the stack's network (the dependencies) and the region's, answering to every dependency's name there. */

@@ -92,10 +92,18 @@ export async function proxyImage(projectDir: string, deps: ImageDeps): Promise<B
   return buildImage({ kind: 'build', context, dockerfile, args: {} }, target, deps);
 }
 
-/** The TCP ports an image on this machine declares (EXPOSE); none when it is not here. */
+/** The TCP ports an image declares (EXPOSE), pulled first when it is not here (Compose would pull it anyway); none when it cannot be had. */
 export async function imagePorts(ref: string, deps: ImageDeps): Promise<number[]> {
-  const res = await runner(deps)('docker', imagePortsArgs(ref), { timeoutMs: QUICK_MS });
-  return res.exitCode === 0 ? parseExposedPorts(res.stdout) : [];
+  const run = runner(deps);
+  const read = async () => {
+    const res = await run('docker', imagePortsArgs(ref), { timeoutMs: QUICK_MS });
+    return res.exitCode === 0 ? parseExposedPorts(res.stdout) : undefined;
+  };
+  const here = await read();
+  if (here !== undefined || ref.startsWith('-')) return here ?? [];
+  deps.progress.step(`pulling the dependency image ${ref} (to read the ports it declares)`);
+  await run('docker', dockerPullArgs(ref), { timeoutMs: PULL_TIMEOUT_MS });
+  return (await read()) ?? [];
 }
 
 export async function baselineImage(baseline: BaselineSource, candidateSource: ImageSource, deps: ImageDeps): Promise<BuiltImage> {

@@ -106,3 +106,20 @@ describe('recovery read from traffic', () => {
     expect(servingAgainAfterCrash(win(() => false), 500, 10_000)).toBe(500);
   });
 });
+
+describe('judgeDifferential with the injector\'s own evidence', () => {
+  // Both sides shrug the fault off (no error, the median unmoved): without evidence from where
+  // it was injected that is "could not run"; with it, both sides are judged.
+  const calm = (): SideFacts => {
+    const obs = Array.from({ length: 60 }, (_, i) => ({ region: 'us-west', cohort: 'canary' as const, version: 'v', at: i * 100, status: 200, latencyMs: 5, ok: true }));
+    return { before: obs, during: obs, held: obs, after: obs, recoverySeconds: 0.1, writesAcknowledged: 0, writesLost: 0, restarts: 0 } as unknown as SideFacts;
+  };
+  const tol = { alpha: 0.05, minSamples: 30, maxErrorRateIncrease: 0.05, maxLatencyIncreaseRatio: 0.5, maxLatencyIncreaseMs: 50, maxRecoveryIncreaseSeconds: 3 };
+
+  it('could not run without it, passes with it and says why', () => {
+    expect(judgeDifferential('calls to worker slower', calm(), calm(), tol).verdict).toBe('could_not_run');
+    const j = judgeDifferential('calls to worker slower', calm(), calm(), tol, 'the fault proxy acted on 57 call(s) to worker');
+    expect(j.verdict).toBe('pass');
+    expect(j.reasons).toContain('neither side showed the fault in its traffic, where it acted: the fault proxy acted on 57 call(s) to worker');
+  });
+});

@@ -66,6 +66,8 @@ describe('proxyInjection', () => {
     await injection.revert();
     await injection.revert();
     expect(west.calls.slice(2)).toEqual(['DELETE /toxics/1']);
+    // What each proxy counted when lifted: the fault met calls, whatever the traffic showed.
+    expect(injection.evidence?.()).toBe('the fault proxy acted on 14 call(s) to worker');
     expect([west.toxics.size, east.toxics.size]).toEqual([0, 0]);
   });
 

@@ -21,6 +21,7 @@ describe('judgeControl', () => {
     ['a rollback that failed under fire', { finalState: 'FAILED', rollbackProblems: ['us-west: not healthy within 30 s'] }, 'fail', /^the rollback did not hold under fire: us-west: not healthy within 30 s$/],
     ['writes lost by the rollback', { writes: { checked: 12, missing: 2, unverified: 1 } }, 'fail', /lost acknowledged writes: 2 missing and 1 unreadable of 12$/],
     ['a canary that could not be cut off', { sabotage: { method: 'docker-network-disconnect', tookEffect: false, detail: 'still on default' }, finalState: 'COMPLETED' }, 'could_not_run', /could not be made bad: still on default$/],
+    ['a canary never cut off (its deploy failed first)', { sabotage: undefined, rollbackReason: 'infrastructure: canary not ready' }, 'could_not_run', /could not be made bad: it was never cut off \(its deploy failed first\)$/],
     ['a crash that did not take effect', { fire: { method: 'host-kill-9', tookEffect: false, detail: 'never restarted' } }, 'could_not_run', /^rollback under fire could not run: never restarted$/],
   ])('known-bad: %s', (_what, change, verdict, reason) => {
     const r = judgeControl({ ...base, ...change });
@@ -32,6 +33,12 @@ describe('judgeControl', () => {
     const r = judgeControl({ ...base, name: 'known-good', finalState, rollbackReason: finalState === 'COMPLETED' ? null : 'red verdict: p99 900 ms' });
     expect(r.verdict).toBe(verdict);
     if (verdict === 'fail') expect(r.reason).toBe(`the checks would have blocked a good release: the baseline as its own canary in us-west was ${finalState.toLowerCase().replace('_', ' ')} (red verdict: p99 900 ms)`);
+  });
+
+  test('known-good stopped by the stack or a signal says nothing about the checks', () => {
+    for (const reason of ['infrastructure: region-us-west-canary did not become ready', 'interrupted: SIGINT']) {
+      expect(judgeControl({ ...base, name: 'known-good', finalState: 'ROLLED_BACK', rollbackReason: reason }).verdict).toBe('could_not_run');
+    }
   });
 
   test('every control that did not pass is a reason to close the gate', () => {

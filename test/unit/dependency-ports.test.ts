@@ -3,6 +3,7 @@ import { declaredPorts } from '../../src/config/dependencies-file.ts';
 import { imagePortsArgs, parseExposedPorts } from '../../src/stack/build-args.ts';
 import { dependencyFaultText, describeProxyFault } from '../../src/chaos/injectors/proxy.ts';
 import { proxyParamsOf } from '../../src/chaos/experiment.ts';
+import { portClash } from '../../src/gate/service.ts';
 
 // The ports the fault proxy listens on for a dependency (its file's and its image's), and
 // how a proxy fault is told in a reason.
@@ -58,5 +59,15 @@ describe('proxy faults in words', () => {
     expect(proxyParamsOf({ delayMs: 300, jitterMs: 0 })).toEqual({ delay_ms: 300, jitter_ms: 0 });
     expect(proxyParamsOf({ status: 503, share: 0.5, firstN: 2 })).toEqual({ status: 503, share: 0.5, first_n: 2 });
     expect(proxyParamsOf({})).toEqual({});
+  });
+});
+
+describe('portClash', () => {
+  test.each([
+    [[{ name: 'a', ports: [5432] }, { name: 'b', ports: [6379] }], undefined],
+    [[{ name: 'a', ports: [8080] }, { name: 'b', ports: [9000, 8080] }], { name: 'b', rule: 'listens on 8080, like a: each region reaches its dependencies through one proxy, where a port can lead to one of them only' }],
+    [[{ name: 'a', ports: [7070] }], { name: 'a', rule: 'listens on 7070, the port of the fault proxy\'s control API: each region reaches its dependencies through one proxy' }],
+  ])('%j', (services, clash) => {
+    expect(portClash(services)).toEqual(clash);
   });
 });

@@ -96,11 +96,14 @@ describe('rendered Compose file', () => {
     expect(proxy.networks).toEqual({ default: {}, 'cg-us-east': { aliases: ['worker', 'postgres', 'store'] } });
     expect(proxy.ports).toEqual(['127.0.0.1:7082:7070']);
     expect(JSON.parse(proxy.environment.CG_PROXY_ROUTES ?? '')).toEqual([
-      { name: 'worker', listen_port: 4000, upstream_host: 'worker', upstream_port: 4000 },
-      { name: 'postgres', listen_port: 5432, upstream_host: 'postgres', upstream_port: 5432 },
+      { name: 'worker', listen_port: 4000, upstream_host: 'cg-upstream-worker', upstream_port: 4000 },
+      { name: 'postgres', listen_port: 5432, upstream_host: 'cg-upstream-postgres', upstream_port: 5432 },
       { name: 'store', listen_port: 6379, upstream_host: 'store-us-east', upstream_port: 6379 },
       { name: 'store', listen_port: 6380, upstream_host: 'store-us-east', upstream_port: 6380 },
     ]);
+    // A shared dependency gets a name of its own on the stack's network: its plain name is the proxy's on the region's.
+    expect(rendered.services.worker).toEqual({ image: 'chaos-gate/dep-worker:nogit-abc', networks: { default: { aliases: ['cg-upstream-worker'] } } });
+    expect(rendered.services.postgres).toEqual({ networks: { default: { aliases: ['cg-upstream-postgres'] } } });
     // The copies keep their plain name among the region's dependencies, never on the region's own network.
     expect(rendered.services['store-us-east']?.networks).toEqual({ default: {}, 'cg-us-east-deps': { aliases: ['store'] } });
     expect(rendered.services.prometheus?.networks).toEqual(['default', 'cg-us-west', 'cg-us-east', 'cg-eu-west', 'cg-ap-south']);

@@ -637,7 +637,10 @@ function classify(head) {
 function sniff(socket, clock, waitMs = SNIFF_MS) {
   return new Promise((resolve) => {
     const chunks = [];
+    let settled = false;
     const done = (protocol) => {
+      if (settled) return;
+      settled = true;
       cancel();
       socket.off("data", onData).off("end", onEnd).off("close", onClose);
       socket.pause();
@@ -650,7 +653,7 @@ function sniff(socket, clock, waitMs = SNIFF_MS) {
     };
     const onEnd = () => done("tcp");
     const onClose = () => done(null);
-    const cancel = clock.setTimer(waitMs, () => done("tcp"));
+    const cancel = clock.setTimer(waitMs, () => setImmediate(() => done("tcp")));
     socket.on("data", onData).on("end", onEnd).on("close", onClose);
   });
 }

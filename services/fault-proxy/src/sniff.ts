@@ -35,7 +35,10 @@ export interface Sniffed {
 export function sniff(socket: Socket, clock: Clock, waitMs = SNIFF_MS): Promise<Sniffed | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
+    let settled = false;
     const done = (protocol: Protocol | null): void => {
+      if (settled) return;
+      settled = true;
       cancel();
       socket.off('data', onData).off('end', onEnd).off('close', onClose);
       socket.pause();
@@ -48,7 +51,9 @@ export function sniff(socket: Socket, clock: Clock, waitMs = SNIFF_MS): Promise<
     };
     const onEnd = (): void => done('tcp');
     const onClose = (): void => done(null);
-    const cancel = clock.setTimer(waitMs, () => done('tcp'));
+    // Timers run before pending reads: after a stall the bytes may be waiting already, so the
+    // verdict waits for the reads of this turn of the loop (setImmediate runs after them).
+    const cancel = clock.setTimer(waitMs, () => setImmediate(() => done('tcp')));
     socket.on('data', onData).on('end', onEnd).on('close', onClose);
   });
 }

@@ -48,6 +48,8 @@ export interface Injection {
   inject(): Promise<InjectOutcome>;
   /** Lifts the fault; throws when it could not (the run then ends with exit 3). */
   revert(): Promise<void>;
+  /** After revert(): what the injector itself saw of the fault acting; undefined: nothing (or it cannot see). */
+  evidence?(): string | undefined;
 }
 
 export type Injector<F extends Fault = Fault> = (fault: F, ctx: InjectorContext) => Injection;

@@ -12,6 +12,7 @@ type ProxyFault = Extract<Fault, { kind: 'dependency' }> & { mode: ProxyMode };
 
 export function proxyInjection(fault: ProxyFault, ctx: InjectorContext): Injection {
   const placed: { url: string; region: string; toxic: Toxic }[] = [];
+  let affected = 0;
   // A region's stable and canary containers share its proxy: one fault there hits both alike.
   const proxies = (): Map<string, string> => {
     const out = new Map<string, string>();
@@ -45,13 +46,16 @@ export function proxyInjection(fault: ProxyFault, ctx: InjectorContext): Injecti
       const problems: string[] = [];
       for (const p of [...placed]) {
         try {
-          await liftToxic(p.url, p.toxic.id);
+          affected += (await liftToxic(p.url, p.toxic.id))?.affected ?? 0;
           placed.splice(placed.indexOf(p), 1);
         } catch (e) {
           problems.push(`${p.region}: ${(e as Error).message}`);
         }
       }
       if (problems.length > 0) throw new Error(problems.join('; '));
+    },
+    evidence() {
+      return affected > 0 ? `the fault proxy acted on ${affected} call(s) to ${fault.service}` : undefined;
     },
   };
 }
