@@ -134,7 +134,10 @@ describe('gating a two-tier service (examples/two-tier)', () => {
 
   it('closes the gate for an API that fails a share of writes, and the errors are the API\'s own', async () => {
     await execa('git', ['apply', 'bugs/fail-writes.patch'], { cwd: repo });
-    await execa('sh', ['-c', NO_CONTROLS], { cwd: repo });
+    // No pre-flight: it runs this candidate as a canary first, and its errors, still in
+    // Prometheus's rate window, could roll the first stage back before the synthetic traffic
+    // (whose errors this test reads by hop) met the canary.
+    await execa('sh', ['-c', `printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml && ${NO_CONTROLS}`], { cwd: repo });
     await git('commit', '-qam', 'a bug');
     const { report } = await gate('reports/bad', 1, ['--only', 'none']);
     expect(report?.deployment_gate).toBe('CLOSED');
