@@ -77,7 +77,7 @@ async function runControl(name: ControlOutcome['name'], setup: Pick<ControlsPlan
     ? await readBackWrites(store.acknowledgedWrites(region.name).filter((w) => w.cohort === 'baseline'), () => regionUrl(env.stack.target, region), env.workload ? { workload: env.workload } : {})
     : undefined;
   return {
-    name, region: region.name, version: env.baseline.version, finalState: result.finalState, rollbackReason: result.rollback.reason, rollbackProblems: result.rollback.problems,
+    name, region: region.name, version: env.baseline.version, finalState: result.finalState, rollbackReason: result.rollback.reason, abortCause: result.rollback.decisions?.[0]?.cause ?? null, rollbackProblems: result.rollback.problems,
     durationMs: result.durationMs, timeToDetectMs: result.timeToDetectMs, timeToRollbackMs: result.timeToRollbackMs,
     ...(sabotage ? { sabotage } : {}), ...(fire ? { fire } : {}), ...(writes ? { writes } : {}),
   };

@@ -1,3 +1,4 @@
+import type { AbortCause } from './machine.ts';
 import type { RolloutResult } from './result.ts';
 
 // Whether the gate's own checks would catch a bad release and let a good one through, judged
@@ -23,6 +24,8 @@ export interface ControlOutcome {
   version: string;
   finalState: RolloutResult['finalState'];
   rollbackReason: string | null;
+  /** Why the control's rollout aborted; null: it did not. */
+  abortCause: AbortCause | null;
   rollbackProblems: readonly string[];
   durationMs: number;
   timeToDetectMs: number | null;
@@ -49,12 +52,12 @@ export function judgeControl(o: ControlOutcome): ControlResult {
   return { ...o, verdict, reason };
 }
 
-/** An abort the checks did not decide (the stack failed, the run was stopped) says nothing about them. */
-const NOT_THE_CHECKS = /^(infrastructure|interrupted|error):/;
+/** Aborts the checks did not decide (the stack failed, the run was stopped, an error): they say nothing about them. */
+const NOT_THE_CHECKS: readonly AbortCause[] = ['infrastructure', 'interrupted', 'other'];
 
 function judgeGood(o: ControlOutcome): [ControlVerdict, string] {
   if (o.finalState === 'COMPLETED') return ['pass', `the baseline as its own canary in ${o.region} was promoted: the checks let a good release through`];
-  if (NOT_THE_CHECKS.test(o.rollbackReason ?? '')) return ['could_not_run', `the known-good canary did not run to a verdict: ${o.rollbackReason ?? ''}`];
+  if (o.abortCause !== null && NOT_THE_CHECKS.includes(o.abortCause)) return ['could_not_run', `the known-good canary did not run to a verdict: ${o.rollbackReason ?? ''}`];
   return ['fail', `the checks would have blocked a good release: the baseline as its own canary in ${o.region} was ${o.finalState.toLowerCase().replace('_', ' ')} (${o.rollbackReason ?? o.rollbackProblems.join('; ')})`];
 }
 

@@ -224,7 +224,7 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
       problems.push(...outcome.problems);
       mitigation.push(...outcome.mitigation);
       for (const m of outcome.mitigation) reportMitigation(m, progress);
-      rollbacks.push({ failedRegion: aborting.failedRegion, reason: aborting.reason, decision, regions: [...targets], durationMs: at - (abortedAt ?? at), ok: outcome.ok });
+      rollbacks.push({ failedRegion: aborting.failedRegion, reason: aborting.reason, cause: aborting.cause, decision, regions: [...targets], durationMs: at - (abortedAt ?? at), ok: outcome.ok });
       send(outcome.ok ? { type: 'ROLLBACK_VERIFIED' } : { type: 'ROLLBACK_FAILED', reason: outcome.problems.join('; ') });
       if (isTerminal(state)) break;
       traffic.start();

@@ -1,3 +1,4 @@
+import type { AbortCause } from './machine.ts';
 import type { DifferentialResult } from '../analysis/differential.ts';
 import type { CombinedJudgement } from '../analysis/combine.ts';
 import type { Judgement, Verdict } from '../analysis/judge.ts';
@@ -72,6 +73,8 @@ export interface RegionOutcome {
 export interface RollbackRecord {
   failedRegion: string;
   reason: string;
+  /** Why the rollout aborted, as the abort said (machine.ts); absent in results written before it was recorded. */
+  cause?: AbortCause;
   decision: RollbackDecision;
   /** Regions put back by this rollback. */
   regions: string[];

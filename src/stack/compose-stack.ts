@@ -11,10 +11,10 @@ import { chooseImages } from './images.ts';
 import { parseInspect, type ContainerFacts } from './inspect.ts';
 import { probeHealth, probeInfo } from './probe.ts';
 import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from './stack.ts';
-import { proxyImageOf, renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
+import { renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
 import { serviceProbes, type ServiceProbes } from './service-probes.ts';
 import {
-  DATA_FAULTS, REGRESSIONS, dependencyServices, knownImages, proxyService, LABELS, prometheusUrl, grafanaUrl, regionUrl, serviceOf,
+  DATA_FAULTS, REGRESSIONS, dependencyServices, isProxied, knownImages, proxyService, LABELS, prometheusUrl, grafanaUrl, regionUrl, serviceOf,
   type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget,
 } from './target.ts';
 import { detectCompose, localImages, requireDocker } from './docker.ts';
@@ -354,6 +354,6 @@ function writeServiceFiles(target: StackTarget, service: UserServiceTarget): str
   const prometheusFile = join(service.runDir, 'prometheus.yml');
   writeFileSync(prometheusFile, renderPrometheusConfig(target, service.plan));
   writeFileSync(target.composeFile, `${JSON.stringify(renderServiceCompose(target, service, prometheusFile), null, 2)}\n`);
-  const proxies = proxyImageOf(service) === undefined ? [] : target.regions.map((r) => proxyService(r.name));
+  const proxies = isProxied(service) ? target.regions.map((r) => proxyService(r.name)) : [];
   return [...dependencyServices(service.dependencies, target.regions.map((r) => r.name)), ...proxies];
 }

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { type RegionTarget, type StackTarget } from './target.ts';
+import { isProxied, type RegionTarget, type StackTarget } from './target.ts';
 
 // The control API of a region's fault proxy (services/fault-proxy), on loopback. A toxic is
 // one fault on the way from the region to one dependency; the proxy lifts it by itself at
@@ -25,7 +25,7 @@ const TIMEOUT_MS = 5000;
 
 /** The control API of a region's proxy, or undefined when the stack has none. */
 export function proxyUrl(target: StackTarget, region: RegionTarget): string | undefined {
-  return target.service?.proxyImage !== undefined && target.service.dependencies.length > 0 ? `http://${target.host}:${region.proxyPort}` : undefined;
+  return isProxied(target.service) ? `http://${target.host}:${region.proxyPort}` : undefined;
 }
 
 

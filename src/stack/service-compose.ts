@@ -1,6 +1,6 @@
 import type { ServicePlan } from '../target/service.ts';
 import {
-  dependencyService, envStem, LABELS, PROXY_CONTROL_PORT, proxyService, type RegionTarget, type StackDependency, type StackTarget, type UserServiceTarget,
+  dependencyService, envStem, isProxied, LABELS, PROXY_CONTROL_PORT, proxyService, type RegionTarget, type StackDependency, type StackTarget, type UserServiceTarget,
 } from './target.ts';
 
 // Pure rendering of a user's service into a Compose file and a Prometheus configuration.
@@ -114,7 +114,7 @@ function dependsOnCopies(dependsOn: unknown, perRegion: readonly string[], regio
  */
 export function renderServiceCompose(target: StackTarget, service: UserServiceTarget, prometheusConfig: string): Record<string, unknown> {
   const { plan } = service;
-  const proxied = proxyImageOf(service) !== undefined;
+  const proxied = isProxied(service);
   const copies = perRegionCopies(target, service.dependencies, proxied);
   const networks: Record<string, object> = { ...copies.networks };
   if (proxied) for (const r of target.regions) networks[regionNetwork(r.name)] = {};
@@ -143,11 +143,6 @@ export function renderServiceCompose(target: StackTarget, service: UserServiceTa
   return { services, ...(Object.keys(volumes).length > 0 ? { volumes } : {}), ...(Object.keys(networks).length > 0 ? { networks } : {}) };
 }
 
-/** The proxy's image when the regions reach their dependencies through proxies. */
-export function proxyImageOf(service: UserServiceTarget): string | undefined {
-  return service.dependencies.length > 0 ? service.proxyImage : undefined;
-}
-
 /** What a region's fault proxy forwards: each port of each dependency, to the region's copy of it. */
 export function proxyRoutes(service: UserServiceTarget, region: string): { name: string; listen_port: number; upstream_host: string; upstream_port: number }[] {
   return service.dependencies.flatMap((d) => d.ports.map((port) => ({
@@ -166,7 +161,7 @@ export function upstreamAlias(name: string): string {
 /** A region's fault proxy: on the stack's network (the dependencies) and the region's, answering to every dependency's name there. */
 function proxyCompose(service: UserServiceTarget, region: RegionTarget): ComposeService {
   return {
-    image: proxyImageOf(service),
+    image: service.proxyImage,
     environment: { CG_PROXY_ROUTES: escapeDollars(JSON.stringify(proxyRoutes(service, region.name))), CG_PROXY_CONTROL_PORT: String(PROXY_CONTROL_PORT) },
     labels: { 'chaos-gate.region': region.name, 'chaos-gate.role': 'fault-proxy' },
     ports: [`127.0.0.1:${region.proxyPort}:${PROXY_CONTROL_PORT}`],

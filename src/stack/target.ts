@@ -74,6 +74,11 @@ export interface StackDependency {
   ports: readonly number[];
 }
 
+/** Whether the regions reach their dependencies through fault proxies: a proxy image and something to reach. */
+export function isProxied(service: Pick<UserServiceTarget, 'proxyImage' | 'dependencies'> | undefined): boolean {
+  return service?.proxyImage !== undefined && service.dependencies.length > 0;
+}
+
 /** The Compose service of a region's fault proxy. */
 export function proxyService(region: string): string {
   return `fault-proxy-${region}`;

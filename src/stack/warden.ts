@@ -5,7 +5,7 @@ import { execWrapper, type ExecResult } from './exec.ts';
 import { localImages } from './docker.ts';
 import { chooseImages } from './images.ts';
 import { regionNetwork } from './service-compose.ts';
-import type { StackTarget } from './target.ts';
+import { isProxied, type StackTarget } from './target.ts';
 import {
   dockerSocket, parseWardens, wardenFireArgs, wardenListArgs, wardenRunArgs, type FaultRecord, type UndoStep, type WardenFacts,
 } from './warden-args.ts';
@@ -51,8 +51,7 @@ export function stackNetwork(target: Pick<StackTarget, 'project' | 'service'>): 
 
 /** The network a region's containers belong on: behind fault proxies, the region's own (service-compose.ts). */
 export function regionHomeNetwork(target: Pick<StackTarget, 'project' | 'service'>, region: string): string {
-  const proxied = target.service?.proxyImage !== undefined && target.service.dependencies.length > 0;
-  return proxied ? `${target.project}_${regionNetwork(region)}` : stackNetwork(target);
+  return isProxied(target.service) ? `${target.project}_${regionNetwork(region)}` : stackNetwork(target);
 }
 
 async function docker(args: string[], what: string, timeoutMs = 30_000): Promise<ExecResult> {

@@ -7,7 +7,7 @@ import { controlsIssues, toGatePolicy } from '../../src/config/gate.ts';
 // The controls' verdicts (pure) and the rollout a control runs.
 
 const base: ControlOutcome = {
-  name: 'known-bad', region: 'us-west', version: 'v1', finalState: 'ROLLED_BACK', rollbackReason: 'red verdict: error rate 100%', rollbackProblems: [],
+  name: 'known-bad', region: 'us-west', version: 'v1', finalState: 'ROLLED_BACK', rollbackReason: 'red verdict: error rate 100%', abortCause: 'verdict', rollbackProblems: [],
   durationMs: 7000, timeToDetectMs: 1000, timeToRollbackMs: 3200,
   sabotage: { method: 'docker-network-disconnect', tookEffect: true, detail: 'region-us-west-canary on no network' },
   fire: { method: 'host-kill-9', tookEffect: true, detail: 'region-us-west crashed (SIGKILL) as the rollback began' },
@@ -36,9 +36,12 @@ describe('judgeControl', () => {
   });
 
   test('known-good stopped by the stack or a signal says nothing about the checks', () => {
-    for (const reason of ['infrastructure: region-us-west-canary did not become ready', 'interrupted: SIGINT']) {
-      expect(judgeControl({ ...base, name: 'known-good', finalState: 'ROLLED_BACK', rollbackReason: reason }).verdict).toBe('could_not_run');
+    const stopped = [['infrastructure: region-us-west-canary did not become ready', 'infrastructure'], ['interrupted: SIGINT', 'interrupted']] as const;
+    for (const [reason, abortCause] of stopped) {
+      expect(judgeControl({ ...base, name: 'known-good', finalState: 'ROLLED_BACK', rollbackReason: reason, abortCause }).verdict).toBe('could_not_run');
     }
+    // The cause decides, not the words of the reason.
+    expect(judgeControl({ ...base, name: 'known-good', finalState: 'ROLLED_BACK', rollbackReason: 'infrastructure: looks like it', abortCause: 'verdict' }).verdict).toBe('fail');
   });
 
   test('every control that did not pass is a reason to close the gate', () => {
