@@ -3,7 +3,18 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'services/region/dist/**', 'services/fault-proxy/dist/**', 'node_modules/**', 'reports/**', 'coverage/**', '.cache/**', 'test-output/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'services/region/dist/**',
+      'services/fault-proxy/dist/**',
+      'node_modules/**',
+      'reports/**',
+      'coverage/**',
+      '.cache/**',
+      'test-output/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

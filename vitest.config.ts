@@ -8,7 +8,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'services/region/test/**/*.test.ts', 'services/fault-proxy/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
+          include: [
+            'test/unit/**/*.test.ts',
+            'services/region/test/**/*.test.ts',
+            'services/fault-proxy/test/**/*.test.ts',
+            'examples/*/test/**/*.test.ts',
+          ],
           environment: 'node',
         },
       },

@@ -18,18 +18,32 @@ const round = (x, digits = 3) => (x === null || x === undefined ? null : Math.ro
 
 function runCli(root, args) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin/chaos-gate.js'), ...args], { cwd: root, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(root, 'bin/chaos-gate.js'), ...args],
+      { cwd: root, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 export async function run({ root, log }) {
   const seed = process.env.BENCH_CHAOS_SEED || '1';
-  const args = ['chaos', '--json', '--seed', seed, ...(process.env.BENCH_CHAOS_ONLY ? ['--only', process.env.BENCH_CHAOS_ONLY] : [])];
+  const args = [
+    'chaos',
+    '--json',
+    '--seed',
+    seed,
+    ...(process.env.BENCH_CHAOS_ONLY ? ['--only', process.env.BENCH_CHAOS_ONLY] : []),
+  ];
   log(`chaos-gate ${args.join(' ')}`);
   const res = await runCli(root, args);
-  if (!res.stdout.trim()) throw new Error(`chaos-gate chaos exited ${res.code} without a report: ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  if (!res.stdout.trim())
+    throw new Error(
+      `chaos-gate chaos exited ${res.code} without a report: ${res.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+    );
   const report = JSON.parse(res.stdout);
   const experiments = {};
   for (const e of report.experiments) {
@@ -47,15 +61,33 @@ export async function run({ root, log }) {
       writes_lost: e.acknowledged_writes_lost,
       ...('time_to_detection_seconds' in measured ? { detection_s: measured.time_to_detection_seconds } : {}),
       ...('time_to_health_flag_seconds' in measured ? { health_flag_s: measured.time_to_health_flag_seconds } : {}),
-      ...('time_to_judgement_flag_seconds' in measured ? { judgement_flag_s: measured.time_to_judgement_flag_seconds } : {}),
-      ...('throughput_degradation_percent' in measured ? { throughput_drop_pct: measured.throughput_degradation_percent } : {}),
+      ...('time_to_judgement_flag_seconds' in measured
+        ? { judgement_flag_s: measured.time_to_judgement_flag_seconds }
+        : {}),
+      ...('throughput_degradation_percent' in measured
+        ? { throughput_drop_pct: measured.throughput_degradation_percent }
+        : {}),
       // The evidence that the fault bit (memory-spike, cpu-spike): what the service's own
       // /metrics and Docker showed on its target during the fault.
-      ...(e.fault_effect ? { fault_effect: e.fault_effect.targets.map((t) => ({
-        region: t.region, took_effect: t.took_effect, restarts: t.restarts, oom_killed: t.oom_killed,
-        memory_mib: [t.memory_before_mb, t.memory_peak_mb], cpu_percent: [t.cpu_before_percent, t.cpu_during_percent],
-      })) } : {}),
+      ...(e.fault_effect
+        ? {
+            fault_effect: e.fault_effect.targets.map((t) => ({
+              region: t.region,
+              took_effect: t.took_effect,
+              restarts: t.restarts,
+              oom_killed: t.oom_killed,
+              memory_mib: [t.memory_before_mb, t.memory_peak_mb],
+              cpu_percent: [t.cpu_before_percent, t.cpu_during_percent],
+            })),
+          }
+        : {}),
     };
   }
-  return { exit_code: res.code, seed: report.seed, status: report.status, suite_s: round(report.duration_ms / 1000, 1), experiments };
+  return {
+    exit_code: res.code,
+    seed: report.seed,
+    status: report.status,
+    suite_s: round(report.duration_ms / 1000, 1),
+    experiments,
+  };
 }

@@ -13,15 +13,31 @@ import { join } from 'node:path';
 export const name = 'differential';
 
 // No suite and no prediction: what is measured is the rollout and its differential run.
-const CONFIG = 'rollout:\n  bake_seconds: 2\n  stages: [{ weight: 10 }, { weight: 100 }]\n  analysis: { stage_deadline_seconds: 20 }\npredict:\n  enabled: false\n';
+const CONFIG =
+  'rollout:\n  bake_seconds: 2\n  stages: [{ weight: 10 }, { weight: 100 }]\n  analysis: { stage_deadline_seconds: 20 }\npredict:\n  enabled: false\n';
 
 function gate(root, dir, version, regression) {
   const timeout = Number(process.env.BENCH_GATE_TIMEOUT_SECONDS ?? 900) * 1000;
   const reports = join(dir, `${version}${regression ? '-slow' : ''}`);
-  const args = ['gate', '--version', version, '--only', 'none', '--config', join(dir, 'chaos-gate.yml'), '--report-dir', reports, ...(regression ? ['--regression', 'slow-start'] : [])];
+  const args = [
+    'gate',
+    '--version',
+    version,
+    '--only',
+    'none',
+    '--config',
+    join(dir, 'chaos-gate.yml'),
+    '--report-dir',
+    reports,
+    ...(regression ? ['--regression', 'slow-start'] : []),
+  ];
   const started = performance.now();
   try {
-    execFileSync(process.execPath, [join(root, 'bin/chaos-gate.js'), ...args], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], timeout });
+    execFileSync(process.execPath, [join(root, 'bin/chaos-gate.js'), ...args], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout,
+    });
   } catch (e) {
     if (e.status !== 1) throw new Error(`chaos-gate gate exited ${e.status}: ${String(e.stderr).slice(-2000)}`);
   }
@@ -58,7 +74,8 @@ export async function run({ root, log }) {
       slow_start_caught: count(slow, 'regression'),
       differential_ms: identical.map((r) => r.differential_ms),
       gate_wall_ms: identical.map((r) => r.wall_ms),
-      identical, slow,
+      identical,
+      slow,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,13 @@ import { rangesAt } from '../src/predict/model.ts';
 export const name = 'prediction';
 
 // A stage model as a pre-flight of 80 requests at 2 ms / p99 9 ms leaves it.
-const MODEL = { alpha: 0.5, beta: 80.5, latency: { mu: Math.log(2), sigma: Math.log(9 / 2) / Z99, m: 80, method: 'mle' }, seed: 7, samples: 2000 };
+const MODEL = {
+  alpha: 0.5,
+  beta: 80.5,
+  latency: { mu: Math.log(2), sigma: Math.log(9 / 2) / Z99, m: 80, method: 'mle' },
+  seed: 7,
+  samples: 2000,
+};
 
 export async function run({ log }) {
   const out = {};

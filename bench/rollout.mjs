@@ -14,7 +14,10 @@ export const name = 'rollout';
 // Each entry: a label and the chaos-gate.yml text it runs with (null = defaults).
 const CONFIGS = [
   ['synthetic', null],
-  ['prometheus_only', 'rollout:\n  analysis: { sources: [prometheus] }\nprometheus:\n  checks:\n    - { name: error-rate, template: error_rate, max: 0.05 }\n'],
+  [
+    'prometheus_only',
+    'rollout:\n  analysis: { sources: [prometheus] }\nprometheus:\n  checks:\n    - { name: error-rate, template: error_rate, max: 0.05 }\n',
+  ],
 ];
 
 function median(xs) {
@@ -28,9 +31,17 @@ export async function run({ root, log }) {
   const runs = Number(process.env.BENCH_ROLLOUT_RUNS ?? 5);
   const cli = (args, ok = [0]) => {
     try {
-      return { status: 0, out: execFileSync(process.execPath, ['bin/chaos-gate.js', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 }).toString() };
+      return {
+        status: 0,
+        out: execFileSync(process.execPath, ['bin/chaos-gate.js', ...args], {
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          timeout: 600_000,
+        }).toString(),
+      };
     } catch (e) {
-      if (!ok.includes(e.status)) throw new Error(`chaos-gate ${args.join(' ')} exited ${e.status}: ${String(e.stderr).slice(-500)}`);
+      if (!ok.includes(e.status))
+        throw new Error(`chaos-gate ${args.join(' ')} exited ${e.status}: ${String(e.stderr).slice(-500)}`);
       return { status: e.status, out: String(e.stdout) };
     }
   };
@@ -49,7 +60,10 @@ export async function run({ root, log }) {
     for (let i = 0; i < runs; i++) {
       log(`${label}: deploy v3 0.8, run ${i + 1}/${runs}`);
       const file = join(dir, `${label}-${i}.json`);
-      const res = cli(['deploy', 'v3', '0.8', '--result-file', file, ...(config ? ['--config', config] : [])], [0, 1, 2, 3]);
+      const res = cli(
+        ['deploy', 'v3', '0.8', '--result-file', file, ...(config ? ['--config', config] : [])],
+        [0, 1, 2, 3],
+      );
       if (res.status === 2) throw new Error(`${label}: configuration refused; is this judgement source implemented?`);
       const r = JSON.parse(readFileSync(file, 'utf8'));
       // The gate's own event loop: a stall here would be read as service latency.
@@ -63,7 +77,10 @@ export async function run({ root, log }) {
       if (r.time_to_detect_ms !== null) detect.push(r.time_to_detect_ms);
       if (r.time_to_rollback_ms !== null) rollback.push(r.time_to_rollback_ms);
     }
-    const spread = (xs) => (xs.length === 0 ? { median: null, min: null, max: null, n: 0 } : { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length });
+    const spread = (xs) =>
+      xs.length === 0
+        ? { median: null, min: null, max: null, n: 0 }
+        : { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
     out[label] = {
       runs,
       not_rolled_back: notRolledBack,

@@ -31,7 +31,10 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const major = Number(process.versions.node.split('.')[0]);
-if (major < 24) log(`warning: running on Node ${process.version}; the project targets Node 24 (npm run bench puts node_modules/.bin first on PATH)`);
+if (major < 24)
+  log(
+    `warning: running on Node ${process.version}; the project targets Node 24 (npm run bench puts node_modules/.bin first on PATH)`,
+  );
 
 const results = {};
 let failed = false;

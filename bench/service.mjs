@@ -161,9 +161,15 @@ export async function run({ root, log }) {
   const maxRequests = envNumber('BENCH_MAX_REQUESTS', 1_000_000, { integer: true });
   const readySeconds = envNumber('BENCH_READY_SECONDS', 20);
   const entryEnv = process.env.BENCH_SERVICE_ENTRY;
-  const entry = entryEnv ? (isAbsolute(entryEnv) ? entryEnv : join(root, entryEnv)) : join(root, 'services/region/dist/server.js');
+  const entry = entryEnv
+    ? isAbsolute(entryEnv)
+      ? entryEnv
+      : join(root, entryEnv)
+    : join(root, 'services/region/dist/server.js');
   if (!existsSync(entry)) {
-    throw new Error(`${entry} is missing: build the region service first with \`npm run build\` (node scripts/build.mjs)`);
+    throw new Error(
+      `${entry} is missing: build the region service first with \`npm run build\` (node scripts/build.mjs)`,
+    );
   }
 
   const port = await freePort();
@@ -171,7 +177,14 @@ export async function run({ root, log }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'chaos-gate-bench-'));
   const child = spawn(process.execPath, [entry], {
     cwd: dataDir,
-    env: { ...process.env, VERSION: 'bench', REGION: 'bench', FAILURE_RATE: '0', PORT: String(port), DATA_DIR: dataDir },
+    env: {
+      ...process.env,
+      VERSION: 'bench',
+      REGION: 'bench',
+      FAILURE_RATE: '0',
+      PORT: String(port),
+      DATA_DIR: dataDir,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout = tail(child.stdout);
@@ -205,7 +218,9 @@ export async function run({ root, log }) {
       if (warmupSeconds > 0) await drive(pool, path, { concurrency, seconds: warmupSeconds, maxRequests });
       log(`${path}: ${concurrency} concurrent requests for ${seconds} s (at most ${maxRequests})`);
       const result = await drive(pool, path, { concurrency, seconds, maxRequests });
-      log(`${path}: ${result.requests_per_second} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.errors} errors`);
+      log(
+        `${path}: ${result.requests_per_second} req/s, p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms, ${result.errors} errors`,
+      );
       endpoints[path] = result;
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`the service exited (${child.exitCode ?? child.signalCode}) during the run:\n${output()}`);

@@ -25,7 +25,8 @@ function seedCount() {
   const raw = process.env.BENCH_SIM_SEEDS;
   if (raw === undefined || raw === '') return 1000;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`BENCH_SIM_SEEDS must be a positive whole number, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`BENCH_SIM_SEEDS must be a positive whole number, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -48,7 +49,13 @@ function runScenario(plan, scenario, seeds) {
   const detect = rolledBack.map((r) => r.time_to_detect_ms).filter((t) => t !== null);
   const reasons = {};
   for (const r of rolledBack) {
-    const kind = /^red verdict/.test(r.rollback_reason) ? 'red' : /^pause budget/.test(r.rollback_reason) ? 'pause_budget' : /^stage deadline/.test(r.rollback_reason) ? 'stage_deadline' : 'other';
+    const kind = /^red verdict/.test(r.rollback_reason)
+      ? 'red'
+      : /^pause budget/.test(r.rollback_reason)
+        ? 'pause_budget'
+        : /^stage deadline/.test(r.rollback_reason)
+          ? 'stage_deadline'
+          : 'other';
     reasons[kind] = (reasons[kind] ?? 0) + 1;
   }
   return {
@@ -71,7 +78,9 @@ export async function run({ log } = { log: () => {} }) {
   const scenarios = {};
   for (const [key, config] of Object.entries(SCENARIOS)) {
     scenarios[key] = runScenario(plan, toSimulationScenario(config, `bench ${key}`), seeds);
-    log(`${key}: rolled back ${(scenarios[key].rolled_back_share * 100).toFixed(1)}% of ${seeds} seeds, ${scenarios[key].rollouts_per_second} rollouts/s`);
+    log(
+      `${key}: rolled back ${(scenarios[key].rolled_back_share * 100).toFixed(1)}% of ${seeds} seeds, ${scenarios[key].rollouts_per_second} rollouts/s`,
+    );
   }
   const identical = scenarios.identical;
   const bad = scenarios.clearly_bad_errors;

@@ -14,11 +14,20 @@ import { join } from 'node:path';
 
 export const name = 'user_service';
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@localhost', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@localhost' };
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'bench',
+  GIT_AUTHOR_EMAIL: 'bench@localhost',
+  GIT_COMMITTER_NAME: 'bench',
+  GIT_COMMITTER_EMAIL: 'bench@localhost',
+};
 
 function repository(root, example, versionFile) {
   const repo = mkdtempSync(join(tmpdir(), `chaos-gate-bench-${example}-`));
-  cpSync(join(root, 'examples', example), repo, { recursive: true, filter: (src) => !src.startsWith(join(root, 'examples', example, 'test')) });
+  cpSync(join(root, 'examples', example), repo, {
+    recursive: true,
+    filter: (src) => !src.startsWith(join(root, 'examples', example, 'test')),
+  });
   const git = (...args) => execFileSync('git', args, { cwd: repo, env: GIT_ENV, stdio: 'ignore' });
   git('init', '-q');
   git('add', '-A');
@@ -32,7 +41,11 @@ function gate(root, repo, reportDir) {
   const timeout = Number(process.env.BENCH_GATE_TIMEOUT_SECONDS ?? 900) * 1000;
   const started = performance.now();
   try {
-    execFileSync(process.execPath, [join(root, 'bin/chaos-gate.js'), 'gate', '--report-dir', reportDir], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], timeout });
+    execFileSync(process.execPath, [join(root, 'bin/chaos-gate.js'), 'gate', '--report-dir', reportDir], {
+      cwd: repo,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout,
+    });
   } catch (e) {
     // Exit 1 (gate CLOSED) still wrote a report; anything else is the benchmark's failure.
     if (e.status !== 1) throw new Error(`chaos-gate gate exited ${e.status}: ${String(e.stderr).slice(-2000)}`);
@@ -40,7 +53,12 @@ function gate(root, repo, reportDir) {
   const wallMs = Math.round(performance.now() - started);
   const report = JSON.parse(readFileSync(join(repo, reportDir, 'report.json'), 'utf8'));
   const scenarios = report.scenarios.map((e) => `${e.name} ${e.status}`);
-  return { gate: report.deployment_gate, wall_ms: wallMs, phases_ms: Object.fromEntries(report.environment.phases.map((p) => [p.name, p.ms])), ...(scenarios.length ? { scenarios } : {}) };
+  return {
+    gate: report.deployment_gate,
+    wall_ms: wallMs,
+    phases_ms: Object.fromEntries(report.environment.phases.map((p) => [p.name, p.ms])),
+    ...(scenarios.length ? { scenarios } : {}),
+  };
 }
 
 export async function run({ root, log }) {

@@ -4,7 +4,9 @@
 // first on PATH.
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 24) {
-  console.error(`chaos-gate needs Node 24 or newer (this is ${process.version}); run it through npx or npm, which use node_modules/.bin/node`);
+  console.error(
+    `chaos-gate needs Node 24 or newer (this is ${process.version}); run it through npx or npm, which use node_modules/.bin/node`,
+  );
   process.exit(2);
 }
 const { main } = await import('../src/cli/main.ts');

@@ -16,7 +16,9 @@ const outRoot = check ? mkdtempSync(join(tmpdir(), 'chaos-gate-build-')) : root;
 
 // CommonJS dependencies (prom-client) call require() on Node built-ins; an ESM bundle needs
 // a real require for that.
-const banner = { js: "import { createRequire as __cgCreateRequire } from 'node:module';\nconst require = __cgCreateRequire(import.meta.url);" };
+const banner = {
+  js: "import { createRequire as __cgCreateRequire } from 'node:module';\nconst require = __cgCreateRequire(import.meta.url);",
+};
 
 const bundles = [
   { entry: 'services/region/src/main.ts', out: 'services/region/dist/server.js' },

@@ -23,12 +23,16 @@ function projectNode() {
 
 const project = projectNode();
 if (major(project) < REQUIRED_MAJOR) {
-  console.error(`chaos-gate: needs Node ${REQUIRED_MAJOR} from the "node" devDependency, found ${project}: `
-    + 'run npm ci again (it installs it from the npm registry)');
+  console.error(
+    `chaos-gate: needs Node ${REQUIRED_MAJOR} from the "node" devDependency, found ${project}: ` +
+      'run npm ci again (it installs it from the npm registry)',
+  );
   process.exit(1);
 }
 if (major(npmNode) < REQUIRED_MAJOR) {
-  console.log(`chaos-gate: npm ran on Node ${npmNode}; the project runs on Node ${project} from the "node" `
-    + 'devDependency (node_modules/.bin/node, first on PATH in npm scripts and scripts/test.sh). '
-    + 'Engine warnings are off (.npmrc loglevel=error); `npm ci --loglevel=warn` shows them.');
+  console.log(
+    `chaos-gate: npm ran on Node ${npmNode}; the project runs on Node ${project} from the "node" ` +
+      'devDependency (node_modules/.bin/node, first on PATH in npm scripts and scripts/test.sh). ' +
+      'Engine warnings are off (.npmrc loglevel=error); `npm ci --loglevel=warn` shows them.',
+  );
 }

@@ -21,7 +21,8 @@ export function workspacePath(file: string, workspace: string): string | undefin
 
 export function annotationOf(issue: InputIssue, workspace: string): GitHubAnnotation {
   const file = issue.line === undefined ? undefined : workspacePath(issue.source, workspace);
-  if (file === undefined || issue.line === undefined) return { message: formatIssue(issue), properties: { title: ANNOTATION_TITLE } };
+  if (file === undefined || issue.line === undefined)
+    return { message: formatIssue(issue), properties: { title: ANNOTATION_TITLE } };
   return {
     message: issue.path ? `${issue.path}: ${issue.rule}` : issue.rule,
     properties: { title: ANNOTATION_TITLE, file, startLine: issue.line },

@@ -33,7 +33,12 @@ const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const available = (cache: CacheApi): boolean => cache.isFeatureAvailable?.() ?? true;
 
 /** Restores the newest saved history to `file`; returns the key it came from, or undefined. */
-export async function restoreHistoryFile(file: string, cache: CacheApi, env: Readonly<Record<string, string | undefined>>, log: CacheLog): Promise<string | undefined> {
+export async function restoreHistoryFile(
+  file: string,
+  cache: CacheApi,
+  env: Readonly<Record<string, string | undefined>>,
+  log: CacheLog,
+): Promise<string | undefined> {
   try {
     // Inside the try: a probe that throws is a cache failure like any other, a warning.
     if (!available(cache)) {
@@ -41,7 +46,8 @@ export async function restoreHistoryFile(file: string, cache: CacheApi, env: Rea
       return undefined;
     }
     const hit = await cache.restoreCache([file], historyCacheKey(env), [HISTORY_CACHE_PREFIX]);
-    if (hit === undefined) log.info(`history: no cached history yet (key prefix ${HISTORY_CACHE_PREFIX}): this run starts it`);
+    if (hit === undefined)
+      log.info(`history: no cached history yet (key prefix ${HISTORY_CACHE_PREFIX}): this run starts it`);
     else log.info(`history: restored ${file} from cache entry ${hit}`);
     return hit;
   } catch (e) {
@@ -51,7 +57,12 @@ export async function restoreHistoryFile(file: string, cache: CacheApi, env: Rea
 }
 
 /** Saves `file` under this run's key; false when there was nothing to save or the cache refused. */
-export async function saveHistoryFile(file: string, cache: CacheApi, env: Readonly<Record<string, string | undefined>>, log: CacheLog): Promise<boolean> {
+export async function saveHistoryFile(
+  file: string,
+  cache: CacheApi,
+  env: Readonly<Record<string, string | undefined>>,
+  log: CacheLog,
+): Promise<boolean> {
   if (!existsSync(file)) {
     log.info(`history: ${file} was not written: nothing to save`);
     return false;

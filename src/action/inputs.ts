@@ -65,12 +65,16 @@ export function readInputs(get: (name: string) => string): ActionInputs {
   if (version !== undefined && !isVersion(version)) issue('version', `${JSON.stringify(version)} ${VERSION_RULE}`);
 
   const rateText = text('failure-rate');
-  const failureRate = rateText === undefined ? undefined
-    : checked<number | undefined>(() => parseFailureRate(rateText, 'input failure-rate', ''), undefined);
+  const failureRate =
+    rateText === undefined
+      ? undefined
+      : checked<number | undefined>(() => parseFailureRate(rateText, 'input failure-rate', ''), undefined);
 
   // Parsed as written (the parser trims), so the rule quotes the user's text, as the CLI does.
-  const experiments = text('experiments') === undefined ? undefined
-    : checked<string[] | undefined>(() => parseExperimentList(get('experiments'), EXPERIMENTS_RULES), undefined);
+  const experiments =
+    text('experiments') === undefined
+      ? undefined
+      : checked<string[] | undefined>(() => parseExperimentList(get('experiments'), EXPERIMENTS_RULES), undefined);
 
   const environment = text('environment');
   if (environment && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(environment)) {

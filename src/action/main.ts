@@ -35,12 +35,15 @@ export async function run(): Promise<void> {
       historyToSave = historyFile;
       await core.group('restore the run history', () => restoreHistoryFile(historyFile, cache, process.env, core));
     }
-    const outcome = await runGate({ ...gateRequestOf(inputs, workspace), plan: config }, {
-      progress: actionProgress(),
-      signal: controller.signal,
-      now: Date.now,
-      onStackUp: () => core.saveState('stackUp', inputs.keepStack ? 'kept' : 'true'),
-    });
+    const outcome = await runGate(
+      { ...gateRequestOf(inputs, workspace), plan: config },
+      {
+        progress: actionProgress(),
+        signal: controller.signal,
+        now: Date.now,
+        onStackUp: () => core.saveState('stackUp', inputs.keepStack ? 'kept' : 'true'),
+      },
+    );
     core.saveState('stackUp', inputs.keepStack ? 'kept' : 'false');
     const { report, paths } = outcome;
     core.setOutput('gate', report.deploymentGate);
@@ -91,6 +94,8 @@ async function saveHistory(file: string): Promise<void> {
   try {
     await core.group('save the run history', () => saveHistoryFile(file, cache, process.env, core));
   } catch (e) {
-    core.warning(`history: not saved (${e instanceof Error ? e.message : String(e)}): the next run starts without this one`);
+    core.warning(
+      `history: not saved (${e instanceof Error ? e.message : String(e)}): the next run starts without this one`,
+    );
   }
 }

@@ -91,31 +91,44 @@ function effectOf(side: SideFacts, during: WindowMetrics): string | null {
   if (side.restarts !== null && side.restarts > 0) return `restarted ${side.restarts}x`;
   if (during.errors > 0) return `${during.errors} of ${during.count} requests failed`;
   const before = summarize(side.before).p50Ms;
-  if (before !== null && during.p50Ms !== null && during.p50Ms - before >= EFFECT_LATENCY_MS) return `median ${ms(before)} -> ${ms(during.p50Ms)}`;
+  if (before !== null && during.p50Ms !== null && during.p50Ms - before >= EFFECT_LATENCY_MS)
+    return `median ${ms(before)} -> ${ms(during.p50Ms)}`;
   return null;
 }
 
 export function summarizeSide(side: SideFacts): SideSummary {
   const m = summarize([...side.held, ...side.after]);
   return {
-    requests: m.count, errors: m.errors, errorRate: m.errorRate, p50Ms: m.p50Ms, p99Ms: m.p99Ms,
-    recoverySeconds: side.recoverySeconds, writesAcknowledged: side.writesAcknowledged, writesLost: side.writesLost,
-    restarts: side.restarts, effect: effectOf(side, summarize(side.during)),
+    requests: m.count,
+    errors: m.errors,
+    errorRate: m.errorRate,
+    p50Ms: m.p50Ms,
+    p99Ms: m.p99Ms,
+    recoverySeconds: side.recoverySeconds,
+    writesAcknowledged: side.writesAcknowledged,
+    writesLost: side.writesLost,
+    restarts: side.restarts,
+    effect: effectOf(side, summarize(side.during)),
   };
 }
 
 const seconds = (s: number | null): string => (s === null ? 'never' : `${s.toFixed(1)} s`);
-const sideText = (s: SideSummary): string => `${pct(s.errorRate)} of requests failed (n=${s.requests}), served again after ${seconds(s.recoverySeconds)}`;
+const sideText = (s: SideSummary): string =>
+  `${pct(s.errorRate)} of requests failed (n=${s.requests}), served again after ${seconds(s.recoverySeconds)}`;
 
 /** Why the run says nothing about the candidate; undefined: it can be judged. `evidence`: the fault seen acting where it is injected. */
 function cannotJudge(c: SideSummary, b: SideSummary, evidence: string | undefined): string | undefined {
-  if (c.effect === null && b.effect === null && evidence === undefined) return `the fault had no measurable effect on either side (no restart, no failed request, the median not ${EFFECT_LATENCY_MS} ms slower)`;
-  if (c.recoverySeconds === null && b.recoverySeconds === null) return 'neither side served again by the recovery deadline';
+  if (c.effect === null && b.effect === null && evidence === undefined)
+    return `the fault had no measurable effect on either side (no restart, no failed request, the median not ${EFFECT_LATENCY_MS} ms slower)`;
+  if (c.recoverySeconds === null && b.recoverySeconds === null)
+    return 'neither side served again by the recovery deadline';
   return undefined;
 }
 
 const tooFew = (c: SideSummary, b: SideSummary, minSamples: number): string | undefined =>
-  (c.requests < minSamples || b.requests < minSamples ? `not enough requests: candidate ${c.requests}, baseline ${b.requests} (needs ${minSamples} each)` : undefined);
+  c.requests < minSamples || b.requests < minSamples
+    ? `not enough requests: candidate ${c.requests}, baseline ${b.requests} (needs ${minSamples} each)`
+    : undefined;
 
 const WINDOWS = [
   { key: 'held', label: 'while the fault was held' },
@@ -123,15 +136,30 @@ const WINDOWS = [
 ] as const;
 
 /** Errors and latency of one window, candidate against baseline, each test at alpha / 2. */
-function compareWindow(c: readonly Observation[], b: readonly Observation[], tol: DifferentialTolerance): { bad: boolean; text: string }[] {
+function compareWindow(
+  c: readonly Observation[],
+  b: readonly Observation[],
+  tol: DifferentialTolerance,
+): { bad: boolean; text: string }[] {
   const alpha = tol.alpha / WINDOWS.length;
   const cm = summarize(c);
   const bm = summarize(b);
   const errors = twoProportionTest(cm.errors, cm.count, bm.errors, bm.count, tol.maxErrorRateIncrease);
-  const latency = mannWhitneyGreater(successLatencies(c), successLatencies(b), tol.maxLatencyIncreaseRatio, tol.maxLatencyIncreaseMs);
+  const latency = mannWhitneyGreater(
+    successLatencies(c),
+    successLatencies(b),
+    tol.maxLatencyIncreaseRatio,
+    tol.maxLatencyIncreaseMs,
+  );
   return [
-    { bad: errors.p < alpha, text: `the candidate failed ${pct(cm.errorRate)} of requests (n=${cm.count}), the baseline ${pct(bm.errorRate)} (n=${bm.count}): p=${pValue(errors.p)}, tolerated +${pct(tol.maxErrorRateIncrease)}` },
-    { bad: latency.p < alpha, text: `median latency ${ms(cm.p50Ms)} against ${ms(bm.p50Ms)} (Mann-Whitney p=${pValue(latency.p)}, tolerated +${pct(tol.maxLatencyIncreaseRatio)} + ${num(tol.maxLatencyIncreaseMs)} ms)` },
+    {
+      bad: errors.p < alpha,
+      text: `the candidate failed ${pct(cm.errorRate)} of requests (n=${cm.count}), the baseline ${pct(bm.errorRate)} (n=${bm.count}): p=${pValue(errors.p)}, tolerated +${pct(tol.maxErrorRateIncrease)}`,
+    },
+    {
+      bad: latency.p < alpha,
+      text: `median latency ${ms(cm.p50Ms)} against ${ms(bm.p50Ms)} (Mann-Whitney p=${pValue(latency.p)}, tolerated +${pct(tol.maxLatencyIncreaseRatio)} + ${num(tol.maxLatencyIncreaseMs)} ms)`,
+    },
   ];
 }
 
@@ -140,11 +168,22 @@ function compareWindow(c: readonly Observation[], b: readonly Observation[], tol
  * delayed or failed); a service that shrugs such a fault off on both sides is then judged, not
  * "could not run".
  */
-export function judgeDifferential(fault: string, candidate: SideFacts, baseline: SideFacts, tol: DifferentialTolerance, evidence?: string): DifferentialJudgement {
+export function judgeDifferential(
+  fault: string,
+  candidate: SideFacts,
+  baseline: SideFacts,
+  tol: DifferentialTolerance,
+  evidence?: string,
+): DifferentialJudgement {
   const c = summarizeSide(candidate);
   const b = summarizeSide(baseline);
   const sides = { candidate: c, baseline: b };
-  const cannot = (why: string): DifferentialJudgement => ({ verdict: 'could_not_run', headline: `under ${fault}: could not judge the candidate: ${why}`, reasons: [why], ...sides });
+  const cannot = (why: string): DifferentialJudgement => ({
+    verdict: 'could_not_run',
+    headline: `under ${fault}: could not judge the candidate: ${why}`,
+    reasons: [why],
+    ...sides,
+  });
   const why = cannotJudge(c, b, evidence);
   if (why) return cannot(why);
   if (c.recoverySeconds === null) {
@@ -168,10 +207,22 @@ export function judgeDifferential(fault: string, candidate: SideFacts, baseline:
 
   const writesText = `acknowledged writes lost: candidate ${c.writesLost} of ${c.writesAcknowledged}, baseline ${b.writesLost} of ${b.writesAcknowledged}`;
   (c.writesLost > b.writesLost ? worse : fine).push(writesText);
-  if (c.effect === null && b.effect === null && evidence !== undefined) fine.push(`neither side showed the fault in its traffic, where it acted: ${evidence}`);
+  if (c.effect === null && b.effect === null && evidence !== undefined)
+    fine.push(`neither side showed the fault in its traffic, where it acted: ${evidence}`);
 
-  if (worse.length > 0) return { verdict: 'regression', headline: `under ${fault}, ${worse[0] ?? ''}`, reasons: [...worse, ...fine], ...sides };
-  return { verdict: 'pass', headline: `under ${fault} the candidate did as well as the baseline: ${sideText(c)}; baseline ${sideText(b)}`, reasons: fine, ...sides };
+  if (worse.length > 0)
+    return {
+      verdict: 'regression',
+      headline: `under ${fault}, ${worse[0] ?? ''}`,
+      reasons: [...worse, ...fine],
+      ...sides,
+    };
+  return {
+    verdict: 'pass',
+    headline: `under ${fault} the candidate did as well as the baseline: ${sideText(c)}; baseline ${sideText(b)}`,
+    reasons: fine,
+    ...sides,
+  };
 }
 
 /** One differential run as the report shows it. */

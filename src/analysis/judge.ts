@@ -83,7 +83,12 @@ export interface Judgement {
   evidenceSince: number | null;
 }
 
-export function judge(canary: readonly Observation[], baseline: readonly Observation[], limits: StageLimits, options: JudgeOptions): Judgement {
+export function judge(
+  canary: readonly Observation[],
+  baseline: readonly Observation[],
+  limits: StageLimits,
+  options: JudgeOptions,
+): Judgement {
   const { minSamples } = options;
   const alpha = num(options.alpha);
   const c = summarize(canary);
@@ -99,17 +104,24 @@ export function judge(canary: readonly Observation[], baseline: readonly Observa
   const errorWord = `error rate ${pct(c.errorRate)} (${c.errors} of ${c.count})`;
   const errorP = `binomial p=${pValue(errorLimit.p)}`;
   if (errorLimit.breached && limits.maxErrorRate === 0) red.push(`${errorWord}: the limit is 0, so any error is red`);
-  else if (errorLimit.breached && errorLimit.p < redP) red.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${redAlpha})`);
-  else if (errorLimit.breached && errorLimit.p < options.alpha) yellow.push(`${errorWord} is probably above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${alpha}, red below ${redAlpha})`);
-  else if (errorLimit.breached) fine.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)}, but not significantly (${errorP})`);
+  else if (errorLimit.breached && errorLimit.p < redP)
+    red.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${redAlpha})`);
+  else if (errorLimit.breached && errorLimit.p < options.alpha)
+    yellow.push(
+      `${errorWord} is probably above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${alpha}, red below ${redAlpha})`,
+    );
+  else if (errorLimit.breached)
+    fine.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)}, but not significantly (${errorP})`);
   else if (c.count > 0) fine.push(`${errorWord} is within the limit ${pct(limits.maxErrorRate)}`);
 
   const untimed = countUntimed(canary);
-  const untimedWord = untimed > 0 ? ` (${untimed} more not timed: the load generator stalled while they were in flight)` : '';
+  const untimedWord =
+    untimed > 0 ? ` (${untimed} more not timed: the load generator stalled while they were in flight)` : '';
   const slowWord = `p99 ${ms(c.p99Ms)}: ${latencyLimit.bad} of ${latencyLimit.total} successful requests slower than ${ms(limits.maxP99Ms)}${untimedWord}`;
   const slowP = `binomial p=${pValue(latencyLimit.p)}`;
   if (latencyLimit.breached && latencyLimit.p < redP) red.push(`${slowWord}, more than 1% (${slowP} < ${redAlpha})`);
-  else if (latencyLimit.breached && latencyLimit.p < options.alpha) yellow.push(`${slowWord}, probably more than 1% (${slowP} < ${alpha}, red below ${redAlpha})`);
+  else if (latencyLimit.breached && latencyLimit.p < options.alpha)
+    yellow.push(`${slowWord}, probably more than 1% (${slowP} < ${alpha}, red below ${redAlpha})`);
   else if (latencyLimit.breached) fine.push(`${slowWord}, more than 1% but not significantly (${slowP})`);
   else if (latencyLimit.total > 0) fine.push(`${slowWord}, within 1%`);
 
@@ -121,7 +133,13 @@ export function judge(canary: readonly Observation[], baseline: readonly Observa
     return { verdict: 'red', reasons: red, ...base, tests, evidenceSince: since };
   }
   if (c.count < minSamples) {
-    return { verdict: 'inconclusive', reasons: [`not enough data: ${c.count} of ${minSamples} canary requests`, ...yellow, ...fine], ...base, tests, evidenceSince: null };
+    return {
+      verdict: 'inconclusive',
+      reasons: [`not enough data: ${c.count} of ${minSamples} canary requests`, ...yellow, ...fine],
+      ...base,
+      tests,
+      evidenceSince: null,
+    };
   }
 
   let errors: ProportionTest | null = null;
@@ -133,7 +151,8 @@ export function judge(canary: readonly Observation[], baseline: readonly Observa
     errors = twoProportionTest(c.errors, c.count, b.errors, b.count, tolerance);
     const errorCmp = `error rate ${pct(c.errorRate)} vs baseline ${pct(b.errorRate)}`;
     const errorTest = `(z=${errors.z.toFixed(2)}, p=${pValue(errors.p)})`;
-    if (errors.p < options.alpha) yellow.push(`${errorCmp}: worse by more than the tolerated ${pct(tolerance)} ${errorTest}`);
+    if (errors.p < options.alpha)
+      yellow.push(`${errorCmp}: worse by more than the tolerated ${pct(tolerance)} ${errorTest}`);
     else fine.push(`${errorCmp}: not worse by more than the tolerated ${pct(tolerance)} ${errorTest}`);
 
     const allowed = options.maxLatencyIncreaseRatio ?? DEFAULT_MAX_LATENCY_INCREASE_RATIO;
@@ -142,11 +161,11 @@ export function judge(canary: readonly Observation[], baseline: readonly Observa
     const latencyCmp = `median latency ${ms(c.p50Ms)} vs baseline ${ms(b.p50Ms)}`;
     const latencyTest = `(Mann-Whitney U=${latency.u}, p=${pValue(latency.p)})`;
     const tolerated = allowedMs > 0 ? `${pct(allowed)} + ${allowedMs} ms` : pct(allowed);
-    if (latency.p < options.alpha) yellow.push(`${latencyCmp}: slower by more than the tolerated ${tolerated} ${latencyTest}`);
+    if (latency.p < options.alpha)
+      yellow.push(`${latencyCmp}: slower by more than the tolerated ${tolerated} ${latencyTest}`);
     else fine.push(`${latencyCmp}: not slower by more than the tolerated ${tolerated} ${latencyTest}`);
   }
   const all = { ...base, tests: { errorLimit, latencyLimit, errors, latency }, evidenceSince: null };
   if (yellow.length > 0) return { verdict: 'yellow', reasons: [...yellow, ...fine], ...all };
   return { verdict: 'green', reasons: fine, ...all };
 }
-

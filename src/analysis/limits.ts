@@ -45,7 +45,12 @@ export function latencyLimitTest(canary: readonly Observation[], maxP99Ms: numbe
 }
 
 /** Time of the earliest canary request that counts against the given limits; null if none does. */
-export function evidenceSince(canary: readonly Observation[], errorsProven: boolean, latencyProven: boolean, maxP99Ms: number): number | null {
+export function evidenceSince(
+  canary: readonly Observation[],
+  errorsProven: boolean,
+  latencyProven: boolean,
+  maxP99Ms: number,
+): number | null {
   let first: number | null = null;
   for (const o of canary) {
     const error = isError(o);

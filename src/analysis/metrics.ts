@@ -50,7 +50,9 @@ export function errorsByHop(observations: readonly Observation[]): HopErrors[] |
     counts.set(hop, (counts.get(hop) ?? 0) + 1);
   }
   if (!named) return undefined;
-  return [...counts].map(([hop, errors]) => ({ hop, errors })).sort((a, b) => b.errors - a.errors || a.hop.localeCompare(b.hop));
+  return [...counts]
+    .map(([hop, errors]) => ({ hop, errors }))
+    .sort((a, b) => b.errors - a.errors || a.hop.localeCompare(b.hop));
 }
 
 /** 1-based nearest rank of the q-quantile among n values (1 <= rank <= n for n >= 1). */

@@ -30,7 +30,13 @@ export function servingAgain(observations: readonly Observation[], from: number,
  * After a crash the outage begins with the first failed request sent after the kill (one that
  * slipped in before the process died does not count); none failed: it never went down.
  */
-export function servingAgainAfterCrash(observations: readonly Observation[], killAt: number, deadline: number): number | null {
-  const firstError = observations.filter((o) => o.at >= killAt && isError(o)).reduce<number | null>((m, o) => (m === null || o.at < m ? o.at : m), null);
+export function servingAgainAfterCrash(
+  observations: readonly Observation[],
+  killAt: number,
+  deadline: number,
+): number | null {
+  const firstError = observations
+    .filter((o) => o.at >= killAt && isError(o))
+    .reduce<number | null>((m, o) => (m === null || o.at < m ? o.at : m), null);
   return firstError === null ? killAt : servingAgain(observations, firstError, deadline);
 }

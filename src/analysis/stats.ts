@@ -22,7 +22,13 @@ export interface ProportionTest {
  * errors, or both have nothing but errors, there is no evidence of a difference (z = 0,
  * p = 1). An empty sample is no evidence either.
  */
-export function twoProportionTest(canaryErrors: number, canaryCount: number, baselineErrors: number, baselineCount: number, margin = 0): ProportionTest {
+export function twoProportionTest(
+  canaryErrors: number,
+  canaryCount: number,
+  baselineErrors: number,
+  baselineCount: number,
+  margin = 0,
+): ProportionTest {
   if (canaryCount === 0 || baselineCount === 0) return { margin, z: 0, p: 1 };
   const pc = canaryErrors / canaryCount;
   const pb = baselineErrors / baselineCount;
@@ -60,7 +66,12 @@ export interface MannWhitneyTest {
  * slowdown) by ranking (canary - a) / (1 + m) against the baseline: R's
  * `wilcox.test((canary - a) / (1 + m), baseline, ...)`.
  */
-export function mannWhitneyGreater(canary: readonly number[], baseline: readonly number[], margin = 0, offset = 0): MannWhitneyTest {
+export function mannWhitneyGreater(
+  canary: readonly number[],
+  baseline: readonly number[],
+  margin = 0,
+  offset = 0,
+): MannWhitneyTest {
   const n1 = canary.length;
   const n2 = baseline.length;
   if (n1 === 0 || n2 === 0) return { margin, offset, u: 0, z: 0, p: 1 };
@@ -71,7 +82,7 @@ export function mannWhitneyGreater(canary: readonly number[], baseline: readonly
   const n = n1 + n2;
   let canaryRankSum = 0;
   let tieTerm = 0; // sum over tie groups of t^3 - t
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && (all[j + 1] as { v: number }).v === (all[i] as { v: number }).v) j++;
     const t = j - i + 1;

@@ -27,7 +27,12 @@ export interface RunFacts {
 
 /** Which hop the target's errors came from in each window, as the service named it (service.attribution). */
 function hopNotes(windows: readonly WindowSummary[]): string[] {
-  return windows.filter((w) => w.errorsByHop).map((w) => `errors ${w.window === 'during' ? 'during the fault' : `${w.window} it`} by hop: ${formatHopErrors(w.errorsByHop ?? [])}`);
+  return windows
+    .filter((w) => w.errorsByHop)
+    .map(
+      (w) =>
+        `errors ${w.window === 'during' ? 'during the fault' : `${w.window} it`} by hop: ${formatHopErrors(w.errorsByHop ?? [])}`,
+    );
 }
 
 export function buildResult(facts: RunFacts, judgement: JudgementConfig): ExperimentResult {
@@ -37,7 +42,9 @@ export function buildResult(facts: RunFacts, judgement: JudgementConfig): Experi
   // The evidence that the fault took effect comes first: the thresholds below it only mean
   // something about a fault that happened.
   const effect = rec ? faultEffect(rec, experiment.fault, experiment.effect) : undefined;
-  const measured = rec ? [...(effect ? [effect.measurement] : []), ...measurements(rec, experiment.thresholds, judgement)] : [];
+  const measured = rec
+    ? [...(effect ? [effect.measurement] : []), ...measurements(rec, experiment.thresholds, judgement)]
+    : [];
   const values = rec ? measureAll(rec, judgement) : undefined;
   const failed = measured.some((m) => !m.pass);
   const windows = rec ? summaries(rec, targetTraffic) : [];

@@ -13,22 +13,86 @@ export interface MeasurementDef {
 }
 
 export const MEASUREMENTS = {
-  recovery_time_seconds: { unit: 's', comparator: '<=', what: 'from the end of the fault (for a crash: the kill) until /health answers 200 again (for a dependency: until 5 requests in a row succeed)' },
-  acknowledged_writes_lost: { unit: 'writes', comparator: '<=', what: 'writes answered 201 that cannot be read back afterwards' },
-  error_rate_during: { unit: 'ratio', comparator: '<=', what: 'share of the target\'s requests that failed (5xx or no answer) during the fault' },
-  error_rate_after: { unit: 'ratio', comparator: '<=', what: 'share of the target\'s requests that failed once it had recovered' },
-  p99_latency_ms_during: { unit: 'ms', comparator: '<=', what: 'p99 latency of the target\'s successful requests during the fault' },
-  p99_latency_ms_after: { unit: 'ms', comparator: '<=', what: 'p99 latency of the target\'s successful requests once it had recovered' },
-  p50_latency_ms_after: { unit: 'ms', comparator: '<=', what: 'median latency of the target\'s successful requests once it had recovered' },
-  throughput_degradation_percent: { unit: '%', comparator: '<=', what: 'drop of successful requests per second during the fault, against before' },
-  latency_degradation_percent: { unit: '%', comparator: '<=', what: 'rise of the median latency during the fault, against before (the median: a p99 of a few ms moves tenfold with the load of the machine)' },
-  timeouts_during: { unit: 'requests', comparator: '<=', what: 'requests to the target without any answer (time-out, refused, reset) during the fault' },
-  other_regions_error_rate_during: { unit: 'ratio', comparator: '<=', what: 'share of the other regions\' requests that failed during the fault (blast radius)' },
-  unclean_write_answers_during: { unit: 'answers', comparator: '<=', what: 'writes during the fault answered other than 503 (an acknowledgement, a 500, no answer)' },
-  unclean_read_answers_during: { unit: 'answers', comparator: '<=', what: 'reads during the fault answered other than 503' },
-  time_to_health_flag_seconds: { unit: 's', comparator: '<=', what: 'from the start of the fault until a /health probe of the target failed' },
-  time_to_judgement_flag_seconds: { unit: 's', comparator: '<=', what: 'from the start of the fault until the canary judgement (rollout default limits) is red on the target\'s traffic' },
-  time_to_detection_seconds: { unit: 's', comparator: '<=', what: 'from the start of the fault until Prometheus reports the target down (up == 0)' },
+  recovery_time_seconds: {
+    unit: 's',
+    comparator: '<=',
+    what: 'from the end of the fault (for a crash: the kill) until /health answers 200 again (for a dependency: until 5 requests in a row succeed)',
+  },
+  acknowledged_writes_lost: {
+    unit: 'writes',
+    comparator: '<=',
+    what: 'writes answered 201 that cannot be read back afterwards',
+  },
+  error_rate_during: {
+    unit: 'ratio',
+    comparator: '<=',
+    what: "share of the target's requests that failed (5xx or no answer) during the fault",
+  },
+  error_rate_after: {
+    unit: 'ratio',
+    comparator: '<=',
+    what: "share of the target's requests that failed once it had recovered",
+  },
+  p99_latency_ms_during: {
+    unit: 'ms',
+    comparator: '<=',
+    what: "p99 latency of the target's successful requests during the fault",
+  },
+  p99_latency_ms_after: {
+    unit: 'ms',
+    comparator: '<=',
+    what: "p99 latency of the target's successful requests once it had recovered",
+  },
+  p50_latency_ms_after: {
+    unit: 'ms',
+    comparator: '<=',
+    what: "median latency of the target's successful requests once it had recovered",
+  },
+  throughput_degradation_percent: {
+    unit: '%',
+    comparator: '<=',
+    what: 'drop of successful requests per second during the fault, against before',
+  },
+  latency_degradation_percent: {
+    unit: '%',
+    comparator: '<=',
+    what: 'rise of the median latency during the fault, against before (the median: a p99 of a few ms moves tenfold with the load of the machine)',
+  },
+  timeouts_during: {
+    unit: 'requests',
+    comparator: '<=',
+    what: 'requests to the target without any answer (time-out, refused, reset) during the fault',
+  },
+  other_regions_error_rate_during: {
+    unit: 'ratio',
+    comparator: '<=',
+    what: "share of the other regions' requests that failed during the fault (blast radius)",
+  },
+  unclean_write_answers_during: {
+    unit: 'answers',
+    comparator: '<=',
+    what: 'writes during the fault answered other than 503 (an acknowledgement, a 500, no answer)',
+  },
+  unclean_read_answers_during: {
+    unit: 'answers',
+    comparator: '<=',
+    what: 'reads during the fault answered other than 503',
+  },
+  time_to_health_flag_seconds: {
+    unit: 's',
+    comparator: '<=',
+    what: 'from the start of the fault until a /health probe of the target failed',
+  },
+  time_to_judgement_flag_seconds: {
+    unit: 's',
+    comparator: '<=',
+    what: "from the start of the fault until the canary judgement (rollout default limits) is red on the target's traffic",
+  },
+  time_to_detection_seconds: {
+    unit: 's',
+    comparator: '<=',
+    what: 'from the start of the fault until Prometheus reports the target down (up == 0)',
+  },
 } as const satisfies Record<string, MeasurementDef>;
 
 export type MeasurementName = keyof typeof MEASUREMENTS;
@@ -55,11 +119,35 @@ const SAFE = { acknowledged_writes_lost: 0, error_rate_after: 0.01, other_region
  */
 export const DEFAULT_THRESHOLDS: Readonly<Record<FaultKind, Partial<Record<MeasurementName, number>>>> = {
   kill: { recovery_time_seconds: 15, ...SAFE },
-  latency: { p99_latency_ms_during: 1000, error_rate_during: 0.01, timeouts_during: 0, p50_latency_ms_after: 100, recovery_time_seconds: 5, ...SAFE },
-  cpu: { throughput_degradation_percent: 20, latency_degradation_percent: 5000, p99_latency_ms_during: 1500, error_rate_during: 0.01, recovery_time_seconds: 5, ...SAFE },
+  latency: {
+    p99_latency_ms_during: 1000,
+    error_rate_during: 0.01,
+    timeouts_during: 0,
+    p50_latency_ms_after: 100,
+    recovery_time_seconds: 5,
+    ...SAFE,
+  },
+  cpu: {
+    throughput_degradation_percent: 20,
+    latency_degradation_percent: 5000,
+    p99_latency_ms_during: 1500,
+    error_rate_during: 0.01,
+    recovery_time_seconds: 5,
+    ...SAFE,
+  },
   memory: { recovery_time_seconds: 20, ...SAFE },
-  db_unavailable: { unclean_write_answers_during: 0, unclean_read_answers_during: 0, recovery_time_seconds: 5, ...SAFE },
-  failure_rate: { time_to_health_flag_seconds: 5, time_to_judgement_flag_seconds: 5, recovery_time_seconds: 5, ...SAFE },
+  db_unavailable: {
+    unclean_write_answers_during: 0,
+    unclean_read_answers_during: 0,
+    recovery_time_seconds: 5,
+    ...SAFE,
+  },
+  failure_rate: {
+    time_to_health_flag_seconds: 5,
+    time_to_judgement_flag_seconds: 5,
+    recovery_time_seconds: 5,
+    ...SAFE,
+  },
   partition: { time_to_detection_seconds: 10, time_to_health_flag_seconds: 5, recovery_time_seconds: 15, ...SAFE },
   // A dependency is shared by every region (started once per stack): their errors during it
   // are its blast radius, not a finding. The service must serve again once it is back.
@@ -82,10 +170,23 @@ export interface EvidenceDef {
 }
 
 export const EVIDENCE = {
-  memory_held_percent: { unit: '%', kinds: ['memory'], what: 'rise of the target\'s resident memory during the fault (its highest process_resident_memory_bytes on /metrics) over its median before, as a percent of the MiB the fault allocates' },
-  restarts: { unit: 'restarts', what: 'times the target\'s container was restarted by its restart policy during the experiment (docker inspect RestartCount); under a memory fault, the OOM kill' },
-  cpu_usage_rise_percent: { unit: '%', what: 'rise of the target process\'s CPU use during the fault over before (process_cpu_seconds_total on /metrics), in percent of one core' },
-  median_latency_rise_ms: { unit: 'ms', what: 'rise of the median latency of the target\'s successful requests during the fault over before' },
+  memory_held_percent: {
+    unit: '%',
+    kinds: ['memory'],
+    what: "rise of the target's resident memory during the fault (its highest process_resident_memory_bytes on /metrics) over its median before, as a percent of the MiB the fault allocates",
+  },
+  restarts: {
+    unit: 'restarts',
+    what: "times the target's container was restarted by its restart policy during the experiment (docker inspect RestartCount); under a memory fault, the OOM kill",
+  },
+  cpu_usage_rise_percent: {
+    unit: '%',
+    what: "rise of the target process's CPU use during the fault over before (process_cpu_seconds_total on /metrics), in percent of one core",
+  },
+  median_latency_rise_ms: {
+    unit: 'ms',
+    what: "rise of the median latency of the target's successful requests during the fault over before",
+  },
 } as const satisfies Record<string, EvidenceDef>;
 
 export type EvidenceName = keyof typeof EVIDENCE;

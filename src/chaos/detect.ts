@@ -11,11 +11,23 @@ function probesOf(rec: Pick<Recording, 'probes'>, region: string): HealthProbe[]
   return rec.probes.filter((p) => p.region === region).sort((a, b) => a.at - b.at);
 }
 
-type RecoveryFacts = Pick<Recording, 'kind' | 'observations' | 'probes' | 'crashed' | 'injectAt' | 'revertAt' | 'recoveryDeadline'>;
+type RecoveryFacts = Pick<
+  Recording,
+  'kind' | 'observations' | 'probes' | 'crashed' | 'injectAt' | 'revertAt' | 'recoveryDeadline'
+>;
 
 /** When `region`'s requests sent after `from` succeeded again (analysis/recovery.ts). */
-export function servingAgainAt(observations: readonly Observation[], region: string, from: number, deadline: number): number | null {
-  return servingAgain(observations.filter((o) => o.region === region), from, deadline);
+export function servingAgainAt(
+  observations: readonly Observation[],
+  region: string,
+  from: number,
+  deadline: number,
+): number | null {
+  return servingAgain(
+    observations.filter((o) => o.region === region),
+    from,
+    deadline,
+  );
 }
 
 /**
@@ -54,14 +66,24 @@ export function allRecoveredAt(rec: RecoveryFacts & Pick<Recording, 'targets'>):
 }
 
 /** The first failed /health probe of `region` sent during the fault: when it was known. */
-export function healthFlaggedAt(rec: Pick<Recording, 'probes' | 'injectAt' | 'revertAt'>, region: string): number | null {
+export function healthFlaggedAt(
+  rec: Pick<Recording, 'probes' | 'injectAt' | 'revertAt'>,
+  region: string,
+): number | null {
   const failed = probesOf(rec, region).find((p) => p.at >= rec.injectAt && p.at < rec.revertAt && !p.ok);
   return failed ? answeredAt(failed) : null;
 }
 
 /** The first reading of up == 0 for `region` taken during the fault (or just after: the scrape lags). */
-export function detectedDownAt(samples: readonly UpSample[], region: string, from: number, until: number): number | null {
-  const hit = samples.filter((s) => s.region === region && s.at >= from && s.at <= until && s.up === 0).sort((a, b) => a.at - b.at)[0];
+export function detectedDownAt(
+  samples: readonly UpSample[],
+  region: string,
+  from: number,
+  until: number,
+): number | null {
+  const hit = samples
+    .filter((s) => s.region === region && s.at >= from && s.at <= until && s.up === 0)
+    .sort((a, b) => a.at - b.at)[0];
   return hit ? hit.at : null;
 }
 
@@ -70,7 +92,15 @@ export function detectedDownAt(samples: readonly UpSample[], region: string, fro
  * fault as the canary and its traffic before as the baseline, and returns the first moment
  * the verdict was red (a rollout would have rolled back), or null.
  */
-export function judgementFlaggedAt(before: readonly Observation[], during: readonly Observation[], from: number, until: number, limits: StageLimits, options: JudgeOptions, stepMs = 250): number | null {
+export function judgementFlaggedAt(
+  before: readonly Observation[],
+  during: readonly Observation[],
+  from: number,
+  until: number,
+  limits: StageLimits,
+  options: JudgeOptions,
+  stepMs = 250,
+): number | null {
   const answered = [...during].sort((a, b) => answeredAt(a) - answeredAt(b));
   let n = 0;
   for (let t = from + stepMs; t <= until + stepMs; t += stepMs) {

@@ -1,10 +1,23 @@
-import { judgeDifferential, type DifferentialResult, type DifferentialTolerance, type SideFacts } from '../analysis/differential.ts';
+import {
+  judgeDifferential,
+  type DifferentialResult,
+  type DifferentialTolerance,
+  type SideFacts,
+} from '../analysis/differential.ts';
 import { isError, type Cohort, type Observation } from '../analysis/observation.ts';
 import { servingAgain, servingAgainAfterCrash } from '../analysis/recovery.ts';
 import type { ContainerControl } from '../stack/docker-control.ts';
 import type { ContainerFacts } from '../stack/inspect.ts';
 import type { Stack } from '../stack/stack.ts';
-import { dependencyService, innerUrl, regionUrl, serviceOf, type Deployment, type RegionTarget, type Slot } from '../stack/target.ts';
+import {
+  dependencyService,
+  innerUrl,
+  regionUrl,
+  serviceOf,
+  type Deployment,
+  type RegionTarget,
+  type Slot,
+} from '../stack/target.ts';
 import type { ArmedWarden, Wardens } from '../stack/warden.ts';
 import type { TrafficStream } from '../traffic/generator.ts';
 import type { ObservationStore } from '../traffic/store.ts';
@@ -56,27 +69,41 @@ const targetKey = (region: string, slot: Slot): string => (slot === 'stable' ? r
 
 export function describeFault(fault: Fault): string {
   switch (fault.kind) {
-    case 'kill': return 'a crash (SIGKILL of the main process)';
-    case 'latency': return `latency ${fault.delayMs} ms for ${fault.durationSeconds} s`;
-    case 'dependency': return `${dependencyFaultText(fault)} for ${fault.durationSeconds} s`;
-    case 'failure_rate': return `${Math.round(fault.rate * 100)}% injected errors for ${fault.durationSeconds} s`;
-    case 'db_unavailable': return `the database unavailable for ${fault.durationSeconds} s`;
-    default: return `${fault.kind} for ${fault.durationSeconds} s`;
+    case 'kill':
+      return 'a crash (SIGKILL of the main process)';
+    case 'latency':
+      return `latency ${fault.delayMs} ms for ${fault.durationSeconds} s`;
+    case 'dependency':
+      return `${dependencyFaultText(fault)} for ${fault.durationSeconds} s`;
+    case 'failure_rate':
+      return `${Math.round(fault.rate * 100)}% injected errors for ${fault.durationSeconds} s`;
+    case 'db_unavailable':
+      return `the database unavailable for ${fault.durationSeconds} s`;
+    default:
+      return `${fault.kind} for ${fault.durationSeconds} s`;
   }
 }
 
 function containerOf(all: readonly ContainerFacts[], region: RegionTarget, slot: Slot): ContainerFacts {
   const service = serviceOf(region, slot);
   const c = all.find((x) => x.service === service);
-  if (!c || c.state !== 'running' || c.pid <= 1) throw new Error(`${service} is not running (${c?.state ?? 'no container'})`);
+  if (!c || c.state !== 'running' || c.pid <= 1)
+    throw new Error(`${service} is not running (${c?.state ?? 'no container'})`);
   return c;
 }
 
-function injection(experiment: Experiment, stage: DifferentialStage, env: DifferentialEnv, before: readonly ContainerFacts[]): Injection {
+function injection(
+  experiment: Experiment,
+  stage: DifferentialStage,
+  env: DifferentialEnv,
+  before: readonly ContainerFacts[],
+): Injection {
   const { region } = stage;
   const targets: TargetContainer[] = SLOTS.map((slot) => ({
-    region: targetKey(region.name, slot), baseUrl: regionUrl(env.stack.target, region, slot),
-    innerUrl: innerUrl(env.stack.target, region, slot), container: containerOf(before, region, slot),
+    region: targetKey(region.name, slot),
+    baseUrl: regionUrl(env.stack.target, region, slot),
+    innerUrl: innerUrl(env.stack.target, region, slot),
+    container: containerOf(before, region, slot),
   }));
   const byKey = async (key: string) => {
     const service = serviceOf(region, key.endsWith('/canary') ? 'canary' : 'stable');
@@ -87,10 +114,22 @@ function injection(experiment: Experiment, stage: DifferentialStage, env: Differ
     return d ? (await env.stack.containers()).find((c) => c.service === dependencyService(d, region.name)) : undefined;
   };
   const proxyOf = () => proxyUrl(env.stack.target, region);
-  return injectionFor(experiment.fault, { control: env.control, token: env.token, targets, facts: byKey, dependency, proxyUrl: proxyOf });
+  return injectionFor(experiment.fault, {
+    control: env.control,
+    token: env.token,
+    targets,
+    facts: byKey,
+    dependency,
+    proxyUrl: proxyOf,
+  });
 }
 
-interface Times { injectAt: number; revertAt: number; deadline: number; end: number }
+interface Times {
+  injectAt: number;
+  revertAt: number;
+  deadline: number;
+  end: number;
+}
 
 /** Until both sides served again, or the deadline. */
 async function bothServing(stage: DifferentialStage, from: number, deadline: number, crashed: boolean): Promise<void> {
@@ -100,18 +139,27 @@ async function bothServing(stage: DifferentialStage, from: number, deadline: num
     if (crashed) return obs.some(isError) && servingAgainAfterCrash(obs, from, deadline) !== null;
     return servingAgain(obs, from, deadline) !== null;
   };
-  while (stage.clock.now() <= deadline && !(served('baseline') && served('canary'))) await stage.clock.sleep(100, stage.signal);
+  while (stage.clock.now() <= deadline && !(served('baseline') && served('canary')))
+    await stage.clock.sleep(100, stage.signal);
 }
 
 /** Load on, before window, fault on both sides, lifted, recovery, after window; the times it happened. */
-async function drive(experiment: Experiment, stage: DifferentialStage, env: DifferentialEnv, inj: Injection, notes: string[]): Promise<{ times: Times; method: string }> {
+async function drive(
+  experiment: Experiment,
+  stage: DifferentialStage,
+  env: DifferentialEnv,
+  inj: Injection,
+  notes: string[],
+): Promise<{ times: Times; method: string }> {
   const { fault, windows } = experiment;
   const { clock, signal } = stage;
   await clock.sleep(windows.beforeSeconds * 1000, signal);
   const injectAt = clock.now();
   const outcome = await inj.inject();
   notes.push(...outcome.notes);
-  env.progress.info(`differential ${experiment.name}: ${describeFault(fault)} on both sides of ${stage.region.name} (${outcome.method})`);
+  env.progress.info(
+    `differential ${experiment.name}: ${describeFault(fault)} on both sides of ${stage.region.name} (${outcome.method})`,
+  );
   const deadlineMs = windows.recoveryDeadlineSeconds * 1000;
   if (fault.kind !== 'kill') {
     await clock.sleep(faultSeconds(fault) * 1000, signal);
@@ -124,33 +172,53 @@ async function drive(experiment: Experiment, stage: DifferentialStage, env: Diff
   return { times: { injectAt, revertAt, deadline: from + deadlineMs, end: clock.now() }, method: outcome.method };
 }
 
-async function sideFacts(experiment: Experiment, stage: DifferentialStage, env: DifferentialEnv, slot: Slot, t: Times & { start: number }, restarts: number | null): Promise<SideFacts> {
+async function sideFacts(
+  experiment: Experiment,
+  stage: DifferentialStage,
+  env: DifferentialEnv,
+  slot: Slot,
+  t: Times & { start: number },
+  restarts: number | null,
+): Promise<SideFacts> {
   const cohort = cohortOf(slot);
   const all = stage.store.select({ region: stage.region.name, cohort, from: t.start, to: t.end });
   const during = all.filter((o) => o.at >= t.injectAt);
   const crashed = experiment.fault.kind === 'kill';
   const from = crashed ? t.injectAt : t.revertAt;
   const back = crashed ? servingAgainAfterCrash(during, from, t.deadline) : servingAgain(during, from, t.deadline);
-  const writes = stage.store.acknowledgedWrites(stage.region.name).filter((w) => w.cohort === cohort && w.at >= t.start && w.at < t.end);
+  const writes = stage.store
+    .acknowledgedWrites(stage.region.name)
+    .filter((w) => w.cohort === cohort && w.at >= t.start && w.at < t.end);
   const url = regionUrl(env.stack.target, stage.region, slot);
   const read = await readBackWrites(writes, () => url, env.workload ? { workload: env.workload } : {});
   // The outage itself is judged by recovery; errors and latency on the rest (analysis/differential.ts).
   return {
-    before: all.filter((o: Observation) => o.at < t.injectAt), during,
-    held: during.filter((o) => o.at < t.revertAt), after: back === null ? [] : during.filter((o) => o.at >= back),
+    before: all.filter((o: Observation) => o.at < t.injectAt),
+    during,
+    held: during.filter((o) => o.at < t.revertAt),
+    after: back === null ? [] : during.filter((o) => o.at >= back),
     recoverySeconds: back === null ? null : Math.max(0, back - from) / 1000,
-    writesAcknowledged: read.checked, writesLost: read.missing, restarts,
+    writesAcknowledged: read.checked,
+    writesLost: read.missing,
+    restarts,
   };
 }
 
 /** Runs one experiment on both sides of the stage's region; never throws for the experiment's own failures. */
-export async function runDifferential(experiment: Experiment, stage: DifferentialStage, env: DifferentialEnv): Promise<DifferentialResult> {
+export async function runDifferential(
+  experiment: Experiment,
+  stage: DifferentialStage,
+  env: DifferentialEnv,
+): Promise<DifferentialResult> {
   const { region, clock } = stage;
   const start = clock.now();
   const notes: string[] = [];
   const streams: TrafficStream[] = SLOTS.map((slot) => ({
-    region: region.name, cohort: cohortOf(slot), version: (slot === 'stable' ? stage.baseline : stage.candidate).version,
-    baseUrl: regionUrl(env.stack.target, region, slot), rps: env.rps,
+    region: region.name,
+    cohort: cohortOf(slot),
+    version: (slot === 'stable' ? stage.baseline : stage.candidate).version,
+    baseUrl: regionUrl(env.stack.target, region, slot),
+    rps: env.rps,
   }));
   let inj: Injection | undefined;
   let warden: ArmedWarden | undefined;
@@ -171,11 +239,31 @@ export async function runDifferential(experiment: Experiment, stage: Differentia
     if (warden) await warden.disarm().catch((e: unknown) => notes.push(`warden not removed: ${message(e)}`));
   }
   stage.signal.throwIfAborted();
-  const result = { experiment: experiment.name, region: region.name, stage: stage.stage, startedAt: new Date(start).toISOString(), notes };
-  const fault = { kind: experiment.fault.kind, params: faultParams(experiment.fault), method: driven?.method ?? 'not injected', description: describeFault(experiment.fault) };
+  const result = {
+    experiment: experiment.name,
+    region: region.name,
+    stage: stage.stage,
+    startedAt: new Date(start).toISOString(),
+    notes,
+  };
+  const fault = {
+    kind: experiment.fault.kind,
+    params: faultParams(experiment.fault),
+    method: driven?.method ?? 'not injected',
+    description: describeFault(experiment.fault),
+  };
   if (!driven) {
     const headline = `under ${fault.description}: could not run: ${error ?? 'unknown'}`;
-    return { ...result, fault, durationMs: clock.now() - start, verdict: 'could_not_run', headline, reasons: [error ?? 'unknown'], candidate: emptySide(), baseline: emptySide() };
+    return {
+      ...result,
+      fault,
+      durationMs: clock.now() - start,
+      verdict: 'could_not_run',
+      headline,
+      reasons: [error ?? 'unknown'],
+      candidate: emptySide(),
+      baseline: emptySide(),
+    };
   }
   const after = await env.stack.containers().catch(() => [] as ContainerFacts[]);
   const restartsOf = (slot: Slot): number | null => {
@@ -184,11 +272,39 @@ export async function runDifferential(experiment: Experiment, stage: Differentia
     return was && now ? Math.max(0, now.restartCount - was.restartCount) : null;
   };
   const t = { ...driven.times, start };
-  const [baseline, candidate] = await Promise.all(SLOTS.map((slot) => sideFacts(experiment, stage, env, slot, t, restartsOf(slot))));
-  const j = judgeDifferential(fault.description, candidate as SideFacts, baseline as SideFacts, env.tolerance, inj?.evidence?.());
-  return { ...result, fault, durationMs: clock.now() - start, verdict: j.verdict, headline: j.headline, reasons: j.reasons, candidate: j.candidate, baseline: j.baseline };
+  const [baseline, candidate] = await Promise.all(
+    SLOTS.map((slot) => sideFacts(experiment, stage, env, slot, t, restartsOf(slot))),
+  );
+  const j = judgeDifferential(
+    fault.description,
+    candidate as SideFacts,
+    baseline as SideFacts,
+    env.tolerance,
+    inj?.evidence?.(),
+  );
+  return {
+    ...result,
+    fault,
+    durationMs: clock.now() - start,
+    verdict: j.verdict,
+    headline: j.headline,
+    reasons: j.reasons,
+    candidate: j.candidate,
+    baseline: j.baseline,
+  };
 }
 
 function emptySide(): DifferentialResult['candidate'] {
-  return { requests: 0, errors: 0, errorRate: null, p50Ms: null, p99Ms: null, recoverySeconds: null, writesAcknowledged: 0, writesLost: 0, restarts: null, effect: null };
+  return {
+    requests: 0,
+    errors: 0,
+    errorRate: null,
+    p50Ms: null,
+    p99Ms: null,
+    recoverySeconds: null,
+    writesAcknowledged: 0,
+    writesLost: 0,
+    restarts: null,
+    effect: null,
+  };
 }

@@ -10,10 +10,19 @@ export interface EndpointAnswer {
   body: unknown;
 }
 
-async function call(method: 'GET' | 'POST' | 'DELETE', baseUrl: string, token: string, body: unknown, timeoutMs: number): Promise<EndpointAnswer> {
+async function call(
+  method: 'GET' | 'POST' | 'DELETE',
+  baseUrl: string,
+  token: string,
+  body: unknown,
+  timeoutMs: number,
+): Promise<EndpointAnswer> {
   const res = await request(`${baseUrl}/faults`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -21,9 +30,17 @@ async function call(method: 'GET' | 'POST' | 'DELETE', baseUrl: string, token: s
 }
 
 /** Posts a fault; throws when the service refuses it (the message carries its answer). */
-export async function postFault(baseUrl: string, token: string, fault: Record<string, unknown>, timeoutMs = 5000): Promise<void> {
+export async function postFault(
+  baseUrl: string,
+  token: string,
+  fault: Record<string, unknown>,
+  timeoutMs = 5000,
+): Promise<void> {
   const answer = await call('POST', baseUrl, token, fault, timeoutMs);
-  if (answer.status !== 202) throw new Error(`${baseUrl}/faults refused ${JSON.stringify(fault)}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+  if (answer.status !== 202)
+    throw new Error(
+      `${baseUrl}/faults refused ${JSON.stringify(fault)}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`,
+    );
 }
 
 /** Lifts every fault of the service; undefined when it did not answer. */

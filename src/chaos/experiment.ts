@@ -5,7 +5,16 @@ import type { EvidenceName, MeasurementName } from './catalogue.ts';
 // measurements stay within these thresholds".
 
 /** Fault kinds; where the region service has the same fault, the same name. */
-export const FAULT_KINDS = ['kill', 'latency', 'cpu', 'memory', 'db_unavailable', 'failure_rate', 'partition', 'dependency'] as const;
+export const FAULT_KINDS = [
+  'kill',
+  'latency',
+  'cpu',
+  'memory',
+  'db_unavailable',
+  'failure_rate',
+  'partition',
+  'dependency',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export type LatencyMethod = 'auto' | 'tc-netem' | 'fault-endpoint';
@@ -16,9 +25,25 @@ export type LatencyMethod = 'auto' | 'tc-netem' | 'fault-endpoint';
  * (PROXY_MODES): slower, answering 5xx, reset, held without an answer, or throttled;
  * `errors` is http_error where the way speaks HTTP and reset where it does not.
  */
-export const DEPENDENCY_MODES = ['pause', 'stop', 'latency', 'errors', 'http_error', 'reset', 'timeout', 'bandwidth'] as const;
+export const DEPENDENCY_MODES = [
+  'pause',
+  'stop',
+  'latency',
+  'errors',
+  'http_error',
+  'reset',
+  'timeout',
+  'bandwidth',
+] as const;
 export type DependencyMode = (typeof DEPENDENCY_MODES)[number];
-export const PROXY_MODES = ['latency', 'errors', 'http_error', 'reset', 'timeout', 'bandwidth'] as const satisfies readonly DependencyMode[];
+export const PROXY_MODES = [
+  'latency',
+  'errors',
+  'http_error',
+  'reset',
+  'timeout',
+  'bandwidth',
+] as const satisfies readonly DependencyMode[];
 export type ProxyMode = (typeof PROXY_MODES)[number];
 
 export function isProxyMode(mode: DependencyMode): mode is ProxyMode {
@@ -52,10 +77,16 @@ export const DEFAULT_CGROUP_CPUS = 0.1;
  */
 export function needsFaultEndpoint(fault: Fault): boolean {
   switch (fault.kind) {
-    case 'memory': case 'db_unavailable': case 'failure_rate': return true;
-    case 'cpu': return fault.method === 'fault-endpoint';
-    case 'latency': return fault.method !== 'tc-netem';
-    default: return false;
+    case 'memory':
+    case 'db_unavailable':
+    case 'failure_rate':
+      return true;
+    case 'cpu':
+      return fault.method === 'fault-endpoint';
+    case 'latency':
+      return fault.method !== 'tc-netem';
+    default:
+      return false;
   }
 }
 
@@ -126,21 +157,46 @@ export function faultSeconds(fault: Fault): number {
 /** The fault's parameters for the result, snake_case as written in the file. */
 export function faultParams(fault: Fault): Record<string, unknown> {
   switch (fault.kind) {
-    case 'kill': return {};
-    case 'latency': return { duration_seconds: fault.durationSeconds, delay_ms: fault.delayMs, jitter_ms: fault.jitterMs, method: fault.method };
-    case 'memory': return { duration_seconds: fault.durationSeconds, mb: fault.mb };
-    case 'failure_rate': return { duration_seconds: fault.durationSeconds, rate: fault.rate };
-    case 'dependency': return { duration_seconds: fault.durationSeconds, service: fault.service, mode: fault.mode, ...proxyParamsOf(fault) };
-    case 'cpu': return { duration_seconds: fault.durationSeconds, method: fault.method, ...(fault.method === 'cgroup' ? { cpus: fault.cpus } : {}) };
-    default: return { duration_seconds: fault.durationSeconds };
+    case 'kill':
+      return {};
+    case 'latency':
+      return {
+        duration_seconds: fault.durationSeconds,
+        delay_ms: fault.delayMs,
+        jitter_ms: fault.jitterMs,
+        method: fault.method,
+      };
+    case 'memory':
+      return { duration_seconds: fault.durationSeconds, mb: fault.mb };
+    case 'failure_rate':
+      return { duration_seconds: fault.durationSeconds, rate: fault.rate };
+    case 'dependency':
+      return {
+        duration_seconds: fault.durationSeconds,
+        service: fault.service,
+        mode: fault.mode,
+        ...proxyParamsOf(fault),
+      };
+    case 'cpu':
+      return {
+        duration_seconds: fault.durationSeconds,
+        method: fault.method,
+        ...(fault.method === 'cgroup' ? { cpus: fault.cpus } : {}),
+      };
+    default:
+      return { duration_seconds: fault.durationSeconds };
   }
 }
 
 /** A dependency fault's proxy parameters, snake_case, only those set. */
 export function proxyParamsOf(fault: ProxyParams): Record<string, number> {
   const fields: [string, number | undefined][] = [
-    ['delay_ms', fault.delayMs], ['jitter_ms', fault.jitterMs], ['status', fault.status],
-    ['share', fault.share], ['first_n', fault.firstN], ['rate_kbps', fault.rateKbps],
+    ['delay_ms', fault.delayMs],
+    ['jitter_ms', fault.jitterMs],
+    ['status', fault.status],
+    ['share', fault.share],
+    ['first_n', fault.firstN],
+    ['rate_kbps', fault.rateKbps],
   ];
   return Object.fromEntries(fields.filter((f): f is [string, number] => f[1] !== undefined));
 }

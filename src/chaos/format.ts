@@ -6,11 +6,16 @@ import type { Measurement, ExperimentResult } from './result.ts';
 export function value(m: Pick<Measurement, 'value' | 'unit'>): string {
   if (m.value === null) return 'n/a';
   switch (m.unit) {
-    case 'ratio': return `${Number((m.value * 100).toFixed(2))}%`;
-    case '%': return `${m.value}%`;
-    case 's': return `${m.value} s`;
-    case 'ms': return `${m.value} ms`;
-    default: return String(m.value);
+    case 'ratio':
+      return `${Number((m.value * 100).toFixed(2))}%`;
+    case '%':
+      return `${m.value}%`;
+    case 's':
+      return `${m.value} s`;
+    case 'ms':
+      return `${m.value} ms`;
+    default:
+      return String(m.value);
   }
 }
 
@@ -36,7 +41,18 @@ export function resultLine(r: ExperimentResult): string {
   return `${head}: recovery ${recovery}, ${r.acknowledgedWritesLost} acknowledged writes lost`;
 }
 
-export const TABLE_HEADER = ['experiment', 'target', 'fault', 'method', 'status', 'recovery', 'p99 during', 'errors during', 'writes lost', 'failed'] as const;
+export const TABLE_HEADER = [
+  'experiment',
+  'target',
+  'fault',
+  'method',
+  'status',
+  'recovery',
+  'p99 during',
+  'errors during',
+  'writes lost',
+  'failed',
+] as const;
 
 export function tableRow(r: ExperimentResult): string[] {
   const during = r.windows.find((w) => w.window === 'during');

@@ -16,40 +16,62 @@ import { activeFaults, liftFaults } from './endpoint.ts';
 
 async function problemsNow(stack: Stack, token: string, regions: readonly RegionTarget[]): Promise<string[]> {
   const containers = await stack.containers();
-  const problems = await Promise.all(regions.map(async (region): Promise<string | undefined> => {
-    const c = containers.find((x) => x.service === region.service);
-    if (!c) return `${region.service}: no container`;
-    if (c.state !== 'running') return `${region.service}: ${c.state}`;
-    if (c.networks.length === 0) return `${region.service}: on no network`;
-    const url = regionUrl(stack.target, region);
-    if (!(await probeHealth(url, stack.target.healthPath, 2000))) return `${region.service}: ${stack.target.healthPath} does not answer 200`;
-    // A user's service has no fault endpoint: its faults are all outside it.
-    if (stack.target.service) return undefined;
-    const faults = await activeFaults(url, token);
-    if (faults === undefined) return `${region.service}: /faults does not answer (is the fault token set?)`;
-    return faults.length > 0 ? `${region.service}: faults still active (${faults.join(', ')})` : undefined;
-  }));
+  const problems = await Promise.all(
+    regions.map(async (region): Promise<string | undefined> => {
+      const c = containers.find((x) => x.service === region.service);
+      if (!c) return `${region.service}: no container`;
+      if (c.state !== 'running') return `${region.service}: ${c.state}`;
+      if (c.networks.length === 0) return `${region.service}: on no network`;
+      const url = regionUrl(stack.target, region);
+      if (!(await probeHealth(url, stack.target.healthPath, 2000)))
+        return `${region.service}: ${stack.target.healthPath} does not answer 200`;
+      // A user's service has no fault endpoint: its faults are all outside it.
+      if (stack.target.service) return undefined;
+      const faults = await activeFaults(url, token);
+      if (faults === undefined) return `${region.service}: /faults does not answer (is the fault token set?)`;
+      return faults.length > 0 ? `${region.service}: faults still active (${faults.join(', ')})` : undefined;
+    }),
+  );
   return [...problems.filter((p): p is string => p !== undefined), ...dependencyProblems(stack, containers)];
 }
 
 /** A user's dependencies must run too (not paused, not stopped): the next experiment needs them. */
 function dependencyProblems(stack: Stack, containers: readonly ContainerFacts[]): string[] {
-  const names = new Set(dependencyServices(stack.target.service?.dependencies ?? [], stack.target.regions.map((r) => r.name)));
+  const names = new Set(
+    dependencyServices(
+      stack.target.service?.dependencies ?? [],
+      stack.target.regions.map((r) => r.name),
+    ),
+  );
   return containers.filter((c) => names.has(c.service) && c.state !== 'running').map((c) => `${c.service}: ${c.state}`);
 }
 
 /** Problems that last `graceMs` (a container restarting right now gets that long); [] when healthy. */
-export async function stackProblems(stack: Stack, token: string, regions: readonly RegionTarget[], graceMs = 10_000): Promise<string[]> {
+export async function stackProblems(
+  stack: Stack,
+  token: string,
+  regions: readonly RegionTarget[],
+  graceMs = 10_000,
+): Promise<string[]> {
   let last: string[] = [];
-  const ok = await pollUntil(async () => {
-    last = await problemsNow(stack, token, regions);
-    return last.length === 0 ? true : undefined;
-  }, { deadlineMs: graceMs, intervalMs: 250 });
+  const ok = await pollUntil(
+    async () => {
+      last = await problemsNow(stack, token, regions);
+      return last.length === 0 ? true : undefined;
+    },
+    { deadlineMs: graceMs, intervalMs: 250 },
+  );
   return ok ? [] : last;
 }
 
 /** Repairs what it can and says what it did; throws InfraError when the stack stays unhealthy. */
-export async function repairStack(stack: Stack, control: ContainerControl, token: string, regions: readonly RegionTarget[], progress: Progress): Promise<string[]> {
+export async function repairStack(
+  stack: Stack,
+  control: ContainerControl,
+  token: string,
+  regions: readonly RegionTarget[],
+  progress: Progress,
+): Promise<string[]> {
   const actions: string[] = [];
   const containers = await stack.containers();
   // Region containers belong on the networks the rest of the project is on.
@@ -67,7 +89,9 @@ export async function repairStack(stack: Stack, control: ContainerControl, token
     }
     if (c.state === 'exited' || c.state === 'created' || c.state === 'dead') {
       await control.start(c.id);
-      actions.push(`started ${region.service} again (it was ${c.state}${c.oomKilled ? ', OOM-killed' : ''}, exit code ${c.exitCode}, restarts ${c.restartCount})`);
+      actions.push(
+        `started ${region.service} again (it was ${c.state}${c.oomKilled ? ', OOM-killed' : ''}, exit code ${c.exitCode}, restarts ${c.restartCount})`,
+      );
       continue;
     }
     // A user's region belongs on its home network only (behind fault proxies, its own).
@@ -91,9 +115,18 @@ export async function repairStack(stack: Stack, control: ContainerControl, token
 }
 
 /** Unpauses or starts a dependency left paused or stopped. */
-async function repairDependencies(stack: Stack, control: ContainerControl, containers: readonly ContainerFacts[]): Promise<string[]> {
+async function repairDependencies(
+  stack: Stack,
+  control: ContainerControl,
+  containers: readonly ContainerFacts[],
+): Promise<string[]> {
   const actions: string[] = [];
-  const names = new Set(dependencyServices(stack.target.service?.dependencies ?? [], stack.target.regions.map((r) => r.name)));
+  const names = new Set(
+    dependencyServices(
+      stack.target.service?.dependencies ?? [],
+      stack.target.regions.map((r) => r.name),
+    ),
+  );
   for (const c of containers) {
     if (!names.has(c.service) || c.state === 'running') continue;
     if (c.state === 'paused') await control.unpause(c.id);
@@ -104,7 +137,13 @@ async function repairDependencies(stack: Stack, control: ContainerControl, conta
 }
 
 /** Healthy, or repaired to healthy; returns the repairs made. */
-export async function ensureHealthy(stack: Stack, control: ContainerControl, token: string, regions: readonly RegionTarget[], progress: Progress): Promise<string[]> {
+export async function ensureHealthy(
+  stack: Stack,
+  control: ContainerControl,
+  token: string,
+  regions: readonly RegionTarget[],
+  progress: Progress,
+): Promise<string[]> {
   const problems = await stackProblems(stack, token, regions);
   if (problems.length === 0) return [];
   for (const p of problems) progress.warn(`unhealthy: ${p}`);

@@ -49,9 +49,11 @@ export async function liftLeftovers(deps: LeftoverDeps): Promise<string[]> {
     }
     if (w.running) {
       const fired = await wardens.fire(w.id);
-      lines.push(fired.exitCode === 0
-        ? `lifted ${what}: the run that set it ended without lifting it`
-        : `could not lift ${what}: ${lastLine(fired.log)}`);
+      lines.push(
+        fired.exitCode === 0
+          ? `lifted ${what}: the run that set it ended without lifting it`
+          : `could not lift ${what}: ${lastLine(fired.log)}`,
+      );
     } else if (w.exitCode === 0) {
       lines.push(`${what} was lifted by its warden at ${w.finishedAt ?? 'its expiry'}: the run that set it had died`);
     } else {
@@ -70,7 +72,15 @@ async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
   const containers = await stack.containers();
   if (containers.length === 0) return [];
   const lines: string[] = [];
-  const owned = new Map(stack.target.regions.flatMap((r) => [[r.service, r], [r.canaryService, r]] as const));
+  const owned = new Map(
+    stack.target.regions.flatMap(
+      (r) =>
+        [
+          [r.service, r],
+          [r.canaryService, r],
+        ] as const,
+    ),
+  );
   for (const c of containers) {
     if (!owned.has(c.service) || c.state !== 'running' || c.networks.length > 0) continue;
     await control.connect(c.id, regionHomeNetwork(stack.target, owned.get(c.service)?.name ?? ''), [c.service]);
@@ -79,7 +89,9 @@ async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
   // Compose gives the region containers no CPU quota: one is a cgroup fault with no record.
   for (const c of containers.filter((x) => owned.has(x.service) && (x.cpuQuota ?? 0) > 0)) {
     await control.restoreCpu(c.id, { nanoCpus: 0, cpuQuota: 0, cpuPeriod: 0 });
-    lines.push(`${c.service} was held to a CPU quota of ${c.cpuQuota ?? 0} µs per period (a cgroup fault with no record): lifted`);
+    lines.push(
+      `${c.service} was held to a CPU quota of ${c.cpuQuota ?? 0} µs per period (a cgroup fault with no record): lifted`,
+    );
   }
   // The project's containers are never paused by anything but a dependency fault.
   for (const c of containers.filter((x) => x.state === 'paused')) {
@@ -89,7 +101,9 @@ async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
   lines.push(...(await proxyLeftovers(stack)));
   const token = containers.map((c) => c.env.FAULT_TOKEN).find(Boolean);
   if (!token) return lines;
-  const regions = stack.target.regions.filter((r) => containers.some((c) => c.service === r.service && c.state === 'running'));
+  const regions = stack.target.regions.filter((r) =>
+    containers.some((c) => c.service === r.service && c.state === 'running'),
+  );
   const found = await Promise.all(regions.map((r) => endpointLeftover(stack, r, token)));
   return [...lines, ...found.filter((l): l is string => l !== undefined)];
 }

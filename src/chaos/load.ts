@@ -20,7 +20,14 @@ import { toExperiment } from './schema.ts';
 export function parseExperimentText(text: string, source: string, regions: readonly string[]): Experiment {
   const { data, doc, lines } = parseYaml(text, source);
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new UsageError([{ source, path: '', rule: 'must be a mapping with name, description, target, fault, load, windows and thresholds', line: 1 }]);
+    throw new UsageError([
+      {
+        source,
+        path: '',
+        rule: 'must be a mapping with name, description, target, fault, load, windows and thresholds',
+        line: 1,
+      },
+    ]);
   }
   try {
     return toExperiment(data, source, regions);
@@ -44,7 +51,8 @@ export function selectExperiments(experiments: readonly Experiment[], selection:
   const seen = new Map<string, string>();
   for (const e of experiments) {
     const first = seen.get(e.name);
-    if (first !== undefined) issues.push({ source: e.source, path: 'name', rule: `duplicate experiment name "${e.name}" (also in ${first})` });
+    if (first !== undefined)
+      issues.push({ source: e.source, path: 'name', rule: `duplicate experiment name "${e.name}" (also in ${first})` });
     else seen.set(e.name, e.source);
   }
   (selection.only ?? []).forEach((name, i) => {
@@ -66,11 +74,16 @@ const FLAG_FOLDER: FieldOrigin = { source: '--experiments', path: '' };
 
 /** Loads and validates every experiment file in `dir`; `folder` says where `dir` was written. */
 export function loadExperiments(
-  dir: string, regions: readonly string[], selection: SuiteSelection = {}, folder: FieldOrigin = FLAG_FOLDER,
+  dir: string,
+  regions: readonly string[],
+  selection: SuiteSelection = {},
+  folder: FieldOrigin = FLAG_FOLDER,
 ): Experiment[] {
   const refuse = (rule: string) => new UsageError([{ ...folder, rule }]);
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw refuse(`${JSON.stringify(dir)} is not a folder`);
-  const files = listFolder(dir, folder).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = listFolder(dir, folder)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   if (files.length === 0) throw refuse(`no experiment files (*.yml) in ${dir}`);
   if (files.length > MAX_EXPERIMENT_FILES) {
     throw refuse(`${dir} has ${files.length} experiment files, more than the ${MAX_EXPERIMENT_FILES} a suite may have`);
@@ -96,7 +109,11 @@ interface SuiteFile {
 }
 
 /** The text of every file that may be read; a problem with one is its issue, and the others are still read. */
-function readSuite(dir: string, files: readonly string[], folder: FieldOrigin): { files: SuiteFile[]; issues: InputIssue[] } {
+function readSuite(
+  dir: string,
+  files: readonly string[],
+  folder: FieldOrigin,
+): { files: SuiteFile[]; issues: InputIssue[] } {
   let root: string;
   try {
     root = realpathSync(dir);
@@ -137,8 +154,9 @@ function atFolder(error: UsageError, folder: FieldOrigin): UsageError {
 }
 
 function suiteTooBig(dir: string, folder: FieldOrigin): InputIssue {
-  const rule = `the experiment files in ${dir} have more than the ${formatBytes(MAX_SUITE_BYTES)} a suite may have `
-    + 'together: not checked';
+  const rule =
+    `the experiment files in ${dir} have more than the ${formatBytes(MAX_SUITE_BYTES)} a suite may have ` +
+    'together: not checked';
   return { ...folder, rule };
 }
 
@@ -152,8 +170,9 @@ function checkInside(source: string, root: string): void {
     throw cannotRead(source, e);
   }
   if (!isInside(root, target)) {
-    const rule = 'is a symbolic link that leads out of the experiments folder: not read '
-      + '(an experiment file must be inside the folder)';
+    const rule =
+      'is a symbolic link that leads out of the experiments folder: not read ' +
+      '(an experiment file must be inside the folder)';
     throw new UsageError([{ source, path: '', rule }]);
   }
 }

@@ -49,7 +49,15 @@ export class Monitor {
 
   constructor(targets: readonly MonitorTarget[], options: MonitorOptions) {
     this.targets = targets;
-    this.options = { intervalMs: 200, probeTimeoutMs: 1000, upIntervalMs: 500, metricsPath: '/metrics', metricsIntervalMs: 500, metricsTimeoutMs: 2000, ...options };
+    this.options = {
+      intervalMs: 200,
+      probeTimeoutMs: 1000,
+      upIntervalMs: 500,
+      metricsPath: '/metrics',
+      metricsIntervalMs: 500,
+      metricsTimeoutMs: 2000,
+      ...options,
+    };
   }
 
   start(): void {
@@ -57,7 +65,9 @@ export class Monitor {
     this.running = true;
     const until = Date.now() + this.options.maxDurationMs;
     this.loops = this.targets.map((t) => this.every(this.options.intervalMs, until, () => this.probe(t)));
-    this.loops.push(...this.targets.map((t) => this.every(this.options.metricsIntervalMs, until, () => this.scrape(t))));
+    this.loops.push(
+      ...this.targets.map((t) => this.every(this.options.metricsIntervalMs, until, () => this.scrape(t))),
+    );
     const prometheus = this.options.prometheusUrl;
     if (prometheus) this.loops.push(this.every(this.options.upIntervalMs, until, () => this.readUp(prometheus)));
   }
@@ -81,7 +91,10 @@ export class Monitor {
     const started = performance.now();
     let status = 0;
     try {
-      const res = await request(target.baseUrl + this.options.healthPath, { dispatcher: this.agent, signal: AbortSignal.timeout(this.options.probeTimeoutMs) });
+      const res = await request(target.baseUrl + this.options.healthPath, {
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(this.options.probeTimeoutMs),
+      });
       await res.body.dump();
       status = res.statusCode;
     } catch {
@@ -93,23 +106,29 @@ export class Monitor {
   /** A reading is kept only when the target answered with at least one of the two series. */
   private async scrape(target: MonitorTarget): Promise<void> {
     try {
-      const res = await request(target.baseUrl + this.options.metricsPath, { dispatcher: this.agent, signal: AbortSignal.timeout(this.options.metricsTimeoutMs) });
+      const res = await request(target.baseUrl + this.options.metricsPath, {
+        dispatcher: this.agent,
+        signal: AbortSignal.timeout(this.options.metricsTimeoutMs),
+      });
       const text = await res.body.text();
       if (res.statusCode !== 200) return;
       const reading = processReading(text);
       // Stamped at the answer: the counters are read when the service gets to the request,
       // which under a busy event loop is late in the round trip, not at its start.
-      if (reading.rssBytes !== null || reading.cpuSeconds !== null) this.samples.push({ region: target.region, at: Date.now(), ...reading });
+      if (reading.rssBytes !== null || reading.cpuSeconds !== null)
+        this.samples.push({ region: target.region, at: Date.now(), ...reading });
     } catch {
       // No reading: the evidence is computed from those there are.
     }
   }
 
   private async readUp(url: string): Promise<void> {
-    await Promise.all(this.targets.map(async (t) => {
-      const at = Date.now();
-      const outcome = await instantQuery({ url, timeoutMs: 1000, retries: 0 }, upQuery(t.region));
-      this.up.push({ region: t.region, at, up: outcome.kind === 'value' ? outcome.value : null });
-    }));
+    await Promise.all(
+      this.targets.map(async (t) => {
+        const at = Date.now();
+        const outcome = await instantQuery({ url, timeoutMs: 1000, retries: 0 }, upQuery(t.region));
+        this.up.push({ region: t.region, at, up: outcome.kind === 'value' ? outcome.value : null });
+      }),
+    );
   }
 }

@@ -17,5 +17,8 @@ function sample(text: string, name: string): number | null {
 
 /** Reads a Prometheus text exposition. Pure. */
 export function processReading(text: string): ProcessReading {
-  return { rssBytes: sample(text, 'process_resident_memory_bytes'), cpuSeconds: sample(text, 'process_cpu_seconds_total') };
+  return {
+    rssBytes: sample(text, 'process_resident_memory_bytes'),
+    cpuSeconds: sample(text, 'process_cpu_seconds_total'),
+  };
 }

@@ -19,7 +19,11 @@ export interface ReadBackOptions {
   workload?: Pick<Workload, 'readBack'>;
 }
 
-export async function readBackWrites(writes: readonly AcknowledgedWrite[], baseUrlOf: (region: string) => string, options: ReadBackOptions = {}): Promise<ReadBack> {
+export async function readBackWrites(
+  writes: readonly AcknowledgedWrite[],
+  baseUrlOf: (region: string) => string,
+  options: ReadBackOptions = {},
+): Promise<ReadBack> {
   const { concurrency = 16, deadlineMs = 20_000, timeoutMs = 2000, workload = DEMO_WORKLOAD } = options;
   const spec = workload.readBack;
   const result: ReadBack = { checked: writes.length, missing: 0, unverified: 0 };

@@ -12,7 +12,12 @@ import { faultSeconds, type Experiment, type FaultKind } from './experiment.ts';
 import { repairStack, stackProblems } from './health.ts';
 import { injectionFor } from './injectors/index.ts';
 import { proxyUrl } from '../stack/fault-proxy.ts';
-import { REVERT_DEADLINE_MS, SELF_LIFT_GRACE_SECONDS, type Injection, type TargetContainer } from './injectors/injector.ts';
+import {
+  REVERT_DEADLINE_MS,
+  SELF_LIFT_GRACE_SECONDS,
+  type Injection,
+  type TargetContainer,
+} from './injectors/injector.ts';
 import type { JudgementConfig } from './measure.ts';
 import { readBackWrites } from './readback.ts';
 import type { ReadBack } from './recording.ts';
@@ -41,10 +46,21 @@ export interface RunnerDeps {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-async function waitRecovered(session: Session, kind: FaultKind, regions: readonly string[], from: number, deadline: number, signal: AbortSignal): Promise<boolean> {
+async function waitRecovered(
+  session: Session,
+  kind: FaultKind,
+  regions: readonly string[],
+  from: number,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<boolean> {
   const rec = { kind, crashed: kind === 'kill', injectAt: from, revertAt: from, recoveryDeadline: deadline };
   while (Date.now() <= deadline) {
-    const now = { ...rec, probes: session.monitor.probes, observations: kind === 'dependency' ? session.store.select() : [] };
+    const now = {
+      ...rec,
+      probes: session.monitor.probes,
+      observations: kind === 'dependency' ? session.store.select() : [],
+    };
     if (regions.every((r) => recoveredAt(now, r) !== null)) return true;
     await sleep(100, undefined, { signal });
   }
@@ -56,7 +72,9 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
   const t0 = Date.now();
   const regionNames = stack.target.regions.map((r) => r.name);
   const targetNames = resolveTargets(experiment, regionNames, deps.seed);
-  const targetRegions = targetNames.map((n) => stack.target.regions.find((r) => r.name === n)).filter((r): r is RegionTarget => r !== undefined);
+  const targetRegions = targetNames
+    .map((n) => stack.target.regions.find((r) => r.name === n))
+    .filter((r): r is RegionTarget => r !== undefined);
   const session = new Session(experiment, deps, targetNames);
   const notes: string[] = [];
   const { fault, windows } = experiment;
@@ -66,20 +84,37 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
   let warden: ArmedWarden | undefined;
   let lifted = false;
   let before: Map<string, ContainerFacts> | undefined;
-  const times: { injectStart?: number; injectAt?: number; revertAt?: number; recoveryDeadline?: number; afterFrom?: number } = {};
+  const times: {
+    injectStart?: number;
+    injectAt?: number;
+    revertAt?: number;
+    recoveryDeadline?: number;
+    afterFrom?: number;
+  } = {};
 
   progress.step(`${experiment.name}: ${fault.kind} on ${targetNames.join(', ')}`);
   try {
-    if (targetRegions.length !== targetNames.length) throw new Error(`unknown target region in ${targetNames.join(', ')}`);
+    if (targetRegions.length !== targetNames.length)
+      throw new Error(`unknown target region in ${targetNames.join(', ')}`);
     before = await session.targetFacts();
     const targets: TargetContainer[] = targetRegions.map((r) => ({
-      region: r.name, baseUrl: regionUrl(stack.target, r), innerUrl: innerUrl(stack.target, r), container: before?.get(r.name) as ContainerFacts,
+      region: r.name,
+      baseUrl: regionUrl(stack.target, r),
+      innerUrl: innerUrl(stack.target, r),
+      container: before?.get(r.name) as ContainerFacts,
     }));
     const proxyOf = (region: string) => {
       const r = targetRegions.find((x) => x.name === region);
       return r ? proxyUrl(stack.target, r) : undefined;
     };
-    injection = injectionFor(fault, { control, token, targets, facts: (region) => session.facts(region), dependency: (name) => session.dependency(name), proxyUrl: proxyOf });
+    injection = injectionFor(fault, {
+      control,
+      token,
+      targets,
+      facts: (region) => session.facts(region),
+      dependency: (name) => session.dependency(name),
+      proxyUrl: proxyOf,
+    });
     session.start(streams(experiment, stack, targetNames, await stack.containers()));
 
     await sleep(windows.beforeSeconds * 1000, undefined, { signal });
@@ -89,7 +124,9 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
     times.injectAt = Date.now();
     method = outcome.method;
     notes.push(...outcome.notes);
-    progress.info(`${experiment.name}: injected (${method})${outcome.notes.length ? `: ${outcome.notes.join('; ')}` : ''}`);
+    progress.info(
+      `${experiment.name}: injected (${method})${outcome.notes.length ? `: ${outcome.notes.join('; ')}` : ''}`,
+    );
 
     const deadlineMs = windows.recoveryDeadlineSeconds * 1000;
     if (fault.kind === 'kill') {
@@ -105,8 +142,14 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
     const from = fault.kind === 'kill' ? times.injectAt : times.revertAt;
     times.recoveryDeadline = from + deadlineMs;
     if (!(await waitRecovered(session, fault.kind, targetNames, from, times.recoveryDeadline, signal))) {
-      progress.warn(`${experiment.name}: ${targetNames.join(', ')} not healthy again within ${windows.recoveryDeadlineSeconds} s`);
-      notes.push(...(await repairStack(stack, control, token, targetRegions, progress)).map((a) => `repair after the recovery deadline: ${a}`));
+      progress.warn(
+        `${experiment.name}: ${targetNames.join(', ')} not healthy again within ${windows.recoveryDeadlineSeconds} s`,
+      );
+      notes.push(
+        ...(await repairStack(stack, control, token, targetRegions, progress)).map(
+          (a) => `repair after the recovery deadline: ${a}`,
+        ),
+      );
     }
     times.afterFrom = Date.now();
     await sleep(windows.afterSeconds * 1000, undefined, { signal });
@@ -119,12 +162,18 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
         await injection.revert();
         lifted = true;
       } catch (e) {
-        notes.push(`the fault could not be lifted: ${message(e)}${warden ? `; its warden ${warden.name} tries again at its expiry` : ''}`);
+        notes.push(
+          `the fault could not be lifted: ${message(e)}${warden ? `; its warden ${warden.name} tries again at its expiry` : ''}`,
+        );
         progress.warn(`${experiment.name}: the fault could not be lifted: ${message(e)}`);
       }
     }
     if (warden && lifted) {
-      const fired = await warden.disarm().catch((e: unknown) => void progress.warn(`${experiment.name}: warden ${warden?.name} not removed: ${message(e)}`));
+      const fired = await warden
+        .disarm()
+        .catch(
+          (e: unknown) => void progress.warn(`${experiment.name}: warden ${warden?.name} not removed: ${message(e)}`),
+        );
       if (fired) notes.push(`the fault's warden fired before the gate lifted the fault itself (${fired})`);
     }
     await session.stop();
@@ -135,7 +184,11 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
   let healthy = true;
   if ((await stackProblems(stack, token, targetRegions)).length > 0) {
     try {
-      notes.push(...(await repairStack(stack, control, token, targetRegions, progress)).map((a) => `repair after the experiment: ${a}`));
+      notes.push(
+        ...(await repairStack(stack, control, token, targetRegions, progress)).map(
+          (a) => `repair after the experiment: ${a}`,
+        ),
+      );
     } catch (e) {
       healthy = false;
       notes.push(`the stack could not be repaired: ${message(e)}`);
@@ -143,19 +196,60 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
   }
   const restarts = before ? await session.restarts(before) : { crashed: false, notes: [], outcomes: [] };
   notes.push(...restarts.notes);
-  const readBack: ReadBack = signal.aborted || times.injectAt === undefined
-    ? { checked: 0, missing: 0, unverified: 0 }
-    : await readBackWrites(session.store.acknowledgedWrites(), (region) => regionUrl(stack.target, stack.target.regions.find((r) => r.name === region) as RegionTarget), session.workload ? { workload: session.workload } : {});
+  const readBack: ReadBack =
+    signal.aborted || times.injectAt === undefined
+      ? { checked: 0, missing: 0, unverified: 0 }
+      : await readBackWrites(
+          session.store.acknowledgedWrites(),
+          (region) => regionUrl(stack.target, stack.target.regions.find((r) => r.name === region) as RegionTarget),
+          session.workload ? { workload: session.workload } : {},
+        );
 
   const { injectStart, injectAt, revertAt, recoveryDeadline, afterFrom } = times;
-  const complete = injectStart !== undefined && injectAt !== undefined && revertAt !== undefined && recoveryDeadline !== undefined && afterFrom !== undefined;
+  const complete =
+    injectStart !== undefined &&
+    injectAt !== undefined &&
+    revertAt !== undefined &&
+    recoveryDeadline !== undefined &&
+    afterFrom !== undefined;
   const crashed = fault.kind === 'kill' || restarts.crashed;
-  return buildResult({
-    experiment, targets: targetNames, method, notes, reverted: lifted && healthy, t0, end,
-    observations: session.store.select(),
-    ...(error !== undefined ? { error } : {}),
-    ...(complete ? { recording: { kind: fault.kind, targets: targetNames, t0, injectStart, injectAt, revertAt, recoveryDeadline, afterFrom, end, observations: session.store.select(), probes: session.monitor.probes, up: session.monitor.up, samples: session.monitor.samples, containers: restarts.outcomes, crashed, readBack, notes: restarts.notes } } : {}),
-  }, deps.judgement);
+  return buildResult(
+    {
+      experiment,
+      targets: targetNames,
+      method,
+      notes,
+      reverted: lifted && healthy,
+      t0,
+      end,
+      observations: session.store.select(),
+      ...(error !== undefined ? { error } : {}),
+      ...(complete
+        ? {
+            recording: {
+              kind: fault.kind,
+              targets: targetNames,
+              t0,
+              injectStart,
+              injectAt,
+              revertAt,
+              recoveryDeadline,
+              afterFrom,
+              end,
+              observations: session.store.select(),
+              probes: session.monitor.probes,
+              up: session.monitor.up,
+              samples: session.monitor.samples,
+              containers: restarts.outcomes,
+              crashed,
+              readBack,
+              notes: restarts.notes,
+            },
+          }
+        : {}),
+    },
+    deps.judgement,
+  );
 }
 
 /**
@@ -164,13 +258,22 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
  * service's own grace and the gate's revert deadline): it is the net for a dead gate, and
  * must never race a live one (a warden resets a netem-delayed network).
  */
-export async function armWarden(experiment: Experiment, regions: string[], injection: Injection, deps: Pick<RunnerDeps, 'wardens' | 'token'>): Promise<ArmedWarden | undefined> {
+export async function armWarden(
+  experiment: Experiment,
+  regions: string[],
+  injection: Injection,
+  deps: Pick<RunnerDeps, 'wardens' | 'token'>,
+): Promise<ArmedWarden | undefined> {
   if (!deps.wardens) return undefined;
   const { fault, windows } = experiment;
   const holdSeconds = fault.kind === 'kill' ? windows.recoveryDeadlineSeconds : faultSeconds(fault);
   return deps.wardens.arm({
-    experiment: experiment.name, fault: fault.kind, regions, lifetimeMs: (holdSeconds + SELF_LIFT_GRACE_SECONDS) * 1000 + REVERT_DEADLINE_MS,
-    undo: await injection.guard(), token: deps.token,
+    experiment: experiment.name,
+    fault: fault.kind,
+    regions,
+    lifetimeMs: (holdSeconds + SELF_LIFT_GRACE_SECONDS) * 1000 + REVERT_DEADLINE_MS,
+    undo: await injection.guard(),
+    token: deps.token,
   });
 }
 
@@ -179,12 +282,19 @@ function versionOf(c: ContainerFacts | undefined): string {
   return c?.labels[LABELS.version] ?? c?.env.VERSION ?? 'unknown';
 }
 
-function streams(experiment: Experiment, stack: Stack, targets: readonly string[], containers: readonly ContainerFacts[]): TrafficStream[] {
-  return stack.target.regions.map((r) => ({
-    region: r.name,
-    cohort: 'baseline' as const,
-    version: versionOf(containers.find((c) => c.service === r.service)),
-    baseUrl: regionUrl(stack.target, r),
-    rps: targets.includes(r.name) ? experiment.load.rps : experiment.load.otherRegionsRps,
-  })).filter((s) => s.rps > 0);
+function streams(
+  experiment: Experiment,
+  stack: Stack,
+  targets: readonly string[],
+  containers: readonly ContainerFacts[],
+): TrafficStream[] {
+  return stack.target.regions
+    .map((r) => ({
+      region: r.name,
+      cohort: 'baseline' as const,
+      version: versionOf(containers.find((c) => c.service === r.service)),
+      baseUrl: regionUrl(stack.target, r),
+      rps: targets.includes(r.name) ? experiment.load.rps : experiment.load.otherRegionsRps,
+    }))
+    .filter((s) => s.rps > 0);
 }

@@ -23,14 +23,25 @@ export class Session {
   /** A user's service's requests; undefined: the demo's. */
   readonly workload: Workload | undefined;
 
-  constructor(experiment: Experiment, deps: { stack: Stack; seed: number; prometheusUrl?: string }, targets: readonly string[]) {
+  constructor(
+    experiment: Experiment,
+    deps: { stack: Stack; seed: number; prometheusUrl?: string },
+    targets: readonly string[],
+  ) {
     this.stack = deps.stack;
     this.targets = targets;
     const plan = deps.stack.target.service?.plan;
     this.workload = plan ? userWorkload(plan) : undefined;
     const { load, windows } = experiment;
-    const capMs = (windows.beforeSeconds + faultSeconds(experiment.fault) + 2 * windows.recoveryDeadlineSeconds + windows.afterSeconds + 120) * 1000;
-    const totalRps = load.rps * targets.length + load.otherRegionsRps * Math.max(0, deps.stack.target.regions.length - targets.length);
+    const capMs =
+      (windows.beforeSeconds +
+        faultSeconds(experiment.fault) +
+        2 * windows.recoveryDeadlineSeconds +
+        windows.afterSeconds +
+        120) *
+      1000;
+    const totalRps =
+      load.rps * targets.length + load.otherRegionsRps * Math.max(0, deps.stack.target.regions.length - targets.length);
     const random = experimentRandom(deps.seed, experiment.name, 'traffic');
     this.traffic = new TrafficGenerator({
       store: this.store,
@@ -42,11 +53,14 @@ export class Session {
       maxRequests: Math.ceil((totalRps * capMs) / 1000) + 100,
     });
     const regions = deps.stack.target.regions.filter((r) => targets.includes(r.name));
-    this.monitor = new Monitor(regions.map((r) => ({ region: r.name, baseUrl: regionUrl(deps.stack.target, r) })), {
-      healthPath: deps.stack.target.healthPath,
-      maxDurationMs: capMs,
-      ...(deps.prometheusUrl ? { prometheusUrl: deps.prometheusUrl } : {}),
-    });
+    this.monitor = new Monitor(
+      regions.map((r) => ({ region: r.name, baseUrl: regionUrl(deps.stack.target, r) })),
+      {
+        healthPath: deps.stack.target.healthPath,
+        maxDurationMs: capMs,
+        ...(deps.prometheusUrl ? { prometheusUrl: deps.prometheusUrl } : {}),
+      },
+    );
   }
 
   start(streams: readonly TrafficStream[]): void {
@@ -80,17 +94,22 @@ export class Session {
     for (const region of this.targets) {
       const service = this.stack.target.regions.find((r) => r.name === region)?.service;
       const c = all.find((x) => x.service === service);
-      if (!c || c.state !== 'running' || c.pid <= 1) throw new Error(`${service ?? region} is not running (${c?.state ?? 'no container'})`);
+      if (!c || c.state !== 'running' || c.pid <= 1)
+        throw new Error(`${service ?? region} is not running (${c?.state ?? 'no container'})`);
       out.set(region, c);
     }
     return out;
   }
 
   /** Whether a target's process died and came back (restart count up), with a line per target that did and each target's outcome. */
-  async restarts(before: ReadonlyMap<string, ContainerFacts>): Promise<{ crashed: boolean; notes: string[]; outcomes: ContainerOutcome[] }> {
+  async restarts(
+    before: ReadonlyMap<string, ContainerFacts>,
+  ): Promise<{ crashed: boolean; notes: string[]; outcomes: ContainerOutcome[] }> {
     const notes: string[] = [];
     const all = await this.stack.containers().catch((e: unknown) => {
-      notes.push(`the targets' containers could not be inspected after the experiment: ${e instanceof Error ? e.message : String(e)}`);
+      notes.push(
+        `the targets' containers could not be inspected after the experiment: ${e instanceof Error ? e.message : String(e)}`,
+      );
       return undefined;
     });
     const outcomes: ContainerOutcome[] = [];
@@ -105,7 +124,9 @@ export class Session {
       outcomes.push({ region, restarts: Math.max(0, now.restartCount - was.restartCount), oomKilled: now.oomKilled });
       if (now.restartCount > was.restartCount) {
         crashed = true;
-        notes.push(`${region}: restarted by its restart policy (restarts ${was.restartCount} -> ${now.restartCount}${now.oomKilled ? ', OOM-killed' : ''})`);
+        notes.push(
+          `${region}: restarted by its restart policy (restarts ${was.restartCount} -> ${now.restartCount}${now.oomKilled ? ', OOM-killed' : ''})`,
+        );
       } else if (now.pid !== was.pid) {
         notes.push(`${region}: a new process (pid ${was.pid} -> ${now.pid}) without a restart by the policy`);
       }

@@ -52,16 +52,28 @@ export async function runSuite(experiments: readonly Experiment[], deps: SuiteDe
   }
 }
 
-async function runEach(experiments: readonly Experiment[], deps: SuiteDeps, token: string, results: ExperimentResult[], annotator: Annotator): Promise<SuiteOutcome> {
+async function runEach(
+  experiments: readonly Experiment[],
+  deps: SuiteDeps,
+  token: string,
+  results: ExperimentResult[],
+  annotator: Annotator,
+): Promise<SuiteOutcome> {
   const { stack, control, progress, signal } = deps;
   for (const experiment of experiments) {
     if (signal.aborted) break;
     try {
       const repairs = await ensureHealthy(stack, control, token, stack.target.regions, progress);
-      if (repairs.length > 0) progress.warn(`the stack needed repairs before ${experiment.name}: ${repairs.join('; ')}`);
+      if (repairs.length > 0)
+        progress.warn(`the stack needed repairs before ${experiment.name}: ${repairs.join('; ')}`);
     } catch (e) {
       if (!(e instanceof InfraError)) throw e;
-      return { seed: deps.seed, results, interrupted: signal.aborted, infraFailure: `before ${experiment.name}: ${e.message}: ${e.details.join('; ')}` };
+      return {
+        seed: deps.seed,
+        results,
+        interrupted: signal.aborted,
+        infraFailure: `before ${experiment.name}: ${e.message}: ${e.details.join('; ')}`,
+      };
     }
     const result = await runExperiment(experiment, { ...deps, token });
     results.push(result);
@@ -69,7 +81,12 @@ async function runEach(experiments: readonly Experiment[], deps: SuiteDeps, toke
     if (result.faultWindow.toMs > result.faultWindow.fromMs) annotator.annotate(faultAnnotation(result));
     progress.step(resultLine(result));
     if (!result.reverted) {
-      return { seed: deps.seed, results, interrupted: signal.aborted, infraFailure: `${experiment.name}: the fault could not be lifted or the stack not repaired afterwards` };
+      return {
+        seed: deps.seed,
+        results,
+        interrupted: signal.aborted,
+        infraFailure: `${experiment.name}: the fault could not be lifted or the stack not repaired afterwards`,
+      };
     }
   }
   return { seed: deps.seed, results, interrupted: signal.aborted };
@@ -84,6 +101,8 @@ export function suiteExitCode(outcome: Pick<SuiteOutcome, 'results' | 'infraFail
 /** A netem delay survives the process that added it; one left by a run killed outright is removed here. */
 async function clearLeftoverDelays(stack: Stack, control: ContainerControl): Promise<void> {
   const services = new Set(stack.target.regions.map((r) => r.service));
-  const running = (await stack.containers()).filter((c) => services.has(c.service) && c.state === 'running' && c.pid > 1);
+  const running = (await stack.containers()).filter(
+    (c) => services.has(c.service) && c.state === 'running' && c.pid > 1,
+  );
   await Promise.all(running.map((c) => control.clearDelay(c.pid).catch(() => undefined)));
 }

@@ -21,7 +21,11 @@ export function experimentRandom(seed: number, experiment: string, purpose: stri
 }
 
 /** The regions the fault goes to: the named ones, or one drawn from the stack's regions. */
-export function resolveTargets(experiment: Pick<Experiment, 'name' | 'target'>, regions: readonly string[], seed: number): string[] {
+export function resolveTargets(
+  experiment: Pick<Experiment, 'name' | 'target'>,
+  regions: readonly string[],
+  seed: number,
+): string[] {
   if ('regions' in experiment.target) return [...experiment.target.regions];
   if (regions.length === 0) throw new RangeError('the stack has no regions to choose from');
   const pick = Math.floor(experimentRandom(seed, experiment.name, 'target').next() * regions.length);

@@ -22,7 +22,12 @@ export function inRange<T extends { at: number }>(items: readonly T[], range: Ti
 }
 
 /** Summary of one window; times relative to the experiment's start `t0`. */
-export function windowSummary(window: WindowSummary['window'], observations: readonly Observation[], range: TimeRange, t0: number): WindowSummary {
+export function windowSummary(
+  window: WindowSummary['window'],
+  observations: readonly Observation[],
+  range: TimeRange,
+  t0: number,
+): WindowSummary {
   const inside = inRange(observations, range);
   const m = summarize(inside);
   const seconds = Math.max(range.to - range.from, 0) / 1000;

@@ -12,22 +12,60 @@ export type Command =
   | { name: 'down' }
   | { name: 'status'; json: boolean }
   | {
-    name: 'deploy'; version: string; failureRate: number; strategy?: 'canary' | 'rolling'; config?: string;
-    json: boolean; resultFile?: string; dataFault?: DataFault; regression?: Regression;
-  }
+      name: 'deploy';
+      version: string;
+      failureRate: number;
+      strategy?: 'canary' | 'rolling';
+      config?: string;
+      json: boolean;
+      resultFile?: string;
+      dataFault?: DataFault;
+      regression?: Regression;
+    }
   | { name: 'simulate'; seed: number; config?: string }
-  | { name: 'chaos'; only?: string[]; experiments?: string; config?: string; environment?: string; seed?: number; json: boolean }
   | {
-    name: 'predict'; version: string; failureRate: number; config?: string; environment?: string; seed: number;
-    json: boolean;
-  }
+      name: 'chaos';
+      only?: string[];
+      experiments?: string;
+      config?: string;
+      environment?: string;
+      seed?: number;
+      json: boolean;
+    }
   | {
-    name: 'gate'; version?: string; failureRate?: number; config?: string; environment?: string; reportDir: string;
-    only?: string[]; experiments?: string; seed: number; keepStack: boolean; regression?: Regression;
-  };
+      name: 'predict';
+      version: string;
+      failureRate: number;
+      config?: string;
+      environment?: string;
+      seed: number;
+      json: boolean;
+    }
+  | {
+      name: 'gate';
+      version?: string;
+      failureRate?: number;
+      config?: string;
+      environment?: string;
+      reportDir: string;
+      only?: string[];
+      experiments?: string;
+      seed: number;
+      keepStack: boolean;
+      regression?: Regression;
+    };
 
 export const COMMANDS = [
-  'up', 'down', 'status', 'deploy', 'simulate', 'chaos', 'predict', 'gate', 'run', 'help',
+  'up',
+  'down',
+  'status',
+  'deploy',
+  'simulate',
+  'chaos',
+  'predict',
+  'gate',
+  'run',
+  'help',
 ] as const;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -225,8 +263,9 @@ const PREDICT_OPTIONS: Options = {
 function parsePredict(argv: readonly string[]): Command {
   const p = parse('predict', argv, PREDICT_OPTIONS, 0);
   if (p.values.help) return help('predict');
-  const versionText = str(p.values.version)
-    ?? refuse('argument', 'predict', 'needs the candidate version: chaos-gate predict --version <version>');
+  const versionText =
+    str(p.values.version) ??
+    refuse('argument', 'predict', 'needs the candidate version: chaos-gate predict --version <version>');
   const rate = str(p.values['failure-rate']);
   return {
     name: 'predict',
@@ -267,7 +306,12 @@ function parseGate(name: 'gate' | 'run', argv: readonly string[]): Command {
   const regression = parseRegression(str(p.values.regression));
   return {
     name: 'gate',
-    ...given('version', versionText === undefined ? undefined : parseVersion(versionText, flagVersion !== undefined ? '--version' : 'argument', 'version')),
+    ...given(
+      'version',
+      versionText === undefined
+        ? undefined
+        : parseVersion(versionText, flagVersion !== undefined ? '--version' : 'argument', 'version'),
+    ),
     ...given('failureRate', rate === undefined ? undefined : parseFailureRate(rate, '--failure-rate', '')),
     reportDir: str(p.values['report-dir']) ?? 'reports',
     seed: parseSeed(str(p.values.seed) ?? '1'),
@@ -294,7 +338,7 @@ function parseDataFault(text: string | undefined): DataFault | undefined {
 
 function parseRegression(text: string | undefined): Regression | undefined {
   if (text === undefined) return undefined;
-  const why = 'the demo\'s candidate restarts slowly after a crash: a test that the gate sees slow recovery';
+  const why = "the demo's candidate restarts slowly after a crash: a test that the gate sees slow recovery";
   const rule = `${JSON.stringify(text)} must be one of ${REGRESSIONS.join(', ')} (${why})`;
   return REGRESSIONS.find((r) => r === text) ?? refuse('--regression', '', rule);
 }

@@ -32,11 +32,19 @@ function seconds(ms: number): string {
 
 /** A newline or an escape sequence in a message would break the redraw. */
 function oneLine(text: string): string {
-  return text.replace(/\p{Cc}+/gu, ' ').replace(/ {2,}/g, ' ').trim();
+  return text
+    .replace(/\p{Cc}+/gu, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
 }
 
 function fit(text: string, width: number): string {
   const chars = Array.from(text);
   if (chars.length <= width) return text;
-  return width <= 0 ? '' : `${chars.slice(0, width - 1).join('').trimEnd()}…`;
+  return width <= 0
+    ? ''
+    : `${chars
+        .slice(0, width - 1)
+        .join('')
+        .trimEnd()}…`;
 }

@@ -55,7 +55,12 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
       const progress = consoleProgress(undefined, err);
       // The live status line ends before a command's result or its loud lines print, so
       // neither lands on it; later progress lines print plain.
-      const finish = <T extends unknown[]>(write: (...a: T) => void) => (...a: T) => { progress.stop(); write(...a); };
+      const finish =
+        <T extends unknown[]>(write: (...a: T) => void) =>
+        (...a: T) => {
+          progress.stop();
+          write(...a);
+        };
       try {
         return await io.dispatch(command, { progress, signal, out: finish(out), err: finish(err) });
       } finally {
@@ -69,14 +74,22 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
 
 export function dispatch(command: Exclude<Command, { name: 'help' }>, ctx: CommandContext): Promise<number> {
   switch (command.name) {
-    case 'up': return runUp(ctx);
-    case 'down': return runDown(ctx);
-    case 'status': return runStatus(command, ctx);
-    case 'deploy': return runDeploy(command, ctx);
-    case 'simulate': return runSimulate(command, ctx);
-    case 'gate': return runGateCommand(command, ctx);
-    case 'chaos': return runChaos(command, ctx);
-    case 'predict': return runPredict(command, ctx);
+    case 'up':
+      return runUp(ctx);
+    case 'down':
+      return runDown(ctx);
+    case 'status':
+      return runStatus(command, ctx);
+    case 'deploy':
+      return runDeploy(command, ctx);
+    case 'simulate':
+      return runSimulate(command, ctx);
+    case 'gate':
+      return runGateCommand(command, ctx);
+    case 'chaos':
+      return runChaos(command, ctx);
+    case 'predict':
+      return runPredict(command, ctx);
   }
 }
 

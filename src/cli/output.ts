@@ -1,5 +1,13 @@
 import type { Progress } from '../util/progress.ts';
-import { bindStop, liveStatus, nodeTimer, type LiveStatus, type LiveStream, type LiveTimer, type ProcessHooks } from './live.ts';
+import {
+  bindStop,
+  liveStatus,
+  nodeTimer,
+  type LiveStatus,
+  type LiveStream,
+  type LiveTimer,
+  type ProcessHooks,
+} from './live.ts';
 
 export interface LiveOptions {
   /** The terminal the live status line is drawn on; process.stderr by default. */
@@ -16,7 +24,10 @@ export interface ConsoleProgress extends Progress {
 }
 
 /** A terminal a person watches: a TTY, not a CI job, and able to redraw a line. */
-export function isLiveTerminal(stream: { readonly isTTY?: boolean }, env: Readonly<Record<string, string | undefined>>): boolean {
+export function isLiveTerminal(
+  stream: { readonly isTTY?: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
   const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
   return stream.isTTY === true && !ci && env.TERM !== 'dumb';
 }
@@ -26,7 +37,11 @@ export function isLiveTerminal(stream: { readonly isTTY?: boolean }, env: Readon
  * On a live terminal the same lines print, with a status line below them (live.ts); `write`
  * must print to that terminal (the CLI's stderr writer does).
  */
-export function consoleProgress(now: () => number = Date.now, write?: (line: string) => void, options: LiveOptions = {}): ConsoleProgress {
+export function consoleProgress(
+  now: () => number = Date.now,
+  write?: (line: string) => void,
+  options: LiveOptions = {},
+): ConsoleProgress {
   const stream = options.stream ?? process.stderr;
   const permanent = write ?? ((line: string) => stream.write(`${line}\n`));
   const start = now();
@@ -56,6 +71,10 @@ export function consoleProgress(now: () => number = Date.now, write?: (line: str
 /** A plain text table: columns padded to their widest cell. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

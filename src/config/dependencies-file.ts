@@ -35,32 +35,53 @@ export function readDependencies(file: string, roots: readonly string[]): Depend
     throw e;
   }
   const services = isMap(data) ? data.services : undefined;
-  if (!isMap(services)) return { services: [], issues: [{ source: file, path: 'services', rule: 'a Compose file of dependencies needs a services: mapping' }] };
+  if (!isMap(services))
+    return {
+      services: [],
+      issues: [{ source: file, path: 'services', rule: 'a Compose file of dependencies needs a services: mapping' }],
+    };
   const issues: InputIssue[] = [];
   const issue = (path: string, rule: string) => void issues.push({ source: file, path, rule });
   const names = Object.keys(services);
   for (const name of names.filter((n) => !COMPOSE_SERVICE_NAME.test(n))) {
-    issue(`services.${name}`, `${quote(name, MAX_SHOWN_CHARS)} is not a Compose service name (letters, digits, ".", "_", "-", starting with a letter or digit)`);
+    issue(
+      `services.${name}`,
+      `${quote(name, MAX_SHOWN_CHARS)} is not a Compose service name (letters, digits, ".", "_", "-", starting with a letter or digit)`,
+    );
   }
-  const out = names.filter((n) => COMPOSE_SERVICE_NAME.test(n)).map((name): DependencyService => {
-    const spec = services[name];
-    const at = `services.${name}`;
-    const perRegion = isMap(spec) && perRegionOf(spec.labels, `${at}.labels`, issue);
-    if (perRegion) for (const key of PER_STACK_FIELDS.filter((k) => spec[k] !== undefined)) issue(`${at}.${key}`, `cannot be given to a ${PER_REGION_LABEL} service: its four copies ${PER_STACK_WHY[key]}`);
-    return {
-      name,
-      build: isMap(spec) && spec.build !== undefined ? buildOf(spec.build, dirname(file), `${at}.build`, roots, issue) : undefined,
-      dependsOn: isMap(spec) ? dependsOnOf(spec.depends_on, names, `${at}.depends_on`, issue) : [],
-      perRegion,
-      definition: perRegion && isMap(spec) ? spec : undefined,
-      image: isMap(spec) && typeof spec.image === 'string' ? spec.image : undefined,
-      ports: isMap(spec) ? declaredPorts(spec) : [],
-    };
-  });
+  const out = names
+    .filter((n) => COMPOSE_SERVICE_NAME.test(n))
+    .map((name): DependencyService => {
+      const spec = services[name];
+      const at = `services.${name}`;
+      const perRegion = isMap(spec) && perRegionOf(spec.labels, `${at}.labels`, issue);
+      if (perRegion)
+        for (const key of PER_STACK_FIELDS.filter((k) => spec[k] !== undefined))
+          issue(
+            `${at}.${key}`,
+            `cannot be given to a ${PER_REGION_LABEL} service: its four copies ${PER_STACK_WHY[key]}`,
+          );
+      return {
+        name,
+        build:
+          isMap(spec) && spec.build !== undefined
+            ? buildOf(spec.build, dirname(file), `${at}.build`, roots, issue)
+            : undefined,
+        dependsOn: isMap(spec) ? dependsOnOf(spec.depends_on, names, `${at}.depends_on`, issue) : [],
+        perRegion,
+        definition: perRegion && isMap(spec) ? spec : undefined,
+        image: isMap(spec) && typeof spec.image === 'string' ? spec.image : undefined,
+        ports: isMap(spec) ? declaredPorts(spec) : [],
+      };
+    });
   // A service started once cannot wait for one that exists four times.
   for (const d of out.filter((x) => !x.perRegion)) {
     const bad = d.dependsOn.filter((n) => out.some((x) => x.name === n && x.perRegion));
-    if (bad.length > 0) issue(`services.${d.name}.depends_on`, `${bad.join(', ')} is ${PER_REGION_LABEL}: a service started once per stack cannot depend on it`);
+    if (bad.length > 0)
+      issue(
+        `services.${d.name}.depends_on`,
+        `${bad.join(', ')} is ${PER_REGION_LABEL}: a service started once per stack cannot depend on it`,
+      );
   }
   return { services: issues.length > 0 ? [] : out, issues };
 }
@@ -77,8 +98,13 @@ const PER_STACK_WHY: Record<(typeof PER_STACK_FIELDS)[number], string> = {
 /** Whether Compose labels (mapping or list of key=value) ask for one copy per region. */
 function perRegionOf(labels: unknown, at: string, issue: Issue): boolean {
   const value = Array.isArray(labels)
-    ? labels.map(String).find((l) => l.startsWith(`${PER_REGION_LABEL}=`))?.slice(PER_REGION_LABEL.length + 1)
-    : isMap(labels) ? labels[PER_REGION_LABEL] : undefined;
+    ? labels
+        .map(String)
+        .find((l) => l.startsWith(`${PER_REGION_LABEL}=`))
+        ?.slice(PER_REGION_LABEL.length + 1)
+    : isMap(labels)
+      ? labels[PER_REGION_LABEL]
+      : undefined;
   if (value === undefined) return false;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
@@ -99,7 +125,8 @@ export function declaredPorts(spec: Readonly<Doc>): number[] {
     const n = Number(port);
     if ((protocol === undefined || protocol === 'tcp') && Number.isInteger(n) && n > 0 && n < 65536) out.add(n);
   };
-  for (const e of Array.isArray(spec.expose) ? spec.expose : []) if (typeof e === 'string' || typeof e === 'number') add(String(e));
+  for (const e of Array.isArray(spec.expose) ? spec.expose : [])
+    if (typeof e === 'string' || typeof e === 'number') add(String(e));
   for (const p of Array.isArray(spec.ports) ? spec.ports : []) {
     if (isMap(p)) {
       if (p.protocol === undefined || p.protocol === 'tcp') add(String(p.target));
@@ -108,11 +135,21 @@ export function declaredPorts(spec: Readonly<Doc>): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-function buildOf(build: unknown, dir: string, at: string, roots: readonly string[], issue: Issue): DependencyService['build'] {
+function buildOf(
+  build: unknown,
+  dir: string,
+  at: string,
+  roots: readonly string[],
+  issue: Issue,
+): DependencyService['build'] {
   const spec: Doc = typeof build === 'string' ? { context: build } : isMap(build) ? build : {};
-  if (typeof build !== 'string' && !isMap(build)) issue(at, 'must be a folder (the build context) or a mapping with context, dockerfile and args');
+  if (typeof build !== 'string' && !isMap(build))
+    issue(at, 'must be a folder (the build context) or a mapping with context, dockerfile and args');
   for (const key of Object.keys(spec).filter((k) => !BUILD_FIELDS.includes(k))) {
-    issue(`${at}.${key}`, `is not honoured: chaos-gate builds your dependencies itself, from ${BUILD_FIELDS.join(', ')} only`);
+    issue(
+      `${at}.${key}`,
+      `is not honoured: chaos-gate builds your dependencies itself, from ${BUILD_FIELDS.join(', ')} only`,
+    );
   }
   const text = (key: string, fallback: string): string => {
     const v = spec[key] ?? fallback;
@@ -123,8 +160,15 @@ function buildOf(build: unknown, dir: string, at: string, roots: readonly string
   const context = resolve(dir, text('context', '.'));
   const dockerfile = resolve(context, text('dockerfile', 'Dockerfile'));
   // A context outside is said once, not again for the Dockerfile in it.
-  const outside = [['context', context], ['dockerfile', dockerfile]].find(([, path]) => !roots.some((root) => isInside(root, path ?? '')));
-  if (outside) issue(`${at}.${outside[0]}`, `resolves to ${quote(outside[1] ?? '', MAX_SHOWN_PATH_CHARS)}, outside the working directory and the configuration file's folder`);
+  const outside = [
+    ['context', context],
+    ['dockerfile', dockerfile],
+  ].find(([, path]) => !roots.some((root) => isInside(root, path ?? '')));
+  if (outside)
+    issue(
+      `${at}.${outside[0]}`,
+      `resolves to ${quote(outside[1] ?? '', MAX_SHOWN_PATH_CHARS)}, outside the working directory and the configuration file's folder`,
+    );
   return { context, dockerfile, args: argsOf(spec.args, `${at}.args`, issue) };
 }
 
@@ -132,8 +176,12 @@ function buildOf(build: unknown, dir: string, at: string, roots: readonly string
 function argsOf(args: unknown, at: string, issue: Issue): Record<string, string> {
   if (args === undefined || args === null) return {};
   const entries = Array.isArray(args)
-    ? args.map((a): [string, unknown] => (typeof a === 'string' && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : ['', a]))
-    : isMap(args) ? Object.entries(args) : undefined;
+    ? args.map((a): [string, unknown] =>
+        typeof a === 'string' && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : ['', a],
+      )
+    : isMap(args)
+      ? Object.entries(args)
+      : undefined;
   if (!entries) {
     issue(at, 'must be a mapping of NAME: value or a list of NAME=value');
     return {};
@@ -141,7 +189,10 @@ function argsOf(args: unknown, at: string, issue: Issue): Record<string, string>
   const out: Record<string, string> = {};
   for (const [name, value] of entries) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || !['string', 'number', 'boolean'].includes(typeof value)) {
-      issue(at, `${quote(String(name || value), MAX_SHOWN_CHARS)} must be NAME: value, the name of letters, digits and "_", the value text or a number`);
+      issue(
+        at,
+        `${quote(String(name || value), MAX_SHOWN_CHARS)} must be NAME: value, the name of letters, digits and "_", the value text or a number`,
+      );
     } else out[name] = String(value);
   }
   return out;

@@ -28,14 +28,29 @@ const nonNegative = z.number().min(0, 'must be 0 or more');
 
 export const differentialSchema = z.strictObject({
   enabled: z.boolean().default(true),
-  run: z.array(z.string().regex(EXPERIMENT_NAME_PATTERN, 'must be an experiment name: lowercase letters, digits and "-"')).max(20, 'must name at most 20 experiments').min(1, 'must name at least one experiment (or set enabled: false)').optional(),
+  run: z
+    .array(z.string().regex(EXPERIMENT_NAME_PATTERN, 'must be an experiment name: lowercase letters, digits and "-"'))
+    .max(20, 'must name at most 20 experiments')
+    .min(1, 'must name at least one experiment (or set enabled: false)')
+    .optional(),
   region: z.string().optional(),
-  stage: z.number().int('must be a whole number').min(1, 'must be at least 1 (the first canary stage)').max(20, 'must be at most 20 (a rollout has no more stages)').optional(),
-  rps: z.number().gt(0, 'must be greater than 0').max(500, 'must be at most 500 (each side; more measures the load generator)').default(20),
+  stage: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1 (the first canary stage)')
+    .max(20, 'must be at most 20 (a rollout has no more stages)')
+    .optional(),
+  rps: z
+    .number()
+    .gt(0, 'must be greater than 0')
+    .max(500, 'must be at most 500 (each side; more measures the load generator)')
+    .default(20),
   max_error_rate_increase: rate.default(DEFAULT_DIFFERENTIAL_TOLERANCE.maxErrorRateIncrease),
   max_latency_increase_ratio: nonNegative.default(DEFAULT_DIFFERENTIAL_TOLERANCE.maxLatencyIncreaseRatio),
   max_latency_increase_ms: nonNegative.default(DEFAULT_DIFFERENTIAL_TOLERANCE.maxLatencyIncreaseMs),
-  max_recovery_increase_seconds: nonNegative.max(600, 'must be at most 600').default(DEFAULT_DIFFERENTIAL_TOLERANCE.maxRecoveryIncreaseSeconds),
+  max_recovery_increase_seconds: nonNegative
+    .max(600, 'must be at most 600')
+    .default(DEFAULT_DIFFERENTIAL_TOLERANCE.maxRecoveryIncreaseSeconds),
 });
 
 export type DifferentialSection = z.output<typeof differentialSchema>;
@@ -71,14 +86,26 @@ export function toDifferentialPlan(d: DifferentialSection): DifferentialPlan {
 }
 
 /** The region must be one the rollout deploys to, and the stage one it runs. */
-export function differentialIssues(plan: DifferentialPlan, rollout: { regions: readonly string[]; stages: readonly unknown[]; strategy: string }, source: string): InputIssue[] {
+export function differentialIssues(
+  plan: DifferentialPlan,
+  rollout: { regions: readonly string[]; stages: readonly unknown[]; strategy: string },
+  source: string,
+): InputIssue[] {
   if (!plan.enabled) return [];
   const issues: InputIssue[] = [];
   if (plan.region !== undefined && !rollout.regions.includes(plan.region)) {
-    issues.push({ source, path: 'experiments.differential.region', rule: `${JSON.stringify(plan.region)} must be one of rollout.regions (${rollout.regions.join(', ')})` });
+    issues.push({
+      source,
+      path: 'experiments.differential.region',
+      rule: `${JSON.stringify(plan.region)} must be one of rollout.regions (${rollout.regions.join(', ')})`,
+    });
   }
   if (rollout.strategy === 'canary' && plan.stage !== undefined && plan.stage >= rollout.stages.length) {
-    issues.push({ source, path: 'experiments.differential.stage', rule: `must be at most ${rollout.stages.length} (rollout.stages has ${rollout.stages.length})` });
+    issues.push({
+      source,
+      path: 'experiments.differential.stage',
+      rule: `must be at most ${rollout.stages.length} (rollout.stages has ${rollout.stages.length})`,
+    });
   }
   return issues;
 }

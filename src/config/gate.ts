@@ -37,7 +37,8 @@ export const experimentsSchema = z.strictObject({
   // The same keys and ranges as an experiment file's `thresholds:` (chaos/schema.ts), so an
   // override is held to the rules of the value it replaces, and a typo is caught with its
   // line when the file is read rather than when the suite is loaded.
-  thresholds: z.record(name, thresholdsSchema)
+  thresholds: z
+    .record(name, thresholdsSchema)
     .refine((t) => Object.keys(t).length <= MAX_EXPERIMENT_FILES, AT_MOST)
     .default({}),
   differential: differentialSchema.prefault({}),
@@ -48,11 +49,13 @@ export const gateSchema = z.strictObject({
   fail_on_rollback: z.boolean().default(true),
   required_experiments: names.default([]),
   rollout_after_failed_experiments: z.boolean().default(true),
-  controls: z.strictObject({
-    enabled: z.boolean().default(true),
-    region: z.string().optional(),
-    rollback_under_fire: z.boolean().default(true),
-  }).prefault({}),
+  controls: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      region: z.string().optional(),
+      rollback_under_fire: z.boolean().default(true),
+    })
+    .prefault({}),
 });
 
 /** Where a list of names was written: a problem found with one later names its file and line. */
@@ -103,7 +106,13 @@ export interface ControlsPlan {
 /** A controls region outside the rollout's regions. */
 export function controlsIssues(plan: ControlsPlan, regions: readonly string[], source: string): InputIssue[] {
   if (!plan.enabled || plan.region === undefined || regions.includes(plan.region)) return [];
-  return [{ source, path: 'gate.controls.region', rule: `${JSON.stringify(plan.region)} must be one of rollout.regions (${regions.join(', ')})` }];
+  return [
+    {
+      source,
+      path: 'gate.controls.region',
+      rule: `${JSON.stringify(plan.region)} must be one of rollout.regions (${regions.join(', ')})`,
+    },
+  ];
 }
 
 export function toExperimentsPlan(input: unknown, source: string): ExperimentsPlan {
@@ -111,18 +120,29 @@ export function toExperimentsPlan(input: unknown, source: string): ExperimentsPl
   if (!parsed.success) throw new UsageError(experimentsIssues(parsed.error, source));
   const thresholds: Record<string, Record<string, number>> = {};
   for (const [experiment, set] of Object.entries(parsed.data.thresholds)) {
-    thresholds[experiment] = Object.fromEntries(Object.entries(set).filter((kv): kv is [string, number] => kv[1] !== undefined));
+    thresholds[experiment] = Object.fromEntries(
+      Object.entries(set).filter((kv): kv is [string, number] => kv[1] !== undefined),
+    );
   }
-  return deepFreeze({ dir: parsed.data.dir, only: parsed.data.only, thresholds, differential: toDifferentialPlan(parsed.data.differential) });
+  return deepFreeze({
+    dir: parsed.data.dir,
+    only: parsed.data.only,
+    thresholds,
+    differential: toDifferentialPlan(parsed.data.differential),
+  });
 }
 
 /** zod's issues in words; a non-finite number and an unknown threshold key get their own. */
 function experimentsIssues(error: z.ZodError, source: string): InputIssue[] {
-  const unknownThreshold = (i: InputIssue) => /^experiments\.thresholds\.[^.]+\.[^.]+$/.test(i.path) && i.rule.startsWith('unknown field');
+  const unknownThreshold = (i: InputIssue) =>
+    /^experiments\.thresholds\.[^.]+\.[^.]+$/.test(i.path) && i.rule.startsWith('unknown field');
   return error.issues.flatMap((issue) => {
     // config/issues.ts words a wrong type itself (and would quote .inf as null): keep ours.
-    if (issue.code === 'invalid_type' && typeof issue.input === 'number') return [{ source, path: formatPath('experiments', issue.path), rule: issue.message }];
-    return zodIssues(new z.ZodError([issue]), source, 'experiments').map((i) => (unknownThreshold(i) ? { ...i, rule: unknownThresholdRule() } : i));
+    if (issue.code === 'invalid_type' && typeof issue.input === 'number')
+      return [{ source, path: formatPath('experiments', issue.path), rule: issue.message }];
+    return zodIssues(new z.ZodError([issue]), source, 'experiments').map((i) =>
+      unknownThreshold(i) ? { ...i, rule: unknownThresholdRule() } : i,
+    );
   });
 }
 
@@ -135,6 +155,10 @@ export function toGatePolicy(input: unknown, source: string): GatePolicy {
     failOnRollback: g.fail_on_rollback,
     requiredExperiments: g.required_experiments,
     rolloutAfterFailedExperiments: g.rollout_after_failed_experiments,
-    controls: { enabled: g.controls.enabled, region: g.controls.region, rollbackUnderFire: g.controls.rollback_under_fire },
+    controls: {
+      enabled: g.controls.enabled,
+      region: g.controls.region,
+      rollbackUnderFire: g.controls.rollback_under_fire,
+    },
   });
 }

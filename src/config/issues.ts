@@ -30,7 +30,12 @@ export function zodIssues(error: z.ZodError, source: string, prefix: string): In
   const out: InputIssue[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ source, path: formatPath(prefix, [...issue.path, key]), rule: 'unknown field (check its spelling)' });
+      for (const key of issue.keys)
+        out.push({
+          source,
+          path: formatPath(prefix, [...issue.path, key]),
+          rule: 'unknown field (check its spelling)',
+        });
       continue;
     }
     out.push({ source, path: formatPath(prefix, issue.path), rule: rule(issue) });
@@ -39,7 +44,12 @@ export function zodIssues(error: z.ZodError, source: string, prefix: string): In
 }
 
 const NOUNS: Record<string, string> = {
-  number: 'a number', int: 'a whole number', string: 'text', array: 'a list', object: 'a mapping of fields', boolean: 'true or false',
+  number: 'a number',
+  int: 'a whole number',
+  string: 'text',
+  array: 'a list',
+  object: 'a mapping of fields',
+  boolean: 'true or false',
 };
 
 function rule(issue: z.core.$ZodIssue): string {

@@ -17,17 +17,27 @@ export function configJsonSchema(): Record<string, unknown> {
     gate: gateSchema.optional(),
     simulation: simulationSchema.optional(),
     predict: predictSchema.optional(),
-    service: serviceSchema.optional()
-      .describe('Your service as the target instead of the demo: how to build or pull it, its health, traffic and probe.'),
-    baseline: baselineSchema.optional()
-      .describe('What runs as stable before the rollout: a git ref built like service.build (default HEAD~1), or an image.'),
+    service: serviceSchema
+      .optional()
+      .describe(
+        'Your service as the target instead of the demo: how to build or pull it, its health, traffic and probe.',
+      ),
+    baseline: baselineSchema
+      .optional()
+      .describe(
+        'What runs as stable before the rollout: a git ref built like service.build (default HEAD~1), or an image.',
+      ),
   };
   // An override is merged over the base, so it need not repeat the service's required fields.
   const overrides = { ...sections, service: serviceFields.partial().optional() };
   const file = z.strictObject({
     ...sections,
-    environments: z.record(z.string(), z.strictObject(overrides)).optional()
-      .describe('Overrides of any section, deep-merged over it when chosen with --environment NAME (input environment).'),
+    environments: z
+      .record(z.string(), z.strictObject(overrides))
+      .optional()
+      .describe(
+        'Overrides of any section, deep-merged over it when chosen with --environment NAME (input environment).',
+      ),
   });
   return {
     ...z.toJSONSchema(file, { io: 'input', unrepresentable: 'any' }),

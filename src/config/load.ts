@@ -21,7 +21,6 @@ import { serviceFileIssues, toTarget } from './service.ts';
 import { rolloutBudgetIssues, toSimulationScenario } from './simulation.ts';
 import { parseYaml } from './yaml.ts';
 
-
 // Reads chaos-gate.yml (or --config FILE) into validated sections: the Plan. Every problem
 // names the file, the line and the field path; nothing runs until the whole file is valid.
 // `environments.<name>` holds overrides of any section, deep-merged over it when that
@@ -29,11 +28,21 @@ import { parseYaml } from './yaml.ts';
 // a typo in the production overrides is found by the run that checks staging.
 
 export const DEFAULT_CONFIG_FILE = 'chaos-gate.yml';
-export const SECTIONS = ['rollout', 'prometheus', 'experiments', 'gate', 'simulation', 'predict', 'service', 'baseline'] as const;
+export const SECTIONS = [
+  'rollout',
+  'prometheus',
+  'experiments',
+  'gate',
+  'simulation',
+  'predict',
+  'service',
+  'baseline',
+] as const;
 /** An environment's name, as --environment takes it. */
 const ENVIRONMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
-const ENVIRONMENT_NAME_RULE = 'an environment name must be 1 to 63 of letters, digits, "_" and "-", '
-  + 'starting with a letter or digit (as --environment takes it)';
+const ENVIRONMENT_NAME_RULE =
+  'an environment name must be 1 to 63 of letters, digits, "_" and "-", ' +
+  'starting with a letter or digit (as --environment takes it)';
 
 interface Sections {
   rollout: RolloutPlan;
@@ -77,19 +86,41 @@ export interface ConfigContext {
  * `explicit` is a --config value: it must exist. Without it, chaos-gate.yml in `cwd` is read
  * when present.
  */
-export function loadConfig(explicit: string | undefined, cwd: string = process.cwd(), environment?: string): LoadedConfig {
-  const file = explicit !== undefined ? resolve(cwd, explicit) : existsSync(resolve(cwd, DEFAULT_CONFIG_FILE)) ? resolve(cwd, DEFAULT_CONFIG_FILE) : undefined;
+export function loadConfig(
+  explicit: string | undefined,
+  cwd: string = process.cwd(),
+  environment?: string,
+): LoadedConfig {
+  const file =
+    explicit !== undefined
+      ? resolve(cwd, explicit)
+      : existsSync(resolve(cwd, DEFAULT_CONFIG_FILE))
+        ? resolve(cwd, DEFAULT_CONFIG_FILE)
+        : undefined;
   if (file === undefined) {
-    if (environment) throw new UsageError([{ source: '--environment', path: '', rule: `${JSON.stringify(environment)}: there is no configuration file with environments (looked for ${DEFAULT_CONFIG_FILE})` }]);
+    if (environment)
+      throw new UsageError([
+        {
+          source: '--environment',
+          path: '',
+          rule: `${JSON.stringify(environment)}: there is no configuration file with environments (looked for ${DEFAULT_CONFIG_FILE})`,
+        },
+      ]);
     return parseConfig('', 'defaults');
   }
-  if (!existsSync(file)) throw new UsageError([{ source: '--config', path: '', rule: `${JSON.stringify(explicit)}: no such file` }]);
+  if (!existsSync(file))
+    throw new UsageError([{ source: '--config', path: '', rule: `${JSON.stringify(explicit)}: no such file` }]);
   const text = readInputFile(file);
   const context = { roots: [resolve(cwd), dirname(file)], cwd: resolve(cwd), dir: dirname(file), checkFiles: true };
   const config = parseConfig(text, file, environment, context);
   // A relative experiments folder is relative to the file that names it.
   const dir = config.experiments.dir === undefined ? undefined : resolve(dirname(file), config.experiments.dir);
-  return { ...config, file, experiments: { ...config.experiments, dir }, dependencies: dependenciesOf(config.service, context.roots) };
+  return {
+    ...config,
+    file,
+    experiments: { ...config.experiments, dir },
+    dependencies: dependenciesOf(config.service, context.roots),
+  };
 }
 
 /** The dependencies file's services; its problems were found when the file was validated. */
@@ -120,7 +151,10 @@ interface Validated {
 }
 
 export function parseConfig(
-  text: string, source: string, environment?: string, context: ConfigContext = {},
+  text: string,
+  source: string,
+  environment?: string,
+  context: ConfigContext = {},
 ): LoadedConfig {
   const { data, doc, lines } = parseYaml(text, source);
   const root = data ?? {};
@@ -167,7 +201,11 @@ function writes(override: Record<string, unknown>, path: string): boolean {
 function unknownEnvironment(environment: string, environments: Record<string, unknown>, source: string): UsageError {
   const names = Object.keys(environments);
   const more = names.length > 20 ? `, ... (${names.length})` : '';
-  const shown = names.slice(0, 20).map((n) => clip(n, MAX_SHOWN_CHARS)).join(', ') + more;
+  const shown =
+    names
+      .slice(0, 20)
+      .map((n) => clip(n, MAX_SHOWN_CHARS))
+      .join(', ') + more;
   const rule = `${JSON.stringify(environment)} is not an environment of ${source} (environments: ${shown || 'none'})`;
   return new UsageError([{ source: '--environment', path: '', rule }]);
 }
@@ -175,7 +213,8 @@ function unknownEnvironment(environment: string, environments: Record<string, un
 /** Unknown sections, and environments that are not a mapping of sections under a usable name. */
 function shapeIssues(root: Record<string, unknown>, source: string): InputIssue[] {
   const issue = (path: string, rule: string): InputIssue => ({ source, path, rule });
-  const issues = Object.keys(root).filter((k) => k !== 'environments' && !isSection(k))
+  const issues = Object.keys(root)
+    .filter((k) => k !== 'environments' && !isSection(k))
     .map((k) => issue(pathKey(k), `unknown section (sections: ${SECTIONS.join(', ')}, environments)`));
   const environments = root.environments ?? {};
   if (!isRecord(environments)) {
@@ -183,8 +222,9 @@ function shapeIssues(root: Record<string, unknown>, source: string): InputIssue[
   }
   const names = Object.keys(environments);
   if (names.length > MAX_ENVIRONMENTS) {
-    const rule = `has ${names.length} environments, more than the ${MAX_ENVIRONMENTS} a file may have `
-      + '(each is validated in full)';
+    const rule =
+      `has ${names.length} environments, more than the ${MAX_ENVIRONMENTS} a file may have ` +
+      '(each is validated in full)';
     issues.push(issue('environments', rule));
   }
   for (const name of names.slice(0, MAX_ENVIRONMENTS)) {
@@ -192,9 +232,10 @@ function shapeIssues(root: Record<string, unknown>, source: string): InputIssue[
     const override = environments[name];
     if (!ENVIRONMENT_NAME.test(name)) issues.push(issue(path, ENVIRONMENT_NAME_RULE));
     else if (!isRecord(override)) issues.push(issue(path, 'must be a mapping of section overrides'));
-    else for (const key of Object.keys(override).filter((k) => !isSection(k))) {
-      issues.push(issue(`${path}.${pathKey(key)}`, `unknown section (sections: ${SECTIONS.join(', ')})`));
-    }
+    else
+      for (const key of Object.keys(override).filter((k) => !isSection(k))) {
+        issues.push(issue(`${path}.${pathKey(key)}`, `unknown section (sections: ${SECTIONS.join(', ')})`));
+      }
   }
   return issues;
 }
@@ -205,7 +246,8 @@ function isSection(key: string): boolean {
 
 /** The environments whose merged result is validated: well named mappings, at most MAX_ENVIRONMENTS. */
 function checkedEnvironments(environments: Record<string, unknown>): [string, Record<string, unknown>][] {
-  return Object.entries(environments).slice(0, MAX_ENVIRONMENTS)
+  return Object.entries(environments)
+    .slice(0, MAX_ENVIRONMENTS)
     .filter((e): e is [string, Record<string, unknown>] => ENVIRONMENT_NAME.test(e[0]) && isRecord(e[1]));
 }
 
@@ -225,7 +267,8 @@ function validate(data: Record<string, unknown>, source: string, context: Config
   if (predict) issues.push(...historyFileIssues(predict.history.file, source, context.roots ?? [], context.cwd));
   const base = { dir: context.dir ?? context.cwd ?? process.cwd(), roots: context.roots ?? [] };
   const target = collect(issues, () => toTarget(data.service, data.baseline, source, base));
-  if (target?.service && context.checkFiles) issues.push(...serviceFileIssues(target.service, source, base.roots.length > 0 ? base.roots : [base.dir]));
+  if (target?.service && context.checkFiles)
+    issues.push(...serviceFileIssues(target.service, source, base.roots.length > 0 ? base.roots : [base.dir]));
   const complete = rollout && prometheus && experiments && gate && simulation && predict && target;
   if (issues.length > 0 || !complete) return { issues };
   return { issues, sections: { rollout, prometheus, experiments, gate, simulation, predict, ...target } };
@@ -234,11 +277,13 @@ function validate(data: Record<string, unknown>, source: string, context: Config
 /** The UsageError of every pending issue: the first MAX_ISSUES, the ones shown, are looked up for their lines. */
 function located(pending: readonly Pending[], file: FileText, root: Record<string, unknown>): UsageError {
   let placed = 0;
-  return new UsageError(pending.map((p) => {
-    if (placed >= MAX_ISSUES || isMoreIssue(p.issue)) return p.issue;
-    placed++;
-    return place(p, file, root);
-  }));
+  return new UsageError(
+    pending.map((p) => {
+      if (placed >= MAX_ISSUES || isMoreIssue(p.issue)) return p.issue;
+      placed++;
+      return place(p, file, root);
+    }),
+  );
 }
 
 /** An issue of an environment's merged result is the environment's: its path, and its line where it writes one. */
@@ -253,7 +298,9 @@ function place(p: Pending, { doc, lines }: FileText, root: Record<string, unknow
 
 /** Where experiments.only and experiments.dir were written, so a problem found with them later names the file's line. */
 function withOrigins(
-  plan: ExperimentsPlan, { source, doc, lines }: FileText, environment: string | undefined,
+  plan: ExperimentsPlan,
+  { source, doc, lines }: FileText,
+  environment: string | undefined,
 ): ExperimentsPlan {
   const pathOf = (field: string) =>
     `${environment !== undefined && environmentSets(doc, environment, `experiments.${field}`) ? `environments.${environment}.` : ''}experiments.${field}`;

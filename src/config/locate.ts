@@ -14,7 +14,10 @@ export function segments(path: string): (string | number)[] {
 
 /** The line of a field path like "rollout.stages[2].weight", else of a `related` path, else of its nearest parent. */
 export function withLine(
-  issue: InputIssue, doc: Document, lines: LineCounter, related: readonly string[] = [],
+  issue: InputIssue,
+  doc: Document,
+  lines: LineCounter,
+  related: readonly string[] = [],
 ): InputIssue {
   const parts = segments(issue.path);
   for (const candidate of [parts, ...related.map(segments)]) {
@@ -30,7 +33,10 @@ export function withLine(
 
 /** A problem with a value the chosen environment set points at the environment's line. */
 export function locate(
-  issue: InputIssue, doc: Document, lines: LineCounter, environment: string | undefined,
+  issue: InputIssue,
+  doc: Document,
+  lines: LineCounter,
+  environment: string | undefined,
 ): InputIssue {
   if (environment !== undefined && issue.path && environmentSets(doc, environment, issue.path)) {
     return withLine({ ...issue, path: `environments.${pathKey(environment)}.${issue.path}` }, doc, lines);
@@ -49,8 +55,9 @@ function lineOf(parts: readonly (string | number)[], doc: Document, lines: LineC
   const parent = doc.getIn(parts.slice(0, -1), true);
   const last = parts[parts.length - 1];
   if (isMap(parent)) {
-    const pair = parent.items.find((p) => keyOf(p.key) === last)
-      ?? (shownDifferently(last) ? parent.items.find((p) => pathKey(String(keyOf(p.key))) === last) : undefined);
+    const pair =
+      parent.items.find((p) => keyOf(p.key) === last) ??
+      (shownDifferently(last) ? parent.items.find((p) => pathKey(String(keyOf(p.key))) === last) : undefined);
     const keyRange = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
     if (keyRange) return lines.linePos(keyRange[0]).line;
   }

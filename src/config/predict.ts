@@ -53,9 +53,12 @@ const name = z.string().regex(NAME_PATTERN, 'must be 1 to 32 of lowercase letter
 const region = z.string().regex(REGION_PATTERN, 'must be 1 to 63 of lowercase letters, digits and "-"');
 const positive = z.number().gt(0, 'must be greater than 0');
 const DEPENDENCY_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
-const dependency = z.string()
-  .regex(DEPENDENCY_PATTERN, 'must be 1 to 63 of lowercase letters, digits, ".", "_" and "-", '
-    + 'starting with a letter or digit');
+const dependency = z
+  .string()
+  .regex(
+    DEPENDENCY_PATTERN,
+    'must be 1 to 63 of lowercase letters, digits, ".", "_" and "-", ' + 'starting with a letter or digit',
+  );
 const share = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 
 const profileSchema = z.strictObject({
@@ -75,7 +78,8 @@ function notIncreasing(values: readonly number[], what: string): { index: number
   const out: { index: number; message: string }[] = [];
   values.forEach((x, i) => {
     const prev = values[i - 1];
-    if (prev !== undefined && x <= prev) out.push({ index: i, message: `must be greater than the previous ${what} (${prev}): they strictly increase` });
+    if (prev !== undefined && x <= prev)
+      out.push({ index: i, message: `must be greater than the previous ${what} (${prev}): they strictly increase` });
   });
   return out;
 }
@@ -84,56 +88,92 @@ export const predictSchema = z.strictObject({
   enabled: z.boolean().default(true),
   max_risk: z.number().min(0, 'must be between 0 and 100').max(100, 'must be between 0 and 100').default(50),
   on_high_risk: z.enum(['close', 'small_tiers']).default('small_tiers'),
-  small_tiers: z.array(z.number().gt(0, 'must be greater than 0 (percent of traffic)').lt(100, 'must be below 100 (percent of traffic)'))
-    .max(10, 'must list at most 10 tiers (each is a stage of its own on every region)').superRefine((tiers, ctx) => {
-      for (const i of notIncreasing(tiers, 'tier')) ctx.addIssue({ code: 'custom', path: [i.index], message: i.message });
-    }).default([0.1, 0.5]),
-  monte_carlo_samples: z.number().int('must be a whole number').min(200, 'must be at least 200').max(100_000, 'must be at most 100000').default(2000),
-  preflight: z.strictObject({
-    region: region.optional(),
-    seconds: positive.max(600, 'must be at most 600').default(10),
-    profiles: z.array(profileSchema).min(1, 'must list at least one load profile')
-      .max(10, 'must list at most 10 load profiles (each runs for preflight.seconds on the live stack)')
-      .superRefine((ps, ctx) => {
-        for (const i of notIncreasing(ps.map((p) => p.rps), "profile's rps")) {
-          ctx.addIssue({ code: 'custom', path: [i.index, 'rps'], message: i.message });
-        }
-        const first = new Map<string, number>();
-        ps.forEach((p, i) => {
-          const at = first.get(p.name);
-          if (at === undefined) first.set(p.name, i);
-          else if (NAME_PATTERN.test(p.name)) {
-            const message = `duplicate profile name "${p.name}" (also profiles[${at}])`;
-            ctx.addIssue({ code: 'custom', path: [i, 'name'], message });
+  small_tiers: z
+    .array(
+      z.number().gt(0, 'must be greater than 0 (percent of traffic)').lt(100, 'must be below 100 (percent of traffic)'),
+    )
+    .max(10, 'must list at most 10 tiers (each is a stage of its own on every region)')
+    .superRefine((tiers, ctx) => {
+      for (const i of notIncreasing(tiers, 'tier'))
+        ctx.addIssue({ code: 'custom', path: [i.index], message: i.message });
+    })
+    .default([0.1, 0.5]),
+  monte_carlo_samples: z
+    .number()
+    .int('must be a whole number')
+    .min(200, 'must be at least 200')
+    .max(100_000, 'must be at most 100000')
+    .default(2000),
+  preflight: z
+    .strictObject({
+      region: region.optional(),
+      seconds: positive.max(600, 'must be at most 600').default(10),
+      profiles: z
+        .array(profileSchema)
+        .min(1, 'must list at least one load profile')
+        .max(10, 'must list at most 10 load profiles (each runs for preflight.seconds on the live stack)')
+        .superRefine((ps, ctx) => {
+          for (const i of notIncreasing(
+            ps.map((p) => p.rps),
+            "profile's rps",
+          )) {
+            ctx.addIssue({ code: 'custom', path: [i.index, 'rps'], message: i.message });
           }
-        });
-      }).default(DEFAULT_PROFILES),
-  }).prefault({}),
-  history: z.strictObject({
-    file: z.string().min(1, 'must not be empty').max(4096, 'must be at most 4096 characters (a path)')
-      // eslint-disable-next-line no-control-regex -- a control character in a path is a mistake or a trick
-      .refine((f) => !/[\u0000-\u001f\u007f]/.test(f), 'must not contain control characters')
-      .default('.chaos-gate/history.jsonl'),
-    runs: z.number().int('must be a whole number').min(0, 'must be 0 or more').max(10_000, 'must be at most 10000').default(20),
-    prior_weight: z.number().min(0, 'must be 0 or more').default(100),
-  }).prefault({}),
+          const first = new Map<string, number>();
+          ps.forEach((p, i) => {
+            const at = first.get(p.name);
+            if (at === undefined) first.set(p.name, i);
+            else if (NAME_PATTERN.test(p.name)) {
+              const message = `duplicate profile name "${p.name}" (also profiles[${at}])`;
+              ctx.addIssue({ code: 'custom', path: [i, 'name'], message });
+            }
+          });
+        })
+        .default(DEFAULT_PROFILES),
+    })
+    .prefault({}),
+  history: z
+    .strictObject({
+      file: z
+        .string()
+        .min(1, 'must not be empty')
+        .max(4096, 'must be at most 4096 characters (a path)')
+        // eslint-disable-next-line no-control-regex -- a control character in a path is a mistake or a trick
+        .refine((f) => !/[\u0000-\u001f\u007f]/.test(f), 'must not contain control characters')
+        .default('.chaos-gate/history.jsonl'),
+      runs: z
+        .number()
+        .int('must be a whole number')
+        .min(0, 'must be 0 or more')
+        .max(10_000, 'must be at most 10000')
+        .default(20),
+      prior_weight: z.number().min(0, 'must be 0 or more').default(100),
+    })
+    .prefault({}),
   // An object with a catchall rather than z.record: its wrong-type and bad-key messages are
   // worded like every other mapping's ("must be a mapping of fields", the region rule).
-  dependencies: z.object({}).catchall(z.array(dependency).superRefine((ds, ctx) => {
-    const first = new Map<string, number>();
-    ds.forEach((d, i) => {
-      const at = first.get(d);
-      if (at === undefined) first.set(d, i);
-      else if (DEPENDENCY_PATTERN.test(d)) {
-        ctx.addIssue({ code: 'custom', path: [i], message: `duplicate dependency "${d}" (also [${at}])` });
+  dependencies: z
+    .object({})
+    .catchall(
+      z.array(dependency).superRefine((ds, ctx) => {
+        const first = new Map<string, number>();
+        ds.forEach((d, i) => {
+          const at = first.get(d);
+          if (at === undefined) first.set(d, i);
+          else if (DEPENDENCY_PATTERN.test(d)) {
+            ctx.addIssue({ code: 'custom', path: [i], message: `duplicate dependency "${d}" (also [${at}])` });
+          }
+        });
+      }),
+    )
+    .superRefine((deps, ctx) => {
+      for (const key of Object.keys(deps)) {
+        const bad = region.safeParse(key).error?.issues[0];
+        if (bad) ctx.addIssue({ code: 'custom', path: [key], message: `region name ${bad.message}` });
       }
-    });
-  })).superRefine((deps, ctx) => {
-    for (const key of Object.keys(deps)) {
-      const bad = region.safeParse(key).error?.issues[0];
-      if (bad) ctx.addIssue({ code: 'custom', path: [key], message: `region name ${bad.message}` });
-    }
-  }).meta({ propertyNames: { pattern: REGION_PATTERN.source } }).default({}),
+    })
+    .meta({ propertyNames: { pattern: REGION_PATTERN.source } })
+    .default({}),
 });
 
 export interface LoadProfile {
@@ -192,9 +232,10 @@ export function toPredictPlan(input: unknown, source: string): PredictPlan {
   });
 }
 
-export const HISTORY_FILE_RULE = 'must stay inside the working directory or the configuration file\'s folder '
-  + '(a relative path without ".." leading out, or an absolute path inside one of them): the gate writes to it, '
-  + 'so a configuration file must not point it elsewhere on the machine';
+export const HISTORY_FILE_RULE =
+  "must stay inside the working directory or the configuration file's folder " +
+  '(a relative path without ".." leading out, or an absolute path inside one of them): the gate writes to it, ' +
+  'so a configuration file must not point it elsewhere on the machine';
 
 /**
  * predict.history.file against the folders it may be in (`roots`, absolute), resolved against
@@ -202,11 +243,15 @@ export const HISTORY_FILE_RULE = 'must stay inside the working directory or the 
  * path that does not climb out passes.
  */
 export function historyFileIssues(
-  file: string, source: string, roots: readonly string[], cwd: string | undefined,
+  file: string,
+  source: string,
+  roots: readonly string[],
+  cwd: string | undefined,
 ): InputIssue[] {
-  const inside = roots.length > 0 && cwd !== undefined
-    ? roots.some((root) => isInside(root, resolve(cwd, file)))
-    : !isAbsolute(file) && !climbsOut(file);
+  const inside =
+    roots.length > 0 && cwd !== undefined
+      ? roots.some((root) => isInside(root, resolve(cwd, file)))
+      : !isAbsolute(file) && !climbsOut(file);
   return inside ? [] : [{ source, path: 'predict.history.file', rule: HISTORY_FILE_RULE }];
 }
 

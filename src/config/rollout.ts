@@ -51,79 +51,122 @@ export const DEFAULT_WEIGHTS = [1, 5, 25, 50, 100] as const;
 
 /** Synthetic requests per second, live or simulated (predict's load profiles share it). */
 export const MAX_RPS = 10_000;
-export const MAX_RPS_RULE = `must be at most ${MAX_RPS} (about what one machine's load generator sends; `
-  + 'above it the gate measures itself, not the service)';
+export const MAX_RPS_RULE =
+  `must be at most ${MAX_RPS} (about what one machine's load generator sends; ` +
+  'above it the gate measures itself, not the service)';
 
 const stageSchema = z.strictObject({
-  weight: z.number().gt(0, 'must be greater than 0 (percent of traffic)').lte(100, 'must be at most 100 (percent of traffic)'),
+  weight: z
+    .number()
+    .gt(0, 'must be greater than 0 (percent of traffic)')
+    .lte(100, 'must be at most 100 (percent of traffic)'),
   bake_seconds: bake.optional(),
   max_error_rate: rate.optional(),
   max_p99_ms: positive.optional(),
 });
 
-const stagesSchema = z.array(stageSchema).min(1, 'must list at least one stage')
+const stagesSchema = z
+  .array(stageSchema)
+  .min(1, 'must list at least one stage')
   .max(MAX_STAGES, `must list at most ${MAX_STAGES} stages (each bakes on every region: more would not fit a CI run)`)
   .superRefine((stages, ctx) => {
-  stages.forEach((s, i) => {
-    const previous = stages[i - 1];
-    if (previous && s.weight <= previous.weight) {
-      ctx.addIssue({ code: 'custom', path: [i, 'weight'], message: `must be greater than the previous stage's weight (${previous.weight}): weights strictly increase` });
+    stages.forEach((s, i) => {
+      const previous = stages[i - 1];
+      if (previous && s.weight <= previous.weight) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'weight'],
+          message: `must be greater than the previous stage's weight (${previous.weight}): weights strictly increase`,
+        });
+      }
+    });
+    const last = stages[stages.length - 1];
+    if (last && last.weight < 100) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [stages.length - 1, 'weight'],
+        message: `the last stage must have weight 100 (the candidate then takes all traffic), got ${last.weight}`,
+      });
     }
   });
-  const last = stages[stages.length - 1];
-  if (last && last.weight < 100) {
-    ctx.addIssue({ code: 'custom', path: [stages.length - 1, 'weight'], message: `the last stage must have weight 100 (the candidate then takes all traffic), got ${last.weight}` });
-  }
-});
 
-const regionsSchema = z.array(region).min(1, 'must list at least one region').superRefine((regions, ctx) => {
-  const first = new Map<string, number>();
-  regions.forEach((r, i) => {
-    const at = first.get(r);
-    if (at === undefined) first.set(r, i);
-    // A region that breaks the pattern is reported as such, not quoted again.
-    else if (REGION_PATTERN.test(r)) {
-      ctx.addIssue({ code: 'custom', path: [i], message: `duplicate region "${r}" (also regions[${at}])` });
+const regionsSchema = z
+  .array(region)
+  .min(1, 'must list at least one region')
+  .superRefine((regions, ctx) => {
+    const first = new Map<string, number>();
+    regions.forEach((r, i) => {
+      const at = first.get(r);
+      if (at === undefined) first.set(r, i);
+      // A region that breaks the pattern is reported as such, not quoted again.
+      else if (REGION_PATTERN.test(r)) {
+        ctx.addIssue({ code: 'custom', path: [i], message: `duplicate region "${r}" (also regions[${at}])` });
+      }
+    });
+  });
+
+export const rolloutSchema = z
+  .strictObject({
+    regions: regionsSchema.default([...DEFAULT_REGIONS]),
+    strategy: z.enum(['canary', 'rolling']).default('canary'),
+    bake_seconds: bake.default(4),
+    limits: z.strictObject({ max_error_rate: rate.default(0.05), max_p99_ms: positive.default(500) }).prefault({}),
+    stages: stagesSchema.default(DEFAULT_WEIGHTS.map((weight) => ({ weight }))),
+    analysis: z
+      .strictObject({
+        interval_seconds: positive.default(1),
+        min_samples: count.default(30),
+        alpha: z
+          .number()
+          .gt(0, 'must be between 0 and 1 (exclusive)')
+          .lt(1, 'must be between 0 and 1 (exclusive)')
+          .default(0.05),
+        pause_budget_seconds: z.number().min(0, 'must be 0 or more').default(10),
+        stage_deadline_seconds: positive
+          .max(7200, 'must be at most 7200 (two hours: a stage not passed by then will not pass)')
+          .default(30),
+        max_error_rate_increase: rate.default(0.01),
+        max_latency_increase_ratio: z.number().min(0, 'must be 0 or more').default(0.1),
+        max_latency_increase_ms: z.number().min(0, 'must be 0 or more').default(5),
+        sources: z
+          .array(z.enum(['synthetic', 'prometheus']))
+          .min(1, 'must name at least one source')
+          .refine((s) => new Set(s).size === s.length, 'must not repeat a source')
+          .default(['synthetic', 'prometheus']),
+      })
+      .prefault({}),
+    health: z
+      .strictObject({
+        consecutive_successes: count
+          .max(1000, 'must be at most 1000 (probes every 250 ms: over four minutes)')
+          .default(3),
+        deadline_seconds: positive
+          .max(600, 'must be at most 600 (a service not healthy 10 minutes after a deploy has failed it)')
+          .default(30),
+      })
+      .prefault({}),
+    traffic_rps: positive.max(MAX_RPS, MAX_RPS_RULE).default(40),
+    // No defaults here: left out, they stay out of the plan (rollbackPolicy() fills them).
+    rollback: z.enum(['all', 'region']).optional(),
+    on_region_failure: z.enum(['stop', 'continue']).optional(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.on_region_failure !== undefined && r.rollback !== 'region') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['on_region_failure'],
+        message: 'applies only with rollback: region (rollback: all rolls back every touched region and stops)',
+      });
+    }
+    const longest = Math.max(r.bake_seconds, ...r.stages.map((s) => s.bake_seconds ?? r.bake_seconds));
+    if (r.analysis.stage_deadline_seconds <= longest) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['analysis', 'stage_deadline_seconds'],
+        message: `must be greater than the longest bake_seconds (${longest}), or no stage could pass`,
+      });
     }
   });
-});
-
-export const rolloutSchema = z.strictObject({
-  regions: regionsSchema.default([...DEFAULT_REGIONS]),
-  strategy: z.enum(['canary', 'rolling']).default('canary'),
-  bake_seconds: bake.default(4),
-  limits: z.strictObject({ max_error_rate: rate.default(0.05), max_p99_ms: positive.default(500) }).prefault({}),
-  stages: stagesSchema.default(DEFAULT_WEIGHTS.map((weight) => ({ weight }))),
-  analysis: z.strictObject({
-    interval_seconds: positive.default(1),
-    min_samples: count.default(30),
-    alpha: z.number().gt(0, 'must be between 0 and 1 (exclusive)').lt(1, 'must be between 0 and 1 (exclusive)').default(0.05),
-    pause_budget_seconds: z.number().min(0, 'must be 0 or more').default(10),
-    stage_deadline_seconds: positive
-      .max(7200, 'must be at most 7200 (two hours: a stage not passed by then will not pass)').default(30),
-    max_error_rate_increase: rate.default(0.01),
-    max_latency_increase_ratio: z.number().min(0, 'must be 0 or more').default(0.1),
-    max_latency_increase_ms: z.number().min(0, 'must be 0 or more').default(5),
-    sources: z.array(z.enum(['synthetic', 'prometheus'])).min(1, 'must name at least one source').refine((s) => new Set(s).size === s.length, 'must not repeat a source').default(['synthetic', 'prometheus']),
-  }).prefault({}),
-  health: z.strictObject({
-    consecutive_successes: count.max(1000, 'must be at most 1000 (probes every 250 ms: over four minutes)').default(3),
-    deadline_seconds: positive
-      .max(600, 'must be at most 600 (a service not healthy 10 minutes after a deploy has failed it)').default(30),
-  }).prefault({}),
-  traffic_rps: positive.max(MAX_RPS, MAX_RPS_RULE).default(40),
-  // No defaults here: left out, they stay out of the plan (rollbackPolicy() fills them).
-  rollback: z.enum(['all', 'region']).optional(),
-  on_region_failure: z.enum(['stop', 'continue']).optional(),
-}).superRefine((r, ctx) => {
-  if (r.on_region_failure !== undefined && r.rollback !== 'region') {
-    ctx.addIssue({ code: 'custom', path: ['on_region_failure'], message: 'applies only with rollback: region (rollback: all rolls back every touched region and stops)' });
-  }
-  const longest = Math.max(r.bake_seconds, ...r.stages.map((s) => s.bake_seconds ?? r.bake_seconds));
-  if (r.analysis.stage_deadline_seconds <= longest) {
-    ctx.addIssue({ code: 'custom', path: ['analysis', 'stage_deadline_seconds'], message: `must be greater than the longest bake_seconds (${longest}), or no stage could pass` });
-  }
-});
 
 export type RolloutSection = z.input<typeof rolloutSchema>;
 
@@ -135,7 +178,10 @@ type RegionNaming = Pick<PredictPlan, 'dependencies'> & { preflight: Pick<Predic
  * region regions of the rollout: found when the file is read, not after the stack is up.
  */
 export function regionIssues(
-  rollout: Pick<RolloutPlan, 'regions'>, predict: RegionNaming | undefined, source: string, known: readonly string[],
+  rollout: Pick<RolloutPlan, 'regions'>,
+  predict: RegionNaming | undefined,
+  source: string,
+  known: readonly string[],
 ): InputIssue[] {
   const issues: InputIssue[] = [];
   const issue = (path: string, rule: string) => issues.push({ source, path, rule });
@@ -165,7 +211,10 @@ export function toRolloutPlan(input: unknown, source: string): RolloutPlan {
   const stages: StageConfig[] = r.stages.map((s) => ({
     weight: s.weight,
     bakeSeconds: s.bake_seconds ?? r.bake_seconds,
-    limits: { maxErrorRate: s.max_error_rate ?? r.limits.max_error_rate, maxP99Ms: s.max_p99_ms ?? r.limits.max_p99_ms },
+    limits: {
+      maxErrorRate: s.max_error_rate ?? r.limits.max_error_rate,
+      maxP99Ms: s.max_p99_ms ?? r.limits.max_p99_ms,
+    },
   }));
   return deepFreeze({
     regions: r.regions,

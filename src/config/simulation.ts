@@ -27,7 +27,11 @@ const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be betwee
 const version = z.string().regex(VERSION_PATTERN, VERSION_RULE);
 
 const latencySchema = z.strictObject({ median_ms: positive.optional(), p99_ms: positive.optional() });
-const cohortSchema = z.strictObject({ version: version.optional(), error_rate: rate.optional(), latency: latencySchema.optional() });
+const cohortSchema = z.strictObject({
+  version: version.optional(),
+  error_rate: rate.optional(),
+  latency: latencySchema.optional(),
+});
 
 export const simulationSchema = z.strictObject({
   requests_per_second: positive.max(MAX_RPS, MAX_RPS_RULE).optional(),
@@ -44,7 +48,10 @@ function cohort(input: CohortInput | undefined, fallback: CohortModel, version: 
   return {
     version: input?.version ?? version,
     errorRate: input?.error_rate ?? fallback.errorRate,
-    latency: { medianMs: input?.latency?.median_ms ?? fallback.latency.medianMs, p99Ms: input?.latency?.p99_ms ?? fallback.latency.p99Ms },
+    latency: {
+      medianMs: input?.latency?.median_ms ?? fallback.latency.medianMs,
+      p99Ms: input?.latency?.p99_ms ?? fallback.latency.p99Ms,
+    },
   };
 }
 
@@ -59,9 +66,16 @@ export function toSimulationScenario(input: unknown, source: string): Simulation
   const baseline = cohort(s.baseline, DEFAULT_BASELINE, DEFAULT_BASELINE.version);
   const canary = cohort(s.canary, baseline, DEFAULT_CANARY_VERSION);
   const issues: InputIssue[] = [];
-  for (const [name, model] of [['baseline', baseline], ['canary', canary]] as const) {
+  for (const [name, model] of [
+    ['baseline', baseline],
+    ['canary', canary],
+  ] as const) {
     if (model.latency.p99Ms < model.latency.medianMs) {
-      issues.push({ source, path: `simulation.${name}.latency.p99_ms`, rule: `must be at least median_ms (${model.latency.medianMs}), got ${model.latency.p99Ms}` });
+      issues.push({
+        source,
+        path: `simulation.${name}.latency.p99_ms`,
+        rule: `must be at least median_ms (${model.latency.medianMs}), got ${model.latency.p99Ms}`,
+      });
     }
   }
   if (issues.length > 0) throw new UsageError(issues);
@@ -83,7 +97,8 @@ export interface RolloutWork {
 }
 
 export function rolloutWork(
-  plan: Pick<RolloutPlan, 'regions' | 'strategy' | 'stages' | 'analysis'>, rps: number,
+  plan: Pick<RolloutPlan, 'regions' | 'strategy' | 'stages' | 'analysis'>,
+  rps: number,
 ): RolloutWork {
   // A rolling rollout has no canary stages: nothing is judged (rollout/plan.ts stageCount).
   if (plan.strategy === 'rolling') return { requests: 0, stageRequests: 0, judged: 0, analysesPerStage: 0 };
@@ -116,26 +131,37 @@ export function rolloutBudgetIssues(plan: RolloutPlan, scenario: SimulationScena
   const rpsPath = scenario.requestsPerSecond === undefined ? 'rollout.traffic_rps' : 'simulation.requests_per_second';
   const work = rolloutWork(plan, rps);
   const { stageDeadlineSeconds: deadline, intervalSeconds: interval } = plan.analysis;
-  const shape = `${plan.regions.length} region(s) x ${plan.stages.length} stage(s) at ${rps} requests per second, `
-    + `each stage up to its ${deadline} s deadline`;
-  const lower = 'lower simulation.requests_per_second (or rollout.traffic_rps), stage_deadline_seconds '
-    + 'or the number of stages';
+  const shape =
+    `${plan.regions.length} region(s) x ${plan.stages.length} stage(s) at ${rps} requests per second, ` +
+    `each stage up to its ${deadline} s deadline`;
+  const lower =
+    'lower simulation.requests_per_second (or rollout.traffic_rps), stage_deadline_seconds ' +
+    'or the number of stages';
   const issues: InputIssue[] = [];
   const issue = (path: string, rule: string) => issues.push({ source, path, rule });
   const analyses = count(work.analysesPerStage);
   if (work.analysesPerStage > MAX_ANALYSES_PER_STAGE) {
-    issue('rollout.analysis.interval_seconds', `analysing every ${interval} s until the ${deadline} s stage deadline `
-      + `(twice as often while paused) is up to ${analyses} analyses per stage, more than the `
-      + `${count(MAX_ANALYSES_PER_STAGE)} a stage may have: raise interval_seconds or lower stage_deadline_seconds`);
+    issue(
+      'rollout.analysis.interval_seconds',
+      `analysing every ${interval} s until the ${deadline} s stage deadline ` +
+        `(twice as often while paused) is up to ${analyses} analyses per stage, more than the ` +
+        `${count(MAX_ANALYSES_PER_STAGE)} a stage may have: raise interval_seconds or lower stage_deadline_seconds`,
+    );
   }
   if (work.requests > MAX_ROLLOUT_REQUESTS) {
-    issue(rpsPath, `a simulated rollout could send up to ${count(work.requests)} requests (${shape}), `
-      + `more than the ${count(MAX_ROLLOUT_REQUESTS)} a simulation may send: ${lower}`);
+    issue(
+      rpsPath,
+      `a simulated rollout could send up to ${count(work.requests)} requests (${shape}), ` +
+        `more than the ${count(MAX_ROLLOUT_REQUESTS)} a simulation may send: ${lower}`,
+    );
   } else if (work.judged > MAX_JUDGED_REQUESTS && work.analysesPerStage <= MAX_ANALYSES_PER_STAGE) {
-    issue(rpsPath, `a simulated rollout could judge up to ${count(work.judged)} requests (${shape}; `
-      + `every analysis judges the stage's requests so far, up to ${analyses} analyses a stage), more than the `
-      + `${count(MAX_JUDGED_REQUESTS)} that keep a simulation within seconds: ${lower}, `
-      + 'or raise analysis.interval_seconds');
+    issue(
+      rpsPath,
+      `a simulated rollout could judge up to ${count(work.judged)} requests (${shape}; ` +
+        `every analysis judges the stage's requests so far, up to ${analyses} analyses a stage), more than the ` +
+        `${count(MAX_JUDGED_REQUESTS)} that keep a simulation within seconds: ${lower}, ` +
+        'or raise analysis.interval_seconds',
+    );
   }
   return issues;
 }

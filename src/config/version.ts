@@ -2,7 +2,8 @@ import { UsageError } from './errors.ts';
 
 // A version becomes a Docker env value and an HTML/label value; a plain tag keeps it inert.
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-export const VERSION_RULE = 'must be a plain tag: a letter or digit, then up to 127 of letters, digits, ".", "_" or "-"';
+export const VERSION_RULE =
+  'must be a plain tag: a letter or digit, then up to 127 of letters, digits, ".", "_" or "-"';
 
 export function isVersion(value: string): boolean {
   return VERSION_PATTERN.test(value);

@@ -27,8 +27,10 @@ export function formatBytes(bytes: number): string {
 /** The rule for a file over the size limit, said before anything is parsed. */
 export function tooBigRule(bytes: number, limit = MAX_INPUT_BYTES): string {
   const n = (x: number) => x.toLocaleString('en-US');
-  return `is ${n(bytes)} bytes, more than the ${formatBytes(limit)} (${n(limit)} bytes) an input file may have: `
-    + 'not read';
+  return (
+    `is ${n(bytes)} bytes, more than the ${formatBytes(limit)} (${n(limit)} bytes) an input file may have: ` +
+    'not read'
+  );
 }
 
 export function parseYaml(text: string, source: string): ParsedYaml {
@@ -41,7 +43,10 @@ export function parseYaml(text: string, source: string): ParsedYaml {
   const doc = readDocument(text, source, lines);
   if (doc.errors.length > 0) {
     const issue = (e: YAMLError): InputIssue => ({
-      source, path: '', rule: yamlErrorRule(e.message), line: lines.linePos(e.pos[0]).line,
+      source,
+      path: '',
+      rule: yamlErrorRule(e.message),
+      line: lines.linePos(e.pos[0]).line,
     });
     throw new UsageError(doc.errors.slice(0, MAX_ISSUES + 1).map(issue));
   }

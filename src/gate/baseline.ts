@@ -28,19 +28,39 @@ export interface RegionBaseline {
 export function assessBaseline(metrics: WindowMetrics, limits: StageLimits): { problem?: string; slow?: string } {
   if (metrics.count === 0) return { problem: 'no request was answered' };
   const errorRate = metrics.errorRate ?? 0;
-  if (errorRate > limits.maxErrorRate) return { problem: `error rate ${(errorRate * 100).toFixed(1)}% above ${limits.maxErrorRate * 100}%` };
+  if (errorRate > limits.maxErrorRate)
+    return { problem: `error rate ${(errorRate * 100).toFixed(1)}% above ${limits.maxErrorRate * 100}%` };
   const p99 = metrics.p99Ms ?? 0;
   return p99 > limits.maxP99Ms ? { slow: `p99 ${p99.toFixed(0)} ms above ${limits.maxP99Ms} ms (a busy host?)` } : {};
 }
 
 export async function measureBaseline(
-  stack: Stack, seconds: number, rps: number, limits: StageLimits, random: () => number, signal: AbortSignal, workload?: Workload,
+  stack: Stack,
+  seconds: number,
+  rps: number,
+  limits: StageLimits,
+  random: () => number,
+  signal: AbortSignal,
+  workload?: Workload,
 ): Promise<RegionBaseline[]> {
   const status = await stack.status();
   const store = new ObservationStore();
-  const traffic = new TrafficGenerator({ store, random, maxDurationMs: (seconds + 10) * 1000, ...(workload ? { workload } : {}) });
+  const traffic = new TrafficGenerator({
+    store,
+    random,
+    maxDurationMs: (seconds + 10) * 1000,
+    ...(workload ? { workload } : {}),
+  });
   const versions = new Map(status.regions.map((r) => [r.region, r.stable?.reportedVersion ?? '?']));
-  traffic.setStreams(stack.target.regions.map((r) => ({ region: r.name, cohort: 'baseline', version: versions.get(r.name) ?? '?', baseUrl: regionUrl(stack.target, r), rps })));
+  traffic.setStreams(
+    stack.target.regions.map((r) => ({
+      region: r.name,
+      cohort: 'baseline',
+      version: versions.get(r.name) ?? '?',
+      baseUrl: regionUrl(stack.target, r),
+      rps,
+    })),
+  );
   traffic.start();
   try {
     await sleep(seconds * 1000, undefined, { signal });
@@ -61,11 +81,19 @@ export const BASELINE_ATTEMPTS = 3;
  * (a database's first connections, a JIT still cold) may fail its first seconds and then
  * serve. Only what fails every attempt is an infrastructure problem.
  */
-export async function settledBaseline(measure: () => Promise<RegionBaseline[]>, onRetry: (problems: string) => void): Promise<{ baseline: RegionBaseline[]; attempts: number }> {
+export async function settledBaseline(
+  measure: () => Promise<RegionBaseline[]>,
+  onRetry: (problems: string) => void,
+): Promise<{ baseline: RegionBaseline[]; attempts: number }> {
   let baseline = await measure();
   let attempts = 1;
   while (attempts < BASELINE_ATTEMPTS && baseline.some((b) => b.problem)) {
-    onRetry(baseline.filter((b) => b.problem).map((b) => `${b.region}: ${b.problem}`).join('; '));
+    onRetry(
+      baseline
+        .filter((b) => b.problem)
+        .map((b) => `${b.region}: ${b.problem}`)
+        .join('; '),
+    );
     baseline = await measure();
     attempts++;
   }

@@ -38,59 +38,107 @@ function calledDirectly(services: readonly { name: string; dependsOn: readonly s
 
 function builtIn(dependencies: readonly string[], regions: readonly string[], startSeconds: number): Experiment[] {
   const target = regions[0];
-  const windows = { before_seconds: 2, after_seconds: 2, recovery_deadline_seconds: Math.max(MIN_RECOVERY_SECONDS, startSeconds) };
-  const kill = { name: 'candidate-kill', description: 'both sides crash (SIGKILL); the restart policy brings them back', target, fault: { kind: 'kill' }, windows };
+  const windows = {
+    before_seconds: 2,
+    after_seconds: 2,
+    recovery_deadline_seconds: Math.max(MIN_RECOVERY_SECONDS, startSeconds),
+  };
+  const kill = {
+    name: 'candidate-kill',
+    description: 'both sides crash (SIGKILL); the restart policy brings them back',
+    target,
+    fault: { kind: 'kill' },
+    windows,
+  };
   const perDependency = dependencies.flatMap((service) => [
     {
-      name: `candidate-${service}-frozen`, description: `${service} frozen (docker pause) under both sides`, target,
-      fault: { kind: 'dependency', service, mode: 'pause', duration_seconds: 5 }, windows,
+      name: `candidate-${service}-frozen`,
+      description: `${service} frozen (docker pause) under both sides`,
+      target,
+      fault: { kind: 'dependency', service, mode: 'pause', duration_seconds: 5 },
+      windows,
     },
     {
-      name: `candidate-${service}-slow`, description: `every call to ${service} ${SLOW_MS} ms slower (fault proxy) under both sides`, target,
-      fault: { kind: 'dependency', service, mode: 'latency', delay_ms: SLOW_MS, duration_seconds: 5 }, windows,
+      name: `candidate-${service}-slow`,
+      description: `every call to ${service} ${SLOW_MS} ms slower (fault proxy) under both sides`,
+      target,
+      fault: { kind: 'dependency', service, mode: 'latency', delay_ms: SLOW_MS, duration_seconds: 5 },
+      windows,
     },
     {
-      name: `candidate-${service}-flaky`, description: `half the calls to ${service} fail (fault proxy) under both sides`, target,
-      fault: { kind: 'dependency', service, mode: 'errors', share: 0.5, duration_seconds: FLAKY_SECONDS }, windows,
+      name: `candidate-${service}-flaky`,
+      description: `half the calls to ${service} fail (fault proxy) under both sides`,
+      target,
+      fault: { kind: 'dependency', service, mode: 'errors', share: 0.5, duration_seconds: FLAKY_SECONDS },
+      windows,
     },
   ]);
   return [kill, ...perDependency].map((e) => toExperiment(e, BUILT_IN, regions));
 }
 
 /** The differential runs the gate makes, or why it makes none (a note for the report). */
-export function differentialSetup(request: SuiteRequest, config: LoadedConfig, home: string, regions: readonly string[]): DifferentialSetup | { note: string } {
+export function differentialSetup(
+  request: SuiteRequest,
+  config: LoadedConfig,
+  home: string,
+  regions: readonly string[],
+): DifferentialSetup | { note: string } {
   const plan = config.experiments.differential;
   if (!plan.enabled) return { note: 'no chaos on the candidate: experiments.differential.enabled is false' };
-  if (config.rollout.strategy === 'rolling') return { note: 'no chaos on the candidate: the rolling strategy runs no baseline beside it' };
+  if (config.rollout.strategy === 'rolling')
+    return { note: 'no chaos on the candidate: the rolling strategy runs no baseline beside it' };
   const services = config.dependencies;
-  const target: SuiteTarget = config.service ? { kind: 'service', dependencies: services.map((s) => s.name) } : { kind: 'demo' };
+  const target: SuiteTarget = config.service
+    ? { kind: 'service', dependencies: services.map((s) => s.name) }
+    : { kind: 'demo' };
   let experiments: Experiment[];
   if (plan.run === undefined) {
     experiments = builtIn(calledDirectly(services), regions, config.rollout.health.deadlineSeconds);
   } else {
-    const dir = request.experimentsDir !== undefined ? resolve(request.cwd, request.experimentsDir) : (config.experiments.dir ?? join(home, 'chaos'));
-    const loaded = loadExperiments(dir, regions, { only: plan.run, ...(plan.runOrigin ? { origin: plan.runOrigin } : {}) });
+    const dir =
+      request.experimentsDir !== undefined
+        ? resolve(request.cwd, request.experimentsDir)
+        : (config.experiments.dir ?? join(home, 'chaos'));
+    const loaded = loadExperiments(dir, regions, {
+      only: plan.run,
+      ...(plan.runOrigin ? { origin: plan.runOrigin } : {}),
+    });
     // In the order the configuration lists them.
-    experiments = fitSuite(plan.run.map((name) => loaded.find((e) => e.name === name) as Experiment), target);
+    experiments = fitSuite(
+      plan.run.map((name) => loaded.find((e) => e.name === name) as Experiment),
+      target,
+    );
   }
   const { analysis } = config.rollout;
   return {
-    experiments, region: plan.region ?? config.rollout.regions[0] ?? '', stage: plan.stage ?? 'last', rps: plan.rps,
+    experiments,
+    region: plan.region ?? config.rollout.regions[0] ?? '',
+    stage: plan.stage ?? 'last',
+    rps: plan.rps,
     tolerance: { ...plan.tolerance, alpha: analysis.alpha, minSamples: analysis.minSamples },
   };
 }
 
 /** The rollout's hook: each experiment in turn on both sides of the stage's region. */
-export function differentialHook(setup: DifferentialSetup, env: Omit<DifferentialEnv, 'rps' | 'tolerance'>, progress: Progress) {
+export function differentialHook(
+  setup: DifferentialSetup,
+  env: Omit<DifferentialEnv, 'rps' | 'tolerance'>,
+  progress: Progress,
+) {
   return {
     region: setup.region,
     stage: setup.stage,
     async run(stage: DifferentialStage): Promise<DifferentialResult[]> {
       const results: DifferentialResult[] = [];
       for (const experiment of setup.experiments) {
-        progress.step(`differential ${experiment.name} in ${stage.region.name} stage ${stage.stage + 1}: candidate and baseline under the same fault`);
+        progress.step(
+          `differential ${experiment.name} in ${stage.region.name} stage ${stage.stage + 1}: candidate and baseline under the same fault`,
+        );
         const result = await runDifferential(experiment, stage, { ...env, rps: setup.rps, tolerance: setup.tolerance });
-        (result.verdict === 'pass' ? progress.info : progress.warn).call(progress, `differential ${experiment.name}: ${result.verdict.toUpperCase()}: ${result.headline}`);
+        (result.verdict === 'pass' ? progress.info : progress.warn).call(
+          progress,
+          `differential ${experiment.name}: ${result.verdict.toUpperCase()}: ${result.headline}`,
+        );
         results.push(result);
         if (result.verdict === 'regression') break;
       }

@@ -43,7 +43,12 @@ export function gateHistoryRecord(run: GateRunFacts): HistoryRecord {
     version: run.version,
     baselineVersion: run.baselineVersion,
     gate: run.gate,
-    durationsMs: { total: run.endedAt - run.startedAt, preflight: run.preflightMs, experiments: run.experimentsMs, rollout: run.rollout?.durationMs ?? null },
+    durationsMs: {
+      total: run.endedAt - run.startedAt,
+      preflight: run.preflightMs,
+      experiments: run.experimentsMs,
+      rollout: run.rollout?.durationMs ?? null,
+    },
     regions: run.regions,
     rollout: run.rollout,
     risk: run.prediction ? { score: run.prediction.risk.score, action: run.prediction.action.action } : null,
@@ -53,7 +58,12 @@ export function gateHistoryRecord(run: GateRunFacts): HistoryRecord {
 }
 
 /** Appends the record; true when it is on disk. */
-export async function recordRun(file: string, record: HistoryRecord, progress: Progress, fs?: HistoryFs): Promise<boolean> {
+export async function recordRun(
+  file: string,
+  record: HistoryRecord,
+  progress: Progress,
+  fs?: HistoryFs,
+): Promise<boolean> {
   try {
     await appendHistory(file, record, fs);
     progress.info(`history: run ${record.run_id} appended to ${file}`);

@@ -26,7 +26,16 @@ import { phaseTimer } from '../util/phases.ts';
 import type { Progress } from '../util/progress.ts';
 import { measureBaseline, settledBaseline } from './baseline.ts';
 import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
-import { attributionNote, checkProbe, metricsNote, predictionService, refuseDemoKnobs, requireDemoVersion, runTarget, withoutPrometheus } from './service.ts';
+import {
+  attributionNote,
+  checkProbe,
+  metricsNote,
+  predictionService,
+  refuseDemoKnobs,
+  requireDemoVersion,
+  runTarget,
+  withoutPrometheus,
+} from './service.ts';
 import { differentialHook, differentialSetup } from './differential.ts';
 import { gateControls } from './controls.ts';
 import { controlFindings, type ControlResult } from '../rollout/control-verdict.ts';
@@ -89,10 +98,22 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   const failureRate = request.failureRate ?? 0;
   const home = projectDir(deps.env);
   const demoTarget = defaultStackTarget(home);
-  const { experiments, note: suiteNote } = gateSuite(request, config, home, demoTarget.regions.map((r) => r.name));
-  const differential = differentialSetup(request, config, home, demoTarget.regions.map((r) => r.name));
+  const { experiments, note: suiteNote } = gateSuite(
+    request,
+    config,
+    home,
+    demoTarget.regions.map((r) => r.name),
+  );
+  const differential = differentialSetup(
+    request,
+    config,
+    home,
+    demoTarget.regions.map((r) => r.name),
+  );
   requireDemoVersion(config, request.version);
-  progress.step(`gate for ${request.version ?? 'your service at HEAD'}: ${experiments.length} experiment(s), then a ${config.rollout.strategy} rollout over ${config.rollout.regions.join(', ')}${config.environment ? ` (environment ${config.environment})` : ''}`);
+  progress.step(
+    `gate for ${request.version ?? 'your service at HEAD'}: ${experiments.length} experiment(s), then a ${config.rollout.strategy} rollout over ${config.rollout.regions.join(', ')}${config.environment ? ` (environment ${config.environment})` : ''}`,
+  );
 
   const dockerVersion = await requireDocker();
   const timer = phaseTimer(deps.now);
@@ -103,7 +124,12 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
   const wardens = dockerWardens(target);
   const leftovers = await liftLeftovers({ stack, wardens, control: dockerControl, progress });
   const random = createRandom(request.seed);
-  const notes: string[] = [...leftovers.map((l) => `left by an earlier run: ${l}`), ...run.notes, ...(suiteNote ? [suiteNote] : []), ...('note' in differential ? [differential.note] : [])];
+  const notes: string[] = [
+    ...leftovers.map((l) => `left by an earlier run: ${l}`),
+    ...run.notes,
+    ...(suiteNote ? [suiteNote] : []),
+    ...('note' in differential ? [differential.note] : []),
+  ];
   let results: ExperimentResult[] = [];
   let rollout: RolloutResult | null = null;
   let infraFailure: string | undefined;
@@ -127,28 +153,59 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
 
     progress.step(`baseline: ${BASELINE_SECONDS} s of traffic on every region`);
     const judgement = suiteJudgement(config);
-    const settled = await timer.time('baseline', () => settledBaseline(
-      () => measureBaseline(stack, BASELINE_SECONDS, 20, judgement.limits, () => random.next(), signal, workload),
-      (problems) => progress.warn(`baseline: ${problems}; measuring again (a stack just started on a busy host may still be warming up)`),
-    ));
+    const settled = await timer.time('baseline', () =>
+      settledBaseline(
+        () => measureBaseline(stack, BASELINE_SECONDS, 20, judgement.limits, () => random.next(), signal, workload),
+        (problems) =>
+          progress.warn(
+            `baseline: ${problems}; measuring again (a stack just started on a busy host may still be warming up)`,
+          ),
+      ),
+    );
     const { baseline } = settled;
-    if (settled.attempts > 1) notes.push(`baseline measured ${settled.attempts} times: the first attempt(s) found errors on a stack just started`);
-    for (const b of baseline) notes.push(`baseline ${b.region} on ${b.version}: ${b.metrics.count} requests, error rate ${((b.metrics.errorRate ?? 0) * 100).toFixed(1)}%, p99 ${b.metrics.p99Ms?.toFixed(1) ?? '-'} ms${b.slow ? ` (slow: ${b.slow})` : ''}`);
+    if (settled.attempts > 1)
+      notes.push(
+        `baseline measured ${settled.attempts} times: the first attempt(s) found errors on a stack just started`,
+      );
+    for (const b of baseline)
+      notes.push(
+        `baseline ${b.region} on ${b.version}: ${b.metrics.count} requests, error rate ${((b.metrics.errorRate ?? 0) * 100).toFixed(1)}%, p99 ${b.metrics.p99Ms?.toFixed(1) ?? '-'} ms${b.slow ? ` (slow: ${b.slow})` : ''}`,
+      );
     baselineVersion = baseline.find((b) => b.region === config.rollout.regions[0])?.version ?? null;
     const unhealthy = baseline.filter((b) => b.problem);
-    if (unhealthy.length > 0) throw new InfraError('the stack is unhealthy before any fault', unhealthy.map((b) => `${b.region}: ${b.problem}`));
+    if (unhealthy.length > 0)
+      throw new InfraError(
+        'the stack is unhealthy before any fault',
+        unhealthy.map((b) => `${b.region}: ${b.problem}`),
+      );
     // A bad Prometheus query is a configuration error (exit 2): find it before the suite runs.
     if (rolloutPlan.analysis.sources.includes('prometheus') && prometheus.checks.length > 0) {
       const first = baseline[0];
-      if (first) await preflight(prometheus, prometheusUrl(target), { region: first.region, version: first.version, canary_version: version, baseline_version: first.version, slot: 'stable' });
+      if (first)
+        await preflight(prometheus, prometheusUrl(target), {
+          region: first.region,
+          version: first.version,
+          canary_version: version,
+          baseline_version: first.version,
+          slot: 'stable',
+        });
     }
 
     if (experiments.length > 0) {
       progress.step(`chaos suite: ${experiments.map((e) => e.name).join(', ')}`);
       const suiteStarted = deps.now();
-      const suite = await timer.time('suite', () => runSuite(experiments, {
-        stack, control: dockerControl, progress, signal, seed: request.seed, judgement, prometheusUrl: prometheusUrl(target), wardens,
-      }));
+      const suite = await timer.time('suite', () =>
+        runSuite(experiments, {
+          stack,
+          control: dockerControl,
+          progress,
+          signal,
+          seed: request.seed,
+          judgement,
+          prometheusUrl: prometheusUrl(target),
+          wardens,
+        }),
+      );
       results = suite.results;
       experimentsMs = deps.now() - suiteStarted;
       if (suite.interrupted) signal.throwIfAborted();
@@ -157,34 +214,97 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
 
     if (config.predict.enabled) {
       const service = predictionService(target, run, config.rollout.regions);
-      live = await timer.time('prediction', () => livePrediction(
-        { version, failureRate, rollout: config.rollout, predict: config.predict, seed: request.seed, cwd: request.cwd, experiments: results, ...(service ? { service } : {}) },
-        { stack, progress, signal, random: () => random.next() },
-      ));
+      live = await timer.time('prediction', () =>
+        livePrediction(
+          {
+            version,
+            failureRate,
+            rollout: config.rollout,
+            predict: config.predict,
+            seed: request.seed,
+            cwd: request.cwd,
+            experiments: results,
+            ...(service ? { service } : {}),
+          },
+          { stack, progress, signal, random: () => random.next() },
+        ),
+      );
       signal.throwIfAborted();
-      if (service) notes.push(`prediction's dependency model (from your dependencies file): ${describeGraph(live.prediction.dependencies.graph)}`);
+      if (service)
+        notes.push(
+          `prediction's dependency model (from your dependencies file): ${describeGraph(live.prediction.dependencies.graph)}`,
+        );
       const { risk, action } = live.prediction;
       progress.step(`prediction: risk ${risk.score}/100 (${risk.level}), ${action.action}: ${action.reason}`);
-      if (action.action === 'close') closedByPrediction = `risk score ${risk.score} above predict.max_risk ${action.maxRisk}: closed before the rollout (${action.reason})`;
+      if (action.action === 'close')
+        closedByPrediction = `risk score ${risk.score} above predict.max_risk ${action.maxRisk}: closed before the rollout (${action.reason})`;
     }
 
     const failed = results.filter((r) => r.status !== 'PASS');
     if (closedByPrediction) {
       notes.push(`rollout skipped: ${closedByPrediction}`);
     } else if (failed.length > 0 && !config.gate.rolloutAfterFailedExperiments) {
-      notes.push(`rollout skipped: ${failed.length} experiment(s) failed and gate.rollout_after_failed_experiments is false`);
+      notes.push(
+        `rollout skipped: ${failed.length} experiment(s) failed and gate.rollout_after_failed_experiments is false`,
+      );
     } else {
       progress.step(`rollout of ${version}`);
       const plan = live ? predictedPlan(rolloutPlan, live.prediction) : rolloutPlan;
-      const chaos = 'experiments' in differential && differential.experiments.length > 0
-        ? { differential: differentialHook(differential, { stack, control: dockerControl, progress, wardens, token: target.service ? '' : await stack.faultToken(), ...(workload ? { workload } : {}) }, progress) }
-        : {};
-      controls = await gateControls(config, { stack, control: dockerControl, progress, signal, random: () => random.next(), plan, prometheus, ...(stack.probes ? { probes: stack.probes } : {}), ...(workload ? { workload } : {}) }, timer, notes);
-      rollout = await timer.time('rollout', () => runRollout({
-        version, failureRate, plan, prometheus, ...(request.regression ? { regression: request.regression } : {}),
-        ...(run.candidateImage ? { image: run.candidateImage } : {}),
-        ...(live ? { prediction: { stages: live.prediction.stages } } : {}),
-      }, { stack, progress, signal, random: () => random.next(), ...(stack.probes ? { probes: stack.probes } : {}), ...(workload ? { workload } : {}), ...chaos }));
+      const chaos =
+        'experiments' in differential && differential.experiments.length > 0
+          ? {
+              differential: differentialHook(
+                differential,
+                {
+                  stack,
+                  control: dockerControl,
+                  progress,
+                  wardens,
+                  token: target.service ? '' : await stack.faultToken(),
+                  ...(workload ? { workload } : {}),
+                },
+                progress,
+              ),
+            }
+          : {};
+      controls = await gateControls(
+        config,
+        {
+          stack,
+          control: dockerControl,
+          progress,
+          signal,
+          random: () => random.next(),
+          plan,
+          prometheus,
+          ...(stack.probes ? { probes: stack.probes } : {}),
+          ...(workload ? { workload } : {}),
+        },
+        timer,
+        notes,
+      );
+      rollout = await timer.time('rollout', () =>
+        runRollout(
+          {
+            version,
+            failureRate,
+            plan,
+            prometheus,
+            ...(request.regression ? { regression: request.regression } : {}),
+            ...(run.candidateImage ? { image: run.candidateImage } : {}),
+            ...(live ? { prediction: { stages: live.prediction.stages } } : {}),
+          },
+          {
+            stack,
+            progress,
+            signal,
+            random: () => random.next(),
+            ...(stack.probes ? { probes: stack.probes } : {}),
+            ...(workload ? { workload } : {}),
+            ...chaos,
+          },
+        ),
+      );
       signal.throwIfAborted();
     }
   } catch (e) {
@@ -192,22 +312,38 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     infraFailure = [e.message, ...e.details].join('; ');
     progress.warn(`infrastructure failure: ${infraFailure}`);
   } finally {
-    if (!request.keepStack) await timer.time('down', () => stack.down()).catch((e: unknown) => progress.warn(`stack down failed: ${e instanceof Error ? e.message : String(e)}`));
+    if (!request.keepStack)
+      await timer
+        .time('down', () => stack.down())
+        .catch((e: unknown) => progress.warn(`stack down failed: ${e instanceof Error ? e.message : String(e)}`));
     else progress.info('stack left running (--keep-stack)');
   }
 
   const attributed = attributionNote(config.service, rollout?.stages ?? []);
   if (attributed) notes.push(attributed);
   if (infraFailure) notes.push(`infrastructure failure: ${infraFailure}`);
-  let verdict = decideGate(results, rollout, { ...config.gate, requiredExperiments: [...config.gate.requiredExperiments] });
+  let verdict = decideGate(results, rollout, {
+    ...config.gate,
+    requiredExperiments: [...config.gate.requiredExperiments],
+  });
   if (closedByPrediction) verdict = closeGate(verdict, closedByPrediction);
   for (const finding of controlFindings(controls ?? [])) verdict = closeGate(verdict, finding);
   if (infraFailure) verdict = closeGate(verdict, `infrastructure failure: ${infraFailure}`);
 
   const prediction = live?.prediction ?? null;
   const record = gateHistoryRecord({
-    runId: historyRunId(runId, deps.env ?? process.env), startedAt, endedAt: deps.now(), version, baselineVersion, gate: verdict.gate,
-    regions: config.rollout.regions, preflightMs: live?.preflightMs ?? null, experimentsMs, experiments: experiments.length > 0 ? results : null, rollout, prediction,
+    runId: historyRunId(runId, deps.env ?? process.env),
+    startedAt,
+    endedAt: deps.now(),
+    version,
+    baselineVersion,
+    gate: verdict.gate,
+    regions: config.rollout.regions,
+    preflightMs: live?.preflightMs ?? null,
+    experimentsMs,
+    experiments: experiments.length > 0 ? results : null,
+    rollout,
+    prediction,
   });
   const historyFile = resolve(request.cwd, config.predict.history.file);
   const recorded = await recordRun(historyFile, record, progress);
@@ -221,20 +357,39 @@ export async function runGate(request: GateRequest, deps: GateDeps): Promise<Gat
     rollout,
     controls,
     gate: verdict,
-    ...(live ? {
-      prediction: predictionReport({
-        prediction: live.prediction,
-        preflight: { region: live.region, durationMs: live.preflightMs },
-        stages: rollout?.stages ?? [],
-        accuracy,
-        history: { file: live.history.file, problems: live.history.problems, records: recorded ? [...live.history.records, record] : live.history.records, lastRuns: config.predict.history.runs },
-      }),
-    } : {}),
-    environment: { composeVersion: stack.cli.version, dockerVersion, node: process.version, injectionMethods: [...new Set(results.map((r) => r.fault.method))], notes, phases: timer.phases },
+    ...(live
+      ? {
+          prediction: predictionReport({
+            prediction: live.prediction,
+            preflight: { region: live.region, durationMs: live.preflightMs },
+            stages: rollout?.stages ?? [],
+            accuracy,
+            history: {
+              file: live.history.file,
+              problems: live.history.problems,
+              records: recorded ? [...live.history.records, record] : live.history.records,
+              lastRuns: config.predict.history.runs,
+            },
+          }),
+        }
+      : {}),
+    environment: {
+      composeVersion: stack.cli.version,
+      dockerVersion,
+      node: process.version,
+      injectionMethods: [...new Set(results.map((r) => r.fault.method))],
+      notes,
+      phases: timer.phases,
+    },
   });
   const paths = await writeReports(resolve(request.cwd, request.reportDir), report);
   progress.step(`gate ${report.deploymentGate}: reports in ${request.reportDir}`);
-  return { report, paths, exitCode: infraFailure ? 3 : report.deploymentGate === 'OPEN' ? 0 : 1, ...(infraFailure ? { infraFailure } : {}) };
+  return {
+    report,
+    paths,
+    exitCode: infraFailure ? 3 : report.deploymentGate === 'OPEN' ? 0 : 1,
+    ...(infraFailure ? { infraFailure } : {}),
+  };
 }
 
 /** The commit under test: GITHUB_SHA in the Action, else git in the workspace, else null. */

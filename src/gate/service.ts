@@ -7,12 +7,32 @@ import { UsageError } from '../config/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { PrometheusPlan } from '../config/prometheus.ts';
 import { serviceTemplates } from '../prometheus/service-templates.ts';
-import { composeDependencyGraph, describeHops, type ComposeDependency, type DependencyGraph } from '../predict/dependencies.ts';
+import {
+  composeDependencyGraph,
+  describeHops,
+  type ComposeDependency,
+  type DependencyGraph,
+} from '../predict/dependencies.ts';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import type { StageRecord } from '../rollout/result.ts';
-import { baselineImage, candidateImage, dependencyImage, imagePorts, proxyImage, type BuiltImage } from '../stack/service-images.ts';
+import {
+  baselineImage,
+  candidateImage,
+  dependencyImage,
+  imagePorts,
+  proxyImage,
+  type BuiltImage,
+} from '../stack/service-images.ts';
 import { fetchJson } from '../stack/probe.ts';
-import { PROXY_CONTROL_PORT, regionUrl, type ImageDeployment, type ImageRef, type StackDependency, type StackTarget, type UserServiceTarget } from '../stack/target.ts';
+import {
+  PROXY_CONTROL_PORT,
+  regionUrl,
+  type ImageDeployment,
+  type ImageRef,
+  type StackDependency,
+  type StackTarget,
+  type UserServiceTarget,
+} from '../stack/target.ts';
 import type { BaselinePlan, DependencyService, ProbeSpec, ServicePlan } from '../target/service.ts';
 import { exchange, parseIdField, render, userWorkload, type Answer, type Workload } from '../traffic/workload.ts';
 import type { PhaseTimer } from '../util/phases.ts';
@@ -34,7 +54,10 @@ export interface PreparedService {
 /** A failure rate is the demo's knob: with a user's service it would be silently meaningless. */
 export function refuseDemoKnobs(config: LoadedConfig, failureRate: number | undefined, regression?: string): void {
   if (!config.service) return;
-  const given = [...(failureRate === undefined ? [] : ['--failure-rate']), ...(regression === undefined ? [] : ['--regression'])];
+  const given = [
+    ...(failureRate === undefined ? [] : ['--failure-rate']),
+    ...(regression === undefined ? [] : ['--regression']),
+  ];
   if (given.length === 0) return;
   const rule = `is the demo service's knob; ${config.file ?? 'the configuration'} gates your own service (service:), whose candidate is your build: leave it out`;
   throw new UsageError(given.map((source) => ({ source, path: '', rule })));
@@ -43,7 +66,9 @@ export function refuseDemoKnobs(config: LoadedConfig, failureRate: number | unde
 /** The demo has no commit to name its candidate by: its version label must be given. */
 export function requireDemoVersion(config: LoadedConfig, version: string | undefined): void {
   if (config.service || version !== undefined) return;
-  throw new UsageError([{ source: '--version', path: '', rule: 'is required for the demo service: the candidate version to roll out' }]);
+  throw new UsageError([
+    { source: '--version', path: '', rule: 'is required for the demo service: the candidate version to roll out' },
+  ]);
 }
 
 /** What a run deploys and how it is judged: the demo's, or a user's service's once built. */
@@ -60,19 +85,46 @@ export interface RunTarget {
 }
 
 export async function runTarget(
-  config: LoadedConfig, request: { version: string | undefined; cwd: string }, demo: StackTarget,
+  config: LoadedConfig,
+  request: { version: string | undefined; cwd: string },
+  demo: StackTarget,
   deps: { timer: PhaseTimer; progress: Progress },
 ): Promise<RunTarget> {
   const { service, baseline } = config;
   if (!service || !baseline) {
-    return { target: demo, version: request.version ?? '', workload: undefined, rolloutPlan: config.rollout, prometheus: config.prometheus, candidateImage: undefined, notes: [] };
+    return {
+      target: demo,
+      version: request.version ?? '',
+      workload: undefined,
+      rolloutPlan: config.rollout,
+      prometheus: config.prometheus,
+      candidateImage: undefined,
+      notes: [],
+    };
   }
-  const prepared = await deps.timer.time('build', () => prepareService(service, baseline, { version: request.version, configFile: config.file, cwd: request.cwd, dependencies: config.dependencies }, demo, deps.progress));
+  const prepared = await deps.timer.time('build', () =>
+    prepareService(
+      service,
+      baseline,
+      { version: request.version, configFile: config.file, cwd: request.cwd, dependencies: config.dependencies },
+      demo,
+      deps.progress,
+    ),
+  );
   const judged = serviceJudgement(config.rollout, config.prometheus, service);
-  const notes = [...prepared.notes, ...dependencyNotes(service, prepared.target.service?.dependencies ?? []), ...(judged.note ? [judged.note] : [])];
+  const notes = [
+    ...prepared.notes,
+    ...dependencyNotes(service, prepared.target.service?.dependencies ?? []),
+    ...(judged.note ? [judged.note] : []),
+  ];
   return {
-    target: prepared.target, version: prepared.candidate.version, workload: userWorkload(service),
-    rolloutPlan: judged.plan, prometheus: judged.prometheus, candidateImage: prepared.candidate.image, notes,
+    target: prepared.target,
+    version: prepared.candidate.version,
+    workload: userWorkload(service),
+    rolloutPlan: judged.plan,
+    prometheus: judged.prometheus,
+    candidateImage: prepared.candidate.image,
+    notes,
   };
 }
 
@@ -81,20 +133,31 @@ export function dependencyNotes(plan: ServicePlan, dependencies: readonly Compos
   const notes: string[] = [];
   if (plan.dependencies && dependencies.length > 0) {
     const own = dependencies.filter((d) => d.perRegion).map((d) => d.name);
-    const shares = own.length > 0 ? `one per region: ${own.join(', ')}; the others started once per stack, shared by every region` : 'started once per stack: every region shares them';
-    notes.push(`dependency graph from ${basename(plan.dependencies)}: ${describeHops(dependencies).join('; ')} (${shares})`);
+    const shares =
+      own.length > 0
+        ? `one per region: ${own.join(', ')}; the others started once per stack, shared by every region`
+        : 'started once per stack: every region shares them';
+    notes.push(
+      `dependency graph from ${basename(plan.dependencies)}: ${describeHops(dependencies).join('; ')} (${shares})`,
+    );
   }
-  if (plan.attribution) notes.push(`errors are attributed to the hop named in the ${plan.attribution.header} header of each failed answer`);
-  else if (dependencies.length > 0) notes.push('service.attribution not given: an error cannot be traced to the hop it came from');
+  if (plan.attribution)
+    notes.push(`errors are attributed to the hop named in the ${plan.attribution.header} header of each failed answer`);
+  else if (dependencies.length > 0)
+    notes.push('service.attribution not given: an error cannot be traced to the hop it came from');
   return notes;
 }
 
 /** "errors by hop during the rollout: canary api 24 (100%); baseline none", when the service names hops. */
-export function attributionNote(plan: ServicePlan | undefined, stages: readonly Pick<StageRecord, 'canary' | 'baseline'>[]): string | undefined {
+export function attributionNote(
+  plan: ServicePlan | undefined,
+  stages: readonly Pick<StageRecord, 'canary' | 'baseline'>[],
+): string | undefined {
   if (!plan?.attribution) return undefined;
   const side = (cohort: 'canary' | 'baseline'): string => {
     const counts = new Map<string, number>();
-    for (const s of stages) for (const h of s[cohort].errorsByHop ?? []) counts.set(h.hop, (counts.get(h.hop) ?? 0) + h.errors);
+    for (const s of stages)
+      for (const h of s[cohort].errorsByHop ?? []) counts.set(h.hop, (counts.get(h.hop) ?? 0) + h.errors);
     if (counts.size === 0) return `${cohort} none`;
     return `${cohort} ${formatHopErrors([...counts].map(([hop, errors]) => ({ hop, errors })).sort((a, b) => b.errors - a.errors))}`;
   };
@@ -102,9 +165,17 @@ export function attributionNote(plan: ServicePlan | undefined, stages: readonly 
 }
 
 /** What the pre-flight needs of a user's service: its candidate image, its requests, its dependency graph. */
-export function predictionService(target: StackTarget, run: Pick<RunTarget, 'candidateImage' | 'workload'>, regions: readonly string[]): { image: ImageRef; workload: Workload; dependencies: DependencyGraph } | undefined {
+export function predictionService(
+  target: StackTarget,
+  run: Pick<RunTarget, 'candidateImage' | 'workload'>,
+  regions: readonly string[],
+): { image: ImageRef; workload: Workload; dependencies: DependencyGraph } | undefined {
   if (!target.service || !run.candidateImage || !run.workload) return undefined;
-  return { image: run.candidateImage, workload: run.workload, dependencies: composeDependencyGraph(regions, target.service.dependencies) };
+  return {
+    image: run.candidateImage,
+    workload: run.workload,
+    dependencies: composeDependencyGraph(regions, target.service.dependencies),
+  };
 }
 
 /** The label a built image goes by: a short commit, else the tag of a pulled image. */
@@ -115,7 +186,11 @@ export function imageLabel(image: BuiltImage, fallback: string): string {
 }
 
 /** Candidate and baseline labels; equal ones (the same commit built twice) are told apart. */
-export function versionLabels(candidate: BuiltImage, baseline: BuiltImage, requested: string | undefined): { candidate: string; baseline: string } {
+export function versionLabels(
+  candidate: BuiltImage,
+  baseline: BuiltImage,
+  requested: string | undefined,
+): { candidate: string; baseline: string } {
   const c = requested ?? imageLabel(candidate, 'candidate');
   const b = imageLabel(baseline, 'baseline');
   return { candidate: c, baseline: b === c ? `${b}-baseline` : b };
@@ -138,10 +213,19 @@ export interface ServiceJudgement {
  * (prometheus.metrics) and select its containers by region and slot; a query the user wrote
  * is theirs already. Without service.metrics there is nothing to query: synthetic traffic alone.
  */
-export function serviceJudgement(plan: RolloutPlan, prometheus: PrometheusPlan, service: ServicePlan): ServiceJudgement {
-  if (!plan.analysis.sources.includes('prometheus') || prometheus.checks.length === 0) return { plan, prometheus, note: undefined };
+export function serviceJudgement(
+  plan: RolloutPlan,
+  prometheus: PrometheusPlan,
+  service: ServicePlan,
+): ServiceJudgement {
+  if (!plan.analysis.sources.includes('prometheus') || prometheus.checks.length === 0)
+    return { plan, prometheus, note: undefined };
   if (!service.metrics) {
-    return { plan: withoutPrometheus(plan), prometheus, note: 'rollout judged from the synthetic traffic alone: service.metrics is not given, so Prometheus has nothing of your service to check' };
+    return {
+      plan: withoutPrometheus(plan),
+      prometheus,
+      note: 'rollout judged from the synthetic traffic alone: service.metrics is not given, so Prometheus has nothing of your service to check',
+    };
   }
   const templates = serviceTemplates(prometheus.metrics);
   const checks = prometheus.checks.map((c) => {
@@ -162,7 +246,8 @@ export function serviceJudgement(plan: RolloutPlan, prometheus: PrometheusPlan, 
  * Another status says nothing about the field (the baseline judges the service). Pure.
  */
 export function probeIdProblem(probe: ProbeSpec, answer: Answer): string | undefined {
-  if (!probe.write.expectStatus.includes(answer.status) || parseIdField(answer.text, probe.write.id) !== undefined) return undefined;
+  if (!probe.write.expectStatus.includes(answer.status) || parseIdField(answer.text, probe.write.id) !== undefined)
+    return undefined;
   const shown = JSON.stringify(answer.text.slice(0, 200));
   return `the answer to ${probe.write.method} ${probe.write.path} (HTTP ${answer.status}) has no id at ${JSON.stringify(probe.write.id)} (a text or a number): ${shown}`;
 }
@@ -186,7 +271,10 @@ export async function checkProbe(target: StackTarget, file: string | undefined):
  * Whether the service serves its metrics where service.metrics says: Prometheus cannot say
  * so itself (a failed scrape is only `up == 0`), so the report does.
  */
-export async function metricsNote(target: StackTarget, fetch: typeof fetchJson = fetchJson): Promise<string | undefined> {
+export async function metricsNote(
+  target: StackTarget,
+  fetch: typeof fetchJson = fetchJson,
+): Promise<string | undefined> {
   const path = target.service?.plan.metrics?.path;
   const first = target.regions[0];
   if (!path || !first) return undefined;
@@ -210,9 +298,16 @@ export function serviceTarget(base: StackTarget, service: UserServiceTarget): St
 }
 
 export async function prepareService(
-  plan: ServicePlan, baseline: BaselinePlan,
-  request: { version?: string | undefined; configFile: string | undefined; cwd: string; dependencies: readonly DependencyService[] },
-  base: StackTarget, progress: Progress,
+  plan: ServicePlan,
+  baseline: BaselinePlan,
+  request: {
+    version?: string | undefined;
+    configFile: string | undefined;
+    cwd: string;
+    dependencies: readonly DependencyService[];
+  },
+  base: StackTarget,
+  progress: Progress,
 ): Promise<PreparedService> {
   progress.step('building the candidate and the baseline');
   const deps = { progress, ...(request.configFile ? { configFile: request.configFile } : {}) };
@@ -221,14 +316,26 @@ export async function prepareService(
   const dependencies = await prepareDependencies(plan.dependencies, request.dependencies, progress);
   const proxy = dependencies.services.length > 0 ? await proxyImage(base.projectDir, deps) : undefined;
   const labels = versionLabels(candidateBuild, baselineBuild, request.version);
-  const candidate: ImageDeployment = { version: labels.candidate, failureRate: 0, image: { ref: candidateBuild.ref, id: candidateBuild.id } };
-  const initial: ImageDeployment = { version: labels.baseline, failureRate: 0, image: { ref: baselineBuild.ref, id: baselineBuild.id } };
+  const candidate: ImageDeployment = {
+    version: labels.candidate,
+    failureRate: 0,
+    image: { ref: candidateBuild.ref, id: candidateBuild.id },
+  };
+  const initial: ImageDeployment = {
+    version: labels.baseline,
+    failureRate: 0,
+    image: { ref: baselineBuild.ref, id: baselineBuild.id },
+  };
   const service: UserServiceTarget = {
     plan,
     initial,
     candidate,
     runDir: join(tmpdir(), `${base.project}-service`),
-    projectDirectory: plan.dependencies ? dirname(plan.dependencies) : request.configFile ? dirname(request.configFile) : request.cwd,
+    projectDirectory: plan.dependencies
+      ? dirname(plan.dependencies)
+      : request.configFile
+        ? dirname(request.configFile)
+        : request.cwd,
     dependencies: dependencies.services,
     ...(proxy ? { proxyImage: proxy.ref } : {}),
   };
@@ -239,12 +346,20 @@ export async function prepareService(
     ...buildNotes('baseline', labels.baseline, baselineBuild),
     ...(plan.metrics ? [] : ['service.metrics not given: the candidate is judged from the synthetic traffic alone']),
   ];
-  return { target: serviceTarget(base, service), candidate, baseline: initial, builds: { candidate: candidateBuild, baseline: baselineBuild }, notes };
+  return {
+    target: serviceTarget(base, service),
+    candidate,
+    baseline: initial,
+    builds: { candidate: candidateBuild, baseline: baselineBuild },
+    notes,
+  };
 }
 
 /** The dependencies file's services (read with the configuration), each one with `build:` built (or reused) like the candidate. */
 async function prepareDependencies(
-  file: string | undefined, read: readonly DependencyService[], progress: Progress,
+  file: string | undefined,
+  read: readonly DependencyService[],
+  progress: Progress,
 ): Promise<{ services: StackDependency[]; notes: string[] }> {
   if (file === undefined) return { services: [], notes: [] };
   const services: StackDependency[] = [];
@@ -253,9 +368,18 @@ async function prepareDependencies(
     const built = d.build ? await dependencyImage({ name: d.name, build: d.build }, file, { progress }) : undefined;
     if (built) notes.push(...buildNotes(`dependency ${d.name}`, built.ref, built));
     const image = built?.ref ?? d.image;
-    const ports = [...new Set([...d.ports, ...(image === undefined ? [] : await imagePorts(image, { progress }))])].sort((a, b) => a - b);
+    const ports = [
+      ...new Set([...d.ports, ...(image === undefined ? [] : await imagePorts(image, { progress }))]),
+    ].sort((a, b) => a - b);
     if (ports.length === 0) throw new UsageError([{ source: file, path: `services.${d.name}`, rule: NO_PORTS_RULE }]);
-    services.push({ name: d.name, image: built?.ref, dependsOn: d.dependsOn, perRegion: d.perRegion, definition: d.definition, ports });
+    services.push({
+      name: d.name,
+      image: built?.ref,
+      dependsOn: d.dependsOn,
+      perRegion: d.perRegion,
+      definition: d.definition,
+      ports,
+    });
   }
   const clash = portClash(services);
   if (clash) throw new UsageError([{ source: file, path: `services.${clash.name}`, rule: clash.rule }]);
@@ -263,22 +387,35 @@ async function prepareDependencies(
 }
 
 /** A region's fault proxy listens on every dependency's ports at one address: each port once, and never its own control port. */
-export function portClash(services: readonly Pick<StackDependency, 'name' | 'ports'>[]): { name: string; rule: string } | undefined {
+export function portClash(
+  services: readonly Pick<StackDependency, 'name' | 'ports'>[],
+): { name: string; rule: string } | undefined {
   const owner = new Map<number, string>();
   for (const s of services) {
     for (const port of s.ports) {
-      if (port === PROXY_CONTROL_PORT) return { name: s.name, rule: `listens on ${port}, the port of the fault proxy's control API: each region reaches its dependencies through one proxy` };
+      if (port === PROXY_CONTROL_PORT)
+        return {
+          name: s.name,
+          rule: `listens on ${port}, the port of the fault proxy's control API: each region reaches its dependencies through one proxy`,
+        };
       const other = owner.get(port);
-      if (other !== undefined) return { name: s.name, rule: `listens on ${port}, like ${other}: each region reaches its dependencies through one proxy, where a port can lead to one of them only` };
+      if (other !== undefined)
+        return {
+          name: s.name,
+          rule: `listens on ${port}, like ${other}: each region reaches its dependencies through one proxy, where a port can lead to one of them only`,
+        };
       owner.set(port, s.name);
     }
   }
   return undefined;
 }
 
-const NO_PORTS_RULE = 'must say the TCP port(s) it listens on (`expose: [5432]`): each region reaches it through a fault proxy that listens on them, and neither this file nor its image (EXPOSE) names one';
+const NO_PORTS_RULE =
+  'must say the TCP port(s) it listens on (`expose: [5432]`): each region reaches it through a fault proxy that listens on them, and neither this file nor its image (EXPOSE) names one';
 
 function buildNotes(role: string, label: string, image: BuiltImage): string[] {
-  const how = image.reused ? 'reused (its build context did not change)' : `built in ${(image.buildMs / 1000).toFixed(1)} s`;
+  const how = image.reused
+    ? 'reused (its build context did not change)'
+    : `built in ${(image.buildMs / 1000).toFixed(1)} s`;
   return [`${role} ${label}: image ${image.ref} (${image.id.slice(0, 19)}) ${how}`, ...image.notes];
 }

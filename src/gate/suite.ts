@@ -28,7 +28,12 @@ export interface Suite {
   dir: string;
 }
 
-export function selectSuite(request: SuiteRequest, config: LoadedConfig, home: string, regions: readonly string[]): Suite {
+export function selectSuite(
+  request: SuiteRequest,
+  config: LoadedConfig,
+  home: string,
+  regions: readonly string[],
+): Suite {
   const { experiments: plan } = config;
   const fromFlag = request.experimentsDir !== undefined;
   const dir = fromFlag ? resolve(request.cwd, request.experimentsDir ?? '') : (plan.dir ?? join(home, 'chaos'));
@@ -61,18 +66,42 @@ export function suiteFitIssues(experiments: readonly Experiment[], target: Suite
   for (const e of experiments) {
     const { fault, source } = e;
     if (target.kind === 'demo') {
-      if (fault.kind === 'dependency') issues.push({ source, path: 'fault.kind', rule: 'dependency faults act on the services of your dependencies file: they need a service: section with dependencies (the demo has none)' });
+      if (fault.kind === 'dependency')
+        issues.push({
+          source,
+          path: 'fault.kind',
+          rule: 'dependency faults act on the services of your dependencies file: they need a service: section with dependencies (the demo has none)',
+        });
       continue;
     }
     if (fault.kind === 'latency' && needsFaultEndpoint(fault)) {
-      issues.push({ source, path: 'fault.method', rule: `${fault.method} may fall back to the demo service's fault endpoint, which your service does not have: write method: tc-netem` });
+      issues.push({
+        source,
+        path: 'fault.method',
+        rule: `${fault.method} may fall back to the demo service's fault endpoint, which your service does not have: write method: tc-netem`,
+      });
     } else if (fault.kind === 'cpu' && needsFaultEndpoint(fault)) {
-      issues.push({ source, path: 'fault.kind', rule: 'cpu by method fault-endpoint (the default) is the demo service\'s busy loop behind its fault endpoint, which your service does not have: write method: cgroup (a CPU quota from outside)' });
+      issues.push({
+        source,
+        path: 'fault.kind',
+        rule: "cpu by method fault-endpoint (the default) is the demo service's busy loop behind its fault endpoint, which your service does not have: write method: cgroup (a CPU quota from outside)",
+      });
     } else if (needsFaultEndpoint(fault)) {
-      issues.push({ source, path: 'fault.kind', rule: `${fault.kind} is injected through the demo service's fault endpoint, which your service does not have: use kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency` });
+      issues.push({
+        source,
+        path: 'fault.kind',
+        rule: `${fault.kind} is injected through the demo service's fault endpoint, which your service does not have: use kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency`,
+      });
     } else if (fault.kind === 'dependency' && !target.dependencies.includes(fault.service)) {
-      const known = target.dependencies.length > 0 ? `its services: ${target.dependencies.join(', ')}` : 'service.dependencies is not given';
-      issues.push({ source, path: 'fault.service', rule: `${JSON.stringify(fault.service)} is not a service of your dependencies file (${known})` });
+      const known =
+        target.dependencies.length > 0
+          ? `its services: ${target.dependencies.join(', ')}`
+          : 'service.dependencies is not given';
+      issues.push({
+        source,
+        path: 'fault.service',
+        rule: `${JSON.stringify(fault.service)} is not a service of your dependencies file (${known})`,
+      });
     }
   }
   return issues;
@@ -82,23 +111,35 @@ export function suiteFitIssues(experiments: readonly Experiment[], target: Suite
 export function fitSuite(experiments: readonly Experiment[], target: SuiteTarget): Experiment[] {
   const issues = suiteFitIssues(experiments, target);
   if (issues.length === 0) return [...experiments];
-  throw new UsageError(issues.map((i) => {
-    const { doc, lines } = parseYaml(readInputFile(i.source), i.source);
-    return withLine(i, doc, lines);
-  }));
+  throw new UsageError(
+    issues.map((i) => {
+      const { doc, lines } = parseYaml(readInputFile(i.source), i.source);
+      return withLine(i, doc, lines);
+    }),
+  );
 }
 
 /** The suite `gate` runs: what fits its target, and a note when a user's service runs none. */
-export function gateSuite(request: SuiteRequest, config: LoadedConfig, home: string, regions: readonly string[]): { experiments: Experiment[]; note?: string } {
+export function gateSuite(
+  request: SuiteRequest,
+  config: LoadedConfig,
+  home: string,
+  regions: readonly string[],
+): { experiments: Experiment[]; note?: string } {
   const suite = selectSuite(request, config, home, regions);
   const { service } = config;
   if (!service) return { experiments: fitSuite(suite.experiments, { kind: 'demo' }) };
   // The built-in suite is the demo's: a user's service runs the suite it gives.
   if (request.experimentsDir === undefined && config.experiments.dir === undefined) {
     if (suite.experiments.length === 0) return { experiments: [] };
-    return { experiments: [], note: `chaos suite not run: the built-in suite (${suite.experiments.length} experiment(s)) is the demo service's; give experiments.dir with experiments of kinds kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency for your service` };
+    return {
+      experiments: [],
+      note: `chaos suite not run: the built-in suite (${suite.experiments.length} experiment(s)) is the demo service's; give experiments.dir with experiments of kinds kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency for your service`,
+    };
   }
-  return { experiments: fitSuite(suite.experiments, { kind: 'service', dependencies: config.dependencies.map((d) => d.name) }) };
+  return {
+    experiments: fitSuite(suite.experiments, { kind: 'service', dependencies: config.dependencies.map((d) => d.name) }),
+  };
 }
 
 /** The limits and options experiments are judged with: the rollout's first stage, as the canary is. */

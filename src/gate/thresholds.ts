@@ -7,14 +7,24 @@ import { parseYaml, type ParsedYaml } from '../config/yaml.ts';
 // `experiments.thresholds` of chaos-gate.yml (per environment too) over the experiments'
 // own thresholds. Pure. An unknown experiment or threshold key is refused, naming it.
 
-export function applyThresholdOverrides(experiments: readonly Experiment[], overrides: Readonly<Record<string, Readonly<Record<string, number>>>>, source: string): Experiment[] {
+export function applyThresholdOverrides(
+  experiments: readonly Experiment[],
+  overrides: Readonly<Record<string, Readonly<Record<string, number>>>>,
+  source: string,
+): Experiment[] {
   const issues: InputIssue[] = [];
   const byKey = new Map((Object.keys(MEASUREMENTS) as MeasurementName[]).map((m) => [thresholdKey(m), m]));
   const names = new Set(experiments.map((e) => e.name));
   for (const [name, keys] of Object.entries(overrides)) {
-    if (!names.has(name)) issues.push({ source, path: `experiments.thresholds.${name}`, rule: `no experiment named "${name}" in the suite (${[...names].join(', ')})` });
+    if (!names.has(name))
+      issues.push({
+        source,
+        path: `experiments.thresholds.${name}`,
+        rule: `no experiment named "${name}" in the suite (${[...names].join(', ')})`,
+      });
     for (const key of Object.keys(keys)) {
-      if (!byKey.has(key)) issues.push({ source, path: `experiments.thresholds.${name}.${key}`, rule: unknownThresholdRule() });
+      if (!byKey.has(key))
+        issues.push({ source, path: `experiments.thresholds.${name}.${key}`, rule: unknownThresholdRule() });
     }
   }
   if (issues.length > 0) throw new UsageError(issues);
@@ -36,7 +46,12 @@ export function applyThresholdOverrides(experiments: readonly Experiment[], over
  * YAML document is gone; this finds the field again, as config/load.ts does (a name that the
  * chosen environment set points at the environment's line).
  */
-export function locateOverrideIssues(issues: readonly InputIssue[], source: string, text: string, environment: string | undefined): InputIssue[] {
+export function locateOverrideIssues(
+  issues: readonly InputIssue[],
+  source: string,
+  text: string,
+  environment: string | undefined,
+): InputIssue[] {
   let parsed: ParsedYaml;
   try {
     parsed = parseYaml(text, source);

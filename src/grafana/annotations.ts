@@ -44,10 +44,18 @@ export interface Annotator {
 
 export const noAnnotator: Annotator = { enabled: false, annotate: () => {}, flush: async () => {} };
 
-export async function grafanaAnnotator(url: string, progress: Progress, timeoutMs = 2000, dashboardUID: string = DASHBOARD_UID): Promise<Annotator> {
+export async function grafanaAnnotator(
+  url: string,
+  progress: Progress,
+  timeoutMs = 2000,
+  dashboardUID: string = DASHBOARD_UID,
+): Promise<Annotator> {
   const base = url.replace(/\/$/, '');
   const healthy = await request(`${base}/api/health`, { signal: AbortSignal.timeout(timeoutMs) })
-    .then(async (res) => { await res.body.dump(); return res.statusCode === 200; })
+    .then(async (res) => {
+      await res.body.dump();
+      return res.statusCode === 200;
+    })
     .catch(() => false);
   if (!healthy) {
     progress.info(`Grafana does not answer at ${base}: annotations skipped`);
@@ -63,13 +71,19 @@ export async function grafanaAnnotator(url: string, progress: Progress, timeoutM
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(annotationPayload(annotation, dashboardUID)),
         signal: AbortSignal.timeout(timeoutMs),
-      }).then(async (res) => {
-        await res.body.dump();
-        if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
-      }).catch((e: unknown) => {
-        if (!warned) progress.warn(`Grafana annotation failed (${e instanceof Error ? e.message : String(e)}); later failures are not reported`);
-        warned = true;
-      }).finally(() => pending.delete(p));
+      })
+        .then(async (res) => {
+          await res.body.dump();
+          if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
+        })
+        .catch((e: unknown) => {
+          if (!warned)
+            progress.warn(
+              `Grafana annotation failed (${e instanceof Error ? e.message : String(e)}); later failures are not reported`,
+            );
+          warned = true;
+        })
+        .finally(() => pending.delete(p));
       pending.add(p);
     },
     async flush() {
@@ -83,11 +97,22 @@ export async function grafanaAnnotator(url: string, progress: Progress, timeoutM
  * region:R (when the transition has one), event:E and the state entered (e.g. rolling_back),
  * so a dashboard can select all rollout marks, one version's or only the rollbacks.
  */
-export function transitionAnnotation(t: { atMs: number; event: string; from: string; to: string; region?: string; stage?: number; detail?: string }, startedAt: number, version: string): Annotation {
+export function transitionAnnotation(
+  t: { atMs: number; event: string; from: string; to: string; region?: string; stage?: number; detail?: string },
+  startedAt: number,
+  version: string,
+): Annotation {
   const where = [t.region, t.stage === undefined ? undefined : `stage ${t.stage + 1}`].filter(Boolean).join(' ');
   return {
     time: startedAt + t.atMs,
-    tags: [ANNOTATION_TAG, 'rollout', `version:${version}`, ...(t.region ? [`region:${t.region}`] : []), `event:${t.event.toLowerCase()}`, t.to.toLowerCase()],
+    tags: [
+      ANNOTATION_TAG,
+      'rollout',
+      `version:${version}`,
+      ...(t.region ? [`region:${t.region}`] : []),
+      `event:${t.event.toLowerCase()}`,
+      t.to.toLowerCase(),
+    ],
     text: `${version}: ${t.from} -> ${t.to}${where ? ` (${where})` : ''}${t.detail ? `: ${t.detail}` : ''}`,
   };
 }
@@ -96,12 +121,24 @@ export function transitionAnnotation(t: { atMs: number; event: string; from: str
  * A chaos fault window as a region annotation (a range: fault injected to lifted). Pure.
  * Tags: chaos-gate, chaos, experiment:NAME, fault:KIND, and region:R per target.
  */
-export function faultAnnotation(experiment: { name: string; startedAt: string; faultWindow: { fromMs: number; toMs: number }; fault: { kind: string; method: string }; targets: string[] }): Annotation {
+export function faultAnnotation(experiment: {
+  name: string;
+  startedAt: string;
+  faultWindow: { fromMs: number; toMs: number };
+  fault: { kind: string; method: string };
+  targets: string[];
+}): Annotation {
   const start = Date.parse(experiment.startedAt);
   return {
     time: start + experiment.faultWindow.fromMs,
     timeEnd: start + experiment.faultWindow.toMs,
-    tags: [ANNOTATION_TAG, 'chaos', `experiment:${experiment.name}`, `fault:${experiment.fault.kind}`, ...experiment.targets.map((t) => `region:${t}`)],
+    tags: [
+      ANNOTATION_TAG,
+      'chaos',
+      `experiment:${experiment.name}`,
+      `fault:${experiment.fault.kind}`,
+      ...experiment.targets.map((t) => `region:${t}`),
+    ],
     text: `chaos ${experiment.name}: ${experiment.fault.kind} via ${experiment.fault.method} on ${experiment.targets.join(', ')}`,
   };
 }

@@ -34,8 +34,19 @@ export async function readHistory(file: string, fs: HistoryFs = nodeFs): Promise
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { file, records: [], problems: [`${file}: no history yet: going on without it (this run starts it)`], missing: true };
-    return { file, records: [], problems: [`${file}: cannot be read (${(e as Error).message}): going on without history`], missing: false };
+    if (code === 'ENOENT')
+      return {
+        file,
+        records: [],
+        problems: [`${file}: no history yet: going on without it (this run starts it)`],
+        missing: true,
+      };
+    return {
+      file,
+      records: [],
+      problems: [`${file}: cannot be read (${(e as Error).message}): going on without history`],
+      missing: false,
+    };
   }
   const parsed = parseHistory(text, file);
   return { file, records: parsed.records, problems: parsed.problems, missing: false };

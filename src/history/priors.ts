@@ -57,13 +57,22 @@ export function errorPriorFromHistory(records: readonly HistoryRecord[], maxWeig
     const between = observed - noise;
     const fitted = between > 0 ? (mean * (1 - mean)) / between - 1 : Number.POSITIVE_INFINITY;
     strength = Math.max(0, Math.min(maxWeight, fitted));
-    why = between > 0 ? `spread between cohorts ${sig(Math.sqrt(between), 3)} (strength ${sig(fitted, 3)}${fitted > maxWeight ? `, capped at ${maxWeight}` : ''})` : `cohorts agree within their noise (strength capped at ${maxWeight})`;
+    why =
+      between > 0
+        ? `spread between cohorts ${sig(Math.sqrt(between), 3)} (strength ${sig(fitted, 3)}${fitted > maxWeight ? `, capped at ${maxWeight}` : ''})`
+        : `cohorts agree within their noise (strength capped at ${maxWeight})`;
   }
-  const runs = records.filter((r) => r.regions.some((g) => (g.baseline?.count ?? 0) > 0 || (g.candidate?.count ?? 0) > 0)).length;
+  const runs = records.filter((r) =>
+    r.regions.some((g) => (g.baseline?.count ?? 0) > 0 || (g.candidate?.count ?? 0) > 0),
+  ).length;
   const alpha = sig(JEFFREYS_PRIOR.alpha + mean * strength);
   const beta = sig(JEFFREYS_PRIOR.beta + (1 - mean) * strength);
   return {
-    alpha, beta, source: 'history', runs, cohorts: cs.length,
+    alpha,
+    beta,
+    source: 'history',
+    runs,
+    cohorts: cs.length,
     explanation: `history of ${runs} run(s), ${cs.length} cohort(s): pooled error rate ${sig(mean * 100, 3)}% (${errors} of ${requests}); ${why}: prior Beta(${alpha}, ${beta})`,
   };
 }

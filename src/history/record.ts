@@ -37,15 +37,36 @@ function metrics(windows: readonly WindowMetrics[]): HistoryMetrics | null {
   const errors = seen.reduce((s, w) => s + w.errors, 0);
   const largest = seen.reduce((a, w) => (w.count > a.count ? w : a));
   const round = (x: number | null) => (x === null ? null : sig(x));
-  return { count, errors, error_rate: sig(errors / count), p50_ms: round(largest.p50Ms), p95_ms: round(largest.p95Ms), p99_ms: round(largest.p99Ms) };
+  return {
+    count,
+    errors,
+    error_rate: sig(errors / count),
+    p50_ms: round(largest.p50Ms),
+    p95_ms: round(largest.p95Ms),
+    p99_ms: round(largest.p99Ms),
+  };
 }
 
-function regionEntry(region: string, stages: readonly StageRecord[], rollout: RolloutResult | null, version: string): HistoryRegion {
+function regionEntry(
+  region: string,
+  stages: readonly StageRecord[],
+  rollout: RolloutResult | null,
+  version: string,
+): HistoryRegion {
   const own = stages.filter((s) => s.region === region);
   const finalVersion = rollout?.regions.find((r) => r.region === region)?.finalVersion;
   let outcome: HistoryRegion['outcome'] = 'untouched';
-  if (own.length > 0) outcome = finalVersion === version || (finalVersion === undefined && !rollout?.rollback.triggered) ? 'promoted' : 'rolled_back';
-  return { region, baseline: metrics(own.map((s) => s.baseline)), candidate: metrics(own.map((s) => s.canary)), outcome };
+  if (own.length > 0)
+    outcome =
+      finalVersion === version || (finalVersion === undefined && !rollout?.rollback.triggered)
+        ? 'promoted'
+        : 'rolled_back';
+  return {
+    region,
+    baseline: metrics(own.map((s) => s.baseline)),
+    candidate: metrics(own.map((s) => s.canary)),
+    outcome,
+  };
 }
 
 export function historyRecord(run: RunSummary): HistoryRecord {
@@ -69,7 +90,13 @@ export function historyRecord(run: RunSummary): HistoryRecord {
     },
     regions: run.regions.map((r) => regionEntry(r, stages, run.rollout, run.version)),
     risk: run.risk === null ? null : { score: run.risk.score, action: run.risk.action },
-    prediction_accuracy: run.accuracy === null ? null : { stages: run.accuracy.stages, inside: run.accuracy.inside, share: run.accuracy.share },
-    experiments: run.experiments === null ? null : { total: run.experiments.length, failed: failed.length, failed_names: failed.map((e) => e.name) },
+    prediction_accuracy:
+      run.accuracy === null
+        ? null
+        : { stages: run.accuracy.stages, inside: run.accuracy.inside, share: run.accuracy.share },
+    experiments:
+      run.experiments === null
+        ? null
+        : { total: run.experiments.length, failed: failed.length, failed_names: failed.map((e) => e.name) },
   };
 }

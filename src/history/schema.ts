@@ -15,14 +15,16 @@ const ms = z.number().min(0, 'must be 0 or more');
 const share = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const nonEmpty = z.string().min(1, 'must not be empty');
 
-export const metricsSchema = z.object({
-  count,
-  errors: count,
-  error_rate: share.nullable(),
-  p50_ms: ms.nullable(),
-  p95_ms: ms.nullable(),
-  p99_ms: ms.nullable(),
-}).refine((m) => m.errors <= m.count, { message: 'errors must not exceed count', path: ['errors'] });
+export const metricsSchema = z
+  .object({
+    count,
+    errors: count,
+    error_rate: share.nullable(),
+    p50_ms: ms.nullable(),
+    p95_ms: ms.nullable(),
+    p99_ms: ms.nullable(),
+  })
+  .refine((m) => m.errors <= m.count, { message: 'errors must not exceed count', path: ['errors'] });
 
 export const regionSchema = z.object({
   region: nonEmpty,

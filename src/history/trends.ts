@@ -47,9 +47,18 @@ export function historyTrends(records: readonly HistoryRecord[], lastN: number):
     const b = pooled(r.regions.map((g) => g.baseline));
     const c = pooled(r.regions.map((g) => g.candidate));
     return {
-      runId: r.run_id, at: r.at, version: r.version, verdict: r.verdict, rollout: r.rollout,
-      riskScore: r.risk?.score ?? null, accuracy: r.prediction_accuracy?.share ?? null, durationMs: r.durations_ms.total,
-      baselineErrorRate: b.errorRate, candidateErrorRate: c.errorRate, baselineP99Ms: b.p99, candidateP99Ms: c.p99,
+      runId: r.run_id,
+      at: r.at,
+      version: r.version,
+      verdict: r.verdict,
+      rollout: r.rollout,
+      riskScore: r.risk?.score ?? null,
+      accuracy: r.prediction_accuracy?.share ?? null,
+      durationMs: r.durations_ms.total,
+      baselineErrorRate: b.errorRate,
+      candidateErrorRate: c.errorRate,
+      baselineP99Ms: b.p99,
+      candidateP99Ms: c.p99,
     };
   });
   return {

@@ -35,19 +35,37 @@ export interface PredictionAccuracy {
   skipped: string[];
 }
 
-export function predictionAccuracy(predictions: readonly StagePrediction[], observed: readonly ObservedStage[]): PredictionAccuracy {
+export function predictionAccuracy(
+  predictions: readonly StagePrediction[],
+  observed: readonly ObservedStage[],
+): PredictionAccuracy {
   const details: StageAccuracy[] = [];
   const skipped: string[] = [];
   for (const o of observed) {
     const p = predictions.find((x) => x.stage === o.stage);
     const where = `${o.region} stage ${o.stage + 1}`;
-    if (!p) { skipped.push(`${where}: no prediction for this stage`); continue; }
-    if (p.weight !== o.weight) { skipped.push(`${where}: weight ${o.weight}% was predicted as ${p.weight}% (another plan)`); continue; }
-    if (o.canary.count === 0) { skipped.push(`${where}: no canary request judged`); continue; }
+    if (!p) {
+      skipped.push(`${where}: no prediction for this stage`);
+      continue;
+    }
+    if (p.weight !== o.weight) {
+      skipped.push(`${where}: weight ${o.weight}% was predicted as ${p.weight}% (another plan)`);
+      continue;
+    }
+    if (o.canary.count === 0) {
+      skipped.push(`${where}: no canary request judged`);
+      continue;
+    }
     const comparison = compareStage(o.canary, p);
     const known = [comparison.errorRate.position, comparison.p99Ms.position].filter((x) => x !== 'unknown');
     details.push({ region: o.region, comparison, inside: known.length > 0 && known.every((x) => x === 'inside') });
   }
   const inside = details.filter((d) => d.inside).length;
-  return { stages: details.length, inside, share: details.length === 0 ? null : sig(inside / details.length, 4), details, skipped };
+  return {
+    stages: details.length,
+    inside,
+    share: details.length === 0 ? null : sig(inside / details.length, 4),
+    details,
+    skipped,
+  };
 }

@@ -27,8 +27,8 @@ export function betaCdf(x: number, a: number, b: number): number {
   if (x <= 0) return 0;
   if (x >= 1) return 1;
   const lnFront = a * Math.log(x) + b * Math.log1p(-x) - logBeta(a, b);
-  if (x < (a + 1) / (a + b + 2)) return Math.min(1, Math.exp(lnFront) * continuedFraction(x, a, b) / a);
-  return Math.max(0, 1 - Math.exp(lnFront) * continuedFraction(1 - x, b, a) / b);
+  if (x < (a + 1) / (a + b + 2)) return Math.min(1, (Math.exp(lnFront) * continuedFraction(x, a, b)) / a);
+  return Math.max(0, 1 - (Math.exp(lnFront) * continuedFraction(1 - x, b, a)) / b);
 }
 
 function continuedFraction(x: number, a: number, b: number): number {
@@ -165,7 +165,11 @@ export function chiSquareSf(x: number, df: number): number {
  * of R's `prop.test(e, n, correct = FALSE)$p.value`. No evidence (p = 1) with fewer than two
  * non-empty groups, or when every request failed or none did.
  */
-export function homogeneityTest(groups: readonly { errors: number; count: number }[]): { chi2: number; df: number; p: number } {
+export function homogeneityTest(groups: readonly { errors: number; count: number }[]): {
+  chi2: number;
+  df: number;
+  p: number;
+} {
   const gs = groups.filter((g) => g.count > 0);
   const n = gs.reduce((s, g) => s + g.count, 0);
   const e = gs.reduce((s, g) => s + g.errors, 0);

@@ -68,7 +68,9 @@ export function correlatedRegions(graph: DependencyGraph, targets: readonly stri
 
 /** "us-west -> db-us-west; us-east -> db-main; ap-south -> (none)". */
 export function describeGraph(graph: DependencyGraph): string {
-  return Object.entries(graph).map(([r, deps]) => `${r} -> ${deps.length > 0 ? deps.join(', ') : '(none)'}`).join('; ');
+  return Object.entries(graph)
+    .map(([r, deps]) => `${r} -> ${deps.length > 0 ? deps.join(', ') : '(none)'}`)
+    .join('; ');
 }
 
 /** A service of a Compose file of dependencies and the services it calls (its depends_on). */
@@ -84,7 +86,10 @@ export interface ComposeDependency {
  * every region uses every service the file starts, the ones it calls first and what they call
  * after them; one started once per stack is shared by all, a per-region one is each region's own.
  */
-export function composeDependencyGraph(regions: readonly string[], services: readonly ComposeDependency[]): DependencyGraph {
+export function composeDependencyGraph(
+  regions: readonly string[],
+  services: readonly ComposeDependency[],
+): DependencyGraph {
   const order = hopOrder(services);
   const own = new Set(services.filter((s) => s.perRegion).map((s) => s.name));
   return Object.fromEntries(regions.map((r) => [r, order.map((name) => (own.has(name) ? `${name}-${r}` : name))]));

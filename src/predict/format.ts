@@ -8,11 +8,17 @@ import { prob } from './round.ts';
 // fixed precision, no colours (the CLI adds those if it wants), stable for a given seed.
 
 const rate = (r: Range) => `${pct(r.low)} .. ${pct(r.high)} (exp ${pct(r.expected)})`;
-const latency = (r: Range | null) => (r === null ? 'not predicted' : `${ms(r.low)} .. ${ms(r.high)} (exp ${ms(r.expected)})`);
+const latency = (r: Range | null) =>
+  r === null ? 'not predicted' : `${ms(r.low)} .. ${ms(r.high)} (exp ${ms(r.expected)})`;
 
 function pad(cells: readonly string[][]): string[] {
   const widths = cells[0]?.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length))) ?? [];
-  return cells.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  return cells.map((row) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 export function formatPrediction(p: Prediction): string {
@@ -24,21 +30,35 @@ export function formatPrediction(p: Prediction): string {
     for (const prof of p.preflight.profiles) {
       const cohort = (c: Prediction['preflight']['profiles'][number]['canary']) =>
         `${c.errors}/${c.count} errors${c.latency ? `, p50 ${ms(c.latency.medianMs)}, p99 ${ms(c.latency.p99Ms)}` : ''}`;
-      out.push(`    ${prof.names.join('/')} ${num(prof.rps)} rps, ${pct(prof.writeShare)} writes: candidate ${cohort(prof.canary)}; stable ${cohort(prof.baseline)}`);
+      out.push(
+        `    ${prof.names.join('/')} ${num(prof.rps)} rps, ${pct(prof.writeShare)} writes: candidate ${cohort(prof.canary)}; stable ${cohort(prof.baseline)}`,
+      );
     }
   }
   const prior = p.models.errorRate.prior;
-  out.push(`  models: error rate Beta-Binomial, prior Beta(${num(prior.alpha)}, ${num(prior.beta)}) (${prior.source === 'history' ? `history of ${prior.runs} run(s)` : 'no history'}); p99 lognormal, ${p.models.latency.monteCarloSamples} Monte Carlo samples; ranges are central 90%`);
+  out.push(
+    `  models: error rate Beta-Binomial, prior Beta(${num(prior.alpha)}, ${num(prior.beta)}) (${prior.source === 'history' ? `history of ${prior.runs} run(s)` : 'no history'}); p99 lognormal, ${p.models.latency.monteCarloSamples} Monte Carlo samples; ranges are central 90%`,
+  );
   const shared = p.dependencies.shared.map((d) => `${d.dependency} by ${d.regions.join(', ')}`);
-  out.push(`  dependencies: ${describeGraph(p.dependencies.graph)} (${shared.length > 0 ? `shared: ${shared.join('; ')}` : 'none shared'})`);
+  out.push(
+    `  dependencies: ${describeGraph(p.dependencies.graph)} (${shared.length > 0 ? `shared: ${shared.join('; ')}` : 'none shared'})`,
+  );
   out.push('');
   const rows = [['stage', 'weight', 'requests', 'error rate', 'p99', 'P(breach)']];
   for (const s of p.stages) {
     const breach = Math.max(s.breach.errorRate, s.breach.p99);
-    rows.push([String(s.stage + 1), `${num(s.weight)}%`, String(s.requests), rate(s.errorRate), latency(s.p99Ms), `${prob(breach)}${s.extrapolated ? ' *' : ''}`]);
+    rows.push([
+      String(s.stage + 1),
+      `${num(s.weight)}%`,
+      String(s.requests),
+      rate(s.errorRate),
+      latency(s.p99Ms),
+      `${prob(breach)}${s.extrapolated ? ' *' : ''}`,
+    ]);
   }
   out.push(...pad(rows).map((l) => `  ${l}`));
-  if (p.stages.some((s) => s.extrapolated)) out.push('  * load outside the measured profiles: the nearest profile stands in');
+  if (p.stages.some((s) => s.extrapolated))
+    out.push('  * load outside the measured profiles: the nearest profile stands in');
   out.push('');
   out.push(`  risk ${num(p.risk.score)}/100 (${p.risk.level})`);
   for (const c of p.risk.components) {

@@ -5,7 +5,15 @@ import type { HistoryRecord } from '../history/schema.ts';
 import type { RolloutPlan } from '../rollout/plan.ts';
 import { dependencyGraph, sharedDependencies, type DependencyGraph } from './dependencies.ts';
 import { Z99, type LogFit } from './latency.ts';
-import { fitProfiles, predictStage, stageLoads, type CohortFit, type ErrorPrior, type ProfileFit, type StagePrediction } from './model.ts';
+import {
+  fitProfiles,
+  predictStage,
+  stageLoads,
+  type CohortFit,
+  type ErrorPrior,
+  type ProfileFit,
+  type StagePrediction,
+} from './model.ts';
 import type { PreflightMeasurement } from './preflight.ts';
 import { assessRisk, type RiskAssessment } from './risk.ts';
 import { sig } from './round.ts';
@@ -17,17 +25,52 @@ import { applyTiers, recommendAction, type ActionRecommendation } from './tiers.
 // docs/prediction.md explains the models and the score.
 
 export { cohortMeasurement, type CohortMeasurement, type PreflightMeasurement } from './preflight.ts';
-export { rangesAt, stageLoads, JEFFREYS_PRIOR, type StagePrediction, type StageModel, type ErrorPrior } from './model.ts';
+export {
+  rangesAt,
+  stageLoads,
+  JEFFREYS_PRIOR,
+  type StagePrediction,
+  type StageModel,
+  type ErrorPrior,
+} from './model.ts';
 export type { Range, LogFit } from './latency.ts';
-export { assessRisk, RISK_FORMULA, RISK_WEIGHTS, FAILURE_CLASSES, type RiskAssessment, type RiskComponent, type FailurePoint } from './risk.ts';
-export { applyTiers, classifyStage, compareStage, recommendAction, STAGE_RISK_HIGH, type Action, type ActionRecommendation, type PredictedJudgement, type StageComparison } from './tiers.ts';
+export {
+  assessRisk,
+  RISK_FORMULA,
+  RISK_WEIGHTS,
+  FAILURE_CLASSES,
+  type RiskAssessment,
+  type RiskComponent,
+  type FailurePoint,
+} from './risk.ts';
+export {
+  applyTiers,
+  classifyStage,
+  compareStage,
+  recommendAction,
+  STAGE_RISK_HIGH,
+  type Action,
+  type ActionRecommendation,
+  type PredictedJudgement,
+  type StageComparison,
+} from './tiers.ts';
 export { predictionAccuracy, type ObservedStage, type PredictionAccuracy } from './accuracy.ts';
 export { formatPrediction } from './format.ts';
-export { correlatedRegions, dependencyGraph, ownDatabase, sharedDependencies, DEPENDENCY_FAULTS, type CorrelatedRegion, type DependencyGraph } from './dependencies.ts';
+export {
+  correlatedRegions,
+  dependencyGraph,
+  ownDatabase,
+  sharedDependencies,
+  DEPENDENCY_FAULTS,
+  type CorrelatedRegion,
+  type DependencyGraph,
+} from './dependencies.ts';
 
 export const PREDICTION_SCHEMA_VERSION = 1;
 
-export type PredictConfig = Pick<PredictPlan, 'maxRisk' | 'onHighRisk' | 'smallTiers' | 'monteCarloSamples'> & { history: Pick<PredictPlan['history'], 'runs' | 'priorWeight'> };
+export type PredictConfig = Pick<PredictPlan, 'maxRisk' | 'onHighRisk' | 'smallTiers' | 'monteCarloSamples'> & {
+  history: Pick<PredictPlan['history'], 'runs' | 'priorWeight'>;
+};
 
 export interface PredictInput {
   /** The rollout as configured (before any small tiers). */
@@ -86,15 +129,35 @@ export interface Prediction {
 }
 
 function summary(c: CohortFit, version: string | null): CohortSummary {
-  const latency = c.latency === null ? null : {
-    mu: sig(c.latency.mu), sigma: sig(c.latency.sigma), m: sig(c.latency.m), method: c.latency.method,
-    medianMs: sig(Math.exp(c.latency.mu)), p99Ms: sig(Math.exp(c.latency.mu + Z99 * c.latency.sigma)),
+  const latency =
+    c.latency === null
+      ? null
+      : {
+          mu: sig(c.latency.mu),
+          sigma: sig(c.latency.sigma),
+          m: sig(c.latency.m),
+          method: c.latency.method,
+          medianMs: sig(Math.exp(c.latency.mu)),
+          p99Ms: sig(Math.exp(c.latency.mu + Z99 * c.latency.sigma)),
+        };
+  return {
+    version,
+    count: c.count,
+    errors: c.errors,
+    errorRate: c.count === 0 ? null : sig(c.errors / c.count),
+    latency,
   };
-  return { version, count: c.count, errors: c.errors, errorRate: c.count === 0 ? null : sig(c.errors / c.count), latency };
 }
 
 function profileSummary(p: ProfileFit, candidate: string | null, baseline: string | null): ProfileSummary {
-  return { names: p.names, regions: p.regions, rps: p.rps, writeShare: sig(p.writeShare), canary: summary(p.canary, candidate), baseline: summary(p.baseline, baseline) };
+  return {
+    names: p.names,
+    regions: p.regions,
+    rps: p.rps,
+    writeShare: sig(p.writeShare),
+    canary: summary(p.canary, candidate),
+    baseline: summary(p.baseline, baseline),
+  };
 }
 
 export function predict(input: PredictInput): Prediction {
@@ -120,13 +183,21 @@ export function predict(input: PredictInput): Prediction {
   });
   const action = recommendAction(risk.score, input.plan, config);
   const runPlan = applyTiers(input.plan, action);
-  const stages = runPlan === input.plan ? planned : stageLoads(runPlan).map((load) => predictStage(profiles, prior, load, input.seed, samples));
+  const stages =
+    runPlan === input.plan
+      ? planned
+      : stageLoads(runPlan).map((load) => predictStage(profiles, prior, load, input.seed, samples));
 
   const notes: string[] = [];
-  if (input.preflight.length === 0) notes.push('no pre-flight measurement: the ranges rest on the prior alone and are wide');
-  else if (profiles.every((p) => p.canary.latency === null)) notes.push('no successful candidate request in the pre-flight: latency is not predicted');
+  if (input.preflight.length === 0)
+    notes.push('no pre-flight measurement: the ranges rest on the prior alone and are wide');
+  else if (profiles.every((p) => p.canary.latency === null))
+    notes.push('no successful candidate request in the pre-flight: latency is not predicted');
   const extrapolated = stages.filter((s) => s.extrapolated && input.preflight.length > 0);
-  if (extrapolated.length > 0) notes.push(`stage(s) ${extrapolated.map((s) => s.stage + 1).join(', ')} run at loads outside the measured profiles: the nearest profile stands in (${extrapolated.map((s) => s.basis).join('; ')})`);
+  if (extrapolated.length > 0)
+    notes.push(
+      `stage(s) ${extrapolated.map((s) => s.stage + 1).join(', ')} run at loads outside the measured profiles: the nearest profile stands in (${extrapolated.map((s) => s.basis).join('; ')})`,
+    );
   const candidate = input.preflight[0]?.canary.version ?? null;
   const baseline = input.preflight[0]?.baseline.version ?? null;
   return {
@@ -136,12 +207,18 @@ export function predict(input: PredictInput): Prediction {
     baseline,
     preflight: { regions: preflightRegions, profiles: profiles.map((p) => profileSummary(p, candidate, baseline)) },
     models: {
-      errorRate: { name: 'beta-binomial', interval: 'central 90% (5th to 95th percentile) of the posterior predictive', prior },
+      errorRate: {
+        name: 'beta-binomial',
+        interval: 'central 90% (5th to 95th percentile) of the posterior predictive',
+        prior,
+      },
       latency: {
         name: 'lognormal',
         fit: 'maximum likelihood on log latencies, sigma raised to the measured p99 from 100 latencies; p50 and p99 without raw latencies',
-        loadScaling: 'mu, sigma and the error evidence interpolated linearly in rps between the two profiles around a stage\'s canary rate; the nearest profile outside them',
-        interval: 'central 90% of the nearest-rank p99 of the stage\'s successful requests, seeded Monte Carlo with parameter uncertainty',
+        loadScaling:
+          "mu, sigma and the error evidence interpolated linearly in rps between the two profiles around a stage's canary rate; the nearest profile outside them",
+        interval:
+          "central 90% of the nearest-rank p99 of the stage's successful requests, seeded Monte Carlo with parameter uncertainty",
         monteCarloSamples: samples,
       },
     },

@@ -66,7 +66,10 @@ export function preflightRegion(rollout: RolloutPlan, plan: PredictPlan): string
   return region;
 }
 
-export async function livePrediction(request: LivePredictionRequest, deps: LivePredictionDeps): Promise<LivePrediction> {
+export async function livePrediction(
+  request: LivePredictionRequest,
+  deps: LivePredictionDeps,
+): Promise<LivePrediction> {
   const history = await readHistory(resolve(request.cwd, request.predict.history.file));
   for (const p of history.problems) deps.progress.warn(`history: ${p}`);
   const started = Date.now();
@@ -77,7 +80,11 @@ export async function livePrediction(request: LivePredictionRequest, deps: LiveP
 }
 
 /** What predict() gets from a live run: the request's plan, config and dependency model with what was measured. Pure. */
-export function predictionInput(request: LivePredictionRequest, measurements: readonly PreflightMeasurement[], history: readonly HistoryRecord[]): PredictInput {
+export function predictionInput(
+  request: LivePredictionRequest,
+  measurements: readonly PreflightMeasurement[],
+  history: readonly HistoryRecord[],
+): PredictInput {
   return {
     plan: request.rollout,
     preflight: measurements,
@@ -86,29 +93,56 @@ export function predictionInput(request: LivePredictionRequest, measurements: re
     seed: request.seed,
     config: request.predict,
     // The configured model wins; a user's dependencies file gives it otherwise.
-    dependencies: Object.keys(request.predict.dependencies).length > 0 ? request.predict.dependencies : (request.service?.dependencies ?? {}),
+    dependencies:
+      Object.keys(request.predict.dependencies).length > 0
+        ? request.predict.dependencies
+        : (request.service?.dependencies ?? {}),
   };
 }
 
 /** Candidate beside stable in one region, one window of synthetic load per profile. */
-export async function runPreflight(request: LivePredictionRequest, deps: LivePredictionDeps): Promise<{ region: string; measurements: PreflightMeasurement[] }> {
+export async function runPreflight(
+  request: LivePredictionRequest,
+  deps: LivePredictionDeps,
+): Promise<{ region: string; measurements: PreflightMeasurement[] }> {
   const { stack, progress, signal } = deps;
   const name = preflightRegion(request.rollout, request.predict);
   const region = stack.target.regions.find((r) => r.name === name);
-  if (!region) throw new InfraError(`pre-flight region ${name} is not a region of the stack (${stack.target.regions.map((r) => r.name).join(', ')})`);
+  if (!region)
+    throw new InfraError(
+      `pre-flight region ${name} is not a region of the stack (${stack.target.regions.map((r) => r.name).join(', ')})`,
+    );
   const status = (await stack.status()).regions.find((r) => r.region === name);
   const stable = status?.stable?.reportedVersion;
-  if (stable === undefined) throw new InfraError(`pre-flight region ${name}: its stable service does not answer (is the stack up? run \`chaos-gate up\` first)`);
+  if (stable === undefined)
+    throw new InfraError(
+      `pre-flight region ${name}: its stable service does not answer (is the stack up? run \`chaos-gate up\` first)`,
+    );
   const { profiles, secondsPerProfile } = request.predict.preflight;
-  progress.step(`pre-flight of ${request.version} beside ${stable} in ${name}: ${profiles.map((p) => `${p.name} ${p.rps} rps`).join(', ')}, ${secondsPerProfile} s each`);
+  progress.step(
+    `pre-flight of ${request.version} beside ${stable} in ${name}: ${profiles.map((p) => `${p.name} ${p.rps} rps`).join(', ')}, ${secondsPerProfile} s each`,
+  );
   try {
     if (status?.canary) await stack.removeCanary(region);
-    await stack.deploy(region, 'canary', { version: request.version, failureRate: request.failureRate, ...(request.service ? { image: request.service.image } : {}) });
+    await stack.deploy(region, 'canary', {
+      version: request.version,
+      failureRate: request.failureRate,
+      ...(request.service ? { image: request.service.image } : {}),
+    });
     const measurements: PreflightMeasurement[] = [];
     for (const profile of profiles) {
       signal.throwIfAborted();
-      const m = await measureProfile(stack, region, profile, secondsPerProfile, { candidate: request.version, stable }, { ...deps, workload: request.service?.workload });
-      progress.info(`${profile.name}: candidate ${m.canary.count} requests, ${m.canary.errors} errors; stable ${m.baseline.count} requests, ${m.baseline.errors} errors`);
+      const m = await measureProfile(
+        stack,
+        region,
+        profile,
+        secondsPerProfile,
+        { candidate: request.version, stable },
+        { ...deps, workload: request.service?.workload },
+      );
+      progress.info(
+        `${profile.name}: candidate ${m.canary.count} requests, ${m.canary.errors} errors; stable ${m.baseline.count} requests, ${m.baseline.errors} errors`,
+      );
       measurements.push(m);
     }
     return { region: name, measurements };
@@ -116,21 +150,47 @@ export async function runPreflight(request: LivePredictionRequest, deps: LivePre
     // An interrupted wait throws an AbortError; the signal's reason says which signal it was.
     throw signal.aborted ? signal.reason : e;
   } finally {
-    await stack.removeCanary(region).catch((e: unknown) => progress.warn(`pre-flight canary in ${name} could not be removed: ${e instanceof Error ? e.message : String(e)}`));
+    await stack
+      .removeCanary(region)
+      .catch((e: unknown) =>
+        progress.warn(
+          `pre-flight canary in ${name} could not be removed: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      );
   }
 }
 
 async function measureProfile(
-  stack: Stack, region: RegionTarget, profile: LoadProfile, seconds: number, versions: { candidate: string; stable: string },
+  stack: Stack,
+  region: RegionTarget,
+  profile: LoadProfile,
+  seconds: number,
+  versions: { candidate: string; stable: string },
   deps: LivePredictionDeps & { workload: Workload | undefined },
 ): Promise<PreflightMeasurement> {
   const store = new ObservationStore();
   const traffic = new TrafficGenerator({
-    store, random: deps.random, mix: profileMix(profile.writeShare), maxDurationMs: (seconds + 10) * 1000, ...(deps.workload ? { workload: deps.workload } : {}),
+    store,
+    random: deps.random,
+    mix: profileMix(profile.writeShare),
+    maxDurationMs: (seconds + 10) * 1000,
+    ...(deps.workload ? { workload: deps.workload } : {}),
   });
   traffic.setStreams([
-    { region: region.name, cohort: 'baseline', version: versions.stable, baseUrl: regionUrl(stack.target, region), rps: profile.rps },
-    { region: region.name, cohort: 'canary', version: versions.candidate, baseUrl: regionUrl(stack.target, region, 'canary'), rps: profile.rps },
+    {
+      region: region.name,
+      cohort: 'baseline',
+      version: versions.stable,
+      baseUrl: regionUrl(stack.target, region),
+      rps: profile.rps,
+    },
+    {
+      region: region.name,
+      cohort: 'canary',
+      version: versions.candidate,
+      baseUrl: regionUrl(stack.target, region, 'canary'),
+      rps: profile.rps,
+    },
   ]);
   const from = Date.now();
   traffic.start();

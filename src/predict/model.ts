@@ -43,7 +43,11 @@ export interface ErrorPrior {
 
 /** Jeffreys' prior: weakly informative, invariant, and its posterior has good frequentist coverage. */
 export const JEFFREYS_PRIOR: ErrorPrior = Object.freeze({
-  alpha: 0.5, beta: 0.5, source: 'none', runs: 0, cohorts: 0,
+  alpha: 0.5,
+  beta: 0.5,
+  source: 'none',
+  runs: 0,
+  cohorts: 0,
   explanation: 'no history: Jeffreys prior Beta(0.5, 0.5), weakly informative',
 });
 
@@ -69,10 +73,18 @@ function mergeCohorts(cohorts: readonly CohortMeasurement[]): CohortMeasurement 
   if (cohorts.length === 1) return first;
   const count = cohorts.reduce((s, c) => s + c.count, 0);
   const errors = cohorts.reduce((s, c) => s + c.errors, 0);
-  const raw = cohorts.every((c) => c.latenciesMs !== undefined) ? cohorts.flatMap((c) => [...(c.latenciesMs ?? [])]) : undefined;
+  const raw = cohorts.every((c) => c.latenciesMs !== undefined)
+    ? cohorts.flatMap((c) => [...(c.latenciesMs ?? [])])
+    : undefined;
   // Without raw latencies, the summary of the largest measurement stands for all of them.
   const largest = cohorts.reduce((a, c) => (c.count > a.count ? c : a));
-  return { ...largest, count, errors, errorRate: count === 0 ? null : errors / count, ...(raw ? { latenciesMs: raw } : {}) };
+  return {
+    ...largest,
+    count,
+    errors,
+    errorRate: count === 0 ? null : errors / count,
+    ...(raw ? { latenciesMs: raw } : {}),
+  };
 }
 
 function cohortFit(c: CohortMeasurement): CohortFit {
@@ -86,14 +98,16 @@ export function fitProfiles(preflight: readonly PreflightMeasurement[]): Profile
     if (!(m.rps > 0)) throw new RangeError(`pre-flight profile ${m.profile}: rps must be > 0, got ${m.rps}`);
     byRps.set(m.rps, [...(byRps.get(m.rps) ?? []), m]);
   }
-  return [...byRps.entries()].sort((a, b) => a[0] - b[0]).map(([rps, ms]) => ({
-    rps,
-    names: [...new Set(ms.map((m) => m.profile))],
-    regions: [...new Set(ms.map((m) => m.region))],
-    writeShare: ms.reduce((s, m) => s + m.writeShare, 0) / ms.length,
-    canary: cohortFit(mergeCohorts(ms.map((m) => m.canary))),
-    baseline: cohortFit(mergeCohorts(ms.map((m) => m.baseline))),
-  }));
+  return [...byRps.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([rps, ms]) => ({
+      rps,
+      names: [...new Set(ms.map((m) => m.profile))],
+      regions: [...new Set(ms.map((m) => m.region))],
+      writeShare: ms.reduce((s, m) => s + m.writeShare, 0) / ms.length,
+      canary: cohortFit(mergeCohorts(ms.map((m) => m.canary))),
+      baseline: cohortFit(mergeCohorts(ms.map((m) => m.baseline))),
+    }));
 }
 
 /** Profiles' error rates differing at this significance make the error evidence load-dependent. */
@@ -147,25 +161,49 @@ export function evidenceAt(profiles: readonly ProfileFit[], rps: number): Eviden
   if (profiles.length < 2) return near;
   const c = errorPooling(profiles, 'canary');
   const b = errorPooling(profiles, 'baseline');
-  const pooled = (fit: CohortFit, pool: ErrorPooling): CohortFit => (pool.pooled ? { ...fit, count: pool.count, errors: pool.errors } : fit);
+  const pooled = (fit: CohortFit, pool: ErrorPooling): CohortFit =>
+    pool.pooled ? { ...fit, count: pool.count, errors: pool.errors } : fit;
   const errors = c.pooled
     ? `candidate errors pooled over ${profiles.length} profiles (homogeneous, p=${sig(c.p, 3)})`
     : `candidate error rate depends on load (p=${sig(c.p, 3)}): interpolated`;
-  return { ...near, canary: pooled(near.canary, c), baseline: pooled(near.baseline, b), basis: `${near.basis}; ${errors}` };
+  return {
+    ...near,
+    canary: pooled(near.canary, c),
+    baseline: pooled(near.baseline, b),
+    basis: `${near.basis}; ${errors}`,
+  };
 }
 
 function nearestEvidence(profiles: readonly ProfileFit[], rps: number): Evidence {
-  if (profiles.length === 0) return { canary: EMPTY, baseline: EMPTY, extrapolated: true, basis: 'no pre-flight measurement' };
+  if (profiles.length === 0)
+    return { canary: EMPTY, baseline: EMPTY, extrapolated: true, basis: 'no pre-flight measurement' };
   const first = profiles[0] as ProfileFit;
   const last = profiles[profiles.length - 1] as ProfileFit;
-  if (rps <= first.rps) return { canary: first.canary, baseline: first.baseline, extrapolated: rps < first.rps, basis: rps < first.rps ? `${label(first)}, the lowest load measured` : label(first) };
-  if (rps >= last.rps) return { canary: last.canary, baseline: last.baseline, extrapolated: rps > last.rps, basis: rps > last.rps ? `${label(last)}, the highest load measured` : label(last) };
+  if (rps <= first.rps)
+    return {
+      canary: first.canary,
+      baseline: first.baseline,
+      extrapolated: rps < first.rps,
+      basis: rps < first.rps ? `${label(first)}, the lowest load measured` : label(first),
+    };
+  if (rps >= last.rps)
+    return {
+      canary: last.canary,
+      baseline: last.baseline,
+      extrapolated: rps > last.rps,
+      basis: rps > last.rps ? `${label(last)}, the highest load measured` : label(last),
+    };
   const i = profiles.findIndex((p) => p.rps >= rps);
   const hi = profiles[i] as ProfileFit;
   const lo = profiles[i - 1] as ProfileFit;
   if (hi.rps === rps) return { canary: hi.canary, baseline: hi.baseline, extrapolated: false, basis: label(hi) };
   const w = (rps - lo.rps) / (hi.rps - lo.rps);
-  return { canary: mix(lo.canary, hi.canary, w), baseline: mix(lo.baseline, hi.baseline, w), extrapolated: false, basis: `between ${label(lo)} and ${label(hi)}` };
+  return {
+    canary: mix(lo.canary, hi.canary, w),
+    baseline: mix(lo.baseline, hi.baseline, w),
+    extrapolated: false,
+    basis: `between ${label(lo)} and ${label(hi)}`,
+  };
 }
 
 /** What a stage asks of the candidate: its load, the requests it judges, its limits. */
@@ -188,11 +226,27 @@ export function stageLoads(plan: RolloutPlan): StageLoad[] {
   if (plan.strategy === 'rolling') {
     const last = plan.stages[plan.stages.length - 1];
     if (!last) return [];
-    return [{ stage: 0, weight: 100, canaryRps: plan.trafficRps, requests: Math.max(1, Math.round(plan.trafficRps * last.bakeSeconds)), maxErrorRate: last.limits.maxErrorRate, maxP99Ms: last.limits.maxP99Ms }];
+    return [
+      {
+        stage: 0,
+        weight: 100,
+        canaryRps: plan.trafficRps,
+        requests: Math.max(1, Math.round(plan.trafficRps * last.bakeSeconds)),
+        maxErrorRate: last.limits.maxErrorRate,
+        maxP99Ms: last.limits.maxP99Ms,
+      },
+    ];
   }
   return plan.stages.map((s, i) => {
     const canaryRps = stageRates(plan, i).canary;
-    return { stage: i, weight: s.weight, canaryRps, requests: Math.max(1, Math.round(canaryRps * s.bakeSeconds)), maxErrorRate: s.limits.maxErrorRate, maxP99Ms: s.limits.maxP99Ms };
+    return {
+      stage: i,
+      weight: s.weight,
+      canaryRps,
+      requests: Math.max(1, Math.round(canaryRps * s.bakeSeconds)),
+      maxErrorRate: s.limits.maxErrorRate,
+      maxP99Ms: s.limits.maxP99Ms,
+    };
   });
 }
 
@@ -267,7 +321,13 @@ export function roundFit(fit: LogFit | null): LogFit | null {
  * ranges are computed from them, so that a prediction read back from its JSON recomputes
  * exactly the same ranges (tiers.ts does that during the rollout).
  */
-export function predictStage(profiles: readonly ProfileFit[], prior: ErrorPrior, load: StageLoad, seed: number, samples: number): StagePrediction {
+export function predictStage(
+  profiles: readonly ProfileFit[],
+  prior: ErrorPrior,
+  load: StageLoad,
+  seed: number,
+  samples: number,
+): StagePrediction {
   const ev = evidenceAt(profiles, load.canaryRps);
   const model: StageModel = {
     alpha: sig(prior.alpha + ev.canary.errors),

@@ -44,7 +44,11 @@ export interface PreflightMeasurement {
 }
 
 /** A cohort's measurement from its observations: summarize() plus the successful latencies. */
-export function cohortMeasurement(version: string, observations: readonly Observation[], keepLatencies = true): CohortMeasurement {
+export function cohortMeasurement(
+  version: string,
+  observations: readonly Observation[],
+  keepLatencies = true,
+): CohortMeasurement {
   const m = summarize(observations);
   return keepLatencies ? { ...m, version, latenciesMs: successLatencies(observations) } : { ...m, version };
 }

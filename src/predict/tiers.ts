@@ -59,20 +59,48 @@ export function tiersToPrepend(plan: Pick<RolloutPlan, 'stages'>, smallTiers: re
   return [...new Set(smallTiers)].filter((w) => w > 0 && w < first).sort((a, b) => a - b);
 }
 
-export function recommendAction(score: number, plan: Pick<RolloutPlan, 'stages' | 'strategy'>, policy: TierPolicy): ActionRecommendation {
+export function recommendAction(
+  score: number,
+  plan: Pick<RolloutPlan, 'stages' | 'strategy'>,
+  policy: TierPolicy,
+): ActionRecommendation {
   const base = { score, maxRisk: policy.maxRisk, onHighRisk: policy.onHighRisk };
   const weights = plan.stages.map((s) => s.weight);
   if (score <= policy.maxRisk) {
-    return { ...base, action: 'proceed', weights, reason: `risk ${num(score)} is at most max_risk ${num(policy.maxRisk)}: roll out as planned` };
+    return {
+      ...base,
+      action: 'proceed',
+      weights,
+      reason: `risk ${num(score)} is at most max_risk ${num(policy.maxRisk)}: roll out as planned`,
+    };
   }
   const over = `risk ${num(score)} is above max_risk ${num(policy.maxRisk)}`;
-  if (policy.onHighRisk === 'close') return { ...base, action: 'close', weights: [], reason: `${over} and on_high_risk is close: the gate closes without rolling out` };
+  if (policy.onHighRisk === 'close')
+    return {
+      ...base,
+      action: 'close',
+      weights: [],
+      reason: `${over} and on_high_risk is close: the gate closes without rolling out`,
+    };
   if (plan.strategy === 'rolling') {
-    return { ...base, action: 'close', weights: [], reason: `${over}; on_high_risk is small_tiers, but a rolling rollout has no tiers to make smaller: the gate closes without rolling out` };
+    return {
+      ...base,
+      action: 'close',
+      weights: [],
+      reason: `${over}; on_high_risk is small_tiers, but a rolling rollout has no tiers to make smaller: the gate closes without rolling out`,
+    };
   }
   const extra = tiersToPrepend(plan, policy.smallTiers);
-  const tiers = extra.length > 0 ? `starting with ${extra.map((w) => `${num(w)}%`).join(', ')} before ${num(weights[0] ?? 100)}%` : `no small tier is below the first stage (${num(weights[0] ?? 100)}%): the plan stays as it is`;
-  return { ...base, action: 'small-tiers', weights: [...extra, ...weights], reason: `${over} and on_high_risk is small_tiers: ${tiers}` };
+  const tiers =
+    extra.length > 0
+      ? `starting with ${extra.map((w) => `${num(w)}%`).join(', ')} before ${num(weights[0] ?? 100)}%`
+      : `no small tier is below the first stage (${num(weights[0] ?? 100)}%): the plan stays as it is`;
+  return {
+    ...base,
+    action: 'small-tiers',
+    weights: [...extra, ...weights],
+    reason: `${over} and on_high_risk is small_tiers: ${tiers}`,
+  };
 }
 
 /**
@@ -80,7 +108,10 @@ export function recommendAction(score: number, plan: Pick<RolloutPlan, 'stages' 
  * bake time and limits. Weights may be as small as 0.1 (percent). The plan is otherwise the
  * same object tree (a new frozen top level).
  */
-export function applyTiers(plan: RolloutPlan, recommendation: Pick<ActionRecommendation, 'action' | 'weights'>): RolloutPlan {
+export function applyTiers(
+  plan: RolloutPlan,
+  recommendation: Pick<ActionRecommendation, 'action' | 'weights'>,
+): RolloutPlan {
   if (recommendation.action !== 'small-tiers') return plan;
   const first = plan.stages[0];
   if (!first) return plan;
@@ -125,7 +156,15 @@ export function compareStage(canary: WindowMetrics, prediction: StagePrediction)
   const breachProbability = Math.max(prediction.breach.errorRate, prediction.breach.p99);
   const none: MetricComparison = { observed: null, range: null, position: 'unknown' };
   if (canary.count === 0) {
-    return { stage: prediction.stage, weight: prediction.weight, requests: 0, errorRate: { ...none }, p99Ms: { ...none }, breachProbability, riskLow: breachProbability < STAGE_RISK_HIGH };
+    return {
+      stage: prediction.stage,
+      weight: prediction.weight,
+      requests: 0,
+      errorRate: { ...none },
+      p99Ms: { ...none },
+      breachProbability,
+      riskLow: breachProbability < STAGE_RISK_HIGH,
+    };
   }
   const successes = canary.count - canary.errors;
   const ranges = rangesAt(prediction.model, canary.count, successes);
@@ -133,8 +172,15 @@ export function compareStage(canary: WindowMetrics, prediction: StagePrediction)
     stage: prediction.stage,
     weight: prediction.weight,
     requests: canary.count,
-    errorRate: { observed: canary.errorRate, range: ranges.errorRate, position: position(canary.errorRate, ranges.errorRate) },
-    p99Ms: successes > 0 ? { observed: canary.p99Ms, range: ranges.p99Ms, position: position(canary.p99Ms, ranges.p99Ms) } : { ...none },
+    errorRate: {
+      observed: canary.errorRate,
+      range: ranges.errorRate,
+      position: position(canary.errorRate, ranges.errorRate),
+    },
+    p99Ms:
+      successes > 0
+        ? { observed: canary.p99Ms, range: ranges.p99Ms, position: position(canary.p99Ms, ranges.p99Ms) }
+        : { ...none },
     breachProbability,
     riskLow: breachProbability < STAGE_RISK_HIGH,
   };
@@ -153,7 +199,8 @@ function describe(c: StageComparison, prediction: StagePrediction): { above: str
   if (e.range && e.observed !== null) {
     const words = `error rate ${pct(e.observed)} of ${c.requests} requests`;
     const range = `the predicted ${pct(e.range.low)} to ${pct(e.range.high)}`;
-    if (e.position === 'above') above.push(`${words} is above ${range}, within the limit ${pct(prediction.limits.maxErrorRate)}`);
+    if (e.position === 'above')
+      above.push(`${words} is above ${range}, within the limit ${pct(prediction.limits.maxErrorRate)}`);
     else if (e.position === 'below') notes.push(`${words} is below ${range} (better than predicted)`);
     else notes.push(`${words} is inside ${range}`);
   }
@@ -161,7 +208,8 @@ function describe(c: StageComparison, prediction: StagePrediction): { above: str
   if (l.range && l.observed !== null) {
     const words = `p99 ${ms(l.observed)}`;
     const range = `the predicted ${ms(l.range.low)} to ${ms(l.range.high)}`;
-    if (l.position === 'above') above.push(`${words} is above ${range}, within the limit ${ms(prediction.limits.maxP99Ms)}`);
+    if (l.position === 'above')
+      above.push(`${words} is above ${range}, within the limit ${ms(prediction.limits.maxP99Ms)}`);
     else if (l.position === 'below') notes.push(`${words} is below ${range} (better than predicted)`);
     else notes.push(`${words} is inside ${range}`);
   }
@@ -181,7 +229,11 @@ export function classifyStage(judgement: CombinedJudgement, prediction: StagePre
   const base = { ...judgement, judgedVerdict: judgement.verdict, prediction: c };
   if (judgement.verdict !== 'green') return { ...base, reasons: [...judgement.reasons, ...comparison] };
   if (above.length > 0) {
-    return { ...base, verdict: 'yellow', reasons: [`outside the prediction: ${above.join('; ')}`, ...notes, ...judgement.reasons] };
+    return {
+      ...base,
+      verdict: 'yellow',
+      reasons: [`outside the prediction: ${above.join('; ')}`, ...notes, ...judgement.reasons],
+    };
   }
   if (!c.riskLow) {
     const why = `the prediction expects stage ${c.stage + 1} to breach a limit (P = ${prob(c.breachProbability)}): risk not low, looking more often`;

@@ -37,21 +37,53 @@ export interface CheckRecord {
 export function evaluateCheck(spec: CheckSpec, query: string, outcome: QueryOutcome): CheckRecord {
   const base = { source: 'prometheus' as const, name: spec.name, query, min: spec.min ?? null, max: spec.max ?? null };
   if (outcome.kind === 'error') {
-    return { ...base, value: null, samples: 0, verdict: 'inconclusive', reason: `query failed (${outcome.errorType}): ${outcome.message}` };
+    return {
+      ...base,
+      value: null,
+      samples: 0,
+      verdict: 'inconclusive',
+      reason: `query failed (${outcome.errorType}): ${outcome.message}`,
+    };
   }
   if (outcome.kind === 'no_data') {
     return spec.onNoData === 'ignore'
-      ? { ...base, value: null, samples: 0, verdict: 'ignored', reason: `no data (${outcome.why}); ignored by on_no_data: ignore` }
-      : { ...base, value: null, samples: 0, verdict: 'inconclusive', reason: `no data (${outcome.why}): not a pass; waiting` };
+      ? {
+          ...base,
+          value: null,
+          samples: 0,
+          verdict: 'ignored',
+          reason: `no data (${outcome.why}); ignored by on_no_data: ignore`,
+        }
+      : {
+          ...base,
+          value: null,
+          samples: 0,
+          verdict: 'inconclusive',
+          reason: `no data (${outcome.why}): not a pass; waiting`,
+        };
   }
   const v = outcome.value;
   const range = `[${spec.min ?? '-inf'}, ${spec.max ?? '+inf'}]`;
   if ((spec.min !== undefined && v < spec.min) || (spec.max !== undefined && v > spec.max)) {
-    return { ...base, value: v, samples: outcome.series, verdict: 'red', reason: `${spec.name} = ${fmt(v)} is outside ${range} (Prometheus)` };
+    return {
+      ...base,
+      value: v,
+      samples: outcome.series,
+      verdict: 'red',
+      reason: `${spec.name} = ${fmt(v)} is outside ${range} (Prometheus)`,
+    };
   }
-  return { ...base, value: v, samples: outcome.series, verdict: 'green', reason: `${spec.name} = ${fmt(v)} is inside ${range} (Prometheus)` };
+  return {
+    ...base,
+    value: v,
+    samples: outcome.series,
+    verdict: 'green',
+    reason: `${spec.name} = ${fmt(v)} is inside ${range} (Prometheus)`,
+  };
 }
 
 function fmt(v: number): string {
-  return Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+  return Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001)
+    ? v.toExponential(3)
+    : String(Number(v.toPrecision(4)));
 }

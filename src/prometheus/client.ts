@@ -44,5 +44,9 @@ export async function instantQuery(options: PrometheusClientOptions, query: stri
       lastFailure = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     }
   }
-  return { kind: 'error', errorType: 'unreachable', message: `Prometheus at ${options.url} did not answer after ${options.retries + 1} attempt(s): ${lastFailure}` };
+  return {
+    kind: 'error',
+    errorType: 'unreachable',
+    message: `Prometheus at ${options.url} did not answer after ${options.retries + 1} attempt(s): ${lastFailure}`,
+  };
 }

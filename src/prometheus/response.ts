@@ -18,7 +18,11 @@ type Sample = [number, string];
 export function parseQueryResponse(body: unknown): QueryOutcome {
   const answer = (body ?? {}) as ApiAnswer;
   if (answer.status !== 'success') {
-    return { kind: 'error', errorType: answer.errorType ?? 'unknown', message: answer.error ?? 'Prometheus did not answer with success' };
+    return {
+      kind: 'error',
+      errorType: answer.errorType ?? 'unknown',
+      message: answer.error ?? 'Prometheus did not answer with success',
+    };
   }
   const data = answer.data ?? {};
   switch (data.resultType) {
@@ -29,11 +33,20 @@ export function parseQueryResponse(body: unknown): QueryOutcome {
       return fromSamples(result.map((r) => r.value));
     }
     case 'matrix':
-      return { kind: 'error', errorType: 'bad_data', message: 'the query returns a range vector; a check needs an instant value (wrap it in rate(), avg_over_time(), ...)' };
+      return {
+        kind: 'error',
+        errorType: 'bad_data',
+        message:
+          'the query returns a range vector; a check needs an instant value (wrap it in rate(), avg_over_time(), ...)',
+      };
     case 'string':
       return { kind: 'error', errorType: 'bad_data', message: 'the query returns a string, not a number' };
     default:
-      return { kind: 'error', errorType: 'bad_data', message: `unexpected result type ${JSON.stringify(data.resultType)}` };
+      return {
+        kind: 'error',
+        errorType: 'bad_data',
+        message: `unexpected result type ${JSON.stringify(data.resultType)}`,
+      };
   }
 }
 
@@ -49,7 +62,12 @@ function promNumber(text: string): number {
 function fromSamples(samples: readonly (Sample | undefined)[]): QueryOutcome {
   const values = samples.filter((s): s is Sample => Array.isArray(s)).map((s) => promNumber(s[1]));
   if (values.length === 0) return { kind: 'no_data', why: 'the query returned no series' };
-  if (values.length > 1) return { kind: 'error', errorType: 'bad_data', message: `the query returned ${values.length} series; aggregate it to one (e.g. sum(...))` };
+  if (values.length > 1)
+    return {
+      kind: 'error',
+      errorType: 'bad_data',
+      message: `the query returned ${values.length} series; aggregate it to one (e.g. sum(...))`,
+    };
   const value = values[0] as number;
   if (Number.isNaN(value)) return { kind: 'no_data', why: 'the query returned NaN (no requests in the interval)' };
   return { kind: 'value', value, series: 1 };

@@ -14,8 +14,16 @@ export interface MetricNames {
 }
 
 export const METRIC_PRESETS: Readonly<Record<'prom-client' | 'micrometer', MetricNames>> = {
-  'prom-client': { requestsMetric: 'http_requests_total', durationMetric: 'http_request_duration_seconds', statusLabel: 'status_code' },
-  micrometer: { requestsMetric: 'http_server_requests_seconds_count', durationMetric: 'http_server_requests_seconds', statusLabel: 'status' },
+  'prom-client': {
+    requestsMetric: 'http_requests_total',
+    durationMetric: 'http_request_duration_seconds',
+    statusLabel: 'status_code',
+  },
+  micrometer: {
+    requestsMetric: 'http_server_requests_seconds_count',
+    durationMetric: 'http_server_requests_seconds',
+    statusLabel: 'status',
+  },
 };
 
 const SELECTOR = 'region="{{ region }}",slot="{{ slot }}"';
@@ -26,7 +34,8 @@ const SELECTOR = 'region="{{ region }}",slot="{{ slot }}"';
  */
 export function serviceTemplates(names: MetricNames): Readonly<Record<string, string>> {
   const requests = (extra: string) => `sum(rate(${names.requestsMetric}{${SELECTOR}${extra}}[{{ interval }}]))`;
-  const quantile = (q: number) => `histogram_quantile(${q}, sum by (le) (rate(${names.durationMetric}_bucket{${SELECTOR}}[{{ interval }}])))`;
+  const quantile = (q: number) =>
+    `histogram_quantile(${q}, sum by (le) (rate(${names.durationMetric}_bucket{${SELECTOR}}[{{ interval }}])))`;
   return {
     error_rate: `(${requests(`,${names.statusLabel}=~"5.."`)} or vector(0)) / ${requests('')}`,
     latency_p50_seconds: quantile(0.5),

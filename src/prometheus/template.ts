@@ -26,7 +26,11 @@ export function unknownPlaceholders(template: string, source: string, path: stri
   for (const m of template.matchAll(PLACEHOLDER)) {
     const name = m[1] ?? '';
     if (!(PLACEHOLDERS as readonly string[]).includes(name)) {
-      issues.push({ source, path, rule: `unknown placeholder {{ ${name} }} (known: ${PLACEHOLDERS.map((p) => `{{ ${p} }}`).join(', ')})` });
+      issues.push({
+        source,
+        path,
+        rule: `unknown placeholder {{ ${name} }} (known: ${PLACEHOLDERS.map((p) => `{{ ${p} }}`).join(', ')})`,
+      });
     }
   }
   return issues;
@@ -36,7 +40,8 @@ export function unknownPlaceholders(template: string, source: string, path: stri
 export const DURATION = /^\d+(ms|s|m|h)$/;
 
 export function render(template: string, values: TemplateValues): string {
-  if (!DURATION.test(values.interval)) throw new RangeError(`interval ${JSON.stringify(values.interval)} is not a PromQL duration`);
+  if (!DURATION.test(values.interval))
+    throw new RangeError(`interval ${JSON.stringify(values.interval)} is not a PromQL duration`);
   return template.replace(PLACEHOLDER, (_all, name: string) => {
     if (!(PLACEHOLDERS as readonly string[]).includes(name)) throw new RangeError(`unknown placeholder {{ ${name} }}`);
     return name === 'interval' ? values.interval : escapeLabelValue(values[name as Placeholder]);
@@ -55,7 +60,8 @@ export const BUILTIN_TEMPLATES: Readonly<Record<string, string>> = {
   latency_p50_seconds: quantile(0.5),
   latency_p95_seconds: quantile(0.95),
   latency_p99_seconds: quantile(0.99),
-  request_rate: 'sum(rate(http_requests_total{region="{{ region }}",version="{{ version }}",route!="/metrics"}[{{ interval }}]))',
+  request_rate:
+    'sum(rate(http_requests_total{region="{{ region }}",version="{{ version }}",route!="/metrics"}[{{ interval }}]))',
 };
 
 function quantile(q: number): string {

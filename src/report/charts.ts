@@ -48,7 +48,12 @@ export function niceTicks(max: number, count = 4): number[] {
 
 /** The plot's far edges, which the templates need for axes and grid lines. */
 export function edges<T extends { plot: Box }>(chart: T) {
-  return { ...chart, right: round(chart.plot.x + chart.plot.width), bottom: round(chart.plot.y + chart.plot.height), tickEnd: round(chart.plot.y + chart.plot.height + 4) };
+  return {
+    ...chart,
+    right: round(chart.plot.x + chart.plot.width),
+    bottom: round(chart.plot.y + chart.plot.height),
+    tickEnd: round(chart.plot.y + chart.plot.height + 4),
+  };
 }
 
 /** Rough width of a label in the charts' 11-unit font, to decide where it fits. */
@@ -105,17 +110,32 @@ export function latencyBars(windows: readonly WindowSummary[]): BarChart | null 
       const x = x0 + i * barWidth;
       const value = windows.find((w) => w.window === name)?.[p.key] ?? null;
       if (value === null) {
-        missing.push({ x: round(x + barWidth / 2), y: round(plot.y + plot.height - 4), title: `${p.label} ${name}: no successful requests` });
+        missing.push({
+          x: round(x + barWidth / 2),
+          y: round(plot.y + plot.height - 4),
+          title: `${p.label} ${name}: no successful requests`,
+        });
         return;
       }
       const top = y(value);
       // A 0 ms bar still gets a hairline so that "measured, and tiny" differs from "missing".
       const h = Math.max(1, plot.y + plot.height - top);
-      bars.push({ window: name, x: round(x + 1), width: round(barWidth - 2), y: round(plot.y + plot.height - h), height: round(h), title: `${p.label} ${name}: ${formatValue(value, 'ms')}` });
+      bars.push({
+        window: name,
+        x: round(x + 1),
+        width: round(barWidth - 2),
+        y: round(plot.y + plot.height - h),
+        height: round(h),
+        title: `${p.label} ${name}: ${formatValue(value, 'ms')}`,
+      });
     });
   });
   return {
-    width, height, plot, bars, missing,
+    width,
+    height,
+    plot,
+    bars,
+    missing,
     groups: PERCENTILES.map((p, g) => ({ x: round(plot.x + (g + 0.5) * groupWidth), label: p.label })),
     yTicks: ticks.map((t) => ({ pos: round(y(t)), label: num(t) })),
     legend: WINDOWS.map((w, i) => ({ x: left + i * 80, window: w, label: w })),
@@ -148,7 +168,11 @@ const RATE = { width: 360, height: 230, left: 44, right: 12, top: 30, bottom: 28
  * break the line instead of pretending to be 0%. The y axis spans at least 0-5% so that a
  * healthy run reads as flat rather than as noise blown up to full height.
  */
-export function errorRateChart(series: readonly SeriesPoint[], faultWindow: { fromMs: number; toMs: number }, durationMs: number): LineChart | null {
+export function errorRateChart(
+  series: readonly SeriesPoint[],
+  faultWindow: { fromMs: number; toMs: number },
+  durationMs: number,
+): LineChart | null {
   const measured = series.filter((p) => p.errorRate !== null);
   if (measured.length === 0) return null;
   const { width, height, left, right, top, bottom } = RATE;
@@ -174,20 +198,35 @@ export function errorRateChart(series: readonly SeriesPoint[], faultWindow: { fr
   }
   if (run.length > 0) runs.push(run);
   const line = runs.map((r) => r.map((pt, i) => `${i === 0 ? 'M' : 'L'}${pt.x},${pt.y}`).join('')).join('');
-  const area = runs.map((r) => `M${r[0]?.x},${base}${r.map((pt) => `L${pt.x},${pt.y}`).join('')}L${r[r.length - 1]?.x},${base}Z`).join('');
+  const area = runs
+    .map((r) => `M${r[0]?.x},${base}${r.map((pt) => `L${pt.x},${pt.y}`).join('')}L${r[r.length - 1]?.x},${base}Z`)
+    .join('');
 
   const from = Math.max(0, Math.min(faultWindow.fromMs, xMax));
   const to = Math.max(from, Math.min(faultWindow.toMs, xMax));
-  const fault = faultWindow.toMs > faultWindow.fromMs ? { x: round(x(from)), y: plot.y, width: round(Math.max(1, x(to) - x(from))), height: plot.height } : null;
+  const fault =
+    faultWindow.toMs > faultWindow.fromMs
+      ? { x: round(x(from)), y: plot.y, width: round(Math.max(1, x(to) - x(from))), height: plot.height }
+      : null;
   return {
-    width, height, plot, area, line, fault,
+    width,
+    height,
+    plot,
+    area,
+    line,
+    fault,
     points: measured.map((p) => ({
-      x: round(x(p.atMs)), y: round(y(p.errorRate as number)),
+      x: round(x(p.atMs)),
+      y: round(y(p.errorRate as number)),
       title: `${num(p.atMs / 1000)} s: ${pct(p.errorRate)} errors (${p.errors} of ${p.requests})`,
     })),
-    empty: series.filter((p) => p.errorRate === null).map((p) => ({
-      x: round(x(p.atMs)), width: round(Math.max(1, x(p.atMs + 1000) - x(p.atMs))), title: `${num(p.atMs / 1000)} s: no requests`,
-    })),
+    empty: series
+      .filter((p) => p.errorRate === null)
+      .map((p) => ({
+        x: round(x(p.atMs)),
+        width: round(Math.max(1, x(p.atMs + 1000) - x(p.atMs))),
+        title: `${num(p.atMs / 1000)} s: no requests`,
+      })),
     xTicks: xTickValues.map((t) => ({ pos: round(x(t * 1000)), label: `${num(t)} s` })),
     yTicks: yTickValues.map((t) => ({ pos: round(y(t)), label: pct(t) })),
   };
@@ -200,7 +239,9 @@ export interface ThresholdBar {
   height: number;
   plot: Box;
   /** null when the value was not measured (did not recover). */
-  bar: (Box & { pass: boolean; label: string; title: string; labelX: number; labelY: number; labelInside: boolean }) | null;
+  bar:
+    | (Box & { pass: boolean; label: string; title: string; labelX: number; labelY: number; labelInside: boolean })
+    | null;
   threshold: { x: number; label: string } | null;
   note: string | null;
   xTicks: Tick[];
@@ -212,7 +253,11 @@ const RECOVERY = { width: 360, height: 150, left: 16, right: 24, top: 44, bottom
  * A horizontal bar of the recovery time with the threshold as a vertical line. pass is
  * taken from the measurement (the comparator lives there), not re-derived here.
  */
-export function recoveryChart(seconds: number | null, thresholdSeconds: number | null, pass: boolean): ThresholdBar | null {
+export function recoveryChart(
+  seconds: number | null,
+  thresholdSeconds: number | null,
+  pass: boolean,
+): ThresholdBar | null {
   if (seconds === null && thresholdSeconds === null) return null;
   const { width, height, left, right, top, bottom } = RECOVERY;
   const plot: Box = { x: left, y: top, width: width - left - right, height: height - top - bottom };
@@ -220,20 +265,37 @@ export function recoveryChart(seconds: number | null, thresholdSeconds: number |
   const xMax = ticks[ticks.length - 1] ?? 1;
   const x = scaleLinear(0, xMax, plot.x, plot.x + plot.width);
   const barHeight = plot.height * 0.6;
-  const bar = seconds === null ? null : (() => {
-    const width = round(Math.max(1, x(seconds) - plot.x));
-    const label = `${formatValue(seconds, 's')}`;
-    // The value sits right of the bar's end, or inside it when there is no room left.
-    const inside = plot.x + width + 6 + textWidth(label) > plot.x + plot.width;
-    const y0 = round(plot.y + (plot.height - barHeight) / 2);
-    return {
-      x: plot.x, y: y0, width, height: round(barHeight), pass, label, title: `recovered in ${label}`,
-      labelX: round(inside ? plot.x + width - 6 : plot.x + width + 6), labelY: round(y0 + barHeight / 2 + 4), labelInside: inside,
-    };
-  })();
+  const bar =
+    seconds === null
+      ? null
+      : (() => {
+          const width = round(Math.max(1, x(seconds) - plot.x));
+          const label = `${formatValue(seconds, 's')}`;
+          // The value sits right of the bar's end, or inside it when there is no room left.
+          const inside = plot.x + width + 6 + textWidth(label) > plot.x + plot.width;
+          const y0 = round(plot.y + (plot.height - barHeight) / 2);
+          return {
+            x: plot.x,
+            y: y0,
+            width,
+            height: round(barHeight),
+            pass,
+            label,
+            title: `recovered in ${label}`,
+            labelX: round(inside ? plot.x + width - 6 : plot.x + width + 6),
+            labelY: round(y0 + barHeight / 2 + 4),
+            labelInside: inside,
+          };
+        })();
   return {
-    width, height, plot, bar,
-    threshold: thresholdSeconds === null ? null : { x: round(x(thresholdSeconds)), label: `threshold ${formatValue(thresholdSeconds, 's')}` },
+    width,
+    height,
+    plot,
+    bar,
+    threshold:
+      thresholdSeconds === null
+        ? null
+        : { x: round(x(thresholdSeconds)), label: `threshold ${formatValue(thresholdSeconds, 's')}` },
     note: seconds === null ? 'did not recover within the experiment' : null,
     xTicks: ticks.map((t) => ({ pos: round(x(t)), label: `${num(t)} s` })),
   };

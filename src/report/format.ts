@@ -60,8 +60,11 @@ export function describeMeasurement(m: Omit<Measurement, 'detail'> & { detail?: 
  * them) and other control characters removed, line breaks and tabs kept.
  */
 export function cleanText(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b[@-_]/g, '').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
+  /* eslint-disable no-control-regex -- these are the characters removed */
+  return s
+    .replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b[@-_]/g, '')
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
+  /* eslint-enable no-control-regex */
 }
 
 /** "stage 2 (10%)": stages are 0-based in the data and 1-based for people. */

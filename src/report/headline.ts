@@ -46,10 +46,14 @@ function deciding(gate: ReportGate, report: Report): { reasons: Finding[]; more:
   const of = (effect: Finding['effect']) => gate.findings.filter((f) => f.effect === effect);
   const closes = of('closes');
   const advisory = of('advisory');
-  const picked: Finding[] = closes.length > 0 ? closes
-    : gate.status === 'CLOSED' ? [{ effect: 'closes', text: 'the gate is closed, but no reason was recorded' }]
-      : advisory.length > 0 ? advisory
-        : [{ effect: 'pass', text: passText(report) }];
+  const picked: Finding[] =
+    closes.length > 0
+      ? closes
+      : gate.status === 'CLOSED'
+        ? [{ effect: 'closes', text: 'the gate is closed, but no reason was recorded' }]
+        : advisory.length > 0
+          ? advisory
+          : [{ effect: 'pass', text: passText(report) }];
   const shown = fewest(picked);
   return { reasons: shown, more: picked.length - shown.length };
 }
@@ -83,8 +87,14 @@ function passText(report: Report): string {
   const t = report.totals;
   const r = report.rollout;
   const parts = [
-    ...(t.experiments === 0 ? [] : [t.experiments === 1 ? 'the one experiment passed' : `all ${t.experiments} experiments passed`]),
-    ...(r ? [`the rollout of ${JSON.stringify(r.version)} ${r.finalState === 'COMPLETED' ? 'completed' : `ended ${r.finalState}`}, ${promoted(report)} of ${r.regions.length} regions promoted`] : []),
+    ...(t.experiments === 0
+      ? []
+      : [t.experiments === 1 ? 'the one experiment passed' : `all ${t.experiments} experiments passed`]),
+    ...(r
+      ? [
+          `the rollout of ${JSON.stringify(r.version)} ${r.finalState === 'COMPLETED' ? 'completed' : `ended ${r.finalState}`}, ${promoted(report)} of ${r.regions.length} regions promoted`,
+        ]
+      : []),
   ];
   return `nothing closes the gate: ${parts.join(' and ') || 'every finding passed'}`;
 }
@@ -115,21 +125,35 @@ function figures(report: Report): Headline['figures'] {
     detect: {
       label: 'Time to detect',
       value: r ? formatDuration(r.timeToDetectMs) : 'n/a',
-      detail: !r ? 'no rollout' : r.timeToDetectMs !== null ? 'first bad canary request to red verdict' : rolledBack ? 'aborted without a red verdict' : 'nothing to detect: no rollback',
+      detail: !r
+        ? 'no rollout'
+        : r.timeToDetectMs !== null
+          ? 'first bad canary request to red verdict'
+          : rolledBack
+            ? 'aborted without a red verdict'
+            : 'nothing to detect: no rollback',
       tone: 'neutral',
     },
     rollback: {
       label: 'Time to roll back',
       value: r ? formatDuration(r.timeToRollbackMs) : 'n/a',
-      detail: !r ? 'no rollout' : !rolledBack ? 'no rollback was needed' : r.finalState === 'FAILED' ? 'the rollback was NOT verified'
-        : r.rollback.scope === 'region' ? `${r.rollback.regions.join(', ') || 'no region'} back, verified; ${r.rollback.kept.join(', ') || 'no region'} kept on the candidate`
-          : 'every touched region back, verified',
+      detail: !r
+        ? 'no rollout'
+        : !rolledBack
+          ? 'no rollback was needed'
+          : r.finalState === 'FAILED'
+            ? 'the rollback was NOT verified'
+            : r.rollback.scope === 'region'
+              ? `${r.rollback.regions.join(', ') || 'no region'} back, verified; ${r.rollback.kept.join(', ') || 'no region'} kept on the candidate`
+              : 'every touched region back, verified',
       tone: r?.finalState === 'FAILED' && rolledBack ? 'fail' : 'neutral',
     },
     risk: {
       label: 'Risk score',
       value: p ? `${num(p.risk.score)}/100` : 'n/a',
-      detail: p ? `${p.risk.level} (max ${num(p.risk.maxRisk)}), action ${p.action.action}` : 'no prediction in this run',
+      detail: p
+        ? `${p.risk.level} (max ${num(p.risk.maxRisk)}), action ${p.action.action}`
+        : 'no prediction in this run',
       tone: !p ? 'neutral' : p.risk.level === 'low' ? 'pass' : p.risk.level === 'medium' ? 'warn' : 'fail',
     },
   };
@@ -158,7 +182,9 @@ export interface DifferentialRow {
 }
 
 const DIFFERENTIAL_VERDICT: Record<DifferentialVerdict, string> = {
-  pass: 'PASS', regression: 'REGRESSION', could_not_run: 'COULD NOT RUN',
+  pass: 'PASS',
+  regression: 'REGRESSION',
+  could_not_run: 'COULD NOT RUN',
 };
 
 export function differentialRow(d: DifferentialResult, r: Pick<RolloutReport, 'stages'>): DifferentialRow {

@@ -76,14 +76,21 @@ export function pageView(report: Report) {
       reasons: top.reasons.map(findingView),
       reasonsEffect: top.reasons[0]?.effect ?? 'pass',
       reasonsLabel: REASONS_LABEL[top.reasons[0]?.effect ?? 'pass'],
-      more: top.more === 0 ? '' : `and ${top.more} more ${top.reasons[0]?.effect === 'advisory' ? 'advisory findings' : 'reasons that close the gate'}: every finding is in the list below`,
+      more:
+        top.more === 0
+          ? ''
+          : `and ${top.more} more ${top.reasons[0]?.effect === 'advisory' ? 'advisory findings' : 'reasons that close the gate'}: every finding is in the list below`,
       findings: gate.findings.map(findingView),
       figures: Object.values(top.figures),
     },
     hasExperiments: report.scenarios.length > 0,
     experiments: report.scenarios.map(experimentView),
     rollout: report.rollout ? rolloutView(report.rollout) : null,
-    controls: (report.controls ?? []).map((c) => ({ ...c, tone: CONTROL_TONE[c.verdict], time: `${(c.durationMs / 1000).toFixed(1)} s` })),
+    controls: (report.controls ?? []).map((c) => ({
+      ...c,
+      tone: CONTROL_TONE[c.verdict],
+      time: `${(c.durationMs / 1000).toFixed(1)} s`,
+    })),
     prediction: report.prediction ? predictionView(report.prediction) : null,
     environment: {
       docker: report.environment.dockerVersion ?? 'unknown',
@@ -95,13 +102,14 @@ export function pageView(report: Report) {
   };
 }
 
-
 function experimentView(s: Scenario, index: number) {
   const recoveryMeasurement = s.measurements.find((m) => m.name === 'recovery_time_seconds');
   const recovery = recoveryChart(s.recoveryTimeSeconds, s.thresholdSeconds, recoveryMeasurement?.pass ?? true);
   const latency = latencyBars(s.windows);
   const rate = errorRateChart(s.series, s.faultWindow, s.durationMs);
-  const params = Object.entries(s.fault.params).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  const params = Object.entries(s.fault.params)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
   return {
     anchor: `experiment-${index + 1}`,
     name: s.name,
@@ -112,7 +120,10 @@ function experimentView(s: Scenario, index: number) {
     fault: `${s.fault.kind} via ${s.fault.method}`,
     params,
     targets: s.targets.join(', ') || 'none',
-    faultWindow: s.faultWindow.toMs > s.faultWindow.fromMs ? `${formatDuration(s.faultWindow.fromMs)} to ${formatDuration(s.faultWindow.toMs)}` : 'not injected',
+    faultWindow:
+      s.faultWindow.toMs > s.faultWindow.fromMs
+        ? `${formatDuration(s.faultWindow.fromMs)} to ${formatDuration(s.faultWindow.toMs)}`
+        : 'not injected',
     duration: formatDuration(s.durationMs),
     reverted: s.reverted ? 'yes' : 'no',
     notes: s.notes,
@@ -120,16 +131,23 @@ function experimentView(s: Scenario, index: number) {
     hasCharts: latency !== null || rate !== null || recovery !== null,
     latency: latency ? edges(latency) : null,
     rate: rate ? { ...edges(rate), emptyY: round(rate.plot.y + rate.plot.height - 2) } : null,
-    recovery: recovery ? {
-      ...edges(recovery),
-      barClass: recovery.bar?.pass === false ? 'bar-fail' : 'bar-pass',
-      thresholdTop: recovery.plot.y - 10,
-      noteY: round(recovery.plot.y + recovery.plot.height / 2 + 4),
-      // Keep the label inside the chart when the threshold sits near the right edge.
-      thresholdAnchor: !recovery.threshold ? 'middle'
-        : recovery.threshold.x + textWidth(recovery.threshold.label) / 2 > recovery.plot.x + recovery.plot.width + 20 ? 'end'
-          : recovery.threshold.x - textWidth(recovery.threshold.label) / 2 < 0 ? 'start' : 'middle',
-    } : null,
+    recovery: recovery
+      ? {
+          ...edges(recovery),
+          barClass: recovery.bar?.pass === false ? 'bar-fail' : 'bar-pass',
+          thresholdTop: recovery.plot.y - 10,
+          noteY: round(recovery.plot.y + recovery.plot.height / 2 + 4),
+          // Keep the label inside the chart when the threshold sits near the right edge.
+          thresholdAnchor: !recovery.threshold
+            ? 'middle'
+            : recovery.threshold.x + textWidth(recovery.threshold.label) / 2 >
+                recovery.plot.x + recovery.plot.width + 20
+              ? 'end'
+              : recovery.threshold.x - textWidth(recovery.threshold.label) / 2 < 0
+                ? 'start'
+                : 'middle',
+        }
+      : null,
     measurements: s.measurements.map((m) => ({
       name: m.name,
       value: formatValue(m.value, m.unit),
@@ -139,8 +157,16 @@ function experimentView(s: Scenario, index: number) {
       detail: m.detail ?? '',
     })),
     windows: s.windows.map((w) => ({
-      window: w.window, from: formatDuration(w.fromMs), to: formatDuration(w.toMs), count: w.count, errors: w.errors,
-      errorRate: pct(w.errorRate), p50: ms(w.p50Ms), p95: ms(w.p95Ms), p99: ms(w.p99Ms), throughput: `${num(w.throughputRps)} rps`,
+      window: w.window,
+      from: formatDuration(w.fromMs),
+      to: formatDuration(w.toMs),
+      count: w.count,
+      errors: w.errors,
+      errorRate: pct(w.errorRate),
+      p50: ms(w.p50Ms),
+      p95: ms(w.p95Ms),
+      p99: ms(w.p99Ms),
+      throughput: `${num(w.throughputRps)} rps`,
     })),
   };
 }
@@ -158,7 +184,11 @@ function rolloutView(r: RolloutReport) {
     duration: formatDuration(r.durationMs),
     detect: formatDuration(r.timeToDetectMs),
     rollbackTime: formatDuration(r.timeToRollbackMs),
-    traffic: `${r.traffic.sent} requests sent, ${r.traffic.acknowledgedWrites} writes acknowledged, ${r.traffic.missingReads} missing reads` + (r.traffic.untimed > 0 ? `, ${r.traffic.untimed} not timed (the gate's event loop stalled up to ${r.traffic.maxClientStallMs} ms)` : ''),
+    traffic:
+      `${r.traffic.sent} requests sent, ${r.traffic.acknowledgedWrites} writes acknowledged, ${r.traffic.missingReads} missing reads` +
+      (r.traffic.untimed > 0
+        ? `, ${r.traffic.untimed} not timed (the gate's event loop stalled up to ${r.traffic.maxClientStallMs} ms)`
+        : ''),
     rollbackReason: r.rollback.reason,
     failedRegion: r.rollback.failedRegion,
     lanes: {
@@ -222,18 +252,38 @@ function rolloutView(r: RolloutReport) {
       // Green stages explain themselves in a closed box; anything else is open at once.
       reasonsOpen: s.verdict !== 'green' || s.outcome === 'aborted',
     })),
-    checks: r.stages.flatMap((s) => s.checks.map((c) => ({
-      region: s.region, stage: stageLabel(s.stage, s.weight), source: c.source, name: c.name, query: c.query,
-      value: c.value === null ? 'no data' : num(c.value), range: rangeText(c.min, c.max), samples: c.samples, verdict: c.verdict,
-    }))),
+    checks: r.stages.flatMap((s) =>
+      s.checks.map((c) => ({
+        region: s.region,
+        stage: stageLabel(s.stage, s.weight),
+        source: c.source,
+        name: c.name,
+        query: c.query,
+        value: c.value === null ? 'no data' : num(c.value),
+        range: rangeText(c.min, c.max),
+        samples: c.samples,
+        verdict: c.verdict,
+      })),
+    ),
     verifications: r.rollback.verifications.map((v) => ({
-      region: v.region, result: v.ok ? 'verified' : 'failed', tone: v.ok ? 'pass' : 'fail', expected: v.expectedVersion,
-      reported: v.reportedVersion ?? 'no answer', container: v.containerState, healthChecks: v.healthChecks, problem: v.problem ?? '',
+      region: v.region,
+      result: v.ok ? 'verified' : 'failed',
+      tone: v.ok ? 'pass' : 'fail',
+      expected: v.expectedVersion,
+      reported: v.reportedVersion ?? 'no answer',
+      container: v.containerState,
+      healthChecks: v.healthChecks,
+      problem: v.problem ?? '',
     })),
     problems: r.rollback.problems,
     timeline: r.timeline.map((e) => ({
-      at: formatDuration(e.atMs), event: e.event, from: e.from, to: e.to, region: e.region ?? '',
-      stage: e.stage === null ? '' : String(e.stage + 1), detail: e.detail ?? '',
+      at: formatDuration(e.atMs),
+      event: e.event,
+      from: e.from,
+      to: e.to,
+      region: e.region ?? '',
+      stage: e.stage === null ? '' : String(e.stage + 1),
+      detail: e.detail ?? '',
     })),
   };
 }
@@ -246,7 +296,9 @@ const OUTCOME: Record<RegionOutcomeKind, { text: string; tone: string }> = {
 
 // could_not_run closes the gate like a failure: red, as an experiment that could not run.
 const DIFFERENTIAL_TONE: Record<DifferentialVerdict, string> = {
-  pass: 'pass', regression: 'fail', could_not_run: 'error',
+  pass: 'pass',
+  regression: 'fail',
+  could_not_run: 'error',
 };
 
 function differentialView(d: DifferentialResult, r: RolloutReport) {
@@ -261,7 +313,9 @@ function mitigationView(m: ReportMitigation) {
     integrity: !i ? 'not checked' : i.ok ? 'intact' : 'damaged',
     integrityTone: !i ? 'not_reached' : i.ok ? 'pass' : 'fail',
     integrityProblems: i?.problems ?? [],
-    restored: m.restored ? `yes${m.restore ? `, in ${m.restore.durationMs} ms (${num(m.restore.rowsRestored)} rows)` : ''}` : 'no',
+    restored: m.restored
+      ? `yes${m.restore ? `, in ${m.restore.durationMs} ms (${num(m.restore.rowsRestored)} rows)` : ''}`
+      : 'no',
     preDeploy: `${m.preDeployWritesChecked} / ${m.preDeployWritesMissing}`,
     candidate: `${m.candidateWritesUndone} / ${m.candidateWritesLostByCandidate} of ${m.candidateWritesAcknowledged}`,
     problems: m.problems,

@@ -293,7 +293,10 @@ export function buildReport(input: ReportInput): Report {
       dockerVersion: input.environment.dockerVersion,
       node: input.environment.node,
       // The methods the experiments actually used belong here even if the caller forgot one.
-      injectionMethods: unique([...input.environment.injectionMethods, ...input.experiments.map((e) => e.fault.method)]),
+      injectionMethods: unique([
+        ...input.environment.injectionMethods,
+        ...input.experiments.map((e) => e.fault.method),
+      ]),
       notes: [...input.environment.notes],
       phases: (input.environment.phases ?? []).map((p) => ({ ...p })),
     },
@@ -363,7 +366,15 @@ function duringP99(windows: readonly WindowSummary[]): number | null {
 }
 
 function measurement(m: Measurement): ReportMeasurement {
-  return { name: m.name, value: m.value, threshold: m.threshold, comparator: m.comparator, unit: m.unit, pass: m.pass, detail: m.detail ?? null };
+  return {
+    name: m.name,
+    value: m.value,
+    threshold: m.threshold,
+    comparator: m.comparator,
+    unit: m.unit,
+    pass: m.pass,
+    detail: m.detail ?? null,
+  };
 }
 
 function rolloutReport(r: RolloutResult): RolloutReport {
@@ -413,8 +424,14 @@ function rolloutReport(r: RolloutResult): RolloutReport {
       startedAtMs: reading.abortedAtMs,
       endedAtMs: reading.rollbackEndedAtMs,
       verifications: r.rollback.verifications.map((v) => ({
-        region: v.region, slot: v.slot, ok: v.ok, expectedVersion: v.expectedVersion, reportedVersion: v.reportedVersion ?? null,
-        containerState: v.containerState, healthChecks: v.healthChecks, problem: v.problem ?? null,
+        region: v.region,
+        slot: v.slot,
+        ok: v.ok,
+        expectedVersion: v.expectedVersion,
+        reportedVersion: v.reportedVersion ?? null,
+        containerState: v.containerState,
+        healthChecks: v.healthChecks,
+        problem: v.problem ?? null,
       })),
       problems: [...r.rollback.problems],
       // Results from before granular rollback lack these; every rollback then was of every touched region.
@@ -422,7 +439,12 @@ function rolloutReport(r: RolloutResult): RolloutReport {
       regions: [...(r.rollback.regions ?? rolledBack)],
       kept: [...(r.rollback.kept ?? [])],
       decisions: (r.rollback.decisions ?? []).map((d) => ({
-        failedRegion: d.failedRegion, reason: d.reason, decision: structuredClone(d.decision), regions: [...d.regions], durationMs: d.durationMs, ok: d.ok,
+        failedRegion: d.failedRegion,
+        reason: d.reason,
+        decision: structuredClone(d.decision),
+        regions: [...d.regions],
+        durationMs: d.durationMs,
+        ok: d.ok,
       })),
     },
     mitigation: (r.mitigation ?? []).map((m) => mitigation(m, start)),
@@ -433,18 +455,31 @@ function rolloutReport(r: RolloutResult): RolloutReport {
 function mitigation(m: MitigationRecord, start: number): ReportMitigation {
   return {
     region: m.region,
-    backup: m.backup ? { name: m.backup.name, at: new Date(m.backup.at).toISOString(), atMs: Math.max(0, m.backup.at - start), rows: m.backup.rows, bytes: m.backup.bytes, durationMs: m.backup.durationMs } : null,
-    integrity: m.integrity ? { ...m.integrity, problems: [...m.integrity.problems], sqlite: [...m.integrity.sqlite] } : null,
+    backup: m.backup
+      ? {
+          name: m.backup.name,
+          at: new Date(m.backup.at).toISOString(),
+          atMs: Math.max(0, m.backup.at - start),
+          rows: m.backup.rows,
+          bytes: m.backup.bytes,
+          durationMs: m.backup.durationMs,
+        }
+      : null,
+    integrity: m.integrity
+      ? { ...m.integrity, problems: [...m.integrity.problems], sqlite: [...m.integrity.sqlite] }
+      : null,
     restored: m.restored,
-    restore: m.restore ? {
-      durationMs: m.restore.durationMs,
-      rowsRestored: m.restore.rowsRestored,
-      keptAfterBackup: m.restore.keptAfterBackup,
-      // A list, not an object keyed by version: report.json's keys are converted to snake_case, and a version is data.
-      undone: Object.entries(m.restore.undone).map(([version, rows]) => ({ version, rows })),
-      backupRowsChecked: m.restore.backupRowsChecked,
-      backupRowsMissing: m.restore.backupRowsMissing,
-    } : null,
+    restore: m.restore
+      ? {
+          durationMs: m.restore.durationMs,
+          rowsRestored: m.restore.rowsRestored,
+          keptAfterBackup: m.restore.keptAfterBackup,
+          // A list, not an object keyed by version: report.json's keys are converted to snake_case, and a version is data.
+          undone: Object.entries(m.restore.undone).map(([version, rows]) => ({ version, rows })),
+          backupRowsChecked: m.restore.backupRowsChecked,
+          backupRowsMissing: m.restore.backupRowsMissing,
+        }
+      : null,
     preDeployWritesChecked: m.preDeployWritesChecked,
     preDeployWritesMissing: m.preDeployWritesMissing,
     acknowledgedReadBack: { ...m.acknowledgedReadBack },
@@ -460,7 +495,8 @@ function regionWaves(r: RolloutResult, reading: RolloutReading): RegionWave[] {
     const outcome = r.regions.find((x) => x.region === w.region);
     const stagesPassed = r.stages.filter((s) => s.region === w.region && stageOutcome(s, reading) === 'passed').length;
     // Results from before granular rollback lack the outcome: a rollback then put back every region it had reached.
-    const kind: RegionOutcomeKind = outcome?.outcome ?? (w.startedAtMs === null ? 'untouched' : r.rollback.triggered ? 'rolled_back' : 'promoted');
+    const kind: RegionOutcomeKind =
+      outcome?.outcome ?? (w.startedAtMs === null ? 'untouched' : r.rollback.triggered ? 'rolled_back' : 'promoted');
     return {
       region: w.region,
       wave: i + 1,
@@ -486,7 +522,16 @@ function stageOutcome(s: StageRecord, reading: RolloutReading): 'passed' | 'abor
 }
 
 function timelineEntry(e: TimelineEntry): ReportTimelineEntry {
-  return { at: e.at, atMs: e.atMs, event: e.event, from: e.from, to: e.to, region: e.region ?? null, stage: e.stage ?? null, detail: e.detail ?? null };
+  return {
+    at: e.at,
+    atMs: e.atMs,
+    event: e.event,
+    from: e.from,
+    to: e.to,
+    region: e.region ?? null,
+    stage: e.stage ?? null,
+    detail: e.detail ?? null,
+  };
 }
 
 function unique(values: readonly string[]): string[] {

@@ -17,7 +17,11 @@ const rateRange = (r: Range | null) => (r === null ? 'not predicted' : `${pct(r.
 const msRange = (r: Range | null) => (r === null ? 'not predicted' : `${ms(r.low)} to ${ms(r.high)}`);
 
 function observed(m: ObservedMetric, format: (x: number | null) => string, range: (r: Range | null) => string) {
-  return { value: m.observed === null ? 'n/a' : `${format(m.observed)} (${m.position})`, range: range(m.range), tone: POSITION_TONE[m.position] };
+  return {
+    value: m.observed === null ? 'n/a' : `${format(m.observed)} (${m.position})`,
+    range: range(m.range),
+    tone: POSITION_TONE[m.position],
+  };
 }
 
 export function predictionView(p: PredictionReport) {
@@ -33,8 +37,17 @@ export function predictionView(p: PredictionReport) {
     maxRisk: num(p.risk.maxRisk),
     formula: p.risk.formula,
     preflight: `${p.preflight.region}, ${formatDuration(p.preflight.durationMs)}`,
-    accuracy: p.accuracy === null || p.accuracy.share === null ? 'no stage judged against the prediction' : `${p.accuracy.inside} of ${p.accuracy.stages} stages inside the predicted ranges (${pct(p.accuracy.share)})`,
-    components: p.risk.components.map((c) => ({ name: c.name, weight: num(c.weight), value: prob(c.value), points: num(c.points), explanation: c.explanation })),
+    accuracy:
+      p.accuracy === null || p.accuracy.share === null
+        ? 'no stage judged against the prediction'
+        : `${p.accuracy.inside} of ${p.accuracy.stages} stages inside the predicted ranges (${pct(p.accuracy.share)})`,
+    components: p.risk.components.map((c) => ({
+      name: c.name,
+      weight: num(c.weight),
+      value: prob(c.value),
+      points: num(c.points),
+      explanation: c.explanation,
+    })),
     failurePoints: p.risk.failurePoints.map((f) => ({
       points: num(f.points),
       where: [f.region, f.metric, f.experiment && `experiment ${f.experiment}`].filter(Boolean).join(', '),
@@ -48,13 +61,26 @@ export function predictionView(p: PredictionReport) {
       observed: s.observed.map((o) => {
         const e = observed(o.errorRate, pct, rateRange);
         const l = observed(o.p99Ms, ms, msRange);
-        return { region: o.region, requests: o.requests, errorObserved: e.value, errorRange: e.range, errorTone: e.tone, p99Observed: l.value, p99Range: l.range, p99Tone: l.tone };
+        return {
+          region: o.region,
+          requests: o.requests,
+          errorObserved: e.value,
+          errorRange: e.range,
+          errorTone: e.tone,
+          p99Observed: l.value,
+          p99Range: l.range,
+          p99Tone: l.tone,
+        };
       }),
     })),
     profiles: p.preflight.profiles.map((x) => ({
-      name: x.name, rps: num(x.rps), writes: pct(x.writeShare),
-      canaryCounts: `${x.canary.count} / ${x.canary.errors}`, canaryLatency: `${ms(x.canary.p50Ms)} / ${ms(x.canary.p99Ms)}`,
-      baselineCounts: `${x.baseline.count} / ${x.baseline.errors}`, baselineLatency: `${ms(x.baseline.p50Ms)} / ${ms(x.baseline.p99Ms)}`,
+      name: x.name,
+      rps: num(x.rps),
+      writes: pct(x.writeShare),
+      canaryCounts: `${x.canary.count} / ${x.canary.errors}`,
+      canaryLatency: `${ms(x.canary.p50Ms)} / ${ms(x.canary.p99Ms)}`,
+      baselineCounts: `${x.baseline.count} / ${x.baseline.errors}`,
+      baselineLatency: `${ms(x.baseline.p50Ms)} / ${ms(x.baseline.p99Ms)}`,
     })),
     trend: trend ? edges(trend) : null,
     trendSummary: `${t.runs} run(s): ${t.openShare === null ? '' : `${pct(t.openShare)} open, `}${t.rolledBack} rolled back${t.meanRisk === null ? '' : `, mean risk ${num(t.meanRisk)}`}${t.meanAccuracy === null ? '' : `, mean accuracy ${pct(t.meanAccuracy)}`}`,

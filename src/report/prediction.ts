@@ -75,13 +75,23 @@ export interface PredictionReport {
 }
 
 function cohort(c: Prediction['preflight']['profiles'][number]['canary']): CohortReport {
-  return { count: c.count, errors: c.errors, errorRate: c.errorRate, p50Ms: c.latency?.medianMs ?? null, p99Ms: c.latency?.p99Ms ?? null };
+  return {
+    count: c.count,
+    errors: c.errors,
+    errorRate: c.errorRate,
+    p50Ms: c.latency?.medianMs ?? null,
+    p99Ms: c.latency?.p99Ms ?? null,
+  };
 }
 
 function observation(s: StageRecord, predicted: Prediction['stages'][number]): StageObservation {
   // The rollout's own comparison when it made one; the same pure comparison otherwise.
   const c = s.prediction ?? compareStage(s.canary, predicted);
-  const metric = (m: StageComparison['errorRate']): ObservedMetric => ({ observed: m.observed, range: m.range, position: m.position });
+  const metric = (m: StageComparison['errorRate']): ObservedMetric => ({
+    observed: m.observed,
+    range: m.range,
+    position: m.position,
+  });
   return { region: s.region, requests: c.requests, errorRate: metric(c.errorRate), p99Ms: metric(c.p99Ms) };
 }
 
@@ -92,11 +102,22 @@ export function predictionReport(input: PredictionReportInput): PredictionReport
     baseline: p.baseline,
     seed: p.seed,
     risk: { ...structuredClone(p.risk), maxRisk: p.action.maxRisk },
-    action: { action: p.action.action, reason: p.action.reason, weights: [...p.action.weights], onHighRisk: p.action.onHighRisk },
+    action: {
+      action: p.action.action,
+      reason: p.action.reason,
+      weights: [...p.action.weights],
+      onHighRisk: p.action.onHighRisk,
+    },
     preflight: {
       region: input.preflight.region,
       durationMs: input.preflight.durationMs,
-      profiles: p.preflight.profiles.map((x) => ({ name: x.names.join('/'), rps: x.rps, writeShare: x.writeShare, canary: cohort(x.canary), baseline: cohort(x.baseline) })),
+      profiles: p.preflight.profiles.map((x) => ({
+        name: x.names.join('/'),
+        rps: x.rps,
+        writeShare: x.writeShare,
+        canary: cohort(x.canary),
+        baseline: cohort(x.baseline),
+      })),
     },
     models: {
       errorRate: `${p.models.errorRate.name}: ${p.models.errorRate.interval}`,
@@ -112,10 +133,19 @@ export function predictionReport(input: PredictionReportInput): PredictionReport
       p99Ms: s.p99Ms === null ? null : { ...s.p99Ms },
       breachProbability: Math.max(s.breach.errorRate, s.breach.p99),
       extrapolated: s.extrapolated,
-      observed: input.stages.filter((r) => r.stage === s.stage && r.weight === s.weight && r.canary.count > 0).map((r) => observation(r, s)),
+      observed: input.stages
+        .filter((r) => r.stage === s.stage && r.weight === s.weight && r.canary.count > 0)
+        .map((r) => observation(r, s)),
     })),
-    accuracy: input.accuracy === null ? null : { stages: input.accuracy.stages, inside: input.accuracy.inside, share: input.accuracy.share },
-    history: { file: input.history.file, problems: [...input.history.problems], trends: historyTrends(input.history.records, input.history.lastRuns) },
+    accuracy:
+      input.accuracy === null
+        ? null
+        : { stages: input.accuracy.stages, inside: input.accuracy.inside, share: input.accuracy.share },
+    history: {
+      file: input.history.file,
+      problems: [...input.history.problems],
+      trends: historyTrends(input.history.records, input.history.lastRuns),
+    },
     notes: [...p.notes],
   };
 }

@@ -75,7 +75,11 @@ export function renderSummary(report: Report): string {
     '',
     '</details>',
   );
-  out.push('', `<sub>report_version ${md(report.reportVersion)}. The full report (report.html, report.json, junit.xml) is in the report directory and the run's artifact.</sub>`, '');
+  out.push(
+    '',
+    `<sub>report_version ${md(report.reportVersion)}. The full report (report.html, report.json, junit.xml) is in the report directory and the run's artifact.</sub>`,
+    '',
+  );
   return replaceControls(out.join('\n'));
 }
 
@@ -86,22 +90,34 @@ function figureText(f: Figure, withDetail: boolean): string {
 
 /** One line: the risk and what it did; the ranges are in the HTML report. */
 function predictionLine(p: PredictionReport): string {
-  const accuracy = p.accuracy?.share == null ? '' : ` · ${p.accuracy.inside} of ${p.accuracy.stages} stages inside the predicted ranges`;
+  const accuracy =
+    p.accuracy?.share == null
+      ? ''
+      : ` · ${p.accuracy.inside} of ${p.accuracy.stages} stages inside the predicted ranges`;
   return `**Risk ${p.risk.score}/100** (${p.risk.level}, max ${p.risk.maxRisk}) · action ${md(p.action.action)}${accuracy}`;
 }
 
 function experimentRow(s: Scenario): string {
-  const recovery = s.recoveryTimeSeconds === null && s.thresholdSeconds === null ? 'n/a'
-    : `${formatValue(s.recoveryTimeSeconds, 's')}${s.thresholdSeconds === null ? '' : ` (threshold ${formatValue(s.thresholdSeconds, 's')})`}`;
-  const failed = s.status === 'ERROR' ? `could not run: ${s.error ?? 'no reason given'}`
-    : s.measurements.filter((m) => !m.pass).map((m) => `${m.name} ${formatValue(m.value, m.unit)} (needs ${formatThreshold(m)})`).join('\n') || 'none';
+  const recovery =
+    s.recoveryTimeSeconds === null && s.thresholdSeconds === null
+      ? 'n/a'
+      : `${formatValue(s.recoveryTimeSeconds, 's')}${s.thresholdSeconds === null ? '' : ` (threshold ${formatValue(s.thresholdSeconds, 's')})`}`;
+  const failed =
+    s.status === 'ERROR'
+      ? `could not run: ${s.error ?? 'no reason given'}`
+      : s.measurements
+          .filter((m) => !m.pass)
+          .map((m) => `${m.name} ${formatValue(m.value, m.unit)} (needs ${formatThreshold(m)})`)
+          .join('\n') || 'none';
   const cells = [s.name, `${ICON[s.status]} ${s.status}`, `${s.fault.kind} via ${s.fault.method}`, recovery, failed];
   return `| ${cells.map(mdCell).join(' | ')} |`;
 }
 
 // could_not_run closes the gate like an experiment that could not run.
 const DIFFERENTIAL_ICON: Record<DifferentialVerdict, string> = {
-  pass: '✅', regression: '❌', could_not_run: '⚠️',
+  pass: '✅',
+  regression: '❌',
+  could_not_run: '⚠️',
 };
 
 /** Chaos on the candidate: the columns of report.html's table, the headline last. */
@@ -111,8 +127,18 @@ function differentialLines(r: RolloutReport): string[] {
   const vs = (p: SidePair) => `${p.candidate} vs ${p.baseline}`;
   const rows = r.differential.map((d) => {
     const x = differentialRow(d, r);
-    const cells = [x.experiment, x.region, x.stage, x.fault, `${DIFFERENTIAL_ICON[x.verdict]} ${x.verdictText}`,
-      vs(x.errorRate), vs(x.p99), vs(x.recovery), vs(x.writesLost), x.headline];
+    const cells = [
+      x.experiment,
+      x.region,
+      x.stage,
+      x.fault,
+      `${DIFFERENTIAL_ICON[x.verdict]} ${x.verdictText}`,
+      vs(x.errorRate),
+      vs(x.p99),
+      vs(x.recovery),
+      vs(x.writesLost),
+      x.headline,
+    ];
     return `| ${cells.map(mdCell).join(' | ')} |`;
   });
   return [
@@ -127,7 +153,8 @@ function differentialLines(r: RolloutReport): string[] {
 
 function restoreLine(m: ReportMitigation): string {
   const lost = m.preDeployWritesMissing + m.acknowledgedReadBack.missing;
-  const data = lost > 0 ? `${lost} pre-deploy write(s) MISSING` : `all ${m.preDeployWritesChecked} pre-deploy writes back`;
+  const data =
+    lost > 0 ? `${lost} pre-deploy write(s) MISSING` : `all ${m.preDeployWritesChecked} pre-deploy writes back`;
   return `🗄️ ${m.region}'s database restored from its backup${m.restore ? ` in ${formatDuration(m.restore.durationMs)}` : ''}: ${data}; ${m.candidateWritesUndone} of ${m.candidateWritesAcknowledged} candidate writes undone (${m.candidateWritesLostByCandidate} lost by the candidate itself).`;
 }
 
@@ -135,23 +162,48 @@ function rolloutLines(r: RolloutReport): string[] {
   const icon = r.finalState === 'COMPLETED' ? '✅' : '⛔';
   const promoted = r.regions.filter((w) => w.status === 'PASSED').length;
   const aborted = r.stages.find((s) => s.outcome === 'aborted');
-  const where = r.rollback.failedRegion ? ` in ${r.rollback.failedRegion}${aborted ? ` ${stageLabel(aborted.stage, aborted.weight)}` : ''}` : '';
+  const where = r.rollback.failedRegion
+    ? ` in ${r.rollback.failedRegion}${aborted ? ` ${stageLabel(aborted.stage, aborted.weight)}` : ''}`
+    : '';
   const why = r.rollback.reason ? `: ${r.rollback.reason}` : '';
   const detected = r.timeToDetectMs === null ? '' : ` Detected in ${formatDuration(r.timeToDetectMs)}.`;
-  const back = !r.rollback.triggered ? '' : r.finalState === 'FAILED' ? ' The rollback could NOT be verified.' : ` Rolled back in ${formatDuration(r.timeToRollbackMs)}.`;
+  const back = !r.rollback.triggered
+    ? ''
+    : r.finalState === 'FAILED'
+      ? ' The rollback could NOT be verified.'
+      : ` Rolled back in ${formatDuration(r.timeToRollbackMs)}.`;
   const times = `${detected}${back}`;
   const lines = [
-    md(`${icon} ${r.version} ${r.finalState} (${r.strategy}, ${promoted} of ${r.regions.length} regions promoted, ${formatDuration(r.durationMs)})${where}${why}.`) + times,
-    ...(r.rollback.scope === 'region' ? ['', md(`↩️ Region-only rollback: ${r.rollback.regions.join(', ') || 'no region'} rolled back, ${r.rollback.kept.join(', ') || 'no region'} kept on ${r.version}.`)] : []),
-    ...r.mitigation.filter((m) => m.restored).map((m) => ['', md(restoreLine(m))]).flat(),
+    md(
+      `${icon} ${r.version} ${r.finalState} (${r.strategy}, ${promoted} of ${r.regions.length} regions promoted, ${formatDuration(r.durationMs)})${where}${why}.`,
+    ) + times,
+    ...(r.rollback.scope === 'region'
+      ? [
+          '',
+          md(
+            `↩️ Region-only rollback: ${r.rollback.regions.join(', ') || 'no region'} rolled back, ${r.rollback.kept.join(', ') || 'no region'} kept on ${r.version}.`,
+          ),
+        ]
+      : []),
+    ...r.mitigation
+      .filter((m) => m.restored)
+      .map((m) => ['', md(restoreLine(m))])
+      .flat(),
     '',
     '| Wave | Region | Result | Stages passed | Final version |',
     '| --- | --- | --- | --- | --- |',
   ];
   for (const w of r.regions) {
     const kept = w.outcome === 'promoted' && r.rollback.scope === 'region' ? ', kept on the candidate' : '';
-    const result = w.status === 'PASSED' ? `✅ passed${w.rolledBack ? ', rolled back' : kept}` : w.status === 'FAILED' ? '❌ failed' : '⏭️ not reached';
-    lines.push(`| ${[String(w.wave), w.region, result, String(w.stagesPassed), w.finalVersion ?? 'no answer'].map(mdCell).join(' | ')} |`);
+    const result =
+      w.status === 'PASSED'
+        ? `✅ passed${w.rolledBack ? ', rolled back' : kept}`
+        : w.status === 'FAILED'
+          ? '❌ failed'
+          : '⏭️ not reached';
+    lines.push(
+      `| ${[String(w.wave), w.region, result, String(w.stagesPassed), w.finalVersion ?? 'no answer'].map(mdCell).join(' | ')} |`,
+    );
   }
   return lines;
 }
@@ -161,8 +213,14 @@ const CONTROL_ICON: Record<ControlResult['verdict'], string> = { pass: '✅', fa
 /** The controls: would the checks catch a bad release and pass a good one, in this run. */
 function controlLines(controls: readonly ControlResult[]): string[] {
   return [
-    '', '### Controls', '',
-    '| Control | Region | Result | Outcome | Time | Why |', '| --- | --- | --- | --- | --- | --- |',
-    ...controls.map((c) => `| ${[c.name, c.region, `${CONTROL_ICON[c.verdict]} ${c.verdict}`, c.finalState, `${(c.durationMs / 1000).toFixed(1)} s`, c.reason].map(mdCell).join(' | ')} |`),
+    '',
+    '### Controls',
+    '',
+    '| Control | Region | Result | Outcome | Time | Why |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...controls.map(
+      (c) =>
+        `| ${[c.name, c.region, `${CONTROL_ICON[c.verdict]} ${c.verdict}`, c.finalState, `${(c.durationMs / 1000).toFixed(1)} s`, c.reason].map(mdCell).join(' | ')} |`,
+    ),
   ];
 }

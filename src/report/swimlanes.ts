@@ -57,7 +57,10 @@ export function swimlanes(rollout: RolloutReport): Swimlanes {
   const tickValues = niceTicks(Math.max(1, ...ends) / 1000, 8);
   const xMax = (tickValues[tickValues.length - 1] ?? 1) * 1000;
   const x = scaleLinear(0, xMax, plot.x, plot.x + plot.width);
-  const span = (from: number, to: number) => ({ x: round(x(from)), width: round(Math.max(MIN_BLOCK, x(to) - x(from))) });
+  const span = (from: number, to: number) => ({
+    x: round(x(from)),
+    width: round(Math.max(MIN_BLOCK, x(to) - x(from))),
+  });
   const laneY = (i: number) => plot.y + i * (lane + gap);
 
   const lanes: Lane[] = rollout.regions.map((w, i) => {
@@ -67,7 +70,11 @@ export function swimlanes(rollout: RolloutReport): Swimlanes {
       const end = w.endedAtMs ?? rollout.durationMs;
       const s = span(w.promotedAtMs, end);
       blocks.push({
-        kind: 'promotion', tone: 'promotion', ...s, y: round(y + 4), height: lane - 8,
+        kind: 'promotion',
+        tone: 'promotion',
+        ...s,
+        y: round(y + 4),
+        height: lane - 8,
         label: s.width >= 60 ? 'promote' : '',
         title: `${w.region}: promotion and verification, ${formatDuration(end - w.promotedAtMs)}`,
       });
@@ -77,33 +84,64 @@ export function swimlanes(rollout: RolloutReport): Swimlanes {
       const s = span(st.startedAtMs, end);
       const label = `${num(st.weight)}%`;
       blocks.push({
-        kind: 'stage', tone: st.verdict, ...s, y: round(y + 4), height: lane - 8,
+        kind: 'stage',
+        tone: st.verdict,
+        ...s,
+        y: round(y + 4),
+        height: lane - 8,
         label: s.width >= label.length * 7 + 6 ? label : '',
         title: `${w.region} ${stageLabel(st.stage, st.weight)}: ${st.verdict}, ${st.outcome}, ${formatDuration(end - st.startedAtMs)}, ${st.analyses} analyses`,
       });
     }
     return {
-      region: w.region, y, height: lane, labelY: round(y + lane / 2 + 4), status: w.status, rolledBack: w.rolledBack, blocks,
-      pauses: w.pausesAtMs.map((at) => ({ x: round(x(at)), title: `${w.region} paused at ${formatDuration(at)} (yellow verdict)` })),
+      region: w.region,
+      y,
+      height: lane,
+      labelY: round(y + lane / 2 + 4),
+      status: w.status,
+      rolledBack: w.rolledBack,
+      blocks,
+      pauses: w.pausesAtMs.map((at) => ({
+        x: round(x(at)),
+        title: `${w.region} paused at ${formatDuration(at)} (yellow verdict)`,
+      })),
       note: w.startedAtMs === null ? { x: plot.x + 8, text: 'not reached' } : null,
     };
   });
 
   const rb = rollout.rollback;
   const touched = rollout.regions.map((w, i) => ({ w, i })).filter(({ w }) => w.rolledBack);
-  const rollback = rb.startedAtMs !== null && touched.length > 0 ? (() => {
-    const first = laneY(touched[0]?.i ?? 0);
-    const last = laneY(touched[touched.length - 1]?.i ?? 0) + lane;
-    const end = rb.endedAtMs ?? rollout.durationMs;
-    return { ...span(rb.startedAtMs, end), y: round(first), height: round(last - first), title: `rollback of ${touched.map(({ w }) => w.region).join(', ')}: ${formatDuration(end - rb.startedAtMs)}` };
-  })() : null;
-  const abort = rb.startedAtMs !== null ? {
-    x: round(x(rb.startedAtMs)), y1: plot.y - 4, y2: round(plot.y + plot.height + 4),
-    title: `rollback started at ${formatDuration(rb.startedAtMs)}${rb.reason ? `: ${rb.reason}` : ''}`,
-  } : null;
+  const rollback =
+    rb.startedAtMs !== null && touched.length > 0
+      ? (() => {
+          const first = laneY(touched[0]?.i ?? 0);
+          const last = laneY(touched[touched.length - 1]?.i ?? 0) + lane;
+          const end = rb.endedAtMs ?? rollout.durationMs;
+          return {
+            ...span(rb.startedAtMs, end),
+            y: round(first),
+            height: round(last - first),
+            title: `rollback of ${touched.map(({ w }) => w.region).join(', ')}: ${formatDuration(end - rb.startedAtMs)}`,
+          };
+        })()
+      : null;
+  const abort =
+    rb.startedAtMs !== null
+      ? {
+          x: round(x(rb.startedAtMs)),
+          y1: plot.y - 4,
+          y2: round(plot.y + plot.height + 4),
+          title: `rollback started at ${formatDuration(rb.startedAtMs)}${rb.reason ? `: ${rb.reason}` : ''}`,
+        }
+      : null;
 
   return {
-    width, height, plot, lanes, rollback, abort,
+    width,
+    height,
+    plot,
+    lanes,
+    rollback,
+    abort,
     xTicks: tickValues.map((t) => ({ pos: round(x(t * 1000)), label: `${num(t)} s` })),
   };
 }

@@ -46,13 +46,26 @@ export function riskTrendChart(points: readonly TrendPoint[], maxRisk: number): 
     }
     // A score of 0 still gets a sliver, so that a run is visibly there.
     const h = Math.max(1.5, base - y(p.riskScore));
-    bars.push({ x: round(cx - barWidth / 2), y: round(base - h), width: barWidth, height: round(h), tone: p.verdict === 'OPEN' ? 'pass' : 'fail', title: `risk ${num(p.riskScore)}: ${about}` });
+    bars.push({
+      x: round(cx - barWidth / 2),
+      y: round(base - h),
+      width: barWidth,
+      height: round(h),
+      tone: p.verdict === 'OPEN' ? 'pass' : 'fail',
+      title: `risk ${num(p.riskScore)}: ${about}`,
+    });
   });
   // At most about 10 labels along the axis, always the first and the last run.
   const every = Math.max(1, Math.ceil(points.length / 10));
-  const xTicks = points.flatMap((_, i) => (i % every === 0 || i === points.length - 1 ? [{ pos: round(plot.x + slot * (i + 0.5)), label: `#${i + 1}` }] : []));
+  const xTicks = points.flatMap((_, i) =>
+    i % every === 0 || i === points.length - 1 ? [{ pos: round(plot.x + slot * (i + 0.5)), label: `#${i + 1}` }] : [],
+  );
   return {
-    width, height, plot, bars, missing,
+    width,
+    height,
+    plot,
+    bars,
+    missing,
     threshold: { y: round(y(Math.min(100, Math.max(0, maxRisk)))), label: `max ${num(maxRisk)}` },
     xTicks,
     yTicks: yTicks.map((t) => ({ pos: round(y(t)), label: num(t) })),

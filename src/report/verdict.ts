@@ -53,7 +53,11 @@ export interface GateVerdict {
   policy: ResolvedGatePolicy;
 }
 
-export function decideGate(experiments: readonly ExperimentResult[], rollout: RolloutResult | null, policy: GatePolicyInput = {}): GateVerdict {
+export function decideGate(
+  experiments: readonly ExperimentResult[],
+  rollout: RolloutResult | null,
+  policy: GatePolicyInput = {},
+): GateVerdict {
   const resolved: ResolvedGatePolicy = {
     failOnExperiment: policy.failOnExperiment ?? true,
     failOnRollback: policy.failOnRollback ?? true,
@@ -64,10 +68,16 @@ export function decideGate(experiments: readonly ExperimentResult[], rollout: Ro
     findings.push({ effect: 'closes', text: 'nothing was checked: no experiment ran and no rollout was run' });
   }
   for (const name of resolved.requiredExperiments) {
-    if (!experiments.some((e) => e.name === name)) findings.push({ effect: 'closes', text: `required experiment ${quote(name)} did not run` });
+    if (!experiments.some((e) => e.name === name))
+      findings.push({ effect: 'closes', text: `required experiment ${quote(name)} did not run` });
   }
   for (const e of experiments) findings.push(experimentFinding(e, resolved));
-  if (rollout) findings.push(rolloutFinding(rollout, resolved), ...dataLossFindings(rollout), ...rollout.differential.map(differentialFinding));
+  if (rollout)
+    findings.push(
+      rolloutFinding(rollout, resolved),
+      ...dataLossFindings(rollout),
+      ...rollout.differential.map(differentialFinding),
+    );
 
   const rank = { closes: 0, advisory: 1, pass: 2 } as const;
   // Array.prototype.sort is stable: within an effect the input order stays.
@@ -89,23 +99,32 @@ function differentialFinding(d: DifferentialResult): Finding {
   const subject = `differential ${quote(d.experiment)} in ${d.region} stage ${d.stage + 1}`;
   if (d.verdict === 'pass') return { effect: 'pass', text: `${subject} PASS: ${cleanText(d.headline)}` };
   if (d.verdict === 'regression') return { effect: 'closes', text: `${subject} REGRESSION: ${cleanText(d.headline)}` };
-  return { effect: 'closes', text: `${subject} COULD NOT RUN, so nothing shows the candidate resilient: ${cleanText(d.headline)}` };
+  return {
+    effect: 'closes',
+    text: `${subject} COULD NOT RUN, so nothing shows the candidate resilient: ${cleanText(d.headline)}`,
+  };
 }
 
 function experimentFinding(e: ExperimentResult, policy: ResolvedGatePolicy): Finding {
   const subject = `experiment ${quote(e.name)}`;
   const required = policy.requiredExperiments.includes(e.name);
   const effect = (): Finding['effect'] => (policy.failOnExperiment || required ? 'closes' : 'advisory');
-  const note = () => (policy.failOnExperiment ? '' : required ? ' [required experiment]' : ' [advisory: fail_on_experiment is off]');
+  const note = () =>
+    policy.failOnExperiment ? '' : required ? ' [required experiment]' : ' [advisory: fail_on_experiment is off]';
   if (e.status === 'ERROR') {
-    return { experiment: e.name, effect: effect(), text: `${subject} ERROR: it could not run to the end (${e.error === undefined ? 'no reason given' : cleanText(e.error)}), so it checked nothing${note()}` };
+    return {
+      experiment: e.name,
+      effect: effect(),
+      text: `${subject} ERROR: it could not run to the end (${e.error === undefined ? 'no reason given' : cleanText(e.error)}), so it checked nothing${note()}`,
+    };
   }
   const failed = e.measurements.filter((m) => !m.pass);
   if (e.status === 'PASS' && failed.length === 0) {
     const all = e.measurements.map(describeMeasurement).join('; ');
     return { experiment: e.name, effect: 'pass', text: `${subject} PASS: ${all || 'no measurements recorded'}` };
   }
-  const why = failed.length > 0 ? failed.map(describeMeasurement).join('; ') : 'status FAIL without a failed measurement';
+  const why =
+    failed.length > 0 ? failed.map(describeMeasurement).join('; ') : 'status FAIL without a failed measurement';
   const contradiction = e.status === 'PASS' ? ' (reported PASS, but a measurement failed)' : '';
   const passed = e.measurements.length - failed.length;
   const rest = passed > 0 ? `; ${passed} other measurement${passed === 1 ? '' : 's'} passed` : '';
@@ -120,8 +139,12 @@ function rolloutFinding(r: RolloutResult, policy: ResolvedGatePolicy): Finding {
     const counts = new Map<string, number>();
     for (const s of r.stages) counts.set(s.verdict, (counts.get(s.verdict) ?? 0) + 1);
     const verdicts = [...counts].map(([v, n]) => `${n} ${v}`).join(', ');
-    const stages = r.stages.length > 0 ? `; ${r.stages.length} stage${r.stages.length === 1 ? '' : 's'} passed (${verdicts})` : '';
-    return { effect: 'pass', text: `${subject} COMPLETED: ${promoted.length} of ${r.regions.length} regions promoted (${promoted.join(', ')})${stages}` };
+    const stages =
+      r.stages.length > 0 ? `; ${r.stages.length} stage${r.stages.length === 1 ? '' : 's'} passed (${verdicts})` : '';
+    return {
+      effect: 'pass',
+      text: `${subject} COMPLETED: ${promoted.length} of ${r.regions.length} regions promoted (${promoted.join(', ')})${stages}`,
+    };
   }
   const where = whereItFailed(r, reading);
   const effect = policy.failOnRollback ? 'closes' : 'advisory';
@@ -132,34 +155,57 @@ function rolloutFinding(r: RolloutResult, policy: ResolvedGatePolicy): Finding {
     const problems = r.rollback.problems.length > 0 ? r.rollback.problems.join('; ') : 'no problem recorded';
     // Only the data failed: every region is back on its version, so "may still run it" would be false.
     const versionsBack = r.rollback.verifications.length > 0 && r.rollback.verifications.every((v) => v.ok);
-    const consequence = versionsBack ? `${list(scope.rolledBack)} ${isAre(scope.rolledBack)} back on the previous version, but the data could not be shown safe` : 'so regions may still run it';
-    const left = scope.kept.length > 0 ? `; ${list(scope.kept)} ${isAre(scope.kept)} still on the candidate (rollback: region)` : '';
-    return { effect, text: `${subject} FAILED${where}: ${r.rollback.reason ?? 'aborted'}; the rollback could not be verified (${problems}), ${consequence}${left}${restores}${advisory}` };
+    const consequence = versionsBack
+      ? `${list(scope.rolledBack)} ${isAre(scope.rolledBack)} back on the previous version, but the data could not be shown safe`
+      : 'so regions may still run it';
+    const left =
+      scope.kept.length > 0
+        ? `; ${list(scope.kept)} ${isAre(scope.kept)} still on the candidate (rollback: region)`
+        : '';
+    return {
+      effect,
+      text: `${subject} FAILED${where}: ${r.rollback.reason ?? 'aborted'}; the rollback could not be verified (${problems}), ${consequence}${left}${restores}${advisory}`,
+    };
   }
   // Time to detect exists only for a red verdict (not for an abort by a failed verification).
   const detected = r.timeToDetectMs === null ? '' : `detected in ${formatDuration(r.timeToDetectMs)}, `;
-  const back = scope.scope === 'region'
-    ? `rolled back ${list(scope.rolledBack)} only in ${formatDuration(r.timeToRollbackMs)}, verified on ${scope.rolledBack.length === 1 ? 'its' : 'their'} previous version; ${scope.kept.length > 0 ? `${list(scope.kept)} kept on the candidate` : 'no region kept on the candidate'} (rollback: region)`
-    : `rolled back in ${formatDuration(r.timeToRollbackMs)}, every touched region verified on its previous version`;
-  return { effect, text: `${subject} ROLLED_BACK${where}: ${r.rollback.reason ?? 'aborted'}; ${detected}${back}${restores}${advisory}` };
+  const back =
+    scope.scope === 'region'
+      ? `rolled back ${list(scope.rolledBack)} only in ${formatDuration(r.timeToRollbackMs)}, verified on ${scope.rolledBack.length === 1 ? 'its' : 'their'} previous version; ${scope.kept.length > 0 ? `${list(scope.kept)} kept on the candidate` : 'no region kept on the candidate'} (rollback: region)`
+      : `rolled back in ${formatDuration(r.timeToRollbackMs)}, every touched region verified on its previous version`;
+  return {
+    effect,
+    text: `${subject} ROLLED_BACK${where}: ${r.rollback.reason ?? 'aborted'}; ${detected}${back}${restores}${advisory}`,
+  };
 }
 
 /** What the rollback put back and left, from the result; results from before granular rollback rolled back every touched region. */
 function rollbackScope(r: RolloutResult): { scope: 'all' | 'region'; rolledBack: string[]; kept: string[] } {
-  const byOutcome = (o: NonNullable<RolloutResult['regions'][number]['outcome']>) => r.regions.filter((x) => x.outcome === o).map((x) => x.region);
+  const byOutcome = (o: NonNullable<RolloutResult['regions'][number]['outcome']>) =>
+    r.regions.filter((x) => x.outcome === o).map((x) => x.region);
   const scope = r.rollback.scope ?? 'all';
   const rolledBack = r.rollback.regions?.length ? r.rollback.regions : byOutcome('rolled_back');
   // A FAILED result records no `kept`; the regions left promoted are what still runs the candidate.
   const kept = r.rollback.kept?.length ? r.rollback.kept : scope === 'region' ? byOutcome('promoted') : [];
-  return { scope, rolledBack: rolledBack.length > 0 ? rolledBack : r.rollback.failedRegion ? [r.rollback.failedRegion] : [], kept };
+  return {
+    scope,
+    rolledBack: rolledBack.length > 0 ? rolledBack : r.rollback.failedRegion ? [r.rollback.failedRegion] : [],
+    kept,
+  };
 }
 
 /** "; us-east's database restored from its backup (10 candidate writes undone, 2 lost by the candidate itself)" per restore. */
 function restoreText(r: RolloutResult): string {
-  return (r.mitigation ?? []).filter((m) => m.restored).map((m) => {
-    const lost = m.candidateWritesLostByCandidate > 0 ? `, ${m.candidateWritesLostByCandidate} lost by the candidate itself` : '';
-    return `; ${m.region}'s database restored from its backup (${plural(m.candidateWritesUndone, 'candidate write')} undone${lost})`;
-  }).join('');
+  return (r.mitigation ?? [])
+    .filter((m) => m.restored)
+    .map((m) => {
+      const lost =
+        m.candidateWritesLostByCandidate > 0
+          ? `, ${m.candidateWritesLostByCandidate} lost by the candidate itself`
+          : '';
+      return `; ${m.region}'s database restored from its backup (${plural(m.candidateWritesUndone, 'candidate write')} undone${lost})`;
+    })
+    .join('');
 }
 
 /**
@@ -172,11 +218,22 @@ function dataLossFindings(r: RolloutResult): Finding[] {
     const missing = m.preDeployWritesMissing + m.acknowledgedReadBack.missing;
     if (missing === 0) return [];
     const parts = [
-      ...(m.preDeployWritesMissing > 0 ? [`${m.preDeployWritesMissing} of ${m.preDeployWritesChecked} pre-deploy rows missing or changed`] : []),
-      ...(m.acknowledgedReadBack.missing > 0 ? [`${m.acknowledgedReadBack.missing} of ${m.acknowledgedReadBack.checked} writes acknowledged before the deploy do not read back`] : []),
+      ...(m.preDeployWritesMissing > 0
+        ? [`${m.preDeployWritesMissing} of ${m.preDeployWritesChecked} pre-deploy rows missing or changed`]
+        : []),
+      ...(m.acknowledgedReadBack.missing > 0
+        ? [
+            `${m.acknowledgedReadBack.missing} of ${m.acknowledgedReadBack.checked} writes acknowledged before the deploy do not read back`,
+          ]
+        : []),
     ];
     const restored = m.restored ? ' after the restore' : '';
-    return [{ effect: 'closes', text: `rollout of ${quote(r.version)}: data lost in ${m.region}${restored}: ${parts.join('; ')} (closes the gate whatever fail_on_rollback says)` }];
+    return [
+      {
+        effect: 'closes',
+        text: `rollout of ${quote(r.version)}: data lost in ${m.region}${restored}: ${parts.join('; ')} (closes the gate whatever fail_on_rollback says)`,
+      },
+    ];
   });
 }
 
@@ -210,5 +267,11 @@ function quote(s: string): string {
 
 /** The verdict closed for a reason found outside the results (the infrastructure, the prediction), that reason first. */
 export function closeGate(verdict: GateVerdict, reason: string): GateVerdict {
-  return { ...verdict, gate: 'CLOSED', overall: 'FAIL', reasons: [reason, ...verdict.reasons], findings: [{ text: reason, effect: 'closes' }, ...verdict.findings] };
+  return {
+    ...verdict,
+    gate: 'CLOSED',
+    overall: 'FAIL',
+    reasons: [reason, ...verdict.reasons],
+    findings: [{ text: reason, effect: 'closes' }, ...verdict.findings],
+  };
 }

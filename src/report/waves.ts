@@ -32,7 +32,9 @@ export interface RolloutReading {
 
 const IN_REGION = new Set(['CANARY', 'PAUSED', 'PROMOTED']);
 
-export function readRollout(rollout: Pick<RolloutResult, 'regions' | 'timeline' | 'stages' | 'rollback'>): RolloutReading {
+export function readRollout(
+  rollout: Pick<RolloutResult, 'regions' | 'timeline' | 'stages' | 'rollback'>,
+): RolloutReading {
   const waves = new Map<string, WaveOutcome>();
   const order = rollout.regions.map((r) => r.region);
   for (const name of order) waves.set(name, blank(name));
@@ -64,7 +66,8 @@ export function readRollout(rollout: Pick<RolloutResult, 'regions' | 'timeline' 
         w.reason = e.detail ?? rollout.rollback.reason;
         w.endedAtMs = e.atMs;
         // From a stage, the stage failed; from PROMOTED, the promotion (or a rolling step) did.
-        if ((e.from === 'CANARY' || e.from === 'PAUSED') && current?.stage != null) abortedStage = { region: name, stage: current.stage };
+        if ((e.from === 'CANARY' || e.from === 'PAUSED') && current?.stage != null)
+          abortedStage = { region: name, stage: current.stage };
         else if (e.from === 'PROMOTED') abortedStage = rollingStageJudgedRed(rollout.stages, name);
       }
     } else if (e.event === 'ROLLBACK_VERIFIED' || e.event === 'ROLLBACK_FAILED') {
@@ -90,11 +93,22 @@ export function readRollout(rollout: Pick<RolloutResult, 'regions' | 'timeline' 
 }
 
 /** A rolling step judges the region after replacing it; a red or inconclusive judgement aborted it. */
-function rollingStageJudgedRed(stages: readonly StageRecord[], region: string): { region: string; stage: number } | null {
+function rollingStageJudgedRed(
+  stages: readonly StageRecord[],
+  region: string,
+): { region: string; stage: number } | null {
   const last = stages.filter((s) => s.region === region).at(-1);
   return last && (last.verdict === 'red' || last.verdict === 'inconclusive') ? { region, stage: last.stage } : null;
 }
 
 function blank(region: string): WaveOutcome {
-  return { region, status: 'NOT_REACHED', reason: null, startedAtMs: null, endedAtMs: null, promotedAtMs: null, pausesAtMs: [] };
+  return {
+    region,
+    status: 'NOT_REACHED',
+    reason: null,
+    startedAtMs: null,
+    endedAtMs: null,
+    promotedAtMs: null,
+    pausesAtMs: [],
+  };
 }

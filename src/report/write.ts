@@ -16,10 +16,20 @@ export interface ReportPaths {
   summary: string;
 }
 
-export const REPORT_FILES = { json: 'report.json', html: 'report.html', junit: 'junit.xml', summary: 'summary.md' } as const;
+export const REPORT_FILES = {
+  json: 'report.json',
+  html: 'report.html',
+  junit: 'junit.xml',
+  summary: 'summary.md',
+} as const;
 
 export async function writeReports(dir: string, report: Report): Promise<ReportPaths> {
-  const texts = { json: toJsonText(report), html: renderHtml(report), junit: renderJunit(report), summary: renderSummary(report) };
+  const texts = {
+    json: toJsonText(report),
+    html: renderHtml(report),
+    junit: renderJunit(report),
+    summary: renderSummary(report),
+  };
   await mkdir(dir, { recursive: true });
   const paths: ReportPaths = {
     json: path.resolve(dir, REPORT_FILES.json),

@@ -56,25 +56,53 @@ export function judgeControl(o: ControlOutcome): ControlResult {
 const NOT_THE_CHECKS: readonly AbortCause[] = ['infrastructure', 'interrupted', 'other'];
 
 function judgeGood(o: ControlOutcome): [ControlVerdict, string] {
-  if (o.finalState === 'COMPLETED') return ['pass', `the baseline as its own canary in ${o.region} was promoted: the checks let a good release through`];
-  if (o.abortCause !== null && NOT_THE_CHECKS.includes(o.abortCause)) return ['could_not_run', `the known-good canary did not run to a verdict: ${o.rollbackReason ?? ''}`];
-  return ['fail', `the checks would have blocked a good release: the baseline as its own canary in ${o.region} was ${o.finalState.toLowerCase().replace('_', ' ')} (${o.rollbackReason ?? o.rollbackProblems.join('; ')})`];
+  if (o.finalState === 'COMPLETED')
+    return [
+      'pass',
+      `the baseline as its own canary in ${o.region} was promoted: the checks let a good release through`,
+    ];
+  if (o.abortCause !== null && NOT_THE_CHECKS.includes(o.abortCause))
+    return ['could_not_run', `the known-good canary did not run to a verdict: ${o.rollbackReason ?? ''}`];
+  return [
+    'fail',
+    `the checks would have blocked a good release: the baseline as its own canary in ${o.region} was ${o.finalState.toLowerCase().replace('_', ' ')} (${o.rollbackReason ?? o.rollbackProblems.join('; ')})`,
+  ];
 }
 
 function judgeBad(o: ControlOutcome): [ControlVerdict, string] {
-  if (!o.sabotage?.tookEffect) return ['could_not_run', `the known-bad canary could not be made bad: ${o.sabotage?.detail ?? 'it was never cut off (its deploy failed first)'}`];
-  if (o.finalState === 'COMPLETED') return ['fail', `the checks would not have caught a bad release: a canary cut off from its network in ${o.region} was promoted`];
-  if (o.finalState === 'FAILED') return ['fail', `the rollback did not hold${o.fire ? ' under fire' : ''}: ${o.rollbackProblems.join('; ') || 'not verified'}`];
+  if (!o.sabotage?.tookEffect)
+    return [
+      'could_not_run',
+      `the known-bad canary could not be made bad: ${o.sabotage?.detail ?? 'it was never cut off (its deploy failed first)'}`,
+    ];
+  if (o.finalState === 'COMPLETED')
+    return [
+      'fail',
+      `the checks would not have caught a bad release: a canary cut off from its network in ${o.region} was promoted`,
+    ];
+  if (o.finalState === 'FAILED')
+    return [
+      'fail',
+      `the rollback did not hold${o.fire ? ' under fire' : ''}: ${o.rollbackProblems.join('; ') || 'not verified'}`,
+    ];
   if (o.fire && !o.fire.tookEffect) return ['could_not_run', `rollback under fire could not run: ${o.fire.detail}`];
   if (o.writes && o.writes.missing + o.writes.unverified > 0) {
-    return ['fail', `the rollback${o.fire ? ' under fire' : ''} lost acknowledged writes: ${o.writes.missing} missing and ${o.writes.unverified} unreadable of ${o.writes.checked}`];
+    return [
+      'fail',
+      `the rollback${o.fire ? ' under fire' : ''} lost acknowledged writes: ${o.writes.missing} missing and ${o.writes.unverified} unreadable of ${o.writes.checked}`,
+    ];
   }
   const fire = o.fire ? ` while ${o.fire.detail}` : '';
   const writes = o.writes ? `; ${o.writes.checked} acknowledged write(s) read back` : '';
-  return ['pass', `caught after ${seconds(o.timeToDetectMs)} and rolled back, verified, in ${seconds(o.timeToRollbackMs)}${fire}${writes}`];
+  return [
+    'pass',
+    `caught after ${seconds(o.timeToDetectMs)} and rolled back, verified, in ${seconds(o.timeToRollbackMs)}${fire}${writes}`,
+  ];
 }
 
 /** The gate's reason for each control that did not pass. */
 export function controlFindings(results: readonly ControlResult[]): string[] {
-  return results.filter((r) => r.verdict !== 'pass').map((r) => `control ${r.name}${r.verdict === 'could_not_run' ? ' could not run' : ''}: ${r.reason}`);
+  return results
+    .filter((r) => r.verdict !== 'pass')
+    .map((r) => `control ${r.name}${r.verdict === 'could_not_run' ? ' could not run' : ''}: ${r.reason}`);
 }

@@ -96,20 +96,36 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
   const { plan } = request;
   const regions = resolveRegions(stack, plan);
   const previous = await readStable(stack, regions);
-  const prometheus = plan.analysis.sources.includes('prometheus') && request.prometheus && request.prometheus.checks.length > 0 ? request.prometheus : undefined;
+  const prometheus =
+    plan.analysis.sources.includes('prometheus') && request.prometheus && request.prometheus.checks.length > 0
+      ? request.prometheus
+      : undefined;
   const promUrl = prometheusUrl(stack.target);
   if (prometheus) {
     const first = regions[0] as RegionTarget;
     const stable = (previous.get(first.name) as Deployment).version;
     progress.step(`pre-flight: ${prometheus.checks.length} Prometheus check(s) against ${stable} in ${first.name}`);
-    await preflight(prometheus, promUrl, { region: first.name, version: stable, canary_version: request.version, baseline_version: stable, slot: 'stable' });
+    await preflight(prometheus, promUrl, {
+      region: first.name,
+      version: stable,
+      canary_version: request.version,
+      baseline_version: stable,
+      slot: 'stable',
+    });
   }
   await removeLeftoverCanaries(stack, regions, progress);
   const annotator = deps.annotator ?? (await grafanaAnnotator(grafanaUrl(stack.target), progress));
   const admin = deps.dataAdmin === undefined ? await defaultDataAdmin(stack, progress) : deps.dataAdmin;
 
   const store = deps.store ?? new ObservationStore();
-  const traffic = deps.traffic ?? new TrafficGenerator({ store, random: deps.random, maxDurationMs: 60 * 60_000, ...(deps.workload ? { workload: deps.workload } : {}) });
+  const traffic =
+    deps.traffic ??
+    new TrafficGenerator({
+      store,
+      random: deps.random,
+      maxDurationMs: 60 * 60_000,
+      ...(deps.workload ? { workload: deps.workload } : {}),
+    });
   const startedAt = clock.now();
   const timeline: TimelineEntry[] = [];
   const stages: StageRecord[] = [];
@@ -139,30 +155,48 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
     progress.step(describe(plan, from, state, event));
   };
   const candidate: Deployment = {
-    version: request.version, failureRate: request.failureRate,
-    ...(request.dataFault ? { dataFault: request.dataFault } : {}), ...(request.regression ? { regression: request.regression } : {}),
+    version: request.version,
+    failureRate: request.failureRate,
+    ...(request.dataFault ? { dataFault: request.dataFault } : {}),
+    ...(request.regression ? { regression: request.regression } : {}),
     ...(request.image ? { image: request.image } : {}),
   };
   const ctx: WaveContext = {
-    stack, plan, store, traffic, progress, signal, send, clock, probes,
+    stack,
+    plan,
+    store,
+    traffic,
+    progress,
+    signal,
+    send,
+    clock,
+    probes,
     candidate,
     state: () => state,
     regionTarget: (i) => regions[i] as RegionTarget,
     previous: (name) => previous.get(name) as Deployment,
     markReplaced: (name) => void replaced.add(name),
     recordStage: (record) => void stages.push(record),
-    detected: (ms) => { timeToDetectMs ??= ms; },
+    detected: (ms) => {
+      timeToDetectMs ??= ms;
+    },
     canaryRunning: new Set(),
     prometheus,
     prometheusUrl: promUrl,
     ...(request.prediction ? { prediction: request.prediction.stages } : {}),
-    ...(deps.differential ? { differential: { ...deps.differential, record: (r) => void differential.push(...r) } } : {}),
+    ...(deps.differential
+      ? { differential: { ...deps.differential, record: (r) => void differential.push(...r) } }
+      : {}),
     ...(deps.afterCanaryDeploy ? { afterCanaryDeploy: deps.afterCanaryDeploy } : {}),
     beforeCandidate: async (region) => {
       if (!admin || backups.has(region.name)) return;
-      const backup = await takeRegionBackup(admin, region, backupName(region.name, request.version, clock.now()), () => clock.now());
+      const backup = await takeRegionBackup(admin, region, backupName(region.name, request.version, clock.now()), () =>
+        clock.now(),
+      );
       backups.set(region.name, backup);
-      progress.info(`backed up ${region.name}'s database before ${request.version}: ${backup.rows} rows, ${backup.bytes} bytes in ${backup.durationMs} ms`);
+      progress.info(
+        `backed up ${region.name}'s database before ${request.version}: ${backup.rows} rows, ${backup.bytes} bytes in ${backup.durationMs} ms`,
+      );
     },
   };
 
@@ -180,7 +214,9 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
       } catch (e) {
         if (isTerminal(state) || state.kind === 'ROLLING_BACK') throw e;
         const cause = signal.aborted ? 'interrupted' : e instanceof InfraError ? 'infrastructure' : 'other';
-        const why = signal.aborted ? `interrupted: ${(signal.reason as Error | undefined)?.message ?? 'signal'}` : `${e instanceof InfraError ? 'infrastructure' : 'error'}: ${e instanceof Error ? e.message : String(e)}`;
+        const why = signal.aborted
+          ? `interrupted: ${(signal.reason as Error | undefined)?.message ?? 'signal'}`
+          : `${e instanceof InfraError ? 'infrastructure' : 'error'}: ${e instanceof Error ? e.message : String(e)}`;
         send({ type: 'ABORT', reason: why, cause });
       }
       if (state.kind !== 'ROLLING_BACK') break;
@@ -188,11 +224,18 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
       await traffic.stop();
       const aborting: Extract<RolloutState, { kind: 'ROLLING_BACK' }> = state;
       const decision = decideRollback({
-        scope: policy.scope, onRegionFailure: policy.onRegionFailure, failedRegion: aborting.failedRegion, reason: aborting.reason, cause: aborting.cause,
-        touched: aborting.touched, evidence: regionEvidence(aborting.touched, aborting.failedRegion, stages, verified), alpha: plan.analysis.alpha,
+        scope: policy.scope,
+        onRegionFailure: policy.onRegionFailure,
+        failedRegion: aborting.failedRegion,
+        reason: aborting.reason,
+        cause: aborting.cause,
+        touched: aborting.touched,
+        evidence: regionEvidence(aborting.touched, aborting.failedRegion, stages, verified),
+        alpha: plan.analysis.alpha,
       });
       progress.info(`rollback decision: ${decision.summary}`);
-      if (decision.scope === 'region') send({ type: 'SCOPE_ROLLBACK', regions: decision.rollBack, then: decision.then });
+      if (decision.scope === 'region')
+        send({ type: 'SCOPE_ROLLBACK', regions: decision.rollBack, then: decision.then });
       const targets = (state as typeof aborting).rollBack;
       const touched = targets.map((name) => ({
         region: regions[plan.regions.indexOf(name)] as RegionTarget,
@@ -205,12 +248,23 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
         return undefined;
       });
       const outcome = await rollBack(stack, touched, {
-        health: plan.health, clock, progress, probes,
-        ...(admin ? {
-          mitigate: (t: TouchedRegion) => mitigateRegion({
-            admin, region: t.region, backup: backups.get(t.region.name), stableVersion: t.previous.version, candidateVersion: request.version, writes: store.acknowledgedWrites(t.region.name),
-          }),
-        } : {}),
+        health: plan.health,
+        clock,
+        progress,
+        probes,
+        ...(admin
+          ? {
+              mitigate: (t: TouchedRegion) =>
+                mitigateRegion({
+                  admin,
+                  region: t.region,
+                  backup: backups.get(t.region.name),
+                  stableVersion: t.previous.version,
+                  candidateVersion: request.version,
+                  writes: store.acknowledgedWrites(t.region.name),
+                }),
+            }
+          : {}),
       }).finally(() => lift?.());
       const at = clock.now();
       for (const name of targets) {
@@ -224,8 +278,18 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
       problems.push(...outcome.problems);
       mitigation.push(...outcome.mitigation);
       for (const m of outcome.mitigation) reportMitigation(m, progress);
-      rollbacks.push({ failedRegion: aborting.failedRegion, reason: aborting.reason, cause: aborting.cause, decision, regions: [...targets], durationMs: at - (abortedAt ?? at), ok: outcome.ok });
-      send(outcome.ok ? { type: 'ROLLBACK_VERIFIED' } : { type: 'ROLLBACK_FAILED', reason: outcome.problems.join('; ') });
+      rollbacks.push({
+        failedRegion: aborting.failedRegion,
+        reason: aborting.reason,
+        cause: aborting.cause,
+        decision,
+        regions: [...targets],
+        durationMs: at - (abortedAt ?? at),
+        ok: outcome.ok,
+      });
+      send(
+        outcome.ok ? { type: 'ROLLBACK_VERIFIED' } : { type: 'ROLLBACK_FAILED', reason: outcome.problems.join('; ') },
+      );
       if (isTerminal(state)) break;
       traffic.start();
     }
@@ -261,7 +325,14 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
       failedRegion: final.kind === 'COMPLETED' ? null : final.failedRegion,
       verifications,
       problems,
-      scope: final.kind === 'ROLLED_BACK' ? final.scope : rollbacks.length > 0 ? (rollbacks.some((r) => r.decision.scope === 'all') ? 'all' : 'region') : null,
+      scope:
+        final.kind === 'ROLLED_BACK'
+          ? final.scope
+          : rollbacks.length > 0
+            ? rollbacks.some((r) => r.decision.scope === 'all')
+              ? 'all'
+              : 'region'
+            : null,
       regions: [...rolledBack],
       kept: final.kind === 'ROLLED_BACK' ? [...final.kept] : [],
       decisions: rollbacks,
@@ -270,7 +341,14 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
     timeToDetectMs,
     // The first abort to its regions verified: what users waited on.
     timeToRollbackMs: first && first.ok && final.kind === 'ROLLED_BACK' ? first.durationMs : null,
-    traffic: { sent: traffic.stats.sent, skipped: traffic.stats.skipped, acknowledgedWrites: store.acknowledgedWrites().length, missingReads: traffic.stats.missingReads, untimed: traffic.stats.untimed, maxClientStallMs: traffic.stats.maxClientStallMs },
+    traffic: {
+      sent: traffic.stats.sent,
+      skipped: traffic.stats.skipped,
+      acknowledgedWrites: store.acknowledgedWrites().length,
+      missingReads: traffic.stats.missingReads,
+      untimed: traffic.stats.untimed,
+      maxClientStallMs: traffic.stats.maxClientStallMs,
+    },
   };
 }
 
@@ -289,7 +367,10 @@ function reportMitigation(m: MitigationRecord, progress: Progress): void {
   const what = m.restored
     ? `integrity check failed (${m.integrity?.problems.join('; ') ?? '?'}): restored the backup in ${m.restore?.durationMs ?? '?'} ms; ${m.preDeployWritesChecked - m.preDeployWritesMissing} of ${m.preDeployWritesChecked} pre-deploy rows read back; ${m.candidateWritesUndone} of ${m.candidateWritesAcknowledged} acknowledged candidate writes undone by the restore (${m.candidateWritesLostByCandidate} lost by the candidate itself)`
     : `integrity check passed (${m.preDeployWritesChecked} pre-deploy rows intact): nothing to restore`;
-  (m.problems.length > 0 ? progress.warn : progress.info).call(progress, `${m.region} data: ${what}${m.problems.length > 0 ? `; PROBLEM: ${m.problems.join('; ')}` : ''}`);
+  (m.problems.length > 0 ? progress.warn : progress.info).call(
+    progress,
+    `${m.region} data: ${what}${m.problems.length > 0 ? `; PROBLEM: ${m.problems.join('; ')}` : ''}`,
+  );
 }
 
 /** Every region the plan names must be one the stack runs; refused before anything is touched. */
@@ -297,7 +378,13 @@ function resolveRegions(stack: Stack, plan: RolloutPlan): RegionTarget[] {
   return plan.regions.map((name, i) => {
     const region = stack.target.regions.find((r) => r.name === name);
     if (!region) {
-      throw new UsageError([{ source: 'configuration', path: `rollout.regions[${i}]`, rule: `${JSON.stringify(name)} is not a region of the stack (${stack.target.regions.map((r) => r.name).join(', ')})` }]);
+      throw new UsageError([
+        {
+          source: 'configuration',
+          path: `rollout.regions[${i}]`,
+          rule: `${JSON.stringify(name)} is not a region of the stack (${stack.target.regions.map((r) => r.name).join(', ')})`,
+        },
+      ]);
     }
     return region;
   });
@@ -315,13 +402,21 @@ async function readStable(stack: Stack, regions: readonly RegionTarget[]): Promi
       continue;
     }
     const image = s.deployment?.image;
-    previous.set(region.name, { version: s.reportedVersion, failureRate: s.deployment?.failureRate ?? 0, ...(image ? { image } : {}) });
+    previous.set(region.name, {
+      version: s.reportedVersion,
+      failureRate: s.deployment?.failureRate ?? 0,
+      ...(image ? { image } : {}),
+    });
   }
   if (down.length > 0) throw new InfraError('the stack is not up: run `chaos-gate up` first', down);
   return previous;
 }
 
-async function removeLeftoverCanaries(stack: Stack, regions: readonly RegionTarget[], progress: Progress): Promise<void> {
+async function removeLeftoverCanaries(
+  stack: Stack,
+  regions: readonly RegionTarget[],
+  progress: Progress,
+): Promise<void> {
   const status = await stack.status();
   for (const region of regions) {
     if (status.regions.find((r) => r.region === region.name)?.canary) {
@@ -332,15 +427,32 @@ async function removeLeftoverCanaries(stack: Stack, regions: readonly RegionTarg
 }
 
 function regionOf(plan: RolloutPlan, state: RolloutState): string | undefined {
-  return 'region' in state && typeof state.region === 'number' ? plan.regions[state.region] : 'failedRegion' in state ? state.failedRegion : undefined;
+  return 'region' in state && typeof state.region === 'number'
+    ? plan.regions[state.region]
+    : 'failedRegion' in state
+      ? state.failedRegion
+      : undefined;
 }
 
-function timelineEntry(plan: RolloutPlan, from: RolloutState, to: RolloutState, event: RolloutEvent, at: number, startedAt: number): TimelineEntry {
+function timelineEntry(
+  plan: RolloutPlan,
+  from: RolloutState,
+  to: RolloutState,
+  event: RolloutEvent,
+  at: number,
+  startedAt: number,
+): TimelineEntry {
   const region = regionOf(plan, to);
   const detail = 'reason' in event ? event.reason : undefined;
   return {
-    at: new Date(at).toISOString(), atMs: at - startedAt, event: event.type, from: from.kind, to: to.kind,
-    ...(region ? { region } : {}), ...('stage' in to ? { stage: to.stage } : {}), ...(detail ? { detail } : {}),
+    at: new Date(at).toISOString(),
+    atMs: at - startedAt,
+    event: event.type,
+    from: from.kind,
+    to: to.kind,
+    ...(region ? { region } : {}),
+    ...('stage' in to ? { stage: to.stage } : {}),
+    ...(detail ? { detail } : {}),
   };
 }
 
@@ -349,4 +461,3 @@ function describe(plan: RolloutPlan, from: RolloutState, to: RolloutState, event
   const stage = 'stage' in to ? ` stage ${to.stage + 1}/${plan.stages.length} (${plan.stages[to.stage]?.weight}%)` : '';
   return `${from.kind} -> ${to.kind}${region ? ` ${region}` : ''}${stage}${'reason' in event ? `: ${event.reason}` : ''}`;
 }
-

@@ -5,7 +5,12 @@ import type { StageRecord } from './result.ts';
 // last judged stage there (the failing one's is the stage that aborted) and whether a
 // promoted region was verified. decideRollback() weighs it. Pure.
 
-export function regionEvidence(touched: readonly string[], failedRegion: string, stages: readonly StageRecord[], verified: ReadonlySet<string>): RegionEvidence[] {
+export function regionEvidence(
+  touched: readonly string[],
+  failedRegion: string,
+  stages: readonly StageRecord[],
+  verified: ReadonlySet<string>,
+): RegionEvidence[] {
   return touched.map((region) => {
     const last = stages.filter((s) => s.region === region).at(-1);
     const promoted = verified.has(region);

@@ -48,21 +48,39 @@ export type AfterRollback = 'stop' | 'continue';
 export type RolloutState =
   | (Base & { readonly kind: 'PENDING' })
   | (Base & { readonly kind: 'CANARY'; readonly region: number; readonly stage: number })
-  | (Base & { readonly kind: 'PAUSED'; readonly region: number; readonly stage: number; readonly pausedAt: number; readonly reason: string })
+  | (Base & {
+      readonly kind: 'PAUSED';
+      readonly region: number;
+      readonly stage: number;
+      readonly pausedAt: number;
+      readonly reason: string;
+    })
   | (Base & { readonly kind: 'PROMOTED'; readonly region: number })
   | (Base & { readonly kind: 'COMPLETED' })
   | (Base & {
-    readonly kind: 'ROLLING_BACK'; readonly reason: string; readonly cause: AbortCause; readonly failedRegion: string; readonly region: number;
-    /** The regions being rolled back: every touched one, unless SCOPE_ROLLBACK narrowed it. */
-    readonly rollBack: readonly string[]; readonly then: AfterRollback;
-  })
+      readonly kind: 'ROLLING_BACK';
+      readonly reason: string;
+      readonly cause: AbortCause;
+      readonly failedRegion: string;
+      readonly region: number;
+      /** The regions being rolled back: every touched one, unless SCOPE_ROLLBACK narrowed it. */
+      readonly rollBack: readonly string[];
+      readonly then: AfterRollback;
+    })
   | (Base & {
-    readonly kind: 'ROLLED_BACK'; readonly reason: string; readonly failedRegion: string;
-    readonly scope: RollbackScope;
-    /** Touched regions left on the candidate (none when scope is all). */
-    readonly kept: readonly string[];
-  })
-  | (Base & { readonly kind: 'FAILED'; readonly reason: string; readonly abortReason: string; readonly failedRegion: string });
+      readonly kind: 'ROLLED_BACK';
+      readonly reason: string;
+      readonly failedRegion: string;
+      readonly scope: RollbackScope;
+      /** Touched regions left on the candidate (none when scope is all). */
+      readonly kept: readonly string[];
+    })
+  | (Base & {
+      readonly kind: 'FAILED';
+      readonly reason: string;
+      readonly abortReason: string;
+      readonly failedRegion: string;
+    });
 
 export type StateKind = RolloutState['kind'];
 
@@ -72,7 +90,8 @@ export type StateKind = RolloutState['kind'];
  * chaos), the infrastructure, a signal, or anything else. Granular rollback (scope.ts) trusts
  * only the first four to point at a region.
  */
-export type AbortCause = 'verdict' | 'pause-budget' | 'deadline' | 'verification' | 'resilience' | 'infrastructure' | 'interrupted' | 'other';
+export type AbortCause =
+  'verdict' | 'pause-budget' | 'deadline' | 'verification' | 'resilience' | 'infrastructure' | 'interrupted' | 'other';
 
 export type RolloutEvent =
   | { readonly type: 'START' }
@@ -105,7 +124,8 @@ export class IllegalTransitionError extends Error {
 
 export function initialState(regions: readonly string[], stageCount: number): RolloutState {
   if (regions.length === 0) throw new RangeError('a rollout needs at least one region');
-  if (!Number.isInteger(stageCount) || stageCount < 0) throw new RangeError(`stage count must be a whole number >= 0, got ${stageCount}`);
+  if (!Number.isInteger(stageCount) || stageCount < 0)
+    throw new RangeError(`stage count must be a whole number >= 0, got ${stageCount}`);
   const waves: Waves = Object.freeze({ regions: Object.freeze([...regions]), stageCount });
   return make({ kind: 'PENDING', waves, touched: [] });
 }
@@ -131,7 +151,14 @@ export function transition(state: RolloutState, event: RolloutEvent): RolloutSta
             ? make({ ...base, kind: 'CANARY', region: state.region, stage: state.stage + 1 })
             : make({ ...base, kind: 'PROMOTED', region: state.region });
         case 'PAUSE':
-          return make({ ...base, kind: 'PAUSED', region: state.region, stage: state.stage, pausedAt: event.at, reason: event.reason });
+          return make({
+            ...base,
+            kind: 'PAUSED',
+            region: state.region,
+            stage: state.stage,
+            pausedAt: event.at,
+            reason: event.reason,
+          });
         case 'ABORT':
           return rollingBack(state, state.region, event.reason, event.cause);
         default:
@@ -146,7 +173,14 @@ export function transition(state: RolloutState, event: RolloutEvent): RolloutSta
         if (state.region + 1 < waves.regions.length) return enterRegion(state, state.region + 1);
         const first = state.regionRollbacks?.[0];
         return first
-          ? make({ ...base, kind: 'ROLLED_BACK', reason: first.reason, failedRegion: first.region, scope: 'region', kept: touched })
+          ? make({
+              ...base,
+              kind: 'ROLLED_BACK',
+              reason: first.reason,
+              failedRegion: first.region,
+              scope: 'region',
+              kept: touched,
+            })
           : make({ ...base, kind: 'COMPLETED' });
       }
       if (event.type === 'ABORT') return rollingBack(state, state.region, event.reason, event.cause);
@@ -155,7 +189,13 @@ export function transition(state: RolloutState, event: RolloutEvent): RolloutSta
       if (event.type === 'SCOPE_ROLLBACK') return scoped(state, event);
       if (event.type === 'ROLLBACK_VERIFIED') return rolledBack(state);
       if (event.type === 'ROLLBACK_FAILED') {
-        return make({ ...base, kind: 'FAILED', reason: event.reason, abortReason: state.reason, failedRegion: state.failedRegion });
+        return make({
+          ...base,
+          kind: 'FAILED',
+          reason: event.reason,
+          abortReason: state.reason,
+          failedRegion: state.failedRegion,
+        });
       }
       throw illegal();
     case 'COMPLETED':
@@ -182,7 +222,11 @@ export function currentRegion(state: RolloutState): string | undefined {
 }
 
 function carry(state: RolloutState): Base {
-  return { waves: state.waves, touched: state.touched, ...(state.regionRollbacks ? { regionRollbacks: state.regionRollbacks } : {}) };
+  return {
+    waves: state.waves,
+    touched: state.touched,
+    ...(state.regionRollbacks ? { regionRollbacks: state.regionRollbacks } : {}),
+  };
 }
 
 function enterRegion(state: RolloutState, region: number): RolloutState {
@@ -195,7 +239,16 @@ function enterRegion(state: RolloutState, region: number): RolloutState {
 }
 
 function rollingBack(state: RolloutState, region: number, reason: string, cause: AbortCause): RolloutState {
-  return make({ ...carry(state), kind: 'ROLLING_BACK', reason, cause, failedRegion: state.waves.regions[region] as string, region, rollBack: state.touched, then: 'stop' });
+  return make({
+    ...carry(state),
+    kind: 'ROLLING_BACK',
+    reason,
+    cause,
+    failedRegion: state.waves.regions[region] as string,
+    region,
+    rollBack: state.touched,
+    then: 'stop',
+  });
 }
 
 type RollingBack = Extract<RolloutState, { kind: 'ROLLING_BACK' }>;
@@ -203,23 +256,43 @@ type RollingBack = Extract<RolloutState, { kind: 'ROLLING_BACK' }>;
 /** Narrowing only: the failing region must stay in, and nothing untouched can be added. */
 function scoped(state: RollingBack, event: Extract<RolloutEvent, { type: 'SCOPE_ROLLBACK' }>): RolloutState {
   const regions = [...new Set(event.regions)];
-  if (!regions.includes(state.failedRegion)) throw new RangeError(`a scoped rollback must include the failing region ${state.failedRegion}`);
+  if (!regions.includes(state.failedRegion))
+    throw new RangeError(`a scoped rollback must include the failing region ${state.failedRegion}`);
   const stranger = regions.find((r) => !state.touched.includes(r));
-  if (stranger !== undefined) throw new RangeError(`${stranger} was not touched by the rollout: nothing to roll back there`);
+  if (stranger !== undefined)
+    throw new RangeError(`${stranger} was not touched by the rollout: nothing to roll back there`);
   return make({ ...state, rollBack: regions, then: event.then });
 }
 
 function rolledBack(state: RollingBack): RolloutState {
   const base = carry(state);
   if (state.rollBack.length >= state.touched.length) {
-    return make({ ...base, kind: 'ROLLED_BACK', reason: state.reason, failedRegion: state.failedRegion, scope: 'all', kept: [] });
+    return make({
+      ...base,
+      kind: 'ROLLED_BACK',
+      reason: state.reason,
+      failedRegion: state.failedRegion,
+      scope: 'all',
+      kept: [],
+    });
   }
   const kept = state.touched.filter((r) => !state.rollBack.includes(r));
-  const regionRollbacks = [...(state.regionRollbacks ?? []), ...state.rollBack.map((region) => ({ region, reason: state.reason }))];
+  const regionRollbacks = [
+    ...(state.regionRollbacks ?? []),
+    ...state.rollBack.map((region) => ({ region, reason: state.reason })),
+  ];
   const after = { ...base, touched: kept, regionRollbacks };
-  if (state.then === 'continue' && state.region + 1 < state.waves.regions.length) return enterRegion(make({ ...after, kind: 'PENDING' }), state.region + 1);
+  if (state.then === 'continue' && state.region + 1 < state.waves.regions.length)
+    return enterRegion(make({ ...after, kind: 'PENDING' }), state.region + 1);
   const first = regionRollbacks[0] as RegionRollback;
-  return make({ ...after, kind: 'ROLLED_BACK', reason: first.reason, failedRegion: first.region, scope: 'region', kept });
+  return make({
+    ...after,
+    kind: 'ROLLED_BACK',
+    reason: first.reason,
+    failedRegion: first.region,
+    scope: 'region',
+    kept,
+  });
 }
 
 function make(state: RolloutState): RolloutState {

@@ -24,7 +24,15 @@ export interface BackupRecord {
 export interface MitigationRecord {
   region: string;
   backup: Omit<BackupRecord, 'integrity'> | null;
-  integrity: { ok: boolean; problems: string[]; sqlite: string[]; rows: number; missingRows: number; checksumMismatches: number; backupRowsMissing: number | null } | null;
+  integrity: {
+    ok: boolean;
+    problems: string[];
+    sqlite: string[];
+    rows: number;
+    missingRows: number;
+    checksumMismatches: number;
+    backupRowsMissing: number | null;
+  } | null;
   restored: boolean;
   restore: Omit<RestoreReport, 'integrity' | 'undoneIds' | 'name'> | null;
   /** Rows of the backup (each acknowledged before the candidate arrived) compared with the database at the end. */
@@ -46,14 +54,28 @@ export function integrityProblems(before: IntegrityReport, after: IntegrityRepor
   const problems: string[] = [];
   const sqliteOk = (r: IntegrityReport) => r.sqlite.length === 1 && r.sqlite[0] === 'ok';
   if (!sqliteOk(after) && sqliteOk(before)) problems.push(`SQLite integrity_check: ${after.sqlite.join('; ')}`);
-  if (after.checksumMismatches > before.checksumMismatches) problems.push(`${after.checksumMismatches - before.checksumMismatches} row(s) garbled (checksum mismatch, e.g. id ${after.mismatchedIds.slice(0, 5).join(', ')})`);
-  if (after.missingRows > before.missingRows) problems.push(`${after.missingRows - before.missingRows} row(s) missing (the ledger counts ${after.written} written, ${after.rows} present)`);
-  if ((after.backupRowsMissing ?? 0) > 0) problems.push(`${after.backupRowsMissing ?? 0} of ${after.backupRowsChecked ?? 0} pre-deploy row(s) absent or changed since the backup`);
+  if (after.checksumMismatches > before.checksumMismatches)
+    problems.push(
+      `${after.checksumMismatches - before.checksumMismatches} row(s) garbled (checksum mismatch, e.g. id ${after.mismatchedIds.slice(0, 5).join(', ')})`,
+    );
+  if (after.missingRows > before.missingRows)
+    problems.push(
+      `${after.missingRows - before.missingRows} row(s) missing (the ledger counts ${after.written} written, ${after.rows} present)`,
+    );
+  if ((after.backupRowsMissing ?? 0) > 0)
+    problems.push(
+      `${after.backupRowsMissing ?? 0} of ${after.backupRowsChecked ?? 0} pre-deploy row(s) absent or changed since the backup`,
+    );
   return problems;
 }
 
 /** The writes to read back in a region: acknowledged before the backup, and the candidate's after it. */
-export function writesToCheck(writes: readonly AcknowledgedWrite[], region: string, backupAt: number, candidateVersion: string): { preDeploy: AcknowledgedWrite[]; candidate: AcknowledgedWrite[] } {
+export function writesToCheck(
+  writes: readonly AcknowledgedWrite[],
+  region: string,
+  backupAt: number,
+  candidateVersion: string,
+): { preDeploy: AcknowledgedWrite[]; candidate: AcknowledgedWrite[] } {
   const own = writes.filter((w) => w.region === region);
   return {
     preDeploy: own.filter((w) => w.at < backupAt),
@@ -62,22 +84,40 @@ export function writesToCheck(writes: readonly AcknowledgedWrite[], region: stri
 }
 
 /** Ids of the writes that do not read back as written (gone, or another item). The demo's ids are numbers. */
-async function missingWrites(admin: DataAdmin, region: RegionTarget, writes: readonly AcknowledgedWrite[]): Promise<Set<AcknowledgedWrite['id']>> {
+async function missingWrites(
+  admin: DataAdmin,
+  region: RegionTarget,
+  writes: readonly AcknowledgedWrite[],
+): Promise<Set<AcknowledgedWrite['id']>> {
   const missing = new Set<AcknowledgedWrite['id']>();
   const queue = [...writes];
   // A few reads at a time: the region is serving, and this is on the rollback's clock.
-  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, async () => {
-    for (let w = queue.shift(); w; w = queue.shift()) {
-      if (typeof w.id !== 'number' || (await admin.readItem(region, w.id)) !== w.item) missing.add(w.id);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(8, queue.length) }, async () => {
+      for (let w = queue.shift(); w; w = queue.shift()) {
+        if (typeof w.id !== 'number' || (await admin.readItem(region, w.id)) !== w.item) missing.add(w.id);
+      }
+    }),
+  );
   return missing;
 }
 
-export async function takeRegionBackup(admin: DataAdmin, region: RegionTarget, name: string, now: () => number): Promise<BackupRecord> {
+export async function takeRegionBackup(
+  admin: DataAdmin,
+  region: RegionTarget,
+  name: string,
+  now: () => number,
+): Promise<BackupRecord> {
   const at = now();
   const b: BackupReport = await admin.backup(region, name);
-  return { name: b.name, at, rows: b.rows, bytes: b.bytes, durationMs: Math.round(b.durationMs), integrity: b.integrity };
+  return {
+    name: b.name,
+    at,
+    rows: b.rows,
+    bytes: b.bytes,
+    durationMs: Math.round(b.durationMs),
+    integrity: b.integrity,
+  };
 }
 
 export interface MitigateInput {
@@ -93,7 +133,18 @@ export interface MitigateInput {
 /** After the region is back on its previous version: check, restore if needed, read back. */
 export async function mitigateRegion(input: MitigateInput): Promise<MitigationRecord> {
   const { admin, region, backup } = input;
-  const none = { region: region.name, integrity: null, restored: false, restore: null, preDeployWritesChecked: 0, preDeployWritesMissing: 0, acknowledgedReadBack: { checked: 0, missing: 0 }, candidateWritesAcknowledged: 0, candidateWritesLostByCandidate: 0, candidateWritesUndone: 0 };
+  const none = {
+    region: region.name,
+    integrity: null,
+    restored: false,
+    restore: null,
+    preDeployWritesChecked: 0,
+    preDeployWritesMissing: 0,
+    acknowledgedReadBack: { checked: 0, missing: 0 },
+    candidateWritesAcknowledged: 0,
+    candidateWritesLostByCandidate: 0,
+    candidateWritesUndone: 0,
+  };
   if (!backup) return { ...none, backup: null, problems: [] };
   const { integrity: before, ...backupRecord } = backup;
   const record: MitigationRecord = { ...none, backup: backupRecord, problems: [] };
@@ -101,8 +152,13 @@ export async function mitigateRegion(input: MitigateInput): Promise<MitigationRe
     const after = await admin.integrity(region, backup.name);
     const problems = integrityProblems(before, after);
     record.integrity = {
-      ok: problems.length === 0, problems, sqlite: after.sqlite, rows: after.rows, missingRows: after.missingRows,
-      checksumMismatches: after.checksumMismatches, backupRowsMissing: after.backupRowsMissing ?? null,
+      ok: problems.length === 0,
+      problems,
+      sqlite: after.sqlite,
+      rows: after.rows,
+      missingRows: after.missingRows,
+      checksumMismatches: after.checksumMismatches,
+      backupRowsMissing: after.backupRowsMissing ?? null,
     };
     record.preDeployWritesChecked = after.backupRowsChecked ?? 0;
     record.preDeployWritesMissing = after.backupRowsMissing ?? 0;
@@ -111,7 +167,12 @@ export async function mitigateRegion(input: MitigateInput): Promise<MitigationRe
     const lostBefore = await missingWrites(admin, region, candidate);
     record.candidateWritesLostByCandidate = lostBefore.size;
     if (problems.length > 0) {
-      const { integrity: restoredIntegrity, undoneIds: _ids, name: _name, ...restore } = await admin.restore(region, backup.name, input.stableVersion);
+      const {
+        integrity: restoredIntegrity,
+        undoneIds: _ids,
+        name: _name,
+        ...restore
+      } = await admin.restore(region, backup.name, input.stableVersion);
       record.restored = true;
       record.restore = { ...restore, durationMs: Math.round(restore.durationMs) };
       record.preDeployWritesChecked = restore.backupRowsChecked;
@@ -119,8 +180,14 @@ export async function mitigateRegion(input: MitigateInput): Promise<MitigationRe
       const still = integrityProblems(before, restoredIntegrity);
       if (still.length > 0) record.problems.push(`still damaged after the restore: ${still.join('; ')}`);
     }
-    record.acknowledgedReadBack = { checked: preDeploy.length, missing: (await missingWrites(admin, region, preDeploy)).size };
-    if (record.restored) record.candidateWritesUndone = [...(await missingWrites(admin, region, candidate))].filter((id) => !lostBefore.has(id)).length;
+    record.acknowledgedReadBack = {
+      checked: preDeploy.length,
+      missing: (await missingWrites(admin, region, preDeploy)).size,
+    };
+    if (record.restored)
+      record.candidateWritesUndone = [...(await missingWrites(admin, region, candidate))].filter(
+        (id) => !lostBefore.has(id),
+      ).length;
     const lost = record.preDeployWritesMissing + record.acknowledgedReadBack.missing;
     if (lost > 0) record.problems.push(`${lost} write(s) acknowledged before the deploy do not read back`);
   } catch (e) {

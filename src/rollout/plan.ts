@@ -59,7 +59,10 @@ export interface RolloutPlan {
 }
 
 /** The plan's rollback policy with its defaults: rollback all, and stop. */
-export function rollbackPolicy(plan: Pick<RolloutPlan, 'rollback' | 'onRegionFailure'>): { scope: RollbackScope; onRegionFailure: RegionFailurePolicy } {
+export function rollbackPolicy(plan: Pick<RolloutPlan, 'rollback' | 'onRegionFailure'>): {
+  scope: RollbackScope;
+  onRegionFailure: RegionFailurePolicy;
+} {
   return { scope: plan.rollback ?? 'all', onRegionFailure: plan.onRegionFailure ?? 'stop' };
 }
 

@@ -63,27 +63,51 @@ export function decide(input: PolicyInput): Decision {
   const budgetMs = analysis.pauseBudgetSeconds * 1000;
   const first = judgement.reasons[0] ?? judgement.verdict;
   const untilDeadline = Math.max(1, deadlineMs - elapsedMs);
-  const overPrediction = judgement.verdict === 'yellow' && judgement.judgedVerdict === 'green' && clock.pausedMs >= budgetMs;
+  const overPrediction =
+    judgement.verdict === 'yellow' && judgement.judgedVerdict === 'green' && clock.pausedMs >= budgetMs;
   const verdict = overPrediction ? 'green' : judgement.verdict;
-  const note = overPrediction ? ` (still outside the prediction after the ${analysis.pauseBudgetSeconds} s pause budget, but within the limits and no worse than the baseline: going on: ${first})` : '';
+  const note = overPrediction
+    ? ` (still outside the prediction after the ${analysis.pauseBudgetSeconds} s pause budget, but within the limits and no worse than the baseline: going on: ${first})`
+    : '';
 
   let decision: Decision;
   if (verdict === 'red') {
-    return { event: { type: 'ABORT', reason: `red verdict: ${first}`, cause: 'verdict' }, nextAnalysisInMs: 0, why: judgement.reasons.join('; ') };
+    return {
+      event: { type: 'ABORT', reason: `red verdict: ${first}`, cause: 'verdict' },
+      nextAnalysisInMs: 0,
+      why: judgement.reasons.join('; '),
+    };
   } else if (input.paused) {
     if (verdict === 'green') {
-      decision = { event: { type: 'RESUME' }, nextAnalysisInMs: Math.min(intervalMs, Math.max(1, bakeMs - bakedMs)), why: `green again${note}` };
+      decision = {
+        event: { type: 'RESUME' },
+        nextAnalysisInMs: Math.min(intervalMs, Math.max(1, bakeMs - bakedMs)),
+        why: `green again${note}`,
+      };
     } else if (clock.pausedMs >= budgetMs) {
       const reason = `pause budget of ${analysis.pauseBudgetSeconds} s spent and still ${judgement.verdict}: ${first}`;
       return { event: { type: 'ABORT', reason, cause: 'pause-budget' }, nextAnalysisInMs: 0, why: reason };
     } else {
-      decision = { event: 'wait', nextAnalysisInMs: Math.min(fastMs, Math.max(1, budgetMs - clock.pausedMs)), why: `paused, still ${judgement.verdict}` };
+      decision = {
+        event: 'wait',
+        nextAnalysisInMs: Math.min(fastMs, Math.max(1, budgetMs - clock.pausedMs)),
+        why: `paused, still ${judgement.verdict}`,
+      };
     }
   } else if (verdict === 'green') {
-    if (bakedMs >= bakeMs) return { event: { type: 'STAGE_PASSED' }, nextAnalysisInMs: intervalMs, why: `green after baking ${(bakedMs / 1000).toFixed(1)} s${note}` };
+    if (bakedMs >= bakeMs)
+      return {
+        event: { type: 'STAGE_PASSED' },
+        nextAnalysisInMs: intervalMs,
+        why: `green after baking ${(bakedMs / 1000).toFixed(1)} s${note}`,
+      };
     decision = { event: 'wait', nextAnalysisInMs: Math.min(intervalMs, bakeMs - bakedMs), why: `green, baking${note}` };
   } else if (verdict === 'yellow') {
-    decision = { event: { type: 'PAUSE', reason: first, at: clock.now }, nextAnalysisInMs: fastMs, why: `yellow: ${first}` };
+    decision = {
+      event: { type: 'PAUSE', reason: first, at: clock.now },
+      nextAnalysisInMs: fastMs,
+      why: `yellow: ${first}`,
+    };
   } else {
     decision = { event: 'wait', nextAnalysisInMs: Math.min(intervalMs, untilDeadline), why: first };
   }

@@ -36,7 +36,12 @@ export interface AnalysisInterval {
   verdict: Verdict;
 }
 
-export function analysisInterval(at: number, canary: readonly Observation[], baseline: readonly Observation[], verdict: Verdict): AnalysisInterval {
+export function analysisInterval(
+  at: number,
+  canary: readonly Observation[],
+  baseline: readonly Observation[],
+  verdict: Verdict,
+): AnalysisInterval {
   return { at: new Date(at).toISOString(), canary: summarize(canary), baseline: summarize(baseline), verdict };
 }
 
@@ -130,10 +135,25 @@ export interface RolloutResult {
   /** Red verdict (or abort) -> every touched region verified on its previous version. */
   timeToRollbackMs: number | null;
   /** untimed: requests in flight while the gate's own event loop stalled (latency not used); maxClientStallMs: the longest such stall. */
-  traffic: { sent: number; skipped: number; acknowledgedWrites: number; missingReads: number; untimed: number; maxClientStallMs: number };
+  traffic: {
+    sent: number;
+    skipped: number;
+    acknowledgedWrites: number;
+    missingReads: number;
+    untimed: number;
+    maxClientStallMs: number;
+  };
 }
 
-export function stageRecord(region: string, stage: number, weight: number, startedAt: number, j: CombinedJudgement, intervals: readonly AnalysisInterval[], endedAt?: number): StageRecord {
+export function stageRecord(
+  region: string,
+  stage: number,
+  weight: number,
+  startedAt: number,
+  j: CombinedJudgement,
+  intervals: readonly AnalysisInterval[],
+  endedAt?: number,
+): StageRecord {
   return {
     region,
     stage,

@@ -39,23 +39,43 @@ export interface RollbackOptions {
   mitigate?: (t: TouchedRegion) => Promise<MitigationRecord>;
 }
 
-export async function rollBack(stack: Stack, touched: readonly TouchedRegion[], options: RollbackOptions): Promise<RollbackOutcome> {
+export async function rollBack(
+  stack: Stack,
+  touched: readonly TouchedRegion[],
+  options: RollbackOptions,
+): Promise<RollbackOutcome> {
   const { health, clock, progress, probes, mitigate } = options;
-  const results = await Promise.all(touched.map(async (t): Promise<{ verification?: Verification; mitigation?: MitigationRecord; problem?: string }> => {
-    try {
-      progress.info(`rolling back ${t.region.name} to ${t.previous.version}`);
-      await stack.removeCanary(t.region);
-      if (t.replaced) await stack.deploy(t.region, 'stable', t.previous);
-      const verification = await verifyRegion(stack, t.region, 'stable', t.previous, health, clock, probes);
-      if (!verification.ok) return { verification, problem: `${t.region.name}: ${verification.problem ?? 'not verified'}${leftIn(verification)}` };
-      const mitigation = mitigate ? await mitigate(t) : undefined;
-      const problem = mitigation && mitigation.problems.length > 0 ? `${t.region.name}: on ${t.previous.version}, but its data: ${mitigation.problems.join('; ')}` : undefined;
-      return { verification, ...(mitigation ? { mitigation } : {}), ...(problem ? { problem } : {}) };
-    } catch (e) {
-      const state = await stack.containers().then((cs) => cs.find((c) => c.service === t.region.service)?.state ?? 'absent', () => 'unknown');
-      return { problem: `${t.region.name}: rollback step failed: ${e instanceof Error ? e.message : String(e)}; container ${t.region.service} left ${state}` };
-    }
-  }));
+  const results = await Promise.all(
+    touched.map(
+      async (t): Promise<{ verification?: Verification; mitigation?: MitigationRecord; problem?: string }> => {
+        try {
+          progress.info(`rolling back ${t.region.name} to ${t.previous.version}`);
+          await stack.removeCanary(t.region);
+          if (t.replaced) await stack.deploy(t.region, 'stable', t.previous);
+          const verification = await verifyRegion(stack, t.region, 'stable', t.previous, health, clock, probes);
+          if (!verification.ok)
+            return {
+              verification,
+              problem: `${t.region.name}: ${verification.problem ?? 'not verified'}${leftIn(verification)}`,
+            };
+          const mitigation = mitigate ? await mitigate(t) : undefined;
+          const problem =
+            mitigation && mitigation.problems.length > 0
+              ? `${t.region.name}: on ${t.previous.version}, but its data: ${mitigation.problems.join('; ')}`
+              : undefined;
+          return { verification, ...(mitigation ? { mitigation } : {}), ...(problem ? { problem } : {}) };
+        } catch (e) {
+          const state = await stack.containers().then(
+            (cs) => cs.find((c) => c.service === t.region.service)?.state ?? 'absent',
+            () => 'unknown',
+          );
+          return {
+            problem: `${t.region.name}: rollback step failed: ${e instanceof Error ? e.message : String(e)}; container ${t.region.service} left ${state}`,
+          };
+        }
+      },
+    ),
+  );
   const problems = results.flatMap((r) => (r.problem ? [r.problem] : []));
   return {
     ok: problems.length === 0,

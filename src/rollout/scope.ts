@@ -92,20 +92,31 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
   if (failing?.candidate) evidence.push(`${failedRegion} candidate: ${describeMetrics(failing.candidate)}`);
 
   let points = true;
-  const refuse = (why: string) => { points = false; evidence.push(why); };
+  const refuse = (why: string) => {
+    points = false;
+    evidence.push(why);
+  };
 
   if (!REGION_CAUSES.includes(cause)) refuse(`an abort of cause ${cause} says nothing about where the candidate fails`);
   const healthyPeers = peerEvidence.filter((p) => p.e && healthy(p.e));
   const troubled = peerEvidence.filter((p) => !p.e || !healthy(p.e));
   for (const p of peerEvidence) {
     if (!p.e) evidence.push(`${p.region}: touched, but no evidence of its health on the candidate`);
-    else evidence.push(`${p.region} (${p.e.role}): last verdict ${p.e.verdict ?? 'none'}${p.e.verified === undefined ? '' : p.e.verified ? ', verified' : ', NOT verified'}; ${describeMetrics(p.e.candidate)}`);
+    else
+      evidence.push(
+        `${p.region} (${p.e.role}): last verdict ${p.e.verdict ?? 'none'}${p.e.verified === undefined ? '' : p.e.verified ? ', verified' : ', NOT verified'}; ${describeMetrics(p.e.candidate)}`,
+      );
   }
   if (peers.length === 0) refuse(`no other region runs the candidate: nothing to compare ${failedRegion} with`);
   else if (healthyPeers.length === 0) refuse('no other region is known to be healthy on the candidate');
-  if (troubled.length > 0 && peers.length > 0) refuse(`the candidate is not known to be healthy in ${troubled.map((p) => p.region).join(', ')} either: the evidence does not single out ${failedRegion}`);
+  if (troubled.length > 0 && peers.length > 0)
+    refuse(
+      `the candidate is not known to be healthy in ${troubled.map((p) => p.region).join(', ')} either: the evidence does not single out ${failedRegion}`,
+    );
 
-  const peerMetrics = healthyPeers.map((p) => p.e?.candidate).filter((m): m is WindowMetrics => m !== undefined && m.count > 0);
+  const peerMetrics = healthyPeers
+    .map((p) => p.e?.candidate)
+    .filter((m): m is WindowMetrics => m !== undefined && m.count > 0);
   const latencyAbort = /^red verdict: p99 /.test(input.reason);
   if (points && failing?.candidate && failing.candidate.count > 0 && peerMetrics.length > 0) {
     if (latencyAbort) {
@@ -127,8 +138,15 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
   }
   if (failing?.baseline && failing.baseline.count > 0) {
     const b = failing.baseline;
-    const sick = failing.candidate && b.errorRate !== null && failing.candidate.errorRate !== null && b.errorRate >= failing.candidate.errorRate / 2 && b.errors > 0;
-    evidence.push(`${failedRegion} stable version: ${describeMetrics(b)}${sick ? ': failing too, the region itself looks sick' : ''}`);
+    const sick =
+      failing.candidate &&
+      b.errorRate !== null &&
+      failing.candidate.errorRate !== null &&
+      b.errorRate >= failing.candidate.errorRate / 2 &&
+      b.errors > 0;
+    evidence.push(
+      `${failedRegion} stable version: ${describeMetrics(b)}${sick ? ': failing too, the region itself looks sick' : ''}`,
+    );
   }
 
   if (points) evidence.push(`the evidence points at ${failedRegion} alone`);

@@ -71,7 +71,13 @@ export function step(input: StepInput): StepResult {
   const stage = plan.stages[state.stage];
   if (!stage) throw new RangeError(`no stage ${state.stage} in the plan`);
   const synthetic = judge(input.canary, input.baseline, stage.limits, judgeOptions(plan.analysis));
-  const combined = combineJudgement(synthetic, stage.limits, input.prometheus ?? [], plan.analysis.sources, input.canary);
+  const combined = combineJudgement(
+    synthetic,
+    stage.limits,
+    input.prometheus ?? [],
+    plan.analysis.sources,
+    input.canary,
+  );
   const predicted = input.prediction ? classifyStage(combined, input.prediction) : undefined;
   const judgement: CombinedJudgement = predicted ?? combined;
   const comparison = predicted ? { comparison: predicted.prediction } : {};

@@ -37,13 +37,32 @@ export interface Verification {
   problem?: string;
 }
 
-export async function verifyRegion(stack: Stack, region: RegionTarget, slot: Slot, expected: Deployment, policy: HealthPolicy, clock: Clock, probes: RegionProbes = httpProbes): Promise<Verification> {
+export async function verifyRegion(
+  stack: Stack,
+  region: RegionTarget,
+  slot: Slot,
+  expected: Deployment,
+  policy: HealthPolicy,
+  clock: Clock,
+  probes: RegionProbes = httpProbes,
+): Promise<Verification> {
   const url = regionUrl(stack.target, region, slot);
   const service = serviceOf(region, slot);
   const container = (await stack.containers()).find((c) => c.service === service);
-  const base = { region: region.name, slot, expectedVersion: expected.version, containerState: container?.state ?? 'absent' };
+  const base = {
+    region: region.name,
+    slot,
+    expectedVersion: expected.version,
+    containerState: container?.state ?? 'absent',
+  };
   if (container?.state !== 'running') {
-    return { ...base, ok: false, reportedVersion: undefined, healthChecks: 0, problem: `container ${service} is ${container?.state ?? 'absent'}` };
+    return {
+      ...base,
+      ok: false,
+      reportedVersion: undefined,
+      healthChecks: 0,
+      problem: `container ${service} is ${container?.state ?? 'absent'}`,
+    };
   }
   const end = clock.now() + policy.deadlineSeconds * 1000;
   let reported: string | undefined;
@@ -54,12 +73,14 @@ export async function verifyRegion(stack: Stack, region: RegionTarget, slot: Slo
     if (reported === expected.version) {
       checks++;
       streak = (await probes.health(url, stack.target.healthPath)) ? streak + 1 : 0;
-      if (streak >= policy.consecutiveSuccesses) return { ...base, ok: true, reportedVersion: reported, healthChecks: checks };
+      if (streak >= policy.consecutiveSuccesses)
+        return { ...base, ok: true, reportedVersion: reported, healthChecks: checks };
     }
     await clock.sleep(policy.intervalMs ?? 250);
   }
-  const problem = reported !== expected.version
-    ? `reports version ${reported ?? '(no answer)'} instead of ${expected.version}`
-    : `/health did not pass ${policy.consecutiveSuccesses} times in a row within ${policy.deadlineSeconds} s (${checks} checks)`;
+  const problem =
+    reported !== expected.version
+      ? `reports version ${reported ?? '(no answer)'} instead of ${expected.version}`
+      : `/health did not pass ${policy.consecutiveSuccesses} times in a row within ${policy.deadlineSeconds} s (${checks} checks)`;
   return { ...base, ok: false, reportedVersion: reported, healthChecks: checks, problem };
 }

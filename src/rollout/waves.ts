@@ -77,34 +77,73 @@ export interface DifferentialHook {
 }
 
 /** After the stage's analysis passed: the differential runs, and a resilience regression aborts. */
-async function differentialAbort(ctx: WaveContext, region: RegionTarget, stage: number): Promise<RolloutEvent | undefined> {
+async function differentialAbort(
+  ctx: WaveContext,
+  region: RegionTarget,
+  stage: number,
+): Promise<RolloutEvent | undefined> {
   const hook = ctx.differential;
   const at = hook?.stage === 'last' ? ctx.plan.stages.length - 1 : hook?.stage;
   if (!hook || hook.region !== region.name || at !== stage) return undefined;
-  const results = await hook.run({ region, stage, baseline: ctx.previous(region.name), candidate: ctx.candidate, traffic: ctx.traffic, store: ctx.store, clock: ctx.clock, signal: ctx.signal });
+  const results = await hook.run({
+    region,
+    stage,
+    baseline: ctx.previous(region.name),
+    candidate: ctx.candidate,
+    traffic: ctx.traffic,
+    store: ctx.store,
+    clock: ctx.clock,
+    signal: ctx.signal,
+  });
   hook.record(results);
   const regression = results.find((r) => r.verdict === 'regression');
-  return regression ? { type: 'ABORT', reason: `resilience regression: ${regression.headline}`, cause: 'resilience' } : undefined;
+  return regression
+    ? { type: 'ABORT', reason: `resilience regression: ${regression.headline}`, cause: 'resilience' }
+    : undefined;
 }
 
 function checksFor(ctx: WaveContext, region: RegionTarget) {
   if (!ctx.prometheus) return Promise.resolve([]);
   const baseline = ctx.previous(region.name).version;
-  return evaluateChecks(ctx.prometheus, ctx.prometheusUrl, { region: region.name, version: ctx.candidate.version, canary_version: ctx.candidate.version, baseline_version: baseline, slot: 'canary' });
+  return evaluateChecks(ctx.prometheus, ctx.prometheusUrl, {
+    region: region.name,
+    version: ctx.candidate.version,
+    canary_version: ctx.candidate.version,
+    baseline_version: baseline,
+    slot: 'canary',
+  });
 }
 
 type StageState = Extract<RolloutState, { kind: 'CANARY' | 'PAUSED' }>;
 
 /** Time to detect of the judgement that aborted a stage, whichever source saw it (detect.ts). */
-function recordDetection(ctx: WaveContext, judgement: CombinedJudgement, firstPauseAt: number | null, windowStart: number, now: number): void {
+function recordDetection(
+  ctx: WaveContext,
+  judgement: CombinedJudgement,
+  firstPauseAt: number | null,
+  windowStart: number,
+  now: number,
+): void {
   const ms = timeToDetect({ judgement, firstPauseAt, windowStart, now });
   if (ms !== null) ctx.detected(ms);
 }
 
-function streams(ctx: WaveContext, region: RegionTarget, baselineRps: number, canaryRps: number, canaryUrl: string): TrafficStream[] {
+function streams(
+  ctx: WaveContext,
+  region: RegionTarget,
+  baselineRps: number,
+  canaryRps: number,
+  canaryUrl: string,
+): TrafficStream[] {
   const base = ctx.previous(region.name);
   return [
-    { region: region.name, cohort: 'baseline', version: base.version, baseUrl: regionUrl(ctx.stack.target, region), rps: baselineRps },
+    {
+      region: region.name,
+      cohort: 'baseline',
+      version: base.version,
+      baseUrl: regionUrl(ctx.stack.target, region),
+      rps: baselineRps,
+    },
     { region: region.name, cohort: 'canary', version: ctx.candidate.version, baseUrl: canaryUrl, rps: canaryRps },
   ];
 }
@@ -122,7 +161,9 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
   }
   const stageIndex = entered.stage;
   const rates = stageRates(plan, stageIndex);
-  ctx.traffic.setStreams(streams(ctx, region, rates.baseline, rates.canary, regionUrl(ctx.stack.target, region, 'canary')));
+  ctx.traffic.setStreams(
+    streams(ctx, region, rates.baseline, rates.canary, regionUrl(ctx.stack.target, region, 'canary')),
+  );
   let timing: StageTiming = { startedAt: ctx.clock.now(), pausedMs: 0 };
   let nextInMs = plan.analysis.intervalSeconds * 1000;
   let last: CombinedJudgement | undefined;
@@ -140,8 +181,24 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
     const window = { region: region.name, from: timing.startedAt, to: now };
     const canary = store.select({ ...window, cohort: 'canary' });
     const baseline = store.select({ ...window, cohort: 'baseline' });
-    const result = step({ plan, state, timing, now, canary, baseline, prometheus, ...(prediction ? { prediction } : {}) });
-    intervals.push(analysisInterval(now, canary.filter((o) => o.at >= intervalFrom), baseline.filter((o) => o.at >= intervalFrom), result.judgement.verdict));
+    const result = step({
+      plan,
+      state,
+      timing,
+      now,
+      canary,
+      baseline,
+      prometheus,
+      ...(prediction ? { prediction } : {}),
+    });
+    intervals.push(
+      analysisInterval(
+        now,
+        canary.filter((o) => o.at >= intervalFrom),
+        baseline.filter((o) => o.at >= intervalFrom),
+        result.judgement.verdict,
+      ),
+    );
     intervalFrom = now;
     last = result.judgement;
     comparison = result.comparison;
@@ -151,11 +208,23 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
     if (result.event.type === 'ABORT') recordDetection(ctx, last, firstPauseAt, timing.startedAt, now);
     const leaving = result.event.type === 'STAGE_PASSED' || result.event.type === 'ABORT';
     if (leaving) {
-      const record = stageRecord(region.name, stageIndex, plan.stages[stageIndex]?.weight ?? 0, timing.startedAt, last, intervals, now);
+      const record = stageRecord(
+        region.name,
+        stageIndex,
+        plan.stages[stageIndex]?.weight ?? 0,
+        timing.startedAt,
+        last,
+        intervals,
+        now,
+      );
       ctx.recordStage(comparison ? { ...record, prediction: comparison } : record);
     }
-    if (result.event.type === 'PAUSE') ctx.progress.warn(`${region.name} stage ${stageIndex + 1} paused: ${result.event.reason}`);
-    const event = result.event.type === 'STAGE_PASSED' ? (await differentialAbort(ctx, region, stageIndex)) ?? result.event : result.event;
+    if (result.event.type === 'PAUSE')
+      ctx.progress.warn(`${region.name} stage ${stageIndex + 1} paused: ${result.event.reason}`);
+    const event =
+      result.event.type === 'STAGE_PASSED'
+        ? ((await differentialAbort(ctx, region, stageIndex)) ?? result.event)
+        : result.event;
     ctx.send(event);
     timing = result.timing;
     if (leaving) return;
@@ -167,7 +236,10 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
  * it, remove the canary, verify. A rolling rollout gets here straight away and replaces
  * the region after measuring a baseline, then judges it over a bake.
  */
-export async function runPromotion(ctx: WaveContext, state: Extract<RolloutState, { kind: 'PROMOTED' }>): Promise<void> {
+export async function runPromotion(
+  ctx: WaveContext,
+  state: Extract<RolloutState, { kind: 'PROMOTED' }>,
+): Promise<void> {
   const region = ctx.regionTarget(state.region);
   if (ctx.plan.strategy === 'rolling') {
     await runRollingStep(ctx, region);
@@ -180,9 +252,21 @@ export async function runPromotion(ctx: WaveContext, state: Extract<RolloutState
     await ctx.stack.removeCanary(region);
     ctx.canaryRunning.delete(region.name);
   }
-  const verification = await verifyRegion(ctx.stack, region, 'stable', ctx.candidate, ctx.plan.health, ctx.clock, ctx.probes);
+  const verification = await verifyRegion(
+    ctx.stack,
+    region,
+    'stable',
+    ctx.candidate,
+    ctx.plan.health,
+    ctx.clock,
+    ctx.probes,
+  );
   if (!verification.ok) {
-    ctx.send({ type: 'ABORT', reason: `${region.name} not verified on ${ctx.candidate.version}: ${verification.problem ?? ''}`, cause: 'verification' });
+    ctx.send({
+      type: 'ABORT',
+      reason: `${region.name} not verified on ${ctx.candidate.version}: ${verification.problem ?? ''}`,
+      cause: 'verification',
+    });
     return;
   }
   ctx.progress.info(`${region.name} verified on ${ctx.candidate.version} (${verification.healthChecks} health checks)`);
@@ -208,7 +292,11 @@ async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<v
   await ctx.stack.deploy(region, 'stable', ctx.candidate);
   const health = await verifyRegion(ctx.stack, region, 'stable', ctx.candidate, plan.health, ctx.clock, ctx.probes);
   if (!health.ok) {
-    ctx.send({ type: 'ABORT', reason: `${region.name} not healthy on ${ctx.candidate.version}: ${health.problem ?? ''}`, cause: 'verification' });
+    ctx.send({
+      type: 'ABORT',
+      reason: `${region.name} not healthy on ${ctx.candidate.version}: ${health.problem ?? ''}`,
+      cause: 'verification',
+    });
     return;
   }
   const bakeFrom = ctx.clock.now();
@@ -221,9 +309,22 @@ async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<v
     const prometheus = await checksFor(ctx, region);
     const now = ctx.clock.now();
     const canary = store.select({ region: region.name, cohort: 'canary', from: bakeFrom, to: now });
-    const j = combineJudgement(judge(canary, baseline, last.limits, judgeOptions(plan.analysis)), last.limits, prometheus, plan.analysis.sources, canary);
+    const j = combineJudgement(
+      judge(canary, baseline, last.limits, judgeOptions(plan.analysis)),
+      last.limits,
+      prometheus,
+      plan.analysis.sources,
+      canary,
+    );
     // The baseline was measured before the replacement: every interval is held to all of it.
-    intervals.push(analysisInterval(now, canary.filter((o) => o.at >= intervalFrom), baseline, j.verdict));
+    intervals.push(
+      analysisInterval(
+        now,
+        canary.filter((o) => o.at >= intervalFrom),
+        baseline,
+        j.verdict,
+      ),
+    );
     intervalFrom = now;
     const baked = now - bakeFrom >= bakeMs;
     const overdue = now - bakeFrom >= plan.analysis.stageDeadlineSeconds * 1000;
@@ -234,7 +335,11 @@ async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<v
         recordDetection(ctx, j, null, bakeFrom, now);
         ctx.send({ type: 'ABORT', reason: `red verdict: ${j.reasons[0] ?? ''}`, cause: 'verdict' });
       } else if (j.verdict === 'inconclusive') {
-        ctx.send({ type: 'ABORT', reason: `not enough data by the stage deadline: ${j.reasons[0] ?? ''}`, cause: 'deadline' });
+        ctx.send({
+          type: 'ABORT',
+          reason: `not enough data by the stage deadline: ${j.reasons[0] ?? ''}`,
+          cause: 'deadline',
+        });
       } else if (j.verdict === 'yellow') {
         ctx.progress.warn(`${region.name}: ${j.reasons[0] ?? 'yellow'}; within limits, going on`);
       }

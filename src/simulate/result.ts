@@ -78,7 +78,14 @@ export function round(x: number, digits = 3): number {
 const roundOrNull = (x: number | null) => (x === null ? null : round(x));
 
 export function metricsJson(m: WindowMetrics): MetricsJson {
-  return { count: m.count, errors: m.errors, error_rate: roundOrNull(m.errorRate), p50_ms: roundOrNull(m.p50Ms), p95_ms: roundOrNull(m.p95Ms), p99_ms: roundOrNull(m.p99Ms) };
+  return {
+    count: m.count,
+    errors: m.errors,
+    error_rate: roundOrNull(m.errorRate),
+    p50_ms: roundOrNull(m.p50Ms),
+    p95_ms: roundOrNull(m.p95Ms),
+    p99_ms: roundOrNull(m.p99Ms),
+  };
 }
 
 /** p-values keep 6 significant digits: tiny ones matter. */

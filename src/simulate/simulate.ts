@@ -1,6 +1,13 @@
 import type { Observation } from '../analysis/observation.ts';
 import type { Judgement, Verdict } from '../analysis/judge.ts';
-import { currentRegion, initialState, isTerminal, transition, type RolloutEvent, type RolloutState } from '../rollout/machine.ts';
+import {
+  currentRegion,
+  initialState,
+  isTerminal,
+  transition,
+  type RolloutEvent,
+  type RolloutState,
+} from '../rollout/machine.ts';
 import { stageCount, stageRates, type RolloutPlan } from '../rollout/plan.ts';
 import { step } from '../rollout/step.ts';
 import { createRandom } from './random.ts';
@@ -23,10 +30,17 @@ const MAX_ANALYSES_PER_STAGE = 100_000;
 
 export function simulate(plan: RolloutPlan, scenario: SimulationScenario, seed: number): SimulationResult {
   const random = createRandom(seed);
-  const p: RolloutPlan = scenario.requestsPerSecond === undefined ? plan : { ...plan, trafficRps: scenario.requestsPerSecond };
+  const p: RolloutPlan =
+    scenario.requestsPerSecond === undefined ? plan : { ...plan, trafficRps: scenario.requestsPerSecond };
   const { baseline, canary } = scenario;
   const health = (model: typeof baseline) =>
-    simulateHealth(random, model, p.health.consecutiveSuccesses, p.health.deadlineSeconds * 1000, SIM_HEALTH_INTERVAL_MS);
+    simulateHealth(
+      random,
+      model,
+      p.health.consecutiveSuccesses,
+      p.health.deadlineSeconds * 1000,
+      SIM_HEALTH_INTERVAL_MS,
+    );
 
   let state: RolloutState = initialState(p.regions, stageCount(p));
   let now = 0;
@@ -44,8 +58,12 @@ export function simulate(plan: RolloutPlan, scenario: SimulationScenario, seed: 
 
   const record = (from: RolloutState, event: RolloutEvent, to: RolloutState) => {
     const entry: TransitionJson = {
-      at_ms: round(now, 0), event: event.type, from: from.kind, to: to.kind,
-      region: currentRegion(to) ?? null, stage: to.kind === 'CANARY' || to.kind === 'PAUSED' ? to.stage : null,
+      at_ms: round(now, 0),
+      event: event.type,
+      from: from.kind,
+      to: to.kind,
+      region: currentRegion(to) ?? null,
+      stage: to.kind === 'CANARY' || to.kind === 'PAUSED' ? to.stage : null,
     };
     if ('reason' in event) entry.reason = event.reason;
     timeline.push(entry);
@@ -85,7 +103,19 @@ export function simulate(plan: RolloutPlan, scenario: SimulationScenario, seed: 
         const passed = r.event.type === 'STAGE_PASSED';
         if (passed) stagesCompleted++;
         else timeToDetect = measureTimeToDetect({ judgement: r.judgement, firstPauseAt, windowStart: startedAt, now });
-        stages.push(stageJson(region, s.stage, p.stages[s.stage]?.weight ?? 0, startedAt, now, passed, analyses, counts, r.judgement));
+        stages.push(
+          stageJson(
+            region,
+            s.stage,
+            p.stages[s.stage]?.weight ?? 0,
+            startedAt,
+            now,
+            passed,
+            analyses,
+            counts,
+            r.judgement,
+          ),
+        );
         return;
       }
       next = now + r.decision.nextAnalysisInMs;
@@ -100,7 +130,15 @@ export function simulate(plan: RolloutPlan, scenario: SimulationScenario, seed: 
     const h = health(canary);
     probes += h.probes;
     now += h.durationMs;
-    send(h.ok ? { type: 'NEXT_REGION' } : { type: 'ABORT', reason: `${region}: ${healthProblem(p)} after promoting ${canary.version}`, cause: 'verification' });
+    send(
+      h.ok
+        ? { type: 'NEXT_REGION' }
+        : {
+            type: 'ABORT',
+            reason: `${region}: ${healthProblem(p)} after promoting ${canary.version}`,
+            cause: 'verification',
+          },
+    );
   };
 
   const rollBack = () => {
@@ -115,9 +153,14 @@ export function simulate(plan: RolloutPlan, scenario: SimulationScenario, seed: 
     }
     now += slowest;
     timeToRollback = abortAt === null ? null : now - abortAt;
-    send(unverified.length === 0
-      ? { type: 'ROLLBACK_VERIFIED' }
-      : { type: 'ROLLBACK_FAILED', reason: `${unverified.join(', ')}: ${healthProblem(p)} after rolling back to ${baseline.version}` });
+    send(
+      unverified.length === 0
+        ? { type: 'ROLLBACK_VERIFIED' }
+        : {
+            type: 'ROLLBACK_FAILED',
+            reason: `${unverified.join(', ')}: ${healthProblem(p)} after rolling back to ${baseline.version}`,
+          },
+    );
   };
 
   send({ type: 'START' });
@@ -155,14 +198,30 @@ function healthProblem(p: RolloutPlan): string {
   return `/health did not pass ${p.health.consecutiveSuccesses} times in a row within ${p.health.deadlineSeconds} s`;
 }
 
-function stageJson(region: string, stage: number, weight: number, startedAt: number, endedAt: number, passed: boolean,
-  analyses: number, counts: Record<Verdict, number>, j: Judgement): StageJson {
+function stageJson(
+  region: string,
+  stage: number,
+  weight: number,
+  startedAt: number,
+  endedAt: number,
+  passed: boolean,
+  analyses: number,
+  counts: Record<Verdict, number>,
+  j: Judgement,
+): StageJson {
   return {
-    region, stage, weight,
-    started_at_ms: round(startedAt, 0), ended_at_ms: round(endedAt, 0),
+    region,
+    stage,
+    weight,
+    started_at_ms: round(startedAt, 0),
+    ended_at_ms: round(endedAt, 0),
     outcome: passed ? 'passed' : 'aborted',
-    analyses, verdict_counts: { ...counts },
-    verdict: j.verdict, reasons: j.reasons,
-    canary: metricsJson(j.canary), baseline: metricsJson(j.baseline), tests: testsJson(j),
+    analyses,
+    verdict_counts: { ...counts },
+    verdict: j.verdict,
+    reasons: j.reasons,
+    canary: metricsJson(j.canary),
+    baseline: metricsJson(j.baseline),
+    tests: testsJson(j),
   };
 }

@@ -11,7 +11,14 @@ export interface CohortStream {
   fill(from: number, to: number, into: Observation[]): number;
 }
 
-export function cohortStream(random: Random, region: string, cohort: Cohort, model: CohortModel, rps: number, startAt: number): CohortStream {
+export function cohortStream(
+  random: Random,
+  region: string,
+  cohort: Cohort,
+  model: CohortModel,
+  rps: number,
+  startAt: number,
+): CohortStream {
   const latency = lognormal(random, model.latency.medianMs, model.latency.p99Ms);
   const spacing = rps > 0 ? 1000 / rps : Number.POSITIVE_INFINITY;
   // A random phase, so that the canary and baseline cohorts do not fire in lockstep.
@@ -22,7 +29,15 @@ export function cohortStream(random: Random, region: string, cohort: Cohort, mod
       while (nextAt < to) {
         if (nextAt >= from) {
           const failed = random.next() < model.errorRate;
-          into.push({ at: nextAt, region, version: model.version, cohort, route: '/simulated', status: failed ? 500 : 200, latencyMs: latency() });
+          into.push({
+            at: nextAt,
+            region,
+            version: model.version,
+            cohort,
+            route: '/simulated',
+            status: failed ? 500 : 200,
+            latencyMs: latency(),
+          });
           n++;
         }
         nextAt += spacing;
@@ -43,7 +58,13 @@ export interface HealthCheck {
  * `intervalMs` until `consecutive` successes in a row, or the deadline. A probe fails with
  * the model's error rate.
  */
-export function simulateHealth(random: Random, model: CohortModel, consecutive: number, deadlineMs: number, intervalMs: number): HealthCheck {
+export function simulateHealth(
+  random: Random,
+  model: CohortModel,
+  consecutive: number,
+  deadlineMs: number,
+  intervalMs: number,
+): HealthCheck {
   let streak = 0;
   let probes = 0;
   for (let t = 0; t < deadlineMs; t += intervalMs) {

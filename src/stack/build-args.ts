@@ -44,7 +44,10 @@ export function parseExposedPorts(stdout: string): number[] {
     return [];
   }
   if (typeof parsed !== 'object' || parsed === null) return [];
-  return Object.keys(parsed).filter((k) => /^\d+\/tcp$/.test(k)).map((k) => Number(k.split('/')[0])).sort((a, b) => a - b);
+  return Object.keys(parsed)
+    .filter((k) => /^\d+\/tcp$/.test(k))
+    .map((k) => Number(k.split('/')[0]))
+    .sort((a, b) => a - b);
 }
 
 export interface InspectedImage {
@@ -127,15 +130,23 @@ function checkedRef(ref: string): string {
  * context's files, the Dockerfile's path in it and its bytes, the build args). The
  * Dockerfile's path is relative, so the same tree checked out elsewhere gets the same key.
  */
-export function buildKey(parts: { contextHash: string; dockerfilePath: string; dockerfileText: string; args: Readonly<Record<string, string>> }): string {
+export function buildKey(parts: {
+  contextHash: string;
+  dockerfilePath: string;
+  dockerfileText: string;
+  args: Readonly<Record<string, string>>;
+}): string {
   const args = Object.entries(parts.args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const dockerfile = createHash('sha256').update(parts.dockerfileText).digest('hex');
-  return createHash('sha256').update(JSON.stringify([parts.contextHash, parts.dockerfilePath, dockerfile, args])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([parts.contextHash, parts.dockerfilePath, dockerfile, args]))
+    .digest('hex');
 }
 
 /** A valid repository path component (lowercase letters, digits, single separators) from any name. */
 export function repositoryComponent(name: string): string {
-  const cleaned = name.toLowerCase()
+  const cleaned = name
+    .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/[._-]{2,}/g, '-')
     .slice(0, 64)
@@ -145,7 +156,8 @@ export function repositoryComponent(name: string): string {
 
 /** `chaos-gate/<name>:<commit12>-<key12>`; `nogit` without a commit, `unhashed` without a key. */
 export function imageTag(name: string, commit: string | null, key: string | undefined): string {
-  const part = (s: string | null | undefined, none: string) => (s ? s.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 12) : none);
+  const part = (s: string | null | undefined, none: string) =>
+    s ? s.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 12) : none;
   return `chaos-gate/${repositoryComponent(name)}:${part(commit, 'nogit')}-${part(key, 'unhashed')}`;
 }
 
@@ -222,7 +234,11 @@ function instructions(dockerfile: string): { line: number; text: string }[] {
   return out;
 }
 
-function declareArg(declared: Map<string, string | undefined>, word: string, args: Readonly<Record<string, string>>): void {
+function declareArg(
+  declared: Map<string, string | undefined>,
+  word: string,
+  args: Readonly<Record<string, string>>,
+): void {
   const eq = word.indexOf('=');
   const name = eq < 0 ? word : word.slice(0, eq);
   const fallback = eq < 0 ? undefined : word.slice(eq + 1).replace(/^(["'])(.*)\1$/, '$2');
@@ -230,14 +246,20 @@ function declareArg(declared: Map<string, string | undefined>, word: string, arg
 }
 
 /** `$X`, `${X}`, `${X:-word}` and `${X:+word}`, the forms Docker allows in FROM. */
-function substitute(text: string, values: ReadonlyMap<string, string | undefined>): { value: string; unresolved: boolean } {
+function substitute(
+  text: string,
+  values: ReadonlyMap<string, string | undefined>,
+): { value: string; unresolved: boolean } {
   let unresolved = false;
-  const value = text.replace(/\$\{(\w+)(?::([-+])([^}]*))?\}|\$(\w+)/g, (_m, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
-    const current = values.get(braced ?? bare ?? '');
-    if (op === '-') return current || (word ?? '');
-    if (op === '+') return current ? (word ?? '') : '';
-    if (current === undefined) unresolved = true;
-    return current ?? '';
-  });
+  const value = text.replace(
+    /\$\{(\w+)(?::([-+])([^}]*))?\}|\$(\w+)/g,
+    (_m, braced: string | undefined, op: string | undefined, word: string | undefined, bare: string | undefined) => {
+      const current = values.get(braced ?? bare ?? '');
+      if (op === '-') return current || (word ?? '');
+      if (op === '+') return current ? (word ?? '') : '';
+      if (current === undefined) unresolved = true;
+      return current ?? '';
+    },
+  );
   return { value, unresolved };
 }

@@ -21,7 +21,12 @@ export function composeBase(cli: ComposeCli, target: StackTarget, profiles: read
   return args;
 }
 
-export function invocation(cli: ComposeCli, target: StackTarget, profiles: readonly string[], command: readonly string[]): ComposeInvocation {
+export function invocation(
+  cli: ComposeCli,
+  target: StackTarget,
+  profiles: readonly string[],
+  command: readonly string[],
+): ComposeInvocation {
   return { file: cli.file, args: [...composeBase(cli, target, profiles), ...command] };
 }
 
@@ -29,7 +34,10 @@ export function buildCommand(service: string): string[] {
   return ['build', service];
 }
 
-export function upCommand(services: readonly string[], options: { recreate?: boolean; noDeps?: boolean } = {}): string[] {
+export function upCommand(
+  services: readonly string[],
+  options: { recreate?: boolean; noDeps?: boolean } = {},
+): string[] {
   const args = ['up', '-d', '--no-build'];
   if (options.noDeps) args.push('--no-deps');
   if (options.recreate) args.push('--force-recreate');
@@ -55,7 +63,11 @@ export type DeploymentMap = ReadonlyMap<string, Partial<Record<Slot, Deployment>
  * The environment docker-compose.yml reads. Every command gets the full map, so a command
  * that (re)creates one service never resets another region to its initial version.
  */
-export function composeEnv(target: StackTarget, deployments: DeploymentMap, extra: Record<string, string> = {}): Record<string, string> {
+export function composeEnv(
+  target: StackTarget,
+  deployments: DeploymentMap,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = {
     CHAOS_GATE_REGION_IMAGE: target.images.region,
     CHAOS_GATE_NODE_IMAGE: target.images.node,
@@ -66,7 +78,8 @@ export function composeEnv(target: StackTarget, deployments: DeploymentMap, extr
   for (const region of target.regions) {
     const stem = envStem(region.name);
     const slots = deployments.get(region.name) ?? {};
-    const stable: Deployment = slots.stable ?? target.service?.initial ?? { version: target.initialVersion, failureRate: target.initialFailureRate };
+    const stable: Deployment = slots.stable ??
+      target.service?.initial ?? { version: target.initialVersion, failureRate: target.initialFailureRate };
     const canary = slots.canary ?? stable;
     if (target.service) {
       env[`${stem}_IMAGE`] = (stable.image ?? target.service.initial.image).ref;
@@ -83,4 +96,3 @@ export function composeEnv(target: StackTarget, deployments: DeploymentMap, extr
   }
   return env;
 }
-

@@ -3,7 +3,16 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pollUntil, systemClock, type Clock } from '../util/poll.ts';
 import { silentProgress, type Progress } from '../util/progress.ts';
-import { buildCommand, composeEnv, downCommand, invocation, logsCommand, removeCommand, upCommand, type DeploymentMap } from './compose-args.ts';
+import {
+  buildCommand,
+  composeEnv,
+  downCommand,
+  invocation,
+  logsCommand,
+  removeCommand,
+  upCommand,
+  type DeploymentMap,
+} from './compose-args.ts';
 import type { ComposeCli } from './compose-cli.ts';
 import { InfraError } from './errors.ts';
 import { execWrapper, type ExecResult } from './exec.ts';
@@ -14,8 +23,22 @@ import type { ContainerStatus, RegionStatus, Stack, StackStatus, UpResult } from
 import { renderPrometheusConfig, renderServiceCompose } from './service-compose.ts';
 import { serviceProbes, type ServiceProbes } from './service-probes.ts';
 import {
-  DATA_FAULTS, REGRESSIONS, dependencyServices, isProxied, knownImages, proxyService, LABELS, prometheusUrl, grafanaUrl, regionUrl, serviceOf,
-  type Deployment, type RegionTarget, type Slot, type StackTarget, type UserServiceTarget,
+  DATA_FAULTS,
+  REGRESSIONS,
+  dependencyServices,
+  isProxied,
+  knownImages,
+  proxyService,
+  LABELS,
+  prometheusUrl,
+  grafanaUrl,
+  regionUrl,
+  serviceOf,
+  type Deployment,
+  type RegionTarget,
+  type Slot,
+  type StackTarget,
+  type UserServiceTarget,
 } from './target.ts';
 import { detectCompose, localImages, requireDocker } from './docker.ts';
 import { dockerWardens } from './warden.ts';
@@ -76,7 +99,8 @@ export class ComposeStack implements Stack {
     for (const note of notes) this.progress.info(note);
 
     const grafana = this.target.service ? false : await this.ensureGrafanaImage(present);
-    if (this.target.service) notes.push('Grafana left out: its dashboards are the demo\'s (a user\'s service gets Prometheus only)');
+    if (this.target.service)
+      notes.push("Grafana left out: its dashboards are the demo's (a user's service gets Prometheus only)");
     else if (!grafana) {
       const note = `Grafana left out: image ${this.target.images.grafana} cannot be had on this machine (its provisioning is checked by tests instead)`;
       notes.push(note);
@@ -88,8 +112,13 @@ export class ComposeStack implements Stack {
     // A user's regions always start on the baseline: a stack kept from an earlier run may run
     // an earlier candidate, which would then be judged against itself.
     const deployments = this.target.service ? new Map() : await this.deployments();
-    this.token = await this.existingToken() ?? randomBytes(24).toString('hex');
-    const services = [...this.target.regions.map((r) => r.service), 'prometheus', ...(grafana ? ['grafana'] : []), ...extra];
+    this.token = (await this.existingToken()) ?? randomBytes(24).toString('hex');
+    const services = [
+      ...this.target.regions.map((r) => r.service),
+      'prometheus',
+      ...(grafana ? ['grafana'] : []),
+      ...extra,
+    ];
     this.progress.step(`starting ${services.join(', ')}`);
     await this.compose(upCommand(services), { deployments, timeoutMs: 300_000, what: 'compose up' });
 
@@ -108,11 +137,16 @@ export class ComposeStack implements Stack {
   /** Builds the demo's region image; a user's images are built before the stack comes up. */
   private async buildDemo(): Promise<string[]> {
     const bundle = join(this.target.projectDir, 'services/region/dist/server.js');
-    if (!existsSync(bundle)) throw new InfraError(`the region service bundle ${bundle} is missing: run 'npm run build'`);
+    if (!existsSync(bundle))
+      throw new InfraError(`the region service bundle ${bundle} is missing: run 'npm run build'`);
     this.progress.step(`building region image ${this.target.images.region} from ${this.target.images.node}`);
     const first = this.target.regions[0];
     if (!first) throw new InfraError('the stack target has no regions');
-    await this.compose(buildCommand(first.service), { timeoutMs: 900_000, stream: true, what: 'build of the region image' });
+    await this.compose(buildCommand(first.service), {
+      timeoutMs: 900_000,
+      stream: true,
+      what: 'build of the region image',
+    });
     return [];
   }
 
@@ -122,9 +156,13 @@ export class ComposeStack implements Stack {
    */
   private async removeOtherService(): Promise<void> {
     const user = Boolean(this.target.service);
-    const other = (await this.containers()).filter((c) => this.owner(c.service) && (c.labels[LABELS.version] !== undefined) !== user);
+    const other = (await this.containers()).filter(
+      (c) => this.owner(c.service) && (c.labels[LABELS.version] !== undefined) !== user,
+    );
     if (other.length === 0) return;
-    this.progress.step(`removing ${other.length} container(s) of another service left in project ${this.target.project}`);
+    this.progress.step(
+      `removing ${other.length} container(s) of another service left in project ${this.target.project}`,
+    );
     await this.removeProject();
   }
 
@@ -133,9 +171,21 @@ export class ComposeStack implements Stack {
     await this.compose(downCommand(), { timeoutMs: 180_000, what: 'compose down' });
     // Compose removes the volumes of the files it is given: those of another target (a user's
     // service and its dependencies, brought down by `chaos-gate down`) go by their project label.
-    const left = await this.docker(['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${this.target.project}`]);
-    const names = left.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-    if (names.length > 0) await this.docker(['volume', 'rm', ...names]).catch((e: unknown) => this.progress.warn(`volumes ${names.join(', ')} not removed: ${e instanceof Error ? e.message : String(e)}`));
+    const left = await this.docker([
+      'volume',
+      'ls',
+      '-q',
+      '--filter',
+      `label=com.docker.compose.project=${this.target.project}`,
+    ]);
+    const names = left.stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    if (names.length > 0)
+      await this.docker(['volume', 'rm', ...names]).catch((e: unknown) =>
+        this.progress.warn(`volumes ${names.join(', ')} not removed: ${e instanceof Error ? e.message : String(e)}`),
+      );
   }
 
   async down(): Promise<void> {
@@ -148,7 +198,10 @@ export class ComposeStack implements Stack {
 
   async containers(): Promise<ContainerFacts[]> {
     const ids = await this.docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${this.target.project}`]);
-    const list = ids.stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+    const list = ids.stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (list.length === 0) return [];
     const inspected = await this.docker(['inspect', ...list]);
     return parseInspect(inspected.stdout);
@@ -170,18 +223,25 @@ export class ComposeStack implements Stack {
   async status(): Promise<StackStatus> {
     const containers = await this.containers();
     const byService = new Map(containers.map((c) => [c.service, c]));
-    const regions = await Promise.all(this.target.regions.map(async (region): Promise<RegionStatus> => ({
-      region: region.name,
-      port: region.port,
-      stable: await this.containerStatus(byService.get(region.service), region, 'stable'),
-      canary: await this.containerStatus(byService.get(region.canaryService), region, 'canary'),
-    })));
+    const regions = await Promise.all(
+      this.target.regions.map(async (region): Promise<RegionStatus> => ({
+        region: region.name,
+        port: region.port,
+        stable: await this.containerStatus(byService.get(region.service), region, 'stable'),
+        canary: await this.containerStatus(byService.get(region.canaryService), region, 'canary'),
+      })),
+    );
     const prom = byService.get('prometheus');
     const graf = byService.get('grafana');
     return {
       regions,
-      prometheus: { state: prom?.state ?? 'absent', ready: prom ? await probeHealth(prometheusUrl(this.target), '/-/ready') : false },
-      grafana: graf ? { state: graf.state, ready: await probeHealth(grafanaUrl(this.target), '/api/health') } : undefined,
+      prometheus: {
+        state: prom?.state ?? 'absent',
+        ready: prom ? await probeHealth(prometheusUrl(this.target), '/-/ready') : false,
+      },
+      grafana: graf
+        ? { state: graf.state, ready: await probeHealth(grafanaUrl(this.target), '/api/health') }
+        : undefined,
     };
   }
 
@@ -192,12 +252,19 @@ export class ComposeStack implements Stack {
     const deployments = await this.deployments();
     deployments.set(region.name, { ...deployments.get(region.name), [slot]: deployment });
     const service = serviceOf(region, slot);
-    await this.compose(upCommand([service], { noDeps: true, recreate: true }), { deployments, timeoutMs: 180_000, what: `deploy of ${service}` });
+    await this.compose(upCommand([service], { noDeps: true, recreate: true }), {
+      deployments,
+      timeoutMs: 180_000,
+      what: `deploy of ${service}`,
+    });
     await this.waitForRegion(region, slot, deployment.version);
   }
 
   async removeCanary(region: RegionTarget): Promise<void> {
-    await this.compose(removeCommand([region.canaryService]), { timeoutMs: 60_000, what: `removal of ${region.canaryService}` });
+    await this.compose(removeCommand([region.canaryService]), {
+      timeoutMs: 60_000,
+      what: `removal of ${region.canaryService}`,
+    });
   }
 
   async logs(service: string, tail: number): Promise<string> {
@@ -208,7 +275,8 @@ export class ComposeStack implements Stack {
   }
 
   async faultToken(): Promise<string> {
-    if (this.target.service) throw new InfraError('a user\'s service has no fault or data-administration endpoint (those are the demo\'s)');
+    if (this.target.service)
+      throw new InfraError("a user's service has no fault or data-administration endpoint (those are the demo's)");
     this.token ??= await this.existingToken();
     if (!this.token) throw new InfraError('the stack is not up: no fault token found on its containers');
     return this.token;
@@ -227,14 +295,21 @@ export class ComposeStack implements Stack {
     return undefined;
   }
 
-  private async containerStatus(c: ContainerFacts | undefined, region: RegionTarget, slot: Slot): Promise<ContainerStatus | undefined> {
+  private async containerStatus(
+    c: ContainerFacts | undefined,
+    region: RegionTarget,
+    slot: Slot,
+  ): Promise<ContainerStatus | undefined> {
     if (!c) return undefined;
     const url = regionUrl(this.target, region, slot);
     // A user's container seen through the demo's target (`chaos-gate status`) shows its label, unverified.
     const label = c.labels[LABELS.version];
-    const version = c.state !== 'running' ? undefined
-      : this.probes ? await this.probes.version(url, '')
-        : label ?? (await probeInfo(url, this.target.versionPath))?.version;
+    const version =
+      c.state !== 'running'
+        ? undefined
+        : this.probes
+          ? await this.probes.version(url, '')
+          : (label ?? (await probeInfo(url, this.target.versionPath))?.version);
     return {
       service: c.service,
       slot,
@@ -249,17 +324,29 @@ export class ComposeStack implements Stack {
   private async waitForRegion(region: RegionTarget, slot: Slot, version: string | undefined): Promise<void> {
     const url = regionUrl(this.target, region, slot);
     const probes = this.probes;
-    const ok = await pollUntil(async () => {
-      if (probes) {
-        const identity = await probes.version(url, '');
-        const ready = identity !== undefined && (version === undefined || identity === version) && await probes.health(url, this.target.healthPath);
-        return ready ? true : undefined;
-      }
-      const info = await probeInfo(url, this.target.versionPath, 1000);
-      return info && info.region === region.name && (version === undefined || info.version === version) ? true : undefined;
-    }, { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock });
+    const ok = await pollUntil(
+      async () => {
+        if (probes) {
+          const identity = await probes.version(url, '');
+          const ready =
+            identity !== undefined &&
+            (version === undefined || identity === version) &&
+            (await probes.health(url, this.target.healthPath));
+          return ready ? true : undefined;
+        }
+        const info = await probeInfo(url, this.target.versionPath, 1000);
+        return info && info.region === region.name && (version === undefined || info.version === version)
+          ? true
+          : undefined;
+      },
+      { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock },
+    );
     const path = probes ? this.target.healthPath : this.target.versionPath;
-    if (!ok) await this.failService(serviceOf(region, slot), `did not answer on ${url}${path}${version ? ` with version ${version}` : ''} within ${this.readyDeadlineMs / 1000} s`);
+    if (!ok)
+      await this.failService(
+        serviceOf(region, slot),
+        `did not answer on ${url}${path}${version ? ` with version ${version}` : ''} within ${this.readyDeadlineMs / 1000} s`,
+      );
     this.progress.info(`${serviceOf(region, slot)} answers on ${url}`);
   }
 
@@ -270,10 +357,13 @@ export class ComposeStack implements Stack {
   private async waitForHealthyDependencies(services: readonly string[]): Promise<void> {
     const checked = (await this.containers()).filter((c) => services.includes(c.service) && c.health !== 'none');
     if (checked.length === 0) return;
-    const healthy = await pollUntil(async () => {
-      const now = await this.containers();
-      return checked.every((c) => now.find((x) => x.id === c.id)?.health === 'healthy') ? true : undefined;
-    }, { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock });
+    const healthy = await pollUntil(
+      async () => {
+        const now = await this.containers();
+        return checked.every((c) => now.find((x) => x.id === c.id)?.health === 'healthy') ? true : undefined;
+      },
+      { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock },
+    );
     if (!healthy) {
       const now = await this.containers();
       const sick = checked.find((c) => now.find((x) => x.id === c.id)?.health !== 'healthy') as ContainerFacts;
@@ -283,14 +373,20 @@ export class ComposeStack implements Stack {
   }
 
   private async waitForService(service: string, url: string): Promise<void> {
-    const ok = await pollUntil(async () => ((await probeHealth(url, '', 1000)) ? true : undefined), { deadlineMs: this.readyDeadlineMs, intervalMs: 250, clock: this.clock });
+    const ok = await pollUntil(async () => ((await probeHealth(url, '', 1000)) ? true : undefined), {
+      deadlineMs: this.readyDeadlineMs,
+      intervalMs: 250,
+      clock: this.clock,
+    });
     if (!ok) await this.failService(service, `did not become ready on ${url} within ${this.readyDeadlineMs / 1000} s`);
     this.progress.info(`${service} answers on ${url}`);
   }
 
   private async failService(service: string, what: string): Promise<never> {
     const facts = (await this.containers()).find((c) => c.service === service);
-    const state = facts ? `container ${facts.name}: ${facts.state}, exit code ${facts.exitCode}, restarts ${facts.restartCount}${facts.oomKilled ? ', OOM-killed' : ''}` : 'no container';
+    const state = facts
+      ? `container ${facts.name}: ${facts.state}, exit code ${facts.exitCode}, restarts ${facts.restartCount}${facts.oomKilled ? ', OOM-killed' : ''}`
+      : 'no container';
     const log = await this.logs(service, 20).catch(() => '(no log)');
     throw new InfraError(`${service} ${what}`, [state, 'last log lines:', ...log.split('\n').slice(-20)]);
   }
@@ -307,7 +403,10 @@ export class ComposeStack implements Stack {
     return invocation(this.cli, this.target, PROFILES, command);
   }
 
-  private async compose(command: string[], options: { deployments?: DeploymentMap; timeoutMs: number; stream?: boolean; what: string }): Promise<ExecResult> {
+  private async compose(
+    command: string[],
+    options: { deployments?: DeploymentMap; timeoutMs: number; stream?: boolean; what: string },
+  ): Promise<ExecResult> {
     const turn = this.composeQueue.then(async () => {
       const deployments = options.deployments ?? (await this.deployments());
       const extra: Record<string, string> = this.token ? { CHAOS_GATE_FAULT_TOKEN: this.token } : {};
@@ -320,18 +419,25 @@ export class ComposeStack implements Stack {
     this.composeQueue = turn.catch(() => undefined);
     const res = await turn;
     if (res.exitCode !== 0) {
-      throw new InfraError(`${options.what} failed (${this.cli.file} ${res.timedOut ? 'timed out' : `exit ${res.exitCode}`})`, res.stderr.trim().split('\n').slice(-20));
+      throw new InfraError(
+        `${options.what} failed (${this.cli.file} ${res.timedOut ? 'timed out' : `exit ${res.exitCode}`})`,
+        res.stderr.trim().split('\n').slice(-20),
+      );
     }
     return res;
   }
 
   private async docker(args: string[]): Promise<ExecResult> {
     const res = await execWrapper.exec('docker', args, { timeoutMs: 60_000 });
-    if (res.exitCode !== 0) throw new InfraError(`docker ${args[0]} failed (exit ${res.exitCode})`, res.stderr.trim().split('\n').slice(-10));
+    if (res.exitCode !== 0)
+      throw new InfraError(`docker ${args[0]} failed (exit ${res.exitCode})`, res.stderr.trim().split('\n').slice(-10));
     return res;
   }
 
-  private run(inv: { file: string; args: string[] }, options: { env?: Record<string, string>; timeoutMs: number; onLine?: (line: string) => void }): Promise<ExecResult> {
+  private run(
+    inv: { file: string; args: string[] },
+    options: { env?: Record<string, string>; timeoutMs: number; onLine?: (line: string) => void },
+  ): Promise<ExecResult> {
     return execWrapper.exec(inv.file, inv.args, { cwd: this.target.projectDir, ...options });
   }
 }
@@ -339,7 +445,8 @@ export class ComposeStack implements Stack {
 /** What a container was started with: a user's from its labels, the demo's from its environment. */
 function deploymentOf(c: ContainerFacts): Deployment | undefined {
   const label = c.labels[LABELS.version];
-  if (label !== undefined) return { version: label, failureRate: 0, image: { ref: c.labels[LABELS.image] ?? '', id: c.image } };
+  if (label !== undefined)
+    return { version: label, failureRate: 0, image: { ref: c.labels[LABELS.image] ?? '', id: c.image } };
   const { env } = c;
   if (env.VERSION === undefined) return undefined;
   const dataFault = DATA_FAULTS.find((f) => f === env.DATA_FAULT);
@@ -353,7 +460,16 @@ function writeServiceFiles(target: StackTarget, service: UserServiceTarget): str
   mkdirSync(service.runDir, { recursive: true });
   const prometheusFile = join(service.runDir, 'prometheus.yml');
   writeFileSync(prometheusFile, renderPrometheusConfig(target, service.plan));
-  writeFileSync(target.composeFile, `${JSON.stringify(renderServiceCompose(target, service, prometheusFile), null, 2)}\n`);
+  writeFileSync(
+    target.composeFile,
+    `${JSON.stringify(renderServiceCompose(target, service, prometheusFile), null, 2)}\n`,
+  );
   const proxies = isProxied(service) ? target.regions.map((r) => proxyService(r.name)) : [];
-  return [...dependencyServices(service.dependencies, target.regions.map((r) => r.name)), ...proxies];
+  return [
+    ...dependencyServices(
+      service.dependencies,
+      target.regions.map((r) => r.name),
+    ),
+    ...proxies,
+  ];
 }

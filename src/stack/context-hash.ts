@@ -32,16 +32,25 @@ export type IgnoreRule = RegExp;
  * file hashed, because leaving out a file Docker sends could reuse a stale image.
  */
 export function parseDockerignore(text: string): { rules: IgnoreRule[]; notes: string[] } {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   if (lines.some((l) => l.startsWith('!'))) {
-    return { rules: [], notes: ['.dockerignore has exceptions (!pattern), which the context hash does not read: every file is hashed'] };
+    return {
+      rules: [],
+      notes: ['.dockerignore has exceptions (!pattern), which the context hash does not read: every file is hashed'],
+    };
   }
   const rules: IgnoreRule[] = [];
   const notes: string[] = [];
   for (const line of lines) {
     const rule = globRule(line);
     if (rule) rules.push(rule);
-    else notes.push(`.dockerignore pattern ${JSON.stringify(line)} is not understood by the context hash: those files are hashed`);
+    else
+      notes.push(
+        `.dockerignore pattern ${JSON.stringify(line)} is not understood by the context hash: those files are hashed`,
+      );
   }
   return { rules, notes };
 }
@@ -53,16 +62,29 @@ export function ignored(path: string, rules: readonly IgnoreRule[]): boolean {
 
 /** `*`, `?` and `**` (any number of folders); character classes are not handled. */
 function globRule(pattern: string): IgnoreRule | undefined {
-  const clean = pattern.replace(/\\/g, '/').replace(/^(\.?\/)+/, '').replace(/\/+$/, '').replace(/\/+/g, '/');
+  const clean = pattern
+    .replace(/\\/g, '/')
+    .replace(/^(\.?\/)+/, '')
+    .replace(/\/+$/, '')
+    .replace(/\/+/g, '/');
   if (!clean || clean === '.' || /[[\]{}]/.test(clean) || clean.split('/').includes('..')) return undefined;
-  const body = clean.split('/').map((seg) => (seg === '**' ? '\uE000' : segmentSource(seg))).join('/');
+  const body = clean
+    .split('/')
+    .map((seg) => (seg === '**' ? '\uE000' : segmentSource(seg)))
+    .join('/');
   // `**/` matches zero or more folders; a trailing `/**` everything below.
-  const source = body.replace(/\uE000\//g, '(?:.*/)?').replace(/\/\uE000$/, '(?:/.*)?').replace(/\uE000/g, '.*');
+  const source = body
+    .replace(/\uE000\//g, '(?:.*/)?')
+    .replace(/\/\uE000$/, '(?:/.*)?')
+    .replace(/\uE000/g, '.*');
   return new RegExp(`^${source}$`, 's');
 }
 
 function segmentSource(segment: string): string {
-  return segment.split('').map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.+^$()|\\]/g, '\\$&'))).join('');
+  return segment
+    .split('')
+    .map((c) => (c === '*' ? '[^/]*' : c === '?' ? '[^/]' : c.replace(/[.+^$()|\\]/g, '\\$&')))
+    .join('');
 }
 
 interface Walk {

@@ -25,7 +25,13 @@ export interface HttpAnswer {
   body: unknown;
 }
 
-export type Send = (method: 'GET' | 'POST', url: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number) => Promise<HttpAnswer>;
+export type Send = (
+  method: 'GET' | 'POST',
+  url: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+) => Promise<HttpAnswer>;
 
 export const undiciSend: Send = async (method, url, headers, body, timeoutMs) => {
   const res = await request(url, { method, headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
@@ -37,31 +43,49 @@ const READ_ATTEMPTS = 3;
 const ADMIN_TIMEOUT_MS = 60_000;
 
 export function httpDataAdmin(target: StackTarget, token: string, send: Send = undiciSend): DataAdmin {
-  const admin = async <T>(region: RegionTarget, path: string, payload: Record<string, unknown>, expect: number): Promise<T> => {
+  const admin = async <T>(
+    region: RegionTarget,
+    path: string,
+    payload: Record<string, unknown>,
+    expect: number,
+  ): Promise<T> => {
     const url = `${regionUrl(target, region)}${path}`;
     let answer: HttpAnswer;
     try {
-      answer = await send('POST', url, { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify(payload), ADMIN_TIMEOUT_MS);
+      answer = await send(
+        'POST',
+        url,
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        JSON.stringify(payload),
+        ADMIN_TIMEOUT_MS,
+      );
     } catch (e) {
       throw new InfraError(`${region.name}: ${path} did not answer: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (answer.status !== expect) throw new InfraError(`${region.name}: ${path} answered HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
+    if (answer.status !== expect)
+      throw new InfraError(`${region.name}: ${path} answered HTTP ${answer.status}: ${JSON.stringify(answer.body)}`);
     return answer.body as T;
   };
   return {
     backup: (region, name) => admin<BackupReport>(region, '/admin/backup', { name }, 201),
-    integrity: (region, name) => admin<IntegrityReport>(region, '/admin/integrity', name === undefined ? {} : { name }, 200),
-    restore: (region, name, keepVersion) => admin<RestoreReport>(region, '/admin/restore', { name, keep_version: keepVersion }, 200),
+    integrity: (region, name) =>
+      admin<IntegrityReport>(region, '/admin/integrity', name === undefined ? {} : { name }, 200),
+    restore: (region, name, keepVersion) =>
+      admin<RestoreReport>(region, '/admin/restore', { name, keep_version: keepVersion }, 200),
     async readItem(region, id) {
       let last: HttpAnswer | undefined;
       // A read is retried: one failed answer is not evidence that the row is gone.
       for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-        last = await send('GET', `${regionUrl(target, region)}/api/orders/${id}`, {}, undefined, 5000).catch((): HttpAnswer => ({ status: 0, body: 'no answer' }));
+        last = await send('GET', `${regionUrl(target, region)}/api/orders/${id}`, {}, undefined, 5000).catch(
+          (): HttpAnswer => ({ status: 0, body: 'no answer' }),
+        );
         if (last.status === 404) return null;
         const item = (last.body as { item?: unknown } | null)?.item;
         if (last.status === 200 && typeof item === 'string') return item;
       }
-      throw new InfraError(`${region.name}: reading order ${id} back answered HTTP ${last?.status ?? 0}: ${JSON.stringify(last?.body)}`);
+      throw new InfraError(
+        `${region.name}: reading order ${id} back answered HTTP ${last?.status ?? 0}: ${JSON.stringify(last?.body)}`,
+      );
     },
   };
 }

@@ -23,7 +23,10 @@ export function killArgs(pid: number): HostCommand {
 /** netem delay (and jitter) on `device` inside the network namespace of process `pid`. */
 export function netemAddArgs(pid: number, device: string, delayMs: number, jitterMs: number): HostCommand {
   const delay = ['delay', `${delayMs}ms`, ...(jitterMs > 0 ? [`${jitterMs}ms`] : [])];
-  return { file: 'nsenter', args: ['-t', String(positivePid(pid)), '-n', 'tc', 'qdisc', 'add', 'dev', device, 'root', 'netem', ...delay] };
+  return {
+    file: 'nsenter',
+    args: ['-t', String(positivePid(pid)), '-n', 'tc', 'qdisc', 'add', 'dev', device, 'root', 'netem', ...delay],
+  };
 }
 
 export function netemDeleteArgs(pid: number, device: string): HostCommand {
@@ -117,7 +120,14 @@ const PERIOD_US = 100_000;
  */
 export function throttleCpuArgs(container: string, cpus: number, current: CpuLimit): string[] {
   if (current.nanoCpus > 0) return ['update', '--cpus', String(Math.min(cpus, current.nanoCpus / 1e9)), container];
-  return ['update', '--cpu-period', String(PERIOD_US), '--cpu-quota', String(Math.max(1000, Math.round(cpus * PERIOD_US))), container];
+  return [
+    'update',
+    '--cpu-period',
+    String(PERIOD_US),
+    '--cpu-quota',
+    String(Math.max(1000, Math.round(cpus * PERIOD_US))),
+    container,
+  ];
 }
 
 /** `docker update` back to the limit the container had (a quota of 0, "none", is written -1). */
@@ -134,8 +144,10 @@ export interface CpuThrottling {
 }
 
 export function parseThrottling(json: string): CpuThrottling {
-  const raw = JSON.parse(json) as { cpu_stats?: { throttling_data?: { periods?: number; throttled_periods?: number; throttled_time?: number } } };
+  const raw = JSON.parse(json) as {
+    cpu_stats?: { throttling_data?: { periods?: number; throttled_periods?: number; throttled_time?: number } };
+  };
   const t = raw.cpu_stats?.throttling_data;
-  if (!t) throw new Error('the Engine API\'s stats carry no CPU throttling counters');
+  if (!t) throw new Error("the Engine API's stats carry no CPU throttling counters");
   return { periods: t.periods ?? 0, throttledPeriods: t.throttled_periods ?? 0, throttledNs: t.throttled_time ?? 0 };
 }

@@ -1,4 +1,27 @@
-import { asRoot, inspectHostConfigArgs, inspectNetworksArgs, parseCpuLimit, parseThrottling, restoreCpuArgs, throttleCpuArgs, type CpuLimit, type CpuThrottling, killArgs, netemAddArgs, netemDeleteArgs, netemUnsupported, networkConnectArgs, networkDisconnectArgs, nothingToDelete, parseNetworkAliases, pauseArgs, startArgs, stopArgs, unpauseArgs, type HostCommand } from './docker-args.ts';
+import {
+  asRoot,
+  inspectHostConfigArgs,
+  inspectNetworksArgs,
+  parseCpuLimit,
+  parseThrottling,
+  restoreCpuArgs,
+  throttleCpuArgs,
+  type CpuLimit,
+  type CpuThrottling,
+  killArgs,
+  netemAddArgs,
+  netemDeleteArgs,
+  netemUnsupported,
+  networkConnectArgs,
+  networkDisconnectArgs,
+  nothingToDelete,
+  parseNetworkAliases,
+  pauseArgs,
+  startArgs,
+  stopArgs,
+  unpauseArgs,
+  type HostCommand,
+} from './docker-args.ts';
 import { engineGet } from './docker-engine.ts';
 import { InfraError } from './errors.ts';
 import { execWrapper, type ExecResult } from './exec.ts';
@@ -48,7 +71,9 @@ function lastLine(res: ExecResult): string {
 
 async function host(command: HostCommand, timeoutMs = 15_000): Promise<ExecResult & { shown: string }> {
   const cmd = asRoot(command, isRoot());
-  const res = await execWrapper.exec(cmd.file, cmd.args, { timeoutMs }).catch((e: unknown) => ({ exitCode: 127, stdout: '', stderr: String(e), timedOut: false }));
+  const res = await execWrapper
+    .exec(cmd.file, cmd.args, { timeoutMs })
+    .catch((e: unknown) => ({ exitCode: 127, stdout: '', stderr: String(e), timedOut: false }));
   return { ...res, shown: [cmd.file, ...cmd.args].join(' ') };
 }
 
@@ -61,7 +86,10 @@ async function docker(args: string[], what: string): Promise<ExecResult> {
 export const dockerControl: ContainerControl = {
   async crash(pid) {
     const res = await host(killArgs(pid));
-    if (res.exitCode !== 0) throw new InfraError(`cannot crash the container: ${res.shown}: ${lastLine(res)}`, ['the kill experiment needs root or passwordless sudo on the Docker host']);
+    if (res.exitCode !== 0)
+      throw new InfraError(`cannot crash the container: ${res.shown}: ${lastLine(res)}`, [
+        'the kill experiment needs root or passwordless sudo on the Docker host',
+      ]);
     return isRoot() ? 'host-kill-9' : 'host-sudo-kill-9';
   },
 
@@ -69,16 +97,20 @@ export const dockerControl: ContainerControl = {
     const res = await host(netemAddArgs(pid, DEVICE, delayMs, jitterMs));
     if (res.exitCode === 0) return { ok: true, method: 'tc-netem' };
     const why = lastLine(res);
-    return { ok: false, reason: netemUnsupported(res.stderr) ? `the kernel has no netem qdisc (${why})` : `${res.shown}: ${why}` };
+    return {
+      ok: false,
+      reason: netemUnsupported(res.stderr) ? `the kernel has no netem qdisc (${why})` : `${res.shown}: ${why}`,
+    };
   },
 
   async clearDelay(pid) {
     const res = await host(netemDeleteArgs(pid, DEVICE));
-    if (res.exitCode !== 0 && !nothingToDelete(res.stderr)) throw new InfraError(`cannot remove the netem delay: ${res.shown}: ${lastLine(res)}`);
+    if (res.exitCode !== 0 && !nothingToDelete(res.stderr))
+      throw new InfraError(`cannot remove the netem delay: ${res.shown}: ${lastLine(res)}`);
   },
 
   async networks(containerId) {
-    const res = await docker(inspectNetworksArgs(containerId), 'reading the container\'s networks');
+    const res = await docker(inspectNetworksArgs(containerId), "reading the container's networks");
     return parseNetworkAliases(res.stdout, containerId);
   },
 
@@ -107,18 +139,22 @@ export const dockerControl: ContainerControl = {
   },
 
   async cpuLimit(containerId) {
-    return parseCpuLimit((await docker(inspectHostConfigArgs(containerId), 'reading the container\'s CPU limit')).stdout);
+    return parseCpuLimit(
+      (await docker(inspectHostConfigArgs(containerId), "reading the container's CPU limit")).stdout,
+    );
   },
 
   async throttleCpu(containerId, cpus, current) {
-    await docker(throttleCpuArgs(containerId, cpus, current), 'limiting the container\'s CPU');
+    await docker(throttleCpuArgs(containerId, cpus, current), "limiting the container's CPU");
   },
 
   async restoreCpu(containerId, original) {
-    await docker(restoreCpuArgs(containerId, original), 'restoring the container\'s CPU limit');
+    await docker(restoreCpuArgs(containerId, original), "restoring the container's CPU limit");
   },
 
   async cpuThrottling(containerId) {
-    return parseThrottling(await engineGet(`/containers/${encodeURIComponent(containerId)}/stats?stream=false&one-shot=true`));
+    return parseThrottling(
+      await engineGet(`/containers/${encodeURIComponent(containerId)}/stats?stream=false&one-shot=true`),
+    );
   },
 };

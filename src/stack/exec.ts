@@ -33,13 +33,17 @@ export const execWrapper = {
     return {
       exitCode: typeof result.exitCode === 'number' ? result.exitCode : 1,
       stdout: String(result.stdout ?? ''),
-      stderr: String(result.stderr ?? '') || (result.failed && result.exitCode === undefined ? String(result.message) : ''),
+      stderr:
+        String(result.stderr ?? '') || (result.failed && result.exitCode === undefined ? String(result.message) : ''),
       timedOut: Boolean(result.timedOut),
     };
   },
 };
 
-function forwardLines(child: { stdout: NodeJS.ReadableStream | null; stderr: NodeJS.ReadableStream | null }, onLine: (line: string) => void): void {
+function forwardLines(
+  child: { stdout: NodeJS.ReadableStream | null; stderr: NodeJS.ReadableStream | null },
+  onLine: (line: string) => void,
+): void {
   for (const stream of [child.stdout, child.stderr]) {
     let pending = '';
     stream?.on('data', (chunk: Buffer | string) => {

@@ -18,7 +18,11 @@ export interface ImageChoice {
   notes: string[];
 }
 
-export function chooseImages(defaults: StackImages, env: Readonly<Record<string, string | undefined>>, present: ReadonlySet<string>): ImageChoice {
+export function chooseImages(
+  defaults: StackImages,
+  env: Readonly<Record<string, string | undefined>>,
+  present: ReadonlySet<string>,
+): ImageChoice {
   const images = { ...defaults };
   const notes: string[] = [];
   for (const key of Object.keys(IMAGE_ENV) as (keyof StackImages)[]) {

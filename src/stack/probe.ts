@@ -9,7 +9,10 @@ export interface RegionInfo {
   failureRate?: number;
 }
 
-export async function fetchJson(url: string, timeoutMs: number): Promise<{ status: number; body: unknown } | undefined> {
+export async function fetchJson(
+  url: string,
+  timeoutMs: number,
+): Promise<{ status: number; body: unknown } | undefined> {
   try {
     const res = await request(url, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
     const text = await res.body.text();

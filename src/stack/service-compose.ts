@@ -1,6 +1,15 @@
 import type { ServicePlan } from '../target/service.ts';
 import {
-  dependencyService, envStem, isProxied, LABELS, PROXY_CONTROL_PORT, proxyService, type RegionTarget, type StackDependency, type StackTarget, type UserServiceTarget,
+  dependencyService,
+  envStem,
+  isProxied,
+  LABELS,
+  PROXY_CONTROL_PORT,
+  proxyService,
+  type RegionTarget,
+  type StackDependency,
+  type StackTarget,
+  type UserServiceTarget,
 } from './target.ts';
 
 // Pure rendering of a user's service into a Compose file and a Prometheus configuration.
@@ -44,7 +53,11 @@ function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean,
     image: `\${${stem}_IMAGE}`,
     ...(canary ? { profiles: ['canary'] } : {}),
     environment: Object.fromEntries(Object.entries(plan.env).map(([k, v]) => [k, escapeDollars(v)])),
-    labels: { [LABELS.version]: `\${${stem}_VERSION}`, [LABELS.image]: `\${${stem}_IMAGE}`, 'chaos-gate.region': region.name },
+    labels: {
+      [LABELS.version]: `\${${stem}_VERSION}`,
+      [LABELS.image]: `\${${stem}_IMAGE}`,
+      'chaos-gate.region': region.name,
+    },
     ports: [`127.0.0.1:${canary ? region.canaryPort : region.port}:${plan.port}`],
     restart: 'unless-stopped',
     stop_grace_period: '10s',
@@ -53,7 +66,11 @@ function regionService(plan: ServicePlan, region: RegionTarget, canary: boolean,
   };
 }
 
-type Copies = { services: Record<string, ComposeService>; volumes: Record<string, object>; networks: Record<string, object> };
+type Copies = {
+  services: Record<string, ComposeService>;
+  volumes: Record<string, object>;
+  networks: Record<string, object>;
+};
 
 /**
  * One copy per region of each per-region dependency: on the stack's network (it may call the
@@ -61,7 +78,11 @@ type Copies = { services: Record<string, ComposeService>; volumes: Record<string
  * containers reach their copy as they would the single one. Named volumes and depends_on on
  * other per-region services are the region's own too.
  */
-export function perRegionCopies(target: StackTarget, dependencies: readonly StackDependency[], proxied = false): Copies {
+export function perRegionCopies(
+  target: StackTarget,
+  dependencies: readonly StackDependency[],
+  proxied = false,
+): Copies {
   const out: Copies = { services: {}, volumes: {}, networks: {} };
   const perRegion = dependencies.filter((d) => d.perRegion);
   for (const r of perRegion.length > 0 ? target.regions : []) {
@@ -69,8 +90,14 @@ export function perRegionCopies(target: StackTarget, dependencies: readonly Stac
     out.networks[network] = {};
     for (const d of perRegion) {
       const { build: _build, ...definition } = d.definition ?? {};
-      const volumes = Array.isArray(definition.volumes) ? definition.volumes.map((v: unknown) => ownVolume(v, r.name, out.volumes)) : undefined;
-      const dependsOn = dependsOnCopies(definition.depends_on, perRegion.map((p) => p.name), r.name);
+      const volumes = Array.isArray(definition.volumes)
+        ? definition.volumes.map((v: unknown) => ownVolume(v, r.name, out.volumes))
+        : undefined;
+      const dependsOn = dependsOnCopies(
+        definition.depends_on,
+        perRegion.map((p) => p.name),
+        r.name,
+      );
       out.services[dependencyService(d, r.name)] = {
         ...definition,
         ...(d.image === undefined ? {} : { image: d.image }),
@@ -89,12 +116,18 @@ function ownVolume(volume: unknown, region: string, declared: Record<string, obj
     declared[`${source}-${region}`] = {};
     return `${source}-${region}`;
   };
-  const named = (source: unknown): source is string => typeof source === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(source);
+  const named = (source: unknown): source is string =>
+    typeof source === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(source);
   if (typeof volume === 'string') {
     const [source, ...rest] = volume.split(':');
     return rest.length > 0 && named(source) ? [rename(source), ...rest].join(':') : volume;
   }
-  if (typeof volume === 'object' && volume !== null && (volume as { type?: unknown }).type === 'volume' && named((volume as { source?: unknown }).source)) {
+  if (
+    typeof volume === 'object' &&
+    volume !== null &&
+    (volume as { type?: unknown }).type === 'volume' &&
+    named((volume as { source?: unknown }).source)
+  ) {
     return { ...volume, source: rename((volume as { source: string }).source) };
   }
   return volume;
@@ -104,7 +137,8 @@ function ownVolume(volume: unknown, region: string, declared: Record<string, obj
 function dependsOnCopies(dependsOn: unknown, perRegion: readonly string[], region: string): unknown {
   const own = (name: string) => (perRegion.includes(name) ? `${name}-${region}` : name);
   if (Array.isArray(dependsOn)) return dependsOn.map((n) => (typeof n === 'string' ? own(n) : n));
-  if (typeof dependsOn === 'object' && dependsOn !== null) return Object.fromEntries(Object.entries(dependsOn).map(([n, v]) => [own(n), v]));
+  if (typeof dependsOn === 'object' && dependsOn !== null)
+    return Object.fromEntries(Object.entries(dependsOn).map(([n, v]) => [own(n), v]));
   return undefined;
 }
 
@@ -112,7 +146,11 @@ function dependsOnCopies(dependsOn: unknown, perRegion: readonly string[], regio
  * The regions, Prometheus, and the image the gate built for each dependency with `build:`:
  * this file comes after the dependencies file, so its `image:` wins and `up --no-build` runs it.
  */
-export function renderServiceCompose(target: StackTarget, service: UserServiceTarget, prometheusConfig: string): Record<string, unknown> {
+export function renderServiceCompose(
+  target: StackTarget,
+  service: UserServiceTarget,
+  prometheusConfig: string,
+): Record<string, unknown> {
   const { plan } = service;
   const proxied = isProxied(service);
   const copies = perRegionCopies(target, service.dependencies, proxied);
@@ -123,7 +161,8 @@ export function renderServiceCompose(target: StackTarget, service: UserServiceTa
   for (const d of service.dependencies.filter((x) => !x.perRegion)) {
     // Behind proxies, a name of its own on the stack's network: its plain name is the proxy's on the regions' networks.
     const upstream = proxied ? { networks: { default: { aliases: [upstreamAlias(d.name)] } } } : {};
-    if (d.image !== undefined || proxied) services[d.name] = { ...(d.image === undefined ? {} : { image: d.image }), ...upstream };
+    if (d.image !== undefined || proxied)
+      services[d.name] = { ...(d.image === undefined ? {} : { image: d.image }), ...upstream };
   }
   for (const region of target.regions) {
     services[region.service] = regionService(plan, region, false, placed);
@@ -132,22 +171,41 @@ export function renderServiceCompose(target: StackTarget, service: UserServiceTa
   }
   services.prometheus = {
     image: target.images.prometheus,
-    command: ['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', '--web.enable-lifecycle'],
+    command: [
+      '--config.file=/etc/prometheus/prometheus.yml',
+      '--storage.tsdb.path=/prometheus',
+      '--web.enable-lifecycle',
+    ],
     volumes: [`${escapeDollars(prometheusConfig)}:/etc/prometheus/prometheus.yml:ro`],
     ports: [`127.0.0.1:${target.prometheusPort}:9090`],
     restart: 'unless-stopped',
     // Behind proxies the regions are on their own networks only: Prometheus joins each to scrape them.
     ...(proxied ? { networks: ['default', ...target.regions.map((r) => regionNetwork(r.name))] } : {}),
   };
-  const volumes = { ...(plan.data ? Object.fromEntries(target.regions.map((r) => [`${r.name}-data`, {}])) : {}), ...copies.volumes };
-  return { services, ...(Object.keys(volumes).length > 0 ? { volumes } : {}), ...(Object.keys(networks).length > 0 ? { networks } : {}) };
+  const volumes = {
+    ...(plan.data ? Object.fromEntries(target.regions.map((r) => [`${r.name}-data`, {}])) : {}),
+    ...copies.volumes,
+  };
+  return {
+    services,
+    ...(Object.keys(volumes).length > 0 ? { volumes } : {}),
+    ...(Object.keys(networks).length > 0 ? { networks } : {}),
+  };
 }
 
 /** What a region's fault proxy forwards: each port of each dependency, to the region's copy of it. */
-export function proxyRoutes(service: UserServiceTarget, region: string): { name: string; listen_port: number; upstream_host: string; upstream_port: number }[] {
-  return service.dependencies.flatMap((d) => d.ports.map((port) => ({
-    name: d.name, listen_port: port, upstream_host: d.perRegion ? dependencyService(d, region) : upstreamAlias(d.name), upstream_port: port,
-  })));
+export function proxyRoutes(
+  service: UserServiceTarget,
+  region: string,
+): { name: string; listen_port: number; upstream_host: string; upstream_port: number }[] {
+  return service.dependencies.flatMap((d) =>
+    d.ports.map((port) => ({
+      name: d.name,
+      listen_port: port,
+      upstream_host: d.perRegion ? dependencyService(d, region) : upstreamAlias(d.name),
+      upstream_port: port,
+    })),
+  );
 }
 
 /**
@@ -162,12 +220,18 @@ export function upstreamAlias(name: string): string {
 function proxyCompose(service: UserServiceTarget, region: RegionTarget): ComposeService {
   return {
     image: service.proxyImage,
-    environment: { CG_PROXY_ROUTES: escapeDollars(JSON.stringify(proxyRoutes(service, region.name))), CG_PROXY_CONTROL_PORT: String(PROXY_CONTROL_PORT) },
+    environment: {
+      CG_PROXY_ROUTES: escapeDollars(JSON.stringify(proxyRoutes(service, region.name))),
+      CG_PROXY_CONTROL_PORT: String(PROXY_CONTROL_PORT),
+    },
     labels: { 'chaos-gate.region': region.name, 'chaos-gate.role': 'fault-proxy' },
     ports: [`127.0.0.1:${region.proxyPort}:${PROXY_CONTROL_PORT}`],
     restart: 'unless-stopped',
     stop_grace_period: '2s',
-    networks: { default: {}, [regionNetwork(region.name)]: { aliases: [...new Set(service.dependencies.map((d) => d.name))] } },
+    networks: {
+      default: {},
+      [regionNetwork(region.name)]: { aliases: [...new Set(service.dependencies.map((d) => d.name))] },
+    },
   };
 }
 
@@ -177,12 +241,31 @@ function proxyCompose(service: UserServiceTarget, region: RegionTarget): Compose
  * metrics.path only Prometheus itself is scraped: the judgement comes from traffic alone.
  */
 export function renderPrometheusConfig(target: StackTarget, plan: ServicePlan): string {
-  const lines = ['global:', '  scrape_interval: 2s', '  evaluation_interval: 2s', '  scrape_timeout: 1s', 'scrape_configs:', '  - job_name: prometheus', '    static_configs:', '      - targets: ["localhost:9090"]'];
+  const lines = [
+    'global:',
+    '  scrape_interval: 2s',
+    '  evaluation_interval: 2s',
+    '  scrape_timeout: 1s',
+    'scrape_configs:',
+    '  - job_name: prometheus',
+    '    static_configs:',
+    '      - targets: ["localhost:9090"]',
+  ];
   if (plan.metrics) {
-    for (const [job, canary] of [['regions', false], ['region-canaries', true]] as const) {
-      lines.push(`  - job_name: ${job}`, `    metrics_path: ${JSON.stringify(plan.metrics.path)}`, '    static_configs:');
+    for (const [job, canary] of [
+      ['regions', false],
+      ['region-canaries', true],
+    ] as const) {
+      lines.push(
+        `  - job_name: ${job}`,
+        `    metrics_path: ${JSON.stringify(plan.metrics.path)}`,
+        '    static_configs:',
+      );
       for (const r of target.regions) {
-        lines.push(`      - targets: ["${canary ? r.canaryService : r.service}:${plan.port}"]`, `        labels: { region: ${r.name}, slot: ${canary ? 'canary' : 'stable'} }`);
+        lines.push(
+          `      - targets: ["${canary ? r.canaryService : r.service}:${plan.port}"]`,
+          `        labels: { region: ${r.name}, slot: ${canary ? 'canary' : 'stable'} }`,
+        );
       }
     }
   }

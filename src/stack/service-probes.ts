@@ -36,7 +36,11 @@ export function identityOf(container: ContainerFacts, known: readonly ImageDeplo
   return `image ${container.image.replace(/^sha256:/, '').slice(0, 12) || '(unknown)'}${label ? ` labelled ${label}` : ''}`;
 }
 
-export function serviceProbes(stack: ProbeStack, plan: ServicePlan, known: () => readonly ImageDeployment[]): ServiceProbes {
+export function serviceProbes(
+  stack: ProbeStack,
+  plan: ServicePlan,
+  known: () => readonly ImageDeployment[],
+): ServiceProbes {
   const said = new Map<string, string>();
   const containerAt = async (baseUrl: string): Promise<ContainerFacts | undefined> => {
     for (const region of stack.target.regions) {
@@ -59,7 +63,9 @@ export function serviceProbes(stack: ProbeStack, plan: ServicePlan, known: () =>
       if (value === undefined) return undefined;
       const first = said.get(identity) ?? value;
       said.set(identity, first);
-      return first === value ? identity : `${identity} reporting ${plan.version.field} ${value} (it reported ${first} before)`;
+      return first === value
+        ? identity
+        : `${identity} reporting ${plan.version.field} ${value} (it reported ${first} before)`;
     },
     async health(baseUrl, path) {
       const answer = await fetchJson(baseUrl + path, 2000);

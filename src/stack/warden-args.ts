@@ -54,14 +54,27 @@ export const FIRE_SIGNAL = 'SIGUSR2';
 export function wardenRunArgs(spec: WardenSpec, name: string, script: string): string[] {
   const plan = { socket: '/docker.sock', expiresAt: spec.record.expiresAt, undo: spec.record.undo };
   return [
-    'run', '-d', '--name', name, '--user', '0',
-    '--label', `${WARDEN_LABEL}=${spec.project}`,
-    '--label', `${RECORD_LABEL}=${JSON.stringify(spec.record)}`,
-    '--network', spec.network,
-    '-v', `${spec.socket}:/docker.sock`,
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--user',
+    '0',
+    '--label',
+    `${WARDEN_LABEL}=${spec.project}`,
+    '--label',
+    `${RECORD_LABEL}=${JSON.stringify(spec.record)}`,
+    '--network',
+    spec.network,
+    '-v',
+    `${spec.socket}:/docker.sock`,
     ...(spec.token ? ['-e', `FAULT_TOKEN=${spec.token}`] : []),
-    '--entrypoint', 'node', spec.image,
-    '-e', script, JSON.stringify(plan),
+    '--entrypoint',
+    'node',
+    spec.image,
+    '-e',
+    script,
+    JSON.stringify(plan),
   ];
 }
 
@@ -116,7 +129,11 @@ function parseRecord(text: string | undefined): FaultRecord | undefined {
   if (!text) return undefined;
   try {
     const r = JSON.parse(text) as Partial<FaultRecord>;
-    const ok = typeof r.fault === 'string' && Array.isArray(r.regions) && typeof r.expiresAt === 'number' && Array.isArray(r.undo);
+    const ok =
+      typeof r.fault === 'string' &&
+      Array.isArray(r.regions) &&
+      typeof r.expiresAt === 'number' &&
+      Array.isArray(r.undo);
     return ok ? (r as FaultRecord) : undefined;
   } catch {
     return undefined;

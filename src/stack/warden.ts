@@ -7,7 +7,14 @@ import { chooseImages } from './images.ts';
 import { regionNetwork } from './service-compose.ts';
 import { isProxied, type StackTarget } from './target.ts';
 import {
-  dockerSocket, parseWardens, wardenFireArgs, wardenListArgs, wardenRunArgs, type FaultRecord, type UndoStep, type WardenFacts,
+  dockerSocket,
+  parseWardens,
+  wardenFireArgs,
+  wardenListArgs,
+  wardenRunArgs,
+  type FaultRecord,
+  type UndoStep,
+  type WardenFacts,
 } from './warden-args.ts';
 import { WARDEN_SCRIPT } from './warden-script.ts';
 
@@ -56,11 +63,15 @@ export function regionHomeNetwork(target: Pick<StackTarget, 'project' | 'service
 
 async function docker(args: string[], what: string, timeoutMs = 30_000): Promise<ExecResult> {
   const res = await execWrapper.exec('docker', args, { timeoutMs });
-  if (res.exitCode !== 0) throw new InfraError(`${what} failed: ${res.stderr.trim().split('\n').pop() ?? `exit ${res.exitCode}`}`);
+  if (res.exitCode !== 0)
+    throw new InfraError(`${what} failed: ${res.stderr.trim().split('\n').pop() ?? `exit ${res.exitCode}`}`);
   return res;
 }
 
-export function dockerWardens(target: StackTarget, env: Readonly<Record<string, string | undefined>> = process.env): Wardens {
+export function dockerWardens(
+  target: StackTarget,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Wardens {
   const project = target.project;
   const log = async (id: string) => {
     const res = await execWrapper.exec('docker', ['logs', '--tail', '20', id], { timeoutMs: 15_000 });
@@ -73,23 +84,43 @@ export function dockerWardens(target: StackTarget, env: Readonly<Record<string, 
   return {
     async arm(request) {
       const socket = dockerSocket(env);
-      if (!socket) throw new InfraError('cannot arm a fault warden: DOCKER_HOST is not a unix socket, so no container can reach the engine');
+      if (!socket)
+        throw new InfraError(
+          'cannot arm a fault warden: DOCKER_HOST is not a unix socket, so no container can reach the engine',
+        );
       const { lifetimeMs, token, ...rest } = request;
-      const record: FaultRecord = { ...rest, expiresAt: Date.now() + lifetimeMs, owner: { pid: process.pid, host: hostname() } };
+      const record: FaultRecord = {
+        ...rest,
+        expiresAt: Date.now() + lifetimeMs,
+        owner: { pid: process.pid, host: hostname() },
+      };
       const name = `${project}-warden-${randomBytes(4).toString('hex')}`;
       image ??= nodeImage();
-      const spec = { project, image: await image, socket, network: stackNetwork(target), record, ...(token ? { token } : {}) };
+      const spec = {
+        project,
+        image: await image,
+        socket,
+        network: stackNetwork(target),
+        record,
+        ...(token ? { token } : {}),
+      };
       await docker(wardenRunArgs(spec, name, WARDEN_SCRIPT), 'arming a fault warden', 60_000);
       const disarm = async () => {
-        const state = await execWrapper.exec('docker', ['inspect', '--format', '{{.State.Running}}', name], { timeoutMs: 15_000 });
-        const fired = state.exitCode === 0 && state.stdout.trim() === 'false' ? (await log(name)).split('\n').pop() : undefined;
+        const state = await execWrapper.exec('docker', ['inspect', '--format', '{{.State.Running}}', name], {
+          timeoutMs: 15_000,
+        });
+        const fired =
+          state.exitCode === 0 && state.stdout.trim() === 'false' ? (await log(name)).split('\n').pop() : undefined;
         await remove(name);
         return fired;
       };
       return { name, record, disarm };
     },
     async list() {
-      const ids = (await docker(wardenListArgs(project), 'listing fault wardens')).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+      const ids = (await docker(wardenListArgs(project), 'listing fault wardens')).stdout
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean);
       if (ids.length === 0) return [];
       return parseWardens((await docker(['inspect', ...ids], 'reading fault wardens')).stdout);
     },

@@ -153,7 +153,12 @@ export class TrafficGenerator {
     }
     const writes = this.options.store.acknowledgedWrites(stream.region);
     const kind = pickKind(this.options.mix, this.options.random(), writes.length > 0);
-    const outgoing = this.options.workload.request(kind, { random: this.options.random, writes, seq: ++this.seq, cohort: stream.cohort });
+    const outgoing = this.options.workload.request(kind, {
+      random: this.options.random,
+      writes,
+      seq: ++this.seq,
+      cohort: stream.cohort,
+    });
     this.stats.sent++;
     this.stats.inFlight++;
     const p = this.send(stream, outgoing).finally(() => {
@@ -166,14 +171,32 @@ export class TrafficGenerator {
   private async send(stream: TrafficStream, outgoing: Outgoing): Promise<void> {
     const at = Date.now();
     const started = performance.now();
-    const answer = await exchange(this.agent, stream.baseUrl, outgoing, this.options.timeoutMs, this.options.workload.hopHeader);
+    const answer = await exchange(
+      this.agent,
+      stream.baseUrl,
+      outgoing,
+      this.options.timeoutMs,
+      this.options.workload.hopHeader,
+    );
     const latencyMs = performance.now() - started;
     const untimed = this.stalledDuring(at, Date.now());
     if (untimed) this.stats.untimed++;
     const { region, cohort, version } = stream;
     const verdict = outgoing.settle(answer);
-    const observation: Observation = { at, region, version, cohort, route: outgoing.route, status: answer.status, latencyMs, ...(untimed ? { untimed } : {}), ...(verdict.unexpected ? { unexpected: true } : {}) };
-    this.options.store.add(answer.hop !== undefined && isError(observation) ? { ...observation, hop: answer.hop } : observation);
+    const observation: Observation = {
+      at,
+      region,
+      version,
+      cohort,
+      route: outgoing.route,
+      status: answer.status,
+      latencyMs,
+      ...(untimed ? { untimed } : {}),
+      ...(verdict.unexpected ? { unexpected: true } : {}),
+    };
+    this.options.store.add(
+      answer.hop !== undefined && isError(observation) ? { ...observation, hop: answer.hop } : observation,
+    );
     if (verdict.acknowledged) this.options.store.acknowledge({ ...verdict.acknowledged, region, cohort, version, at });
     if (verdict.missing) this.stats.missingReads++;
   }

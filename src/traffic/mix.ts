@@ -28,7 +28,11 @@ export function pickKind(mix: RequestMix, u: number, haveWrites: boolean): Reque
  * its traffic. Below `floorRps` a cohort is topped up so that a 1% stage is still judged
  * within its bake time (Flagger's load tester likewise targets the canary directly).
  */
-export function cohortRates(totalRps: number, weightPercent: number, floorRps: number): { baseline: number; canary: number } {
+export function cohortRates(
+  totalRps: number,
+  weightPercent: number,
+  floorRps: number,
+): { baseline: number; canary: number } {
   const canaryShare = totalRps * (weightPercent / 100);
   const baselineShare = totalRps - canaryShare;
   return {

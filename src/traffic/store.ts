@@ -35,11 +35,13 @@ export class ObservationStore {
   }
 
   select(filter: ObservationFilter = {}): Observation[] {
-    return this.items.filter((o) =>
-      (filter.region === undefined || o.region === filter.region) &&
-      (filter.cohort === undefined || o.cohort === filter.cohort) &&
-      (filter.from === undefined || o.at >= filter.from) &&
-      (filter.to === undefined || o.at < filter.to));
+    return this.items.filter(
+      (o) =>
+        (filter.region === undefined || o.region === filter.region) &&
+        (filter.cohort === undefined || o.cohort === filter.cohort) &&
+        (filter.from === undefined || o.at >= filter.from) &&
+        (filter.to === undefined || o.at < filter.to),
+    );
   }
 
   acknowledgedWrites(region?: string): AcknowledgedWrite[] {

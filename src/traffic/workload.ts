@@ -89,7 +89,10 @@ export const DEMO_WORKLOAD: Workload = {
     if (kind === 'write') {
       const body = demoOrderBody(seq);
       return {
-        route: DEMO_ROUTES.write, method: 'POST', path: DEMO_ROUTES.write, body: JSON.stringify(body),
+        route: DEMO_ROUTES.write,
+        method: 'POST',
+        path: DEMO_ROUTES.write,
+        body: JSON.stringify(body),
         settle: ({ status, text }) => {
           const id = status === DEMO_WRITE_STATUS ? fieldAt(parseJson(text), 'id') : undefined;
           return typeof id === 'number' ? { ...PLAIN, acknowledged: { id, item: body.item } } : PLAIN;
@@ -98,7 +101,13 @@ export const DEMO_WORKLOAD: Workload = {
     }
     if (kind === 'read') {
       const pick = pickWrite(writes, random());
-      return { route: DEMO_ROUTES.read, method: 'GET', path: demoOrderPath(pick?.id ?? 1), body: undefined, settle: ({ status }) => ({ ...PLAIN, missing: status === 404 }) };
+      return {
+        route: DEMO_ROUTES.read,
+        method: 'GET',
+        path: demoOrderPath(pick?.id ?? 1),
+        body: undefined,
+        settle: ({ status }) => ({ ...PLAIN, missing: status === 404 }),
+      };
     }
     return { route: DEMO_ROUTES.health, method: 'GET', path: DEMO_ROUTES.health, body: undefined, settle: () => PLAIN };
   },
@@ -132,18 +141,24 @@ export const TRAFFIC_ONLY_MIX: RequestMix = { health: 1, write: 0, read: 0 };
  * in every place of that request (so PUT /items/{{ uuid }} with {"id": "{{ uuid }}"} agree).
  */
 export function userWorkload(
-  plan: Pick<ServicePlan, 'traffic' | 'probe' | 'health'> & Partial<Pick<ServicePlan, 'data' | 'dependencies' | 'attribution'>>, uuid: () => string = randomUUID,
+  plan: Pick<ServicePlan, 'traffic' | 'probe' | 'health'> &
+    Partial<Pick<ServicePlan, 'data' | 'dependencies' | 'attribution'>>,
+  uuid: () => string = randomUUID,
 ): Workload {
   // Canary and baseline share a region's data only through its volume or a dependency; without
   // either, a canary reading the baseline's writes would find none and look broken.
   const shared = plan.data !== undefined || plan.dependencies !== undefined;
-  const entries: readonly TrafficEntry[] = plan.traffic.length > 0
-    ? plan.traffic
-    : [{ method: 'GET', path: plan.health.path, expectStatus: plan.health.expectStatus, weight: 1 }];
+  const entries: readonly TrafficEntry[] =
+    plan.traffic.length > 0
+      ? plan.traffic
+      : [{ method: 'GET', path: plan.health.path, expectStatus: plan.health.expectStatus, weight: 1 }];
   const { probe } = plan;
   const entry = (random: () => number): Outgoing => {
     const spec = pickEntry(entries, random());
-    return { ...render(spec, { uuid: uuid() }), settle: ({ status }) => ({ ...PLAIN, unexpected: isUnexpected(spec, status) }) };
+    return {
+      ...render(spec, { uuid: uuid() }),
+      settle: ({ status }) => ({ ...PLAIN, unexpected: isUnexpected(spec, status) }),
+    };
   };
   return {
     mix: probe ? USER_MIX : TRAFFIC_ONLY_MIX,
@@ -194,7 +209,11 @@ function probeReadBack(probe: ProbeSpec, uuid: () => string): ReadBackSpec {
  * write sent, so an item that is there but corrupted counts as lost like one that is gone;
  * 404 or 410 is gone; anything else is retried (a failed answer is no evidence either way).
  */
-export function judgeProbeRead(expectStatus: readonly number[], uuids: readonly string[], answer: Answer): ReadBackOutcome {
+export function judgeProbeRead(
+  expectStatus: readonly number[],
+  uuids: readonly string[],
+  answer: Answer,
+): ReadBackOutcome {
   if (isGone(answer.status)) return 'missing';
   if (!expectStatus.includes(answer.status)) return 'retry';
   return uuids.every((u) => answer.text.includes(u)) ? 'ok' : 'missing';
@@ -239,9 +258,11 @@ export function renderPath(path: string, values: TemplateValues): string {
 
 /** A JSON body with the templates of its string leaves filled in; a leaf that is only `{{ id }}` takes the id as it came (a number stays a number). */
 export function renderBody(body: unknown, values: TemplateValues): unknown {
-  if (typeof body === 'string') return values.id !== undefined && ONLY_ID.test(body) ? values.id : renderText(body, values, (s) => s);
+  if (typeof body === 'string')
+    return values.id !== undefined && ONLY_ID.test(body) ? values.id : renderText(body, values, (s) => s);
   if (Array.isArray(body)) return body.map((b: unknown) => renderBody(b, values));
-  if (body !== null && typeof body === 'object') return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, renderBody(v, values)]));
+  if (body !== null && typeof body === 'object')
+    return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, renderBody(v, values)]));
   return body;
 }
 
@@ -300,7 +321,13 @@ export function hopName(value: string | string[] | undefined): string | undefine
 }
 
 /** Sends one call; no answer within timeoutMs (or any network error) is status 0. `hopHeader`: read the hop an error names. */
-export async function exchange(dispatcher: Dispatcher, baseUrl: string, call: HttpCall, timeoutMs: number, hopHeader?: string): Promise<Answer> {
+export async function exchange(
+  dispatcher: Dispatcher,
+  baseUrl: string,
+  call: HttpCall,
+  timeoutMs: number,
+  hopHeader?: string,
+): Promise<Answer> {
   try {
     const res = await request(baseUrl + call.path, {
       method: call.method,

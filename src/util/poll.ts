@@ -19,7 +19,10 @@ export interface PollOptions {
  * Calls `attempt` until it returns a value other than undefined or the deadline passes.
  * Returns the value, or undefined on time-out; the caller says what timed out.
  */
-export async function pollUntil<T>(attempt: () => Promise<T | undefined>, options: PollOptions): Promise<T | undefined> {
+export async function pollUntil<T>(
+  attempt: () => Promise<T | undefined>,
+  options: PollOptions,
+): Promise<T | undefined> {
   const clock = options.clock ?? systemClock;
   const end = clock.now() + options.deadlineMs;
   for (;;) {

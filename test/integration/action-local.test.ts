@@ -66,9 +66,20 @@ async function runLocalAction(inputs: Record<string, string>): Promise<LocalRun>
   // Input names keep their hyphens, as the runner writes them (INPUT_KEEP-STACK).
   for (const [name, value] of Object.entries(inputs)) vars[`INPUT_${name.toUpperCase()}`] = value;
   const dotenv = join(dir, 'action.env');
-  writeFileSync(dotenv, Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join(''));
+  writeFileSync(
+    dotenv,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
   const res = await execa(process.execPath, [localAction, 'run', root, 'src/action/main.ts', dotenv], {
-    cwd: root, env: childEnv(), extendEnv: false, reject: false, timeout: 240_000, stdin: 'ignore', all: true,
+    cwd: root,
+    env: childEnv(),
+    extendEnv: false,
+    reject: false,
+    timeout: 240_000,
+    stdin: 'ignore',
+    all: true,
   });
   const stdout = String(res.all);
   if (res.exitCode !== 0) throw new Error(`local-action exited ${res.exitCode}:\n${stdout}`);
@@ -79,7 +90,7 @@ beforeAll(async () => {
   await freshStack();
 });
 
-describe('the Action run by GitHub\'s local-action', () => {
+describe("the Action run by GitHub's local-action", () => {
   it('opens the gate for v2 and records every output, the step summary and the saved history', async () => {
     const run = await runLocalAction({ version: 'v2', experiments: 'none', 'keep-stack': 'true', seed: '3' });
     // local-action exits 0 even after setFailed: a failed step shows as an error line.

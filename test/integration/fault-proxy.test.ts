@@ -13,7 +13,8 @@ const NETWORK = 'chaos-gate-proxy-test';
 const UPSTREAM = 'chaos-gate-proxy-test-upstream';
 const PROXY = 'chaos-gate-proxy-test-proxy';
 // Answers n bytes (?n=, default 2) after ms (?ms=, default 0).
-const SERVER = "require('http').createServer((q,s)=>{const u=new URL(q.url,'http://h');setTimeout(()=>s.end('x'.repeat(Number(u.searchParams.get('n')||2))),Number(u.searchParams.get('ms')||0))}).listen(4000)";
+const SERVER =
+  "require('http').createServer((q,s)=>{const u=new URL(q.url,'http://h');setTimeout(()=>s.end('x'.repeat(Number(u.searchParams.get('n')||2))),Number(u.searchParams.get('ms')||0))}).listen(4000)";
 
 let control = '';
 let data = '';
@@ -51,9 +52,28 @@ beforeAll(async () => {
   await cleanup();
   const image = await proxyImage(root, { progress: silentProgress });
   expect((await docker('network', 'create', NETWORK)).exitCode).toBe(0);
-  expect((await docker('run', '-d', '--name', UPSTREAM, '--network', NETWORK, 'node:24-alpine', 'node', '-e', SERVER)).exitCode).toBe(0);
-  const routes = JSON.stringify([{ name: 'upstream', listen_port: 4000, upstream_host: UPSTREAM, upstream_port: 4000 }]);
-  const run = await docker('run', '-d', '--name', PROXY, '--network', NETWORK, '-p', '127.0.0.1::7070', '-p', '127.0.0.1::4000', '-e', `CG_PROXY_ROUTES=${routes}`, image.ref);
+  expect(
+    (await docker('run', '-d', '--name', UPSTREAM, '--network', NETWORK, 'node:24-alpine', 'node', '-e', SERVER))
+      .exitCode,
+  ).toBe(0);
+  const routes = JSON.stringify([
+    { name: 'upstream', listen_port: 4000, upstream_host: UPSTREAM, upstream_port: 4000 },
+  ]);
+  const run = await docker(
+    'run',
+    '-d',
+    '--name',
+    PROXY,
+    '--network',
+    NETWORK,
+    '-p',
+    '127.0.0.1::7070',
+    '-p',
+    '127.0.0.1::4000',
+    '-e',
+    `CG_PROXY_ROUTES=${routes}`,
+    image.ref,
+  );
   expect(run.exitCode, run.stderr).toBe(0);
   control = `http://127.0.0.1:${await hostPort(PROXY, 7070)}`;
   data = `http://127.0.0.1:${await hostPort(PROXY, 4000)}`;
@@ -92,7 +112,13 @@ describe('the fault proxy in Docker', () => {
   });
 
   it('http_error with first_n fails exactly the first N requests', async () => {
-    const toxic = await addToxic(control, { route: 'upstream', kind: 'http_error', duration_ms: 30_000, status: 500, first_n: 2 });
+    const toxic = await addToxic(control, {
+      route: 'upstream',
+      kind: 'http_error',
+      duration_ms: 30_000,
+      status: 500,
+      first_n: 2,
+    });
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await get()).status);
     expect((await liftToxic(control, toxic.id))?.affected).toBe(2);
@@ -121,13 +147,16 @@ describe('the fault proxy in Docker', () => {
     await addToxic(control, { route: 'upstream', kind: 'http_error', duration_ms: 1500 });
     expect((await get()).status).toBe(503);
     const deadline = Date.now() + 10_000;
-    while ((await listToxics(control)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while ((await listToxics(control)).length > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     expect(await listToxics(control)).toEqual([]);
     expect((await get()).status).toBe(200);
   });
 
   it('refuses a fault it cannot apply, naming the rule; lifting everything leaves nothing', async () => {
-    await expect(addToxic(control, { route: 'nowhere', kind: 'latency', duration_ms: 1000, delay_ms: 5 })).rejects.toThrow(/refused the latency fault on nowhere: HTTP 400 .*route/);
+    await expect(
+      addToxic(control, { route: 'nowhere', kind: 'latency', duration_ms: 1000, delay_ms: 5 }),
+    ).rejects.toThrow(/refused the latency fault on nowhere: HTTP 400 .*route/);
     await addToxic(control, { route: 'upstream', kind: 'latency', duration_ms: 30_000, delay_ms: 5 });
     expect(await liftAllToxics(control)).toBe(1);
     expect(await listToxics(control)).toEqual([]);

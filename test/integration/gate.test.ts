@@ -17,14 +17,31 @@ const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema)
 
 interface ReportJson {
   overall: string;
-  deployment_gate: string; gate: { status: string; reasons: string[] };
+  deployment_gate: string;
+  gate: { status: string; reasons: string[] };
   scenarios: { name: string; status: string }[];
-  controls: { name: string; verdict: string; final_state: string; reason: string; fire?: { took_effect: boolean }; writes?: { checked: number; missing: number } }[] | null;
+  controls:
+    | {
+        name: string;
+        verdict: string;
+        final_state: string;
+        reason: string;
+        fire?: { took_effect: boolean };
+        writes?: { checked: number; missing: number };
+      }[]
+    | null;
   rollout: {
     final_state: string;
     rollback: { reason: string | null };
     stages: { verdict: string }[];
-    differential: { experiment: string; verdict: string; reasons: string[]; fault: { method: string }; candidate: { recovery_seconds: number | null; restarts: number | null }; baseline: { recovery_seconds: number | null } }[];
+    differential: {
+      experiment: string;
+      verdict: string;
+      reasons: string[];
+      fault: { method: string };
+      candidate: { recovery_seconds: number | null; restarts: number | null };
+      baseline: { recovery_seconds: number | null };
+    }[];
   } | null;
 }
 
@@ -35,7 +52,16 @@ async function stackContainers(): Promise<string[]> {
 }
 
 async function versions(): Promise<string[]> {
-  return Promise.all(target.regions.map(async (r) => ((await (await request(regionUrl(target, r) + '/', { headersTimeout: 3000 })).body.json()) as { version: string }).version));
+  return Promise.all(
+    target.regions.map(
+      async (r) =>
+        (
+          (await (await request(regionUrl(target, r) + '/', { headersTimeout: 3000 })).body.json()) as {
+            version: string;
+          }
+        ).version,
+    ),
+  );
 }
 
 beforeAll(async () => {
@@ -45,7 +71,23 @@ beforeAll(async () => {
 describe('chaos-gate gate', () => {
   it('opens the gate for a healthy version and writes a report set that validates', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
-    const res = await cli(['gate', '--version', 'v2', '--only', 'service-kill', '--config', 'test/fixtures/fast-rollout.yml', '--report-dir', dir, '--keep-stack', '--seed', '7'], { timeoutMs: 900_000 });
+    const res = await cli(
+      [
+        'gate',
+        '--version',
+        'v2',
+        '--only',
+        'service-kill',
+        '--config',
+        'test/fixtures/fast-rollout.yml',
+        '--report-dir',
+        dir,
+        '--keep-stack',
+        '--seed',
+        '7',
+      ],
+      { timeoutMs: 900_000 },
+    );
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stdout).toContain('deployment gate: OPEN');
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
@@ -55,18 +97,27 @@ describe('chaos-gate gate', () => {
     expect(report.rollout?.final_state).toBe('COMPLETED');
     // Chaos on the candidate: both sides of us-west crashed at once in its last canary stage.
     const differential = report.rollout?.differential ?? [];
-    expect(differential.map((d) => [d.experiment, d.fault.method, d.verdict]), JSON.stringify(differential)).toEqual([['candidate-kill', 'host-kill-9', 'pass']]);
+    expect(
+      differential.map((d) => [d.experiment, d.fault.method, d.verdict]),
+      JSON.stringify(differential),
+    ).toEqual([['candidate-kill', 'host-kill-9', 'pass']]);
     expect(differential[0]?.candidate.restarts).toBe(1);
     // Controls before the candidate: v1 as its own canary promoted; v1 cut off from its network
     // rolled back, while us-west's stable container crashed, with every write it acknowledged read back.
-    expect(report.controls?.map((c) => [c.name, c.verdict, c.final_state]), JSON.stringify(report.controls)).toEqual([
-      ['known-good', 'pass', 'COMPLETED'], ['known-bad', 'pass', 'ROLLED_BACK'],
+    expect(
+      report.controls?.map((c) => [c.name, c.verdict, c.final_state]),
+      JSON.stringify(report.controls),
+    ).toEqual([
+      ['known-good', 'pass', 'COMPLETED'],
+      ['known-bad', 'pass', 'ROLLED_BACK'],
     ]);
     const bad = report.controls?.[1];
     expect(bad?.fire?.took_effect).toBe(true);
     expect(bad?.writes?.checked).toBeGreaterThan(0);
     expect(bad?.writes?.missing).toBe(0);
-    expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain('<testsuite name="controls" tests="2" failures="0" errors="0"');
+    expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain(
+      '<testsuite name="controls" tests="2" failures="0" errors="0"',
+    );
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('### Controls');
     for (const f of ['report.html', 'junit.xml', 'summary.md']) expect(existsSync(join(dir, f))).toBe(true);
     expect(await versions()).toEqual(['v2', 'v2', 'v2', 'v2']);
@@ -74,19 +125,41 @@ describe('chaos-gate gate', () => {
 
   it('closes the gate when its checks could not catch a bad release: the known-bad control is promoted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
-    const res = await cli(['gate', '--version', 'v2', '--only', 'none', '--config', 'test/fixtures/blind-gate.yml', '--report-dir', dir, '--keep-stack'], { timeoutMs: 900_000 });
+    const res = await cli(
+      [
+        'gate',
+        '--version',
+        'v2',
+        '--only',
+        'none',
+        '--config',
+        'test/fixtures/blind-gate.yml',
+        '--report-dir',
+        dir,
+        '--keep-stack',
+      ],
+      { timeoutMs: 900_000 },
+    );
     expect(res.exitCode, res.stderr).toBe(1);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
-    expect(report.controls?.map((c) => [c.name, c.verdict, c.final_state])).toEqual([['known-good', 'pass', 'COMPLETED'], ['known-bad', 'fail', 'COMPLETED']]);
-    expect(report.gate.reasons).toContain('control known-bad: the checks would not have caught a bad release: a canary cut off from its network in us-west was promoted');
+    expect(report.controls?.map((c) => [c.name, c.verdict, c.final_state])).toEqual([
+      ['known-good', 'pass', 'COMPLETED'],
+      ['known-bad', 'fail', 'COMPLETED'],
+    ]);
+    expect(report.gate.reasons).toContain(
+      'control known-bad: the checks would not have caught a bad release: a canary cut off from its network in us-west was promoted',
+    );
     // The candidate itself was fine: the controls alone closed the gate.
     expect(report.rollout?.final_state).toBe('COMPLETED');
   });
 
   it('removes the stack at the end without --keep-stack', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
-    const res = await cli(['gate', '--version', 'v6', '--only', 'none', '--config', 'test/fixtures/plain-gate.yml', '--report-dir', dir], { timeoutMs: 900_000 });
+    const res = await cli(
+      ['gate', '--version', 'v6', '--only', 'none', '--config', 'test/fixtures/plain-gate.yml', '--report-dir', dir],
+      { timeoutMs: 900_000 },
+    );
     expect(res.exitCode, res.stderr).toBe(0);
     expect(res.stderr).toMatch(/removing project \S+ \(containers, network, volumes\)/);
     expect(await stackContainers()).toEqual([]);
@@ -95,11 +168,32 @@ describe('chaos-gate gate', () => {
 
   it('SIGINT in the middle of the rollout rolls back, removes the stack and exits 130', async () => {
     await ensureStackUp();
-    const child = execa(process.execPath, ['bin/chaos-gate.js', 'gate', '--version', 'v7', '--only', 'none', '--config', 'test/fixtures/plain-gate.yml', '--report-dir', mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'))], { cwd: root, reject: false, stdin: 'ignore', timeout: 600_000 });
+    const child = execa(
+      process.execPath,
+      [
+        'bin/chaos-gate.js',
+        'gate',
+        '--version',
+        'v7',
+        '--only',
+        'none',
+        '--config',
+        'test/fixtures/plain-gate.yml',
+        '--report-dir',
+        mkdtempSync(join(tmpdir(), 'chaos-gate-reports-')),
+      ],
+      { cwd: root, reject: false, stdin: 'ignore', timeout: 600_000 },
+    );
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     // The signal goes in once the candidate's canary runs: a fault the cleanup must lift.
-    const running = await pollUntil(async () => (/rollout of v7/.test(stderr) && (await stackContainers()).some((c) => c.endsWith('-canary')) ? true : undefined), { deadlineMs: 300_000, intervalMs: 200 });
+    const running = await pollUntil(
+      async () =>
+        /rollout of v7/.test(stderr) && (await stackContainers()).some((c) => c.endsWith('-canary')) ? true : undefined,
+      { deadlineMs: 300_000, intervalMs: 200 },
+    );
     expect(running, stderr).toBe(true);
     child.kill('SIGINT');
     const res = await child;
@@ -112,7 +206,23 @@ describe('chaos-gate gate', () => {
     await ensureStackUp();
     const before = await versions();
     const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
-    const res = await cli(['gate', '--version', 'v4', '--regression', 'slow-start', '--only', 'none', '--config', 'test/fixtures/quick-gate.yml', '--report-dir', dir, '--keep-stack'], { timeoutMs: 900_000 });
+    const res = await cli(
+      [
+        'gate',
+        '--version',
+        'v4',
+        '--regression',
+        'slow-start',
+        '--only',
+        'none',
+        '--config',
+        'test/fixtures/quick-gate.yml',
+        '--report-dir',
+        dir,
+        '--keep-stack',
+      ],
+      { timeoutMs: 900_000 },
+    );
     expect(res.exitCode, `${res.stdout}\n${res.stderr}`).toBe(1);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
@@ -120,7 +230,9 @@ describe('chaos-gate gate', () => {
     expect(report.rollout?.stages.map((s) => s.verdict)).not.toContain('red');
     const kill = report.rollout?.differential[0];
     expect(kill?.verdict, JSON.stringify(kill)).toBe('regression');
-    expect(report.rollout?.rollback.reason).toMatch(/^resilience regression: under a crash \(SIGKILL of the main process\), the candidate served again after \d+\.\d s, the baseline after \d+\.\d s \(tolerated \+3 s\)$/);
+    expect(report.rollout?.rollback.reason).toMatch(
+      /^resilience regression: under a crash \(SIGKILL of the main process\), the candidate served again after \d+\.\d s, the baseline after \d+\.\d s \(tolerated \+3 s\)$/,
+    );
     // The candidate waits 10 s before it listens; the baseline is back within a few seconds.
     expect(kill?.candidate.recovery_seconds ?? 0).toBeGreaterThan(9);
     expect((kill?.candidate.recovery_seconds ?? 0) - (kill?.baseline.recovery_seconds ?? 99)).toBeGreaterThan(3);
@@ -135,7 +247,15 @@ describe('the Action (dist/index.js)', () => {
 
   it('closes the gate for failure-rate 0.8, fails the step, and leaves every region on stable', async () => {
     const before = await versions();
-    const res = await runAction({ version: 'v3', 'failure-rate': '0.8', experiments: 'none', config: 'test/fixtures/plain-gate.yml', 'report-dir': 'reports/action-closed', 'keep-stack': 'true', 'fail-on-closed-gate': 'true' });
+    const res = await runAction({
+      version: 'v3',
+      'failure-rate': '0.8',
+      experiments: 'none',
+      config: 'test/fixtures/plain-gate.yml',
+      'report-dir': 'reports/action-closed',
+      'keep-stack': 'true',
+      'fail-on-closed-gate': 'true',
+    });
     expect(res.exitCode, res.stdout).toBe(1);
     expect(res.outputs).toMatchObject({ gate: 'CLOSED', overall: 'FAIL' });
     expect(res.outputs['report-json']).toBe(join(root, 'reports/action-closed/report.json'));
@@ -151,9 +271,20 @@ describe('the Action (dist/index.js)', () => {
   });
 
   it('opens the gate for a good version, with outputs and a step summary', async () => {
-    const res = await runAction({ version: 'v4', experiments: 'none', config: 'test/fixtures/fast-rollout.yml', 'report-dir': 'reports/action-open', 'keep-stack': 'true' });
+    const res = await runAction({
+      version: 'v4',
+      experiments: 'none',
+      config: 'test/fixtures/fast-rollout.yml',
+      'report-dir': 'reports/action-open',
+      'keep-stack': 'true',
+    });
     expect(res.exitCode, res.stdout).toBe(0);
-    expect(res.outputs).toMatchObject({ gate: 'OPEN', overall: 'PASS', junit: join(root, 'reports/action-open/junit.xml'), 'report-html': join(root, 'reports/action-open/report.html') });
+    expect(res.outputs).toMatchObject({
+      gate: 'OPEN',
+      overall: 'PASS',
+      junit: join(root, 'reports/action-open/junit.xml'),
+      'report-html': join(root, 'reports/action-open/report.html'),
+    });
     expect(res.summary).toContain('OPEN');
     expect(res.state).toContain('isPost');
     expect(await versions()).toEqual(['v4', 'v4', 'v4', 'v4']);

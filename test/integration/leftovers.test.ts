@@ -37,22 +37,39 @@ const FAULTS: Record<string, (seconds: number) => string> = {
 
 function experimentDir(kind: string, at: string, seconds: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'cg-leftover-'));
-  writeFileSync(join(dir, `${kind}.yml`), [
-    `name: left-${kind.replace('_', '-')}`, 'description: killed mid-fault', `target: ${at}`, `fault: ${FAULTS[kind]?.(seconds) ?? ''}`,
-    'load: { rps: 5, write_share: 0.2, read_share: 0.2, other_regions_rps: 0 }',
-    'windows: { before_seconds: 1, after_seconds: 1, recovery_deadline_seconds: 15 }', '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, `${kind}.yml`),
+    [
+      `name: left-${kind.replace('_', '-')}`,
+      'description: killed mid-fault',
+      `target: ${at}`,
+      `fault: ${FAULTS[kind]?.(seconds) ?? ''}`,
+      'load: { rps: 5, write_share: 0.2, read_share: 0.2, other_regions_rps: 0 }',
+      'windows: { before_seconds: 1, after_seconds: 1, recovery_deadline_seconds: 15 }',
+      '',
+    ].join('\n'),
+  );
   return dir;
 }
 
 /** Starts `chaos` on one fault and SIGKILLs it once the fault is injected; returns the fault's record. */
 async function killMidFault(kind: string, at: string, seconds = DURATION): Promise<FaultRecord> {
-  const child: ResultPromise = execa(process.execPath, ['bin/chaos-gate.js', 'chaos', '--experiments', experimentDir(kind, at, seconds)], {
-    cwd: root, reject: false, stdin: 'ignore', timeout: 120_000,
-  });
+  const child: ResultPromise = execa(
+    process.execPath,
+    ['bin/chaos-gate.js', 'chaos', '--experiments', experimentDir(kind, at, seconds)],
+    {
+      cwd: root,
+      reject: false,
+      stdin: 'ignore',
+      timeout: 120_000,
+    },
+  );
   let err = '';
   child.stderr?.on('data', (c: Buffer) => void (err += c.toString()));
-  const injected = await pollUntil(async () => (err.includes(': injected') ? true : undefined), { deadlineMs: 90_000, intervalMs: 50 });
+  const injected = await pollUntil(async () => (err.includes(': injected') ? true : undefined), {
+    deadlineMs: 90_000,
+    intervalMs: 50,
+  });
   child.kill('SIGKILL');
   await child;
   expect(injected, err).toBe(true);
@@ -67,13 +84,19 @@ async function faultOn(kind: string, at: string, restartsBefore: number): Promis
   if (kind === 'partition') return !(await probeHealth(url, '/health', 1000));
   if (kind === 'kill') {
     const c = (await stack.containers()).find((x) => x.service === region(at).service);
-    return !(c && c.restartCount > restartsBefore && c.state === 'running' && (await probeHealth(url, '/health', 1000)));
+    return !(
+      c &&
+      c.restartCount > restartsBefore &&
+      c.state === 'running' &&
+      (await probeHealth(url, '/health', 1000))
+    );
   }
   const faults = await activeFaults(url, token, 1000);
   return faults === undefined || faults.length > 0;
 }
 
-const restartsOf = async (at: string) => (await stack.containers()).find((x) => x.service === region(at).service)?.restartCount ?? 0;
+const restartsOf = async (at: string) =>
+  (await stack.containers()).find((x) => x.service === region(at).service)?.restartCount ?? 0;
 
 beforeAll(async () => {
   await ensureStackUp();
@@ -82,28 +105,32 @@ beforeAll(async () => {
 });
 
 describe('a gate killed inside a fault window', () => {
-  it.each(Object.keys(FAULTS))('%s: on after the kill, gone by its expiry with no gate running, reported by the next command', async (kind) => {
-    const at = 'us-east';
-    const restarts = await restartsOf(at);
-    const record = await killMidFault(kind, at);
-    expect(record).toMatchObject({ fault: kind, regions: [at] });
-    // Measured on once the gate is dead: the warden, not the gate, must lift it.
-    expect(await faultOn(kind, at, restarts)).toBe(true);
-    const gone = await pollUntil(async () => ((await faultOn(kind, at, restarts)) ? undefined : Date.now()), {
-      deadlineMs: record.expiresAt - Date.now() + 10_000, intervalMs: 250,
-    });
-    expect(gone, `${kind} still on 10 s after its expiry`).toBeDefined();
-    const [warden] = await wardens.list();
-    if (kind === 'partition') expect(warden).toMatchObject({ running: false, exitCode: 0 });
+  it.each(Object.keys(FAULTS))(
+    '%s: on after the kill, gone by its expiry with no gate running, reported by the next command',
+    async (kind) => {
+      const at = 'us-east';
+      const restarts = await restartsOf(at);
+      const record = await killMidFault(kind, at);
+      expect(record).toMatchObject({ fault: kind, regions: [at] });
+      // Measured on once the gate is dead: the warden, not the gate, must lift it.
+      expect(await faultOn(kind, at, restarts)).toBe(true);
+      const gone = await pollUntil(async () => ((await faultOn(kind, at, restarts)) ? undefined : Date.now()), {
+        deadlineMs: record.expiresAt - Date.now() + 10_000,
+        intervalMs: 250,
+      });
+      expect(gone, `${kind} still on 10 s after its expiry`).toBeDefined();
+      const [warden] = await wardens.list();
+      if (kind === 'partition') expect(warden).toMatchObject({ running: false, exitCode: 0 });
 
-    const status = await cli(['status']);
-    expect(status.exitCode, status.stderr).toBe(0);
-    expect(status.stdout).toContain('faults left by an earlier run:');
-    // Lifted by its warden at its expiry, or (a kill's warden waits out the recovery deadline) fired now.
-    const what = `left-${kind.replace('_', '-')} \\(${kind}\\) on ${at}`;
-    expect(status.stdout).toMatch(new RegExp(`  (${what}.* was lifted by its warden at|lifted ${what})`));
-    expect(await wardens.list()).toEqual([]);
-  });
+      const status = await cli(['status']);
+      expect(status.exitCode, status.stderr).toBe(0);
+      expect(status.stdout).toContain('faults left by an earlier run:');
+      // Lifted by its warden at its expiry, or (a kill's warden waits out the recovery deadline) fired now.
+      const what = `left-${kind.replace('_', '-')} \\(${kind}\\) on ${at}`;
+      expect(status.stdout).toMatch(new RegExp(`  (${what}.* was lifted by its warden at|lifted ${what})`));
+      expect(await wardens.list()).toEqual([]);
+    },
+  );
 
   it('up, run before the fault expires, lifts it at once and says so', async () => {
     // Long enough that `up` starts well before the warden would fire by itself.
@@ -111,9 +138,18 @@ describe('a gate killed inside a fault window', () => {
     expect(await probeHealth(regionUrl(target, region('eu-west')), '/health', 1000)).toBe(false);
     const up = await cli(['up']);
     expect(up.exitCode, up.stderr).toBe(0);
-    expect(up.stderr).toMatch(/left by an earlier run: lifted left-partition \(partition\) on eu-west.*: the run that set it ended without lifting it/);
+    expect(up.stderr).toMatch(
+      /left by an earlier run: lifted left-partition \(partition\) on eu-west.*: the run that set it ended without lifting it/,
+    );
     expect(await probeHealth(regionUrl(target, region('eu-west')), '/health', 1000)).toBe(true);
-    const deploy = await cli(['deploy', 'v1', '--config', 'test/fixtures/fast-rollout.yml', '--result-file', join(mkdtempSync(join(tmpdir(), 'cg-')), 'r.json')]);
+    const deploy = await cli([
+      'deploy',
+      'v1',
+      '--config',
+      'test/fixtures/fast-rollout.yml',
+      '--result-file',
+      join(mkdtempSync(join(tmpdir(), 'cg-')), 'r.json'),
+    ]);
     expect(deploy.exitCode, deploy.stderr).toBe(0);
   });
 });

@@ -11,11 +11,15 @@ import { cli, freshStack, root } from './cli.ts';
 // two-region rollout of two 2 s stages, the history in a temporary file.
 const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-predict-'));
 const historyFile = join(dir, 'history.jsonl');
-const validate = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(join(root, 'schemas/report.schema.json'), 'utf8')) as object);
+const validate = new Ajv2020({ allErrors: true, strict: false }).compile(
+  JSON.parse(readFileSync(join(root, 'schemas/report.schema.json'), 'utf8')) as object,
+);
 
 function config(name: string, onHighRisk: 'close' | 'small_tiers', history = historyFile): string {
   const file = join(dir, `${name}.yml`);
-  writeFileSync(file, `rollout:
+  writeFileSync(
+    file,
+    `rollout:
   regions: [us-west, us-east]
   bake_seconds: 2
   stages:
@@ -30,13 +34,18 @@ predict:
       - { name: low, rps: 15, write_share: 0.3 }
       - { name: peak, rps: 40, write_share: 0.5 }
   history: { file: ${JSON.stringify(history)} }
-`);
+`,
+  );
   return file;
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON as a reader gets it */
 const readJson = (file: string): any => JSON.parse(readFileSync(file, 'utf8'));
-const historyLines = (file = historyFile): any[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const historyLines = (file = historyFile): any[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 let stack: ComposeStack;
 beforeAll(async () => {
@@ -45,21 +54,32 @@ beforeAll(async () => {
 
 describe('chaos-gate predict', () => {
   it('gives a healthy candidate a low score and proceeds, and leaves no canary behind', async () => {
-    const res = await cli(['predict', '--version', 'v2', '--json', '--config', config('healthy', 'small_tiers')], { timeoutMs: 90_000 });
+    const res = await cli(['predict', '--version', 'v2', '--json', '--config', config('healthy', 'small_tiers')], {
+      timeoutMs: 90_000,
+    });
     expect(res.exitCode, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout);
     expect(out.prediction.risk.score).toBeLessThan(out.prediction.action.max_risk);
     expect(out.prediction.action.action).toBe('proceed');
     expect(out.prediction.stages.map((s: any) => s.weight)).toEqual([10, 100]);
-    expect(out.prediction.preflight.profiles.map((p: any) => p.canary.count)).toEqual([expect.any(Number), expect.any(Number)]);
+    expect(out.prediction.preflight.profiles.map((p: any) => p.canary.count)).toEqual([
+      expect.any(Number),
+      expect.any(Number),
+    ]);
     expect(out.history.problems[0]).toMatch(/no history yet/);
     const status = await stack.status();
     expect(status.regions.map((r) => r.canary)).toEqual([undefined, undefined, undefined, undefined]);
-    process.stderr.write(`predict healthy: risk ${out.prediction.risk.score}, pre-flight ${out.preflight_run.duration_ms} ms\n`);
+    process.stderr.write(
+      `predict healthy: risk ${out.prediction.risk.score}, pre-flight ${out.preflight_run.duration_ms} ms\n`,
+    );
   });
 
   it('removes the pre-flight canary when interrupted by SIGINT', async () => {
-    const child = execa(process.execPath, ['bin/chaos-gate.js', 'predict', '--version', 'v2', '--config', config('interrupted', 'small_tiers')], { cwd: root, reject: false, stdin: 'ignore', timeout: 90_000 });
+    const child = execa(
+      process.execPath,
+      ['bin/chaos-gate.js', 'predict', '--version', 'v2', '--config', config('interrupted', 'small_tiers')],
+      { cwd: root, reject: false, stdin: 'ignore', timeout: 90_000 },
+    );
     // Interrupt once the canary answers: the pre-flight is then mid-profile.
     let stderr = '';
     await new Promise<void>((done) => {
@@ -85,7 +105,23 @@ describe('chaos-gate predict', () => {
 describe('the gate with prediction', () => {
   it('closes the gate before the rollout for a failure rate of 0.8 under on_high_risk: close', async () => {
     const reports = join(dir, 'closed');
-    const res = await cli(['gate', '--version', 'v3', '--failure-rate', '0.8', '--only', 'none', '--config', config('close', 'close'), '--report-dir', reports, '--keep-stack'], { timeoutMs: 90_000 });
+    const res = await cli(
+      [
+        'gate',
+        '--version',
+        'v3',
+        '--failure-rate',
+        '0.8',
+        '--only',
+        'none',
+        '--config',
+        config('close', 'close'),
+        '--report-dir',
+        reports,
+        '--keep-stack',
+      ],
+      { timeoutMs: 90_000 },
+    );
     expect(res.exitCode, res.stderr).toBe(1);
     const report = readJson(join(reports, 'report.json'));
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
@@ -99,7 +135,23 @@ describe('the gate with prediction', () => {
 
   it('stops a failure rate of 0.8 at the first small tier under on_high_risk: small_tiers', async () => {
     const reports = join(dir, 'tiers');
-    const res = await cli(['gate', '--version', 'v3', '--failure-rate', '0.8', '--only', 'none', '--config', config('tiers', 'small_tiers'), '--report-dir', reports, '--keep-stack'], { timeoutMs: 90_000 });
+    const res = await cli(
+      [
+        'gate',
+        '--version',
+        'v3',
+        '--failure-rate',
+        '0.8',
+        '--only',
+        'none',
+        '--config',
+        config('tiers', 'small_tiers'),
+        '--report-dir',
+        reports,
+        '--keep-stack',
+      ],
+      { timeoutMs: 90_000 },
+    );
     expect(res.exitCode, res.stderr).toBe(1);
     const report = readJson(join(reports, 'report.json'));
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
@@ -116,7 +168,10 @@ describe('the gate with prediction', () => {
     const before = 0;
     const reports = join(dir, 'open');
     const file = config('open', 'small_tiers', ownHistory);
-    const res = await cli(['gate', '--version', 'v2', '--only', 'none', '--config', file, '--report-dir', reports, '--keep-stack'], { timeoutMs: 90_000 });
+    const res = await cli(
+      ['gate', '--version', 'v2', '--only', 'none', '--config', file, '--report-dir', reports, '--keep-stack'],
+      { timeoutMs: 90_000 },
+    );
     expect(res.exitCode, res.stderr).toBe(0);
     const report = readJson(join(reports, 'report.json'));
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
@@ -132,11 +187,18 @@ describe('the gate with prediction', () => {
     // of 16 over earlier runs). The p99 is recorded beside its range but not asserted: at a few
     // ms it follows the host's scheduler, and the measured share inside is 9 of 16
     // (docs/prediction.md).
-    const observed = report.prediction.stages.flatMap((s: any) => s.observed.map((o: any) => [s.weight, o.region, o.error_rate.position]));
+    const observed = report.prediction.stages.flatMap((s: any) =>
+      s.observed.map((o: any) => [s.weight, o.region, o.error_rate.position]),
+    );
     expect(observed).toHaveLength(4);
-    expect(observed.filter((o: any[]) => o[2] !== 'inside'), JSON.stringify(observed)).toEqual([]);
+    expect(
+      observed.filter((o: any[]) => o[2] !== 'inside'),
+      JSON.stringify(observed),
+    ).toEqual([]);
     expect(report.prediction.history.trends.runs).toBe(before + 1);
-    process.stderr.write(`gate healthy: risk ${report.prediction.risk.score}, accuracy ${JSON.stringify(last.prediction_accuracy)}, pre-flight ${last.durations_ms.preflight} ms\n`);
+    process.stderr.write(
+      `gate healthy: risk ${report.prediction.risk.score}, accuracy ${JSON.stringify(last.prediction_accuracy)}, pre-flight ${last.durations_ms.preflight} ms\n`,
+    );
 
     // A corrupt line (a crash mid-write, a bad merge) is reported and skipped; the rest is read.
     appendFileSync(ownHistory, 'not json\n');

@@ -10,7 +10,15 @@ import { cli, freshStack } from './cli.ts';
 const out = mkdtempSync(join(tmpdir(), 'chaos-gate-prom-'));
 let stack: ComposeStack;
 
-interface Check { source: string; name: string; query: string; value: number | null; max: number | null; verdict: string; samples: number }
+interface Check {
+  source: string;
+  name: string;
+  query: string;
+  value: number | null;
+  max: number | null;
+  verdict: string;
+  samples: number;
+}
 interface ResultJson {
   final_state: string;
   stages: { region: string; verdict: string; checks: Check[] }[];
@@ -51,7 +59,15 @@ describe('judgement from Prometheus', () => {
 
   it('failure-rate 0.8 is rolled back on the Prometheus checks, with the Prometheus value in the result', async () => {
     const file = join(out, 'bad.json');
-    const res = await cli(['deploy', 'v3', '0.8', '--config', 'test/fixtures/prometheus-only.yml', '--result-file', file]);
+    const res = await cli([
+      'deploy',
+      'v3',
+      '0.8',
+      '--config',
+      'test/fixtures/prometheus-only.yml',
+      '--result-file',
+      file,
+    ]);
     expect(res.exitCode, res.stderr).toBe(1);
     const r = read(file);
     expect(r.final_state).toBe('ROLLED_BACK');

@@ -20,16 +20,19 @@ let stack: ComposeStack;
 
 function config(onRegionFailure: 'stop' | 'continue'): string {
   const file = join(out, `${onRegionFailure}.yml`);
-  writeFileSync(file, [
-    'rollout:',
-    '  regions: [us-west, us-east, eu-west]',
-    '  bake_seconds: 2',
-    '  stages: [{ weight: 50 }, { weight: 100 }]',
-    '  analysis: { sources: [synthetic], stage_deadline_seconds: 20 }',
-    '  rollback: region',
-    `  on_region_failure: ${onRegionFailure}`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'rollout:',
+      '  regions: [us-west, us-east, eu-west]',
+      '  bake_seconds: 2',
+      '  stages: [{ weight: 50 }, { weight: 100 }]',
+      '  analysis: { sources: [synthetic], stage_deadline_seconds: 20 }',
+      '  rollback: region',
+      `  on_region_failure: ${onRegionFailure}`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -37,31 +40,54 @@ interface ResultJson {
   final_state: string;
   regions: { region: string; final_version: string; outcome: string }[];
   rollback: {
-    triggered: boolean; failed_region: string | null; scope: string | null; regions: string[]; kept: string[];
-    decisions: { failed_region: string; duration_ms: number; decision: { scope: string; points_at_region: boolean; evidence: string[]; then: string } }[];
+    triggered: boolean;
+    failed_region: string | null;
+    scope: string | null;
+    regions: string[];
+    kept: string[];
+    decisions: {
+      failed_region: string;
+      duration_ms: number;
+      decision: { scope: string; points_at_region: boolean; evidence: string[]; then: string };
+    }[];
   };
   timeline: { event: string }[];
 }
 
 async function versions(): Promise<string[]> {
-  return Promise.all(stack.target.regions.map(async (r) => {
-    const res = await request(regionUrl(stack.target, r) + '/', { headersTimeout: 3000 });
-    return ((await res.body.json()) as { version: string }).version;
-  }));
+  return Promise.all(
+    stack.target.regions.map(async (r) => {
+      const res = await request(regionUrl(stack.target, r) + '/', { headersTimeout: 3000 });
+      return ((await res.body.json()) as { version: string }).version;
+    }),
+  );
 }
 
 /** Runs the deploy and, as soon as us-east's canary answers on the candidate, makes it fail there only. */
-async function deployWithFaultInUsEast(onRegionFailure: 'stop' | 'continue'): Promise<{ exitCode: number; stderr: string; result: ResultJson }> {
+async function deployWithFaultInUsEast(
+  onRegionFailure: 'stop' | 'continue',
+): Promise<{ exitCode: number; stderr: string; result: ResultJson }> {
   const file = join(out, `${onRegionFailure}.json`);
   const token = await stack.faultToken();
   const usEast = stack.target.regions[1]!;
-  const child = execa(process.execPath, ['bin/chaos-gate.js', 'deploy', 'v2', '--config', config(onRegionFailure), '--result-file', file], { cwd: root, reject: false, stdin: 'ignore' });
+  const child = execa(
+    process.execPath,
+    ['bin/chaos-gate.js', 'deploy', 'v2', '--config', config(onRegionFailure), '--result-file', file],
+    { cwd: root, reject: false, stdin: 'ignore' },
+  );
   const canaryUrl = regionUrl(stack.target, usEast, 'canary');
-  const up = await pollUntil(async () => ((await probeInfo(canaryUrl, '/', 500))?.version === 'v2' ? true : undefined), { deadlineMs: 60_000, intervalMs: 50 });
+  const up = await pollUntil(
+    async () => ((await probeInfo(canaryUrl, '/', 500))?.version === 'v2' ? true : undefined),
+    { deadlineMs: 60_000, intervalMs: 50 },
+  );
   expect(up).toBe(true);
   await postFault(canaryUrl, token, { kind: 'failure_rate', rate: 1, duration_ms: 120_000 });
   const res = await child;
-  return { exitCode: res.exitCode ?? 1, stderr: String(res.stderr), result: JSON.parse(readFileSync(file, 'utf8')) as ResultJson };
+  return {
+    exitCode: res.exitCode ?? 1,
+    stderr: String(res.stderr),
+    result: JSON.parse(readFileSync(file, 'utf8')) as ResultJson,
+  };
 }
 
 beforeAll(async () => {
@@ -75,7 +101,13 @@ describe('rollback: region', () => {
     expect(exitCode, stderr).toBe(1);
     expect(await versions()).toEqual(['v2', 'v1', 'v2', 'v1']);
     expect(r.final_state).toBe('ROLLED_BACK');
-    expect(r.rollback).toMatchObject({ triggered: true, failed_region: 'us-east', scope: 'region', regions: ['us-east'], kept: ['us-west', 'eu-west'] });
+    expect(r.rollback).toMatchObject({
+      triggered: true,
+      failed_region: 'us-east',
+      scope: 'region',
+      regions: ['us-east'],
+      kept: ['us-west', 'eu-west'],
+    });
     expect(r.regions.map((x) => x.outcome)).toEqual(['promoted', 'rolled_back', 'promoted']);
     const d = r.rollback.decisions[0]!;
     expect(d.decision).toMatchObject({ scope: 'region', points_at_region: true, then: 'continue' });

@@ -25,14 +25,23 @@ interface ResultJson {
 }
 
 async function versions(): Promise<string[]> {
-  return Promise.all(target.regions.map(async (r) => {
-    const res = await request(regionUrl(target, r) + '/', { headersTimeout: 3000 });
-    return ((await res.body.json()) as { version: string }).version;
-  }));
+  return Promise.all(
+    target.regions.map(async (r) => {
+      const res = await request(regionUrl(target, r) + '/', { headersTimeout: 3000 });
+      return ((await res.body.json()) as { version: string }).version;
+    }),
+  );
 }
 
 async function healthy(): Promise<boolean[]> {
-  return Promise.all(target.regions.map(async (r) => (await request(regionUrl(target, r) + '/health', { headersTimeout: 3000 }).then((res) => res.body.dump().then(() => res.statusCode))) === 200));
+  return Promise.all(
+    target.regions.map(
+      async (r) =>
+        (await request(regionUrl(target, r) + '/health', { headersTimeout: 3000 }).then((res) =>
+          res.body.dump().then(() => res.statusCode),
+        )) === 200,
+    ),
+  );
 }
 
 async function canaries(): Promise<string[]> {
@@ -60,7 +69,9 @@ describe('deploy', () => {
   it('refuses a bad configuration with exit 2, naming file, line and field', async () => {
     const res = await cli(['deploy', 'v2', '--config', 'test/fixtures/bad-rollout.yml']);
     expect(res.exitCode).toBe(2);
-    expect(res.stderr).toMatch(/bad-rollout\.yml:4: rollout\.stages\[1\]\.weight: must be greater than the previous stage's weight/);
+    expect(res.stderr).toMatch(
+      /bad-rollout\.yml:4: rollout\.stages\[1\]\.weight: must be greater than the previous stage's weight/,
+    );
     expect(res.stderr).toMatch(/bad-rollout\.yml:5: rollout\.traffic_rps: must be greater than 0/);
     expect(await versions()).toEqual(['v1', 'v1', 'v1', 'v1']);
   });
@@ -96,7 +107,18 @@ describe('deploy', () => {
 
   it('a rolling rollout of a bad version puts the replaced region back', async () => {
     const file = join(out, 'rolling.json');
-    const res = await cli(['deploy', 'v4', '--failure-rate', '0.8', '--strategy', 'rolling', '--config', 'test/fixtures/fast-rollout.yml', '--result-file', file]);
+    const res = await cli([
+      'deploy',
+      'v4',
+      '--failure-rate',
+      '0.8',
+      '--strategy',
+      'rolling',
+      '--config',
+      'test/fixtures/fast-rollout.yml',
+      '--result-file',
+      file,
+    ]);
     expect(res.exitCode, res.stderr).toBe(1);
     const r = result(file);
     // us-west was replaced (PROMOTED) before the judgement saw it fail.
@@ -106,8 +128,23 @@ describe('deploy', () => {
   });
 
   it('SIGINT in the middle of a rollout rolls back what it touched and exits 130', async () => {
-    const child = execa(process.execPath, ['bin/chaos-gate.js', 'deploy', 'v5', '--config', 'test/fixtures/fast-rollout.yml', '--result-file', join(out, 'sigint.json')], { cwd: root, reject: false, stdin: 'ignore' });
-    const running = await pollUntil(async () => ((await canaries()).length > 0 ? true : undefined), { deadlineMs: 60_000, intervalMs: 200 });
+    const child = execa(
+      process.execPath,
+      [
+        'bin/chaos-gate.js',
+        'deploy',
+        'v5',
+        '--config',
+        'test/fixtures/fast-rollout.yml',
+        '--result-file',
+        join(out, 'sigint.json'),
+      ],
+      { cwd: root, reject: false, stdin: 'ignore' },
+    );
+    const running = await pollUntil(async () => ((await canaries()).length > 0 ? true : undefined), {
+      deadlineMs: 60_000,
+      intervalMs: 200,
+    });
     expect(running).toBe(true);
     child.kill('SIGINT');
     const res = await child;

@@ -19,9 +19,16 @@ interface ReportJson {
 }
 
 const repo = mkdtempSync(join(tmpdir(), 'chaos-gate-items-'));
-const git = async (...args: string[]) => (await execa('git', args, { cwd: repo, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })).stdout.trim();
+const git = async (...args: string[]) =>
+  (
+    await execa('git', args, {
+      cwd: repo,
+      env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    })
+  ).stdout.trim();
 
-const gate = (reportDir: string, expectedExit: number, extra: readonly string[] = []) => gateIn<ReportJson>(repo, reportDir, expectedExit, extra);
+const gate = (reportDir: string, expectedExit: number, extra: readonly string[] = []) =>
+  gateIn<ReportJson>(repo, reportDir, expectedExit, extra);
 
 beforeAll(async () => {
   cpSync(join(root, 'examples/items'), repo, { recursive: true, filter: (src) => !src.includes('/test') });
@@ -37,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('gating your own service (examples/items)', () => {
-  it('refuses the demo\'s failure-rate knob before anything runs', async () => {
+  it("refuses the demo's failure-rate knob before anything runs", async () => {
     const res = await cli(['gate', '--failure-rate', '0.5'], { cwd: repo, timeoutMs: 60_000 });
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toMatch(/--failure-rate.*demo/);
@@ -54,7 +61,10 @@ describe('gating your own service (examples/items)', () => {
 
   it('opens the gate through the Action (dist/index.js) run in the repository as a runner runs it', async () => {
     const head = await git('rev-parse', 'HEAD');
-    const res = await runAction({ config: 'chaos-gate.yml', 'report-dir': 'reports/action' }, { workspace: repo, sha: head });
+    const res = await runAction(
+      { config: 'chaos-gate.yml', 'report-dir': 'reports/action' },
+      { workspace: repo, sha: head },
+    );
     expect(res.exitCode, res.stdout).toBe(0);
     expect(res.outputs.gate).toBe('OPEN');
     expect(res.outputs['report-json']).toBe(join(repo, 'reports/action/report.json'));
@@ -63,7 +73,10 @@ describe('gating your own service (examples/items)', () => {
 
   it('handles a service that starts in 20 s, ignores SIGTERM and serves no metrics, and says what it could not do', async () => {
     const config = readFileSync(join(repo, 'chaos-gate.yml'), 'utf8')
-      .replace('  port: 3000\n', '  port: 3000\n  env: { START_DELAY_SECONDS: "20", IGNORE_SIGTERM: "1", NO_METRICS: "1" }\n')
+      .replace(
+        '  port: 3000\n',
+        '  port: 3000\n  env: { START_DELAY_SECONDS: "20", IGNORE_SIGTERM: "1", NO_METRICS: "1" }\n',
+      )
       .replace(/regions: \[[^\]]*\]/, 'regions: [us-west]')
       // The pre-flight and the controls would start the slow canary again: the start-up is what this test is about.
       .concat('predict:\n  enabled: false\ngate:\n  controls: { enabled: false }\n');
@@ -99,7 +112,9 @@ describe('gating your own service (examples/items)', () => {
       expect(res.exitCode, res.stderr).toBe(2);
       expect(res.stderr).toMatch(/bad-probe\.yml.*service\.probe\.write\.id/);
       expect(res.stderr).toMatch(/has no id at "data\.id"/);
-      expect((await execa('docker', ['ps', '-aq', '--filter', 'label=com.docker.compose.project=chaos-gate'])).stdout).toBe('');
+      expect(
+        (await execa('docker', ['ps', '-aq', '--filter', 'label=com.docker.compose.project=chaos-gate'])).stdout,
+      ).toBe('');
     } finally {
       rmSync(join(repo, 'bad-probe.yml'));
     }

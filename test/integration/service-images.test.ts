@@ -15,8 +15,15 @@ import type { ImageSource } from '../../src/target/service.ts';
 let repo: string;
 const made = new Set<string>();
 const lines: string[] = [];
-const deps: ImageDeps = { progress: { step: (m) => lines.push(m), info: (m) => lines.push(m), warn: (m) => lines.push(m) } };
-const GIT_ENV = { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' };
+const deps: ImageDeps = {
+  progress: { step: (m) => lines.push(m), info: (m) => lines.push(m), warn: (m) => lines.push(m) },
+};
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.invalid',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.invalid',
+};
 const DOCKERFILE = 'FROM node:24-alpine\nWORKDIR /app\nCOPY server.js .\nEXPOSE 8080\nCMD ["node","server.js"]\n';
 const server = (version: string) =>
   `require('node:http').createServer((q, s) => s.end(JSON.stringify({ version: '${version}' }))).listen(8080);\n`;
@@ -29,9 +36,15 @@ async function docker(...args: string[]) {
   return execa('docker', args, { reject: false, timeout: 120_000 });
 }
 
-const buildSource = (dir: string): ImageSource => ({ kind: 'build', context: dir, dockerfile: join(dir, 'Dockerfile'), args: {} });
+const buildSource = (dir: string): ImageSource => ({
+  kind: 'build',
+  context: dir,
+  dockerfile: join(dir, 'Dockerfile'),
+  args: {},
+});
 const keep = (image: BuiltImage) => (made.add(image.ref), image);
-const tags = async (repository: string) => (await docker('image', 'ls', repository, '--format', '{{.Tag}}')).stdout.split('\n').filter(Boolean).sort();
+const tags = async (repository: string) =>
+  (await docker('image', 'ls', repository, '--format', '{{.Tag}}')).stdout.split('\n').filter(Boolean).sort();
 
 beforeAll(async () => {
   repo = await mkdtemp(join(tmpdir(), 'cg-service-images-'));
@@ -60,28 +73,49 @@ describe('candidate and baseline images', () => {
     expect(candidate.ref).toMatch(new RegExp(`^chaos-gate/candidate:${head.slice(0, 12)}-[0-9a-f]{12}$`));
     expect(candidate.id).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(candidate.buildMs).toBeGreaterThan(0);
-    if (!hadNode) expect(candidate.notes.join('\n')).toContain('node:24-alpine is the air-gapped stand-in chaos-gate/node:24-offline');
+    if (!hadNode)
+      expect(candidate.notes.join('\n')).toContain(
+        'node:24-alpine is the air-gapped stand-in chaos-gate/node:24-offline',
+      );
     const labels = (await docker('image', 'inspect', '--format', '{{json .Config.Labels}}', candidate.ref)).stdout;
-    expect(JSON.parse(labels)).toMatchObject({ 'chaos-gate.commit': head, 'chaos-gate.context': expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(JSON.parse(labels)).toMatchObject({
+      'chaos-gate.commit': head,
+      'chaos-gate.context': expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
 
     const started = performance.now();
     const again = await candidateImage(buildSource(repo), deps);
     expect(again).toMatchObject({ ref: candidate.ref, id: candidate.id, reused: true, buildMs: 0 });
-    console.log(`candidate ${candidate.ref}: built in ${candidate.buildMs} ms; the second call reused it in ${Math.round(performance.now() - started)} ms`);
+    console.log(
+      `candidate ${candidate.ref}: built in ${candidate.buildMs} ms; the second call reused it in ${Math.round(performance.now() - started)} ms`,
+    );
   });
 
   it('builds the baseline from HEAD~1 in a worktree it removes', async () => {
     const before = await git('rev-parse', 'HEAD~1');
     const started = performance.now();
     const baseline = keep(await baselineImage({ kind: 'ref', ref: 'HEAD~1' }, buildSource(repo), deps));
-    console.log(`baseline ${baseline.ref}: built in ${baseline.buildMs} ms (${Math.round(performance.now() - started)} ms with the worktree)`);
+    console.log(
+      `baseline ${baseline.ref}: built in ${baseline.buildMs} ms (${Math.round(performance.now() - started)} ms with the worktree)`,
+    );
     expect(baseline).toMatchObject({ commit: before, reused: false });
     expect(baseline.ref).toMatch(new RegExp(`^chaos-gate/baseline:${before.slice(0, 12)}-[0-9a-f]{12}$`));
     expect(baseline.id).not.toBe(candidate.id);
-    const served = await docker('run', '--rm', baseline.ref, 'node', '-p', "require('node:fs').readFileSync('server.js', 'utf8')");
+    const served = await docker(
+      'run',
+      '--rm',
+      baseline.ref,
+      'node',
+      '-p',
+      "require('node:fs').readFileSync('server.js', 'utf8')",
+    );
     expect(served.stdout).toContain("version: 'v1'");
     expect(await git('worktree', 'list', '--porcelain')).not.toMatch(/chaos-gate-baseline-/);
-    expect((await readdir(tmpdir())).filter((n) => n.startsWith('chaos-gate-baseline-') && existsSync(join(tmpdir(), n, 'tree')))).toEqual([]);
+    expect(
+      (await readdir(tmpdir())).filter(
+        (n) => n.startsWith('chaos-gate-baseline-') && existsSync(join(tmpdir(), n, 'tree')),
+      ),
+    ).toEqual([]);
   });
 
   it('refuses a ref the clone does not have, naming baseline.ref and fetch-depth, and builds nothing', async () => {

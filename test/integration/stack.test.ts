@@ -17,7 +17,12 @@ const region = (name: string): RegionTarget => {
 };
 
 async function get(url: string, init: { method?: 'GET' | 'POST'; body?: string } = {}) {
-  const res = await request(url, { method: init.method ?? 'GET', ...(init.body ? { body: init.body, headers: { 'content-type': 'application/json' } } : {}), headersTimeout: 5000, bodyTimeout: 5000 });
+  const res = await request(url, {
+    method: init.method ?? 'GET',
+    ...(init.body ? { body: init.body, headers: { 'content-type': 'application/json' } } : {}),
+    headersTimeout: 5000,
+    bodyTimeout: 5000,
+  });
   const text = await res.body.text();
   return { status: res.statusCode, text, json: () => JSON.parse(text) as Record<string, unknown> };
 }
@@ -43,9 +48,12 @@ describe('the four-region stack', () => {
   it('status reports every region up on its version', async () => {
     const res = await cli(['status', '--json']);
     expect(res.exitCode).toBe(0);
-    const status = JSON.parse(res.stdout) as { regions: { region: string; stable: { state: string; reported_version: string } }[] };
+    const status = JSON.parse(res.stdout) as {
+      regions: { region: string; stable: { state: string; reported_version: string } }[];
+    };
     expect(status.regions.map((r) => [r.region, r.stable.state, r.stable.reported_version])).toEqual(
-      target.regions.map((r) => [r.name, 'running', 'v1']));
+      target.regions.map((r) => [r.name, 'running', 'v1']),
+    );
   });
 
   it('status shows a canary beside the stable version of its region, and its health', async () => {
@@ -53,12 +61,25 @@ describe('the four-region stack', () => {
     await stack.deploy(usWest, 'canary', { version: 'v9', failureRate: 0 });
     try {
       // The HEALTHCHECK runs every 2 s: poll until Docker calls both containers healthy.
-      const seen = await pollUntil(async () => {
-        const res = await cli(['status', '--json']);
-        const status = JSON.parse(res.stdout) as { regions: { region: string; stable: { health: string }; canary?: { reported_version?: string; health: string } }[] };
-        const row = status.regions.find((r) => r.region === 'us-west');
-        return row?.canary?.reported_version === 'v9' && row.canary.health === 'healthy' && row.stable.health === 'healthy' ? res : undefined;
-      }, { deadlineMs: 60_000, intervalMs: 1000 });
+      const seen = await pollUntil(
+        async () => {
+          const res = await cli(['status', '--json']);
+          const status = JSON.parse(res.stdout) as {
+            regions: {
+              region: string;
+              stable: { health: string };
+              canary?: { reported_version?: string; health: string };
+            }[];
+          };
+          const row = status.regions.find((r) => r.region === 'us-west');
+          return row?.canary?.reported_version === 'v9' &&
+            row.canary.health === 'healthy' &&
+            row.stable.health === 'healthy'
+            ? res
+            : undefined;
+        },
+        { deadlineMs: 60_000, intervalMs: 1000 },
+      );
       expect(seen?.exitCode).toBe(0);
       const table = await cli(['status']);
       expect(table.stdout).toMatch(/us-west\s+8081\s+v1\s+v9 \(running\)\s+healthy\s+up/);
@@ -71,7 +92,10 @@ describe('the four-region stack', () => {
   it('runs each region as the non-root user, with its HEALTHCHECK, restart policy and memory limit', async () => {
     for (const c of (await stack.containers()).filter((x) => x.service.startsWith('region-'))) {
       const res = await execa('docker', ['inspect', '--format', '{{json .}}', c.id]);
-      const facts = JSON.parse(res.stdout) as { Config: { User: string; Healthcheck?: { Test: string[] } }; HostConfig: { RestartPolicy: { Name: string }; Memory: number } };
+      const facts = JSON.parse(res.stdout) as {
+        Config: { User: string; Healthcheck?: { Test: string[] } };
+        HostConfig: { RestartPolicy: { Name: string }; Memory: number };
+      };
       expect(facts.Config.User, c.service).toBe('node');
       expect(facts.Config.Healthcheck?.Test.join(' '), c.service).toMatch(/\/health/);
       expect(facts.HostConfig.RestartPolicy.Name, c.service).toBe('unless-stopped');
@@ -82,35 +106,52 @@ describe('the four-region stack', () => {
   it('serves /metrics as Prometheus text with every metric and its labels', async () => {
     const us = region('us-east');
     await get(regionUrl(target, us) + '/health');
-    await get(regionUrl(target, us) + '/api/orders', { method: 'POST', body: JSON.stringify({ item: 'metrics', quantity: 1 }) });
+    await get(regionUrl(target, us) + '/api/orders', {
+      method: 'POST',
+      body: JSON.stringify({ item: 'metrics', quantity: 1 }),
+    });
     const res = await get(regionUrl(target, us) + '/metrics');
     expect(res.status).toBe(200);
     const { samples, types } = parsePrometheusText(res.text);
-    const labelsOf = (name: string) => samples.filter((s) => s.name === name).map((s) => Object.keys(s.labels).sort().join(','));
+    const labelsOf = (name: string) =>
+      samples.filter((s) => s.name === name).map((s) => Object.keys(s.labels).sort().join(','));
     expect(types.get('service_up')).toBe('gauge');
     expect(types.get('service_info')).toBe('gauge');
     expect(types.get('http_requests_total')).toBe('counter');
     expect(types.get('http_request_duration_seconds')).toBe('histogram');
     expect(types.get('service_errors_total')).toBe('counter');
     expect(types.get('db_operation_duration_seconds')).toBe('histogram');
-    expect(samples.find((s) => s.name === 'service_up')).toMatchObject({ labels: { region: 'us-east', version: 'v1' }, value: 1 });
+    expect(samples.find((s) => s.name === 'service_up')).toMatchObject({
+      labels: { region: 'us-east', version: 'v1' },
+      value: 1,
+    });
     expect(labelsOf('service_info')).toContain('region,version');
     expect(labelsOf('http_requests_total')).toContain('method,region,route,status,version');
     expect(labelsOf('http_request_duration_seconds_bucket')).toContain('le,region,route,version');
     expect(labelsOf('service_errors_total')).toContain('region,version');
     expect(labelsOf('db_operation_duration_seconds_bucket')).toContain('le,operation,region,version');
-    const health = samples.find((s) => s.name === 'http_requests_total' && s.labels.route === '/health' && s.labels.status === '200');
+    const health = samples.find(
+      (s) => s.name === 'http_requests_total' && s.labels.route === '/health' && s.labels.status === '200',
+    );
     expect(health?.value).toBeGreaterThanOrEqual(1);
   });
 
   it('Prometheus reports all four region targets up', async () => {
-    const up = await pollUntil(async () => {
-      const res = await get(`http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent('up{job="regions"}')}`);
-      const body = res.json() as { data?: { result?: { metric: Record<string, string>; value: [number, string] }[] } };
-      const result = body.data?.result ?? [];
-      const upTargets = result.filter((r) => r.value[1] === '1').map((r) => r.metric.instance).sort();
-      return upTargets.length === 4 ? upTargets : undefined;
-    }, { deadlineMs: 60_000, intervalMs: 1000 });
+    const up = await pollUntil(
+      async () => {
+        const res = await get(`http://127.0.0.1:9090/api/v1/query?query=${encodeURIComponent('up{job="regions"}')}`);
+        const body = res.json() as {
+          data?: { result?: { metric: Record<string, string>; value: [number, string] }[] };
+        };
+        const result = body.data?.result ?? [];
+        const upTargets = result
+          .filter((r) => r.value[1] === '1')
+          .map((r) => r.metric.instance)
+          .sort();
+        return upTargets.length === 4 ? upTargets : undefined;
+      },
+      { deadlineMs: 60_000, intervalMs: 1000 },
+    );
     expect(up).toEqual(['region-ap-south:8080', 'region-eu-west:8080', 'region-us-east:8080', 'region-us-west:8080']);
   });
 
@@ -145,7 +186,10 @@ describe('the four-region stack', () => {
     const url = regionUrl(target, ap);
     const ids: number[] = [];
     for (let i = 0; i < 25; i++) {
-      const res = await get(url + '/api/orders', { method: 'POST', body: JSON.stringify({ item: `durable-${i}`, quantity: i + 1 }) });
+      const res = await get(url + '/api/orders', {
+        method: 'POST',
+        body: JSON.stringify({ item: `durable-${i}`, quantity: i + 1 }),
+      });
       expect(res.status).toBe(201);
       ids.push(res.json().id as number);
     }

@@ -51,15 +51,27 @@ interface ReportJson {
   controls: Control[] | null;
   gate: { reasons: string[] };
   scenarios: Scenario[];
-  rollout: { final_state: string; rollback: { reason: string | null }; stages: { verdict: string }[]; differential: Differential[] } | null;
+  rollout: {
+    final_state: string;
+    rollback: { reason: string | null };
+    stages: { verdict: string }[];
+    differential: Differential[];
+  } | null;
   prediction: { preflight: { region: string } } | null;
   environment: { notes: string[] };
 }
 
 const repo = mkdtempSync(join(tmpdir(), 'chaos-gate-two-tier-'));
-const git = async (...args: string[]) => (await execa('git', args, { cwd: repo, env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } })).stdout.trim();
+const git = async (...args: string[]) =>
+  (
+    await execa('git', args, {
+      cwd: repo,
+      env: { GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' },
+    })
+  ).stdout.trim();
 
-const gate = (reportDir: string, expectedExit: number, extra: readonly string[] = []) => gateIn<ReportJson>(repo, reportDir, expectedExit, extra);
+const gate = (reportDir: string, expectedExit: number, extra: readonly string[] = []) =>
+  gateIn<ReportJson>(repo, reportDir, expectedExit, extra);
 
 // The rolled-back candidates need no controls: the gate closes whatever they would show.
 const NO_CONTROLS = 'printf "gate:\\n  controls: { enabled: false }\\n" >> chaos-gate.yml';
@@ -83,23 +95,34 @@ describe('gating a two-tier service (examples/two-tier)', () => {
   it('opens the gate for a good commit, and names the hop each error came from when the worker or the database fails', async () => {
     const { report, stdout, stderr } = await gate('reports/good', 0);
     // `down` (the demo's file) also removes the volumes of the user's files: PostgreSQL's, the regions'.
-    expect((await execa('docker', ['volume', 'ls', '-q', '--filter', 'label=com.docker.compose.project=chaos-gate'])).stdout).toBe('');
+    expect(
+      (await execa('docker', ['volume', 'ls', '-q', '--filter', 'label=com.docker.compose.project=chaos-gate'])).stdout,
+    ).toBe('');
     const notes = report?.environment.notes.join('\n') ?? '';
-    expect(notes).toContain('dependency graph from docker-compose.deps.yml: service -> worker -> postgres (one per region: worker;');
+    expect(notes).toContain(
+      'dependency graph from docker-compose.deps.yml: service -> worker -> postgres (one per region: worker;',
+    );
     expect(notes).toMatch(/dependency worker chaos-gate\/dep-worker:\S+: image .* (built in|reused)/);
     expect(report?.deployment_gate).toBe('OPEN');
     expect(report?.rollout?.final_state).toBe('COMPLETED');
     // The pre-flight ran the candidate beside the baseline on the service's own requests, and
     // the risk's dependency model is the file's: every region shares the worker and PostgreSQL.
     expect(report?.prediction?.preflight.region).toBe('us-west');
-    expect(notes).toContain('prediction\'s dependency model (from your dependencies file): us-west -> worker-us-west, postgres; us-east -> worker-us-east, postgres');
+    expect(notes).toContain(
+      "prediction's dependency model (from your dependencies file): us-west -> worker-us-west, postgres; us-east -> worker-us-east, postgres",
+    );
 
     // Chaos on the candidate: a crash of both sides, then the region's worker frozen, slower
     // and flaky on the way to it (its fault proxy) under both; the same API fares the same.
     const differential = report?.rollout?.differential ?? [];
-    expect(differential.map((d) => [d.experiment, d.fault.method, d.verdict]), JSON.stringify(differential)).toEqual([
-      ['candidate-kill', 'host-kill-9', 'pass'], ['candidate-worker-frozen', 'docker-pause', 'pass'],
-      ['candidate-worker-slow', 'fault-proxy-latency', 'pass'], ['candidate-worker-flaky', 'fault-proxy-http_error', 'pass'],
+    expect(
+      differential.map((d) => [d.experiment, d.fault.method, d.verdict]),
+      JSON.stringify(differential),
+    ).toEqual([
+      ['candidate-kill', 'host-kill-9', 'pass'],
+      ['candidate-worker-frozen', 'docker-pause', 'pass'],
+      ['candidate-worker-slow', 'fault-proxy-latency', 'pass'],
+      ['candidate-worker-flaky', 'fault-proxy-http_error', 'pass'],
     ]);
     expect(differential[0]?.candidate.restarts).toBe(1);
     expect(differential[1]?.baseline.errors).toBeGreaterThan(10);
@@ -109,11 +132,17 @@ describe('gating a two-tier service (examples/two-tier)', () => {
 
     // Controls before the candidate: the baseline as its own canary promoted; cut off from its
     // network, rolled back while the region's stable API crashed, every write read back.
-    expect(report?.controls?.map((c) => [c.name, c.verdict, c.final_state]), JSON.stringify(report?.controls)).toEqual([
-      ['known-good', 'pass', 'COMPLETED'], ['known-bad', 'pass', 'ROLLED_BACK'],
+    expect(
+      report?.controls?.map((c) => [c.name, c.verdict, c.final_state]),
+      JSON.stringify(report?.controls),
+    ).toEqual([
+      ['known-good', 'pass', 'COMPLETED'],
+      ['known-bad', 'pass', 'ROLLED_BACK'],
     ]);
     const bad = report?.controls?.[1];
-    expect([bad?.sabotage?.took_effect, bad?.fire?.took_effect, bad?.writes?.missing, bad?.writes?.unverified]).toEqual([true, true, 0, 0]);
+    expect([bad?.sabotage?.took_effect, bad?.fire?.took_effect, bad?.writes?.missing, bad?.writes?.unverified]).toEqual(
+      [true, true, 0, 0],
+    );
 
     const worker = report?.scenarios.find((s) => s.name === 'worker-outage');
     const database = report?.scenarios.find((s) => s.name === 'database-outage');
@@ -122,7 +151,10 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     // The worker is one per region: the experiment froze us-west's own copy.
     expect(worker?.notes.join('\n')).toMatch(/worker \(chaos-gate_worker-us-west_1\) paused/);
     // The fault showed: the callers failed while it lasted, and the errors name the frozen hop.
-    for (const [scenario, hop] of [[worker, 'worker'], [database, 'postgres']] as const) {
+    for (const [scenario, hop] of [
+      [worker, 'worker'],
+      [database, 'postgres'],
+    ] as const) {
       const window = during(scenario);
       expect(window?.errors).toBeGreaterThan(10);
       const byHop = window?.errors_by_hop ?? [];
@@ -132,24 +164,30 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     }
   }, 900_000);
 
-  it('closes the gate for an API that fails a share of writes, and the errors are the API\'s own', async () => {
+  it("closes the gate for an API that fails a share of writes, and the errors are the API's own", async () => {
     await execa('git', ['apply', 'bugs/fail-writes.patch'], { cwd: repo });
     // No pre-flight: it runs this candidate as a canary first, and its errors, still in
     // Prometheus's rate window, could roll the first stage back before the synthetic traffic
     // (whose errors this test reads by hop) met the canary.
-    await execa('sh', ['-c', `printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml && ${NO_CONTROLS}`], { cwd: repo });
+    await execa('sh', ['-c', `printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml && ${NO_CONTROLS}`], {
+      cwd: repo,
+    });
     await git('commit', '-qam', 'a bug');
     const { report } = await gate('reports/bad', 1, ['--only', 'none']);
     expect(report?.deployment_gate).toBe('CLOSED');
     expect(report?.rollout?.final_state).toBe('ROLLED_BACK');
-    expect(report?.environment.notes.join('\n')).toMatch(/errors by hop during the rollout \(x-failed-hop\): canary api \d+ \(\d+%\)/);
+    expect(report?.environment.notes.join('\n')).toMatch(
+      /errors by hop during the rollout \(x-failed-hop\): canary api \d+ \(\d+%\)/,
+    );
   }, 900_000);
 
   it('rolls back an API that restarts slowly: clean traffic passes it, a crash beside the baseline does not', async () => {
     await git('reset', '-q', '--hard', 'HEAD~1');
     await execa('git', ['apply', 'bugs/slow-start.patch'], { cwd: repo });
     // No pre-flight (it would wait 10 s for the slow canary, for a prediction this test does not read).
-    await execa('sh', ['-c', `printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml && ${NO_CONTROLS}`], { cwd: repo });
+    await execa('sh', ['-c', `printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml && ${NO_CONTROLS}`], {
+      cwd: repo,
+    });
     await git('commit', '-qam', 'a slow start');
     const { report } = await gate('reports/slow-start', 1, ['--only', 'none']);
     expect(report?.deployment_gate).toBe('CLOSED');
@@ -157,17 +195,23 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     expect(report?.rollout?.stages.map((s) => s.verdict)).not.toContain('red');
     const kill = report?.rollout?.differential[0];
     expect(kill?.verdict, JSON.stringify(kill)).toBe('regression');
-    expect(report?.rollout?.rollback.reason).toMatch(/^resilience regression: under a crash \(SIGKILL of the main process\), the candidate served again after \d+\.\d s, the baseline after \d+\.\d s \(tolerated \+3 s\)$/);
+    expect(report?.rollout?.rollback.reason).toMatch(
+      /^resilience regression: under a crash \(SIGKILL of the main process\), the candidate served again after \d+\.\d s, the baseline after \d+\.\d s \(tolerated \+3 s\)$/,
+    );
     // The API waits 10 s before it listens again; the baseline is back as soon as Docker restarts it.
     expect(kill?.candidate.recovery_seconds ?? 0).toBeGreaterThan(9);
     expect((kill?.candidate.recovery_seconds ?? 0) - (kill?.baseline.recovery_seconds ?? 99)).toBeGreaterThan(3);
-    expect(kill?.reasons.join('\n')).toMatch(/the candidate served again after \d+\.\d s, the baseline after \d\.\d s \(tolerated \+3 s\)/);
+    expect(kill?.reasons.join('\n')).toMatch(
+      /the candidate served again after \d+\.\d s, the baseline after \d\.\d s \(tolerated \+3 s\)/,
+    );
   }, 900_000);
 
-  it('rolls back an API that lost its retry: half the worker\'s answers failed beside the baseline fail it more', async () => {
+  it("rolls back an API that lost its retry: half the worker's answers failed beside the baseline fail it more", async () => {
     await git('reset', '-q', '--hard', 'HEAD~1');
     await execa('git', ['apply', 'bugs/no-retry.patch'], { cwd: repo });
-    await execa('sh', ['-c', `printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml && ${NO_CONTROLS}`], { cwd: repo });
+    await execa('sh', ['-c', `printf "predict:\\n  enabled: false\\n" >> chaos-gate.yml && ${NO_CONTROLS}`], {
+      cwd: repo,
+    });
     await git('commit', '-qam', 'no retry');
     const { report } = await gate('reports/no-retry', 1, ['--only', 'none']);
     expect(report?.deployment_gate).toBe('CLOSED');
@@ -177,6 +221,8 @@ describe('gating a two-tier service (examples/two-tier)', () => {
     const flaky = runs.find((d) => d.experiment === 'candidate-worker-flaky');
     expect(flaky?.verdict, JSON.stringify(runs)).toBe('regression');
     expect(flaky?.candidate.errors).toBeGreaterThan(flaky?.baseline.errors ?? Infinity);
-    expect(report?.rollout?.rollback.reason).toMatch(/^resilience regression: under calls to worker: 50% of requests failed \(503, or reset where it speaks no HTTP\) for 15 s, .*the candidate failed \d+(\.\d+)?% of requests \(n=\d+\), the baseline \d+(\.\d+)?% \(n=\d+\)/);
+    expect(report?.rollout?.rollback.reason).toMatch(
+      /^resilience regression: under calls to worker: 50% of requests failed \(503, or reset where it speaks no HTTP\) for 15 s, .*the candidate failed \d+(\.\d+)?% of requests \(n=\d+\), the baseline \d+(\.\d+)?% \(n=\d+\)/,
+    );
   }, 900_000);
 });

@@ -19,14 +19,30 @@ describe('workspacePath', () => {
 
 describe('annotationOf', () => {
   it('places an issue with a line on the file, relative to the workspace', () => {
-    expect(annotationOf({ source: join(WS, 'chaos-gate.yml'), path: 'gate.fail_on_rollback', rule: 'must be true or false, got "yes"', line: 7 }, WS)).toEqual({
+    expect(
+      annotationOf(
+        {
+          source: join(WS, 'chaos-gate.yml'),
+          path: 'gate.fail_on_rollback',
+          rule: 'must be true or false, got "yes"',
+          line: 7,
+        },
+        WS,
+      ),
+    ).toEqual({
       message: 'gate.fail_on_rollback: must be true or false, got "yes"',
       properties: { title: ANNOTATION_TITLE, file: 'chaos-gate.yml', startLine: 7 },
     });
   });
 
   it('keeps the place in the message when there is no line or the file is outside the workspace', () => {
-    expect(annotationOf({ source: 'input version', path: '', rule: 'is required' }, WS)).toEqual({ message: 'input version: is required', properties: { title: ANNOTATION_TITLE } });
-    expect(annotationOf({ source: '/etc/chaos-gate.yml', path: 'gate', rule: 'bad', line: 2 }, WS)).toEqual({ message: '/etc/chaos-gate.yml:2: gate: bad', properties: { title: ANNOTATION_TITLE } });
+    expect(annotationOf({ source: 'input version', path: '', rule: 'is required' }, WS)).toEqual({
+      message: 'input version: is required',
+      properties: { title: ANNOTATION_TITLE },
+    });
+    expect(annotationOf({ source: '/etc/chaos-gate.yml', path: 'gate', rule: 'bad', line: 2 }, WS)).toEqual({
+      message: '/etc/chaos-gate.yml:2: gate: bad',
+      properties: { title: ANNOTATION_TITLE },
+    });
   });
 });

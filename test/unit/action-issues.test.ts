@@ -32,6 +32,7 @@ describe('actionIssue', () => {
       { ...from('ci/chaos-gate.yml', 'rollout.stages[0].weight'), line: 3 },
       from('input seed'),
       from('toString'),
-    ]) expect(actionIssue(issue)).toBe(issue);
+    ])
+      expect(actionIssue(issue)).toBe(issue);
   });
 });

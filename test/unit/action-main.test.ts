@@ -70,25 +70,37 @@ const openGate = {
 describe('config errors as annotations', () => {
   it('a bad chaos-gate.yml: an error on its line, the file relative to the workspace, a failed step and nothing run', async () => {
     mkdirSync(join(workspace, 'ci'));
-    writeFileSync(join(workspace, 'ci', 'chaos-gate.yml'), 'rollout:\n  bake_seconds: 4\nexperiments:\n  thresholds:\n    service-kill: { max_recovery_time_seconds: -5 }\n');
+    writeFileSync(
+      join(workspace, 'ci', 'chaos-gate.yml'),
+      'rollout:\n  bake_seconds: 4\nexperiments:\n  thresholds:\n    service-kill: { max_recovery_time_seconds: -5 }\n',
+    );
     inputs.set('config', 'ci/chaos-gate.yml');
     await run();
     expect(core.error).toHaveBeenCalledTimes(1);
-    expect(core.error).toHaveBeenCalledWith('experiments.thresholds.service-kill.max_recovery_time_seconds: must be 0 or more', {
-      title: 'chaos-gate: bad input', file: 'ci/chaos-gate.yml', startLine: 5,
-    });
+    expect(core.error).toHaveBeenCalledWith(
+      'experiments.thresholds.service-kill.max_recovery_time_seconds: must be 0 or more',
+      {
+        title: 'chaos-gate: bad input',
+        file: 'ci/chaos-gate.yml',
+        startLine: 5,
+      },
+    );
     expect(core.setFailed).toHaveBeenCalledWith('bad input (1 problem(s)); nothing was run');
     expect(runGate).not.toHaveBeenCalled();
     expect(cache.saveCache).not.toHaveBeenCalled();
   });
 
   it('a threshold override for an experiment the suite lacks: the line the environment set it on', async () => {
-    const text = 'experiments:\n  thresholds:\n    service-kill: { max_recovery_time_seconds: 20 }\nenvironments:\n  staging:\n    experiments:\n      thresholds:\n        service-kil: { max_recovery_time_seconds: 40 }\n';
+    const text =
+      'experiments:\n  thresholds:\n    service-kill: { max_recovery_time_seconds: 20 }\nenvironments:\n  staging:\n    experiments:\n      thresholds:\n        service-kil: { max_recovery_time_seconds: 40 }\n';
     writeFileSync(join(workspace, 'chaos-gate.yml'), text);
     inputs.set('environment', 'staging');
     inputs.set('history-cache', 'false');
     mkdirSync(join(workspace, 'suite'));
-    writeFileSync(join(workspace, 'suite', 'k.yml'), 'name: service-kill\ndescription: d\ntarget: us-west\nfault: { kind: kill }\n');
+    writeFileSync(
+      join(workspace, 'suite', 'k.yml'),
+      'name: service-kill\ndescription: d\ntarget: us-west\nfault: { kind: kill }\n',
+    );
     // What the pipeline does with the config the Action read: select the suite.
     vi.mocked(runGate).mockImplementation(async (request) => {
       if (!request.plan) throw new Error('the Action must hand the gate the config it read');
@@ -96,9 +108,14 @@ describe('config errors as annotations', () => {
       return openGate;
     });
     await run();
-    expect(core.error).toHaveBeenCalledWith('environments.staging.experiments.thresholds.service-kil: no experiment named "service-kil" in the suite (service-kill)', {
-      title: 'chaos-gate: bad input', file: 'chaos-gate.yml', startLine: 8,
-    });
+    expect(core.error).toHaveBeenCalledWith(
+      'environments.staging.experiments.thresholds.service-kil: no experiment named "service-kil" in the suite (service-kill)',
+      {
+        title: 'chaos-gate: bad input',
+        file: 'chaos-gate.yml',
+        startLine: 8,
+      },
+    );
     expect(core.setFailed).toHaveBeenCalledWith('bad input (1 problem(s)); nothing was run');
   });
 });
@@ -126,10 +143,23 @@ describe('the run history is saved whatever the gate did', () => {
   });
 
   it.each([
-    ['the cache refuses the entry', () => vi.mocked(cache.saveCache).mockRejectedValueOnce(new Error('reserved')), 'history: saving to the cache failed (reserved)'],
+    [
+      'the cache refuses the entry',
+      () => vi.mocked(cache.saveCache).mockRejectedValueOnce(new Error('reserved')),
+      'history: saving to the cache failed (reserved)',
+    ],
     // The probe throws at the save (it answered at the restore): caught with the save's other failures.
-    ['the cache client throws', () => vi.mocked(cache.isFeatureAvailable).mockReturnValueOnce(true)
-      .mockImplementationOnce(() => { throw new Error('no token'); }), 'history: saving to the cache failed (no token)'],
+    [
+      'the cache client throws',
+      () =>
+        vi
+          .mocked(cache.isFeatureAvailable)
+          .mockReturnValueOnce(true)
+          .mockImplementationOnce(() => {
+            throw new Error('no token');
+          }),
+      'history: saving to the cache failed (no token)',
+    ],
   ])('a failed save (%s) is a warning, never a failed step', async (_what, arrange, warning) => {
     writeHistory();
     vi.mocked(runGate).mockResolvedValue(openGate);
@@ -166,8 +196,11 @@ describe('bad input names the input, never a CLI flag, and is never a stack trac
 
   it.each([
     ['config', 'missing.yml', 'input config: "missing.yml": no such file'],
-    ['environment', 'prod', 'input environment: "prod": there is no configuration file with environments '
-      + '(looked for chaos-gate.yml)'],
+    [
+      'environment',
+      'prod',
+      'input environment: "prod": there is no configuration file with environments ' + '(looked for chaos-gate.yml)',
+    ],
   ])('a bad %s input (refused by config loading) names the input', async (name, value, message) => {
     inputs.set(name, value);
     await run();
@@ -196,14 +229,19 @@ describe('bad input names the input, never a CLI flag, and is never a stack trac
     inputs.set('history-cache', 'false');
     vi.mocked(runGate).mockImplementation(async (request) => {
       const plan = request.plan?.experiments;
-      selectExperiments([], { only: request.only ?? plan?.only ?? [], ...(plan?.onlyOrigin ? { origin: plan.onlyOrigin } : {}) });
+      selectExperiments([], {
+        only: request.only ?? plan?.only ?? [],
+        ...(plan?.onlyOrigin ? { origin: plan.onlyOrigin } : {}),
+      });
       return openGate;
     });
     await run();
-    expect(reported().errors).toEqual([{
-      message: 'experiments.only[0]: no experiment named "service-kil" (experiments: )',
-      properties: { title: 'chaos-gate: bad input', file: 'chaos-gate.yml', startLine: 4 },
-    }]);
+    expect(reported().errors).toEqual([
+      {
+        message: 'experiments.only[0]: no experiment named "service-kil" (experiments: )',
+        properties: { title: 'chaos-gate: bad input', file: 'chaos-gate.yml', startLine: 4 },
+      },
+    ]);
   });
 
   it('experiments "," is refused before anything runs (it skipped the whole suite)', async () => {
@@ -240,7 +278,13 @@ describe('bad input names the input, never a CLI flag, and is never a stack trac
     vi.mocked(runGate).mockResolvedValue(openGate);
     await run();
     expect(vi.mocked(runGate).mock.calls[0]?.[0]).toEqual({
-      version: 'v2', failureRate: 0.2, reportDir: 'out', only: [], seed: 7, keepStack: false, cwd: workspace,
+      version: 'v2',
+      failureRate: 0.2,
+      reportDir: 'out',
+      only: [],
+      seed: 7,
+      keepStack: false,
+      cwd: workspace,
       plan: expect.objectContaining({ file: undefined }),
     });
   });

@@ -37,7 +37,9 @@ describe('judge', () => {
     // 2 of 12 (16.7%) is above 5%, but P(X >= 2 | 12, 0.05) = 0.118: more data may clear it.
     const j = judge(makeWindow('canary', { n: 12, errors: 2 }), baseline, limits, options);
     expect(j.verdict).toBe('inconclusive');
-    expect(j.reasons).toContain('error rate 16.7% (2 of 12) is above the limit 5%, but not significantly (binomial p=0.1184)');
+    expect(j.reasons).toContain(
+      'error rate 16.7% (2 of 12) is above the limit 5%, but not significantly (binomial p=0.1184)',
+    );
   });
 
   it('is red on a proven error-rate breach', () => {
@@ -53,7 +55,9 @@ describe('judge', () => {
     for (const n of [5, 500]) {
       const j = judge(makeWindow('canary', { n, errorAt: (i) => i === 3, latency: spread }), baseline, zero, options);
       expect(j.verdict).toBe('red');
-      expect(j.reasons[0]).toBe(`error rate ${n === 5 ? '20%' : '0.2%'} (1 of ${n}): the limit is 0, so any error is red`);
+      expect(j.reasons[0]).toBe(
+        `error rate ${n === 5 ? '20%' : '0.2%'} (1 of ${n}): the limit is 0, so any error is red`,
+      );
       expect(j.evidenceSince).toBe(300);
     }
     expect(judge(makeWindow('canary', { n: 500, latency: spread }), [], zero, options).verdict).toBe('green');
@@ -64,21 +68,32 @@ describe('judge', () => {
     const canary = makeWindow('canary', { n: 100, latency: (i) => (i % 10 === 9 ? 900 : spread(i)) });
     const j = judge(canary, baseline, limits, options);
     expect(j.verdict).toBe('red');
-    expect(j.reasons[0]).toMatch(/^p99 900 ms: 10 of 100 successful requests slower than 500 ms, more than 1% \(binomial p=.* < 0\.005\)$/);
+    expect(j.reasons[0]).toMatch(
+      /^p99 900 ms: 10 of 100 successful requests slower than 500 ms, more than 1% \(binomial p=.* < 0\.005\)$/,
+    );
     expect(j.evidenceSince).toBe(900);
   });
 
   it('leaves untimed requests out of the latency tests but counts their errors', () => {
     // The same 10 slow requests, but the load generator stalled while they were in flight.
     const slow = (i: number) => i % 10 === 9;
-    const canary = makeWindow('canary', { n: 100, latency: (i) => (slow(i) ? 900 : spread(i)) }).map((o, i) => (slow(i) ? { ...o, untimed: true } : o));
+    const canary = makeWindow('canary', { n: 100, latency: (i) => (slow(i) ? 900 : spread(i)) }).map((o, i) =>
+      slow(i) ? { ...o, untimed: true } : o,
+    );
     const j = judge(canary, baseline, limits, options);
     expect(j.verdict).toBe('green');
     expect(j.tests.latencyLimit).toMatchObject({ bad: 0, total: 90 });
     expect(j.canary.p99Ms).toBeLessThan(500);
-    expect(j.reasons.join('\n')).toMatch(/0 of 90 successful requests slower than 500 ms \(10 more not timed: the load generator stalled while they were in flight\)/);
+    expect(j.reasons.join('\n')).toMatch(
+      /0 of 90 successful requests slower than 500 ms \(10 more not timed: the load generator stalled while they were in flight\)/,
+    );
     // An untimed request that failed is still an error.
-    const failing = judge(canary.map((o, i) => (slow(i) ? { ...o, status: 503 } : o)), baseline, limits, options);
+    const failing = judge(
+      canary.map((o, i) => (slow(i) ? { ...o, status: 503 } : o)),
+      baseline,
+      limits,
+      options,
+    );
     expect(failing.canary.errors).toBe(10);
     expect(failing.reasons[0]).toMatch(/^error rate 10% \(10 of 100\) is probably above the limit 5%/);
   });
@@ -96,7 +111,9 @@ describe('judge', () => {
     const same = makeWindow('baseline', { n: 1000, errors: 100, latency: spread });
     const j = judge(makeWindow('canary', { n: 100, errors: 10, latency: spread }), same, limits, options);
     expect(j.verdict).toBe('yellow');
-    expect(j.reasons[0]).toBe('error rate 10% (10 of 100) is probably above the limit 5% (binomial p=0.0282 < 0.05, red below 0.005)');
+    expect(j.reasons[0]).toBe(
+      'error rate 10% (10 of 100) is probably above the limit 5% (binomial p=0.0282 < 0.05, red below 0.005)',
+    );
   });
 
   it('is yellow when the error rate is significantly worse than the baseline by more than the tolerance', () => {
@@ -112,20 +129,26 @@ describe('judge', () => {
     const canary = makeWindow('canary', { n: 1000, errors: 15, latency: spread });
     const j = judge(canary, baseline, limits, options);
     expect(j.verdict).toBe('green');
-    expect(j.reasons).toContainEqual(expect.stringMatching(/^error rate 1\.5% vs baseline 1%: not worse by more than the tolerated 1%/));
+    expect(j.reasons).toContainEqual(
+      expect.stringMatching(/^error rate 1\.5% vs baseline 1%: not worse by more than the tolerated 1%/),
+    );
   });
 
   it('is yellow when latency is significantly worse than the baseline by more than the tolerance', () => {
     const canary = makeWindow('canary', { n: 200, latency: (i) => 1.5 * spread(i) });
     const j = judge(canary, baseline, limits, options);
     expect(j.verdict).toBe('yellow');
-    expect(j.reasons[0]).toMatch(/^median latency \d+ ms vs baseline 20 ms: slower by more than the tolerated 10% \+ 5 ms \(Mann-Whitney U=\d+(\.5)?, p=.*\)$/);
+    expect(j.reasons[0]).toMatch(
+      /^median latency \d+ ms vs baseline 20 ms: slower by more than the tolerated 10% \+ 5 ms \(Mann-Whitney U=\d+(\.5)?, p=.*\)$/,
+    );
   });
 
   it('tolerates a slowdown within max_latency_increase_ratio', () => {
     const canary = makeWindow('canary', { n: 1000, latency: (i) => 1.05 * spread(i) });
     expect(judge(canary, baseline, limits, options).verdict).toBe('green');
-    expect(judge(canary, baseline, limits, { ...options, maxLatencyIncreaseRatio: 0, maxLatencyIncreaseMs: 0 }).verdict).toBe('yellow');
+    expect(
+      judge(canary, baseline, limits, { ...options, maxLatencyIncreaseRatio: 0, maxLatencyIncreaseMs: 0 }).verdict,
+    ).toBe('yellow');
   });
 
   // The live case that rolled back a healthy rollout: a freshly started canary of the same
@@ -139,7 +162,9 @@ describe('judge', () => {
     expect(j.tests.latency).toMatchObject({ margin: 0.1, offset: 5 });
     expect(judge(canary, fastBaseline, limits, { ...options, maxLatencyIncreaseMs: 0 }).verdict).toBe('yellow');
     // Past ratio and offset together it is yellow again: 2.9 x 1.1 + 5 = 8.2 ms < 10 ms.
-    expect(judge(makeWindow('canary', { n: 1000, latency: fast(10) }), fastBaseline, limits, options).verdict).toBe('yellow');
+    expect(judge(makeWindow('canary', { n: 1000, latency: fast(10) }), fastBaseline, limits, options).verdict).toBe(
+      'yellow',
+    );
   });
 
   it('is green for a canary like its baseline, with a reason for every check', () => {
@@ -149,8 +174,12 @@ describe('judge', () => {
     expect(j.reasons).toEqual([
       'error rate 1% (1 of 100) is within the limit 5%',
       'p99 29 ms: 0 of 99 successful requests slower than 500 ms, within 1%',
-      expect.stringMatching(/^error rate 1% vs baseline 1%: not worse by more than the tolerated 1% \(z=-?\d+\.\d\d, p=.*\)$/),
-      expect.stringMatching(/^median latency 20 ms vs baseline 20 ms: not slower by more than the tolerated 10% \+ 5 ms \(Mann-Whitney U=.*\)$/),
+      expect.stringMatching(
+        /^error rate 1% vs baseline 1%: not worse by more than the tolerated 1% \(z=-?\d+\.\d\d, p=.*\)$/,
+      ),
+      expect.stringMatching(
+        /^median latency 20 ms vs baseline 20 ms: not slower by more than the tolerated 10% \+ 5 ms \(Mann-Whitney U=.*\)$/,
+      ),
     ]);
     expect(j.evidenceSince).toBeNull();
     expect(j.canary).toMatchObject({ count: 100, errors: 1, errorRate: 0.01 });

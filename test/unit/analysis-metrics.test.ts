@@ -8,14 +8,25 @@ describe('nearest-rank quantiles', () => {
   // The worked example of the nearest-rank method on Wikipedia's "Percentile" page:
   // ordered list 15, 20, 35, 40, 50 -> P30 = 20, P40 = 20, P50 = 35, P100 = 50.
   test.each([
-    [0.3, 20], [0.4, 20], [0.5, 35], [1, 50], [0.05, 15], [0.99, 50],
+    [0.3, 20],
+    [0.4, 20],
+    [0.5, 35],
+    [1, 50],
+    [0.05, 15],
+    [0.99, 50],
   ])('q=%d of [15, 20, 35, 40, 50] is %d', (q, expected) => {
     expect(quantileSorted([15, 20, 35, 40, 50], q)).toBe(expected);
   });
 
   const hundred = Array.from({ length: 100 }, (_, i) => i + 1);
   test.each([
-    [0.5, 50], [0.95, 95], [0.99, 99], [0.07, 7], [0.29, 29], [0.01, 1], [1, 100],
+    [0.5, 50],
+    [0.95, 95],
+    [0.99, 99],
+    [0.07, 7],
+    [0.29, 29],
+    [0.01, 1],
+    [1, 100],
   ])('q=%d of 1..100 is %d (no floating-point off-by-one)', (q, expected) => {
     expect(quantileSorted(hundred, q)).toBe(expected);
   });
@@ -57,6 +68,13 @@ describe('summarize', () => {
   });
 
   it('has null quantiles when every request failed', () => {
-    expect(summarize(makeWindow('canary', { n: 3, errors: 3 }))).toEqual({ count: 3, errors: 3, errorRate: 1, p50Ms: null, p95Ms: null, p99Ms: null });
+    expect(summarize(makeWindow('canary', { n: 3, errors: 3 }))).toEqual({
+      count: 3,
+      errors: 3,
+      errorRate: 1,
+      p50Ms: null,
+      p95Ms: null,
+      p99Ms: null,
+    });
   });
 });

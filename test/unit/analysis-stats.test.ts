@@ -41,7 +41,14 @@ describe('normalCdf (Hart / West, absolute error < 1e-14)', () => {
 describe('normalQuantile (Acklam, one Halley step)', () => {
   it('matches qnorm', () => {
     // R: qnorm(c(0.5, 0.975, 0.99, 0.01, 1e-6, 1e-12))
-    const cases: [number, number][] = [[0.5, 0], [0.975, 1.959963984540054], [0.99, 2.326347874040841], [0.01, -2.326347874040841], [1e-6, -4.753424308822899], [1e-12, -7.034483825301131]];
+    const cases: [number, number][] = [
+      [0.5, 0],
+      [0.975, 1.959963984540054],
+      [0.99, 2.326347874040841],
+      [0.01, -2.326347874040841],
+      [1e-6, -4.753424308822899],
+      [1e-12, -7.034483825301131],
+    ];
     for (const [p, z] of cases) expect(Math.abs(normalQuantile(p) - z)).toBeLessThan(1e-9);
   });
 
@@ -60,7 +67,12 @@ describe('normalQuantile (Acklam, one Halley step)', () => {
 describe('logGamma', () => {
   // lgamma(x) in R.
   test.each([
-    [1, 0], [2, 0], [5, Math.log(24)], [0.5, 0.5723649429247001], [10.5, 13.940625219403763], [100, 359.1342053695754],
+    [1, 0],
+    [2, 0],
+    [5, Math.log(24)],
+    [0.5, 0.5723649429247001],
+    [10.5, 13.940625219403763],
+    [100, 359.1342053695754],
   ])('lgamma(%d) = %d', (x, expected) => {
     expect(logGamma(x)).toBeCloseTo(expected, 12);
   });
@@ -83,7 +95,10 @@ describe('binomialUpperTail = pbinom(k - 1, n, p, lower.tail = FALSE)', () => {
   });
 
   test.each([
-    [0, 10, 0.3, 1], [11, 10, 0.3, 0], [1, 10, 0, 0], [10, 10, 1, 1],
+    [0, 10, 0.3, 1],
+    [11, 10, 0.3, 0],
+    [1, 10, 0, 0],
+    [10, 10, 1, 1],
   ])('edge case P(X >= %d | n=%d, p=%d) = %d', (k, n, p, expected) => {
     expect(binomialUpperTail(k, n, p)).toBe(expected);
   });
@@ -182,7 +197,13 @@ describe('mannWhitneyGreater = wilcox.test(canary, baseline, alternative = "grea
     // Pairs with canary > baseline: 0 + 0 (20 ties 20: 1/2) + 2 + 5 + 7 + 7 + 7 = 28.5.
     const t = mannWhitneyGreater(canary, baseline, 0.1, 2);
     expect(t).toMatchObject({ margin: 0.1, offset: 2, u: 28.5 });
-    expect(t.p).toBeCloseTo(mannWhitneyGreater(canary.map((v) => (v - 2) / 1.1), baseline).p, 12);
+    expect(t.p).toBeCloseTo(
+      mannWhitneyGreater(
+        canary.map((v) => (v - 2) / 1.1),
+        baseline,
+      ).p,
+      12,
+    );
     expect(t.p).toBeGreaterThan(mannWhitneyGreater(canary, baseline, 0.1).p);
   });
 

@@ -11,12 +11,21 @@ test.each([
   [['status', '--json'], { name: 'status', json: true }],
   [['deploy', 'v2'], { name: 'deploy', version: 'v2', failureRate: 0, json: false }],
   [['deploy', 'v3', '0.8'], { name: 'deploy', version: 'v3', failureRate: 0.8, json: false }],
-  [['deploy', 'v3', '--failure-rate', '.5', '--strategy', 'rolling'], { name: 'deploy', version: 'v3', failureRate: 0.5, strategy: 'rolling', json: false }],
-  [['deploy', '1.2.3-rc.1_b', '1', '--json', '--config', 'x.yml'], { name: 'deploy', version: '1.2.3-rc.1_b', failureRate: 1, json: true, config: 'x.yml' }],
+  [
+    ['deploy', 'v3', '--failure-rate', '.5', '--strategy', 'rolling'],
+    { name: 'deploy', version: 'v3', failureRate: 0.5, strategy: 'rolling', json: false },
+  ],
+  [
+    ['deploy', '1.2.3-rc.1_b', '1', '--json', '--config', 'x.yml'],
+    { name: 'deploy', version: '1.2.3-rc.1_b', failureRate: 1, json: true, config: 'x.yml' },
+  ],
   [['simulate', '--seed', '42'], { name: 'simulate', seed: 42 }],
   [['simulate'], { name: 'simulate', seed: 1 }],
   [['chaos'], { name: 'chaos', json: false }],
-  [['chaos', '--only', 'service-kill, network-latency,service-kill', '--seed', '7', '--experiments', 'x', '--json'], { name: 'chaos', only: ['service-kill', 'network-latency'], seed: 7, experiments: 'x', json: true }],
+  [
+    ['chaos', '--only', 'service-kill, network-latency,service-kill', '--seed', '7', '--experiments', 'x', '--json'],
+    { name: 'chaos', only: ['service-kill', 'network-latency'], seed: 7, experiments: 'x', json: true },
+  ],
   [['chaos', '--help'], { name: 'help', topic: 'chaos' }],
   [[], { name: 'help' }],
   [['deploy', '--help'], { name: 'help', topic: 'deploy' }],
@@ -24,9 +33,37 @@ test.each([
   // The version is optional here: a user's service defaults to its commit (the demo's gate requires it: gate-request.test.ts).
   [['gate'], { name: 'gate', reportDir: 'reports', seed: 1, keepStack: false }],
   [['gate', '--failure-rate', '0'], { name: 'gate', failureRate: 0, reportDir: 'reports', seed: 1, keepStack: false }],
-  [['run', 'v3', '--failure-rate', '0.8', '--only', 'service-kill,cpu-spike', '-e', 'staging', '--keep-stack', '--report-dir', 'out', '--seed', '9'],
-    { name: 'gate', version: 'v3', failureRate: 0.8, only: ['service-kill', 'cpu-spike'], environment: 'staging', keepStack: true, reportDir: 'out', seed: 9 }],
-  [['gate', '--version', 'v2', '--only', 'none'], { name: 'gate', version: 'v2', reportDir: 'reports', seed: 1, keepStack: false, only: [] }],
+  [
+    [
+      'run',
+      'v3',
+      '--failure-rate',
+      '0.8',
+      '--only',
+      'service-kill,cpu-spike',
+      '-e',
+      'staging',
+      '--keep-stack',
+      '--report-dir',
+      'out',
+      '--seed',
+      '9',
+    ],
+    {
+      name: 'gate',
+      version: 'v3',
+      failureRate: 0.8,
+      only: ['service-kill', 'cpu-spike'],
+      environment: 'staging',
+      keepStack: true,
+      reportDir: 'out',
+      seed: 9,
+    },
+  ],
+  [
+    ['gate', '--version', 'v2', '--only', 'none'],
+    { name: 'gate', version: 'v2', reportDir: 'reports', seed: 1, keepStack: false, only: [] },
+  ],
 ])('parseCommand(%j)', (argv, expected) => {
   expect(parseCommand(argv)).toEqual(expected);
 });
@@ -40,7 +77,7 @@ test.each([
   [['deploy', 'v2', '1.5'], 'between 0.0 and 1.0'],
   [['deploy', 'v2', 'abc'], 'between 0.0 and 1.0'],
   [['deploy', 'v2', '--failure-rate=-0.1'], 'between 0.0 and 1.0'],
-  [['deploy', 'v2', '--failure-rate', '-0.1'], "--failure-rate"],
+  [['deploy', 'v2', '--failure-rate', '-0.1'], '--failure-rate'],
   [['deploy', 'v2', '0.1', '--failure-rate', '0.2'], 'either as the second argument or as --failure-rate'],
   [['deploy', 'v2', '0.1', 'extra'], 'at most 2 argument'],
   [['deploy', 'v2', '--strategy', 'bluegreen'], '"canary" or "rolling"'],
@@ -70,10 +107,34 @@ test.each([
 
 describe('predict', () => {
   it('parses the version, rate, seed, config and --json', () => {
-    expect(parseCommand(['predict', '--version', 'v2', '--failure-rate', '0.8', '--seed', '9', '--config', 'c.yml', '--json'])).toEqual({
-      name: 'predict', version: 'v2', failureRate: 0.8, seed: 9, json: true, config: 'c.yml',
+    expect(
+      parseCommand([
+        'predict',
+        '--version',
+        'v2',
+        '--failure-rate',
+        '0.8',
+        '--seed',
+        '9',
+        '--config',
+        'c.yml',
+        '--json',
+      ]),
+    ).toEqual({
+      name: 'predict',
+      version: 'v2',
+      failureRate: 0.8,
+      seed: 9,
+      json: true,
+      config: 'c.yml',
     });
-    expect(parseCommand(['predict', '--version', 'v2'])).toEqual({ name: 'predict', version: 'v2', failureRate: 0, seed: 1, json: false });
+    expect(parseCommand(['predict', '--version', 'v2'])).toEqual({
+      name: 'predict',
+      version: 'v2',
+      failureRate: 0,
+      seed: 1,
+      json: false,
+    });
   });
 
   it.each([
@@ -91,12 +152,18 @@ describe('predict', () => {
 describe('flags: every bad use is refused, naming the flag (issue 15)', () => {
   it.each([
     // Each of these was taken silently before: the last value won, or '' meant the default.
-    [['gate', '--version', 'v2', '--version', 'v3'],
-      { source: '--version', rule: 'given 2 times (--version "v2", --version "v3"): give it once' }],
-    [['gate', '-c', 'a.yml', '--config', 'b.yml', 'v2'],
-      { source: '--config', rule: 'given 2 times (-c "a.yml", --config "b.yml"): give it once' }],
-    [['deploy', 'v2', '--strategy', 'canary', '--strategy=rolling'],
-      { source: '--strategy', rule: expect.stringContaining('given 2 times') }],
+    [
+      ['gate', '--version', 'v2', '--version', 'v3'],
+      { source: '--version', rule: 'given 2 times (--version "v2", --version "v3"): give it once' },
+    ],
+    [
+      ['gate', '-c', 'a.yml', '--config', 'b.yml', 'v2'],
+      { source: '--config', rule: 'given 2 times (-c "a.yml", --config "b.yml"): give it once' },
+    ],
+    [
+      ['deploy', 'v2', '--strategy', 'canary', '--strategy=rolling'],
+      { source: '--strategy', rule: expect.stringContaining('given 2 times') },
+    ],
     [['gate', '--version', 'v2', '--config', ''], { source: '--config', rule: 'needs a value, got ""' }],
     [['gate', '--version', 'v2', '--report-dir='], { source: '--report-dir', rule: 'needs a value, got ""' }],
     [['gate', '--version', 'v2', '--experiments', ' '], { source: '--experiments', rule: 'needs a value, got " "' }],
@@ -127,10 +194,14 @@ describe('a negative number is a value, never a flag', () => {
   it.each([
     [['deploy', 'v2', '-0.1'], { source: 'argument', path: 'failure-rate', rule: `"-0.1" ${FAILURE_RATE_RULE}` }],
     [['deploy', 'v2', '-.5'], { source: 'argument', path: 'failure-rate', rule: `"-.5" ${FAILURE_RATE_RULE}` }],
-    [['deploy', 'v2', '--failure-rate', '-0.1'],
-      { source: '--failure-rate', path: '', rule: `"-0.1" ${FAILURE_RATE_RULE}` }],
-    [['gate', '--version', 'v2', '--seed', '-1'],
-      { source: '--seed', path: '', rule: '"-1" must be a whole number from 0 to 4294967295' }],
+    [
+      ['deploy', 'v2', '--failure-rate', '-0.1'],
+      { source: '--failure-rate', path: '', rule: `"-0.1" ${FAILURE_RATE_RULE}` },
+    ],
+    [
+      ['gate', '--version', 'v2', '--seed', '-1'],
+      { source: '--seed', path: '', rule: '"-1" must be a whole number from 0 to 4294967295' },
+    ],
   ])('%j is judged by its rule, not "Unknown option"', (argv, issue) => {
     expect(issuesOf(() => parseCommand(argv))).toEqual([issue]);
   });

@@ -1,8 +1,25 @@
 import { describe, expect, it, test } from 'vitest';
 import {
-  baseImages, buildKey, commitLabel, dockerBuildArgs, dockerPullArgs, dockerTagArgs, gitHeadArgs, gitTopLevelArgs, gitVerifyArgs,
-  gitWorktreeAddArgs, gitWorktreePruneArgs, gitWorktreeRemoveArgs, imageInspectArgs, imageTag, nodeImageTag, normalizeImage, standInTag,
-  parseImageInspect, refProblem, repositoryComponent,
+  baseImages,
+  buildKey,
+  commitLabel,
+  dockerBuildArgs,
+  dockerPullArgs,
+  dockerTagArgs,
+  gitHeadArgs,
+  gitTopLevelArgs,
+  gitVerifyArgs,
+  gitWorktreeAddArgs,
+  gitWorktreePruneArgs,
+  gitWorktreeRemoveArgs,
+  imageInspectArgs,
+  imageTag,
+  nodeImageTag,
+  normalizeImage,
+  standInTag,
+  parseImageInspect,
+  refProblem,
+  repositoryComponent,
 } from '../../src/stack/build-args.ts';
 
 const SHA = '0123456789abcdef0123456789abcdef01234567';
@@ -11,28 +28,76 @@ const HASH = 'f'.repeat(64);
 describe('docker build', () => {
   test.each([
     [
-      { dockerfile: '/r/Dockerfile', tag: 'chaos-gate/candidate:a-b', context: '/r', contextHash: HASH, commit: SHA, args: {} },
-      ['build', '--force-rm', '-f', '/r/Dockerfile', '-t', 'chaos-gate/candidate:a-b', '--label', `chaos-gate.context=${HASH}`, '--label', `chaos-gate.commit=${SHA}`, '/r'],
+      {
+        dockerfile: '/r/Dockerfile',
+        tag: 'chaos-gate/candidate:a-b',
+        context: '/r',
+        contextHash: HASH,
+        commit: SHA,
+        args: {},
+      },
+      [
+        'build',
+        '--force-rm',
+        '-f',
+        '/r/Dockerfile',
+        '-t',
+        'chaos-gate/candidate:a-b',
+        '--label',
+        `chaos-gate.context=${HASH}`,
+        '--label',
+        `chaos-gate.commit=${SHA}`,
+        '/r',
+      ],
     ],
     [
-      { dockerfile: '/r/docker/App.Dockerfile', tag: 't:1', context: '/r/app dir', contextHash: undefined, commit: null, args: { NODE_ENV: 'production', MSG: 'a b=c; $(rm -rf /)' } },
-      ['build', '--force-rm', '-f', '/r/docker/App.Dockerfile', '-t', 't:1', '--label', 'chaos-gate.context=unhashed',
-        '--build-arg', 'NODE_ENV=production', '--build-arg', 'MSG=a b=c; $(rm -rf /)', '/r/app dir'],
+      {
+        dockerfile: '/r/docker/App.Dockerfile',
+        tag: 't:1',
+        context: '/r/app dir',
+        contextHash: undefined,
+        commit: null,
+        args: { NODE_ENV: 'production', MSG: 'a b=c; $(rm -rf /)' },
+      },
+      [
+        'build',
+        '--force-rm',
+        '-f',
+        '/r/docker/App.Dockerfile',
+        '-t',
+        't:1',
+        '--label',
+        'chaos-gate.context=unhashed',
+        '--build-arg',
+        'NODE_ENV=production',
+        '--build-arg',
+        'MSG=a b=c; $(rm -rf /)',
+        '/r/app dir',
+      ],
     ],
   ])('dockerBuildArgs %#: one argument per value, the context last', (build, expected) => {
     expect(dockerBuildArgs(build)).toEqual(expected);
   });
 
   test.each([
-    [['image', 'inspect', '--format', '{{.Id}}\t{{json .Config.Labels}}', 'node:24-alpine'], imageInspectArgs('node:24-alpine')],
-    [['tag', 'chaos-gate/node:24-offline', 'node:24-alpine'], dockerTagArgs('chaos-gate/node:24-offline', 'node:24-alpine')],
+    [
+      ['image', 'inspect', '--format', '{{.Id}}\t{{json .Config.Labels}}', 'node:24-alpine'],
+      imageInspectArgs('node:24-alpine'),
+    ],
+    [
+      ['tag', 'chaos-gate/node:24-offline', 'node:24-alpine'],
+      dockerTagArgs('chaos-gate/node:24-offline', 'node:24-alpine'),
+    ],
     [['pull', 'ghcr.io/acme/api:1.2'], dockerPullArgs('ghcr.io/acme/api:1.2')],
   ])('docker argv %#', (expected, actual) => {
     expect(actual).toEqual(expected);
   });
 
   test.each([
-    [`sha256:${HASH}\t{"chaos-gate.commit":"${SHA}"}\n`, { id: `sha256:${HASH}`, labels: { 'chaos-gate.commit': SHA } }],
+    [
+      `sha256:${HASH}\t{"chaos-gate.commit":"${SHA}"}\n`,
+      { id: `sha256:${HASH}`, labels: { 'chaos-gate.commit': SHA } },
+    ],
     [`sha256:${HASH}\tnull`, { id: `sha256:${HASH}`, labels: {} }],
     [`sha256:${HASH}\tnot json`, { id: `sha256:${HASH}`, labels: {} }],
     [`sha256:${HASH}`, { id: `sha256:${HASH}`, labels: {} }],
@@ -112,7 +177,13 @@ describe('image names', () => {
   });
 
   const key = (over: Partial<Parameters<typeof buildKey>[0]> = {}) =>
-    buildKey({ contextHash: HASH, dockerfilePath: 'Dockerfile', dockerfileText: 'FROM node:24-alpine\n', args: { A: '1', B: '2' }, ...over });
+    buildKey({
+      contextHash: HASH,
+      dockerfilePath: 'Dockerfile',
+      dockerfileText: 'FROM node:24-alpine\n',
+      args: { A: '1', B: '2' },
+      ...over,
+    });
 
   test.each([
     ['another context', { contextHash: 'e'.repeat(64) }],
@@ -152,19 +223,38 @@ describe('baseImages', () => {
     ['one FROM', 'FROM node:24-alpine\nCMD ["node","server.js"]\n', {}, [img(1, 'node:24-alpine')]],
     ['lowercase keyword, stage name', 'from node:24 as build\n', {}, [img(1, 'node:24')]],
     ['--platform flag', 'FROM --platform=linux/amd64 node:24-alpine AS app\n', {}, [img(1, 'node:24-alpine')]],
-    ['multi-stage: a stage is no image', 'FROM node:24 AS build\nRUN make\nFROM build AS test\nFROM node:24-alpine\nCOPY --from=build /a /a\n', {},
-      [img(1, 'node:24'), img(4, 'node:24-alpine')]],
+    [
+      'multi-stage: a stage is no image',
+      'FROM node:24 AS build\nRUN make\nFROM build AS test\nFROM node:24-alpine\nCOPY --from=build /a /a\n',
+      {},
+      [img(1, 'node:24'), img(4, 'node:24-alpine')],
+    ],
     ['stage names are case-insensitive', 'FROM node:24 AS Build\nFROM build\n', {}, [img(1, 'node:24')]],
     ['scratch', 'FROM scratch\nCOPY app /\n', {}, []],
-    ['comments and continuations', '# syntax=docker/dockerfile:1\n\n# base\nFROM \\\n  node:24-alpine \\\n  AS app\n', {}, [img(4, 'node:24-alpine')]],
+    [
+      'comments and continuations',
+      '# syntax=docker/dockerfile:1\n\n# base\nFROM \\\n  node:24-alpine \\\n  AS app\n',
+      {},
+      [img(4, 'node:24-alpine')],
+    ],
     ['ARG default', 'ARG NODE_IMAGE=node:24-alpine\nFROM ${NODE_IMAGE}\n', {}, [img(2, 'node:24-alpine')]],
     ['ARG default, quoted', 'ARG V="24"\nFROM node:$V-slim\n', {}, [img(2, 'node:24-slim')]],
-    ['build arg beats the default', 'ARG NODE_IMAGE=node:24-alpine\nFROM ${NODE_IMAGE}\n', { NODE_IMAGE: 'chaos-gate/node:24-offline' }, [img(2, 'chaos-gate/node:24-offline')]],
+    [
+      'build arg beats the default',
+      'ARG NODE_IMAGE=node:24-alpine\nFROM ${NODE_IMAGE}\n',
+      { NODE_IMAGE: 'chaos-gate/node:24-offline' },
+      [img(2, 'chaos-gate/node:24-offline')],
+    ],
     ['build arg for an ARG without default', 'ARG TAG\nFROM node:${TAG}\n', { TAG: '22' }, [img(2, 'node:22')]],
     ['several ARGs on one line', 'ARG A=node B=24\nFROM ${A}:${B}\n', {}, [img(2, 'node:24')]],
     ['${X:-word}', 'ARG TAG\nFROM node:${TAG:-24-alpine}\n', {}, [img(2, 'node:24-alpine')]],
     ['${X:+word}', 'ARG SLIM=1\nFROM node:24${SLIM:+-slim}\n', {}, [img(2, 'node:24-slim')]],
-    ['an ARG after FROM does not reach a later FROM', 'FROM node:24 AS a\nARG X=python:3\nFROM ${X}\n', {}, [img(1, 'node:24'), img(3, '', true)]],
+    [
+      'an ARG after FROM does not reach a later FROM',
+      'FROM node:24 AS a\nARG X=python:3\nFROM ${X}\n',
+      {},
+      [img(1, 'node:24'), img(3, '', true)],
+    ],
     ['an undeclared variable', 'FROM node:${NOPE}\n', { NOPE: '24' }, [img(1, 'node:', true)]],
     ['CRLF line ends', 'FROM node:24-alpine\r\nCMD ["node"]\r\n', {}, [img(1, 'node:24-alpine')]],
     ['no FROM', 'CMD ["node"]\n', {}, []],

@@ -8,19 +8,59 @@ import { suiteExitCode } from '../../src/chaos/suite.ts';
 import type { Observation } from '../../src/analysis/observation.ts';
 
 const JUDGEMENT = { limits: { maxErrorRate: 0.05, maxP99Ms: 500 }, options: { minSamples: 30, alpha: 0.05 } };
-const experiment = parseExperimentText('name: kill-it\ndescription: d\ntarget: us-west\nfault: { kind: kill }\nload: { other_regions_rps: 0 }\nthresholds: { max_recovery_time_seconds: 2 }\n', 'k.yml', ['us-west', 'us-east']);
-const obs = (at: number, status = 200): Observation => ({ at, region: 'us-west', version: 'v1', cohort: 'baseline', route: '/health', status, latencyMs: 4 });
+const experiment = parseExperimentText(
+  'name: kill-it\ndescription: d\ntarget: us-west\nfault: { kind: kill }\nload: { other_regions_rps: 0 }\nthresholds: { max_recovery_time_seconds: 2 }\n',
+  'k.yml',
+  ['us-west', 'us-east'],
+);
+const obs = (at: number, status = 200): Observation => ({
+  at,
+  region: 'us-west',
+  version: 'v1',
+  cohort: 'baseline',
+  route: '/health',
+  status,
+  latencyMs: 4,
+});
 const observations = Array.from({ length: 100 }, (_, i) => obs(i * 100, i >= 50 && i < 65 ? 0 : 200));
 
 function recording(recoveredAtMs: number): Recording {
   return {
-    kind: 'kill', targets: ['us-west'], t0: 0, injectStart: 4990, injectAt: 5000, revertAt: recoveredAtMs, recoveryDeadline: 25_000, afterFrom: recoveredAtMs, end: 10_000,
-    observations, up: [], samples: [], containers: [], crashed: true, readBack: { checked: 30, missing: 0, unverified: 0 }, notes: ['us-west: restarted by its restart policy (restarts 0 -> 1)'],
-    probes: [{ region: 'us-west', at: 5100, latencyMs: 1, ok: false, status: 0 }, { region: 'us-west', at: recoveredAtMs - 10, latencyMs: 10, ok: true, status: 200 }],
+    kind: 'kill',
+    targets: ['us-west'],
+    t0: 0,
+    injectStart: 4990,
+    injectAt: 5000,
+    revertAt: recoveredAtMs,
+    recoveryDeadline: 25_000,
+    afterFrom: recoveredAtMs,
+    end: 10_000,
+    observations,
+    up: [],
+    samples: [],
+    containers: [],
+    crashed: true,
+    readBack: { checked: 30, missing: 0, unverified: 0 },
+    notes: ['us-west: restarted by its restart policy (restarts 0 -> 1)'],
+    probes: [
+      { region: 'us-west', at: 5100, latencyMs: 1, ok: false, status: 0 },
+      { region: 'us-west', at: recoveredAtMs - 10, latencyMs: 10, ok: true, status: 200 },
+    ],
   };
 }
 
-const facts = (rec: Recording | undefined, error?: string) => ({ experiment, targets: ['us-west'], method: 'host-kill-9', notes: ['a note'], reverted: true, t0: 0, end: 10_000, observations, ...(rec ? { recording: rec } : {}), ...(error ? { error } : {}) });
+const facts = (rec: Recording | undefined, error?: string) => ({
+  experiment,
+  targets: ['us-west'],
+  method: 'host-kill-9',
+  notes: ['a note'],
+  reverted: true,
+  t0: 0,
+  end: 10_000,
+  observations,
+  ...(rec ? { recording: rec } : {}),
+  ...(error ? { error } : {}),
+});
 
 describe('results', () => {
   it('PASS when every measurement holds, with windows, series and notes', () => {
@@ -29,25 +69,43 @@ describe('results', () => {
     expect(r.status).toBe('PASS');
     expect(r.recoveryTimeSeconds).toBe(1.5);
     expect(r.faultWindow).toEqual({ fromMs: 5000, toMs: 6500 });
-    expect(r.windows.map((w) => [w.window, w.count])).toEqual([['before', 50], ['during', 15], ['after', 35]]);
+    expect(r.windows.map((w) => [w.window, w.count])).toEqual([
+      ['before', 50],
+      ['during', 15],
+      ['after', 35],
+    ]);
     expect(r.series).toHaveLength(10);
     expect(r.notes).toEqual(['a note']);
     expect(r.fault).toEqual({ kind: 'kill', method: 'host-kill-9', params: {} });
-    expect(resultLine(r)).toBe('kill-it: PASS (kill via host-kill-9 on us-west, 10.0 s): recovery 1.5 s, 0 acknowledged writes lost');
+    expect(resultLine(r)).toBe(
+      'kill-it: PASS (kill via host-kill-9 on us-west, 10.0 s): recovery 1.5 s, 0 acknowledged writes lost',
+    );
   });
 
   it('FAIL with the measured value when a threshold is missed', () => {
     const r = buildResult(facts(recording(8000)), JUDGEMENT);
     expect(r.status).toBe('FAIL');
-    expect(r.measurements.find((m) => m.name === 'recovery_time_seconds')).toMatchObject({ value: 3, threshold: 2, pass: false });
+    expect(r.measurements.find((m) => m.name === 'recovery_time_seconds')).toMatchObject({
+      value: 3,
+      threshold: 2,
+      pass: false,
+    });
     expect(resultLine(r)).toContain('failed recovery_time_seconds 3 s <= 2 s');
     expect(tableRow(r).at(-1)).toBe('recovery_time_seconds 3 s <= 2 s');
   });
 
   it('ERROR when the fault was never injected', () => {
     const r = buildResult(facts(undefined, 'cannot crash the container: Operation not permitted'), JUDGEMENT);
-    expect(r).toMatchObject({ status: 'ERROR', measurements: [], windows: [], recoveryTimeSeconds: null, error: 'cannot crash the container: Operation not permitted' });
-    expect(resultLine(r)).toBe('kill-it: ERROR (kill via host-kill-9 on us-west, 10.0 s): cannot crash the container: Operation not permitted');
+    expect(r).toMatchObject({
+      status: 'ERROR',
+      measurements: [],
+      windows: [],
+      recoveryTimeSeconds: null,
+      error: 'cannot crash the container: Operation not permitted',
+    });
+    expect(resultLine(r)).toBe(
+      'kill-it: ERROR (kill via host-kill-9 on us-west, 10.0 s): cannot crash the container: Operation not permitted',
+    );
   });
 });
 
@@ -63,7 +121,16 @@ test.each([
 });
 
 test('measurementText', () => {
-  expect(measurementText({ name: 'error_rate_during', value: 0.5, threshold: 0.01, comparator: '<=', unit: 'ratio', pass: false })).toBe('error_rate_during 50% <= 1%');
+  expect(
+    measurementText({
+      name: 'error_rate_during',
+      value: 0.5,
+      threshold: 0.01,
+      comparator: '<=',
+      unit: 'ratio',
+      pass: false,
+    }),
+  ).toBe('error_rate_during 50% <= 1%');
 });
 
 describe('exit status of a suite', () => {

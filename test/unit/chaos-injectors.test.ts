@@ -22,7 +22,8 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      const reply = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+      const reply = (status: number, value: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
       if (req.headers.authorization !== `Bearer ${TOKEN}`) return reply(401, { error: 'unauthorized' });
       if (req.method === 'POST') {
         const fault = JSON.parse(body) as Record<string, unknown>;
@@ -43,7 +44,21 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-const container = (id: string, pid: number): ContainerFacts => ({ id, name: `c-${id}`, service: `region-${id}`, state: 'running', health: 'healthy', restartCount: 0, pid, exitCode: 0, oomKilled: false, env: {}, labels: {}, image: '', networks: ['chaos-gate_stack'] });
+const container = (id: string, pid: number): ContainerFacts => ({
+  id,
+  name: `c-${id}`,
+  service: `region-${id}`,
+  state: 'running',
+  health: 'healthy',
+  restartCount: 0,
+  pid,
+  exitCode: 0,
+  oomKilled: false,
+  env: {},
+  labels: {},
+  image: '',
+  networks: ['chaos-gate_stack'],
+});
 
 /** The state of each dependency's container as the fake Docker keeps it. */
 const depState = new Map<string, string>();
@@ -51,26 +66,63 @@ const depState = new Map<string, string>();
 const limits = new Map<string, { nanoCpus: number; cpuQuota: number; cpuPeriod: number }>();
 const throttled = new Map<string, number>();
 
-function fakeControl(overrides: Partial<ContainerControl> = {}): ContainerControl & { calls: string[]; attached: Map<string, Set<string>> } {
+function fakeControl(
+  overrides: Partial<ContainerControl> = {},
+): ContainerControl & { calls: string[]; attached: Map<string, Set<string>> } {
   const calls: string[] = [];
-  const attached = new Map([['a', new Set(['chaos-gate_stack'])], ['b', new Set(['chaos-gate_stack'])]]);
+  const attached = new Map([
+    ['a', new Set(['chaos-gate_stack'])],
+    ['b', new Set(['chaos-gate_stack'])],
+  ]);
   return {
     calls,
     attached,
-    pause: async (id) => { calls.push(`pause ${id}`); depState.set(id, 'paused'); },
-    unpause: async (id) => { calls.push(`unpause ${id}`); depState.set(id, 'running'); },
-    stop: async (id) => { calls.push(`stop ${id}`); depState.set(id, 'exited'); },
-    crash: async (pid) => { calls.push(`crash ${pid}`); return 'host-kill-9'; },
-    addDelay: async (pid): Promise<DelayOutcome> => { calls.push(`delay ${pid}`); return { ok: false, reason: 'the kernel has no netem qdisc' }; },
-    clearDelay: async (pid) => { calls.push(`clear ${pid}`); },
+    pause: async (id) => {
+      calls.push(`pause ${id}`);
+      depState.set(id, 'paused');
+    },
+    unpause: async (id) => {
+      calls.push(`unpause ${id}`);
+      depState.set(id, 'running');
+    },
+    stop: async (id) => {
+      calls.push(`stop ${id}`);
+      depState.set(id, 'exited');
+    },
+    crash: async (pid) => {
+      calls.push(`crash ${pid}`);
+      return 'host-kill-9';
+    },
+    addDelay: async (pid): Promise<DelayOutcome> => {
+      calls.push(`delay ${pid}`);
+      return { ok: false, reason: 'the kernel has no netem qdisc' };
+    },
+    clearDelay: async (pid) => {
+      calls.push(`clear ${pid}`);
+    },
     networks: async (id) => Object.fromEntries([...(attached.get(id) ?? [])].map((n) => [n, [`region-${id}`]])),
-    disconnect: async (id, network) => { calls.push(`disconnect ${id} ${network}`); attached.get(id)?.delete(network); },
-    connect: async (id, network, aliases) => { calls.push(`connect ${id} ${network} ${aliases.join(',')}`); attached.get(id)?.add(network); },
-    start: async (id) => { calls.push(`start ${id}`); if (depState.has(id)) depState.set(id, 'running'); },
+    disconnect: async (id, network) => {
+      calls.push(`disconnect ${id} ${network}`);
+      attached.get(id)?.delete(network);
+    },
+    connect: async (id, network, aliases) => {
+      calls.push(`connect ${id} ${network} ${aliases.join(',')}`);
+      attached.get(id)?.add(network);
+    },
+    start: async (id) => {
+      calls.push(`start ${id}`);
+      if (depState.has(id)) depState.set(id, 'running');
+    },
     // A fake cgroup: a quota held back the container once per call while it was set.
     cpuLimit: async (id) => limits.get(id) ?? { nanoCpus: 0, cpuQuota: 0, cpuPeriod: 0 },
-    throttleCpu: async (id, cpus) => { calls.push(`throttle ${id} ${cpus}`); limits.set(id, { nanoCpus: 0, cpuQuota: cpus * 100_000, cpuPeriod: 100_000 }); },
-    restoreCpu: async (id, original) => { calls.push(`restore ${id} ${original.cpuQuota}`); limits.set(id, original); },
+    throttleCpu: async (id, cpus) => {
+      calls.push(`throttle ${id} ${cpus}`);
+      limits.set(id, { nanoCpus: 0, cpuQuota: cpus * 100_000, cpuPeriod: 100_000 });
+    },
+    restoreCpu: async (id, original) => {
+      calls.push(`restore ${id} ${original.cpuQuota}`);
+      limits.set(id, original);
+    },
     cpuThrottling: async (id) => {
       const held = (limits.get(id)?.cpuQuota ?? 0) > 0;
       throttled.set(id, (throttled.get(id) ?? 0) + (held ? 3 : 0));
@@ -81,9 +133,17 @@ function fakeControl(overrides: Partial<ContainerControl> = {}): ContainerContro
 }
 
 function context(control: ContainerControl, regions = ['a']): InjectorContext {
-  const targets = regions.map((r, i) => ({ region: r, baseUrl, innerUrl: `http://region-${r}:8080`, container: container(r, 100 + i) }));
+  const targets = regions.map((r, i) => ({
+    region: r,
+    baseUrl,
+    innerUrl: `http://region-${r}:8080`,
+    container: container(r, 100 + i),
+  }));
   return {
-    control, token: TOKEN, targets, facts: async (region) => targets.find((t) => t.region === region)?.container,
+    control,
+    token: TOKEN,
+    targets,
+    facts: async (region) => targets.find((t) => t.region === region)?.container,
     dependency: async (name) => {
       const state = depState.get(`dep-${name}`);
       return state === undefined ? undefined : { ...container(`dep-${name}`, 300), service: name, state };
@@ -91,7 +151,13 @@ function context(control: ContainerControl, regions = ['a']): InjectorContext {
   };
 }
 
-const latency = (method: 'auto' | 'tc-netem' | 'fault-endpoint'): Fault => ({ kind: 'latency', durationSeconds: 8, delayMs: 300, jitterMs: 50, method });
+const latency = (method: 'auto' | 'tc-netem' | 'fault-endpoint'): Fault => ({
+  kind: 'latency',
+  durationSeconds: 8,
+  delayMs: 300,
+  jitterMs: 50,
+  method,
+});
 
 beforeEach(() => {
   active = [];
@@ -102,7 +168,12 @@ beforeEach(() => {
 
 describe('network-latency', () => {
   it('uses netem where it works, and lifts it', async () => {
-    const control = fakeControl({ addDelay: async (pid) => { control.calls.push(`delay ${pid}`); return { ok: true, method: 'tc-netem' }; } });
+    const control = fakeControl({
+      addDelay: async (pid) => {
+        control.calls.push(`delay ${pid}`);
+        return { ok: true, method: 'tc-netem' };
+      },
+    });
     const injection = injectionFor(latency('auto'), context(control, ['a', 'b']));
     expect(await injection.inject()).toEqual({ method: 'tc-netem', notes: [] });
     expect(posts).toEqual([]);
@@ -112,13 +183,21 @@ describe('network-latency', () => {
 
   it('falls back to the service fault where netem is missing, undoing a partial netem, and says so', async () => {
     let n = 0;
-    const control = fakeControl({ addDelay: async (pid) => { control.calls.push(`delay ${pid}`); return n++ === 0 ? { ok: true, method: 'tc-netem' } : { ok: false, reason: 'the kernel has no netem qdisc' }; } });
+    const control = fakeControl({
+      addDelay: async (pid) => {
+        control.calls.push(`delay ${pid}`);
+        return n++ === 0 ? { ok: true, method: 'tc-netem' } : { ok: false, reason: 'the kernel has no netem qdisc' };
+      },
+    });
     const injection = injectionFor(latency('auto'), context(control, ['a', 'b']));
     const outcome = await injection.inject();
     expect(outcome.method).toBe('fault-endpoint');
     expect(outcome.notes[0]).toContain('tc netem not available (b: the kernel has no netem qdisc)');
     expect(control.calls).toEqual(['delay 100', 'delay 101', 'clear 100']);
-    expect(posts).toEqual([faultBody(latency('auto') as Extract<Fault, { kind: 'latency' }>), faultBody(latency('auto') as Extract<Fault, { kind: 'latency' }>)]);
+    expect(posts).toEqual([
+      faultBody(latency('auto') as Extract<Fault, { kind: 'latency' }>),
+      faultBody(latency('auto') as Extract<Fault, { kind: 'latency' }>),
+    ]);
     expect(posts[0]).toEqual({ kind: 'latency', duration_ms: 13_000, delay_ms: 300, jitter_ms: 50 });
     await injection.revert();
     expect(active).toEqual([]);
@@ -126,7 +205,9 @@ describe('network-latency', () => {
 
   it('refuses to fall back when netem is required', async () => {
     const injection = injectionFor(latency('tc-netem'), context(fakeControl()));
-    await expect(injection.inject()).rejects.toThrow('tc netem is required (method: tc-netem) but cannot run here: a: the kernel has no netem qdisc');
+    await expect(injection.inject()).rejects.toThrow(
+      'tc netem is required (method: tc-netem) but cannot run here: a: the kernel has no netem qdisc',
+    );
     expect(posts).toEqual([]);
     await injection.revert();
   });
@@ -140,10 +221,22 @@ describe('network-latency', () => {
 
 describe('service faults', () => {
   it.each([
-    [{ kind: 'cpu', durationSeconds: 8, method: 'fault-endpoint', cpus: 0.1 }, { kind: 'cpu', duration_ms: 13_000 }],
-    [{ kind: 'memory', durationSeconds: 8, mb: 240 }, { kind: 'memory', duration_ms: 13_000, mb: 240 }],
-    [{ kind: 'db_unavailable', durationSeconds: 2.5 }, { kind: 'db_unavailable', duration_ms: 7500 }],
-    [{ kind: 'failure_rate', durationSeconds: 8, rate: 0.5 }, { kind: 'failure_rate', duration_ms: 13_000, rate: 0.5 }],
+    [
+      { kind: 'cpu', durationSeconds: 8, method: 'fault-endpoint', cpus: 0.1 },
+      { kind: 'cpu', duration_ms: 13_000 },
+    ],
+    [
+      { kind: 'memory', durationSeconds: 8, mb: 240 },
+      { kind: 'memory', duration_ms: 13_000, mb: 240 },
+    ],
+    [
+      { kind: 'db_unavailable', durationSeconds: 2.5 },
+      { kind: 'db_unavailable', duration_ms: 7500 },
+    ],
+    [
+      { kind: 'failure_rate', durationSeconds: 8, rate: 0.5 },
+      { kind: 'failure_rate', duration_ms: 13_000, rate: 0.5 },
+    ],
   ] as const)('%j posts %j and lifts it', async (fault, body) => {
     const injection = injectionFor(fault, context(fakeControl()));
     await injection.inject();
@@ -156,15 +249,26 @@ describe('service faults', () => {
 
   it('fails an injection the service refuses, with its answer', async () => {
     const ctx = { ...context(fakeControl()), token: 'wrong' };
-    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1, method: 'fault-endpoint', cpus: 0.1 }, ctx).inject()).rejects.toThrow(/refused .*HTTP 401/);
+    await expect(
+      injectionFor({ kind: 'cpu', durationSeconds: 1, method: 'fault-endpoint', cpus: 0.1 }, ctx).inject(),
+    ).rejects.toThrow(/refused .*HTTP 401/);
   });
 
   it('takes a service that stopped answering for one whose faults died with its process', async () => {
     const ctx = context(fakeControl());
-    const gone = { ...ctx, revertDeadlineMs: 300, targets: ctx.targets.map((t) => ({ ...t, baseUrl: 'http://127.0.0.1:9' })), facts: async () => container('a', 555) };
-    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1, method: 'fault-endpoint', cpus: 0.1 }, gone).revert()).resolves.toBeUndefined();
+    const gone = {
+      ...ctx,
+      revertDeadlineMs: 300,
+      targets: ctx.targets.map((t) => ({ ...t, baseUrl: 'http://127.0.0.1:9' })),
+      facts: async () => container('a', 555),
+    };
+    await expect(
+      injectionFor({ kind: 'cpu', durationSeconds: 1, method: 'fault-endpoint', cpus: 0.1 }, gone).revert(),
+    ).resolves.toBeUndefined();
     const same = { ...gone, facts: async () => container('a', 100) };
-    await expect(injectionFor({ kind: 'cpu', durationSeconds: 1, method: 'fault-endpoint', cpus: 0.1 }, same).revert()).rejects.toThrow('could not confirm that the faults on a were lifted');
+    await expect(
+      injectionFor({ kind: 'cpu', durationSeconds: 1, method: 'fault-endpoint', cpus: 0.1 }, same).revert(),
+    ).rejects.toThrow('could not confirm that the faults on a were lifted');
   });
 });
 
@@ -176,12 +280,23 @@ describe('network-partition', () => {
     expect(control.attached.get('a')?.size).toBe(0);
     await injection.revert();
     await injection.revert();
-    expect(control.calls).toEqual(['disconnect a chaos-gate_stack', 'disconnect b chaos-gate_stack', 'connect a chaos-gate_stack region-a', 'connect b chaos-gate_stack region-b']);
+    expect(control.calls).toEqual([
+      'disconnect a chaos-gate_stack',
+      'disconnect b chaos-gate_stack',
+      'connect a chaos-gate_stack region-a',
+      'connect b chaos-gate_stack region-b',
+    ]);
   });
 
   it('reconnects what a failed injection had already cut', async () => {
     const control = fakeControl();
-    const failing = { ...control, disconnect: async (id: string, network: string) => { if (id === 'b') throw new Error('docker said no'); await control.disconnect(id, network); } };
+    const failing = {
+      ...control,
+      disconnect: async (id: string, network: string) => {
+        if (id === 'b') throw new Error('docker said no');
+        await control.disconnect(id, network);
+      },
+    };
     const injection = injectionFor({ kind: 'partition', durationSeconds: 8 }, context(failing, ['a', 'b']));
     await expect(injection.inject()).rejects.toThrow('docker said no');
     await injection.revert();
@@ -201,33 +316,47 @@ describe('service-kill', () => {
 });
 
 describe('dependency', () => {
-  const dependency = (mode: 'pause' | 'stop', service = 'postgres'): Fault => ({ kind: 'dependency', durationSeconds: 8, service, mode });
+  const dependency = (mode: 'pause' | 'stop', service = 'postgres'): Fault => ({
+    kind: 'dependency',
+    durationSeconds: 8,
+    service,
+    mode,
+  });
 
   it.each([
     ['pause', 'docker-pause', 'paused', ['pause dep-postgres', 'unpause dep-postgres']],
     ['stop', 'docker-stop', 'exited', ['stop dep-postgres', 'start dep-postgres']],
-  ] as const)('%s: the container\'s state says the fault took effect; lifted once', async (mode, method, state, calls) => {
-    const control = fakeControl();
-    const injection = injectionFor(dependency(mode), context(control));
-    expect(await injection.inject()).toEqual({ method, notes: [`postgres (c-dep-postgres) ${state}`] });
-    await injection.revert();
-    await injection.revert();
-    expect(control.calls).toEqual(calls);
-    expect(depState.get('dep-postgres')).toBe('running');
-  });
+  ] as const)(
+    "%s: the container's state says the fault took effect; lifted once",
+    async (mode, method, state, calls) => {
+      const control = fakeControl();
+      const injection = injectionFor(dependency(mode), context(control));
+      expect(await injection.inject()).toEqual({ method, notes: [`postgres (c-dep-postgres) ${state}`] });
+      await injection.revert();
+      await injection.revert();
+      expect(control.calls).toEqual(calls);
+      expect(depState.get('dep-postgres')).toBe('running');
+    },
+  );
 
   it('a pause that did not take effect is an error (the experiment could not run), and nothing is left to lift', async () => {
     const control = fakeControl({ pause: async () => undefined });
     const injection = injectionFor(dependency('pause'), context(control));
-    await expect(injection.inject()).rejects.toThrow('docker pause of postgres did not take effect: its container is running');
+    await expect(injection.inject()).rejects.toThrow(
+      'docker pause of postgres did not take effect: its container is running',
+    );
     await injection.revert();
   });
 
   it('refuses a dependency that has no container, or is not running', async () => {
     const control = fakeControl();
-    await expect(injectionFor(dependency('pause', 'redis'), context(control)).inject()).rejects.toThrow('the dependency redis has no container in the stack');
+    await expect(injectionFor(dependency('pause', 'redis'), context(control)).inject()).rejects.toThrow(
+      'the dependency redis has no container in the stack',
+    );
     depState.set('dep-postgres', 'exited');
-    await expect(injectionFor(dependency('stop'), context(control)).inject()).rejects.toThrow('the dependency postgres is exited, not running');
+    await expect(injectionFor(dependency('stop'), context(control)).inject()).rejects.toThrow(
+      'the dependency postgres is exited, not running',
+    );
     expect(control.calls).toEqual([]);
   });
 
@@ -247,13 +376,29 @@ describe('guard: what a warden undoes if the gate dies', () => {
     ['kill', kill, [{ kind: 'start', container: 'a' }]],
     ['partition', partition, [{ kind: 'reconnect', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } }]],
     ['cpu', cpu, [{ kind: 'lift-endpoint', url: 'http://region-a:8080/faults' }]],
-    ['a paused dependency', { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'pause' } as Fault, [{ kind: 'unpause', container: 'dep-postgres' }]],
-    ['a stopped dependency', { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'stop' } as Fault, [{ kind: 'start', container: 'dep-postgres' }]],
-    ['latency by the endpoint', latency('fault-endpoint'), [{ kind: 'lift-endpoint', url: 'http://region-a:8080/faults' }]],
-    ['latency, auto', latency('auto'), [
-      { kind: 'lift-endpoint', url: 'http://region-a:8080/faults' },
-      { kind: 'reset-network', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } },
-    ]],
+    [
+      'a paused dependency',
+      { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'pause' } as Fault,
+      [{ kind: 'unpause', container: 'dep-postgres' }],
+    ],
+    [
+      'a stopped dependency',
+      { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'stop' } as Fault,
+      [{ kind: 'start', container: 'dep-postgres' }],
+    ],
+    [
+      'latency by the endpoint',
+      latency('fault-endpoint'),
+      [{ kind: 'lift-endpoint', url: 'http://region-a:8080/faults' }],
+    ],
+    [
+      'latency, auto',
+      latency('auto'),
+      [
+        { kind: 'lift-endpoint', url: 'http://region-a:8080/faults' },
+        { kind: 'reset-network', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } },
+      ],
+    ],
   ])('%s', async (_name, fault, steps) => {
     const control = fakeControl();
     expect(await injectionFor(fault, context(control)).guard()).toEqual(steps);
@@ -276,7 +421,7 @@ describe('guard: what a warden undoes if the gate dies', () => {
 describe('cpu, method cgroup: a CFS quota from outside', () => {
   const cpu: Fault = { kind: 'cpu', durationSeconds: 5, method: 'cgroup', cpus: 0.1 };
 
-  it('holds each target to its quota, shows the kernel\'s throttling as its effect, and gives each its own limit back', async () => {
+  it("holds each target to its quota, shows the kernel's throttling as its effect, and gives each its own limit back", async () => {
     limits.set('b', { nanoCpus: 0, cpuQuota: 50_000, cpuPeriod: 100_000 });
     const control = fakeControl();
     const injection = injectionFor(cpu, context(control, ['a', 'b']));
@@ -284,7 +429,10 @@ describe('cpu, method cgroup: a CFS quota from outside', () => {
       { kind: 'cpu-limit', container: 'a', nanoCpus: 0, cpuQuota: 0 },
       { kind: 'cpu-limit', container: 'b', nanoCpus: 0, cpuQuota: 50_000 },
     ]);
-    expect(await injection.inject()).toEqual({ method: 'cgroup-cpu-quota', notes: ['each target keeps 0.1 of a core (CFS quota); its throttling counters rose'] });
+    expect(await injection.inject()).toEqual({
+      method: 'cgroup-cpu-quota',
+      notes: ['each target keeps 0.1 of a core (CFS quota); its throttling counters rose'],
+    });
     await injection.revert();
     await injection.revert();
     expect(control.calls).toEqual(['throttle a 0.1', 'throttle b 0.1', 'restore a 0', 'restore b 50000']);
@@ -295,7 +443,9 @@ describe('cpu, method cgroup: a CFS quota from outside', () => {
     limits.clear();
     const control = fakeControl({ cpuThrottling: async () => ({ periods: 10, throttledPeriods: 0, throttledNs: 0 }) });
     const injection = injectionFor(cpu, context(control));
-    await expect(injection.inject()).rejects.toThrow('the CPU quota (0.1 of a core) had no measurable effect on a: no throttled period in 3 s');
+    await expect(injection.inject()).rejects.toThrow(
+      'the CPU quota (0.1 of a core) had no measurable effect on a: no throttled period in 3 s',
+    );
     await injection.revert();
     expect(control.calls).toEqual(['throttle a 0.1', 'restore a 0']);
   });

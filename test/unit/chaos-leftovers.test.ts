@@ -12,11 +12,20 @@ import type { Wardens } from '../../src/stack/warden.ts';
 
 const target = defaultStackTarget('/nowhere');
 const record = (pid: number): FaultRecord => ({
-  experiment: 'network-partition', fault: 'partition', regions: ['eu-west'], expiresAt: Date.UTC(2026, 0, 1, 12, 0, 5),
-  owner: { pid, host: 'runner' }, undo: [],
+  experiment: 'network-partition',
+  fault: 'partition',
+  regions: ['eu-west'],
+  expiresAt: Date.UTC(2026, 0, 1, 12, 0, 5),
+  owner: { pid, host: 'runner' },
+  undo: [],
 });
 const warden = (id: string, running: boolean, exitCode = 0, pid = 42): WardenFacts => ({
-  id, name: `w-${id}`, running, exitCode, finishedAt: running ? undefined : '2026-01-01T12:00:06Z', record: record(pid),
+  id,
+  name: `w-${id}`,
+  running,
+  exitCode,
+  finishedAt: running ? undefined : '2026-01-01T12:00:06Z',
+  record: record(pid),
 });
 
 function fakes(list: WardenFacts[], containers: ContainerFacts[] = []) {
@@ -24,22 +33,43 @@ function fakes(list: WardenFacts[], containers: ContainerFacts[] = []) {
   const wardens: Wardens = {
     arm: () => Promise.reject(new Error('not here')),
     list: async () => list,
-    fire: async (id) => { calls.push(`fire ${id}`); return { exitCode: id === 'bad' ? 1 : 0, log: 'warden: 1 step(s)\ncould not undo reconnect: boom' }; },
+    fire: async (id) => {
+      calls.push(`fire ${id}`);
+      return { exitCode: id === 'bad' ? 1 : 0, log: 'warden: 1 step(s)\ncould not undo reconnect: boom' };
+    },
     log: async () => 'could not undo reconnect: engine gone',
     remove: async (id) => void calls.push(`remove ${id}`),
   };
   const stack = { target, containers: async () => containers } as unknown as Stack;
   const control = {
-    connect: async (id: string, network: string, aliases: readonly string[]) => void calls.push(`connect ${id} ${network} ${aliases.join(',')}`),
-    restoreCpu: async (id: string, original: { cpuQuota: number }) => void calls.push(`restore-cpu ${id} ${original.cpuQuota}`),
+    connect: async (id: string, network: string, aliases: readonly string[]) =>
+      void calls.push(`connect ${id} ${network} ${aliases.join(',')}`),
+    restoreCpu: async (id: string, original: { cpuQuota: number }) =>
+      void calls.push(`restore-cpu ${id} ${original.cpuQuota}`),
   } as unknown as ContainerControl;
   const warned: string[] = [];
   const progress = { step: () => undefined, info: () => undefined, warn: (m: string) => void warned.push(m) };
-  return { calls, warned, deps: { stack, wardens, control, progress, ownerAlive: (o: FaultRecord['owner']) => o.pid === 7 } };
+  return {
+    calls,
+    warned,
+    deps: { stack, wardens, control, progress, ownerAlive: (o: FaultRecord['owner']) => o.pid === 7 },
+  };
 }
 
 const region = (service: string, networks: string[]): ContainerFacts => ({
-  id: `id-${service}`, name: service, service, state: 'running', health: 'healthy', restartCount: 0, pid: 100, exitCode: 0, oomKilled: false, env: {}, labels: {}, image: '', networks,
+  id: `id-${service}`,
+  name: service,
+  service,
+  state: 'running',
+  health: 'healthy',
+  restartCount: 0,
+  pid: 100,
+  exitCode: 0,
+  oomKilled: false,
+  env: {},
+  labels: {},
+  image: '',
+  networks,
 });
 
 describe('liftLeftovers', () => {
@@ -57,24 +87,41 @@ describe('liftLeftovers', () => {
 
   it('says so when a fired warden could not lift its fault', async () => {
     const f = fakes([warden('bad', true)]);
-    expect(await liftLeftovers(f.deps)).toEqual([expect.stringMatching(/^could not lift network-partition .*: could not undo reconnect: boom$/)]);
+    expect(await liftLeftovers(f.deps)).toEqual([
+      expect.stringMatching(/^could not lift network-partition .*: could not undo reconnect: boom$/),
+    ]);
   });
 
   it('leaves a fault of a run that is still going alone, and then touches nothing else', async () => {
     const f = fakes([warden('a', true, 0, 7)], [region('region-eu-west', [])]);
-    expect(await liftLeftovers(f.deps)).toEqual([expect.stringMatching(/^left alone: .*: the run that set it is still going$/)]);
+    expect(await liftLeftovers(f.deps)).toEqual([
+      expect.stringMatching(/^left alone: .*: the run that set it is still going$/),
+    ]);
     expect(f.calls).toEqual([]);
   });
 
   it('reconnects a region container on no network though no record says why', async () => {
-    const f = fakes([], [region('region-eu-west', []), region('region-us-west', ['chaos-gate_stack']), region('prometheus', [])]);
-    expect(await liftLeftovers(f.deps)).toEqual(['region-eu-west was on no network (a partition with no record): reconnected']);
+    const f = fakes(
+      [],
+      [region('region-eu-west', []), region('region-us-west', ['chaos-gate_stack']), region('prometheus', [])],
+    );
+    expect(await liftLeftovers(f.deps)).toEqual([
+      'region-eu-west was on no network (a partition with no record): reconnected',
+    ]);
     expect(f.calls).toEqual(['connect id-region-eu-west chaos-gate_stack region-eu-west']);
   });
 
-  it('lifts a CPU quota from a region container (Compose gives them none), and leaves a dependency\'s own', async () => {
-    const f = fakes([], [{ ...region('region-us-west', ['chaos-gate_stack']), cpuQuota: 10_000 }, { ...region('postgres', ['chaos-gate_stack']), cpuQuota: 50_000 }]);
-    expect(await liftLeftovers(f.deps)).toEqual(['region-us-west was held to a CPU quota of 10000 µs per period (a cgroup fault with no record): lifted']);
+  it("lifts a CPU quota from a region container (Compose gives them none), and leaves a dependency's own", async () => {
+    const f = fakes(
+      [],
+      [
+        { ...region('region-us-west', ['chaos-gate_stack']), cpuQuota: 10_000 },
+        { ...region('postgres', ['chaos-gate_stack']), cpuQuota: 50_000 },
+      ],
+    );
+    expect(await liftLeftovers(f.deps)).toEqual([
+      'region-us-west was held to a CPU quota of 10000 µs per period (a cgroup fault with no record): lifted',
+    ]);
     expect(f.calls).toEqual(['restore-cpu id-region-us-west 0']);
   });
 

@@ -8,7 +8,12 @@ import type { ContainerControl } from '../../src/stack/docker-control.ts';
 // fault per proxy (a region's two sides share it), its expiry past the planned end, read
 // back before it counts as injected, lifted on revert.
 
-interface FakeProxy { url: string; calls: string[]; toxics: Map<string, object>; server: Server }
+interface FakeProxy {
+  url: string;
+  calls: string[];
+  toxics: Map<string, object>;
+  server: Server;
+}
 const servers: Server[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
@@ -17,20 +22,27 @@ afterEach(async () => {
 async function fakeProxy(options: { listsNothing?: boolean; http?: boolean } = {}): Promise<FakeProxy> {
   const proxy = { calls: [] as string[], toxics: new Map<string, object>() } as FakeProxy;
   let next = 1;
-  const body = (req: IncomingMessage) => new Promise<string>((resolve) => {
-    let text = '';
-    req.on('data', (d: Buffer) => { text += d.toString(); }).on('end', () => resolve(text));
-  });
+  const body = (req: IncomingMessage) =>
+    new Promise<string>((resolve) => {
+      let text = '';
+      req
+        .on('data', (d: Buffer) => {
+          text += d.toString();
+        })
+        .on('end', () => resolve(text));
+    });
   proxy.server = createServer(async (req, res) => {
     const text = await body(req);
     proxy.calls.push(`${req.method} ${req.url}${text ? ` ${text}` : ''}`);
-    const send = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    const send = (status: number, value: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     if (req.method === 'POST') {
       const toxic = { ...JSON.parse(text), id: next++, affected: 0 };
       proxy.toxics.set(String(toxic.id), toxic);
       return send(201, toxic);
     }
-    if (req.method === 'GET' && req.url === '/routes') return send(200, { routes: [{ name: 'worker', connections: 4, requests: options.http === false ? 0 : 9 }] });
+    if (req.method === 'GET' && req.url === '/routes')
+      return send(200, { routes: [{ name: 'worker', connections: 4, requests: options.http === false ? 0 : 9 }] });
     if (req.method === 'GET') return send(200, { toxics: options.listsNothing ? [] : [...proxy.toxics.values()] });
     const id = (req.url ?? '').split('/').pop() ?? '';
     const toxic = proxy.toxics.get(id);
@@ -43,13 +55,23 @@ async function fakeProxy(options: { listsNothing?: boolean; http?: boolean } = {
   return proxy;
 }
 
-const target = (region: string) => ({ region } as TargetContainer);
-const fault = { kind: 'dependency' as const, service: 'worker', mode: 'latency' as const, durationSeconds: 5, delayMs: 300, jitterMs: 0 };
+const target = (region: string) => ({ region }) as TargetContainer;
+const fault = {
+  kind: 'dependency' as const,
+  service: 'worker',
+  mode: 'latency' as const,
+  durationSeconds: 5,
+  delayMs: 300,
+  jitterMs: 0,
+};
 
 function context(targets: TargetContainer[], urls: Record<string, string | undefined>): InjectorContext {
   return {
-    control: {} as ContainerControl, token: '', targets,
-    facts: async () => undefined, dependency: async () => undefined,
+    control: {} as ContainerControl,
+    token: '',
+    targets,
+    facts: async () => undefined,
+    dependency: async () => undefined,
     proxyUrl: (region) => urls[region.split('/')[0] ?? ''],
   };
 }
@@ -58,11 +80,23 @@ describe('proxyInjection', () => {
   test('one fault per proxy, expiring 5 s after its planned end; lifted on revert', async () => {
     const west = await fakeProxy();
     const east = await fakeProxy();
-    const injection = proxyInjection(fault, context([target('us-west'), target('us-west/canary'), target('us-east')], { 'us-west': west.url, 'us-east': east.url }));
+    const injection = proxyInjection(
+      fault,
+      context([target('us-west'), target('us-west/canary'), target('us-east')], {
+        'us-west': west.url,
+        'us-east': east.url,
+      }),
+    );
     expect(await injection.guard()).toEqual([]);
     const outcome = await injection.inject();
-    expect(outcome).toEqual({ method: 'fault-proxy-latency', notes: ['300 ms slower on the way from us-west to worker', '300 ms slower on the way from us-east to worker'] });
-    expect(west.calls).toEqual(['POST /toxics {"route":"worker","kind":"latency","duration_ms":10000,"delay_ms":300,"jitter_ms":0}', 'GET /toxics']);
+    expect(outcome).toEqual({
+      method: 'fault-proxy-latency',
+      notes: ['300 ms slower on the way from us-west to worker', '300 ms slower on the way from us-east to worker'],
+    });
+    expect(west.calls).toEqual([
+      'POST /toxics {"route":"worker","kind":"latency","duration_ms":10000,"delay_ms":300,"jitter_ms":0}',
+      'GET /toxics',
+    ]);
     await injection.revert();
     await injection.revert();
     expect(west.calls.slice(2)).toEqual(['DELETE /toxics/1']);
@@ -72,11 +106,21 @@ describe('proxyInjection', () => {
   });
 
   test.each([
-    [true, 'fault-proxy-http_error', '{"route":"worker","kind":"http_error","duration_ms":13000,"status":503,"share":0.5}'],
+    [
+      true,
+      'fault-proxy-http_error',
+      '{"route":"worker","kind":"http_error","duration_ms":13000,"status":503,"share":0.5}',
+    ],
     [false, 'fault-proxy-reset', '{"route":"worker","kind":"reset","duration_ms":13000,"share":0.5}'],
   ])('errors: a 503 where the way has carried HTTP (%s), else a reset', async (http, method, body) => {
     const west = await fakeProxy({ http });
-    const errors = { kind: 'dependency' as const, service: 'worker', mode: 'errors' as const, durationSeconds: 8, share: 0.5 };
+    const errors = {
+      kind: 'dependency' as const,
+      service: 'worker',
+      mode: 'errors' as const,
+      durationSeconds: 8,
+      share: 0.5,
+    };
     const injection = proxyInjection(errors, context([target('us-west')], { 'us-west': west.url }));
     expect((await injection.inject()).method).toBe(method);
     expect(west.calls[1]).toBe(`POST /toxics ${body}`);
@@ -86,14 +130,18 @@ describe('proxyInjection', () => {
   test('a fault the proxy accepted but does not list is not in place', async () => {
     const west = await fakeProxy({ listsNothing: true });
     const injection = proxyInjection(fault, context([target('us-west')], { 'us-west': west.url }));
-    await expect(injection.inject()).rejects.toThrow('the fault proxy of us-west does not list the latency fault it accepted');
+    await expect(injection.inject()).rejects.toThrow(
+      'the fault proxy of us-west does not list the latency fault it accepted',
+    );
     await injection.revert();
     expect(west.toxics.size).toBe(0);
   });
 
   test('a stack without proxies cannot take the fault, and says why', async () => {
     const injection = proxyInjection(fault, context([target('us-west')], {}));
-    await expect(injection.inject()).rejects.toThrow('mode latency needs the fault proxy between us-west and its dependencies');
+    await expect(injection.inject()).rejects.toThrow(
+      'mode latency needs the fault proxy between us-west and its dependencies',
+    );
   });
 
   test('a proxy that does not answer fails the injection', async () => {

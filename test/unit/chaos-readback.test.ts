@@ -9,7 +9,10 @@ import { userWorkload } from '../../src/traffic/workload.ts';
 // GET /api/orders/:id is 200 {item}, 404 when the order is not there; order 4 is busy (503).
 let server: Server;
 let baseUrl = '';
-const orders = new Map<string, string>([['1', 'cg-1'], ['3', 'cg-garbled']]);
+const orders = new Map<string, string>([
+  ['1', 'cg-1'],
+  ['3', 'cg-garbled'],
+]);
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -33,7 +36,7 @@ function order(id: number): AcknowledgedWrite {
 }
 
 describe('readBackWrites', () => {
-  it('reads the demo\'s orders by default: gone or another item is lost, no clean answer by the deadline unverified', async () => {
+  it("reads the demo's orders by default: gone or another item is lost, no clean answer by the deadline unverified", async () => {
     const result = await readBackWrites([order(1), order(2), order(3), order(4)], () => baseUrl, { deadlineMs: 300 });
     expect(result).toEqual({ checked: 4, missing: 2, unverified: 1 });
   });
@@ -44,6 +47,10 @@ describe('readBackWrites', () => {
 
   it('counts writes unverified when the workload cannot read them back', async () => {
     const workload = userWorkload({ health: { path: '/health', expectStatus: [200] }, traffic: [], probe: undefined });
-    expect(await readBackWrites([order(1)], () => baseUrl, { workload })).toEqual({ checked: 1, missing: 0, unverified: 1 });
+    expect(await readBackWrites([order(1)], () => baseUrl, { workload })).toEqual({
+      checked: 1,
+      missing: 0,
+      unverified: 1,
+    });
   });
 });

@@ -5,11 +5,15 @@ const REGIONS = ['us-west', 'us-east', 'eu-west', 'ap-south'];
 
 describe('targets', () => {
   it('takes named regions as written', () => {
-    expect(resolveTargets({ name: 'a', target: { regions: ['eu-west', 'us-west'] } }, REGIONS, 1)).toEqual(['eu-west', 'us-west']);
+    expect(resolveTargets({ name: 'a', target: { regions: ['eu-west', 'us-west'] } }, REGIONS, 1)).toEqual([
+      'eu-west',
+      'us-west',
+    ]);
   });
 
   it('draws a random region from the seed and the experiment name alone', () => {
-    const draw = (seed: number, name = 'cpu-spike') => resolveTargets({ name, target: { random: true } }, REGIONS, seed);
+    const draw = (seed: number, name = 'cpu-spike') =>
+      resolveTargets({ name, target: { random: true } }, REGIONS, seed);
     expect(draw(7)).toEqual(draw(7));
     const picks = new Set(Array.from({ length: 40 }, (_, seed) => draw(seed)[0]));
     expect([...picks].sort()).toEqual([...REGIONS].sort()); // every region gets its turn

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/analysis/observation.ts';
 import { inRange, series, windowSummary } from '../../src/chaos/windows.ts';
 
-const obs = (at: number, status: number, latencyMs: number, region = 'us-west'): Observation => ({ at, region, version: 'v1', cohort: 'baseline', route: '/health', status, latencyMs });
+const obs = (at: number, status: number, latencyMs: number, region = 'us-west'): Observation => ({
+  at,
+  region,
+  version: 'v1',
+  cohort: 'baseline',
+  route: '/health',
+  status,
+  latencyMs,
+});
 
 describe('window statistics', () => {
   // 1000..1999: 10 requests, 2 of them failing (a 500 and a time-out), latencies 10..80 ms.
@@ -34,11 +42,22 @@ describe('window statistics', () => {
   });
 
   it('gives nulls, not zeros, for an empty window', () => {
-    expect(windowSummary('after', [], { from: 0, to: 2000 }, 0)).toMatchObject({ count: 0, errors: 0, errorRate: null, p50Ms: null, p99Ms: null, throughputRps: 0 });
+    expect(windowSummary('after', [], { from: 0, to: 2000 }, 0)).toMatchObject({
+      count: 0,
+      errors: 0,
+      errorRate: null,
+      p50Ms: null,
+      p99Ms: null,
+      throughputRps: 0,
+    });
   });
 
   it('cuts one-second buckets from the start, the last one partial', () => {
-    const points = series([obs(0, 200, 5), obs(999, 500, 1), obs(1000, 200, 7), obs(2500, 200, 3), obs(-1, 200, 1), obs(3000, 200, 1)], 0, 2600);
+    const points = series(
+      [obs(0, 200, 5), obs(999, 500, 1), obs(1000, 200, 7), obs(2500, 200, 3), obs(-1, 200, 1), obs(3000, 200, 1)],
+      0,
+      2600,
+    );
     expect(points).toEqual([
       { atMs: 0, requests: 2, errors: 1, errorRate: 0.5, p99Ms: 5 },
       { atMs: 1000, requests: 1, errors: 0, errorRate: 0, p99Ms: 7 },
@@ -47,6 +66,12 @@ describe('window statistics', () => {
   });
 
   it('marks a second without requests with null rates', () => {
-    expect(series([obs(1500, 200, 4)], 0, 2000)[0]).toEqual({ atMs: 0, requests: 0, errors: 0, errorRate: null, p99Ms: null });
+    expect(series([obs(1500, 200, 4)], 0, 2000)[0]).toEqual({
+      atMs: 0,
+      requests: 0,
+      errors: 0,
+      errorRate: null,
+      p99Ms: null,
+    });
   });
 });

@@ -14,7 +14,11 @@ const file = (name: string, text: string) => {
   writeFileSync(join(dir, name), text);
   return join(dir, name);
 };
-const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`), 'rollout: { regions: [*j] }'].join('\n');
+const bomb = [
+  'a: &a [x, x, x, x, x, x, x, x, x, x]',
+  ...'bcdefghij'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`),
+  'rollout: { regions: [*j] }',
+].join('\n');
 const suiteWith = (name: string, make: (d: string) => void) => {
   const d = join(dir, name);
   mkdirSync(d);
@@ -35,12 +39,38 @@ async function run(argv: string[]): Promise<{ code: number; err: string }> {
 }
 
 const cases: [string, () => string[], RegExp][] = [
-  ['an unknown region', () => ['gate', '--version', 'v2', '--config', file('mars.yml', 'rollout:\n  regions: [mars]\n')], /mars\.yml:2: rollout\.regions/],
+  [
+    'an unknown region',
+    () => ['gate', '--version', 'v2', '--config', file('mars.yml', 'rollout:\n  regions: [mars]\n')],
+    /mars\.yml:2: rollout\.regions/,
+  ],
   ['an alias bomb', () => ['deploy', 'v2', '--config', file('bomb.yml', bomb)], /bomb\.yml/],
-  ['a plan too big to simulate', () => ['simulate', '--config', file('big.yml', 'rollout:\n  traffic_rps: 1000000\n')], /big\.yml:2: rollout\.traffic_rps/],
-  ['a broken environment not chosen', () => ['deploy', 'v2', '--config', file('env.yml', 'environments:\n  staging:\n    rollout: { bake_secs: 2 }\n')], /env\.yml:3: environments\.staging\.rollout\.bake_secs/],
-  ['an experiments folder with a folder named *.yml', () => ['chaos', '--experiments', suiteWith('dirsuite', (d) => mkdirSync(join(d, 'x.yml')))], /x\.yml/],
-  ['an experiment symlinked out of its folder', () => ['gate', '--version', 'v2', '--experiments', suiteWith('linksuite', (d) => symlinkSync('/etc/passwd', join(d, 'p.yml')))], /p\.yml/],
+  [
+    'a plan too big to simulate',
+    () => ['simulate', '--config', file('big.yml', 'rollout:\n  traffic_rps: 1000000\n')],
+    /big\.yml:2: rollout\.traffic_rps/,
+  ],
+  [
+    'a broken environment not chosen',
+    () => ['deploy', 'v2', '--config', file('env.yml', 'environments:\n  staging:\n    rollout: { bake_secs: 2 }\n')],
+    /env\.yml:3: environments\.staging\.rollout\.bake_secs/,
+  ],
+  [
+    'an experiments folder with a folder named *.yml',
+    () => ['chaos', '--experiments', suiteWith('dirsuite', (d) => mkdirSync(join(d, 'x.yml')))],
+    /x\.yml/,
+  ],
+  [
+    'an experiment symlinked out of its folder',
+    () => [
+      'gate',
+      '--version',
+      'v2',
+      '--experiments',
+      suiteWith('linksuite', (d) => symlinkSync('/etc/passwd', join(d, 'p.yml'))),
+    ],
+    /p\.yml/,
+  ],
   ['a repeated flag', () => ['gate', '--version', 'v2', '--version', 'v3'], /--version: given 2 times/],
   ['an empty config flag', () => ['deploy', 'v2', '--config', ''], /--config: needs a value/],
 ];

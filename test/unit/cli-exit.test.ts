@@ -27,12 +27,20 @@ const config = join(dir, 'chaos-gate.yml');
 writeFileSync(config, '');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Ran { code: number; stdout: string; stderr: string[] }
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string[];
+}
 
 async function run(argv: string[], dispatch: Dispatch): Promise<Ran> {
   let stdout = '';
   const stderr: string[] = [];
-  const code = await main(argv, { out: (t) => void (stdout += t.endsWith('\n') ? t : t + '\n'), err: (l) => void stderr.push(l), dispatch });
+  const code = await main(argv, {
+    out: (t) => void (stdout += t.endsWith('\n') ? t : t + '\n'),
+    err: (l) => void stderr.push(l),
+    dispatch,
+  });
   return { code, stdout, stderr };
 }
 
@@ -45,7 +53,16 @@ function deployEnding(result: RolloutResult): Dispatch {
   };
 }
 
-const deployArgs = (...more: string[]) => ['deploy', 'v3', '0.8', '--config', config, '--result-file', join(dir, 'rollout.json'), ...more];
+const deployArgs = (...more: string[]) => [
+  'deploy',
+  'v3',
+  '0.8',
+  '--config',
+  config,
+  '--result-file',
+  join(dir, 'rollout.json'),
+  ...more,
+];
 const completed = rolloutFixture();
 const rolledBack = rolloutFixture({ failureRate: 0.8, failAt: { region: 'us-east', stage: 0 } });
 const unverified = rolloutFixture({ failureRate: 0.8, failAt: { region: 'us-east', stage: 0 }, rollbackFails: true });
@@ -61,15 +78,26 @@ describe('main: every outcome to its exit status', () => {
   });
 
   it('a UsageError from a command (bad configuration) is 2, each issue on stderr', async () => {
-    const r = await run(deployArgs(), () => Promise.reject(new UsageError([{ source: 'chaos-gate.yml', path: 'rollout.stages[0].weight', rule: 'must be in (0, 100]' }])));
+    const r = await run(deployArgs(), () =>
+      Promise.reject(
+        new UsageError([{ source: 'chaos-gate.yml', path: 'rollout.stages[0].weight', rule: 'must be in (0, 100]' }]),
+      ),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr[0]).toBe('error: chaos-gate.yml: rollout.stages[0].weight: must be in (0, 100]');
   });
 
   it('an InfraError is 3, with its details', async () => {
-    const r = await run(deployArgs(), () => Promise.reject(new InfraError('the stack is not up: run `chaos-gate up` first', ['us-west: exited, not answering'])));
+    const r = await run(deployArgs(), () =>
+      Promise.reject(
+        new InfraError('the stack is not up: run `chaos-gate up` first', ['us-west: exited, not answering']),
+      ),
+    );
     expect(r.code).toBe(3);
-    expect(r.stderr).toEqual(['infrastructure failure: the stack is not up: run `chaos-gate up` first', '  us-west: exited, not answering']);
+    expect(r.stderr).toEqual([
+      'infrastructure failure: the stack is not up: run `chaos-gate up` first',
+      '  us-west: exited, not answering',
+    ]);
   });
 
   it('an unexpected error is 3, never 0', async () => {
@@ -128,7 +156,12 @@ describe('gate: the request the pipeline receives', () => {
     const requests: GateRequest[] = [];
     const ran = await run(argv, (command, ctx) => {
       if (command.name !== 'gate') throw new Error(`unexpected ${command.name}`);
-      return runGateCommand(command, ctx, { runGate: async (request) => { requests.push(request); return outcome; } });
+      return runGateCommand(command, ctx, {
+        runGate: async (request) => {
+          requests.push(request);
+          return outcome;
+        },
+      });
     });
     return { ran, requests };
   }
@@ -142,21 +175,49 @@ describe('gate: the request the pipeline receives', () => {
 
   it('every flag reaches its field', async () => {
     const { requests } = await gateRequestFor([
-      'gate', '--version', 'v3', '--failure-rate', '0.2', '-c', 'ci.yml', '-e', 'staging', '--report-dir', 'out',
-      '--only', 'service-kill', '--experiments', 'suite', '--seed', '7', '--keep-stack',
+      'gate',
+      '--version',
+      'v3',
+      '--failure-rate',
+      '0.2',
+      '-c',
+      'ci.yml',
+      '-e',
+      'staging',
+      '--report-dir',
+      'out',
+      '--only',
+      'service-kill',
+      '--experiments',
+      'suite',
+      '--seed',
+      '7',
+      '--keep-stack',
     ]);
-    expect(requests).toEqual([{
-      version: 'v3', failureRate: 0.2, config: 'ci.yml', environment: 'staging', reportDir: 'out',
-      only: ['service-kill'], experimentsDir: 'suite', seed: 7, keepStack: true, cwd: process.cwd(),
-    }]);
+    expect(requests).toEqual([
+      {
+        version: 'v3',
+        failureRate: 0.2,
+        config: 'ci.yml',
+        environment: 'staging',
+        reportDir: 'out',
+        only: ['service-kill'],
+        experimentsDir: 'suite',
+        seed: 7,
+        keepStack: true,
+        cwd: process.cwd(),
+      },
+    ]);
   });
 });
 
 describe('bad flags are exit 2 before anything runs', () => {
   it.each([
     [['deploy', 'v2', '-0.1'], 'error: argument: failure-rate: "-0.1" must be a decimal number between 0.0 and 1.0'],
-    [['gate', '--version', 'v2', '--version', 'v3'],
-      'error: --version: given 2 times (--version "v2", --version "v3"): give it once'],
+    [
+      ['gate', '--version', 'v2', '--version', 'v3'],
+      'error: --version: given 2 times (--version "v2", --version "v3"): give it once',
+    ],
     [['gate', '--version', 'v2', '--config', ''], 'error: --config: needs a value, got ""'],
   ])('%j', async (argv, line) => {
     const r = await run(argv, refuse);

@@ -4,15 +4,42 @@ import { renderLiveLine, type LiveState } from '../../src/cli/live-render.ts';
 import { bindStop, liveStatus, type LiveTimer, type ProcessHooks } from '../../src/cli/live.ts';
 import { consoleProgress, isLiveTerminal } from '../../src/cli/output.ts';
 
-const state = (over: Partial<LiveState> = {}): LiveState => ({ step: undefined, info: undefined, elapsedMs: 0, stepElapsedMs: 0, frame: 0, ...over });
+const state = (over: Partial<LiveState> = {}): LiveState => ({
+  step: undefined,
+  info: undefined,
+  elapsedMs: 0,
+  stepElapsedMs: 0,
+  frame: 0,
+  ...over,
+});
 
 describe('renderLiveLine (pure)', () => {
   it.each([
     ['before the first step', state({ elapsedMs: 250 }), 80, '⠋ 0.3s'],
-    ['a step', state({ step: 'stack up', elapsedMs: 12_340, stepElapsedMs: 4_200, frame: 1 }), 80, '⠙ 12.3s · stack up (4.2s)'],
-    ['a step and its last info line', state({ step: 'chaos suite', info: 'service-kill: PASS', elapsedMs: 61_000, stepElapsedMs: 1_000, frame: 12 }), 80, '⠹ 61.0s · chaos suite (1.0s) · service-kill: PASS'],
-    ['control characters flattened', state({ step: 'a\nb\tc', info: '\u001b[31mred\r' }), 80, '⠋ 0.0s · a b c (0.0s) · [31mred'],
-    ['cut below the terminal width', state({ step: 'rollout of v2 over us-west, us-east', info: 'stage 1' }), 30, '⠋ 0.0s · rollout of v2 over…'],
+    [
+      'a step',
+      state({ step: 'stack up', elapsedMs: 12_340, stepElapsedMs: 4_200, frame: 1 }),
+      80,
+      '⠙ 12.3s · stack up (4.2s)',
+    ],
+    [
+      'a step and its last info line',
+      state({ step: 'chaos suite', info: 'service-kill: PASS', elapsedMs: 61_000, stepElapsedMs: 1_000, frame: 12 }),
+      80,
+      '⠹ 61.0s · chaos suite (1.0s) · service-kill: PASS',
+    ],
+    [
+      'control characters flattened',
+      state({ step: 'a\nb\tc', info: '\u001b[31mred\r' }),
+      80,
+      '⠋ 0.0s · a b c (0.0s) · [31mred',
+    ],
+    [
+      'cut below the terminal width',
+      state({ step: 'rollout of v2 over us-west, us-east', info: 'stage 1' }),
+      30,
+      '⠋ 0.0s · rollout of v2 over…',
+    ],
     ['a very narrow terminal', state({ step: 'x' }), 1, ''],
   ])('%s', (_what, s, columns, expected) => {
     const line = renderLiveLine(s, columns);
@@ -76,7 +103,11 @@ describe('liveStatus (the ticking writer)', () => {
     tick();
     expect(chunks.at(-1)).toBe('\r\x1b[2K⠙ 2.5s · stack up (2.5s)');
     live.line('[   2.5s]   region-us-west healthy', { info: 'region-us-west healthy' });
-    expect(chunks.slice(-3)).toEqual(['\r\x1b[2K', '[   2.5s]   region-us-west healthy\n', '\r\x1b[2K⠙ 2.5s · stack up (2.5s) · region-us-west healthy']);
+    expect(chunks.slice(-3)).toEqual([
+      '\r\x1b[2K',
+      '[   2.5s]   region-us-west healthy\n',
+      '\r\x1b[2K⠙ 2.5s · stack up (2.5s) · region-us-west healthy',
+    ]);
     live.line('[   2.5s] baseline', { step: 'baseline' });
     expect(chunks.at(-1)).toBe('\r\x1b[2K⠙ 2.5s · baseline (0.0s)'); // a new step drops the old info line
     expect(timer.setInterval).toHaveBeenCalledTimes(1);
@@ -122,7 +153,11 @@ describe('consoleProgress', () => {
   ])('%s: only the permanent lines, no escape codes', (_what, tty, env) => {
     const clock = { t: 0 };
     const chunks: string[] = [];
-    const p = consoleProgress(() => clock.t, undefined, { stream: { ...tty, write: (c: string) => chunks.push(c) }, env, timer: fakeTimer().timer });
+    const p = consoleProgress(() => clock.t, undefined, {
+      stream: { ...tty, write: (c: string) => chunks.push(c) },
+      env,
+      timer: fakeTimer().timer,
+    });
     drive(p, clock);
     expect(chunks.join('')).toBe(LOG);
   });
@@ -147,7 +182,11 @@ describe('consoleProgress', () => {
   it('an injected line writer gets the permanent lines; the status line goes to the terminal', () => {
     const lines: string[] = [];
     const { chunks, stream } = fakeTerminal();
-    const p = consoleProgress(() => 0, (l) => lines.push(l), { stream, env: {}, timer: fakeTimer().timer, process: fakeProcess() });
+    const p = consoleProgress(
+      () => 0,
+      (l) => lines.push(l),
+      { stream, env: {}, timer: fakeTimer().timer, process: fakeProcess() },
+    );
     p.step('stack up');
     expect(lines).toEqual(['[   0.0s] stack up']);
     expect(chunks).toEqual(['\r\x1b[2K⠋ 0.0s · stack up (0.0s)']);
@@ -163,7 +202,8 @@ describe('consoleProgress', () => {
 });
 
 function fakeProcess() {
-  return Object.assign(new EventEmitter(), { pid: 4242, kill: vi.fn() }) as EventEmitter & ProcessHooks & { kill: ReturnType<typeof vi.fn> };
+  return Object.assign(new EventEmitter(), { pid: 4242, kill: vi.fn() }) as EventEmitter &
+    ProcessHooks & { kill: ReturnType<typeof vi.fn> };
 }
 
 describe('bindStop', () => {
@@ -175,7 +215,7 @@ describe('bindStop', () => {
     expect(stop).toHaveBeenCalledTimes(1);
   });
 
-  it('stops on SIGINT before the command\'s own handler runs, and leaves the signal to it', () => {
+  it("stops on SIGINT before the command's own handler runs, and leaves the signal to it", () => {
     const proc = fakeProcess();
     const order: string[] = [];
     proc.on('SIGINT', () => order.push('command cleans up'));

@@ -20,15 +20,38 @@ test.each([
 });
 
 test.each([
-  [v1, 'docker-compose', ['-p', 'chaos-gate', '-f', 'docker-compose.yml', '--profile', 'canary', 'up', '-d', '--no-build', 'region-us-west']],
-  [v2, 'docker', ['compose', '-p', 'chaos-gate', '-f', 'docker-compose.yml', '--profile', 'canary', 'up', '-d', '--no-build', 'region-us-west']],
+  [
+    v1,
+    'docker-compose',
+    ['-p', 'chaos-gate', '-f', 'docker-compose.yml', '--profile', 'canary', 'up', '-d', '--no-build', 'region-us-west'],
+  ],
+  [
+    v2,
+    'docker',
+    [
+      'compose',
+      '-p',
+      'chaos-gate',
+      '-f',
+      'docker-compose.yml',
+      '--profile',
+      'canary',
+      'up',
+      '-d',
+      '--no-build',
+      'region-us-west',
+    ],
+  ],
 ])('invocation for Compose %#', (cli, file, args) => {
   expect(invocation(cli, target, ['canary'], upCommand(['region-us-west']))).toEqual({ file, args });
 });
 
 test.each([
   [upCommand(['a', 'b']), ['up', '-d', '--no-build', 'a', 'b']],
-  [upCommand(['a'], { noDeps: true, recreate: true }), ['up', '-d', '--no-build', '--no-deps', '--force-recreate', 'a']],
+  [
+    upCommand(['a'], { noDeps: true, recreate: true }),
+    ['up', '-d', '--no-build', '--no-deps', '--force-recreate', 'a'],
+  ],
   [removeCommand(['region-us-west-canary']), ['rm', '--stop', '--force', 'region-us-west-canary']],
   [downCommand(), ['down', '--volumes', '--remove-orphans', '--timeout', '10']],
 ])('command %#', (actual, expected) => {
@@ -47,14 +70,24 @@ describe('composeEnv', () => {
   });
 
   it('keeps what each region runs, so recreating one service never resets another', () => {
-    const env = composeEnv(target, new Map([
-      ['us-west', { stable: { version: 'v2', failureRate: 0 }, canary: { version: 'v3', failureRate: 0.8 } }],
-      ['eu-west', { stable: { version: 'v2', failureRate: 0.25 } }],
-    ]), { CHAOS_GATE_FAULT_TOKEN: 't' });
+    const env = composeEnv(
+      target,
+      new Map([
+        ['us-west', { stable: { version: 'v2', failureRate: 0 }, canary: { version: 'v3', failureRate: 0.8 } }],
+        ['eu-west', { stable: { version: 'v2', failureRate: 0.25 } }],
+      ]),
+      { CHAOS_GATE_FAULT_TOKEN: 't' },
+    );
     expect(env).toMatchObject({
-      CG_US_WEST_VERSION: 'v2', CG_US_WEST_CANARY_VERSION: 'v3', CG_US_WEST_CANARY_FAILURE_RATE: '0.8',
-      CG_EU_WEST_VERSION: 'v2', CG_EU_WEST_FAILURE_RATE: '0.25', CG_EU_WEST_CANARY_VERSION: 'v2',
-      CG_US_EAST_VERSION: 'v1', CG_AP_SOUTH_VERSION: 'v1', CHAOS_GATE_FAULT_TOKEN: 't',
+      CG_US_WEST_VERSION: 'v2',
+      CG_US_WEST_CANARY_VERSION: 'v3',
+      CG_US_WEST_CANARY_FAILURE_RATE: '0.8',
+      CG_EU_WEST_VERSION: 'v2',
+      CG_EU_WEST_FAILURE_RATE: '0.25',
+      CG_EU_WEST_CANARY_VERSION: 'v2',
+      CG_US_EAST_VERSION: 'v1',
+      CG_AP_SOUTH_VERSION: 'v1',
+      CHAOS_GATE_FAULT_TOKEN: 't',
     });
   });
 });
@@ -62,14 +95,26 @@ describe('composeEnv', () => {
 // The demo's deliberate knobs go to the slot they were asked for; every other slot gets "" (none).
 const plain: Deployment = { version: 'v1', failureRate: 0 };
 test.each([
-  ['DATA_FAULT on the canary', { stable: plain, canary: { ...plain, dataFault: 'drop' } },
-    { CG_US_EAST_CANARY_DATA_FAULT: 'drop', CG_US_EAST_DATA_FAULT: '', CG_US_EAST_CANARY_REGRESSION: '' }],
-  ['REGRESSION on the canary', { stable: plain, canary: { ...plain, regression: 'slow-start' } },
-    { CG_US_EAST_CANARY_REGRESSION: 'slow-start', CG_US_EAST_REGRESSION: '', CG_US_EAST_CANARY_DATA_FAULT: '' }],
-  ['REGRESSION on stable, kept by the canary slot', { stable: { ...plain, regression: 'slow-start' } },
-    { CG_US_EAST_REGRESSION: 'slow-start', CG_US_EAST_CANARY_REGRESSION: 'slow-start' }],
-  ['both knobs on the canary', { stable: plain, canary: { ...plain, dataFault: 'corrupt', regression: 'slow-start' } },
-    { CG_US_EAST_CANARY_DATA_FAULT: 'corrupt', CG_US_EAST_CANARY_REGRESSION: 'slow-start', CG_US_EAST_REGRESSION: '' }],
+  [
+    'DATA_FAULT on the canary',
+    { stable: plain, canary: { ...plain, dataFault: 'drop' } },
+    { CG_US_EAST_CANARY_DATA_FAULT: 'drop', CG_US_EAST_DATA_FAULT: '', CG_US_EAST_CANARY_REGRESSION: '' },
+  ],
+  [
+    'REGRESSION on the canary',
+    { stable: plain, canary: { ...plain, regression: 'slow-start' } },
+    { CG_US_EAST_CANARY_REGRESSION: 'slow-start', CG_US_EAST_REGRESSION: '', CG_US_EAST_CANARY_DATA_FAULT: '' },
+  ],
+  [
+    'REGRESSION on stable, kept by the canary slot',
+    { stable: { ...plain, regression: 'slow-start' } },
+    { CG_US_EAST_REGRESSION: 'slow-start', CG_US_EAST_CANARY_REGRESSION: 'slow-start' },
+  ],
+  [
+    'both knobs on the canary',
+    { stable: plain, canary: { ...plain, dataFault: 'corrupt', regression: 'slow-start' } },
+    { CG_US_EAST_CANARY_DATA_FAULT: 'corrupt', CG_US_EAST_CANARY_REGRESSION: 'slow-start', CG_US_EAST_REGRESSION: '' },
+  ],
   ['nothing asked', {}, { CG_US_EAST_REGRESSION: '', CG_US_EAST_CANARY_REGRESSION: '', CG_US_EAST_DATA_FAULT: '' }],
 ] as const)('composeEnv: %s', (_name, slots, expected) => {
   const env = composeEnv(target, new Map([['us-east', slots]]));
@@ -78,10 +123,14 @@ test.each([
 
 // composeEnv's variables are only worth something if docker-compose.yml reads them.
 const composeFile = readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8');
-test.each(target.regions.flatMap((r) => ['DATA_FAULT', 'REGRESSION'].flatMap((knob) => [
-  `${knob}: \${${envStem(r.name)}_${knob}:-}`,
-  `${knob}: \${${envStem(r.name)}_CANARY_${knob}:-}`,
-])))('docker-compose.yml reads %s', (line) => {
+test.each(
+  target.regions.flatMap((r) =>
+    ['DATA_FAULT', 'REGRESSION'].flatMap((knob) => [
+      `${knob}: \${${envStem(r.name)}_${knob}:-}`,
+      `${knob}: \${${envStem(r.name)}_CANARY_${knob}:-}`,
+    ]),
+  ),
+)('docker-compose.yml reads %s', (line) => {
   expect(composeFile).toContain(line);
 });
 

@@ -28,7 +28,8 @@ describe('YAML that would exhaust the parser', () => {
   });
 
   it('still reads aliases used as intended', () => {
-    const text = 'experiments:\n  thresholds:\n    service-kill: &t { max_recovery_time_seconds: 20 }\n    cpu-spike: *t\n';
+    const text =
+      'experiments:\n  thresholds:\n    service-kill: &t { max_recovery_time_seconds: 20 }\n    cpu-spike: *t\n';
     const set = { max_recovery_time_seconds: 20 };
     expect(parseConfig(text, 'f.yml').experiments.thresholds).toEqual({ 'service-kill': set, 'cpu-spike': set });
   });
@@ -40,7 +41,12 @@ describe('YAML that would exhaust the parser', () => {
     ['anchored lists', '&a ['.repeat(50_000)],
   ])('refuses %s nested beyond the limit before parsing them, with the line', (_what, text) => {
     expect(issuesOf(() => parseConfig(text, 'f.yml'))).toEqual([
-      { source: 'f.yml', path: '', line: 1, rule: `nests lists and mappings more than ${MAX_NESTING_DEPTH} levels deep: not read` },
+      {
+        source: 'f.yml',
+        path: '',
+        line: 1,
+        rule: `nests lists and mappings more than ${MAX_NESTING_DEPTH} levels deep: not read`,
+      },
     ]);
   });
 
@@ -52,14 +58,23 @@ describe('YAML that would exhaust the parser', () => {
   });
 
   it('the nesting scan leaves real files alone: quotes, comments, brackets inside text', () => {
-    expect(tooDeepLine('a: "[[[[[[[["\nb: \'{{{{\' # [[[[[[\nc: x[[[[[[[\nq: |\n  sum(rate(x[5m]))\n', 3)).toBeUndefined();
+    expect(
+      tooDeepLine('a: "[[[[[[[["\nb: \'{{{{\' # [[[[[[\nc: x[[[[[[[\nq: |\n  sum(rate(x[5m]))\n', 3),
+    ).toBeUndefined();
     expect(tooDeepLine('a: [[[[1]]]]\n', 3)).toBe(1);
     expect(tooDeepLine('a:\n  - - - - x\n', 3)).toBe(2);
   });
 
   it('reports a duplicate key with both lines, in one pass even over 10,000 keys', () => {
-    expect(issuesOf(() => parseConfig('rollout:\n  bake_seconds: 4\n  traffic_rps: 40\n  bake_seconds: 5\n', 'f.yml'))).toEqual([
-      { source: 'f.yml', path: 'rollout.bake_seconds', line: 4, rule: 'duplicate key (also at line 2): one would silently replace the other' },
+    expect(
+      issuesOf(() => parseConfig('rollout:\n  bake_seconds: 4\n  traffic_rps: 40\n  bake_seconds: 5\n', 'f.yml')),
+    ).toEqual([
+      {
+        source: 'f.yml',
+        path: 'rollout.bake_seconds',
+        line: 4,
+        rule: 'duplicate key (also at line 2): one would silently replace the other',
+      },
     ]);
     const started = performance.now();
     const issues = issuesOf(() => parseConfig(`${unknownKeys(10_000)}  unknown_key_7: 1\n`, 'f.yml'));
@@ -72,8 +87,13 @@ describe('size', () => {
   it(`refuses a text over ${MAX_INPUT_BYTES} bytes before parsing it, with its size and the limit`, () => {
     const text = `# ${'x'.repeat(MAX_INPUT_BYTES)}\n`;
     expect(issuesOf(() => parseConfig(text, 'f.yml'))).toEqual([
-      { source: 'f.yml', path: '', rule: `is ${(MAX_INPUT_BYTES + 3).toLocaleString('en-US')} bytes, `
-        + 'more than the 256 KiB (262,144 bytes) an input file may have: not read' },
+      {
+        source: 'f.yml',
+        path: '',
+        rule:
+          `is ${(MAX_INPUT_BYTES + 3).toLocaleString('en-US')} bytes, ` +
+          'more than the 256 KiB (262,144 bytes) an input file may have: not read',
+      },
     ]);
     // Counted in bytes, not characters: "é" is two.
     const accents = `# ${'é'.repeat(MAX_INPUT_BYTES / 2)}\n`;
@@ -112,9 +132,18 @@ describe('the number of problems reported', () => {
       throw new Error('expected a UsageError');
     })();
     expect(err.issues).toHaveLength(MAX_ISSUES + 1);
-    expect(err.issues[0]).toEqual({ source: 'f.yml', path: 'rollout.unknown_key_0', line: 2, rule: 'unknown field (check its spelling)' });
+    expect(err.issues[0]).toEqual({
+      source: 'f.yml',
+      path: 'rollout.unknown_key_0',
+      line: 2,
+      rule: 'unknown field (check its spelling)',
+    });
     expect(err.issues[MAX_ISSUES - 1]?.line).toBe(MAX_ISSUES + 1);
-    expect(err.issues[MAX_ISSUES]).toEqual({ source: 'f.yml', path: '', rule: `... and ${2000 - MAX_ISSUES} more problems` });
+    expect(err.issues[MAX_ISSUES]).toEqual({
+      source: 'f.yml',
+      path: '',
+      rule: `... and ${2000 - MAX_ISSUES} more problems`,
+    });
     expect(err.message.split('\n')).toHaveLength(MAX_ISSUES + 1);
   });
 
@@ -126,14 +155,17 @@ describe('the number of problems reported', () => {
       const started = performance.now();
       const issues = issuesOf(() => parseConfig(text, 'f.yml'));
       const ms = Math.round(performance.now() - started);
-      process.stdout.write(`${text.length} bytes, ${n} unknown keys ${section ? `in ${section}` : 'at the top'}: ${ms} ms\n`);
+      process.stdout.write(
+        `${text.length} bytes, ${n} unknown keys ${section ? `in ${section}` : 'at the top'}: ${ms} ms\n`,
+      );
       expect(issues).toHaveLength(MAX_ISSUES + 1);
       expect(issues[MAX_ISSUES]?.rule).toBe(`... and ${n - MAX_ISSUES} more problems`);
     }
   });
 
   it('keeps the counts of lists already capped when they are gathered into one', () => {
-    const many = (source: string, n: number) => Array.from({ length: n }, (_, i) => ({ source, path: `k${i}`, rule: 'bad' }));
+    const many = (source: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ source, path: `k${i}`, rule: 'bad' }));
     const a = new UsageError(many('a.yml', 60)).issues;
     const b = new UsageError(many('b.yml', 70)).issues;
     const all = capIssues([...a, ...b]);
@@ -160,8 +192,9 @@ describe('text from the file in messages', () => {
   });
 
   it('quotes a long or hostile value cut and escaped', () => {
-    expect(issuesOf(() => parseConfig(`rollout:\n  strategy: "${'x'.repeat(3000)}\\e"\n`, 'f.yml'))[0]?.rule)
-      .toBe(`must be one of "canary", "rolling", got "${'x'.repeat(40 - 18)}"…(3001 characters)`);
+    expect(issuesOf(() => parseConfig(`rollout:\n  strategy: "${'x'.repeat(3000)}\\e"\n`, 'f.yml'))[0]?.rule).toBe(
+      `must be one of "canary", "rolling", got "${'x'.repeat(40 - 18)}"…(3001 characters)`,
+    );
     expect(quote('a"b\\c\u001b', 64)).toBe('"a\\"b\\\\c\\u001b"');
     expect(clip('plain', 64)).toBe('plain');
     expect(clip('\u0085\u200b', 64)).toBe('\\u{85}\\u{200b}');
@@ -169,13 +202,19 @@ describe('text from the file in messages', () => {
 
   it('refuses a key that is a list or a mapping (the YAML library printed it in a warning on stderr)', () => {
     expect(issuesOf(() => parseConfig('rollout:\n  ? [a, "\\e[31m"]\n  : 1\n', 'f.yml'))).toEqual([
-      { source: 'f.yml', path: 'rollout', rule: 'has a key that is a list or a mapping: a key must be a name', line: 2 },
+      {
+        source: 'f.yml',
+        path: 'rollout',
+        rule: 'has a key that is a list or a mapping: a key must be a name',
+        line: 2,
+      },
     ]);
   });
 
   it('keeps a "__proto__" key a field: refused as unknown, in the base and in an environment', () => {
-    const text = 'rollout:\n  __proto__: { bake_seconds: -1 }\n'
-      + 'environments:\n  e:\n    rollout:\n      __proto__: { bake_seconds: -2 }\n';
+    const text =
+      'rollout:\n  __proto__: { bake_seconds: -1 }\n' +
+      'environments:\n  e:\n    rollout:\n      __proto__: { bake_seconds: -2 }\n';
     expect(issuesOf(() => parseConfig(text, 'f.yml')).map((i) => [i.path, i.rule, i.line])).toEqual([
       ['rollout.__proto__', 'unknown field (check its spelling)', 2],
       ['environments.e.rollout.__proto__', 'unknown field (check its spelling)', 6],

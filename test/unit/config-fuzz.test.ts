@@ -22,23 +22,109 @@ const SEED = Number(process.env.CHAOS_GATE_FUZZ_SEED ?? 20_261_127);
 const root = join(import.meta.dirname, '..', '..');
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const REFERENCE = /```yaml\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('## Configuration reference')))?.[1] ?? '';
-const SUITE = readdirSync(join(root, 'chaos')).filter((f) => f.endsWith('.yml'))
+const SUITE = readdirSync(join(root, 'chaos'))
+  .filter((f) => f.endsWith('.yml'))
   .map((f) => readFileSync(join(root, 'chaos', f), 'utf8'));
 
 const KNOWN_KEYS = [
-  'rollout', 'prometheus', 'experiments', 'gate', 'simulation', 'predict', 'environments', 'regions', 'stages', 'weight',
-  'bake_seconds', 'traffic_rps', 'analysis', 'interval_seconds', 'stage_deadline_seconds', 'url', 'allow_remote', 'checks',
-  'only', 'thresholds', 'history', 'file', 'preflight', 'region', 'dependencies', 'requests_per_second', 'name', 'target',
-  'fault', 'kind', 'duration_seconds', 'load', 'rps', 'windows', 'effect', 'description', '__proto__', 'constructor',
+  'rollout',
+  'prometheus',
+  'experiments',
+  'gate',
+  'simulation',
+  'predict',
+  'environments',
+  'regions',
+  'stages',
+  'weight',
+  'bake_seconds',
+  'traffic_rps',
+  'analysis',
+  'interval_seconds',
+  'stage_deadline_seconds',
+  'url',
+  'allow_remote',
+  'checks',
+  'only',
+  'thresholds',
+  'history',
+  'file',
+  'preflight',
+  'region',
+  'dependencies',
+  'requests_per_second',
+  'name',
+  'target',
+  'fault',
+  'kind',
+  'duration_seconds',
+  'load',
+  'rps',
+  'windows',
+  'effect',
+  'description',
+  '__proto__',
+  'constructor',
 ];
 const ODD_TEXT = [
-  '\u001b[31m', '\u202e', '\u0000', '\u0085', 'é', '日本', '🙂', '\ud800', '\t', ' ', '#', ':', '- ', '{', ']', '"', "'",
-  '&a', '*a', '!!binary', '<<',
+  '\u001b[31m',
+  '\u202e',
+  '\u0000',
+  '\u0085',
+  'é',
+  '日本',
+  '🙂',
+  '\ud800',
+  '\t',
+  ' ',
+  '#',
+  ':',
+  '- ',
+  '{',
+  ']',
+  '"',
+  "'",
+  '&a',
+  '*a',
+  '!!binary',
+  '<<',
 ];
 const SCALARS = [
-  '.inf', '-.inf', '.nan', '.NaN', '~', 'null', 'true', 'no', '0', '-1', '1e308', '1e-320', '0x1f', '0o17', '4', '40', '100',
-  '0.1', '1000000', '1e8', '"us-west"', 'mars', 'random', 'kill', 'latency', 'canary', 'http://10.0.0.1:9090', '../../etc/x',
-  '/etc/passwd', '""', "''", '|\n  block', '>-\n  folded', '!!str 5', '2026-01-01',
+  '.inf',
+  '-.inf',
+  '.nan',
+  '.NaN',
+  '~',
+  'null',
+  'true',
+  'no',
+  '0',
+  '-1',
+  '1e308',
+  '1e-320',
+  '0x1f',
+  '0o17',
+  '4',
+  '40',
+  '100',
+  '0.1',
+  '1000000',
+  '1e8',
+  '"us-west"',
+  'mars',
+  'random',
+  'kill',
+  'latency',
+  'canary',
+  'http://10.0.0.1:9090',
+  '../../etc/x',
+  '/etc/passwd',
+  '""',
+  "''",
+  '|\n  block',
+  '>-\n  folded',
+  '!!str 5',
+  '2026-01-01',
 ];
 
 const pick = <T>(r: Random, list: readonly T[]): T => list[Math.floor(r.next() * list.length)] as T;
@@ -83,7 +169,9 @@ function randomFlow(r: Random, depth: number): string {
   if (depth <= 0 || r.next() < 0.4) return randomScalar(r).replace(/\n/g, ' ');
   const n = int(r, 4);
   const items = Array.from({ length: n }, () => (r.next() < 0.5 ? '' : `${randomKey(r)}: `) + randomFlow(r, depth - 1));
-  return r.next() < 0.5 ? `[${items.join(', ')}]` : `{${items.map((i) => (i.includes(': ') ? i : `k: ${i}`)).join(', ')}}`;
+  return r.next() < 0.5
+    ? `[${items.join(', ')}]`
+    : `{${items.map((i) => (i.includes(': ') ? i : `k: ${i}`)).join(', ')}}`;
 }
 
 /** A real file with a few random edits: lines dropped, doubled, values or keys replaced, bytes flipped. */
@@ -98,7 +186,8 @@ function mutate(r: Random, text: string): string {
     else if (x < 0.35) lines.splice(i, 0, line);
     else if (x < 0.6) lines[i] = line.replace(/:\s.*$/, `: ${randomScalar(r).replace(/\n/g, ' ')}`);
     else if (x < 0.75) lines[i] = line.replace(/^(\s*-?\s*)[\w-]+:/, `$1${randomKey(r)}:`);
-    else if (x < 0.9) lines.splice(i, 0, `${' '.repeat(int(r, 3) * 2)}${randomKey(r)}:${randomBlock(r, 4, 3).trimEnd()}`);
+    else if (x < 0.9)
+      lines.splice(i, 0, `${' '.repeat(int(r, 3) * 2)}${randomKey(r)}:${randomBlock(r, 4, 3).trimEnd()}`);
     else lines[i] = line.slice(0, int(r, line.length + 1)) + pick(r, ODD_TEXT) + line.slice(int(r, line.length + 1));
   }
   return lines.join(r.next() < 0.1 ? '\r\n' : '\n');
@@ -128,12 +217,18 @@ function deep(r: Random): string {
 function generate(r: Random, kind: 'config' | 'experiment', i: number): string {
   const base = kind === 'config' ? REFERENCE : pick(r, SUITE);
   switch (i % 10) {
-    case 0: return aliasBomb(2 + int(r, 12));
-    case 1: return deep(r);
-    case 2: return mutate(r, base).slice(0, int(r, base.length + 1)); // cut anywhere
-    case 3: return `${randomKey(r)}:${randomBlock(r, 2, 6)}`;
-    case 4: return `${base}\n---\n${randomBlock(r, 0, 3)}`;
-    default: return r.next() < 0.5 ? mutate(r, base) : `${mutate(r, base)}${randomKey(r)}:${randomBlock(r, 2, 5)}`;
+    case 0:
+      return aliasBomb(2 + int(r, 12));
+    case 1:
+      return deep(r);
+    case 2:
+      return mutate(r, base).slice(0, int(r, base.length + 1)); // cut anywhere
+    case 3:
+      return `${randomKey(r)}:${randomBlock(r, 2, 6)}`;
+    case 4:
+      return `${base}\n---\n${randomBlock(r, 0, 3)}`;
+    default:
+      return r.next() < 0.5 ? mutate(r, base) : `${mutate(r, base)}${randomKey(r)}:${randomBlock(r, 2, 5)}`;
   }
 }
 
@@ -158,13 +253,19 @@ function check(stats: Stats, what: string, read: () => unknown): void {
   stats.totalMs += ms;
   stats.slowestMs = Math.max(stats.slowestMs, ms);
   if (error === undefined) return;
-  if (!(error instanceof UsageError)) throw new Error(`${what}: not a UsageError: ${(error as Error)?.stack ?? String(error)}`);
+  if (!(error instanceof UsageError))
+    throw new Error(`${what}: not a UsageError: ${(error as Error)?.stack ?? String(error)}`);
   stats.refused++;
   expect(error.issues.length, what).toBeGreaterThan(0);
   expect(error.issues.length, what).toBeLessThanOrEqual(MAX_ISSUES + 1);
   for (const issue of error.issues) {
-    expect(typeof issue.source === 'string' && issue.source.length > 0, `${what}: source of ${JSON.stringify(issue)}`).toBe(true);
-    expect(typeof issue.rule === 'string' && issue.rule.length > 0, `${what}: rule of ${JSON.stringify(issue)}`).toBe(true);
+    expect(
+      typeof issue.source === 'string' && issue.source.length > 0,
+      `${what}: source of ${JSON.stringify(issue)}`,
+    ).toBe(true);
+    expect(typeof issue.rule === 'string' && issue.rule.length > 0, `${what}: rule of ${JSON.stringify(issue)}`).toBe(
+      true,
+    );
     expect(typeof issue.path, what).toBe('string');
     const line = issue.line ?? 1;
     expect(Number.isInteger(line) && line > 0, `${what}: line of ${JSON.stringify(issue)}`).toBe(true);
@@ -180,7 +281,9 @@ function check(stats: Stats, what: string, read: () => unknown): void {
 
 function report(name: string, s: Stats): void {
   const all = Math.round(s.totalMs);
-  process.stdout.write(`${name}: ${s.calls} reads, ${s.refused} refused, ${all} ms in all, slowest ${Math.round(s.slowestMs)} ms\n`);
+  process.stdout.write(
+    `${name}: ${s.calls} reads, ${s.refused} refused, ${all} ms in all, slowest ${Math.round(s.slowestMs)} ms\n`,
+  );
 }
 
 describe('fuzzing the input files', () => {

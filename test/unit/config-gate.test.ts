@@ -8,18 +8,47 @@ const FIELD = 'experiments.thresholds.service-kill.max_recovery_time_seconds';
 
 describe('experiments.thresholds in chaos-gate.yml', () => {
   it('keeps the values, 0 included', () => {
-    expect(parseConfig(overrides('{ max_recovery_time_seconds: 0, max_error_rate_after: 0.5 }'), 'f.yml').experiments.thresholds)
-      .toEqual({ 'service-kill': { max_recovery_time_seconds: 0, max_error_rate_after: 0.5 } });
+    expect(
+      parseConfig(overrides('{ max_recovery_time_seconds: 0, max_error_rate_after: 0.5 }'), 'f.yml').experiments
+        .thresholds,
+    ).toEqual({ 'service-kill': { max_recovery_time_seconds: 0, max_error_rate_after: 0.5 } });
   });
 
   it.each([
     ['a negative value', '{ max_recovery_time_seconds: -5 }', FIELD, 'must be 0 or more'],
-    ['infinity', '{ max_recovery_time_seconds: .inf }', FIELD, 'must be a finite number (.inf and .nan are not thresholds)'],
-    ['minus infinity', '{ max_recovery_time_seconds: -.inf }', FIELD, 'must be a finite number (.inf and .nan are not thresholds)'],
-    ['not a number', '{ max_recovery_time_seconds: .nan }', FIELD, 'must be a finite number (.inf and .nan are not thresholds)'],
+    [
+      'infinity',
+      '{ max_recovery_time_seconds: .inf }',
+      FIELD,
+      'must be a finite number (.inf and .nan are not thresholds)',
+    ],
+    [
+      'minus infinity',
+      '{ max_recovery_time_seconds: -.inf }',
+      FIELD,
+      'must be a finite number (.inf and .nan are not thresholds)',
+    ],
+    [
+      'not a number',
+      '{ max_recovery_time_seconds: .nan }',
+      FIELD,
+      'must be a finite number (.inf and .nan are not thresholds)',
+    ],
     ['text', '{ max_recovery_time_seconds: fast }', FIELD, 'must be a number, got "fast"'],
-    ['a share above 1', '{ max_error_rate_after: 5 }', 'experiments.thresholds.service-kill.max_error_rate_after', 'must be at most 1 (a share)'],
-    ['an unknown threshold', '{ max_recovery_seconds: 5 }', 'experiments.thresholds.service-kill.max_recovery_seconds', expect.stringMatching(/^unknown threshold \(known: max_recovery_time_seconds, .*max_time_to_detection_seconds\)$/)],
+    [
+      'a share above 1',
+      '{ max_error_rate_after: 5 }',
+      'experiments.thresholds.service-kill.max_error_rate_after',
+      'must be at most 1 (a share)',
+    ],
+    [
+      'an unknown threshold',
+      '{ max_recovery_seconds: 5 }',
+      'experiments.thresholds.service-kill.max_recovery_seconds',
+      expect.stringMatching(
+        /^unknown threshold \(known: max_recovery_time_seconds, .*max_time_to_detection_seconds\)$/,
+      ),
+    ],
   ])('refuses %s, naming the field, the rule and the line', (_what, set, path, rule) => {
     expect(issuesOf(() => parseConfig(overrides(set), 'f.yml'))).toEqual([{ source: 'f.yml', path, rule, line: 3 }]);
   });
@@ -32,8 +61,19 @@ describe('experiments.thresholds in chaos-gate.yml', () => {
   });
 
   it('keeps zod issues other than thresholds in their words', () => {
-    expect(issuesOf(() => toExperimentsPlan({ only: [], thresholds: { 'service-kill': { max_recovery_time_seconds: Infinity } } }, 'f.yml'))).toEqual([
-      { source: 'f.yml', path: 'experiments.only', rule: 'must name at least one experiment (leave it out to run all)' },
+    expect(
+      issuesOf(() =>
+        toExperimentsPlan(
+          { only: [], thresholds: { 'service-kill': { max_recovery_time_seconds: Infinity } } },
+          'f.yml',
+        ),
+      ),
+    ).toEqual([
+      {
+        source: 'f.yml',
+        path: 'experiments.only',
+        rule: 'must name at least one experiment (leave it out to run all)',
+      },
       { source: 'f.yml', path: FIELD, rule: 'must be a finite number (.inf and .nan are not thresholds)' },
     ]);
   });

@@ -4,7 +4,9 @@ import { expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configJsonSchema } from '../../src/config/json-schema.ts';
 
-const committed = JSON.parse(readFileSync(new URL('../../schemas/chaos-gate.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const committed = JSON.parse(
+  readFileSync(new URL('../../schemas/chaos-gate.schema.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
 const validate = new Ajv2020({ strict: false, allErrors: true }).compile(committed);
 
 it('the published schema is the one the zod schemas generate (run `npm run schema` after changing them)', () => {

@@ -15,11 +15,14 @@ describe('simulation scenario', () => {
   });
 
   it('the canary inherits every field it does not set from the baseline', () => {
-    const s = toSimulationScenario({
-      requests_per_second: 80,
-      baseline: { version: 'stable-1', error_rate: 0.02, latency: { median_ms: 50, p99_ms: 200 } },
-      canary: { error_rate: 0.2, latency: { p99_ms: 900 } },
-    }, 'x');
+    const s = toSimulationScenario(
+      {
+        requests_per_second: 80,
+        baseline: { version: 'stable-1', error_rate: 0.02, latency: { median_ms: 50, p99_ms: 200 } },
+        canary: { error_rate: 0.2, latency: { p99_ms: 900 } },
+      },
+      'x',
+    );
     expect(s).toEqual({
       baseline: { version: 'stable-1', errorRate: 0.02, latency: { medianMs: 50, p99Ms: 200 } },
       canary: { version: 'v2', errorRate: 0.2, latency: { medianMs: 50, p99Ms: 900 } },
@@ -29,10 +32,25 @@ describe('simulation scenario', () => {
 
   test.each([
     ['error rate 1.5', { canary: { error_rate: 1.5 } }, 'simulation.canary.error_rate', 'must be between 0 and 1'],
-    ['negative median', { baseline: { latency: { median_ms: -1 } } }, 'simulation.baseline.latency.median_ms', 'must be greater than 0'],
-    ['p99 below median', { canary: { latency: { median_ms: 100 } } }, 'simulation.canary.latency.p99_ms', 'must be at least median_ms (100), got 80'],
+    [
+      'negative median',
+      { baseline: { latency: { median_ms: -1 } } },
+      'simulation.baseline.latency.median_ms',
+      'must be greater than 0',
+    ],
+    [
+      'p99 below median',
+      { canary: { latency: { median_ms: 100 } } },
+      'simulation.canary.latency.p99_ms',
+      'must be at least median_ms (100), got 80',
+    ],
     ['unknown field', { canary: { errors: 0.2 } }, 'simulation.canary.errors', 'unknown field (check its spelling)'],
-    ['bad version', { canary: { version: 'v2; rm -rf /' } }, 'simulation.canary.version', 'must be a plain tag: a letter or digit, then up to 127 of letters, digits, ".", "_" or "-"'],
+    [
+      'bad version',
+      { canary: { version: 'v2; rm -rf /' } },
+      'simulation.canary.version',
+      'must be a plain tag: a letter or digit, then up to 127 of letters, digits, ".", "_" or "-"',
+    ],
     ['rps 0', { requests_per_second: 0 }, 'simulation.requests_per_second', 'must be greater than 0'],
   ])('%s', (_name, input, path, rule) => {
     let issues: unknown;
@@ -45,7 +63,10 @@ describe('simulation scenario', () => {
   });
 
   it('accepts p99 equal to the median (a constant latency)', () => {
-    expect(toSimulationScenario({ baseline: { latency: { median_ms: 30, p99_ms: 30 } } }, 'x').canary.latency).toEqual({ medianMs: 30, p99Ms: 30 });
+    expect(toSimulationScenario({ baseline: { latency: { median_ms: 30, p99_ms: 30 } } }, 'x').canary.latency).toEqual({
+      medianMs: 30,
+      p99Ms: 30,
+    });
   });
 });
 
@@ -61,36 +82,68 @@ describe('what a plan may ask of the machine', () => {
   };
 
   it.each([
-    ['rollout:\n  traffic_rps: 1000000\n', 'rollout.traffic_rps', /^must be at most 10000 \(about what one machine's load generator sends/],
-    ['rollout:\n  stages:\n    - { weight: 100, bake_seconds: 100000 }\n', 'rollout.stages[0].bake_seconds', /^must be at most 3600 \(an hour/],
+    [
+      'rollout:\n  traffic_rps: 1000000\n',
+      'rollout.traffic_rps',
+      /^must be at most 10000 \(about what one machine's load generator sends/,
+    ],
+    [
+      'rollout:\n  stages:\n    - { weight: 100, bake_seconds: 100000 }\n',
+      'rollout.stages[0].bake_seconds',
+      /^must be at most 3600 \(an hour/,
+    ],
     ['simulation:\n  requests_per_second: 1e8\n', 'simulation.requests_per_second', /^must be at most 10000/],
-    ['rollout:\n  analysis: { stage_deadline_seconds: 100000 }\n', 'rollout.analysis.stage_deadline_seconds', /^must be at most 7200 \(two hours/],
+    [
+      'rollout:\n  analysis: { stage_deadline_seconds: 100000 }\n',
+      'rollout.analysis.stage_deadline_seconds',
+      /^must be at most 7200 \(two hours/,
+    ],
     ['rollout:\n  health: { deadline_seconds: 1e9 }\n', 'rollout.health.deadline_seconds', /^must be at most 600/],
   ])('refuses a maximum passed, saying why the maximum (it ran for minutes at 2 GB): %j', (text, path, rule) => {
-    expect(issuesOf(text)).toContainEqual({ source: 'f.yml', path, rule: expect.stringMatching(rule), line: expect.any(Number) });
+    expect(issuesOf(text)).toContainEqual({
+      source: 'f.yml',
+      path,
+      rule: expect.stringMatching(rule),
+      line: expect.any(Number),
+    });
   });
 
   it('refuses a plan whose simulation would send too many requests, with the number it would need', () => {
-    expect(issuesOf('rollout:\n  traffic_rps: 5000\n')).toEqual([{
-      source: 'f.yml', path: 'rollout.traffic_rps', line: 2,
-      rule: 'a simulated rollout could send up to 3,009,000 requests (4 region(s) x 5 stage(s) at 5000 requests per second, each stage up to '
-        + 'its 30 s deadline), more than the 2,000,000 a simulation may send: lower simulation.requests_per_second (or rollout.traffic_rps), '
-        + 'stage_deadline_seconds or the number of stages',
-    }]);
+    expect(issuesOf('rollout:\n  traffic_rps: 5000\n')).toEqual([
+      {
+        source: 'f.yml',
+        path: 'rollout.traffic_rps',
+        line: 2,
+        rule:
+          'a simulated rollout could send up to 3,009,000 requests (4 region(s) x 5 stage(s) at 5000 requests per second, each stage up to ' +
+          'its 30 s deadline), more than the 2,000,000 a simulation may send: lower simulation.requests_per_second (or rollout.traffic_rps), ' +
+          'stage_deadline_seconds or the number of stages',
+      },
+    ]);
     // The simulation's own rate is what it sends: a live rate above the budget passes with a lower one.
     expect(issuesOf('rollout:\n  traffic_rps: 5000\nsimulation:\n  requests_per_second: 40\n')).toEqual([]);
-    expect(issuesOf('simulation:\n  requests_per_second: 5000\n')[0]).toMatchObject({ path: 'simulation.requests_per_second', line: 2 });
+    expect(issuesOf('simulation:\n  requests_per_second: 5000\n')[0]).toMatchObject({
+      path: 'simulation.requests_per_second',
+      line: 2,
+    });
   });
 
   it('refuses a plan whose judging would take too long: long stages judged often, or analyses too frequent', () => {
     const [judged] = issuesOf('rollout:\n  bake_seconds: 100\n  analysis: { stage_deadline_seconds: 200 }\n');
     expect(judged).toMatchObject({ path: 'rollout.traffic_rps', line: 3 });
-    expect(judged?.rule).toMatch(/^a simulated rollout could judge up to 32,480,000 requests .* more than the 10,000,000 that keep a simulation within seconds/);
-    expect(issuesOf('rollout:\n  analysis: { interval_seconds: 0.001 }\n')).toEqual([{
-      source: 'f.yml', path: 'rollout.analysis.interval_seconds', line: 2,
-      rule: 'analysing every 0.001 s until the 30 s stage deadline (twice as often while paused) is up to 60,000 analyses per stage, '
-        + 'more than the 20,000 a stage may have: raise interval_seconds or lower stage_deadline_seconds',
-    }]);
+    expect(judged?.rule).toMatch(
+      /^a simulated rollout could judge up to 32,480,000 requests .* more than the 10,000,000 that keep a simulation within seconds/,
+    );
+    expect(issuesOf('rollout:\n  analysis: { interval_seconds: 0.001 }\n')).toEqual([
+      {
+        source: 'f.yml',
+        path: 'rollout.analysis.interval_seconds',
+        line: 2,
+        rule:
+          'analysing every 0.001 s until the 30 s stage deadline (twice as often while paused) is up to 60,000 analyses per stage, ' +
+          'more than the 20,000 a stage may have: raise interval_seconds or lower stage_deadline_seconds',
+      },
+    ]);
   });
 
   it('leaves the default plan far inside the budgets', () => {

@@ -20,7 +20,7 @@ async function folder(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-const BASE = { 'Dockerfile': 'FROM node:24-alpine\n', 'server.js': 'console.log(1)\n', 'lib/a.js': 'a\n' };
+const BASE = { Dockerfile: 'FROM node:24-alpine\n', 'server.js': 'console.log(1)\n', 'lib/a.js': 'a\n' };
 
 async function hashOf(files: Record<string, string>): Promise<string | undefined> {
   return (await contextHash(await folder(files))).hash;
@@ -29,7 +29,9 @@ async function hashOf(files: Record<string, string>): Promise<string | undefined
 describe('contextHash', () => {
   it('is the same for the same files in another folder, and counts them', async () => {
     const a = await contextHash(await folder(BASE));
-    const b = await contextHash(await folder({ 'lib/a.js': 'a\n', 'server.js': 'console.log(1)\n', 'Dockerfile': 'FROM node:24-alpine\n' }));
+    const b = await contextHash(
+      await folder({ 'lib/a.js': 'a\n', 'server.js': 'console.log(1)\n', Dockerfile: 'FROM node:24-alpine\n' }),
+    );
     expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(b.hash).toBe(a.hash);
     expect(a).toMatchObject({ files: 3, bytes: 20 + 15 + 2, notes: [] });
@@ -37,9 +39,9 @@ describe('contextHash', () => {
 
   test.each([
     ['a changed byte', { ...BASE, 'server.js': 'console.log(2)\n' }],
-    ['a renamed file', { 'Dockerfile': BASE.Dockerfile, 'server.js': BASE['server.js'], 'lib/b.js': 'a\n' }],
-    ['a file moved to another folder', { 'Dockerfile': BASE.Dockerfile, 'server.js': BASE['server.js'], 'a.js': 'a\n' }],
-    ['an added empty file', { ...BASE, 'empty': '' }],
+    ['a renamed file', { Dockerfile: BASE.Dockerfile, 'server.js': BASE['server.js'], 'lib/b.js': 'a\n' }],
+    ['a file moved to another folder', { Dockerfile: BASE.Dockerfile, 'server.js': BASE['server.js'], 'a.js': 'a\n' }],
+    ['an added empty file', { ...BASE, empty: '' }],
     ['bytes moved between files', { ...BASE, 'server.js': 'console.log(1)\na', 'lib/a.js': '\n' }],
   ])('changes with %s', async (_what, files) => {
     expect(await hashOf(files)).not.toBe(await hashOf(BASE));
@@ -64,14 +66,22 @@ describe('contextHash', () => {
 
   it('leaves out .git at any depth', async () => {
     const plain = await hashOf(BASE);
-    expect(await hashOf({ ...BASE, '.git/HEAD': 'ref: refs/heads/main\n', 'lib/.git': 'gitdir: ../.git/modules/lib\n' })).toBe(plain);
+    expect(
+      await hashOf({ ...BASE, '.git/HEAD': 'ref: refs/heads/main\n', 'lib/.git': 'gitdir: ../.git/modules/lib\n' }),
+    ).toBe(plain);
   });
 
   it('leaves out what .dockerignore names, and hashes .dockerignore itself', async () => {
     const ignore = 'node_modules/\n*.log\n**/secret.txt\ndist\n# a comment\n';
     const clean = await hashOf({ ...BASE, '.dockerignore': ignore });
     const noisy = await hashOf({
-      ...BASE, '.dockerignore': ignore, 'node_modules/x/index.js': 'x', 'debug.log': 'x', 'lib/secret.txt': 'x', 'secret.txt': 'x', 'dist/app.js': 'x',
+      ...BASE,
+      '.dockerignore': ignore,
+      'node_modules/x/index.js': 'x',
+      'debug.log': 'x',
+      'lib/secret.txt': 'x',
+      'secret.txt': 'x',
+      'dist/app.js': 'x',
     });
     // lib/ exists anyway: an ignored file in a new folder would still add the (empty) folder, as Docker does.
     expect(noisy).toBe(clean);
@@ -81,7 +91,9 @@ describe('contextHash', () => {
   });
 
   it('sets .dockerignore aside when it has exceptions, and says so', async () => {
-    const digest = await contextHash(await folder({ ...BASE, '.dockerignore': '*.md\n!README.md\n', 'README.md': 'x', 'NOTES.md': 'y' }));
+    const digest = await contextHash(
+      await folder({ ...BASE, '.dockerignore': '*.md\n!README.md\n', 'README.md': 'x', 'NOTES.md': 'y' }),
+    );
     expect(digest.files).toBe(6);
     expect(digest.hash).toBeDefined();
     expect(digest.notes).toEqual([expect.stringContaining('exceptions (!pattern)')]);
@@ -141,11 +153,7 @@ describe('.dockerignore patterns', () => {
     expect(ignored(path, rulesOf(pattern))).toBe(expected);
   });
 
-  test.each([
-    ['[abc].txt'],
-    ['{a,b}'],
-    ['../outside'],
-  ])('%j is not understood: no rule, a note', (pattern) => {
+  test.each([['[abc].txt'], ['{a,b}'], ['../outside']])('%j is not understood: no rule, a note', (pattern) => {
     const parsed = parseDockerignore(pattern);
     expect(parsed.rules).toEqual([]);
     expect(parsed.notes).toEqual([expect.stringContaining('not understood')]);

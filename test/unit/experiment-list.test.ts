@@ -25,8 +25,10 @@ describe('parseExperimentList', () => {
     const issues = issuesOf(() => parseExperimentList(text, { source: 'input experiments', allowNone: true }));
     expect(issues).toHaveLength(1);
     expect(issues[0]?.source).toBe('input experiments');
-    expect(issues[0]?.rule).toBe(`${JSON.stringify(text)} must be experiment names separated by commas `
-      + `(lowercase letters, digits, "-"), e.g. service-kill,network-latency, or none; not a name: ${bad.join(', ')}`);
+    expect(issues[0]?.rule).toBe(
+      `${JSON.stringify(text)} must be experiment names separated by commas ` +
+        `(lowercase letters, digits, "-"), e.g. service-kill,network-latency, or none; not a name: ${bad.join(', ')}`,
+    );
   });
 
   it('the name pattern is the one experiment files use', () => {

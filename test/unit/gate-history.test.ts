@@ -8,16 +8,48 @@ import { rolloutFixture } from '../fixtures/report/rollout.ts';
 import { preflightAt } from './predict-fixtures.ts';
 
 const plan = defaultRolloutPlan();
-const prediction = predict({ plan, preflight: preflightAt(0.01), history: [], seed: 3, config: { maxRisk: 50, onHighRisk: 'small_tiers', smallTiers: [0.1, 0.5], monteCarloSamples: 300, history: { runs: 20, priorWeight: 100 } } });
-const facts = { runId: 'gh-1-1', startedAt: 1_000, endedAt: 61_000, version: 'v2', baselineVersion: 'v1', regions: plan.regions, preflightMs: 9_000, experimentsMs: null, experiments: null };
+const prediction = predict({
+  plan,
+  preflight: preflightAt(0.01),
+  history: [],
+  seed: 3,
+  config: {
+    maxRisk: 50,
+    onHighRisk: 'small_tiers',
+    smallTiers: [0.1, 0.5],
+    monteCarloSamples: 300,
+    history: { runs: 20, priorWeight: 100 },
+  },
+});
+const facts = {
+  runId: 'gh-1-1',
+  startedAt: 1_000,
+  endedAt: 61_000,
+  version: 'v2',
+  baselineVersion: 'v1',
+  regions: plan.regions,
+  preflightMs: 9_000,
+  experimentsMs: null,
+  experiments: null,
+};
 
 describe('the gate run as a history record', () => {
   it('records verdict, durations, risk and the accuracy over the stages the rollout judged', () => {
     const rollout = rolloutFixture({ version: 'v2', weights: [1, 5, 25, 50, 100] });
     const record = gateHistoryRecord({ ...facts, gate: 'OPEN', rollout, prediction });
     expect(historyRecordSchema.safeParse(record).success).toBe(true);
-    expect(record).toMatchObject({ run_id: 'gh-1-1', verdict: 'OPEN', rollout: 'COMPLETED', risk: { score: prediction.risk.score, action: 'proceed' } });
-    expect(record.durations_ms).toEqual({ total: 60_000, preflight: 9_000, experiments: null, rollout: rollout.durationMs });
+    expect(record).toMatchObject({
+      run_id: 'gh-1-1',
+      verdict: 'OPEN',
+      rollout: 'COMPLETED',
+      risk: { score: prediction.risk.score, action: 'proceed' },
+    });
+    expect(record.durations_ms).toEqual({
+      total: 60_000,
+      preflight: 9_000,
+      experiments: null,
+      rollout: rollout.durationMs,
+    });
     expect(record.prediction_accuracy?.stages).toBe(rollout.stages.length);
   });
 
@@ -30,9 +62,18 @@ describe('the gate run as a history record', () => {
 
   it('a failed append is a warning, not a crash', async () => {
     const warnings: string[] = [];
-    const fs = { mkdir: async () => { throw new Error('EROFS: read-only file system'); } } as unknown as HistoryFs;
+    const fs = {
+      mkdir: async () => {
+        throw new Error('EROFS: read-only file system');
+      },
+    } as unknown as HistoryFs;
     const record = gateHistoryRecord({ ...facts, gate: 'OPEN', rollout: null, prediction: null });
-    const ok = await recordRun('/ro/history.jsonl', record, { step: () => {}, info: () => {}, warn: (m) => void warnings.push(m) }, fs);
+    const ok = await recordRun(
+      '/ro/history.jsonl',
+      record,
+      { step: () => {}, info: () => {}, warn: (m) => void warnings.push(m) },
+      fs,
+    );
     expect(ok).toBe(false);
     expect(warnings).toEqual(['history: could not append to /ro/history.jsonl: EROFS: read-only file system']);
   });

@@ -27,7 +27,14 @@ function request(cwd: string, extra: Partial<GateRequest> = {}): GateRequest {
 
 async function refusal(req: GateRequest): Promise<UsageError> {
   const exec = vi.spyOn(execWrapper, 'exec');
-  const error = await runGate(req, { progress: silentProgress, signal: new AbortController().signal, now: Date.now }).then(() => undefined, (e: unknown) => e);
+  const error = await runGate(req, {
+    progress: silentProgress,
+    signal: new AbortController().signal,
+    now: Date.now,
+  }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(exec).not.toHaveBeenCalled();
   expect(error).toBeInstanceOf(UsageError);
   return error as UsageError;
@@ -40,7 +47,7 @@ describe('runGate refuses before anything runs', () => {
     expect(e.issues[0]).toMatchObject({ source: '--version', rule: expect.stringContaining('required for the demo') });
   });
 
-  it.each([0, 0.5])('a user\'s service refuses --failure-rate %s (the demo\'s knob)', async (failureRate) => {
+  it.each([0, 0.5])("a user's service refuses --failure-rate %s (the demo's knob)", async (failureRate) => {
     const dir = mkdtempSync(join(root, 'user-'));
     writeFileSync(join(dir, 'chaos-gate.yml'), SERVICE);
     writeFileSync(join(dir, 'Dockerfile'), 'FROM node:24-alpine\n');

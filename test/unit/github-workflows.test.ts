@@ -10,9 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // one behind the Actions language service), not by a schema of ours (issue 16).
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-interface ParseError { message: string; range?: { start: { line: number } } }
-interface ParseResult { context: { errors: { getErrors(): ParseError[] } }; value: unknown }
-interface File { name: string; content: string }
+interface ParseError {
+  message: string;
+  range?: { start: { line: number } };
+}
+interface ParseResult {
+  context: { errors: { getErrors(): ParseError[] } };
+  value: unknown;
+}
+interface File {
+  name: string;
+  content: string;
+}
 interface WorkflowParser {
   parseWorkflow(file: File, trace: unknown): ParseResult;
   parseAction(file: File, trace: unknown): ParseResult;
@@ -33,7 +42,11 @@ async function loadParser(): Promise<WorkflowParser> {
   const outfile = join(bundleDir, 'parser.cjs');
   await build({
     stdin: { contents: ENTRY, resolveDir: root, loader: 'js' },
-    bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'error',
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile,
+    logLevel: 'error',
   });
   return createRequire(import.meta.url)(outfile) as WorkflowParser;
 }
@@ -57,7 +70,7 @@ async function workflowErrors(file: File): Promise<string[]> {
 
 const workflows = readdirSync(join(root, '.github/workflows')).filter((f) => /\.ya?ml$/.test(f));
 
-describe('GitHub\'s workflow parser', () => {
+describe("GitHub's workflow parser", () => {
   it('finds the workflows', () => {
     expect(workflows).toEqual(expect.arrayContaining(['ci.yml', 'chaos-gate.yml']));
   });

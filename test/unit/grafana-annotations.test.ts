@@ -2,7 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../src/chaos/result.ts';
-import { annotationPayload, DASHBOARD_UID, faultAnnotation, grafanaAnnotator, transitionAnnotation } from '../../src/grafana/annotations.ts';
+import {
+  annotationPayload,
+  DASHBOARD_UID,
+  faultAnnotation,
+  grafanaAnnotator,
+  transitionAnnotation,
+} from '../../src/grafana/annotations.ts';
 import type { TimelineEntry } from '../../src/rollout/result.ts';
 
 // The annotation adapter against a loopback stand-in for Grafana's HTTP API.
@@ -11,7 +17,14 @@ afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => reso
 
 function progress() {
   const lines: string[] = [];
-  return { lines, p: { step: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(`warn: ${m}`) } };
+  return {
+    lines,
+    p: {
+      step: (m: string) => lines.push(m),
+      info: (m: string) => lines.push(m),
+      warn: (m: string) => lines.push(`warn: ${m}`),
+    },
+  };
 }
 
 async function fakeGrafana(status = 200): Promise<{ url: string; posted: unknown[] }> {
@@ -39,15 +52,26 @@ it('posts a rollout transition to the Chaos Gate dashboard with its tags', async
   const { p } = progress();
   const annotator = await grafanaAnnotator(g.url, p);
   expect(annotator.enabled).toBe(true);
-  const entry: TimelineEntry = { at: '2023-11-14T22:13:20.500Z', atMs: 500, event: 'ABORT', from: 'CANARY', to: 'ROLLING_BACK', region: 'us-west', stage: 0, detail: 'red verdict' };
+  const entry: TimelineEntry = {
+    at: '2023-11-14T22:13:20.500Z',
+    atMs: 500,
+    event: 'ABORT',
+    from: 'CANARY',
+    to: 'ROLLING_BACK',
+    region: 'us-west',
+    stage: 0,
+    detail: 'red verdict',
+  };
   annotator.annotate(transitionAnnotation(entry, 1_700_000_000_000, 'v3'));
   await annotator.flush();
-  expect(g.posted).toEqual([{
-    dashboardUID: 'chaos-gate',
-    time: 1_700_000_000_500,
-    tags: ['chaos-gate', 'rollout', 'version:v3', 'region:us-west', 'event:abort', 'rolling_back'],
-    text: 'v3: CANARY -> ROLLING_BACK (us-west stage 1): red verdict',
-  }]);
+  expect(g.posted).toEqual([
+    {
+      dashboardUID: 'chaos-gate',
+      time: 1_700_000_000_500,
+      tags: ['chaos-gate', 'rollout', 'version:v3', 'region:us-west', 'event:abort', 'rolling_back'],
+      text: 'v3: CANARY -> ROLLING_BACK (us-west stage 1): red verdict',
+    },
+  ]);
 });
 
 // What the chaos suite does after each experiment with a fault window (src/chaos/suite.ts,
@@ -57,24 +81,45 @@ it('posts a chaos fault window to the Chaos Gate dashboard as a range with its t
   const { p } = progress();
   const annotator = await grafanaAnnotator(g.url, p);
   const result: ExperimentResult = {
-    name: 'database-failure', description: '', fault: { kind: 'db_unavailable', method: 'fault-endpoint', params: {} }, targets: ['eu-west'], status: 'PASS',
-    startedAt: '2026-01-01T00:00:00.000Z', durationMs: 20_000, faultWindow: { fromMs: 5000, toMs: 12_000 }, windows: [], series: [], measurements: [],
-    recoveryTimeSeconds: 2, acknowledgedWritesLost: 0, reverted: true,
+    name: 'database-failure',
+    description: '',
+    fault: { kind: 'db_unavailable', method: 'fault-endpoint', params: {} },
+    targets: ['eu-west'],
+    status: 'PASS',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 20_000,
+    faultWindow: { fromMs: 5000, toMs: 12_000 },
+    windows: [],
+    series: [],
+    measurements: [],
+    recoveryTimeSeconds: 2,
+    acknowledgedWritesLost: 0,
+    reverted: true,
   };
   annotator.annotate(faultAnnotation(result));
   await annotator.flush();
-  expect(g.posted).toEqual([{
-    dashboardUID: DASHBOARD_UID,
-    time: Date.parse('2026-01-01T00:00:05.000Z'),
-    timeEnd: Date.parse('2026-01-01T00:00:12.000Z'),
-    tags: ['chaos-gate', 'chaos', 'experiment:database-failure', 'fault:db_unavailable', 'region:eu-west'],
-    text: 'chaos database-failure: db_unavailable via fault-endpoint on eu-west',
-  }]);
+  expect(g.posted).toEqual([
+    {
+      dashboardUID: DASHBOARD_UID,
+      time: Date.parse('2026-01-01T00:00:05.000Z'),
+      timeEnd: Date.parse('2026-01-01T00:00:12.000Z'),
+      tags: ['chaos-gate', 'chaos', 'experiment:database-failure', 'fault:db_unavailable', 'region:eu-west'],
+      text: 'chaos database-failure: db_unavailable via fault-endpoint on eu-west',
+    },
+  ]);
 });
 
 it('puts every annotation on the dashboard with the chaos-gate tag, once, whatever its own tags', () => {
-  expect(annotationPayload({ time: 1, tags: ['x'], text: 't' })).toEqual({ dashboardUID: 'chaos-gate', time: 1, tags: ['chaos-gate', 'x'], text: 't' });
-  expect(annotationPayload({ time: 1, tags: ['x', 'chaos-gate'], text: 't' }, 'other').tags).toEqual(['chaos-gate', 'x']);
+  expect(annotationPayload({ time: 1, tags: ['x'], text: 't' })).toEqual({
+    dashboardUID: 'chaos-gate',
+    time: 1,
+    tags: ['chaos-gate', 'x'],
+    text: 't',
+  });
+  expect(annotationPayload({ time: 1, tags: ['x', 'chaos-gate'], text: 't' }, 'other').tags).toEqual([
+    'chaos-gate',
+    'x',
+  ]);
   expect(annotationPayload({ time: 1, tags: [], text: 't' }, 'other').dashboardUID).toBe('other');
 });
 
@@ -99,7 +144,15 @@ it('warns once, never fails, when Grafana refuses annotations', async () => {
 });
 
 it('marks a fault window as a region annotation with its end', () => {
-  expect(faultAnnotation({ name: 'service-kill', startedAt: '2026-01-01T00:00:00.000Z', faultWindow: { fromMs: 5000, toMs: 9000 }, fault: { kind: 'kill', method: 'host-kill-9' }, targets: ['eu-west'] })).toEqual({
+  expect(
+    faultAnnotation({
+      name: 'service-kill',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      faultWindow: { fromMs: 5000, toMs: 9000 },
+      fault: { kind: 'kill', method: 'host-kill-9' },
+      targets: ['eu-west'],
+    }),
+  ).toEqual({
     time: Date.parse('2026-01-01T00:00:05.000Z'),
     timeEnd: Date.parse('2026-01-01T00:00:09.000Z'),
     tags: ['chaos-gate', 'chaos', 'experiment:service-kill', 'fault:kill', 'region:eu-west'],
@@ -108,8 +161,21 @@ it('marks a fault window as a region annotation with its end', () => {
 });
 
 it('tags a fault window on several targets with each region', () => {
-  const a = faultAnnotation({ name: 'cpu-spike', startedAt: '2026-01-01T00:00:00.000Z', faultWindow: { fromMs: 0, toMs: 1 }, fault: { kind: 'cpu', method: 'stress' }, targets: ['us-west', 'us-east'] });
-  expect(a.tags).toEqual(['chaos-gate', 'chaos', 'experiment:cpu-spike', 'fault:cpu', 'region:us-west', 'region:us-east']);
+  const a = faultAnnotation({
+    name: 'cpu-spike',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    faultWindow: { fromMs: 0, toMs: 1 },
+    fault: { kind: 'cpu', method: 'stress' },
+    targets: ['us-west', 'us-east'],
+  });
+  expect(a.tags).toEqual([
+    'chaos-gate',
+    'chaos',
+    'experiment:cpu-spike',
+    'fault:cpu',
+    'region:us-west',
+    'region:us-east',
+  ]);
 });
 
 it('tags a transition without a region by version, event and state only', () => {

@@ -21,7 +21,12 @@ const PANEL_SCHEMAS: Record<string, { module: string; fieldConfig: boolean }> = 
   table: { module: `${RAW}/composable/table/panelcfg/x/TablePanelCfg_types.gen`, fieldConfig: true },
 };
 
-interface PanelJson { id?: number; type?: string; title?: string; panels?: PanelJson[] }
+interface PanelJson {
+  id?: number;
+  type?: string;
+  title?: string;
+  panels?: PanelJson[];
+}
 /** The fields of a timeseries panel that the broken copy changes. */
 interface TimeseriesJson {
   gridPos: { h: unknown };
@@ -83,13 +88,19 @@ function typeErrors(dashboard: object): string[] {
   const { source, sections } = generate(dashboard as { panels?: PanelJson[] });
   const file = join(root, '.cache', 'grafana-dashboard.generated.ts');
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['lib.es2022.d.ts'],
-    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    lib: ['lib.es2022.d.ts'],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
   };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
   host.getSourceFile = (name, lang, ...rest) =>
-    (name === file ? ts.createSourceFile(name, source, lang) : getSourceFile(name, lang, ...rest));
+    name === file ? ts.createSourceFile(name, source, lang) : getSourceFile(name, lang, ...rest);
   host.fileExists = (name) => name === file || fileExists(name);
   host.readFile = (name) => (name === file ? source : readFile(name));
   const program = ts.createProgram([file], options, host);
@@ -104,7 +115,7 @@ function typeErrors(dashboard: object): string[] {
 
 const dashboard = JSON.parse(readFileSync(join(root, DASHBOARD), 'utf8')) as { panels: PanelJson[] };
 
-describe('the dashboard against Grafana\'s published schema (@grafana/schema)', () => {
+describe("the dashboard against Grafana's published schema (@grafana/schema)", () => {
   it('every panel type has its plugin schema here', () => {
     const types = new Set(allPanels(dashboard.panels).map((p) => p.type));
     expect([...types].filter((t) => t !== 'row' && !(t! in PANEL_SCHEMAS))).toEqual([]);
@@ -122,12 +133,14 @@ describe('the dashboard against Grafana\'s published schema (@grafana/schema)', 
     timeseries.fieldConfig.defaults.custom = { ...timeseries.fieldConfig.defaults.custom, lineWidht: 2 };
     const errors = typeErrors(broken);
     const label = `panel ${timeseries.id} "${timeseries.title}" (timeseries)`;
-    expect(errors).toEqual(expect.arrayContaining([
-      `dashboard: Type 'string' is not assignable to type 'number'. (at "h": "8",)`,
-      `${label}: Type 'string' is not assignable to type 'number'. (at "h": "8",)`,
-      expect.stringMatching(/^panel .*: Type 'string' is not assignable to type 'boolean \| undefined'\. \(at "show/),
-      expect.stringMatching(/^panel .*: Object literal may only specify known properties, and '"lineWidht"'/),
-    ]));
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        `dashboard: Type 'string' is not assignable to type 'number'. (at "h": "8",)`,
+        `${label}: Type 'string' is not assignable to type 'number'. (at "h": "8",)`,
+        expect.stringMatching(/^panel .*: Type 'string' is not assignable to type 'boolean \| undefined'\. \(at "show/),
+        expect.stringMatching(/^panel .*: Object literal may only specify known properties, and '"lineWidht"'/),
+      ]),
+    );
     expect(errors.every((e) => e.startsWith('dashboard: ') || e.startsWith(`${label}: `))).toBe(true);
   }, 30_000);
 });

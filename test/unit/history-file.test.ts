@@ -9,16 +9,41 @@ import type { HistoryRecord } from '../../src/history/schema.ts';
 import { record } from './history-fixtures.ts';
 
 let dir: string;
-beforeEach(async () => { dir = await mkdtemp(join(tmpdir(), 'chaos-gate-history-')); });
-afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'chaos-gate-history-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe('history file', () => {
   it('round trip: appended records read back equal, in order, one line each', async () => {
     const file = join(dir, 'nested', 'history.jsonl');
     await appendHistory(file, record('run-1'));
-    await appendHistory(file, record('run-2', { verdict: 'CLOSED', rollout: 'ROLLED_BACK', failed_region: 'eu-west', rollback_reason: 'red verdict: x' }));
+    await appendHistory(
+      file,
+      record('run-2', {
+        verdict: 'CLOSED',
+        rollout: 'ROLLED_BACK',
+        failed_region: 'eu-west',
+        rollback_reason: 'red verdict: x',
+      }),
+    );
     const read = await readHistory(file);
-    expect(read).toEqual({ file, records: [record('run-1'), record('run-2', { verdict: 'CLOSED', rollout: 'ROLLED_BACK', failed_region: 'eu-west', rollback_reason: 'red verdict: x' })], problems: [], missing: false });
+    expect(read).toEqual({
+      file,
+      records: [
+        record('run-1'),
+        record('run-2', {
+          verdict: 'CLOSED',
+          rollout: 'ROLLED_BACK',
+          failed_region: 'eu-west',
+          rollback_reason: 'red verdict: x',
+        }),
+      ],
+      problems: [],
+      missing: false,
+    });
     const text = await readFile(file, 'utf8');
     expect(text.split('\n')).toHaveLength(3);
     expect(text.endsWith('\n')).toBe(true);
@@ -26,7 +51,12 @@ describe('history file', () => {
 
   it('a missing file is an empty history, reported', async () => {
     const file = join(dir, 'none.jsonl');
-    expect(await readHistory(file)).toEqual({ file, records: [], problems: [`${file}: no history yet: going on without it (this run starts it)`], missing: true });
+    expect(await readHistory(file)).toEqual({
+      file,
+      records: [],
+      problems: [`${file}: no history yet: going on without it (this run starts it)`],
+      missing: true,
+    });
   });
 
   it('an unreadable file is an empty history, reported', async () => {
@@ -38,12 +68,21 @@ describe('history file', () => {
 
   it('a corrupt line is reported with its line number and skipped; the others are read', async () => {
     const file = join(dir, 'h.jsonl');
-    const lines = [JSON.stringify(record('a')), '{"schema":1,"run_id":"b", oops', '', JSON.stringify({ ...record('c'), run_id: '' }), JSON.stringify({ ...record('d'), schema: 2 }), JSON.stringify(record('e'))];
+    const lines = [
+      JSON.stringify(record('a')),
+      '{"schema":1,"run_id":"b", oops',
+      '',
+      JSON.stringify({ ...record('c'), run_id: '' }),
+      JSON.stringify({ ...record('d'), schema: 2 }),
+      JSON.stringify(record('e')),
+    ];
     await writeFile(file, `${lines.join('\n')}\n`);
     const read = await readHistory(file);
     expect(read.records.map((r) => r.run_id)).toEqual(['a', 'e']);
     expect(read.problems).toHaveLength(3);
-    expect(read.problems[0]).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: not JSON \\(.*\\): skipped$`));
+    expect(read.problems[0]).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2: not JSON \\(.*\\): skipped$`),
+    );
     expect(read.problems[1]).toBe(`${file}:4: not a history record (run_id must not be empty): skipped`);
     expect(read.problems[2]).toBe(`${file}:5: record schema 2, this chaos-gate reads 1: skipped`);
   });
@@ -66,9 +105,18 @@ describe('history file', () => {
         const handle = await fs.open(path, flags);
         const { write, sync, close } = handle;
         return Object.assign(handle, {
-          write: (...args: Parameters<typeof write>) => { calls.push('write'); return write.apply(handle, args); },
-          sync: () => { calls.push('sync'); return sync.apply(handle); },
-          close: () => { calls.push('close'); return close.apply(handle); },
+          write: (...args: Parameters<typeof write>) => {
+            calls.push('write');
+            return write.apply(handle, args);
+          },
+          sync: () => {
+            calls.push('sync');
+            return sync.apply(handle);
+          },
+          close: () => {
+            calls.push('close');
+            return close.apply(handle);
+          },
         });
       }) as HistoryFs['open'],
     };
@@ -79,7 +127,9 @@ describe('history file', () => {
   it('refuses an invalid record and leaves the file untouched', async () => {
     const file = join(dir, 'h.jsonl');
     await mkdir(dir, { recursive: true });
-    await expect(appendHistory(file, { ...record('a'), verdict: 'MAYBE' } as unknown as HistoryRecord)).rejects.toThrow(/refusing to append an invalid history record: verdict: must be one of "OPEN", "CLOSED", got "MAYBE"/);
+    await expect(appendHistory(file, { ...record('a'), verdict: 'MAYBE' } as unknown as HistoryRecord)).rejects.toThrow(
+      /refusing to append an invalid history record: verdict: must be one of "OPEN", "CLOSED", got "MAYBE"/,
+    );
     expect((await readHistory(file)).missing).toBe(true);
   });
 

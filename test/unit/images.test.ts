@@ -8,7 +8,11 @@ test('official images when they are on the machine', () => {
 });
 
 test('air-gapped stand-ins when only they are on the machine, with a note each', () => {
-  const { images, notes } = chooseImages(OFFICIAL_IMAGES, {}, new Set([OFFLINE_IMAGES.node, OFFLINE_IMAGES.prometheus]));
+  const { images, notes } = chooseImages(
+    OFFICIAL_IMAGES,
+    {},
+    new Set([OFFLINE_IMAGES.node, OFFLINE_IMAGES.prometheus]),
+  );
   expect(images.node).toBe(OFFLINE_IMAGES.node);
   expect(images.prometheus).toBe(OFFLINE_IMAGES.prometheus);
   expect(images.grafana).toBe(OFFICIAL_IMAGES.grafana);
@@ -21,7 +25,11 @@ test('official images (to be pulled) when neither is present', () => {
 });
 
 test('a variable the user set always wins', () => {
-  const { images, notes } = chooseImages(OFFICIAL_IMAGES, { CHAOS_GATE_NODE_IMAGE: 'my/node:24', CHAOS_GATE_GRAFANA_IMAGE: 'my/grafana:1' }, new Set([OFFLINE_IMAGES.node]));
+  const { images, notes } = chooseImages(
+    OFFICIAL_IMAGES,
+    { CHAOS_GATE_NODE_IMAGE: 'my/node:24', CHAOS_GATE_GRAFANA_IMAGE: 'my/grafana:1' },
+    new Set([OFFLINE_IMAGES.node]),
+  );
   expect(images.node).toBe('my/node:24');
   expect(images.grafana).toBe('my/grafana:1');
   expect(notes.join('\n')).toContain('CHAOS_GATE_NODE_IMAGE');

@@ -36,29 +36,74 @@ const CONTRACT: Record<string, MetricContract> = {
   db_operation_duration_seconds: { type: 'histogram', labels: ['region', 'version', 'operation'] },
 };
 /** Series Prometheus itself writes for every scrape target. */
-const SCRAPE_SERIES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'];
+const SCRAPE_SERIES = [
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+];
 
 const regions = defaultRegionTargets();
 
 // ---------------------------------------------------------------------------------------
 // File shapes (only the fields the checks read)
 
-interface StaticConfig { targets: string[]; labels?: Record<string, string> }
-interface ScrapeConfig { job_name: string; honor_labels?: boolean; metrics_path?: string; scrape_interval?: string; static_configs?: StaticConfig[] }
-interface PrometheusConfig { global?: { scrape_interval?: string; evaluation_interval?: string; scrape_timeout?: string }; scrape_configs?: ScrapeConfig[] }
-interface Target { expr?: string; refId?: string; datasource?: { uid?: string; type?: string } }
+interface StaticConfig {
+  targets: string[];
+  labels?: Record<string, string>;
+}
+interface ScrapeConfig {
+  job_name: string;
+  honor_labels?: boolean;
+  metrics_path?: string;
+  scrape_interval?: string;
+  static_configs?: StaticConfig[];
+}
+interface PrometheusConfig {
+  global?: { scrape_interval?: string; evaluation_interval?: string; scrape_timeout?: string };
+  scrape_configs?: ScrapeConfig[];
+}
+interface Target {
+  expr?: string;
+  refId?: string;
+  datasource?: { uid?: string; type?: string };
+}
 interface Panel {
-  id?: number; type?: string; title?: string; collapsed?: boolean;
+  id?: number;
+  type?: string;
+  title?: string;
+  collapsed?: boolean;
   gridPos?: { x: number; y: number; w: number; h: number };
   datasource?: { uid?: string; type?: string };
-  targets?: Target[]; panels?: Panel[];
+  targets?: Target[];
+  panels?: Panel[];
 }
-interface Dashboard { uid?: string; title?: string; schemaVersion?: number; refresh?: string; time?: { from: string; to: string }; panels?: Panel[] }
-interface ComposeService { image?: string; command?: string[]; ports?: string[]; volumes?: string[]; profiles?: string[] }
+interface Dashboard {
+  uid?: string;
+  title?: string;
+  schemaVersion?: number;
+  refresh?: string;
+  time?: { from: string; to: string };
+  panels?: Panel[];
+}
+interface ComposeService {
+  image?: string;
+  command?: string[];
+  ports?: string[];
+  volumes?: string[];
+  profiles?: string[];
+}
 
 const prom = readYaml('observability/prometheus.yml') as PrometheusConfig;
-const datasources = readYaml('observability/grafana/provisioning/datasources/prometheus.yml') as { apiVersion?: number; datasources?: Record<string, unknown>[] };
-const providers = readYaml('observability/grafana/provisioning/dashboards/provider.yml') as { apiVersion?: number; providers?: { type?: string; options?: { path?: string } }[] };
+const datasources = readYaml('observability/grafana/provisioning/datasources/prometheus.yml') as {
+  apiVersion?: number;
+  datasources?: Record<string, unknown>[];
+};
+const providers = readYaml('observability/grafana/provisioning/dashboards/provider.yml') as {
+  apiVersion?: number;
+  providers?: { type?: string; options?: { path?: string } }[];
+};
 const dashboard = JSON.parse(read('observability/grafana/dashboards/chaos-gate.json')) as Dashboard;
 const compose = readYaml('docker-compose.yml') as { services?: Record<string, ComposeService> };
 
@@ -69,12 +114,21 @@ const job = (name: string): ScrapeConfig => {
 };
 
 /** Every panel, rows' nested panels included. */
-const allPanels = (panels: Panel[] = dashboard.panels ?? []): Panel[] => panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
+const allPanels = (panels: Panel[] = dashboard.panels ?? []): Panel[] =>
+  panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
 const queryPanels = allPanels().filter((p) => p.type !== 'row');
-const exprs = queryPanels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title ?? `#${p.id}`, expr: t.expr ?? '' })));
+const exprs = queryPanels.flatMap((p) =>
+  (p.targets ?? []).map((t) => ({ panel: p.title ?? `#${p.id}`, expr: t.expr ?? '' })),
+);
 
 /** Labels every region series carries besides its own: job, instance, and the scrape target's labels. */
-const targetLabels = new Set(['job', 'instance', ...['regions', 'region-canaries'].flatMap((j) => (job(j).static_configs ?? []).flatMap((c) => Object.keys(c.labels ?? {})))]);
+const targetLabels = new Set([
+  'job',
+  'instance',
+  ...['regions', 'region-canaries'].flatMap((j) =>
+    (job(j).static_configs ?? []).flatMap((c) => Object.keys(c.labels ?? {})),
+  ),
+]);
 const known = seriesFromContract(CONTRACT, targetLabels);
 for (const name of SCRAPE_SERIES) known.set(name, new Set(targetLabels));
 
@@ -96,16 +150,29 @@ function mounts(service: ComposeService | undefined): { source: string; target: 
 }
 
 /** The container port of a Compose "host-ip:host-port:container-port" mapping. */
-const containerPorts = (service: ComposeService | undefined) => (service?.ports ?? []).map((p) => Number(String(p).split(':').at(-1)));
+const containerPorts = (service: ComposeService | undefined) =>
+  (service?.ports ?? []).map((p) => Number(String(p).split(':').at(-1)));
 
 function findPromtool(): string | undefined {
-  const candidates = [join(root, '.cache/prometheus/usr/bin/promtool'), ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'promtool'))];
+  const candidates = [
+    join(root, '.cache/prometheus/usr/bin/promtool'),
+    ...(process.env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, 'promtool')),
+  ];
   return candidates.find((c) => {
-    try { accessSync(c, constants.X_OK); return statSync(c).isFile(); } catch { return false; }
+    try {
+      accessSync(c, constants.X_OK);
+      return statSync(c).isFile();
+    } catch {
+      return false;
+    }
   });
 }
 const promtool = findPromtool();
-const NO_PROMTOOL = 'promtool not found in .cache/prometheus or on PATH (npm test fetches it: apt-get download prometheus && dpkg -x prometheus_*.deb .cache/prometheus)';
+const NO_PROMTOOL =
+  'promtool not found in .cache/prometheus or on PATH (npm test fetches it: apt-get download prometheus && dpkg -x prometheus_*.deb .cache/prometheus)';
 const execFileAsync = promisify(execFile);
 
 // ---------------------------------------------------------------------------------------
@@ -130,24 +197,38 @@ describe('observability/prometheus.yml', () => {
   it.each([
     ['regions', 'stable', (r: (typeof regions)[number]) => r.service],
     ['region-canaries', 'canary', (r: (typeof regions)[number]) => r.canaryService],
-  ] as const)('job %s scrapes each %s region service by its Compose name on port 8080, labelled with its region', (name, slot, service) => {
-    const j = job(name);
-    // The service labels its own series with region and version; those must win.
-    expect(j.honor_labels).toBe(true);
-    expect(j.metrics_path ?? '/metrics').toBe('/metrics');
-    const targets = (j.static_configs ?? []).flatMap((c) => c.targets.map((t) => ({ target: t, labels: c.labels ?? {} })));
-    expect(targets).toEqual(regions.map((r) => ({ target: `${service(r)}:${SERVICE_PORT}`, labels: { region: r.name, slot } })));
-  });
+  ] as const)(
+    'job %s scrapes each %s region service by its Compose name on port 8080, labelled with its region',
+    (name, slot, service) => {
+      const j = job(name);
+      // The service labels its own series with region and version; those must win.
+      expect(j.honor_labels).toBe(true);
+      expect(j.metrics_path ?? '/metrics').toBe('/metrics');
+      const targets = (j.static_configs ?? []).flatMap((c) =>
+        c.targets.map((t) => ({ target: t, labels: c.labels ?? {} })),
+      );
+      expect(targets).toEqual(
+        regions.map((r) => ({ target: `${service(r)}:${SERVICE_PORT}`, labels: { region: r.name, slot } })),
+      );
+    },
+  );
 
   it('scrapes nothing but the region services (stable and canary) and itself', () => {
     const all = (prom.scrape_configs ?? []).flatMap((j) => (j.static_configs ?? []).flatMap((c) => c.targets)).sort();
-    const expected = [...regions.flatMap((r) => [r.service, r.canaryService]).map((s) => `${s}:${SERVICE_PORT}`), `localhost:${PROMETHEUS_PORT}`].sort();
+    const expected = [
+      ...regions.flatMap((r) => [r.service, r.canaryService]).map((s) => `${s}:${SERVICE_PORT}`),
+      `localhost:${PROMETHEUS_PORT}`,
+    ].sort();
     expect(all).toEqual(expected);
   });
 
   it('passes promtool check config', async (ctx) => {
     ctx.skip(!promtool, NO_PROMTOOL);
-    const { stdout } = await execFileAsync(promtool as string, ['check', 'config', join(root, 'observability/prometheus.yml')], { timeout: 30_000 });
+    const { stdout } = await execFileAsync(
+      promtool as string,
+      ['check', 'config', join(root, 'observability/prometheus.yml')],
+      { timeout: 30_000 },
+    );
     expect(stdout).toContain('SUCCESS');
   });
 });
@@ -190,7 +271,13 @@ describe('Grafana provisioning', () => {
     expect(datasources.apiVersion).toBe(1);
     expect(datasources.datasources).toHaveLength(1);
     const ds = datasources.datasources?.[0] ?? {};
-    expect(ds).toMatchObject({ name: 'Prometheus', uid: 'prometheus', type: 'prometheus', access: 'proxy', isDefault: true });
+    expect(ds).toMatchObject({
+      name: 'Prometheus',
+      uid: 'prometheus',
+      type: 'prometheus',
+      access: 'proxy',
+      isDefault: true,
+    });
     const url = new URL(String(ds.url));
     expect(url.protocol).toBe('http:');
     expect(url.hostname).toBe(PROMETHEUS_SERVICE);
@@ -209,7 +296,12 @@ describe('Grafana provisioning', () => {
 
 describe('observability/grafana/dashboards/chaos-gate.json', () => {
   it('is the Chaos Gate dashboard, refreshing every 5s over the last 15 minutes', () => {
-    expect(dashboard).toMatchObject({ uid: 'chaos-gate', title: 'Chaos Gate', refresh: '5s', time: { from: 'now-15m', to: 'now' } });
+    expect(dashboard).toMatchObject({
+      uid: 'chaos-gate',
+      title: 'Chaos Gate',
+      refresh: '5s',
+      time: { from: 'now-15m', to: 'now' },
+    });
     expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(36);
     expect(dashboard.schemaVersion).toBeLessThanOrEqual(41);
   });
@@ -223,7 +315,10 @@ describe('observability/grafana/dashboards/chaos-gate.json', () => {
       const g = p.gridPos;
       expect(g, p.title).toBeDefined();
       if (!g) continue;
-      expect([g.x, g.y, g.w, g.h].every((n) => Number.isInteger(n) && n >= 0), p.title).toBe(true);
+      expect(
+        [g.x, g.y, g.w, g.h].every((n) => Number.isInteger(n) && n >= 0),
+        p.title,
+      ).toBe(true);
       expect(g.w, p.title).toBeGreaterThan(0);
       expect(g.h, p.title).toBeGreaterThan(0);
       expect(g.x + g.w, p.title).toBeLessThanOrEqual(24);
@@ -259,7 +354,10 @@ describe('observability/grafana/dashboards/chaos-gate.json', () => {
     const used = new Set(exprs.flatMap(({ expr }) => checkPromQL(expr, known).metrics));
     for (const [name, m] of Object.entries(CONTRACT)) {
       const series = m.type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name];
-      expect(series.some((s) => used.has(s)), name).toBe(true);
+      expect(
+        series.some((s) => used.has(s)),
+        name,
+      ).toBe(true);
     }
   });
 
@@ -275,8 +373,14 @@ describe('observability/grafana/dashboards/chaos-gate.json', () => {
     expect(byTitle('Version per region').join()).toMatch(/by \([^)]*\bversion\b/);
     expect(byTitle('Request rate')).toEqual(['sum by (region) (rate(http_requests_total[30s]))']);
     expect(byTitle('Error rate')[0]).toMatch(/status=~"5\.\."/);
-    expect(byTitle('Latency p50/p95/p99').map((e) => /^histogram_quantile\(([\d.]+),/.exec(e)?.[1])).toEqual(['0.5', '0.95', '0.99']);
-    expect(byTitle('DB operation p99').join()).toMatch(/histogram_quantile\(0\.99, .*db_operation_duration_seconds_bucket/);
+    expect(byTitle('Latency p50/p95/p99').map((e) => /^histogram_quantile\(([\d.]+),/.exec(e)?.[1])).toEqual([
+      '0.5',
+      '0.95',
+      '0.99',
+    ]);
+    expect(byTitle('DB operation p99').join()).toMatch(
+      /histogram_quantile\(0\.99, .*db_operation_duration_seconds_bucket/,
+    );
   });
 
   it('compares canary against baseline by version in every region, below the "Canary vs baseline" row', () => {
@@ -285,14 +389,24 @@ describe('observability/grafana/dashboards/chaos-gate.json', () => {
     const below = queryPanels.filter((p) => (p.gridPos?.y ?? -1) > (row?.gridPos?.y ?? Infinity));
     for (const r of regions) {
       const inRegion = below.filter((p) => (p.targets ?? []).every((t) => t.expr?.includes(`region="${r.name}"`)));
-      const errors = inRegion.filter((p) => p.targets?.some((t) => /sum by \(version\) \(rate\(http_requests_total\{[^}]*status=~"5\.\."/.test(t.expr ?? '')));
-      const p99 = inRegion.filter((p) => p.targets?.some((t) => /histogram_quantile\(0\.99, sum by \(version, le\) \(rate\(http_request_duration_seconds_bucket\{/.test(t.expr ?? '')));
+      const errors = inRegion.filter((p) =>
+        p.targets?.some((t) =>
+          /sum by \(version\) \(rate\(http_requests_total\{[^}]*status=~"5\.\."/.test(t.expr ?? ''),
+        ),
+      );
+      const p99 = inRegion.filter((p) =>
+        p.targets?.some((t) =>
+          /histogram_quantile\(0\.99, sum by \(version, le\) \(rate\(http_request_duration_seconds_bucket\{/.test(
+            t.expr ?? '',
+          ),
+        ),
+      );
       expect(errors, `${r.name} error rate by version`).toHaveLength(1);
       expect(p99, `${r.name} p99 by version`).toHaveLength(1);
     }
   });
 
-  it('parses with Prometheus\' own PromQL parser (promtool check rules)', async (ctx) => {
+  it("parses with Prometheus' own PromQL parser (promtool check rules)", async (ctx) => {
     ctx.skip(!promtool, NO_PROMTOOL);
     const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-promql-'));
     try {
@@ -310,14 +424,38 @@ describe('observability/grafana/dashboards/chaos-gate.json', () => {
 describe('the PromQL name checker', () => {
   it.each([
     ['unknown metric', 'sum by (region) (rate(http_request_total[30s]))', 'unknown metric "http_request_total"'],
-    ['unknown label in by', 'sum by (zone) (rate(http_requests_total[30s]))', 'label "zone" in sum by (...) is not a label of http_requests_total'],
-    ['label of another metric', 'sum by (operation) (rate(http_request_duration_seconds_count[30s]))', 'label "operation"'],
-    ['unknown label in a matcher', 'rate(http_requests_total{stauts="500"}[1m])', 'label "stauts" in {...} is not a label of http_requests_total'],
+    [
+      'unknown label in by',
+      'sum by (zone) (rate(http_requests_total[30s]))',
+      'label "zone" in sum by (...) is not a label of http_requests_total',
+    ],
+    [
+      'label of another metric',
+      'sum by (operation) (rate(http_request_duration_seconds_count[30s]))',
+      'label "operation"',
+    ],
+    [
+      'unknown label in a matcher',
+      'rate(http_requests_total{stauts="500"}[1m])',
+      'label "stauts" in {...} is not a label of http_requests_total',
+    ],
     ['le on a counter', 'sum by (le) (rate(service_errors_total[1m]))', 'label "le"'],
     ['by after the body', 'sum(rate(http_requests_total[1m])) by (zone)', 'label "zone"'],
-    ['quantile without le', 'histogram_quantile(0.99, sum by (region) (rate(http_request_duration_seconds_bucket[30s])))', 'drops "le"'],
-    ['quantile of a non-bucket', 'histogram_quantile(0.99, rate(http_request_duration_seconds_sum[30s]))', 'needs a histogram\'s _bucket series'],
-    ['the histogram name itself', 'rate(http_request_duration_seconds[1m])', 'unknown metric "http_request_duration_seconds"'],
+    [
+      'quantile without le',
+      'histogram_quantile(0.99, sum by (region) (rate(http_request_duration_seconds_bucket[30s])))',
+      'drops "le"',
+    ],
+    [
+      'quantile of a non-bucket',
+      'histogram_quantile(0.99, rate(http_request_duration_seconds_sum[30s]))',
+      "needs a histogram's _bucket series",
+    ],
+    [
+      'the histogram name itself',
+      'rate(http_request_duration_seconds[1m])',
+      'unknown metric "http_request_duration_seconds"',
+    ],
     ['unknown function', 'rat(http_requests_total[1m])', 'unknown function "rat"'],
     ['missing parenthesis', 'sum(rate(http_requests_total[1m])', 'missing )'],
     ['selector without a name', '{region="us-west"}', 'selector without a metric name'],
@@ -328,12 +466,21 @@ describe('the PromQL name checker', () => {
   });
 
   it.each([
-    ['sum(rate(http_requests_total{region="us-west", status=~"5.."}[5m])) by (region, version)', ['http_requests_total']],
-    ['histogram_quantile(0.9, sum without (route) (rate(http_request_duration_seconds_bucket[1m] offset 5m)))', ['http_request_duration_seconds_bucket']],
+    [
+      'sum(rate(http_requests_total{region="us-west", status=~"5.."}[5m])) by (region, version)',
+      ['http_requests_total'],
+    ],
+    [
+      'histogram_quantile(0.9, sum without (route) (rate(http_request_duration_seconds_bucket[1m] offset 5m)))',
+      ['http_request_duration_seconds_bucket'],
+    ],
     ['max_over_time(service_up{job="regions"}[5m:30s]) or up{slot="canary"}', ['service_up', 'up']],
     ['service_up * on (region) group_left (version) service_info', ['service_up', 'service_info']],
     ['{__name__="service_errors_total", region!="eu-west"}', ['service_errors_total']],
-    ['rate(db_operation_duration_seconds_sum[1m]) / rate(db_operation_duration_seconds_count[1m]) > bool 0.05', ['db_operation_duration_seconds_sum', 'db_operation_duration_seconds_count']],
+    [
+      'rate(db_operation_duration_seconds_sum[1m]) / rate(db_operation_duration_seconds_count[1m]) > bool 0.05',
+      ['db_operation_duration_seconds_sum', 'db_operation_duration_seconds_count'],
+    ],
   ])('accepts %s', (expr, metrics) => {
     expect(checkPromQL(expr, known)).toEqual({ metrics, problems: [] });
   });

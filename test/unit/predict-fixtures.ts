@@ -19,8 +19,17 @@ export function cohort(spec: CohortSpec, seed: number): CohortMeasurement {
   const { errors, count, medianMs = 20, p99Ms = 80 } = spec;
   const draw = lognormal(createRandom(seed), medianMs, p99Ms);
   const latencies = Array.from({ length: count - errors }, () => draw()).sort((a, b) => a - b);
-  const q = (p: number) => (latencies.length === 0 ? null : (latencies[nearestRank(p, latencies.length) - 1] as number));
-  const base = { version: spec.version ?? 'v2', count, errors, errorRate: count === 0 ? null : errors / count, p50Ms: q(0.5), p95Ms: q(0.95), p99Ms: q(0.99) };
+  const q = (p: number) =>
+    latencies.length === 0 ? null : (latencies[nearestRank(p, latencies.length) - 1] as number);
+  const base = {
+    version: spec.version ?? 'v2',
+    count,
+    errors,
+    errorRate: count === 0 ? null : errors / count,
+    p50Ms: q(0.5),
+    p95Ms: q(0.95),
+    p99Ms: q(0.99),
+  };
   return spec.summaryOnly ? base : { ...base, latenciesMs: latencies };
 }
 
@@ -49,14 +58,32 @@ export function measurement(spec: ProfileSpec, seed: number): PreflightMeasureme
  * The default three profiles (10, 40, 80 rps for 10 s: 100, 400, 800 requests per cohort),
  * the candidate failing at `rate` (errors rounded per profile), the stable version at 1%.
  */
-export function preflightAt(rate: number, options: { medianMs?: number; p99Ms?: number; seed?: number } = {}): PreflightMeasurement[] {
+export function preflightAt(
+  rate: number,
+  options: { medianMs?: number; p99Ms?: number; seed?: number } = {},
+): PreflightMeasurement[] {
   const seed = options.seed ?? 1;
-  return ([['low', 10], ['nominal', 40], ['peak', 80]] as const).map(([profile, rps], i) => {
+  return (
+    [
+      ['low', 10],
+      ['nominal', 40],
+      ['peak', 80],
+    ] as const
+  ).map(([profile, rps], i) => {
     const count = rps * 10;
-    return measurement({
-      profile, rps,
-      canary: { errors: Math.round(count * rate), count, medianMs: options.medianMs ?? 20, p99Ms: options.p99Ms ?? 80 },
-      baseline: { errors: Math.round(count * 0.01), count },
-    }, seed + i);
+    return measurement(
+      {
+        profile,
+        rps,
+        canary: {
+          errors: Math.round(count * rate),
+          count,
+          medianMs: options.medianMs ?? 20,
+          p99Ms: options.p99Ms ?? 80,
+        },
+        baseline: { errors: Math.round(count * 0.01), count },
+      },
+      seed + i,
+    );
   });
 }

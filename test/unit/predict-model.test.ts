@@ -1,15 +1,39 @@
 import { describe, expect, it } from 'vitest';
 import { normalQuantile } from '../../src/analysis/normal.ts';
 import { toRolloutPlan, defaultRolloutPlan } from '../../src/config/rollout.ts';
-import { betaBinomialCdf, betaBinomialQuantiles, betaCdf, betaQuantile, chiSquareSf, homogeneityTest } from '../../src/predict/beta.ts';
+import {
+  betaBinomialCdf,
+  betaBinomialQuantiles,
+  betaCdf,
+  betaQuantile,
+  chiSquareSf,
+  homogeneityTest,
+} from '../../src/predict/beta.ts';
 import { fitLognormal, p99BreachProbability, simulateP99, Z99 } from '../../src/predict/latency.ts';
-import { evidenceAt, fitProfiles, JEFFREYS_PRIOR, predictStage, rangesAt, stageLoads, type StageLoad } from '../../src/predict/model.ts';
+import {
+  evidenceAt,
+  fitProfiles,
+  JEFFREYS_PRIOR,
+  predictStage,
+  rangesAt,
+  stageLoads,
+  type StageLoad,
+} from '../../src/predict/model.ts';
 import { cohort, measurement } from './predict-fixtures.ts';
 
 // Reference values are scipy 1.17 (scipy.stats.betabinom, beta, chi2), quoted beside each.
 
-const load = (requests: number, extra: Partial<StageLoad> = {}): StageLoad => ({ stage: 0, weight: 1, canaryRps: 40, requests, maxErrorRate: 0.05, maxP99Ms: 500, ...extra });
-const oneProfile = (errors: number, count: number) => fitProfiles([measurement({ profile: 'nominal', rps: 40, canary: { errors, count } }, 7)]);
+const load = (requests: number, extra: Partial<StageLoad> = {}): StageLoad => ({
+  stage: 0,
+  weight: 1,
+  canaryRps: 40,
+  requests,
+  maxErrorRate: 0.05,
+  maxP99Ms: 500,
+  ...extra,
+});
+const oneProfile = (errors: number, count: number) =>
+  fitProfiles([measurement({ profile: 'nominal', rps: 40, canary: { errors, count } }, 7)]);
 
 describe('Beta and Beta-Binomial numerics', () => {
   it('match scipy', () => {
@@ -34,8 +58,19 @@ describe('Beta and Beta-Binomial numerics', () => {
     expect(chiSquareSf(3.7, 2)).toBeCloseTo(0.1572371663136276, 12);
     expect(chiSquareSf(12.3, 1)).toBeCloseTo(0.00045295829392355183, 12);
     // chi2_contingency([[3, 97], [12, 388], [39, 761]], correction=False) p = 0.2570424812170607
-    expect(homogeneityTest([{ errors: 3, count: 100 }, { errors: 12, count: 400 }, { errors: 39, count: 800 }]).p).toBeCloseTo(0.2570424812170607, 10);
-    expect(homogeneityTest([{ errors: 0, count: 100 }, { errors: 0, count: 400 }]).p).toBe(1);
+    expect(
+      homogeneityTest([
+        { errors: 3, count: 100 },
+        { errors: 12, count: 400 },
+        { errors: 39, count: 800 },
+      ]).p,
+    ).toBeCloseTo(0.2570424812170607, 10);
+    expect(
+      homogeneityTest([
+        { errors: 0, count: 100 },
+        { errors: 0, count: 400 },
+      ]).p,
+    ).toBe(1);
   });
 });
 
@@ -96,8 +131,20 @@ describe('latency (lognormal)', () => {
 
   it('never fits a lighter tail than measured: sigma is raised to the measured p99', () => {
     // 99% of requests at ~20 ms, 2% at 400 ms: a lognormal MLE would put p99 far below 400.
-    const latencies = [...Array.from({ length: 980 }, (_, i) => 18 + (i % 5)), ...Array.from({ length: 20 }, () => 400)];
-    const fit = fitLognormal({ version: 'v2', count: 1000, errors: 0, errorRate: 0, p50Ms: 20, p95Ms: 22, p99Ms: 400, latenciesMs: latencies })!;
+    const latencies = [
+      ...Array.from({ length: 980 }, (_, i) => 18 + (i % 5)),
+      ...Array.from({ length: 20 }, () => 400),
+    ];
+    const fit = fitLognormal({
+      version: 'v2',
+      count: 1000,
+      errors: 0,
+      errorRate: 0,
+      p50Ms: 20,
+      p95Ms: 22,
+      p99Ms: 400,
+      latenciesMs: latencies,
+    })!;
     expect(fit.method).toBe('mle+tail');
     expect(Math.exp(fit.mu + Z99 * fit.sigma)).toBeCloseTo(400, 6);
   });
@@ -148,8 +195,14 @@ describe('latency (lognormal)', () => {
 
 describe('load profiles', () => {
   const slowAtPeak = fitProfiles([
-    measurement({ profile: 'low', rps: 10, canary: { errors: 1, count: 400, medianMs: 10, p99Ms: 40, summaryOnly: true } }, 1),
-    measurement({ profile: 'peak', rps: 50, canary: { errors: 40, count: 400, medianMs: 40, p99Ms: 160, summaryOnly: true } }, 2),
+    measurement(
+      { profile: 'low', rps: 10, canary: { errors: 1, count: 400, medianMs: 10, p99Ms: 40, summaryOnly: true } },
+      1,
+    ),
+    measurement(
+      { profile: 'peak', rps: 50, canary: { errors: 40, count: 400, medianMs: 40, p99Ms: 160, summaryOnly: true } },
+      2,
+    ),
   ]);
 
   it('interpolates the lognormal linearly in rps: the median grows geometrically', () => {
@@ -196,12 +249,23 @@ describe('load profiles', () => {
 describe('stages', () => {
   it('the default plan: requests are canary rate x bake (the min-samples floor for small weights)', () => {
     const loads = stageLoads(defaultRolloutPlan());
-    expect(loads.map((l) => [l.weight, l.canaryRps, l.requests])).toEqual([[1, 15, 60], [5, 15, 60], [25, 15, 60], [50, 20, 80], [100, 40, 160]]);
+    expect(loads.map((l) => [l.weight, l.canaryRps, l.requests])).toEqual([
+      [1, 15, 60],
+      [5, 15, 60],
+      [25, 15, 60],
+      [50, 20, 80],
+      [100, 40, 160],
+    ]);
   });
 
   it('a rolling rollout is one 100% step with the last stage limits', () => {
-    const plan = toRolloutPlan({ strategy: 'rolling', stages: [{ weight: 50 }, { weight: 100, max_p99_ms: 300 }] }, 'x');
-    expect(stageLoads(plan)).toEqual([{ stage: 0, weight: 100, canaryRps: 40, requests: 160, maxErrorRate: 0.05, maxP99Ms: 300 }]);
+    const plan = toRolloutPlan(
+      { strategy: 'rolling', stages: [{ weight: 50 }, { weight: 100, max_p99_ms: 300 }] },
+      'x',
+    );
+    expect(stageLoads(plan)).toEqual([
+      { stage: 0, weight: 100, canaryRps: 40, requests: 160, maxErrorRate: 0.05, maxP99Ms: 300 },
+    ]);
   });
 
   it('rangesAt recomputes the stage ranges from the JSON model exactly', () => {

@@ -10,11 +10,34 @@ const config = { ...defaultPredictPlan(), monteCarloSamples: 400 };
 
 function run(id: string, rollout: HistoryRecord['rollout'], region: string | null, candidateErrors = 4): HistoryRecord {
   return {
-    schema: 1, run_id: id, at: '2025-01-01T00:00:00.000Z', version: `v-${id}`, baseline_version: 'v1',
-    verdict: rollout === 'COMPLETED' ? 'OPEN' : 'CLOSED', rollout, failed_region: region, rollback_reason: null,
+    schema: 1,
+    run_id: id,
+    at: '2025-01-01T00:00:00.000Z',
+    version: `v-${id}`,
+    baseline_version: 'v1',
+    verdict: rollout === 'COMPLETED' ? 'OPEN' : 'CLOSED',
+    rollout,
+    failed_region: region,
+    rollback_reason: null,
     durations_ms: { total: 60_000, preflight: 30_000, experiments: null, rollout: 30_000 },
-    regions: [{ region: 'us-west', baseline: { count: 400, errors: 4, error_rate: 0.01, p50_ms: 20, p95_ms: 50, p99_ms: 80 }, candidate: { count: 400, errors: candidateErrors, error_rate: candidateErrors / 400, p50_ms: 20, p95_ms: 50, p99_ms: 80 }, outcome: 'promoted' }],
-    risk: null, prediction_accuracy: null, experiments: null,
+    regions: [
+      {
+        region: 'us-west',
+        baseline: { count: 400, errors: 4, error_rate: 0.01, p50_ms: 20, p95_ms: 50, p99_ms: 80 },
+        candidate: {
+          count: 400,
+          errors: candidateErrors,
+          error_rate: candidateErrors / 400,
+          p50_ms: 20,
+          p95_ms: 50,
+          p99_ms: 80,
+        },
+        outcome: 'promoted',
+      },
+    ],
+    risk: null,
+    prediction_accuracy: null,
+    experiments: null,
   };
 }
 
@@ -50,16 +73,31 @@ describe('predict()', () => {
     expect(p.action).toMatchObject({ action: 'small-tiers', weights: [0.1, 0.5, 1, 5, 25, 50, 100] });
     expect(p.stages.map((s) => s.weight)).toEqual([0.1, 0.5, 1, 5, 25, 50, 100]);
     expect(predictedPlan(plan, p).stages.map((s) => s.weight)).toEqual([0.1, 0.5, 1, 5, 25, 50, 100]);
-    const closed = predict({ plan, preflight: preflightAt(0.8), history: [], seed: 1, config: { ...config, onHighRisk: 'close' } });
+    const closed = predict({
+      plan,
+      preflight: preflightAt(0.8),
+      history: [],
+      seed: 1,
+      config: { ...config, onHighRisk: 'close' },
+    });
     expect(closed.action.action).toBe('close');
   });
 
   it('uses the last history.runs records for the prior and the failure history', () => {
-    const history = [run('a', 'ROLLED_BACK', 'eu-west', 200), ...['b', 'c', 'd'].map((id) => run(id, 'COMPLETED', null))];
+    const history = [
+      run('a', 'ROLLED_BACK', 'eu-west', 200),
+      ...['b', 'c', 'd'].map((id) => run(id, 'COMPLETED', null)),
+    ];
     const all = predict({ plan, preflight: preflightAt(0.01), history, seed: 1, config });
     expect(all.models.errorRate.prior).toMatchObject({ source: 'history', runs: 4 });
     expect(all.risk.components.find((c) => c.name === 'history')!.value).toBe(0.25);
-    const last3 = predict({ plan, preflight: preflightAt(0.01), history, seed: 1, config: { ...config, history: { ...config.history, runs: 3 } } });
+    const last3 = predict({
+      plan,
+      preflight: preflightAt(0.01),
+      history,
+      seed: 1,
+      config: { ...config, history: { ...config.history, runs: 3 } },
+    });
     expect(last3.risk.components.find((c) => c.name === 'history')!.value).toBe(0);
   });
 
@@ -101,7 +139,15 @@ describe('predict()', () => {
     const random = createRandom(99);
     const draw = lognormal(random, 20, 80);
     const observed = Array.from({ length: 100 }, (_, i) => {
-      const obs = Array.from({ length: s.requests }, (_, k) => ({ at: k, region: 'us-west', version: 'v2', cohort: 'canary' as const, route: '/', status: random.next() < 0.01 ? 500 : 200, latencyMs: draw() }));
+      const obs = Array.from({ length: s.requests }, (_, k) => ({
+        at: k,
+        region: 'us-west',
+        version: 'v2',
+        cohort: 'canary' as const,
+        route: '/',
+        status: random.next() < 0.01 ? 500 : 200,
+        latencyMs: draw(),
+      }));
       return { region: 'us-west', stage: 4, weight: 100, canary: summarize(obs), i };
     });
     const acc = predictionAccuracy(p.stages, observed);

@@ -14,16 +14,49 @@ function riskOf(preflight: PreflightMeasurement[], extra: Partial<RiskInput> = {
   const profiles = fitProfiles(preflight);
   const stages = stageLoads(plan).map((l) => predictStage(profiles, JEFFREYS_PRIOR, l, 42, 300));
   return assessRisk({
-    analysis: plan.analysis, regions: plan.regions, profiles, prior: JEFFREYS_PRIOR, stages,
-    preflightRegions: ['us-west'], history: NO_HISTORY, experiments: [], maxRisk: 50, ...extra,
+    analysis: plan.analysis,
+    regions: plan.regions,
+    profiles,
+    prior: JEFFREYS_PRIOR,
+    stages,
+    preflightRegions: ['us-west'],
+    history: NO_HISTORY,
+    experiments: [],
+    maxRisk: 50,
+    ...extra,
   });
 }
 
-function experiment(name: string, kind: string, status: ExperimentResult['status'], targets: string[]): ExperimentResult {
+function experiment(
+  name: string,
+  kind: string,
+  status: ExperimentResult['status'],
+  targets: string[],
+): ExperimentResult {
   return {
-    name, description: '', fault: { kind, method: 'test', params: {} }, targets, status, startedAt: '2025-01-01T00:00:00.000Z',
-    durationMs: 1000, faultWindow: { fromMs: 0, toMs: 1 }, windows: [], series: [], recoveryTimeSeconds: null, acknowledgedWritesLost: 0, reverted: true,
-    measurements: [{ name: 'recovery_time_seconds', value: status === 'FAIL' ? 22 : 3, threshold: 15, comparator: '<=', unit: 's', pass: status !== 'FAIL' }],
+    name,
+    description: '',
+    fault: { kind, method: 'test', params: {} },
+    targets,
+    status,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    durationMs: 1000,
+    faultWindow: { fromMs: 0, toMs: 1 },
+    windows: [],
+    series: [],
+    recoveryTimeSeconds: null,
+    acknowledgedWritesLost: 0,
+    reverted: true,
+    measurements: [
+      {
+        name: 'recovery_time_seconds',
+        value: status === 'FAIL' ? 22 : 3,
+        threshold: 15,
+        comparator: '<=',
+        unit: 's',
+        pass: status !== 'FAIL',
+      },
+    ],
   };
 }
 
@@ -39,7 +72,13 @@ describe('risk score', () => {
     const r = riskOf(preflightAt(0.8));
     expect(r.score).toBe(100);
     expect(r.level).toBe('high');
-    expect(r.failurePoints[0]).toMatchObject({ component: 'error_limit', region: 'us-west', metric: 'error_rate', stage: 0, points: 100 });
+    expect(r.failurePoints[0]).toMatchObject({
+      component: 'error_limit',
+      region: 'us-west',
+      metric: 'error_rate',
+      stage: 0,
+      points: 100,
+    });
     expect(r.failurePoints[0]!.explanation).toMatch(/would breach the limit 5% at stage 1 \(1%\) of us-west/);
   });
 
@@ -68,8 +107,19 @@ describe('risk score', () => {
 
   it('latency degradation at peak load only is found and named by its profile', () => {
     const pre = [
-      measurement({ profile: 'low', rps: 10, canary: { errors: 1, count: 400 }, baseline: { errors: 1, count: 400 } }, 1),
-      measurement({ profile: 'peak', rps: 80, canary: { errors: 1, count: 400, medianMs: 40, p99Ms: 160 }, baseline: { errors: 1, count: 400 } }, 2),
+      measurement(
+        { profile: 'low', rps: 10, canary: { errors: 1, count: 400 }, baseline: { errors: 1, count: 400 } },
+        1,
+      ),
+      measurement(
+        {
+          profile: 'peak',
+          rps: 80,
+          canary: { errors: 1, count: 400, medianMs: 40, p99Ms: 160 },
+          baseline: { errors: 1, count: 400 },
+        },
+        2,
+      ),
     ];
     const r = riskOf(pre);
     const d = r.components.find((c) => c.name === 'degradation')!;
@@ -85,7 +135,12 @@ describe('risk score', () => {
   });
 
   it('a small pre-flight raises the score through uncertainty', () => {
-    const small = [measurement({ profile: 'nominal', rps: 40, canary: { errors: 0, count: 30 }, baseline: { errors: 0, count: 30 } }, 1)];
+    const small = [
+      measurement(
+        { profile: 'nominal', rps: 40, canary: { errors: 0, count: 30 }, baseline: { errors: 0, count: 30 } },
+        1,
+      ),
+    ];
     const r = riskOf(small);
     const u = r.components.find((c) => c.name === 'uncertainty')!;
     expect(u.value).toBe(1);
@@ -93,7 +148,12 @@ describe('risk score', () => {
   });
 
   it('history: failed earlier rollouts add points, by the region they failed in', () => {
-    const history: FailureHistory = { runs: 10, failed: 4, byRegion: { 'eu-west': 3, 'us-east': 1 }, versions: ['v7', 'v8', 'v9', 'v10'] };
+    const history: FailureHistory = {
+      runs: 10,
+      failed: 4,
+      byRegion: { 'eu-west': 3, 'us-east': 1 },
+      versions: ['v7', 'v8', 'v9', 'v10'],
+    };
     const r = riskOf(preflightAt(0.01), { history });
     const h = r.components.find((c) => c.name === 'history')!;
     expect(h.value).toBe(0.4);
@@ -109,11 +169,19 @@ describe('risk score', () => {
       experiment('cpu-spike', 'cpu', 'PASS', ['us-east']),
       experiment('network-latency', 'latency', 'ERROR', ['us-west']),
     ];
-    const r = riskOf(preflightAt(0.01), { experiments, dependencies: { 'us-west': ['us-west-data'], 'eu-west': ['eu-west-data'] } });
+    const r = riskOf(preflightAt(0.01), {
+      experiments,
+      dependencies: { 'us-west': ['us-west-data'], 'eu-west': ['eu-west-data'] },
+    });
     const e = r.components.find((c) => c.name === 'experiments')!;
     expect(e.value).toBe(0.5);
     const point = r.failurePoints.find((f) => f.component === 'experiments')!;
-    expect(point).toMatchObject({ region: 'eu-west', metric: 'error_rate', experiment: 'database-failure', failureClass: 'database dependency' });
+    expect(point).toMatchObject({
+      region: 'eu-west',
+      metric: 'error_rate',
+      experiment: 'database-failure',
+      failureClass: 'database dependency',
+    });
     expect(point.explanation).toMatch(/missed recovery_time_seconds 22 \(<= 15\); eu-west-data serves eu-west alone/);
   });
 

@@ -22,7 +22,13 @@ function stagePrediction(errors: number) {
 
 function judged(canary: ReturnType<typeof makeWindow>): CombinedJudgement {
   const baseline = makeWindow('baseline', { n: 200, errors: 2, latency: (i) => 15 + (i % 10) });
-  return combineJudgement(judge(canary, baseline, limits, judgeOptions(plan.analysis)), limits, [], ['synthetic'], canary);
+  return combineJudgement(
+    judge(canary, baseline, limits, judgeOptions(plan.analysis)),
+    limits,
+    [],
+    ['synthetic'],
+    canary,
+  );
 }
 
 describe('what the risk score does to the rollout', () => {
@@ -33,11 +39,16 @@ describe('what the risk score does to the rollout', () => {
   it('small_tiers: prepends 0.1% and 0.5% before the first stage', () => {
     const r = recommendAction(64.4, plan, policy);
     expect(r).toMatchObject({ action: 'small-tiers', weights: [0.1, 0.5, 1, 5, 25, 50, 100] });
-    expect(r.reason).toBe('risk 64.4 is above max_risk 50 and on_high_risk is small_tiers: starting with 0.1%, 0.5% before 1%');
+    expect(r.reason).toBe(
+      'risk 64.4 is above max_risk 50 and on_high_risk is small_tiers: starting with 0.1%, 0.5% before 1%',
+    );
   });
 
   it('close: the gate closes without rolling out', () => {
-    expect(recommendAction(80, plan, { ...policy, onHighRisk: 'close' })).toMatchObject({ action: 'close', weights: [] });
+    expect(recommendAction(80, plan, { ...policy, onHighRisk: 'close' })).toMatchObject({
+      action: 'close',
+      weights: [],
+    });
   });
 
   it('a rolling rollout has no tiers to shrink: closes', () => {
@@ -75,15 +86,27 @@ describe('green, yellow, red against the prediction', () => {
   it('yellow: one error in 60 is within the 5% limit but above the predicted 0% (0 errors in 1,000 before)', () => {
     const p = stagePrediction(0);
     expect(p.errorRate.high).toBe(0);
-    const canary = makeWindow('canary', { n: 60, errors: 1, latency: (i) => (i === 0 ? p.p99Ms!.expected : 15 + (i % 10)) });
+    const canary = makeWindow('canary', {
+      n: 60,
+      errors: 1,
+      latency: (i) => (i === 0 ? p.p99Ms!.expected : 15 + (i % 10)),
+    });
     const base = judged(canary);
     expect(base.verdict).toBe('green');
     const j = classifyStage(base, p);
     expect(j.verdict).toBe('yellow');
     expect(j.judgedVerdict).toBe('green');
-    expect(j.reasons[0]).toBe('outside the prediction: error rate 1.7% of 60 requests is above the predicted 0% to 0%, within the limit 5%');
+    expect(j.reasons[0]).toBe(
+      'outside the prediction: error rate 1.7% of 60 requests is above the predicted 0% to 0%, within the limit 5%',
+    );
     // The policy pauses with that reason and looks twice as often.
-    const d = decide({ paused: false, judgement: j, stage: plan.stages[0]!, analysis: plan.analysis, clock: { stageStartedAt: 0, now: 2000, pausedMs: 0 } });
+    const d = decide({
+      paused: false,
+      judgement: j,
+      stage: plan.stages[0]!,
+      analysis: plan.analysis,
+      clock: { stageStartedAt: 0, now: 2000, pausedMs: 0 },
+    });
     expect(d.event).toEqual({ type: 'PAUSE', reason: j.reasons[0], at: 2000 });
     expect(d.nextAnalysisInMs).toBe(500);
   });
@@ -93,7 +116,9 @@ describe('green, yellow, red against the prediction', () => {
     const canary = makeWindow('canary', { n: 60, latency: (i) => (i === 0 ? 400 : 15 + (i % 10)) });
     const j = classifyStage(judged(canary), p);
     expect(j.verdict).toBe('yellow');
-    expect(j.reasons[0]).toMatch(/^outside the prediction: p99 400 ms is above the predicted .* within the limit 500 ms$/);
+    expect(j.reasons[0]).toMatch(
+      /^outside the prediction: p99 400 ms is above the predicted .* within the limit 500 ms$/,
+    );
   });
 
   it('red: a breached limit stays red (roll back at once), with the comparison added', () => {
@@ -101,8 +126,16 @@ describe('green, yellow, red against the prediction', () => {
     const j = classifyStage(judged(makeWindow('canary', { n: 60, errors: 20 })), p);
     expect(j.verdict).toBe('red');
     expect(j.reasons[0]).toMatch(/^error rate 33\.3% \(20 of 60\) is above the limit 5%/);
-    expect(j.reasons).toContain('error rate 33.3% of 60 requests is above the predicted 0% to 3.3%, within the limit 5%');
-    const d = decide({ paused: false, judgement: j, stage: plan.stages[0]!, analysis: plan.analysis, clock: { stageStartedAt: 0, now: 1000, pausedMs: 0 } });
+    expect(j.reasons).toContain(
+      'error rate 33.3% of 60 requests is above the predicted 0% to 3.3%, within the limit 5%',
+    );
+    const d = decide({
+      paused: false,
+      judgement: j,
+      stage: plan.stages[0]!,
+      analysis: plan.analysis,
+      clock: { stageStartedAt: 0, now: 1000, pausedMs: 0 },
+    });
     expect(d.event).toMatchObject({ type: 'ABORT' });
   });
 
@@ -111,8 +144,12 @@ describe('green, yellow, red against the prediction', () => {
     const j = classifyStage(judged(makeWindow('canary', { n: 60, latency: (i) => 15 + (i % 10) })), p);
     expect(j.prediction.riskLow).toBe(false);
     expect(j.verdict).toBe('yellow');
-    expect(j.reasons[0]).toBe('the prediction expects stage 1 to breach a limit (P = >99.99%): risk not low, looking more often');
-    expect(j.reasons).toContain('error rate 0% of 60 requests is below the predicted 3.3% to 15% (better than predicted)');
+    expect(j.reasons[0]).toBe(
+      'the prediction expects stage 1 to breach a limit (P = >99.99%): risk not low, looking more often',
+    );
+    expect(j.reasons).toContain(
+      'error rate 0% of 60 requests is below the predicted 3.3% to 15% (better than predicted)',
+    );
   });
 
   it('inconclusive stays inconclusive', () => {

@@ -19,7 +19,10 @@ export interface MetricContract {
  * `h_bucket` (with `le`), `h_sum` and `h_count`; `extraLabels` (job, instance and the
  * scrape target's own labels) are added to every one.
  */
-export function seriesFromContract(contract: Readonly<Record<string, MetricContract>>, extraLabels: Iterable<string> = []): Map<string, Set<string>> {
+export function seriesFromContract(
+  contract: Readonly<Record<string, MetricContract>>,
+  extraLabels: Iterable<string> = [],
+): Map<string, Set<string>> {
   const extra = [...extraLabels];
   const out = new Map<string, Set<string>>();
   for (const [name, m] of Object.entries(contract)) {
@@ -47,21 +50,102 @@ export interface PromQLCheck {
 }
 
 const AGGREGATIONS = new Set([
-  'sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile',
-  'limitk', 'limit_ratio',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'limitk',
+  'limit_ratio',
 ]);
 
 const FUNCTIONS = new Set([
-  'abs', 'absent', 'absent_over_time', 'ceil', 'changes', 'clamp', 'clamp_max', 'clamp_min', 'day_of_month',
-  'day_of_week', 'day_of_year', 'days_in_month', 'delta', 'deriv', 'exp', 'floor', 'histogram_avg',
-  'histogram_count', 'histogram_fraction', 'histogram_quantile', 'histogram_stddev', 'histogram_stdvar',
-  'histogram_sum', 'holt_winters', 'double_exponential_smoothing', 'hour', 'idelta', 'increase', 'irate',
-  'label_replace', 'label_join', 'ln', 'log2', 'log10', 'minute', 'month', 'predict_linear', 'rate', 'resets',
-  'round', 'scalar', 'sgn', 'sort', 'sort_desc', 'sort_by_label', 'sort_by_label_desc', 'sqrt', 'time',
-  'timestamp', 'vector', 'year', 'avg_over_time', 'min_over_time', 'max_over_time', 'sum_over_time',
-  'count_over_time', 'quantile_over_time', 'stddev_over_time', 'stdvar_over_time', 'last_over_time',
-  'present_over_time', 'mad_over_time', 'acos', 'acosh', 'asin', 'asinh', 'atan', 'atanh', 'cos', 'cosh',
-  'sin', 'sinh', 'tan', 'tanh', 'deg', 'rad', 'pi', 'start', 'end',
+  'abs',
+  'absent',
+  'absent_over_time',
+  'ceil',
+  'changes',
+  'clamp',
+  'clamp_max',
+  'clamp_min',
+  'day_of_month',
+  'day_of_week',
+  'day_of_year',
+  'days_in_month',
+  'delta',
+  'deriv',
+  'exp',
+  'floor',
+  'histogram_avg',
+  'histogram_count',
+  'histogram_fraction',
+  'histogram_quantile',
+  'histogram_stddev',
+  'histogram_stdvar',
+  'histogram_sum',
+  'holt_winters',
+  'double_exponential_smoothing',
+  'hour',
+  'idelta',
+  'increase',
+  'irate',
+  'label_replace',
+  'label_join',
+  'ln',
+  'log2',
+  'log10',
+  'minute',
+  'month',
+  'predict_linear',
+  'rate',
+  'resets',
+  'round',
+  'scalar',
+  'sgn',
+  'sort',
+  'sort_desc',
+  'sort_by_label',
+  'sort_by_label_desc',
+  'sqrt',
+  'time',
+  'timestamp',
+  'vector',
+  'year',
+  'avg_over_time',
+  'min_over_time',
+  'max_over_time',
+  'sum_over_time',
+  'count_over_time',
+  'quantile_over_time',
+  'stddev_over_time',
+  'stdvar_over_time',
+  'last_over_time',
+  'present_over_time',
+  'mad_over_time',
+  'acos',
+  'acosh',
+  'asin',
+  'asinh',
+  'atan',
+  'atanh',
+  'cos',
+  'cosh',
+  'sin',
+  'sinh',
+  'tan',
+  'tanh',
+  'deg',
+  'rad',
+  'pi',
+  'start',
+  'end',
 ]);
 
 const BINARY_KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'atan2', 'inf', 'nan', 'Inf', 'NaN']);
@@ -88,8 +172,15 @@ function tokenize(expr: string, problems: string[]): Token[] {
   let i = 0;
   while (i < expr.length) {
     const ch = expr[i] as string;
-    if (/\s/.test(ch)) { i++; continue; }
-    if (ch === '#') { const nl = expr.indexOf('\n', i); i = nl < 0 ? expr.length : nl; continue; }
+    if (/\s/.test(ch)) {
+      i++;
+      continue;
+    }
+    if (ch === '#') {
+      const nl = expr.indexOf('\n', i);
+      i = nl < 0 ? expr.length : nl;
+      continue;
+    }
     const rest = expr.slice(i);
     let matched = false;
     for (const [kind, re] of TOKEN_RULES) {
@@ -120,11 +211,17 @@ export function checkPromQL(expr: string, known: KnownSeries): PromQLCheck {
   const labelsOf = (metric: string): ReadonlySet<string> | undefined => known.get(metric);
 
   /** A scope: the metrics selected inside a parenthesized group, and whether `le` survives it. */
-  interface Scope { metrics: Set<string>; dropsLe: boolean }
+  interface Scope {
+    metrics: Set<string>;
+    dropsLe: boolean;
+  }
 
   function labelList(what: string): string[] {
     const labels: string[] = [];
-    if (!isPunct(peek(), '(')) { problems.push(`${what} must be followed by a label list in parentheses`); return labels; }
+    if (!isPunct(peek(), '(')) {
+      problems.push(`${what} must be followed by a label list in parentheses`);
+      return labels;
+    }
     pos++;
     while (pos < tokens.length && !isPunct(peek(), ')')) {
       const t = tokens[pos++] as Token;
@@ -169,7 +266,9 @@ export function checkPromQL(expr: string, known: KnownSeries): PromQLCheck {
     }
     if (name !== metric) selectMetric(name);
     const have = labelsOf(name);
-    if (have) for (const [label] of seen) if (!have.has(label)) problems.push(`label "${label}" in {...} is not a label of ${name}`);
+    if (have)
+      for (const [label] of seen)
+        if (!have.has(label)) problems.push(`label "${label}" in {...} is not a label of ${name}`);
     return name;
   }
 
@@ -181,7 +280,10 @@ export function checkPromQL(expr: string, known: KnownSeries): PromQLCheck {
   /** Read tokens until `stop` (or the end), returning what the group selects. */
   function group(stop: ')' | ']' | null): Scope {
     const scope: Scope = { metrics: new Set(), dropsLe: false };
-    const merge = (inner: Scope) => { for (const m of inner.metrics) scope.metrics.add(m); scope.dropsLe ||= inner.dropsLe; };
+    const merge = (inner: Scope) => {
+      for (const m of inner.metrics) scope.metrics.add(m);
+      scope.dropsLe ||= inner.dropsLe;
+    };
     const matching: { keyword: string; labels: string[] }[] = [];
     while (pos < tokens.length) {
       const t = tokens[pos] as Token;
@@ -212,7 +314,11 @@ export function checkPromQL(expr: string, known: KnownSeries): PromQLCheck {
       if (t.kind !== 'ident') continue; // numbers, strings, operators
       const word = t.text;
       if (BINARY_KEYWORDS.has(word)) continue;
-      if (word === 'offset') { if (peek()?.text === '-') pos++; pos++; continue; }
+      if (word === 'offset') {
+        if (peek()?.text === '-') pos++;
+        pos++;
+        continue;
+      }
       if (MATCHING_KEYWORDS.has(word)) {
         if (word.startsWith('group_') && !isPunct(peek(), '(')) continue;
         matching.push({ keyword: word, labels: labelList(word) });
@@ -224,7 +330,10 @@ export function checkPromQL(expr: string, known: KnownSeries): PromQLCheck {
           const keyword = (tokens[pos++] as Token).text;
           grouping = { keyword, labels: labelList(keyword) };
         }
-        if (!isPunct(peek(), '(')) { problems.push(`${word} must be followed by (...)`); continue; }
+        if (!isPunct(peek(), '(')) {
+          problems.push(`${word} must be followed by (...)`);
+          continue;
+        }
         pos++;
         const inner = group(')');
         if (!isPunct(peek(), ')')) problems.push(`missing ) after ${word} (...)`);
@@ -251,7 +360,8 @@ export function checkPromQL(expr: string, known: KnownSeries): PromQLCheck {
         pos++;
         if (word === 'histogram_quantile' || word === 'histogram_fraction') {
           for (const m of inner.metrics) {
-            if (!m.endsWith('_bucket') || !labelsOf(m)?.has('le')) problems.push(`${word} needs a histogram's _bucket series, not ${m}`);
+            if (!m.endsWith('_bucket') || !labelsOf(m)?.has('le'))
+              problems.push(`${word} needs a histogram's _bucket series, not ${m}`);
           }
           if (inner.dropsLe) problems.push(`${word} over an aggregation that drops "le"`);
           inner.dropsLe = true; // le is consumed here
@@ -271,9 +381,11 @@ export function checkPromQL(expr: string, known: KnownSeries): PromQLCheck {
     if (stop !== null && pos >= tokens.length) problems.push(`missing ${stop}`);
     for (const { keyword, labels } of matching) {
       if (keyword === 'on' || keyword === 'ignoring') checkLabels(labels, scope.metrics, `${keyword} (...)`);
-      else for (const label of labels) {
-        if (![...scope.metrics].some((m) => labelsOf(m)?.has(label))) problems.push(`label "${label}" in ${keyword} (...) is not a label of any selected metric`);
-      }
+      else
+        for (const label of labels) {
+          if (![...scope.metrics].some((m) => labelsOf(m)?.has(label)))
+            problems.push(`label "${label}" in ${keyword} (...) is not a label of any selected metric`);
+        }
     }
     return scope;
   }

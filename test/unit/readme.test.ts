@@ -19,11 +19,16 @@ it('the configuration reference parses, with the defaults it shows', () => {
   expect(documented.rollout.health).toEqual(defaults.rollout.health);
   expect(documented.prometheus.checks).toEqual(defaults.prometheus.checks);
   expect(documented.gate).toEqual(defaults.gate);
-  expect({ ...documented.predict, preflight: { ...documented.predict.preflight, region: undefined } }).toEqual(defaults.predict);
+  expect({ ...documented.predict, preflight: { ...documented.predict.preflight, region: undefined } }).toEqual(
+    defaults.predict,
+  );
   expect(documented.rollout.stages[0]?.limits.maxErrorRate).toBe(0.1); // from environments.staging
 });
 
-it.each(COMMANDS.filter((c) => c !== 'help' && c !== 'run'))('documents the %s command in the README and in help', (command) => {
-  expect(readme).toContain(`| \`${command}`);
-  expect(helpText(command)).toContain(`chaos-gate ${command}`);
-});
+it.each(COMMANDS.filter((c) => c !== 'help' && c !== 'run'))(
+  'documents the %s command in the README and in help',
+  (command) => {
+    expect(readme).toContain(`| \`${command}`);
+    expect(helpText(command)).toContain(`chaos-gate ${command}`);
+  },
+);

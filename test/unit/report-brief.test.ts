@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { Measurement } from '../../src/chaos/result.ts';
 import { toJsonText } from '../../src/report/json.ts';
 import {
-  cpuSpike, erroredExperiment, memorySpike, networkLatency, serviceKill,
+  cpuSpike,
+  erroredExperiment,
+  memorySpike,
+  networkLatency,
+  serviceKill,
 } from '../fixtures/report/experiments.ts';
 import { ALL_RUNS, failingRun, passingRun, reportOf, type Run } from '../fixtures/report/runs.ts';
 
@@ -12,8 +16,14 @@ import { ALL_RUNS, failingRun, passingRun, reportOf, type Run } from '../fixture
 
 const BRIEF_TOP = ['run_id', 'commit', 'scenarios', 'overall', 'deployment_gate'];
 const BRIEF_SCENARIO = [
-  'name', 'status', 'recovery_time_seconds', 'threshold_seconds',
-  'p99_latency_ms', 'threshold_ms', 'degradation_percent', 'threshold_percent',
+  'name',
+  'status',
+  'recovery_time_seconds',
+  'threshold_seconds',
+  'p99_latency_ms',
+  'threshold_ms',
+  'degradation_percent',
+  'threshold_percent',
 ];
 const FIGURES = BRIEF_SCENARIO.slice(2);
 
@@ -21,7 +31,10 @@ const FIGURES = BRIEF_SCENARIO.slice(2);
 type Json = any;
 const jsonOf = (run: Run): Json => JSON.parse(toJsonText(reportOf(run)));
 const degradedRun = (...experiments: Run['experiments']): Run => ({
-  version: 'v2', failureRate: 0, experiments, rollout: null,
+  version: 'v2',
+  failureRate: 0,
+  experiments,
+  rollout: null,
 });
 const RUNS: Record<string, () => Run> = { ...ALL_RUNS, degradedRun: () => degradedRun(cpuSpike()) };
 
@@ -34,7 +47,7 @@ const jqAvailable = spawnSync('jq', ['--version']).status === 0;
 /** The figures of one scenario, in the brief's key order. */
 const figures = (s: Json) => Object.fromEntries(FIGURES.map((k) => [k, s[k]]));
 
-describe('report.json in the brief\'s shape', () => {
+describe("report.json in the brief's shape", () => {
   it.each(Object.entries(RUNS))('%s: deployment_gate is OPEN or CLOSED, every scenario the eight keys', (_, run) => {
     const json = jsonOf(run());
     for (const key of BRIEF_TOP) expect(json).toHaveProperty(key);
@@ -77,11 +90,14 @@ describe('report.json in the brief\'s shape', () => {
   it('shows a failing latency degradation rather than a passing throughput one', () => {
     const e = cpuSpike();
     const breach = (m: Measurement): Measurement =>
-      (m.name === 'latency_degradation_percent' ? { ...m, value: 6200, pass: false } : m);
+      m.name === 'latency_degradation_percent' ? { ...m, value: 6200, pass: false } : m;
     e.measurements = e.measurements.map(breach);
     const [s] = jsonOf(degradedRun(e)).scenarios;
-    expect([s.degradation_percent, s.threshold_percent, s.degradation_measurement])
-      .toEqual([6200, 5000, 'latency_degradation_percent']);
+    expect([s.degradation_percent, s.threshold_percent, s.degradation_measurement]).toEqual([
+      6200,
+      5000,
+      'latency_degradation_percent',
+    ]);
   });
 
   it('keeps every measured value as it was, in addition to the flat figures', () => {

@@ -1,11 +1,32 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesPoint, WindowSummary } from '../../src/chaos/result.ts';
-import { errorRateChart, latencyBars, niceStep, niceTicks, recoveryChart, scaleLinear } from '../../src/report/charts.ts';
+import {
+  errorRateChart,
+  latencyBars,
+  niceStep,
+  niceTicks,
+  recoveryChart,
+  scaleLinear,
+} from '../../src/report/charts.ts';
 import { swimlanes } from '../../src/report/swimlanes.ts';
 import { failingRun, reportOf } from '../fixtures/report/runs.ts';
 
-const win = (window: WindowSummary['window'], p50: number | null, p95: number | null, p99: number | null): WindowSummary => ({
-  window, fromMs: 0, toMs: 1000, count: 10, errors: 0, errorRate: 0, p50Ms: p50, p95Ms: p95, p99Ms: p99, throughputRps: 10,
+const win = (
+  window: WindowSummary['window'],
+  p50: number | null,
+  p95: number | null,
+  p99: number | null,
+): WindowSummary => ({
+  window,
+  fromMs: 0,
+  toMs: 1000,
+  count: 10,
+  errors: 0,
+  errorRate: 0,
+  p50Ms: p50,
+  p95Ms: p95,
+  p99Ms: p99,
+  throughputRps: 10,
 });
 
 describe('scales and ticks', () => {
@@ -48,13 +69,21 @@ describe('latencyBars', () => {
     expect(p99During).toMatchObject({ window: 'during', x: 287, width: 22, y: 30, height: 172 });
     // p50 before = 10 ms: 172 * 10 / 200 = 8.6 units high, first bar of the first group.
     expect(chart.bars[0]).toMatchObject({ window: 'before', x: 63, y: 193.4, height: 8.6, title: 'p50 before: 10 ms' });
-    expect(chart.groups).toEqual([{ x: 98, label: 'p50' }, { x: 198, label: 'p95' }, { x: 298, label: 'p99' }]);
+    expect(chart.groups).toEqual([
+      { x: 98, label: 'p50' },
+      { x: 198, label: 'p95' },
+      { x: 298, label: 'p99' },
+    ]);
   });
 
   it('marks a window without latency as n/a instead of a zero bar', () => {
     const chart = latencyBars([win('before', 10, 20, 40), win('during', null, null, null), win('after', 10, 20, 40)]);
     expect(chart?.bars).toHaveLength(6);
-    expect(chart?.missing.map((m) => m.title)).toEqual(['p50 during: no successful requests', 'p95 during: no successful requests', 'p99 during: no successful requests']);
+    expect(chart?.missing.map((m) => m.title)).toEqual([
+      'p50 during: no successful requests',
+      'p95 during: no successful requests',
+      'p99 during: no successful requests',
+    ]);
   });
 
   it('draws nothing without any latency', () => {
@@ -64,11 +93,21 @@ describe('latencyBars', () => {
 });
 
 describe('errorRateChart', () => {
-  const point = (s: number, errorRate: number | null): SeriesPoint => ({ atMs: s * 1000, requests: errorRate === null ? 0 : 10, errors: errorRate === null ? 0 : errorRate * 10, errorRate, p99Ms: null });
+  const point = (s: number, errorRate: number | null): SeriesPoint => ({
+    atMs: s * 1000,
+    requests: errorRate === null ? 0 : 10,
+    errors: errorRate === null ? 0 : errorRate * 10,
+    errorRate,
+    p99Ms: null,
+  });
 
   it('draws the line and area per run of measured seconds, breaking at seconds without requests', () => {
     // Plot x 44..348 over 0..10 s (30.4 per s); y 30..202 over 0..100%.
-    const chart = errorRateChart([point(0, 0), point(1, 0.5), point(2, 1), point(3, null), point(4, 0), point(5, 0)], { fromMs: 1000, toMs: 3000 }, 10_000);
+    const chart = errorRateChart(
+      [point(0, 0), point(1, 0.5), point(2, 1), point(3, null), point(4, 0), point(5, 0)],
+      { fromMs: 1000, toMs: 3000 },
+      10_000,
+    );
     expect(chart).not.toBeNull();
     if (!chart) return;
     expect(chart.yTicks.map((t) => t.label)).toEqual(['0%', '50%', '100%']);

@@ -20,7 +20,11 @@ const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 function controlReport(): Report {
   const version = `v9${RAW}`;
   const e = serviceKill({
-    name: `kill ${RAW}`, description: `desc ${RAW}`, recoverySeconds: 50, targets: [`r-${RAW}`], params: { note: RAW },
+    name: `kill ${RAW}`,
+    description: `desc ${RAW}`,
+    recoverySeconds: 50,
+    targets: [`r-${RAW}`],
+    params: { note: RAW },
   });
   const failed = { value: 2, threshold: 1, comparator: '<=', pass: false } as const;
   e.measurements.push({ ...failed, name: `m ${RAW}`, unit: RAW, detail: RAW });

@@ -5,8 +5,18 @@ import Handlebars from 'handlebars';
 import { serviceKill } from '../fixtures/report/experiments.ts';
 import { differentialMix } from '../fixtures/report/differential.ts';
 import {
-  differentialRun, errorRun, failingRun, hostileDifferentialRun, hostileRun, nothingRun, passingRun, predictedRun,
-  regionRollbackRun, reportOf, restoreRun, zeroExperimentsRun,
+  differentialRun,
+  errorRun,
+  failingRun,
+  hostileDifferentialRun,
+  hostileRun,
+  nothingRun,
+  passingRun,
+  predictedRun,
+  regionRollbackRun,
+  reportOf,
+  restoreRun,
+  zeroExperimentsRun,
 } from '../fixtures/report/runs.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';
 
@@ -25,7 +35,10 @@ describe('report.html', () => {
   it('shows on top the verdict, the findings that decided it and the key figures; every finding folded in a <details>', () => {
     const report = reportOf(failingRun());
     const html = renderHtml(report);
-    const verdict = html.slice(html.indexOf('<section id="verdict"'), html.indexOf('</section>', html.indexOf('<section id="verdict"')));
+    const verdict = html.slice(
+      html.indexOf('<section id="verdict"'),
+      html.indexOf('</section>', html.indexOf('<section id="verdict"')),
+    );
     const at = (s: string) => verdict.indexOf(s);
     expect(at('<span class="verdict-status">CLOSED</span>')).toBeGreaterThan(0);
     expect(at('<span class="verdict-status">')).toBeLessThan(at('<ul class="reasons"'));
@@ -34,8 +47,12 @@ describe('report.html', () => {
     expect(verdict).toContain('<p class="reasons-label">Why it is closed</p>');
     // The two findings that close the gate, and not the pass: that one is detail.
     const closing = report.gate.findings.filter((f) => f.effect === 'closes').map((f) => f.text);
-    expect([...verdict.matchAll(/<ul class="reasons"[^>]*>(.*?)<\/ul>/gs)][0]?.[1]?.match(/<li>.*?<\/li>/g)).toEqual(closing.map((t) => `<li><span class="text">${Handlebars.escapeExpression(t)}</span></li>`));
-    const figures = [...verdict.matchAll(/<div class="figure"><dt>(.*?)<\/dt><dd class="v t-(\w+)">(.*?)<\/dd>/g)].map((m) => [m[1], m[2], m[3]]);
+    expect([...verdict.matchAll(/<ul class="reasons"[^>]*>(.*?)<\/ul>/gs)][0]?.[1]?.match(/<li>.*?<\/li>/g)).toEqual(
+      closing.map((t) => `<li><span class="text">${Handlebars.escapeExpression(t)}</span></li>`),
+    );
+    const figures = [...verdict.matchAll(/<div class="figure"><dt>(.*?)<\/dt><dd class="v t-(\w+)">(.*?)<\/dd>/g)].map(
+      (m) => [m[1], m[2], m[3]],
+    );
     expect(figures).toEqual([
       ['Experiments', 'fail', '1 of 2 passed'],
       ['Rollout', 'fail', 'ROLLED BACK'],
@@ -45,8 +62,12 @@ describe('report.html', () => {
     ]);
     // Every finding, folded (no open attribute), each with its effect.
     const folded = verdict.slice(at('<details class="verdict-details">'));
-    expect(folded).toMatch(/^<details class="verdict-details"><summary>Every finding \(3\), the policy and the run<\/summary>/);
-    expect(folded.match(/<span class="badge tone-(\w+)">/g)).toEqual(['closes', 'closes', 'pass', 'fail'].map((t) => `<span class="badge tone-${t}">`));
+    expect(folded).toMatch(
+      /^<details class="verdict-details"><summary>Every finding \(3\), the policy and the run<\/summary>/,
+    );
+    expect(folded.match(/<span class="badge tone-(\w+)">/g)).toEqual(
+      ['closes', 'closes', 'pass', 'fail'].map((t) => `<span class="badge tone-${t}">`),
+    );
     expect(html).not.toContain('class="cards"');
   });
 
@@ -54,22 +75,37 @@ describe('report.html', () => {
     // Without the whitespace between tags.
     const compact = (html: string) => html.replace(/>\s+</g, '><');
     const open = compact(renderHtml(reportOf(passingRun())));
-    expect(open).toContain('<p class="reasons-label">Why it is open</p><ul class="reasons" data-effect="pass"><li><span class="text">nothing closes the gate: all 3 experiments passed and the rollout of &quot;v2&quot; completed, 4 of 4 regions promoted</span></li></ul>');
-    const advisory = compact(renderHtml(reportOf({ ...failingRun(), rollout: null, policy: { failOnExperiment: false } })));
+    expect(open).toContain(
+      '<p class="reasons-label">Why it is open</p><ul class="reasons" data-effect="pass"><li><span class="text">nothing closes the gate: all 3 experiments passed and the rollout of &quot;v2&quot; completed, 4 of 4 regions promoted</span></li></ul>',
+    );
+    const advisory = compact(
+      renderHtml(reportOf({ ...failingRun(), rollout: null, policy: { failOnExperiment: false } })),
+    );
     expect(advisory).toContain('<span class="verdict-status">OPEN</span>');
-    expect(advisory).toContain('<p class="reasons-label">Open, but these failed (advisory under the policy)</p><ul class="reasons" data-effect="advisory"><li><span class="text">experiment &quot;service-kill&quot; FAIL');
+    expect(advisory).toContain(
+      '<p class="reasons-label">Open, but these failed (advisory under the policy)</p><ul class="reasons" data-effect="advisory"><li><span class="text">experiment &quot;service-kill&quot; FAIL',
+    );
   });
 
   it('shows at most three reasons, keeps the rollback among them, and says how many more', () => {
     const rollout = rolloutFixture({ version: 'v7', failureRate: 0.8, failAt: { region: 'us-east', stage: 1 } });
     const failed = (name: string) => serviceKill({ name, recoverySeconds: 42.5 });
-    const html = renderHtml(reportOf({ version: 'v7', failureRate: 0.8, rollout, experiments: [failed('a'), failed('b'), failed('c'), failed('d')] }));
+    const html = renderHtml(
+      reportOf({
+        version: 'v7',
+        failureRate: 0.8,
+        rollout,
+        experiments: [failed('a'), failed('b'), failed('c'), failed('d')],
+      }),
+    );
     const reasons = [...html.matchAll(/<li><span class="text">(experiment &quot;\w|rollout of)/g)].map((m) => m[1]);
     expect(reasons).toEqual(['experiment &quot;a', 'experiment &quot;b', 'rollout of']);
-    expect(html).toContain('<p class="more">and 2 more reasons that close the gate: every finding is in the list below</p>');
+    expect(html).toContain(
+      '<p class="more">and 2 more reasons that close the gate: every finding is in the list below</p>',
+    );
   });
 
-  it('keeps the predicted-range table in its scrolling box, and a value\'s case in its badge (9.1 ms, not 9.1 MS)', () => {
+  it("keeps the predicted-range table in its scrolling box, and a value's case in its badge (9.1 ms, not 9.1 MS)", () => {
     const html = renderHtml(reportOf(predictedRun()));
     expect(html).toContain('<div class="wrap"><table class="predicted-stages">');
     expect(html).toMatch(/<span class="badge value tone-inconclusive">[\d.]+ ms \(below\)<\/span>/);
@@ -152,25 +188,51 @@ describe('report.html', () => {
     expect(renderHtml(reportOf(failingRun()))).toBe(renderHtml(reportOf(failingRun())));
   });
 
-  it('shows a region-only rollback: the decision, why, and each region\'s outcome', () => {
+  it("shows a region-only rollback: the decision, why, and each region's outcome", () => {
     const html = renderHtml(reportOf(regionRollbackRun()));
-    expect(html).toContain('<p class="rollback-scope" data-scope="region"><b>Scope: region</b>. Rolled back: eu-west. Kept on the candidate: us-west, us-east.</p>');
+    expect(html).toContain(
+      '<p class="rollback-scope" data-scope="region"><b>Scope: region</b>. Rolled back: eu-west. Kept on the candidate: us-west, us-east.</p>',
+    );
     expect(html).toContain('roll back eu-west only, keep us-west, us-east on the candidate, then stop');
     expect(html).toContain('<summary>why: the evidence (6)</summary>');
     expect(html).toContain('the evidence points at eu-west alone');
     const outcomes = [...html.matchAll(/<tr data-region="([^"]+)" data-outcome="([^"]+)">/g)].map((m) => [m[1], m[2]]);
-    expect(outcomes).toEqual([['us-west', 'promoted'], ['us-east', 'promoted'], ['eu-west', 'rolled_back'], ['ap-south', 'untouched']]);
+    expect(outcomes).toEqual([
+      ['us-west', 'promoted'],
+      ['us-east', 'promoted'],
+      ['eu-west', 'rolled_back'],
+      ['ap-south', 'untouched'],
+    ]);
     expect(html).toContain('<span class="badge tone-passed">on the candidate</span>');
   });
 
   it('has a mitigation table: backup, integrity, restore, pre-deploy and candidate writes', () => {
     const html = renderHtml(reportOf(restoreRun()));
-    const table = html.slice(html.indexOf('<table class="mitigation">'), html.indexOf('</table>', html.indexOf('<table class="mitigation">')));
-    expect(table).toContain('<th>Region</th><th class="num">Backup</th><th>Integrity</th><th>Restored</th><th class="num">Pre-deploy writes checked / missing</th><th class="num">Candidate writes undone / lost by the candidate</th>');
-    const rows = [...table.matchAll(/<tr data-region="([^"]+)">(.*?)<\/tr>/gs)].map((m) => [m[1], [...(m[2] ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((c) => (c[1] ?? '').replace(/<[^>]+>/g, ''))]);
+    const table = html.slice(
+      html.indexOf('<table class="mitigation">'),
+      html.indexOf('</table>', html.indexOf('<table class="mitigation">')),
+    );
+    expect(table).toContain(
+      '<th>Region</th><th class="num">Backup</th><th>Integrity</th><th>Restored</th><th class="num">Pre-deploy writes checked / missing</th><th class="num">Candidate writes undone / lost by the candidate</th>',
+    );
+    const rows = [...table.matchAll(/<tr data-region="([^"]+)">(.*?)<\/tr>/gs)].map((m) => [
+      m[1],
+      [...(m[2] ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((c) => (c[1] ?? '').replace(/<[^>]+>/g, '')),
+    ]);
     expect(rows).toEqual([
       ['us-west', ['us-west', '3 ms (118 rows)', 'intact', 'no', '118 / 0', '0 / 0 of 0', '']],
-      ['us-east', ['us-east', '3 ms (118 rows)', 'damaged4 row(s) garbled (checksum mismatch, e.g. id 17, 23, 41, 58)', 'yes, in 2 ms (118 rows)', '118 / 0', '10 / 2 of 12', '']],
+      [
+        'us-east',
+        [
+          'us-east',
+          '3 ms (118 rows)',
+          'damaged4 row(s) garbled (checksum mismatch, e.g. id 17, 23, 41, 58)',
+          'yes, in 2 ms (118 rows)',
+          '118 / 0',
+          '10 / 2 of 12',
+          '',
+        ],
+      ],
     ]);
   });
 
@@ -191,9 +253,16 @@ function differentialTable(html: string): string {
 
 /** Each run's row: its verdict and its cells as text (tags become spaces, entities decoded). */
 function differentialRows(table: string): [string, string[]][] {
-  const text = (cell: string) => cell.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().replace(/&#x3D;/g, '=');
-  return [...table.matchAll(/<tr class="run-row" data-verdict="(\w+)">(.*?)<\/tr>/gs)]
-    .map((m) => [m[1] ?? '', [...(m[2] ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((c) => text(c[1] ?? ''))]);
+  const text = (cell: string) =>
+    cell
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .replace(/&#x3D;/g, '=');
+  return [...table.matchAll(/<tr class="run-row" data-verdict="(\w+)">(.*?)<\/tr>/gs)].map((m) => [
+    m[1] ?? '',
+    [...(m[2] ?? '').matchAll(/<td[^>]*>(.*?)<\/td>/gs)].map((c) => text(c[1] ?? '')),
+  ]);
 }
 
 describe('report.html: chaos on the candidate', () => {
@@ -204,15 +273,59 @@ describe('report.html: chaos on the candidate', () => {
     const table = differentialTable(html);
     const headers = [...table.matchAll(/<th(?: [^>]*)?>(.*?)<\/th>/g)].map((m) => m[1]);
     expect(headers).toEqual([
-      'Experiment', 'Region', 'Stage', 'Fault', 'Verdict', 'Error rate (n)', 'p99', 'Recovery', 'Writes lost',
+      'Experiment',
+      'Region',
+      'Stage',
+      'Fault',
+      'Verdict',
+      'Error rate (n)',
+      'p99',
+      'Recovery',
+      'Writes lost',
     ]);
     expect(differentialRows(table)).toEqual([
-      ['pass', ['service-kill', 'us-east', 'stage 2 (25%)', 'a kill of the app container via docker-kill', 'PASS',
-        '2.5% (n=240) vs 2.1% (n=236)', '48 ms vs 46 ms', '1.4 s vs 1.2 s', '0 of 20 vs 0 of 20']],
-      ['regression', ['db-outage', 'us-east', 'stage 2 (25%)', 'the database unavailable for 5 s via docker-stop',
-        'REGRESSION', '18.3% (n=240) vs 0.4% (n=236)', '5012 ms vs 38 ms', 'never vs 0.5 s', '1 of 22 vs 0 of 21']],
-      ['could_not_run', ['network-latency', 'us-east', 'stage 2 (25%)', 'latency 300 ms for 5 s via tc-netem',
-        'COULD NOT RUN', '0% (n=80) vs 0% (n=80)', '4.4 ms vs 4.9 ms', '0.2 s vs 0.2 s', '0 of 20 vs 0 of 20']],
+      [
+        'pass',
+        [
+          'service-kill',
+          'us-east',
+          'stage 2 (25%)',
+          'a kill of the app container via docker-kill',
+          'PASS',
+          '2.5% (n=240) vs 2.1% (n=236)',
+          '48 ms vs 46 ms',
+          '1.4 s vs 1.2 s',
+          '0 of 20 vs 0 of 20',
+        ],
+      ],
+      [
+        'regression',
+        [
+          'db-outage',
+          'us-east',
+          'stage 2 (25%)',
+          'the database unavailable for 5 s via docker-stop',
+          'REGRESSION',
+          '18.3% (n=240) vs 0.4% (n=236)',
+          '5012 ms vs 38 ms',
+          'never vs 0.5 s',
+          '1 of 22 vs 0 of 21',
+        ],
+      ],
+      [
+        'could_not_run',
+        [
+          'network-latency',
+          'us-east',
+          'stage 2 (25%)',
+          'latency 300 ms for 5 s via tc-netem',
+          'COULD NOT RUN',
+          '0% (n=80) vs 0% (n=80)',
+          '4.4 ms vs 4.9 ms',
+          '0.2 s vs 0.2 s',
+          '0 of 20 vs 0 of 20',
+        ],
+      ],
     ]);
   });
 

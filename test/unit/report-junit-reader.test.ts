@@ -3,18 +3,31 @@ import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/report/model.ts';
 import { renderJunit } from '../../src/report/junit.ts';
 import {
-  ALL_RUNS, differentialRun, HOSTILE, hostileDifferentialRun, hostileRun, reportOf,
+  ALL_RUNS,
+  differentialRun,
+  HOSTILE,
+  hostileDifferentialRun,
+  hostileRun,
+  reportOf,
 } from '../fixtures/report/runs.ts';
 
 // junit.xml read back by an independent JUnit reader from npm (junit2json, on xml2js), not by
 // our own test/unit/xml-parse.ts (issue 16): what a CI system reads must be what the report says.
 
-interface Counts { tests: number; failures: number; errors: number; skipped: number }
+interface Counts {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+}
 
 /** What the report says each suite holds, from the report's own fields. */
 function expectedCounts(report: Report): Counts[] {
   const experiments = {
-    tests: report.totals.experiments, failures: report.totals.failed, errors: report.totals.errors, skipped: 0,
+    tests: report.totals.experiments,
+    failures: report.totals.failed,
+    errors: report.totals.errors,
+    skipped: 0,
   };
   const r = report.rollout;
   if (!r) return [experiments];
@@ -30,7 +43,10 @@ function expectedCounts(report: Report): Counts[] {
   if (r.differential.length === 0) return [experiments, rollout];
   const verdicts = (v: string) => r.differential.filter((d) => d.verdict === v).length;
   const differential = {
-    tests: r.differential.length, failures: verdicts('regression'), errors: verdicts('could_not_run'), skipped: 0,
+    tests: r.differential.length,
+    failures: verdicts('regression'),
+    errors: verdicts('could_not_run'),
+    skipped: 0,
   };
   return [experiments, rollout, differential];
 }
@@ -44,8 +60,11 @@ function countedCases(cases: readonly TestCase[]): Counts {
   return { tests: cases.length, failures: having('failure'), errors: having('error'), skipped: having('skipped') };
 }
 
-const attrCounts = (s: TestSuite | TestSuites & { skipped?: number }): Counts => ({
-  tests: s.tests ?? -1, failures: s.failures ?? -1, errors: s.errors ?? -1, skipped: s.skipped ?? -1,
+const attrCounts = (s: TestSuite | (TestSuites & { skipped?: number })): Counts => ({
+  tests: s.tests ?? -1,
+  failures: s.failures ?? -1,
+  errors: s.errors ?? -1,
+  skipped: s.skipped ?? -1,
 });
 
 async function read(report: Report): Promise<TestSuites> {

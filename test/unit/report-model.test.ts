@@ -5,7 +5,16 @@ import { decideGate } from '../../src/report/verdict.ts';
 import { readRollout } from '../../src/report/waves.ts';
 import { predictionFixture } from '../fixtures/report/prediction.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';
-import { ENVIRONMENT, errorRun, failingRun, nothingRun, passingRun, regionRollbackRun, reportOf, zeroExperimentsRun } from '../fixtures/report/runs.ts';
+import {
+  ENVIRONMENT,
+  errorRun,
+  failingRun,
+  nothingRun,
+  passingRun,
+  regionRollbackRun,
+  reportOf,
+  zeroExperimentsRun,
+} from '../fixtures/report/runs.ts';
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
@@ -23,10 +32,29 @@ describe('buildReport', () => {
     expect(r).toMatchObject({ deploymentGate: 'OPEN', gate: { status: 'OPEN' } });
     expect(r.totals).toEqual({ experiments: 3, passed: 3, failed: 0, errors: 0 });
     const kill = r.scenarios[0];
-    expect(kill).toMatchObject({ name: 'service-kill', status: 'PASS', recoveryTimeSeconds: 6.4, thresholdSeconds: 15, acknowledgedWritesLost: 0, error: null });
-    expect(kill?.fault).toEqual({ kind: 'kill', method: 'host-kill-9', params: { signal: 'SIGKILL', restartPolicy: 'unless-stopped' } });
+    expect(kill).toMatchObject({
+      name: 'service-kill',
+      status: 'PASS',
+      recoveryTimeSeconds: 6.4,
+      thresholdSeconds: 15,
+      acknowledgedWritesLost: 0,
+      error: null,
+    });
+    expect(kill?.fault).toEqual({
+      kind: 'kill',
+      method: 'host-kill-9',
+      params: { signal: 'SIGKILL', restartPolicy: 'unless-stopped' },
+    });
     expect(kill?.windows.map((w) => w.window)).toEqual(['before', 'during', 'after']);
-    expect(kill?.measurements[0]).toEqual({ name: 'recovery_time_seconds', value: 6.4, threshold: 15, comparator: '<=', unit: 's', pass: true, detail: null });
+    expect(kill?.measurements[0]).toEqual({
+      name: 'recovery_time_seconds',
+      value: 6.4,
+      threshold: 15,
+      comparator: '<=',
+      unit: 's',
+      pass: true,
+      detail: null,
+    });
     expect(r.rollout?.finalState).toBe('COMPLETED');
     expect(r.rollout?.regions.map((w) => [w.region, w.status, w.stagesPassed, w.rolledBack, w.finalVersion])).toEqual([
       ['us-west', 'PASSED', 5, false, 'v2'],
@@ -92,8 +120,17 @@ describe('buildReport', () => {
   it('builds a run with an ERROR experiment: error kept (cleaned), nothing measured', () => {
     const r = reportOf(errorRun());
     const e = r.scenarios[1];
-    expect(e).toMatchObject({ status: 'ERROR', recoveryTimeSeconds: null, thresholdSeconds: null, measurements: [], windows: [], series: [] });
-    expect(e?.error).toBe('docker network disconnect failed: Error response from daemon: network chaos-gate_db not found');
+    expect(e).toMatchObject({
+      status: 'ERROR',
+      recoveryTimeSeconds: null,
+      thresholdSeconds: null,
+      measurements: [],
+      windows: [],
+      series: [],
+    });
+    expect(e?.error).toBe(
+      'docker network disconnect failed: Error response from daemon: network chaos-gate_db not found',
+    );
     expect(r.totals.errors).toBe(1);
     expect(r.rollout).toBeNull();
     expect(r.deploymentGate).toBe('CLOSED');
@@ -113,12 +150,25 @@ describe('buildReport', () => {
   it('adds the injection methods the experiments used to the environment, once each', () => {
     const r = reportOf(errorRun());
     expect(r.environment.injectionMethods).toEqual(['host-kill-9', 'fault-endpoint', 'docker-network-disconnect']);
-    expect(r.environment).toMatchObject({ composeVersion: ENVIRONMENT.composeVersion, dockerVersion: ENVIRONMENT.dockerVersion, node: ENVIRONMENT.node });
+    expect(r.environment).toMatchObject({
+      composeVersion: ENVIRONMENT.composeVersion,
+      dockerVersion: ENVIRONMENT.dockerVersion,
+      node: ENVIRONMENT.node,
+    });
   });
 
   it('has a null prediction unless one is given, and copies it when given', () => {
     const run = passingRun();
-    const base = { runId: 'x', commit: null, version: 'v2', failureRate: 0, experiments: run.experiments, rollout: null, gate: decideGate(run.experiments, null), environment: ENVIRONMENT };
+    const base = {
+      runId: 'x',
+      commit: null,
+      version: 'v2',
+      failureRate: 0,
+      experiments: run.experiments,
+      rollout: null,
+      gate: decideGate(run.experiments, null),
+      environment: ENVIRONMENT,
+    };
     expect(buildReport(base).prediction).toBeNull();
     const prediction = predictionFixture();
     const report = buildReport({ ...base, prediction });
@@ -129,7 +179,16 @@ describe('buildReport', () => {
   it('is pure: frozen inputs, the same report twice, and nothing shared with the input', () => {
     const run = deepFreeze(failingRun());
     const gate = deepFreeze(decideGate(run.experiments, run.rollout));
-    const input = deepFreeze({ runId: '2026-11-22T01:00:00.000Z', commit: 'abc', version: run.version, failureRate: run.failureRate, experiments: run.experiments, rollout: run.rollout, gate, environment: deepFreeze({ ...ENVIRONMENT }) });
+    const input = deepFreeze({
+      runId: '2026-11-22T01:00:00.000Z',
+      commit: 'abc',
+      version: run.version,
+      failureRate: run.failureRate,
+      experiments: run.experiments,
+      rollout: run.rollout,
+      gate,
+      environment: deepFreeze({ ...ENVIRONMENT }),
+    });
     const a = buildReport(input);
     const b = buildReport(input);
     expect(a).toEqual(b);
@@ -142,8 +201,20 @@ describe('buildReport', () => {
   it('serialises with snake_case keys (report.json) in a stable order', () => {
     const json = JSON.parse(toJsonText(reportOf(failingRun())));
     expect(Object.keys(json)).toEqual([
-      'report_version', 'run_id', 'commit', 'version', 'failure_rate', 'overall', 'deployment_gate', 'gate',
-      'totals', 'scenarios', 'rollout', 'controls', 'environment', 'prediction',
+      'report_version',
+      'run_id',
+      'commit',
+      'version',
+      'failure_rate',
+      'overall',
+      'deployment_gate',
+      'gate',
+      'totals',
+      'scenarios',
+      'rollout',
+      'controls',
+      'environment',
+      'prediction',
     ]);
     expect(json.scenarios[0]).toHaveProperty('recovery_time_seconds', 42.5);
     expect(json.scenarios[0]).toHaveProperty('threshold_seconds', 15);
@@ -161,19 +232,51 @@ describe('readRollout', () => {
     r.stages = [{ ...stage(r, 'us-west'), verdict: 'red' }];
     r.timeline = [
       { at: r.startedAt, atMs: 0, event: 'START', from: 'PENDING', to: 'PROMOTED', region: 'us-west' },
-      { at: r.startedAt, atMs: 6000, event: 'ABORT', from: 'PROMOTED', to: 'ROLLING_BACK', region: 'us-west', detail: 'red verdict: x' },
-      { at: r.startedAt, atMs: 8000, event: 'ROLLBACK_VERIFIED', from: 'ROLLING_BACK', to: 'ROLLED_BACK', region: 'us-west' },
+      {
+        at: r.startedAt,
+        atMs: 6000,
+        event: 'ABORT',
+        from: 'PROMOTED',
+        to: 'ROLLING_BACK',
+        region: 'us-west',
+        detail: 'red verdict: x',
+      },
+      {
+        at: r.startedAt,
+        atMs: 8000,
+        event: 'ROLLBACK_VERIFIED',
+        from: 'ROLLING_BACK',
+        to: 'ROLLED_BACK',
+        region: 'us-west',
+      },
     ];
     const reading = readRollout(r);
     expect(reading.abortedStage).toEqual({ region: 'us-west', stage: 0 });
-    expect(reading.waves[0]).toMatchObject({ status: 'FAILED', promotedAtMs: 0, startedAtMs: 0, endedAtMs: 6000, reason: 'red verdict: x' });
+    expect(reading.waves[0]).toMatchObject({
+      status: 'FAILED',
+      promotedAtMs: 0,
+      startedAtMs: 0,
+      endedAtMs: 6000,
+      reason: 'red verdict: x',
+    });
     expect(reading.rollbackEndedAtMs).toBe(8000);
   });
 
   it('does not blame a passed stage when the abort came from a failed verification after promotion', () => {
     const r = rolloutFixture({ weights: [1, 100] });
     const promoted = r.timeline.findIndex((e) => e.to === 'PROMOTED');
-    r.timeline = [...r.timeline.slice(0, promoted + 1), { at: r.startedAt, atMs: 12000, event: 'ABORT', from: 'PROMOTED', to: 'ROLLING_BACK', region: 'us-west', detail: 'us-west not verified on v2: container exited' }];
+    r.timeline = [
+      ...r.timeline.slice(0, promoted + 1),
+      {
+        at: r.startedAt,
+        atMs: 12000,
+        event: 'ABORT',
+        from: 'PROMOTED',
+        to: 'ROLLING_BACK',
+        region: 'us-west',
+        detail: 'us-west not verified on v2: container exited',
+      },
+    ];
     r.stages = r.stages.filter((s) => s.region === 'us-west');
     const reading = readRollout(r);
     expect(reading.abortedStage).toBeNull();

@@ -24,7 +24,9 @@ describe('the prediction in the report', () => {
 
   it('formats probabilities for people, never as 1e-90%', () => {
     const view = predictionView(predictionFixture());
-    expect(view.stages.map((s) => s.breach).every((b) => /^(<0\.01%|0%|\d+(\.\d+)?%|>99\.99%|100%)$/.test(b))).toBe(true);
+    expect(view.stages.map((s) => s.breach).every((b) => /^(<0\.01%|0%|\d+(\.\d+)?%|>99\.99%|100%)$/.test(b))).toBe(
+      true,
+    );
     expect(view.components.every((c) => !/e-/.test(c.value))).toBe(true);
   });
 });

@@ -1,11 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { md, mdCell, renderSummary } from '../../src/report/summary.ts';
-import { cpuSpike, erroredExperiment, memorySpike, networkLatency, serviceKill } from '../fixtures/report/experiments.ts';
+import {
+  cpuSpike,
+  erroredExperiment,
+  memorySpike,
+  networkLatency,
+  serviceKill,
+} from '../fixtures/report/experiments.ts';
 import { predictionFixture } from '../fixtures/report/prediction.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';
 import {
-  ALL_RUNS, dataLossRun, differentialRun, errorRun, failingRun, HOSTILE, hostileDifferentialRun, hostileRun,
-  nothingRun, passingRun, regionRollbackRun, reportOf, restoreRun, type Run,
+  ALL_RUNS,
+  dataLossRun,
+  differentialRun,
+  errorRun,
+  failingRun,
+  HOSTILE,
+  hostileDifferentialRun,
+  hostileRun,
+  nothingRun,
+  passingRun,
+  regionRollbackRun,
+  reportOf,
+  restoreRun,
+  type Run,
 } from '../fixtures/report/runs.ts';
 import { differentialMix } from '../fixtures/report/differential.ts';
 
@@ -14,7 +32,12 @@ function tableRows(text: string, heading: string): string[][] {
   const lines = text.slice(text.indexOf(heading)).split('\n');
   const start = lines.findIndex((l) => l.startsWith('|'));
   const end = lines.findIndex((l, i) => i > start && !l.startsWith('|'));
-  return lines.slice(start + 2, end).map((l) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+  return lines.slice(start + 2, end).map((l) =>
+    l
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim()),
+  );
 }
 
 describe('step summary', () => {
@@ -29,16 +52,26 @@ describe('step summary', () => {
     const [top, rest] = [text.slice(0, text.indexOf('### Experiments')), text.slice(text.indexOf('<details>'))];
     expect(icons(top.split('\n'))).toEqual(['⛔', '⛔']);
     expect(icons(rest.slice(0, rest.indexOf('</details>')).split('\n'))).toEqual(['⛔', '⛔', '✅']);
-    expect(rest).toMatch(/^<details><summary>Every finding \(3\) and the policy<\/summary>\n\n- ⛔ experiment "service-kill" FAIL/);
+    expect(rest).toMatch(
+      /^<details><summary>Every finding \(3\) and the policy<\/summary>\n\n- ⛔ experiment "service-kill" FAIL/,
+    );
     expect(tableRows(text, '### Experiments')).toEqual([
-      ['service-kill', '❌ FAIL', 'kill via host-kill-9', '42.5 s (threshold 15 s)', 'recovery\\_time\\_seconds 42.5 s (needs &lt;= 15 s)'],
+      [
+        'service-kill',
+        '❌ FAIL',
+        'kill via host-kill-9',
+        '42.5 s (threshold 15 s)',
+        'recovery\\_time\\_seconds 42.5 s (needs &lt;= 15 s)',
+      ],
       ['network-latency', '✅ PASS', 'latency via fault-endpoint', '1.2 s (threshold 5 s)', 'none'],
     ]);
   });
 
   it('has a rollout line and a row per wave', () => {
     const text = renderSummary(reportOf(failingRun()));
-    expect(text).toMatch(/^⛔ v3 ROLLED\\_BACK \(canary, 1 of 4 regions promoted, 24 s\) in us-east stage 2 \(25%\): red verdict: .*\. Detected in 939 ms\. Rolled back in 1\.6 s\.$/m);
+    expect(text).toMatch(
+      /^⛔ v3 ROLLED\\_BACK \(canary, 1 of 4 regions promoted, 24 s\) in us-east stage 2 \(25%\): red verdict: .*\. Detected in 939 ms\. Rolled back in 1\.6 s\.$/m,
+    );
     expect(tableRows(text, '### Rollout').map((r) => [r[1], r[2]])).toEqual([
       ['us-west', '✅ passed, rolled back'],
       ['us-east', '❌ failed'],
@@ -49,7 +82,9 @@ describe('step summary', () => {
 
   it('has one line for a region-only rollback, and marks the regions kept on the candidate', () => {
     const text = renderSummary(reportOf(regionRollbackRun()));
-    expect(text.split('\n').filter((l) => l.includes('Region-only rollback'))).toEqual(['↩️ Region-only rollback: eu-west rolled back, us-west, us-east kept on v4.']);
+    expect(text.split('\n').filter((l) => l.includes('Region-only rollback'))).toEqual([
+      '↩️ Region-only rollback: eu-west rolled back, us-west, us-east kept on v4.',
+    ]);
     expect(tableRows(text, '### Rollout').map((r) => [r[1], r[2]])).toEqual([
       ['us-west', '✅ passed, kept on the candidate'],
       ['us-east', '✅ passed, kept on the candidate'],
@@ -61,18 +96,27 @@ describe('step summary', () => {
   });
 
   it('has one line per database restore, and says when pre-deploy writes are missing', () => {
-    const lines = (run: typeof restoreRun) => renderSummary(reportOf(run())).split('\n').filter((l) => l.startsWith('🗄️'));
-    expect(lines(restoreRun)).toEqual(['🗄️ us-east\'s database restored from its backup in 2 ms: all 118 pre-deploy writes back; 10 of 12 candidate writes undone (2 lost by the candidate itself).']);
-    expect(lines(dataLossRun)).toEqual(['🗄️ eu-west\'s database restored from its backup in 2 ms: 3 pre-deploy write(s) MISSING; 10 of 12 candidate writes undone (2 lost by the candidate itself).']);
+    const lines = (run: typeof restoreRun) =>
+      renderSummary(reportOf(run()))
+        .split('\n')
+        .filter((l) => l.startsWith('🗄️'));
+    expect(lines(restoreRun)).toEqual([
+      "🗄️ us-east's database restored from its backup in 2 ms: all 118 pre-deploy writes back; 10 of 12 candidate writes undone (2 lost by the candidate itself).",
+    ]);
+    expect(lines(dataLossRun)).toEqual([
+      "🗄️ eu-west's database restored from its backup in 2 ms: 3 pre-deploy write(s) MISSING; 10 of 12 candidate writes undone (2 lost by the candidate itself).",
+    ]);
   });
 
-  it('says so without experiments or rollout, and shows an ERROR experiment\'s cause', () => {
+  it("says so without experiments or rollout, and shows an ERROR experiment's cause", () => {
     const nothing = renderSummary(reportOf(nothingRun()));
     expect(nothing).toContain('_No experiments ran._');
     expect(nothing).toContain('_No rollout was run._');
     const error = tableRows(renderSummary(reportOf(errorRun())), '### Experiments');
     expect(error[1]?.slice(0, 2)).toEqual(['network-partition', '⚠️ ERROR']);
-    expect(error[1]?.[4]).toBe('could not run: docker network disconnect failed: Error response from daemon: network chaos-gate\\_db not found');
+    expect(error[1]?.[4]).toBe(
+      'could not run: docker network disconnect failed: Error response from daemon: network chaos-gate\\_db not found',
+    );
   });
 
   it('escapes cells: pipes, HTML, Markdown and line breaks cannot break the table or inject markup', () => {
@@ -82,7 +126,9 @@ describe('step summary', () => {
     const rows = tableRows(text, '### Experiments');
     // Still exactly 5 cells per row: no pipe got through unescaped, no newline ended the row.
     expect(rows.map((r) => r.length)).toEqual([5, 5]);
-    expect(rows[0]?.[0]).toBe('kill &lt;script&gt;alert("x&amp;y")&lt;/script&gt; \\| \'quote\' &amp; "dq" \\*b\\* \\_i\\_ \\[l\\](javascript:alert(1)) \\`code\\`<br>second line');
+    expect(rows[0]?.[0]).toBe(
+      'kill &lt;script&gt;alert("x&amp;y")&lt;/script&gt; \\| \'quote\' &amp; "dq" \\*b\\* \\_i\\_ \\[l\\](javascript:alert(1)) \\`code\\`<br>second line',
+    );
   });
 
   it('md and mdCell escape as documented', () => {
@@ -95,17 +141,33 @@ describe('step summary', () => {
 /** The lines before the first Markdown table. */
 function beforeTable(text: string): string[] {
   const lines = text.split('\n');
-  return lines.slice(0, lines.findIndex((l) => l.startsWith('|')));
+  return lines.slice(
+    0,
+    lines.findIndex((l) => l.startsWith('|')),
+  );
 }
 
 /** A realistic bad day: four experiments failed or could not run, the prediction, a rollback with a restore. */
 const badDayRun = (): Run => {
-  const rollout = rolloutFixture({ version: 'v7', failureRate: 0.8, failAt: { region: 'us-east', stage: 1 }, mitigation: 'restore' });
+  const rollout = rolloutFixture({
+    version: 'v7',
+    failureRate: 0.8,
+    failAt: { region: 'us-east', stage: 1 },
+    mitigation: 'restore',
+  });
   return {
-    version: 'v7', failureRate: 0.8, rollout, prediction: predictionFixture({ rollout }),
+    version: 'v7',
+    failureRate: 0.8,
+    rollout,
+    prediction: predictionFixture({ rollout }),
     experiments: [
-      serviceKill({ recoverySeconds: 42.5 }), networkLatency({ recoverySeconds: 9 }), memorySpike({ recoverySeconds: 31 }),
-      erroredExperiment('network-partition', 'docker network disconnect failed: Error response from daemon: network chaos-gate_db not found'),
+      serviceKill({ recoverySeconds: 42.5 }),
+      networkLatency({ recoverySeconds: 9 }),
+      memorySpike({ recoverySeconds: 31 }),
+      erroredExperiment(
+        'network-partition',
+        'docker network disconnect failed: Error response from daemon: network chaos-gate_db not found',
+      ),
       cpuSpike(),
     ],
   };
@@ -119,7 +181,9 @@ describe('the top of the summary: a verdict read in five seconds', () => {
       '## ⛔ Deployment gate CLOSED: v3 FAIL',
       '',
       '- ⛔ experiment "service-kill" FAIL: recovery\\_time\\_seconds 42.5 s breaks the threshold &lt;= 15 s; 1 other measurement passed',
-      expect.stringMatching(/^- ⛔ rollout of "v3" ROLLED\\_BACK in us-east stage 2 \(25%\): red verdict: .*, rolled back in 1\.6 s, every touched region verified on its previous version$/),
+      expect.stringMatching(
+        /^- ⛔ rollout of "v3" ROLLED\\_BACK in us-east stage 2 \(25%\): red verdict: .*, rolled back in 1\.6 s, every touched region verified on its previous version$/,
+      ),
       '',
       '**Experiments** 1 of 2 passed (1 failed, 0 could not run) · **Rollout** ROLLED BACK (1 of 4 regions promoted) · **Time to detect** 939 ms · **Time to roll back** 1.6 s',
       '',
@@ -145,16 +209,27 @@ describe('the top of the summary: a verdict read in five seconds', () => {
     ]);
     const at = (prefix: string) => top.findIndex((l) => l.startsWith(prefix));
     expect(at('## ⛔ Deployment gate CLOSED')).toBe(0);
-    expect(at('- ⛔')).toBeLessThan(at('**Experiments** 1 of 5 passed (3 failed, 1 could not run) · **Rollout** ROLLED BACK'));
+    expect(at('- ⛔')).toBeLessThan(
+      at('**Experiments** 1 of 5 passed (3 failed, 1 could not run) · **Rollout** ROLLED BACK'),
+    );
     expect(at('**Experiments**')).toBeLessThan(at('**Risk '));
     // Every finding is still there, after the tables.
-    expect(text.slice(text.indexOf('<details>')).split('\n').filter((l) => l.startsWith('- '))).toHaveLength(report.gate.findings.length);
+    expect(
+      text
+        .slice(text.indexOf('<details>'))
+        .split('\n')
+        .filter((l) => l.startsWith('- ')),
+    ).toHaveLength(report.gate.findings.length);
   });
 
   it('says why an open gate is open in one line, not a paragraph per pass', () => {
     const top = beforeTable(renderSummary(reportOf(passingRun())));
-    expect(top.filter((l) => l.startsWith('- '))).toEqual(['- ✅ nothing closes the gate: all 3 experiments passed and the rollout of "v2" completed, 4 of 4 regions promoted']);
-    expect(top).toContain('**Experiments** 3 of 3 passed · **Rollout** COMPLETED (4 of 4 regions promoted) · **Time to detect** n/a · **Time to roll back** n/a');
+    expect(top.filter((l) => l.startsWith('- '))).toEqual([
+      '- ✅ nothing closes the gate: all 3 experiments passed and the rollout of "v2" completed, 4 of 4 regions promoted',
+    ]);
+    expect(top).toContain(
+      '**Experiments** 3 of 3 passed · **Rollout** COMPLETED (4 of 4 regions promoted) · **Time to detect** n/a · **Time to roll back** n/a',
+    );
   });
 
   it('puts the failures the policy let through on top of an open gate', () => {
@@ -172,32 +247,74 @@ describe('the prediction line', () => {
     const text = renderSummary(reportOf(ALL_RUNS.predictedRun()));
     const line = text.split('\n').filter((l) => l.includes('Risk '));
     expect(line).toHaveLength(1);
-    expect(line[0]).toMatch(/^\*\*Risk \d+(\.\d+)?\/100\*\* \(low, max 50\) · action proceed · 4 of 5 stages inside the predicted ranges$/);
+    expect(line[0]).toMatch(
+      /^\*\*Risk \d+(\.\d+)?\/100\*\* \(low, max 50\) · action proceed · 4 of 5 stages inside the predicted ranges$/,
+    );
     expect(renderSummary(reportOf(ALL_RUNS.passingRun()))).not.toContain('Risk ');
-    expect(renderSummary(reportOf(ALL_RUNS.predictedClosedRun()))).toMatch(/\*\*Risk 100\/100\*\* \(high, max 50\) · action close/);
+    expect(renderSummary(reportOf(ALL_RUNS.predictedClosedRun()))).toMatch(
+      /\*\*Risk 100\/100\*\* \(high, max 50\) · action close/,
+    );
   });
 });
 
 describe('the step summary: chaos on the candidate', () => {
   const HEADING = '#### Chaos on the candidate';
 
-  it('has a table with report.html\'s columns, a row per run, the headline last', () => {
+  it("has a table with report.html's columns, a row per run, the headline last", () => {
     const text = renderSummary(reportOf(differentialRun()));
     expect(text.indexOf(HEADING)).toBeGreaterThan(text.indexOf('| Wave | Region |'));
     expect(text.indexOf(HEADING)).toBeLessThan(text.indexOf('<details>'));
     const header = text.split('\n').find((l) => l.startsWith('| Experiment | Region |'));
     expect(header?.split(' | ')).toEqual([
-      '| Experiment', 'Region', 'Stage', 'Fault', 'Verdict', 'Error rate (n)', 'p99', 'Recovery', 'Writes lost',
+      '| Experiment',
+      'Region',
+      'Stage',
+      'Fault',
+      'Verdict',
+      'Error rate (n)',
+      'p99',
+      'Recovery',
+      'Writes lost',
       'Headline |',
     ]);
     const [pass, regression, couldNotRun] = differentialMix().map((d) => mdCell(d.headline));
     expect(tableRows(text, HEADING)).toEqual([
-      ['service-kill', 'us-east', 'stage 2 (25%)', 'a kill of the app container via docker-kill', '✅ PASS',
-        '2.5% (n=240) vs 2.1% (n=236)', '48 ms vs 46 ms', '1.4 s vs 1.2 s', '0 of 20 vs 0 of 20', pass],
-      ['db-outage', 'us-east', 'stage 2 (25%)', 'the database unavailable for 5 s via docker-stop', '❌ REGRESSION',
-        '18.3% (n=240) vs 0.4% (n=236)', '5012 ms vs 38 ms', 'never vs 0.5 s', '1 of 22 vs 0 of 21', regression],
-      ['network-latency', 'us-east', 'stage 2 (25%)', 'latency 300 ms for 5 s via tc-netem', '⚠️ COULD NOT RUN',
-        '0% (n=80) vs 0% (n=80)', '4.4 ms vs 4.9 ms', '0.2 s vs 0.2 s', '0 of 20 vs 0 of 20', couldNotRun],
+      [
+        'service-kill',
+        'us-east',
+        'stage 2 (25%)',
+        'a kill of the app container via docker-kill',
+        '✅ PASS',
+        '2.5% (n=240) vs 2.1% (n=236)',
+        '48 ms vs 46 ms',
+        '1.4 s vs 1.2 s',
+        '0 of 20 vs 0 of 20',
+        pass,
+      ],
+      [
+        'db-outage',
+        'us-east',
+        'stage 2 (25%)',
+        'the database unavailable for 5 s via docker-stop',
+        '❌ REGRESSION',
+        '18.3% (n=240) vs 0.4% (n=236)',
+        '5012 ms vs 38 ms',
+        'never vs 0.5 s',
+        '1 of 22 vs 0 of 21',
+        regression,
+      ],
+      [
+        'network-latency',
+        'us-east',
+        'stage 2 (25%)',
+        'latency 300 ms for 5 s via tc-netem',
+        '⚠️ COULD NOT RUN',
+        '0% (n=80) vs 0% (n=80)',
+        '4.4 ms vs 4.9 ms',
+        '0.2 s vs 0.2 s',
+        '0 of 20 vs 0 of 20',
+        couldNotRun,
+      ],
     ]);
   });
 

@@ -49,7 +49,15 @@ describe('step with a stage prediction', () => {
 
   it('a red verdict stays red whatever the prediction says', () => {
     const failing = makeWindow('canary', { n: 40, errors: 40 });
-    const r = step({ plan, state: started, timing, now: 1000, canary: failing, baseline, prediction: predictedFrom(0) });
+    const r = step({
+      plan,
+      state: started,
+      timing,
+      now: 1000,
+      canary: failing,
+      baseline,
+      prediction: predictedFrom(0),
+    });
     expect(r.event).toMatchObject({ type: 'ABORT' });
     expect(r.comparison?.errorRate.position).toBe('above');
   });
@@ -61,6 +69,8 @@ describe('stages as small as 0.1%', () => {
     expect(small.stages.map((s) => s.weight)).toEqual([0.1, 0.5, 100]);
     // 40 rps x 0.1% = 0.04 rps; the floor is 2 x 30 samples / 4 s bake = 15 rps.
     expect(stageRates(small, 0)).toEqual({ canary: 15, baseline: 39.96 });
-    expect(stageRates(small, 0).canary * small.stages[0]!.bakeSeconds).toBeGreaterThanOrEqual(small.analysis.minSamples);
+    expect(stageRates(small, 0).canary * small.stages[0]!.bakeSeconds).toBeGreaterThanOrEqual(
+      small.analysis.minSamples,
+    );
   });
 });

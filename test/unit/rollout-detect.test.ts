@@ -15,7 +15,17 @@ const plan = defaultRolloutPlan(); // limits: 5% errors, p99 500 ms; alpha 0.05,
 const limits = plan.stages[0]!.limits;
 const options = judgeOptions(plan.analysis);
 const baseline = makeWindow('baseline', { n: 100, start: 10_000 });
-const promRed: CheckRecord = { source: 'prometheus', name: 'latency_p99_seconds', query: 'histogram_quantile(0.99, ...)', value: 0.9, min: null, max: 0.5, samples: 1, verdict: 'red', reason: 'latency_p99_seconds 0.9 is above 0.5' };
+const promRed: CheckRecord = {
+  source: 'prometheus',
+  name: 'latency_p99_seconds',
+  query: 'histogram_quantile(0.99, ...)',
+  value: 0.9,
+  min: null,
+  max: 0.5,
+  samples: 1,
+  verdict: 'red',
+  reason: 'latency_p99_seconds 0.9 is above 0.5',
+};
 
 describe('timeToDetect', () => {
   it('a p99 red without errors: from the first request slower than the limit', () => {
@@ -34,9 +44,15 @@ describe('timeToDetect', () => {
     expect(timeToDetect({ judgement: j, firstPauseAt: null, windowStart: 10_000, now: 14_000 })).toBe(3000);
   });
 
-  it('a red only Prometheus saw, with canary requests: from the window\'s first canary request (combine.ts)', () => {
+  it("a red only Prometheus saw, with canary requests: from the window's first canary request (combine.ts)", () => {
     const canary = makeWindow('canary', { n: 40, start: 10_000 });
-    const j = combineJudgement(judge(canary, baseline, limits, options), limits, [promRed], ['synthetic', 'prometheus'], canary);
+    const j = combineJudgement(
+      judge(canary, baseline, limits, options),
+      limits,
+      [promRed],
+      ['synthetic', 'prometheus'],
+      canary,
+    );
     expect(j.verdict).toBe('red');
     expect(timeToDetect({ judgement: j, firstPauseAt: null, windowStart: 9_000, now: 14_000 })).toBe(4000);
   });
@@ -48,14 +64,35 @@ describe('timeToDetect', () => {
     expect(timeToDetect({ judgement: j, firstPauseAt: null, windowStart: 9_000, now: 14_000 })).toBe(5000);
   });
 
-  it('a spent pause budget: from the stage\'s first pause, as the simulation measures it', () => {
+  it("a spent pause budget: from the stage's first pause, as the simulation measures it", () => {
     const j = { verdict: 'yellow' as const, evidenceSince: null };
     expect(timeToDetect({ judgement: j, firstPauseAt: 12_000, windowStart: 10_000, now: 22_500 })).toBe(10_500);
   });
 
   it('nothing breached, nothing detected: inconclusive at the deadline, or yellow that never paused', () => {
-    expect(timeToDetect({ judgement: { verdict: 'inconclusive', evidenceSince: null }, firstPauseAt: 12_000, windowStart: 0, now: 30_000 })).toBeNull();
-    expect(timeToDetect({ judgement: { verdict: 'yellow', evidenceSince: null }, firstPauseAt: null, windowStart: 0, now: 30_000 })).toBeNull();
-    expect(timeToDetect({ judgement: { verdict: 'green', evidenceSince: null }, firstPauseAt: null, windowStart: 0, now: 30_000 })).toBeNull();
+    expect(
+      timeToDetect({
+        judgement: { verdict: 'inconclusive', evidenceSince: null },
+        firstPauseAt: 12_000,
+        windowStart: 0,
+        now: 30_000,
+      }),
+    ).toBeNull();
+    expect(
+      timeToDetect({
+        judgement: { verdict: 'yellow', evidenceSince: null },
+        firstPauseAt: null,
+        windowStart: 0,
+        now: 30_000,
+      }),
+    ).toBeNull();
+    expect(
+      timeToDetect({
+        judgement: { verdict: 'green', evidenceSince: null },
+        firstPauseAt: null,
+        windowStart: 0,
+        now: 30_000,
+      }),
+    ).toBeNull();
   });
 });

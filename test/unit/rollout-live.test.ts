@@ -11,7 +11,13 @@ import { rollBack } from '../../src/rollout/rollback.ts';
 import { verifyRegion, type RegionProbes } from '../../src/rollout/verify.ts';
 import type { ContainerFacts } from '../../src/stack/inspect.ts';
 import type { ContainerStatus, Stack, StackStatus } from '../../src/stack/stack.ts';
-import { defaultStackTarget, regionUrl, type Deployment, type RegionTarget, type Slot } from '../../src/stack/target.ts';
+import {
+  defaultStackTarget,
+  regionUrl,
+  type Deployment,
+  type RegionTarget,
+  type Slot,
+} from '../../src/stack/target.ts';
 import type { TrafficStream } from '../../src/traffic/generator.ts';
 import { ObservationStore } from '../../src/traffic/store.ts';
 import type { Progress } from '../../src/util/progress.ts';
@@ -41,7 +47,10 @@ class VirtualClock implements RolloutClock {
   }
 }
 
-interface Answer { status: number; latencyMs: number }
+interface Answer {
+  status: number;
+  latencyMs: number;
+}
 
 interface World {
   /** The n-th request a container running `version` in `region` answers. */
@@ -52,7 +61,14 @@ interface World {
   stateAfterDeploy?: (region: string, slot: Slot, deployment: Deployment) => string;
 }
 
-interface Container { region: string; slot: Slot; deployment: Deployment; state: string; served: number; probes: number }
+interface Container {
+  region: string;
+  slot: Slot;
+  deployment: Deployment;
+  state: string;
+  served: number;
+  probes: number;
+}
 
 /** A healthy service: latencies spread over 10-29 ms, no errors. */
 const healthy = (n: number): Answer => ({ status: 200, latencyMs: 10 + ((n * 7) % 20) });
@@ -68,18 +84,41 @@ class FakeStack implements Stack {
   constructor(world: World, clock: VirtualClock, stable: Deployment = { version: 'v1', failureRate: 0 }) {
     this.world = world;
     this.clock = clock;
-    for (const r of this.target.regions) this.running.set(r.service, { region: r.name, slot: 'stable', deployment: stable, state: 'running', served: 0, probes: 0 });
+    for (const r of this.target.regions)
+      this.running.set(r.service, {
+        region: r.name,
+        slot: 'stable',
+        deployment: stable,
+        state: 'running',
+        served: 0,
+        probes: 0,
+      });
   }
 
-  up(): never { throw new Error('not in these tests'); }
-  down(): never { throw new Error('not in these tests'); }
-  logs(): Promise<string> { return Promise.resolve(''); }
-  faultToken(): Promise<string> { return Promise.resolve('token'); }
+  up(): never {
+    throw new Error('not in these tests');
+  }
+  down(): never {
+    throw new Error('not in these tests');
+  }
+  logs(): Promise<string> {
+    return Promise.resolve('');
+  }
+  faultToken(): Promise<string> {
+    return Promise.resolve('token');
+  }
 
   async deploy(region: RegionTarget, slot: Slot, deployment: Deployment): Promise<void> {
     this.calls.push(`${this.clock.now() - START} deploy ${region.name} ${slot} ${deployment.version}`);
     const state = this.world.stateAfterDeploy?.(region.name, slot, deployment) ?? 'running';
-    this.running.set(slot === 'canary' ? region.canaryService : region.service, { region: region.name, slot, deployment, state, served: 0, probes: 0 });
+    this.running.set(slot === 'canary' ? region.canaryService : region.service, {
+      region: region.name,
+      slot,
+      deployment,
+      state,
+      served: 0,
+      probes: 0,
+    });
   }
 
   async removeCanary(region: RegionTarget): Promise<void> {
@@ -89,7 +128,19 @@ class FakeStack implements Stack {
 
   async containers(): Promise<ContainerFacts[]> {
     return [...this.running].map(([service, c]) => ({
-      id: service, name: service, service, state: c.state, health: 'none', restartCount: 0, pid: 1, exitCode: 0, oomKilled: false, env: {}, labels: {}, image: '', networks: [],
+      id: service,
+      name: service,
+      service,
+      state: c.state,
+      health: 'none',
+      restartCount: 0,
+      pid: 1,
+      exitCode: 0,
+      oomKilled: false,
+      env: {},
+      labels: {},
+      image: '',
+      networks: [],
     }));
   }
 
@@ -102,10 +153,25 @@ class FakeStack implements Stack {
   async status(): Promise<StackStatus> {
     const of = (service: string, slot: Slot): ContainerStatus | undefined => {
       const c = this.running.get(service);
-      return c && { service, slot, state: c.state, health: 'none', restartCount: 0, deployment: c.deployment, reportedVersion: c.state === 'running' ? c.deployment.version : undefined };
+      return (
+        c && {
+          service,
+          slot,
+          state: c.state,
+          health: 'none',
+          restartCount: 0,
+          deployment: c.deployment,
+          reportedVersion: c.state === 'running' ? c.deployment.version : undefined,
+        }
+      );
     };
     return {
-      regions: this.target.regions.map((r) => ({ region: r.name, port: r.port, stable: of(r.service, 'stable'), canary: of(r.canaryService, 'canary') })),
+      regions: this.target.regions.map((r) => ({
+        region: r.name,
+        port: r.port,
+        stable: of(r.service, 'stable'),
+        canary: of(r.canaryService, 'canary'),
+      })),
       prometheus: { state: 'running', ready: true },
       grafana: undefined,
     };
@@ -164,7 +230,9 @@ class FakeTraffic implements RolloutTraffic {
 
   setStreams(streams: readonly TrafficStream[]): void {
     const old = new Map(this.streams.map((s) => [key(s.stream), s.nextAt]));
-    this.streams = streams.filter((s) => s.rps > 0).map((stream) => ({ stream, nextAt: old.get(key(stream)) ?? this.clock.now() }));
+    this.streams = streams
+      .filter((s) => s.rps > 0)
+      .map((stream) => ({ stream, nextAt: old.get(key(stream)) ?? this.clock.now() }));
   }
 
   start(): void {
@@ -186,7 +254,15 @@ class FakeTraffic implements RolloutTraffic {
       for (; s.nextAt < to; s.nextAt += 1000 / s.stream.rps) {
         const { status, latencyMs } = this.stack.request(s.stream.baseUrl);
         this.stats.sent++;
-        this.store.add({ at: s.nextAt, region: s.stream.region, version: s.stream.version, cohort: s.stream.cohort, route: '/health', status, latencyMs });
+        this.store.add({
+          at: s.nextAt,
+          region: s.stream.region,
+          version: s.stream.version,
+          cohort: s.stream.cohort,
+          route: '/health',
+          status,
+          latencyMs,
+        });
       }
     }
   }
@@ -195,9 +271,16 @@ class FakeTraffic implements RolloutTraffic {
 /** The stack with another deploy. */
 function withDeploy(stack: FakeStack, deploy: Stack['deploy']): Stack {
   return {
-    target: stack.target, deploy,
-    up: () => stack.up(), down: () => stack.down(), status: () => stack.status(), containers: () => stack.containers(),
-    deployments: () => stack.deployments(), removeCanary: (r) => stack.removeCanary(r), logs: () => stack.logs(), faultToken: () => stack.faultToken(),
+    target: stack.target,
+    deploy,
+    up: () => stack.up(),
+    down: () => stack.down(),
+    status: () => stack.status(),
+    containers: () => stack.containers(),
+    deployments: () => stack.deployments(),
+    removeCanary: (r) => stack.removeCanary(r),
+    logs: () => stack.logs(),
+    faultToken: () => stack.faultToken(),
   };
 }
 
@@ -205,10 +288,22 @@ const key = (s: TrafficStream) => `${s.region}/${s.cohort}/${s.baseUrl}`;
 
 function recordingProgress(): Progress & { lines: string[] } {
   const lines: string[] = [];
-  return { lines, step: (m) => void lines.push(m), info: (m) => void lines.push(m), warn: (m) => void lines.push(`warning: ${m}`) };
+  return {
+    lines,
+    step: (m) => void lines.push(m),
+    info: (m) => void lines.push(m),
+    warn: (m) => void lines.push(`warning: ${m}`),
+  };
 }
 
-interface Run { result: RolloutResult; stack: FakeStack; store: ObservationStore; clock: VirtualClock; progress: ReturnType<typeof recordingProgress>; annotations: Annotation[] }
+interface Run {
+  result: RolloutResult;
+  stack: FakeStack;
+  store: ObservationStore;
+  clock: VirtualClock;
+  progress: ReturnType<typeof recordingProgress>;
+  annotations: Annotation[];
+}
 
 /** A Grafana that is up, as far as the rollout can tell: it keeps what it is sent. */
 function recordingAnnotator(): Annotator & { sent: Annotation[] } {
@@ -222,10 +317,21 @@ async function deploy(version: string, world: World, plan: RolloutPlan = default
   const store = new ObservationStore();
   const progress = recordingProgress();
   const annotator = recordingAnnotator();
-  const result = await runRollout({ version, failureRate: 0, plan }, {
-    stack, progress, signal: new AbortController().signal, random: () => 0.5, store,
-    annotator, dataAdmin: null, clock, probes: stack.probes, traffic: new FakeTraffic(store, stack, clock),
-  });
+  const result = await runRollout(
+    { version, failureRate: 0, plan },
+    {
+      stack,
+      progress,
+      signal: new AbortController().signal,
+      random: () => 0.5,
+      store,
+      annotator,
+      dataAdmin: null,
+      clock,
+      probes: stack.probes,
+      traffic: new FakeTraffic(store, stack, clock),
+    },
+  );
   return { result, stack, store, clock, progress, annotations: annotator.sent };
 }
 
@@ -246,19 +352,23 @@ describe('runRollout on an in-memory stack', () => {
     const { result, stack } = await deploy('v2', {});
     expect(result.finalState).toBe('COMPLETED');
     expect(result.regions.map((r) => [r.region, r.finalVersion, r.outcome])).toEqual(
-      ['us-west', 'us-east', 'eu-west', 'ap-south'].map((r) => [r, 'v2', 'promoted']));
+      ['us-west', 'us-east', 'eu-west', 'ap-south'].map((r) => [r, 'v2', 'promoted']),
+    );
     expect(result.stages).toHaveLength(20);
     expect(result.timeToDetectMs).toBeNull();
     expect((await stack.status()).regions.every((r) => r.canary === undefined)).toBe(true);
     expect(exitStatus(result)).toBe(0);
   });
 
-  it('annotates every transition for Grafana, tagged with the version and region, at the transition\'s time', async () => {
-    const { result, annotations } = await deploy('v4', { answer: (_r, version, n) => (version === 'v4' ? { status: 503, latencyMs: 5 } : healthy(n)) });
+  it("annotates every transition for Grafana, tagged with the version and region, at the transition's time", async () => {
+    const { result, annotations } = await deploy('v4', {
+      answer: (_r, version, n) => (version === 'v4' ? { status: 503, latencyMs: 5 } : healthy(n)),
+    });
     expect(result.finalState).toBe('ROLLED_BACK');
     expect(annotations).toHaveLength(result.timeline.length);
     expect(annotations.map((a) => a.time)).toEqual(result.timeline.map((t) => Date.parse(t.at)));
-    for (const a of annotations) expect(a.tags).toEqual(expect.arrayContaining(['chaos-gate', 'rollout', 'version:v4']));
+    for (const a of annotations)
+      expect(a.tags).toEqual(expect.arrayContaining(['chaos-gate', 'rollout', 'version:v4']));
     const rollback = annotations.find((a) => a.tags.includes('event:abort'));
     expect(rollback?.tags).toContain('region:us-west');
     expect(rollback?.text).toMatch(/^v4: CANARY -> ROLLING_BACK \(us-west\): red verdict: error rate/);
@@ -273,14 +383,17 @@ describe('runRollout on an in-memory stack', () => {
       // Disjoint windows that together make up the stage's window.
       expect(intervals.reduce((n, i) => n + i.canary.count, 0)).toBe(s.canary.count);
       expect(intervals.reduce((n, i) => n + i.baseline.count, 0)).toBe(s.baseline.count);
-      expect(intervals.map((i) => Date.parse(i.at))).toEqual(intervals.map((i) => Date.parse(i.at)).sort((a, b) => a - b));
+      expect(intervals.map((i) => Date.parse(i.at))).toEqual(
+        intervals.map((i) => Date.parse(i.at)).sort((a, b) => a - b),
+      );
       expect(intervals.at(-1)?.verdict).toBe(s.verdict);
     }
   });
 
   // Under the old definition (the canary's first failed request) this was null: no request failed.
   it('time to detect of a p99 red without a single error: first slow canary request -> red verdict', async () => {
-    const slow = (region: string, version: string, n: number): Answer => (version === 'v4' ? { status: 200, latencyMs: 900 } : healthy(n));
+    const slow = (region: string, version: string, n: number): Answer =>
+      version === 'v4' ? { status: 200, latencyMs: 900 } : healthy(n);
     const { result, store } = await deploy('v4', { answer: slow });
     expect(result.finalState).toBe('ROLLED_BACK');
     expect(result.rollback.reason).toMatch(/^red verdict: p99/);
@@ -291,8 +404,9 @@ describe('runRollout on an in-memory stack', () => {
   });
 
   // Old definition: null again (no errors). The simulation measures it from the first pause.
-  it('time to detect of a spent pause budget: the stage\'s first pause -> the abort, as the simulation records it', async () => {
-    const slower = (region: string, version: string, n: number): Answer => (version === 'v5' ? { status: 200, latencyMs: 2 * healthy(n).latencyMs } : healthy(n));
+  it("time to detect of a spent pause budget: the stage's first pause -> the abort, as the simulation records it", async () => {
+    const slower = (region: string, version: string, n: number): Answer =>
+      version === 'v5' ? { status: 200, latencyMs: 2 * healthy(n).latencyMs } : healthy(n);
     const { result } = await deploy('v5', { answer: slower });
     expect(result.finalState).toBe('ROLLED_BACK');
     expect(result.rollback.reason).toMatch(/^pause budget of 10 s spent and still yellow/);
@@ -300,22 +414,40 @@ describe('runRollout on an in-memory stack', () => {
     expect(result.timeToDetectMs).toBeGreaterThanOrEqual(10_000);
   });
 
-  it('rolls back every touched region and verifies each one\'s version and health', async () => {
+  it("rolls back every touched region and verifies each one's version and health", async () => {
     // Promoted in us-west, failing in us-east: us-west must be redeployed, us-east's canary removed.
     const failsInUsEast = (region: string, version: string, n: number): Answer =>
-      (version === 'v3' && region === 'us-east' && n % 5 !== 0 ? { status: 500, latencyMs: 5 } : healthy(n));
+      version === 'v3' && region === 'us-east' && n % 5 !== 0 ? { status: 500, latencyMs: 5 } : healthy(n);
     const { result, stack, store } = await deploy('v3', { answer: failsInUsEast });
     expect(result.finalState).toBe('ROLLED_BACK');
     expect(result.rollback.failedRegion).toBe('us-east');
     expect(result.rollback.regions).toEqual(['us-west', 'us-east']);
-    expect(result.rollback.verifications.map((v) => [v.region, v.ok, v.expectedVersion, v.reportedVersion, v.containerState, v.healthChecks]))
-      .toEqual([['us-west', true, 'v1', 'v1', 'running', 3], ['us-east', true, 'v1', 'v1', 'running', 3]]);
+    expect(
+      result.rollback.verifications.map((v) => [
+        v.region,
+        v.ok,
+        v.expectedVersion,
+        v.reportedVersion,
+        v.containerState,
+        v.healthChecks,
+      ]),
+    ).toEqual([
+      ['us-west', true, 'v1', 'v1', 'running', 3],
+      ['us-east', true, 'v1', 'v1', 'running', 3],
+    ]);
     expect(result.rollback.problems).toEqual([]);
     const abortMs = at(result, 'ABORT') - START;
-    expect(stack.calls.filter((c) => Number(c.split(' ')[0]) >= abortMs).map((c) => c.replace(/^\d+ /, '')).sort())
-      .toEqual(['deploy us-west stable v1', 'remove us-east canary', 'remove us-west canary']);
+    expect(
+      stack.calls
+        .filter((c) => Number(c.split(' ')[0]) >= abortMs)
+        .map((c) => c.replace(/^\d+ /, ''))
+        .sort(),
+    ).toEqual(['deploy us-west stable v1', 'remove us-east canary', 'remove us-west canary']);
     expect(result.regions.map((r) => [r.region, r.finalVersion, r.outcome])).toEqual([
-      ['us-west', 'v1', 'rolled_back'], ['us-east', 'v1', 'rolled_back'], ['eu-west', 'v1', 'untouched'], ['ap-south', 'v1', 'untouched'],
+      ['us-west', 'v1', 'rolled_back'],
+      ['us-east', 'v1', 'rolled_back'],
+      ['eu-west', 'v1', 'untouched'],
+      ['ap-south', 'v1', 'untouched'],
     ]);
     expect((await stack.status()).regions.every((r) => r.canary === undefined)).toBe(true);
     expect(result.timeToRollbackMs).toBe(Date.parse(result.timeline.at(-1)?.at ?? '') - at(result, 'ABORT'));
@@ -325,29 +457,47 @@ describe('runRollout on an in-memory stack', () => {
 
   it('a rollback that cannot be verified ends FAILED, naming each region and the state it was left in', async () => {
     const { result } = await deploy('v3', {
-      answer: (region, version, n) => (version === 'v3' && region === 'us-east' ? { status: 500, latencyMs: 5 } : healthy(n)),
+      answer: (region, version, n) =>
+        version === 'v3' && region === 'us-east' ? { status: 500, latencyMs: 5 } : healthy(n),
       // us-west's stable container does not come back; us-east's stays up but its /health fails.
-      stateAfterDeploy: (region, slot, d) => (region === 'us-west' && slot === 'stable' && d.version === 'v1' ? 'exited' : 'running'),
+      stateAfterDeploy: (region, slot, d) =>
+        region === 'us-west' && slot === 'stable' && d.version === 'v1' ? 'exited' : 'running',
       health: (region, slot) => !(region === 'us-east' && slot === 'stable'),
     });
     expect(result.finalState).toBe('FAILED');
     expect(result.rollback.problems).toEqual([
       'us-west: container region-us-west is exited',
-      expect.stringMatching(/^us-east: \/health did not pass 3 times in a row within 30 s \(\d+ checks\); left running, reporting v1$/),
+      expect.stringMatching(
+        /^us-east: \/health did not pass 3 times in a row within 30 s \(\d+ checks\); left running, reporting v1$/,
+      ),
     ]);
-    expect(result.rollback.verifications.map((v) => [v.region, v.ok, v.containerState])).toEqual([['us-west', false, 'exited'], ['us-east', false, 'running']]);
+    expect(result.rollback.verifications.map((v) => [v.region, v.ok, v.containerState])).toEqual([
+      ['us-west', false, 'exited'],
+      ['us-east', false, 'running'],
+    ]);
     expect(result.timeline.at(-1)).toMatchObject({ event: 'ROLLBACK_FAILED', to: 'FAILED' });
     expect(result.timeToRollbackMs).toBeNull();
     expect(exitStatus(result)).toBe(3);
-    expect(unverifiedLines(result)).toEqual(['ROLLBACK COULD NOT BE VERIFIED. Regions left in these states:', ...result.rollback.problems.map((p) => `  ${p}`)]);
+    expect(unverifiedLines(result)).toEqual([
+      'ROLLBACK COULD NOT BE VERIFIED. Regions left in these states:',
+      ...result.rollback.problems.map((p) => `  ${p}`),
+    ]);
   });
 
   describe('rolling strategy: the health check after each replacement', () => {
-    const rolling = (consecutiveSuccesses: number, deadlineSeconds: number): RolloutPlan => ({ ...defaultRolloutPlan(), strategy: 'rolling', health: { consecutiveSuccesses, deadlineSeconds } });
+    const rolling = (consecutiveSuccesses: number, deadlineSeconds: number): RolloutPlan => ({
+      ...defaultRolloutPlan(),
+      strategy: 'rolling',
+      health: { consecutiveSuccesses, deadlineSeconds },
+    });
 
     it('needs N consecutive passes: one failed probe among them restarts the count, and the rollout goes on', async () => {
       // The third probe after each replacement fails: 3 in a row only after 6 probes.
-      const { result, stack } = await deploy('v2', { health: (region, slot, version, n) => !(version === 'v2' && n === 2) }, rolling(3, 5));
+      const { result, stack } = await deploy(
+        'v2',
+        { health: (region, slot, version, n) => !(version === 'v2' && n === 2) },
+        rolling(3, 5),
+      );
       expect(result.finalState).toBe('COMPLETED');
       expect(result.regions.every((r) => r.finalVersion === 'v2')).toBe(true);
       expect(stack.calls.filter((c) => c.includes(' deploy '))).toHaveLength(4);
@@ -356,9 +506,15 @@ describe('runRollout on an in-memory stack', () => {
     });
 
     it('a flapping /health fails at the deadline, and the region is rolled back', async () => {
-      const { result, stack } = await deploy('v2', { health: (region, slot, version, n) => version !== 'v2' || n % 2 === 0 }, rolling(3, 5));
+      const { result, stack } = await deploy(
+        'v2',
+        { health: (region, slot, version, n) => version !== 'v2' || n % 2 === 0 },
+        rolling(3, 5),
+      );
       expect(result.finalState).toBe('ROLLED_BACK');
-      expect(result.rollback.reason).toMatch(/^us-west not healthy on v2: \/health did not pass 3 times in a row within 5 s \(20 checks\)$/);
+      expect(result.rollback.reason).toMatch(
+        /^us-west not healthy on v2: \/health did not pass 3 times in a row within 5 s \(20 checks\)$/,
+      );
       const deployedAt = Number(stack.calls.find((c) => c.endsWith('deploy us-west stable v2'))?.split(' ')[0]);
       expect(at(result, 'ABORT') - START - deployedAt).toBe(5000);
       expect(result.rollback.verifications).toMatchObject([{ region: 'us-west', ok: true, reportedVersion: 'v1' }]);
@@ -373,7 +529,20 @@ describe('verifyRegion', () => {
     const stack = new FakeStack({ health }, clock);
     const region = stack.target.regions[0] as RegionTarget;
     const v1: Deployment = { version: 'v1', failureRate: 0 };
-    return { clock, stack, verify: (n: number, deadlineSeconds: number, expected = v1) => verifyRegion(stack, region, 'stable', expected, { consecutiveSuccesses: n, deadlineSeconds }, clock, stack.probes) };
+    return {
+      clock,
+      stack,
+      verify: (n: number, deadlineSeconds: number, expected = v1) =>
+        verifyRegion(
+          stack,
+          region,
+          'stable',
+          expected,
+          { consecutiveSuccesses: n, deadlineSeconds },
+          clock,
+          stack.probes,
+        ),
+    };
   };
 
   it('passes after N consecutive successes, restarting the count after a failure', async () => {
@@ -395,7 +564,12 @@ describe('verifyRegion', () => {
   it('the wrong version never counts as healthy', async () => {
     const { verify } = setup(() => true);
     const v = await verify(1, 2, { version: 'v2', failureRate: 0 });
-    expect(v).toMatchObject({ ok: false, reportedVersion: 'v1', healthChecks: 0, problem: 'reports version v1 instead of v2' });
+    expect(v).toMatchObject({
+      ok: false,
+      reportedVersion: 'v1',
+      healthChecks: 0,
+      problem: 'reports version v1 instead of v2',
+    });
   });
 
   it('a container that is not running fails at once, without probing', async () => {
@@ -404,7 +578,12 @@ describe('verifyRegion', () => {
     stack.world.stateAfterDeploy = () => 'restarting';
     await stack.deploy(stack.target.regions[0] as RegionTarget, 'stable', { version: 'v1', failureRate: 0 });
     const v = await verify(3, 30);
-    expect(v).toMatchObject({ ok: false, containerState: 'restarting', healthChecks: 0, problem: 'container region-us-west is restarting' });
+    expect(v).toMatchObject({
+      ok: false,
+      containerState: 'restarting',
+      healthChecks: 0,
+      problem: 'container region-us-west is restarting',
+    });
     expect(clock.now()).toBe(START);
   });
 });
@@ -420,33 +599,71 @@ describe('rollBack', () => {
     await stack.deploy(west, 'stable', v2);
     await stack.deploy(east, 'canary', v2);
     stack.calls.length = 0;
-    const outcome = await rollBack(stack, [{ region: west, previous: v1, replaced: true }, { region: east, previous: v1, replaced: false }],
-      { health: { consecutiveSuccesses: 2, deadlineSeconds: 5 }, clock, progress: recordingProgress(), probes: stack.probes });
+    const outcome = await rollBack(
+      stack,
+      [
+        { region: west, previous: v1, replaced: true },
+        { region: east, previous: v1, replaced: false },
+      ],
+      {
+        health: { consecutiveSuccesses: 2, deadlineSeconds: 5 },
+        clock,
+        progress: recordingProgress(),
+        probes: stack.probes,
+      },
+    );
     expect(outcome.ok).toBe(true);
     expect(outcome.problems).toEqual([]);
-    expect(outcome.verifications.map((v) => [v.region, v.ok, v.reportedVersion, v.healthChecks])).toEqual([['us-west', true, 'v1', 2], ['us-east', true, 'v1', 2]]);
-    expect(stack.calls.map((c) => c.replace(/^\d+ /, ''))).toEqual(['remove us-west canary', 'remove us-east canary', 'deploy us-west stable v1']);
-    expect((await stack.status()).regions.slice(0, 2).map((r) => [r.stable?.reportedVersion, r.canary])).toEqual([['v1', undefined], ['v1', undefined]]);
+    expect(outcome.verifications.map((v) => [v.region, v.ok, v.reportedVersion, v.healthChecks])).toEqual([
+      ['us-west', true, 'v1', 2],
+      ['us-east', true, 'v1', 2],
+    ]);
+    expect(stack.calls.map((c) => c.replace(/^\d+ /, ''))).toEqual([
+      'remove us-west canary',
+      'remove us-east canary',
+      'deploy us-west stable v1',
+    ]);
+    expect((await stack.status()).regions.slice(0, 2).map((r) => [r.stable?.reportedVersion, r.canary])).toEqual([
+      ['v1', undefined],
+      ['v1', undefined],
+    ]);
   });
 
-  it('records each region\'s failure with the state it was left in, and still rolls back the others', async () => {
+  it("records each region's failure with the state it was left in, and still rolls back the others", async () => {
     const clock = new VirtualClock();
     const stack = new FakeStack({}, clock);
     const [west, east, eu] = stack.target.regions as [RegionTarget, RegionTarget, RegionTarget];
     await stack.deploy(west, 'stable', v2);
     // us-west's rollback deploy "succeeds" but leaves v2 running; eu-west's fails outright.
     const flaky = withDeploy(stack, (r, slot, d) =>
-      (r.name === 'us-west' ? Promise.resolve() : r.name === 'eu-west' ? Promise.reject(new Error('compose up failed')) : stack.deploy(r, slot, d)));
-    const outcome = await rollBack(flaky, [
-      { region: west, previous: v1, replaced: true },
-      { region: east, previous: v1, replaced: false },
-      { region: eu, previous: v1, replaced: true },
-    ], { health: { consecutiveSuccesses: 1, deadlineSeconds: 2 }, clock, progress: recordingProgress(), probes: stack.probes });
+      r.name === 'us-west'
+        ? Promise.resolve()
+        : r.name === 'eu-west'
+          ? Promise.reject(new Error('compose up failed'))
+          : stack.deploy(r, slot, d),
+    );
+    const outcome = await rollBack(
+      flaky,
+      [
+        { region: west, previous: v1, replaced: true },
+        { region: east, previous: v1, replaced: false },
+        { region: eu, previous: v1, replaced: true },
+      ],
+      {
+        health: { consecutiveSuccesses: 1, deadlineSeconds: 2 },
+        clock,
+        progress: recordingProgress(),
+        probes: stack.probes,
+      },
+    );
     expect(outcome.ok).toBe(false);
     expect(outcome.problems).toEqual([
       'us-west: reports version v2 instead of v1; left running, reporting v2',
       'eu-west: rollback step failed: compose up failed; container region-eu-west left running',
     ]);
-    expect(outcome.verifications.map((v) => [v.region, v.ok])).toEqual([['us-west', false], ['us-east', true]]);
+    expect(outcome.verifications.map((v) => [v.region, v.ok])).toEqual([
+      ['us-west', false],
+      ['us-east', true],
+    ]);
   });
 });

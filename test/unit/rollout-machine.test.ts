@@ -1,7 +1,12 @@
 import { describe, expect, it, test } from 'vitest';
 import {
-  IllegalTransitionError, initialState, isTerminal, transition,
-  type EventType, type RolloutEvent, type RolloutState,
+  IllegalTransitionError,
+  initialState,
+  isTerminal,
+  transition,
+  type EventType,
+  type RolloutEvent,
+  type RolloutState,
 } from '../../src/rollout/machine.ts';
 
 // Two regions with two canary stages each: small enough to list every state the machine can
@@ -19,7 +24,14 @@ const STATES: Record<string, RolloutState> = {
   'PROMOTED first region': s({ kind: 'PROMOTED', region: 0 }),
   'PROMOTED last region': s({ kind: 'PROMOTED', region: 1, touched: ['us-west', 'us-east'] }),
   COMPLETED: s({ kind: 'COMPLETED', touched: ['us-west', 'us-east'] }),
-  ROLLING_BACK: s({ kind: 'ROLLING_BACK', reason: 'red', failedRegion: 'us-west', region: 0, rollBack: ['us-west'], then: 'stop' }),
+  ROLLING_BACK: s({
+    kind: 'ROLLING_BACK',
+    reason: 'red',
+    failedRegion: 'us-west',
+    region: 0,
+    rollBack: ['us-west'],
+    then: 'stop',
+  }),
   ROLLED_BACK: s({ kind: 'ROLLED_BACK', reason: 'red', failedRegion: 'us-west', scope: 'all', kept: [] }),
   FAILED: s({ kind: 'FAILED', reason: 'us-west unhealthy', abortReason: 'red', failedRegion: 'us-west' }),
 };
@@ -40,25 +52,127 @@ const EVENTS: Record<EventType, RolloutEvent> = {
 const ALLOWED: [string, EventType, Record<string, unknown>][] = [
   ['PENDING', 'START', { kind: 'CANARY', region: 0, stage: 0, touched: ['us-west'] }],
   ['CANARY first stage', 'STAGE_PASSED', { kind: 'CANARY', region: 0, stage: 1, touched: ['us-west'] }],
-  ['CANARY first stage', 'PAUSE', { kind: 'PAUSED', region: 0, stage: 0, pausedAt: 5000, reason: 'error rate worse', touched: ['us-west'] }],
-  ['CANARY first stage', 'ABORT', { kind: 'ROLLING_BACK', reason: 'red verdict', cause: 'verdict', failedRegion: 'us-west', region: 0, rollBack: ['us-west'], then: 'stop', touched: ['us-west'] }],
+  [
+    'CANARY first stage',
+    'PAUSE',
+    { kind: 'PAUSED', region: 0, stage: 0, pausedAt: 5000, reason: 'error rate worse', touched: ['us-west'] },
+  ],
+  [
+    'CANARY first stage',
+    'ABORT',
+    {
+      kind: 'ROLLING_BACK',
+      reason: 'red verdict',
+      cause: 'verdict',
+      failedRegion: 'us-west',
+      region: 0,
+      rollBack: ['us-west'],
+      then: 'stop',
+      touched: ['us-west'],
+    },
+  ],
   ['CANARY last stage', 'STAGE_PASSED', { kind: 'PROMOTED', region: 0, touched: ['us-west'] }],
-  ['CANARY last stage', 'PAUSE', { kind: 'PAUSED', region: 0, stage: 1, pausedAt: 5000, reason: 'error rate worse', touched: ['us-west'] }],
-  ['CANARY last stage', 'ABORT', { kind: 'ROLLING_BACK', reason: 'red verdict', cause: 'verdict', failedRegion: 'us-west', region: 0, rollBack: ['us-west'], then: 'stop', touched: ['us-west'] }],
+  [
+    'CANARY last stage',
+    'PAUSE',
+    { kind: 'PAUSED', region: 0, stage: 1, pausedAt: 5000, reason: 'error rate worse', touched: ['us-west'] },
+  ],
+  [
+    'CANARY last stage',
+    'ABORT',
+    {
+      kind: 'ROLLING_BACK',
+      reason: 'red verdict',
+      cause: 'verdict',
+      failedRegion: 'us-west',
+      region: 0,
+      rollBack: ['us-west'],
+      then: 'stop',
+      touched: ['us-west'],
+    },
+  ],
   ['PAUSED', 'RESUME', { kind: 'CANARY', region: 0, stage: 1, touched: ['us-west'] }],
-  ['PAUSED', 'ABORT', { kind: 'ROLLING_BACK', reason: 'red verdict', cause: 'verdict', failedRegion: 'us-west', region: 0, rollBack: ['us-west'], then: 'stop', touched: ['us-west'] }],
+  [
+    'PAUSED',
+    'ABORT',
+    {
+      kind: 'ROLLING_BACK',
+      reason: 'red verdict',
+      cause: 'verdict',
+      failedRegion: 'us-west',
+      region: 0,
+      rollBack: ['us-west'],
+      then: 'stop',
+      touched: ['us-west'],
+    },
+  ],
   ['PROMOTED first region', 'NEXT_REGION', { kind: 'CANARY', region: 1, stage: 0, touched: ['us-west', 'us-east'] }],
-  ['PROMOTED first region', 'ABORT', { kind: 'ROLLING_BACK', reason: 'red verdict', cause: 'verdict', failedRegion: 'us-west', region: 0, rollBack: ['us-west'], then: 'stop', touched: ['us-west'] }],
+  [
+    'PROMOTED first region',
+    'ABORT',
+    {
+      kind: 'ROLLING_BACK',
+      reason: 'red verdict',
+      cause: 'verdict',
+      failedRegion: 'us-west',
+      region: 0,
+      rollBack: ['us-west'],
+      then: 'stop',
+      touched: ['us-west'],
+    },
+  ],
   ['PROMOTED last region', 'NEXT_REGION', { kind: 'COMPLETED', touched: ['us-west', 'us-east'] }],
-  ['PROMOTED last region', 'ABORT', { kind: 'ROLLING_BACK', reason: 'red verdict', cause: 'verdict', failedRegion: 'us-east', region: 1, rollBack: ['us-west', 'us-east'], then: 'stop', touched: ['us-west', 'us-east'] }],
-  ['ROLLING_BACK', 'ROLLBACK_VERIFIED', { kind: 'ROLLED_BACK', reason: 'red', failedRegion: 'us-west', scope: 'all', kept: [], touched: ['us-west'] }],
-  ['ROLLING_BACK', 'SCOPE_ROLLBACK', { kind: 'ROLLING_BACK', reason: 'red', failedRegion: 'us-west', region: 0, rollBack: ['us-west'], then: 'continue', touched: ['us-west'] }],
-  ['ROLLING_BACK', 'ROLLBACK_FAILED', { kind: 'FAILED', reason: 'us-west: /health failing', abortReason: 'red', failedRegion: 'us-west', touched: ['us-west'] }],
+  [
+    'PROMOTED last region',
+    'ABORT',
+    {
+      kind: 'ROLLING_BACK',
+      reason: 'red verdict',
+      cause: 'verdict',
+      failedRegion: 'us-east',
+      region: 1,
+      rollBack: ['us-west', 'us-east'],
+      then: 'stop',
+      touched: ['us-west', 'us-east'],
+    },
+  ],
+  [
+    'ROLLING_BACK',
+    'ROLLBACK_VERIFIED',
+    { kind: 'ROLLED_BACK', reason: 'red', failedRegion: 'us-west', scope: 'all', kept: [], touched: ['us-west'] },
+  ],
+  [
+    'ROLLING_BACK',
+    'SCOPE_ROLLBACK',
+    {
+      kind: 'ROLLING_BACK',
+      reason: 'red',
+      failedRegion: 'us-west',
+      region: 0,
+      rollBack: ['us-west'],
+      then: 'continue',
+      touched: ['us-west'],
+    },
+  ],
+  [
+    'ROLLING_BACK',
+    'ROLLBACK_FAILED',
+    {
+      kind: 'FAILED',
+      reason: 'us-west: /health failing',
+      abortReason: 'red',
+      failedRegion: 'us-west',
+      touched: ['us-west'],
+    },
+  ],
 ];
 
 const allowed = new Set(ALLOWED.map(([state, event]) => `${state}|${event}`));
 const FORBIDDEN = Object.keys(STATES).flatMap((state) =>
-  (Object.keys(EVENTS) as EventType[]).filter((event) => !allowed.has(`${state}|${event}`)).map((event) => [state, event] as const));
+  (Object.keys(EVENTS) as EventType[])
+    .filter((event) => !allowed.has(`${state}|${event}`))
+    .map((event) => [state, event] as const),
+);
 
 describe('transition', () => {
   test.each(ALLOWED)('%s --%s--> %j', (stateName, eventType, expected) => {
@@ -97,17 +211,37 @@ describe('a whole rollout', () => {
 
   it('goes through every stage of every region to COMPLETED, touching each region once', () => {
     const E = EVENTS;
-    const end = run(pending, [E.START, E.STAGE_PASSED, E.PAUSE, E.RESUME, E.STAGE_PASSED, E.NEXT_REGION, E.STAGE_PASSED, E.STAGE_PASSED, E.NEXT_REGION]);
+    const end = run(pending, [
+      E.START,
+      E.STAGE_PASSED,
+      E.PAUSE,
+      E.RESUME,
+      E.STAGE_PASSED,
+      E.NEXT_REGION,
+      E.STAGE_PASSED,
+      E.STAGE_PASSED,
+      E.NEXT_REGION,
+    ]);
     expect(end.kind).toBe('COMPLETED');
     expect(end.touched).toEqual(['us-west', 'us-east']);
     expect(isTerminal(end)).toBe(true);
   });
 
   it('rolls back every touched region, the failing one included', () => {
-    const end = run(pending, [EVENTS.START, EVENTS.STAGE_PASSED, EVENTS.STAGE_PASSED, EVENTS.NEXT_REGION, EVENTS.ABORT]);
+    const end = run(pending, [
+      EVENTS.START,
+      EVENTS.STAGE_PASSED,
+      EVENTS.STAGE_PASSED,
+      EVENTS.NEXT_REGION,
+      EVENTS.ABORT,
+    ]);
     expect(end).toMatchObject({ kind: 'ROLLING_BACK', failedRegion: 'us-east', touched: ['us-west', 'us-east'] });
     expect(run(end, [EVENTS.ROLLBACK_VERIFIED])).toMatchObject({ kind: 'ROLLED_BACK', reason: 'red verdict' });
-    expect(run(end, [EVENTS.ROLLBACK_FAILED])).toMatchObject({ kind: 'FAILED', abortReason: 'red verdict', reason: 'us-west: /health failing' });
+    expect(run(end, [EVENTS.ROLLBACK_FAILED])).toMatchObject({
+      kind: 'FAILED',
+      abortReason: 'red verdict',
+      reason: 'us-west: /health failing',
+    });
   });
 
   it('a rolling rollout (no canary stages) goes region by region through PROMOTED', () => {
@@ -117,15 +251,22 @@ describe('a whole rollout', () => {
     const second = transition(first, EVENTS.NEXT_REGION);
     expect(second).toMatchObject({ kind: 'PROMOTED', region: 1, touched: ['a', 'b'] });
     expect(() => transition(second, EVENTS.STAGE_PASSED)).toThrow(IllegalTransitionError);
-    expect(run(second, [EVENTS.NEXT_REGION, EVENTS.NEXT_REGION])).toMatchObject({ kind: 'COMPLETED', touched: ['a', 'b', 'c'] });
+    expect(run(second, [EVENTS.NEXT_REGION, EVENTS.NEXT_REGION])).toMatchObject({
+      kind: 'COMPLETED',
+      touched: ['a', 'b', 'c'],
+    });
   });
 
   it('states are immutable: the previous state is unchanged and cannot be modified', () => {
     const started = transition(pending, EVENTS.START);
     transition(started, EVENTS.STAGE_PASSED);
     expect(started).toMatchObject({ kind: 'CANARY', stage: 0 });
-    expect(() => { (started as { kind: string }).kind = 'COMPLETED'; }).toThrow(TypeError);
-    expect(() => { (started.touched as string[]).push('x'); }).toThrow(TypeError);
+    expect(() => {
+      (started as { kind: string }).kind = 'COMPLETED';
+    }).toThrow(TypeError);
+    expect(() => {
+      (started.touched as string[]).push('x');
+    }).toThrow(TypeError);
     expect(Object.isFrozen(pending.waves.regions)).toBe(true);
   });
 
@@ -152,13 +293,30 @@ describe('granular rollback (rollback: region)', () => {
   const onlyB = (then: 'stop' | 'continue'): RolloutEvent => ({ type: 'SCOPE_ROLLBACK', regions: ['b'], then });
 
   it('an abort rolls back every touched region until the scope is narrowed', () => {
-    expect(abortedInB).toMatchObject({ kind: 'ROLLING_BACK', failedRegion: 'b', region: 1, rollBack: ['a', 'b'], then: 'stop' });
-    expect(transition(abortedInB, onlyB('stop'))).toMatchObject({ kind: 'ROLLING_BACK', rollBack: ['b'], touched: ['a', 'b'] });
+    expect(abortedInB).toMatchObject({
+      kind: 'ROLLING_BACK',
+      failedRegion: 'b',
+      region: 1,
+      rollBack: ['a', 'b'],
+      then: 'stop',
+    });
+    expect(transition(abortedInB, onlyB('stop'))).toMatchObject({
+      kind: 'ROLLING_BACK',
+      rollBack: ['b'],
+      touched: ['a', 'b'],
+    });
   });
 
   it('stop: ROLLED_BACK with scope region, the healthy region kept on the candidate', () => {
     const end = run(abortedInB, [onlyB('stop'), E.ROLLBACK_VERIFIED]);
-    expect(end).toMatchObject({ kind: 'ROLLED_BACK', scope: 'region', failedRegion: 'b', reason: 'red verdict', kept: ['a'], touched: ['a'] });
+    expect(end).toMatchObject({
+      kind: 'ROLLED_BACK',
+      scope: 'region',
+      failedRegion: 'b',
+      reason: 'red verdict',
+      kept: ['a'],
+      touched: ['a'],
+    });
     expect(end.regionRollbacks).toEqual([{ region: 'b', reason: 'red verdict' }]);
     expect(isTerminal(end)).toBe(true);
   });
@@ -185,19 +343,30 @@ describe('granular rollback (rollback: region)', () => {
   });
 
   it('a failed scoped rollback is FAILED like any other', () => {
-    expect(run(abortedInB, [onlyB('continue'), E.ROLLBACK_FAILED])).toMatchObject({ kind: 'FAILED', failedRegion: 'b' });
+    expect(run(abortedInB, [onlyB('continue'), E.ROLLBACK_FAILED])).toMatchObject({
+      kind: 'FAILED',
+      failedRegion: 'b',
+    });
   });
 
   it('refuses a scope without the failing region or with an untouched one, and changes nothing', () => {
     const before = JSON.stringify(abortedInB);
-    expect(() => transition(abortedInB, { type: 'SCOPE_ROLLBACK', regions: ['a'], then: 'stop' })).toThrow(/must include the failing region b/);
-    expect(() => transition(abortedInB, { type: 'SCOPE_ROLLBACK', regions: ['b', 'c'], then: 'stop' })).toThrow(/c was not touched/);
+    expect(() => transition(abortedInB, { type: 'SCOPE_ROLLBACK', regions: ['a'], then: 'stop' })).toThrow(
+      /must include the failing region b/,
+    );
+    expect(() => transition(abortedInB, { type: 'SCOPE_ROLLBACK', regions: ['b', 'c'], then: 'stop' })).toThrow(
+      /c was not touched/,
+    );
     expect(JSON.stringify(abortedInB)).toBe(before);
   });
 
   it('a rolling rollout continues straight to PROMOTED in the next region', () => {
     const rolling = initialState(['a', 'b', 'c'], 0);
     const aborted = run(rolling, [E.START, E.NEXT_REGION, E.ABORT]);
-    expect(run(aborted, [onlyB('continue'), E.ROLLBACK_VERIFIED])).toMatchObject({ kind: 'PROMOTED', region: 2, touched: ['a', 'c'] });
+    expect(run(aborted, [onlyB('continue'), E.ROLLBACK_VERIFIED])).toMatchObject({
+      kind: 'PROMOTED',
+      region: 2,
+      touched: ['a', 'c'],
+    });
   });
 });

@@ -31,7 +31,14 @@ describe('step', () => {
   });
 
   it('pauses on yellow, counts the pause when resuming, and the pause does not count as baking', () => {
-    const paused = step({ plan, state: started, timing: { startedAt: 0, pausedMs: 0 }, now: 2000, canary: slow, baseline });
+    const paused = step({
+      plan,
+      state: started,
+      timing: { startedAt: 0, pausedMs: 0 },
+      now: 2000,
+      canary: slow,
+      baseline,
+    });
     expect(paused.judgement.verdict).toBe('yellow');
     expect(paused.state).toMatchObject({ kind: 'PAUSED', pausedAt: 2000 });
     const resumed = step({ plan, state: paused.state, timing: paused.timing, now: 3500, canary: good, baseline });
@@ -52,11 +59,19 @@ describe('step', () => {
 
   it('refuses states without a canary stage', () => {
     const pending = initialState(plan.regions, 5);
-    expect(() => step({ plan, state: pending, timing: { startedAt: 0, pausedMs: 0 }, now: 0, canary: [], baseline: [] })).toThrow(/PENDING/);
+    expect(() =>
+      step({ plan, state: pending, timing: { startedAt: 0, pausedMs: 0 }, now: 0, canary: [], baseline: [] }),
+    ).toThrow(/PENDING/);
   });
 
   it('passes the plan analysis settings to the judge', () => {
-    expect(judgeOptions(plan.analysis)).toEqual({ minSamples: 30, alpha: 0.05, maxErrorRateIncrease: 0.01, maxLatencyIncreaseRatio: 0.1, maxLatencyIncreaseMs: 5 });
+    expect(judgeOptions(plan.analysis)).toEqual({
+      minSamples: 30,
+      alpha: 0.05,
+      maxErrorRateIncrease: 0.01,
+      maxLatencyIncreaseRatio: 0.1,
+      maxLatencyIncreaseMs: 5,
+    });
   });
 });
 

@@ -23,8 +23,12 @@ describe('simulate: determinism', () => {
   it('does not read the clock or Math.random', () => {
     const random = Math.random;
     const now = Date.now;
-    Math.random = () => { throw new Error('Math.random used'); };
-    Date.now = () => { throw new Error('Date.now used'); };
+    Math.random = () => {
+      throw new Error('Math.random used');
+    };
+    Date.now = () => {
+      throw new Error('Date.now used');
+    };
     try {
       expect(simulate(plan, bad, 7).final_state).toBe('ROLLED_BACK');
     } finally {
@@ -38,14 +42,27 @@ describe('simulate: one run', () => {
   it('a healthy candidate goes through every stage of every region', () => {
     const r = simulate(plan, identical, 3);
     expect(r).toMatchObject({
-      final_state: 'COMPLETED', stages_completed: 20, rollback_triggered: false, rollback_reason: null,
-      failed_region: null, time_to_detect_ms: null, time_to_rollback_ms: null, unverified_regions: [],
+      final_state: 'COMPLETED',
+      stages_completed: 20,
+      rollback_triggered: false,
+      rollback_reason: null,
+      failed_region: null,
+      time_to_detect_ms: null,
+      time_to_rollback_ms: null,
+      unverified_regions: [],
       final_versions: { 'us-west': 'v2', 'us-east': 'v2', 'eu-west': 'v2', 'ap-south': 'v2' },
     });
     expect(r.stages).toHaveLength(20);
     expect(r.stages.map((s) => s.weight).slice(0, 5)).toEqual([1, 5, 25, 50, 100]);
     expect(r.stages.every((s) => s.outcome === 'passed' && s.verdict === 'green')).toBe(true);
-    expect(r.timeline[0]).toMatchObject({ at_ms: 0, event: 'START', from: 'PENDING', to: 'CANARY', region: 'us-west', stage: 0 });
+    expect(r.timeline[0]).toMatchObject({
+      at_ms: 0,
+      event: 'START',
+      from: 'PENDING',
+      to: 'CANARY',
+      region: 'us-west',
+      stage: 0,
+    });
     expect(r.timeline.at(-1)).toMatchObject({ event: 'NEXT_REGION', to: 'COMPLETED' });
     expect(r.requests_used).toBeGreaterThan(r.canary_requests);
     // Times only go forward.
@@ -55,7 +72,12 @@ describe('simulate: one run', () => {
 
   it('a clearly bad candidate is rolled back in the first region with red evidence', () => {
     const r = simulate(plan, bad, 3);
-    expect(r).toMatchObject({ final_state: 'ROLLED_BACK', rollback_triggered: true, failed_region: 'us-west', stages_completed: 0 });
+    expect(r).toMatchObject({
+      final_state: 'ROLLED_BACK',
+      rollback_triggered: true,
+      failed_region: 'us-west',
+      stages_completed: 0,
+    });
     expect(r.rollback_reason).toMatch(/^red verdict: error rate .* is above the limit 5%/);
     expect(r.final_versions).toEqual({ 'us-west': 'v1', 'us-east': 'v1', 'eu-west': 'v1', 'ap-south': 'v1' });
     expect(r.time_to_detect_ms).toBeGreaterThan(0);
@@ -70,7 +92,10 @@ describe('simulate: one run', () => {
   it('a stricter limit on the 100% stage catches what the earlier stages let through', () => {
     // The 100% stage has no baseline to compare with; its own p99 limit of 60 ms is below the
     // scenario's p99 of 80 ms, so it is red there, after the 50% stage passed.
-    const strict = toRolloutPlan({ stages: [{ weight: 50 }, { weight: 100, max_p99_ms: 60 }], regions: ['a', 'b'] }, 'test');
+    const strict = toRolloutPlan(
+      { stages: [{ weight: 50 }, { weight: 100, max_p99_ms: 60 }], regions: ['a', 'b'] },
+      'test',
+    );
     const r = simulate(strict, identical, 5);
     expect(r).toMatchObject({ final_state: 'ROLLED_BACK', failed_region: 'a', stages_completed: 1 });
     expect(r.rollback_reason).toMatch(/^red verdict: p99 .* slower than 60 ms/);
@@ -80,8 +105,9 @@ describe('simulate: one run', () => {
     // A canary at 4% errors (limit 5%, baseline 1%) fails somewhere along the way; take the
     // first seed where a region was promoted before it failed.
     const borderline = toSimulationScenario({ canary: { error_rate: 0.04 } }, 'test');
-    const r = Array.from({ length: 100 }, (_, i) => simulate(plan, borderline, i + 1))
-      .find((run) => run.final_state === 'ROLLED_BACK' && run.failed_region !== 'us-west');
+    const r = Array.from({ length: 100 }, (_, i) => simulate(plan, borderline, i + 1)).find(
+      (run) => run.final_state === 'ROLLED_BACK' && run.failed_region !== 'us-west',
+    );
     expect(r).toBeDefined();
     const events = r!.timeline.map((t) => t.event);
     expect(events).toContain('NEXT_REGION');
@@ -103,7 +129,10 @@ describe('simulate: one run', () => {
     expect(r.final_state).toBe('FAILED');
     expect(r.rollback_triggered).toBe(true);
     expect(r.unverified_regions).toEqual(['us-west']);
-    expect(r.timeline.at(-1)).toMatchObject({ event: 'ROLLBACK_FAILED', reason: 'us-west: /health did not pass 3 times in a row within 30 s after rolling back to v1' });
+    expect(r.timeline.at(-1)).toMatchObject({
+      event: 'ROLLBACK_FAILED',
+      reason: 'us-west: /health did not pass 3 times in a row within 30 s after rolling back to v1',
+    });
   });
 
   it('a rolling rollout replaces region after region and verifies health', () => {

@@ -35,7 +35,10 @@ async function closeServer(s: Server): Promise<void> {
 beforeAll(async () => {
   ({ server, url: baseUrl } = await listenLoopback((req, res) => {
     const body = req.method === 'POST' ? JSON.stringify({ id: ++nextId }) : '{}';
-    setTimeout(() => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end(body), delayMs);
+    setTimeout(
+      () => res.writeHead(req.method === 'POST' ? 201 : 200, { 'content-type': 'application/json' }).end(body),
+      delayMs,
+    );
   }));
 });
 
@@ -44,27 +47,43 @@ afterAll(() => closeServer(server));
 /** Blocks this thread's event loop, as a long synchronous computation of the gate would. */
 function block(ms: number): void {
   const until = performance.now() + ms;
-  while (performance.now() < until) { /* the stall under test */ }
+  while (performance.now() < until) {
+    /* the stall under test */
+  }
 }
 
-async function run(blockMs: number | null): Promise<{ store: ObservationStore; stats: TrafficGenerator['stats']; stall: { from: number; to: number } | null }> {
+async function run(
+  blockMs: number | null,
+): Promise<{ store: ObservationStore; stats: TrafficGenerator['stats']; stall: { from: number; to: number } | null }> {
   const store = new ObservationStore();
   const traffic = new TrafficGenerator({ store, random: createRandom(3).next, maxRequests: 400 });
   traffic.setStreams([{ region: 'us-west', cohort: 'canary', version: 'v2', baseUrl, rps: 100 }]);
   traffic.start();
   try {
     // Enough requests answered, then (maybe) a stall while others are in flight.
-    expect(await pollUntil(async () => (store.size >= 20 ? true : undefined), { deadlineMs: 10_000, intervalMs: 10 })).toBe(true);
+    expect(
+      await pollUntil(async () => (store.size >= 20 ? true : undefined), { deadlineMs: 10_000, intervalMs: 10 }),
+    ).toBe(true);
     let stall: { from: number; to: number } | null = null;
     if (blockMs !== null) {
-      expect(await pollUntil(async () => (traffic.stats.inFlight > 0 ? true : undefined), { deadlineMs: 5000, intervalMs: 1 })).toBe(true);
+      expect(
+        await pollUntil(async () => (traffic.stats.inFlight > 0 ? true : undefined), {
+          deadlineMs: 5000,
+          intervalMs: 1,
+        }),
+      ).toBe(true);
       const from = Date.now();
       block(blockMs);
       stall = { from, to: Date.now() };
     }
     // Then 20 requests sent well after it (the backlog the stall left is sent at once).
     const later = Date.now() + 100;
-    expect(await pollUntil(async () => (store.select({ from: later }).length >= 20 ? true : undefined), { deadlineMs: 10_000, intervalMs: 10 })).toBe(true);
+    expect(
+      await pollUntil(async () => (store.select({ from: later }).length >= 20 ? true : undefined), {
+        deadlineMs: 10_000,
+        intervalMs: 10,
+      }),
+    ).toBe(true);
     return { store, stats: traffic.stats, stall };
   } finally {
     await traffic.close();
@@ -107,7 +126,8 @@ describe('TrafficGenerator', () => {
     expect(stats.maxClientStallMs).toBeGreaterThanOrEqual(300 - STALL_MS);
     for (const o of all.filter((x) => x.latencyMs > 250)) expect(o.untimed, JSON.stringify(o)).toBe(true);
     // Requests sent well after the stall are timed as usual, unless the host stalled the loop again.
-    const quiet = (o: { at: number; latencyMs: number }) => !seen.some((s) => s.to >= o.at - 100 && s.from <= o.at + o.latencyMs + 100);
+    const quiet = (o: { at: number; latencyMs: number }) =>
+      !seen.some((s) => s.to >= o.at - 100 && s.from <= o.at + o.latencyMs + 100);
     const after = all.filter((o) => stall !== null && o.at > stall.to + 100);
     expect(after.length).toBeGreaterThan(0);
     expect(after.filter(quiet).length).toBeGreaterThan(0);
@@ -131,7 +151,7 @@ describe('TrafficGenerator', () => {
 // (201 {id}), GET /api/items/:id answers it (404 when gone, 503 while `busy`), GET
 // /api/items lists, /api/teapot answers 418. In this file, so its load never runs beside the
 // stall test above.
-describe('TrafficGenerator with a user\'s workload', () => {
+describe("TrafficGenerator with a user's workload", () => {
   const plan: Pick<ServicePlan, 'traffic' | 'probe' | 'health'> = {
     health: { path: '/healthz', expectStatus: [200] },
     traffic: [
@@ -156,7 +176,8 @@ describe('TrafficGenerator with a user\'s workload', () => {
 
   beforeAll(async () => {
     ({ server: userServer, url: userUrl } = await listenLoopback((req, res) => {
-      const json = (status: number, value: unknown) => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+      const json = (status: number, value: unknown) =>
+        void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
       const url = req.url ?? '';
       const one = /^\/api\/items\/([^/]+)$/.exec(url);
       if (req.method === 'POST' && url === '/api/items') {
@@ -178,20 +199,33 @@ describe('TrafficGenerator with a user\'s workload', () => {
       } else if (url === '/api/teapot') {
         res.setHeader('X-Failed-Hop', 'kettle');
         json(418, { error: 'teapot' });
-      }
-      else json(404, { error: 'no route' });
+      } else json(404, { error: 'no route' });
     }));
   });
 
   afterAll(() => closeServer(userServer));
 
   /** Runs until `enough` (bounded by maxRequests and a 10 s deadline). */
-  async function drive(store: ObservationStore, workload: Workload, maxRequests: number, enough: () => boolean, mix?: RequestMix): Promise<TrafficGenerator['stats']> {
-    const traffic = new TrafficGenerator({ store, random: createRandom(11).next, workload, maxRequests, ...(mix ? { mix } : {}) });
+  async function drive(
+    store: ObservationStore,
+    workload: Workload,
+    maxRequests: number,
+    enough: () => boolean,
+    mix?: RequestMix,
+  ): Promise<TrafficGenerator['stats']> {
+    const traffic = new TrafficGenerator({
+      store,
+      random: createRandom(11).next,
+      workload,
+      maxRequests,
+      ...(mix ? { mix } : {}),
+    });
     traffic.setStreams([{ region: 'us-west', cohort: 'canary', version: 'v2', baseUrl: userUrl, rps: 100 }]);
     traffic.start();
     try {
-      expect(await pollUntil(async () => (enough() ? true : undefined), { deadlineMs: 10_000, intervalMs: 10 })).toBe(true);
+      expect(await pollUntil(async () => (enough() ? true : undefined), { deadlineMs: 10_000, intervalMs: 10 })).toBe(
+        true,
+      );
     } finally {
       await traffic.close();
     }
@@ -203,11 +237,15 @@ describe('TrafficGenerator with a user\'s workload', () => {
     const store = new ObservationStore();
     const stats = await drive(store, workload, 300, () => store.size >= 100 && store.acknowledgedWrites().length >= 5);
     const all = store.select();
-    expect(new Set(all.map((o) => o.route))).toEqual(new Set(['GET /api/items', 'GET /api/teapot', 'POST /api/items', 'GET /api/items/{{ id }}']));
+    expect(new Set(all.map((o) => o.route))).toEqual(
+      new Set(['GET /api/items', 'GET /api/teapot', 'POST /api/items', 'GET /api/items/{{ id }}']),
+    );
     // The teapot answers 418, outside its expect_status: an error, though not a 5xx.
     const teapot = all.filter((o) => o.route === 'GET /api/teapot');
     expect(teapot.every((o) => o.status === 418 && o.unexpected === true && isError(o))).toBe(true);
-    expect(all.filter((o) => o.route !== 'GET /api/teapot').every((o) => !isError(o) && o.unexpected === undefined)).toBe(true);
+    expect(
+      all.filter((o) => o.route !== 'GET /api/teapot').every((o) => !isError(o) && o.unexpected === undefined),
+    ).toBe(true);
     expect(stats.missingReads).toBe(0);
 
     const writes = store.acknowledgedWrites('us-west');
@@ -217,14 +255,22 @@ describe('TrafficGenerator with a user\'s workload', () => {
       expect(w.uuids).toHaveLength(1);
       expect(items.get(String(w.id))?.name).toBe(`cg-${w.uuids?.[0]}`);
     }
-    expect(await readBackWrites(writes, () => userUrl, { workload })).toEqual({ checked: writes.length, missing: 0, unverified: 0 });
+    expect(await readBackWrites(writes, () => userUrl, { workload })).toEqual({
+      checked: writes.length,
+      missing: 0,
+      unverified: 0,
+    });
 
     // One write lost, one corrupted (there, but not what was written), one never answered cleanly.
     const [lost, corrupted, stuck] = writes.map((w) => String(w.id));
     items.delete(lost ?? '');
     items.set(corrupted ?? '', { id: corrupted ?? '', name: 'cg-garbled' });
     busy.add(stuck ?? '');
-    expect(await readBackWrites(writes, () => userUrl, { workload, deadlineMs: 300 })).toEqual({ checked: writes.length, missing: 2, unverified: 1 });
+    expect(await readBackWrites(writes, () => userUrl, { workload, deadlineMs: 300 })).toEqual({
+      checked: writes.length,
+      missing: 2,
+      unverified: 1,
+    });
   });
 
   it('records the hop an error names in the attribution header, and only with attribution asked', async () => {

@@ -4,7 +4,18 @@ import type { ServicePlan } from '../../src/target/service.ts';
 import { pickKind } from '../../src/traffic/mix.ts';
 import type { AcknowledgedWrite } from '../../src/traffic/store.ts';
 import {
-  DEMO_WORKLOAD, TRAFFIC_ONLY_MIX, USER_MIX, isUnexpected, judgeProbeRead, parseIdField, pickEntry, renderBody, renderPath, routeOf, userWorkload, type DrawContext,
+  DEMO_WORKLOAD,
+  TRAFFIC_ONLY_MIX,
+  USER_MIX,
+  isUnexpected,
+  judgeProbeRead,
+  parseIdField,
+  pickEntry,
+  renderBody,
+  renderPath,
+  routeOf,
+  userWorkload,
+  type DrawContext,
 } from '../../src/traffic/workload.ts';
 
 type Plan = Pick<ServicePlan, 'traffic' | 'probe' | 'health'>;
@@ -16,7 +27,13 @@ const PLAN: Plan = {
     { method: 'GET', path: '/api/teapot', expectStatus: [200], weight: 1 },
   ],
   probe: {
-    write: { method: 'POST', path: '/api/items', body: { name: 'cg-{{ uuid }}', tags: ['{{ uuid }}', 'x'], count: 1 }, expectStatus: [201], id: 'id' },
+    write: {
+      method: 'POST',
+      path: '/api/items',
+      body: { name: 'cg-{{ uuid }}', tags: ['{{ uuid }}', 'x'], count: 1 },
+      expectStatus: [201],
+      id: 'id',
+    },
     read: { method: 'GET', path: '/api/items/{{ id }}', expectStatus: [200] },
   },
 };
@@ -61,8 +78,16 @@ describe('pure parts', () => {
   });
 
   test.each([
-    { body: { name: 'cg-{{ uuid }}', n: 1, ok: true, none: null }, values: { uuid: 'u-1' }, out: { name: 'cg-u-1', n: 1, ok: true, none: null } },
-    { body: { a: { b: ['{{ uuid }}', 2, { c: '{{ uuid }}' }] } }, values: { uuid: 'u-2' }, out: { a: { b: ['u-2', 2, { c: 'u-2' }] } } },
+    {
+      body: { name: 'cg-{{ uuid }}', n: 1, ok: true, none: null },
+      values: { uuid: 'u-1' },
+      out: { name: 'cg-u-1', n: 1, ok: true, none: null },
+    },
+    {
+      body: { a: { b: ['{{ uuid }}', 2, { c: '{{ uuid }}' }] } },
+      values: { uuid: 'u-2' },
+      out: { a: { b: ['u-2', 2, { c: 'u-2' }] } },
+    },
     { body: { id: '{{ id }}', label: 'id {{ id }}' }, values: { id: 42 }, out: { id: 42, label: 'id 42' } },
     { body: { id: '{{ id }}' }, values: { id: 'a/b' }, out: { id: 'a/b' } },
     { body: { id: '{{ id }}', k: '{{ uuid }}' }, values: {}, out: { id: '{{ id }}', k: '{{ uuid }}' } },
@@ -142,14 +167,25 @@ describe('pure parts', () => {
 describe('the demo workload', () => {
   test.each([
     { kind: 'health' as const, route: '/health', method: 'GET', path: '/health', body: undefined },
-    { kind: 'write' as const, route: '/api/orders', method: 'POST', path: '/api/orders', body: '{"item":"cg-7","quantity":8}' },
+    {
+      kind: 'write' as const,
+      route: '/api/orders',
+      method: 'POST',
+      path: '/api/orders',
+      body: '{"item":"cg-7","quantity":8}',
+    },
     { kind: 'read' as const, route: '/api/orders/:id', method: 'GET', path: '/api/orders/12', body: undefined },
-  ])('sends today\'s $kind request', ({ kind, route, method, path, body }) => {
+  ])("sends today's $kind request", ({ kind, route, method, path, body }) => {
     const out = DEMO_WORKLOAD.request(kind, context(0.5, [write(11), write(12)], 7));
-    expect({ route: out.route, method: out.method, path: out.path, body: out.body }).toEqual({ route, method, path, body });
+    expect({ route: out.route, method: out.method, path: out.path, body: out.body }).toEqual({
+      route,
+      method,
+      path,
+      body,
+    });
   });
 
-  it('keeps today\'s mix', () => {
+  it("keeps today's mix", () => {
     expect(DEMO_WORKLOAD.mix).toEqual({ health: 0.4, write: 0.3, read: 0.3 });
   });
 
@@ -170,7 +206,10 @@ describe('the demo workload', () => {
     { status: 410, missing: false },
     { status: 400, missing: false },
   ])('counts a read answering $status as missing: $missing, never unexpected', ({ status, missing }) => {
-    expect(DEMO_WORKLOAD.request('read', context(0, [write(1)])).settle({ status, text: '' })).toEqual({ unexpected: false, missing });
+    expect(DEMO_WORKLOAD.request('read', context(0, [write(1)])).settle({ status, text: '' })).toEqual({
+      unexpected: false,
+      missing,
+    });
   });
 
   test.each([
@@ -182,29 +221,66 @@ describe('the demo workload', () => {
     { status: 503, text: '', outcome: 'retry' },
   ])('reads back an order answering $status $text as $outcome', ({ status, text, outcome }) => {
     const spec = DEMO_WORKLOAD.readBack;
-    expect(spec?.request(write(5, { item: 'cg-1' }))).toEqual({ method: 'GET', path: '/api/orders/5', body: undefined });
+    expect(spec?.request(write(5, { item: 'cg-1' }))).toEqual({
+      method: 'GET',
+      path: '/api/orders/5',
+      body: undefined,
+    });
     expect(spec?.judge(write(5, { item: 'cg-1' }), { status, text })).toBe(outcome);
   });
 });
 
-describe('a user\'s workload', () => {
+describe("a user's workload", () => {
   it('sends the traffic entries by weight, each with a fresh uuid, named by method and path template', () => {
     const uuid = counter();
-    const workload = userWorkload({ ...PLAN, traffic: [...PLAN.traffic, { method: 'PUT', path: '/api/things/{{ uuid }}', body: { id: '{{ uuid }}' }, expectStatus: [200, 201], weight: 4 }] }, uuid);
+    const workload = userWorkload(
+      {
+        ...PLAN,
+        traffic: [
+          ...PLAN.traffic,
+          {
+            method: 'PUT',
+            path: '/api/things/{{ uuid }}',
+            body: { id: '{{ uuid }}' },
+            expectStatus: [200, 201],
+            weight: 4,
+          },
+        ],
+      },
+      uuid,
+    );
     expect(workload.mix).toEqual(USER_MIX);
     const first = workload.request('health', context(0));
-    expect([first.route, first.method, first.path, first.body]).toEqual(['GET /api/items', 'GET', '/api/items', undefined]);
+    expect([first.route, first.method, first.path, first.body]).toEqual([
+      'GET /api/items',
+      'GET',
+      '/api/items',
+      undefined,
+    ]);
     expect(workload.request('health', context(0.4)).route).toBe('GET /api/teapot');
     const put = workload.request('health', context(0.9));
-    expect([put.route, put.method, put.path, put.body]).toEqual(['PUT /api/things/{{ uuid }}', 'PUT', '/api/things/u-3', '{"id":"u-3"}']);
+    expect([put.route, put.method, put.path, put.body]).toEqual([
+      'PUT /api/things/{{ uuid }}',
+      'PUT',
+      '/api/things/u-3',
+      '{"id":"u-3"}',
+    ]);
     expect(put.settle({ status: 201, text: '' })).toEqual({ unexpected: false, missing: false });
     expect(put.settle({ status: 409, text: '' })).toEqual({ unexpected: true, missing: false });
     expect(put.settle({ status: 0, text: '' })).toEqual({ unexpected: false, missing: false });
   });
 
   test.each([
-    { status: 201, text: '{"id":"a1"}', verdict: { unexpected: false, missing: false, acknowledged: { id: 'a1', uuids: ['u-1'] } } },
-    { status: 201, text: '{"id":9}', verdict: { unexpected: false, missing: false, acknowledged: { id: 9, uuids: ['u-1'] } } },
+    {
+      status: 201,
+      text: '{"id":"a1"}',
+      verdict: { unexpected: false, missing: false, acknowledged: { id: 'a1', uuids: ['u-1'] } },
+    },
+    {
+      status: 201,
+      text: '{"id":9}',
+      verdict: { unexpected: false, missing: false, acknowledged: { id: 9, uuids: ['u-1'] } },
+    },
     { status: 201, text: '{"name":"no id"}', verdict: { unexpected: false, missing: false } },
     { status: 200, text: '{"id":"a1"}', verdict: { unexpected: true, missing: false } },
     { status: 500, text: '{"id":"a1"}', verdict: { unexpected: true, missing: false } },
@@ -218,7 +294,11 @@ describe('a user\'s workload', () => {
 
   it('keeps no uuid for a write whose body holds none', () => {
     const probe = { ...PLAN.probe!, write: { ...PLAN.probe!.write, body: { name: 'fixed' } } };
-    expect(userWorkload({ ...PLAN, probe }, counter()).request('write', context(0)).settle({ status: 201, text: '{"id":1}' }).acknowledged).toEqual({ id: 1, uuids: [] });
+    expect(
+      userWorkload({ ...PLAN, probe }, counter())
+        .request('write', context(0))
+        .settle({ status: 201, text: '{"id":1}' }).acknowledged,
+    ).toEqual({ id: 1, uuids: [] });
   });
 
   test.each([
@@ -233,12 +313,15 @@ describe('a user\'s workload', () => {
   });
 
   it.each([
-    ['no shared data: its own cohort\'s writes only', {}, 'baseline', '/api/items/b1'],
+    ["no shared data: its own cohort's writes only", {}, 'baseline', '/api/items/b1'],
     ['no shared data: none of its own, so it writes', {}, 'canary', '/api/items'],
     ['a data volume shared by both', { data: { path: '/data' } }, 'canary', '/api/items/b1'],
     ['a shared dependency', { dependencies: '/repo/deps.yml' }, 'canary', '/api/items/b1'],
   ] as const)('a probe read with %s', (_what, shared, cohort, path) => {
-    const out = userWorkload({ ...PLAN, ...shared }, counter()).request('read', { ...context(0.6, [write('b1', { cohort: 'baseline' })]), cohort });
+    const out = userWorkload({ ...PLAN, ...shared }, counter()).request('read', {
+      ...context(0.6, [write('b1', { cohort: 'baseline' })]),
+      cohort,
+    });
     expect(out.path).toBe(path);
   });
 
@@ -258,7 +341,9 @@ describe('a user\'s workload', () => {
     const workload = userWorkload({ ...PLAN, probe: undefined }, counter());
     expect(workload.mix).toEqual(TRAFFIC_ONLY_MIX);
     expect(workload.readBack).toBeUndefined();
-    expect(['health', 'write', 'read'].map((k) => workload.request(k as 'health', context(0, [write(1)])).route)).toEqual(['GET /api/items', 'GET /api/items', 'GET /api/items']);
+    expect(
+      ['health', 'write', 'read'].map((k) => workload.request(k as 'health', context(0, [write(1)])).route),
+    ).toEqual(['GET /api/items', 'GET /api/items', 'GET /api/items']);
     const bare = userWorkload({ ...PLAN, traffic: [], probe: undefined }, counter()).request('health', context(0.3));
     expect([bare.route, bare.path]).toEqual(['GET /healthz', '/healthz']);
   });

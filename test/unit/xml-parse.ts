@@ -15,7 +15,8 @@ const FORBIDDEN = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 export function parseXml(src: string): XmlElement {
-  if (FORBIDDEN.test(src)) throw new Error(`forbidden character U+${src.codePointAt(src.search(FORBIDDEN))?.toString(16)}`);
+  if (FORBIDDEN.test(src))
+    throw new Error(`forbidden character U+${src.codePointAt(src.search(FORBIDDEN))?.toString(16)}`);
   let i = 0;
   const fail = (why: string): never => {
     throw new Error(`${why} at offset ${i}: ${JSON.stringify(src.slice(i, i + 40))}`);

@@ -317,7 +317,10 @@ async function handle(deps, req, res) {
   if (path === "/routes") return send(res, 200, { routes: deps.routes() });
   if (method === "GET") return send(res, 200, { toxics: deps.toxics.list().map((t) => toxicJson(t, now)) });
   if (method === "DELETE") return send(res, 200, { lifted: deps.toxics.liftAll() });
-  const parsed = parseToxicSpec(await readJson(req), deps.routes().map((r) => r.name));
+  const parsed = parseToxicSpec(
+    await readJson(req),
+    deps.routes().map((r) => r.name)
+  );
   if (!parsed.ok) throw new Refusal(400, parsed.error);
   send(res, 201, toxicJson(deps.toxics.add(parsed.spec), deps.clock.now()));
 }
@@ -680,15 +683,19 @@ var FaultProxy = class {
   }
   /** Listens on every route; rejects on the first port that cannot be had. */
   async listen() {
-    await Promise.all(this.#listeners.map(({ ctx, server }) => new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(ctx.route.listen_port, this.#options.host, () => {
-        server.off("error", reject);
-        server.on("error", (err) => console.error(`fault-proxy: route ${ctx.route.name}: ${err.message}`));
-        ctx.route.listen_port = server.address().port;
-        resolve();
-      });
-    })));
+    await Promise.all(
+      this.#listeners.map(
+        ({ ctx, server }) => new Promise((resolve, reject) => {
+          server.once("error", reject);
+          server.listen(ctx.route.listen_port, this.#options.host, () => {
+            server.off("error", reject);
+            server.on("error", (err) => console.error(`fault-proxy: route ${ctx.route.name}: ${err.message}`));
+            ctx.route.listen_port = server.address().port;
+            resolve();
+          });
+        })
+      )
+    );
   }
   routes() {
     return this.#listeners.map(({ ctx }) => ({ ...ctx.route, ...ctx.stats }));

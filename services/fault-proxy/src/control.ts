@@ -71,7 +71,10 @@ async function handle(deps: ControlDeps, req: IncomingMessage, res: ServerRespon
   if (path === '/routes') return send(res, 200, { routes: deps.routes() });
   if (method === 'GET') return send(res, 200, { toxics: deps.toxics.list().map((t) => toxicJson(t, now)) });
   if (method === 'DELETE') return send(res, 200, { lifted: deps.toxics.liftAll() });
-  const parsed = parseToxicSpec(await readJson(req), deps.routes().map((r) => r.name));
+  const parsed = parseToxicSpec(
+    await readJson(req),
+    deps.routes().map((r) => r.name),
+  );
   if (!parsed.ok) throw new Refusal(400, parsed.error);
   send(res, 201, toxicJson(deps.toxics.add(parsed.spec), deps.clock.now()));
 }

@@ -48,17 +48,22 @@ export class FaultProxy {
 
   /** Listens on every route; rejects on the first port that cannot be had. */
   async listen(): Promise<void> {
-    await Promise.all(this.#listeners.map(({ ctx, server }) => new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(ctx.route.listen_port, this.#options.host, () => {
-        server.off('error', reject);
-        // Later errors (EMFILE on accept) are logged, not fatal: the other connections carry on.
-        server.on('error', (err) => console.error(`fault-proxy: route ${ctx.route.name}: ${err.message}`));
-        // Port 0 (tests): report the port actually taken.
-        ctx.route.listen_port = (server.address() as AddressInfo).port;
-        resolve();
-      });
-    })));
+    await Promise.all(
+      this.#listeners.map(
+        ({ ctx, server }) =>
+          new Promise<void>((resolve, reject) => {
+            server.once('error', reject);
+            server.listen(ctx.route.listen_port, this.#options.host, () => {
+              server.off('error', reject);
+              // Later errors (EMFILE on accept) are logged, not fatal: the other connections carry on.
+              server.on('error', (err) => console.error(`fault-proxy: route ${ctx.route.name}: ${err.message}`));
+              // Port 0 (tests): report the port actually taken.
+              ctx.route.listen_port = (server.address() as AddressInfo).port;
+              resolve();
+            });
+          }),
+      ),
+    );
   }
 
   routes(): RouteJson[] {

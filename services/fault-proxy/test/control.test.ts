@@ -3,7 +3,10 @@ import { get, ManualClock, startProxy, tcpUpstream } from './helpers.ts';
 
 async function harness(clock?: ManualClock) {
   const echo = await tcpUpstream();
-  return startProxy(['api', 'db', 'db'].map((name) => ({ name, upstream_port: echo })), { clock });
+  return startProxy(
+    ['api', 'db', 'db'].map((name) => ({ name, upstream_port: echo })),
+    { clock },
+  );
 }
 
 const post = (url: string, body: unknown) =>
@@ -18,8 +21,13 @@ describe('the control API', () => {
     const { routes } = json((await get(`${h.control}/routes`)).body) as { routes: Record<string, unknown>[] };
     expect(routes.map((r) => r.name)).toEqual(['api', 'db', 'db']);
     expect(routes[0]).toEqual({
-      name: 'api', listen_port: h.port(0), upstream_host: '127.0.0.1', upstream_port: expect.any(Number),
-      connections: 0, requests: 0, errors_upstream: 0,
+      name: 'api',
+      listen_port: h.port(0),
+      upstream_host: '127.0.0.1',
+      upstream_port: expect.any(Number),
+      connections: 0,
+      requests: 0,
+      errors_upstream: 0,
     });
   });
 
@@ -29,13 +37,24 @@ describe('the control API', () => {
     const created = await post(h.control, { ...ok, jitter_ms: 5 });
     expect(created.status).toBe(201);
     expect(json(created.body)).toEqual({
-      id: 1, route: 'api', kind: 'latency', delay_ms: 10, jitter_ms: 5, duration_ms: 1000,
-      created_at: '2030-01-01T00:00:00.000Z', expires_at: '2030-01-01T00:00:01.000Z', expires_in_ms: 1000, affected: 0,
+      id: 1,
+      route: 'api',
+      kind: 'latency',
+      delay_ms: 10,
+      jitter_ms: 5,
+      duration_ms: 1000,
+      created_at: '2030-01-01T00:00:00.000Z',
+      expires_at: '2030-01-01T00:00:01.000Z',
+      expires_in_ms: 1000,
+      affected: 0,
     });
     await post(h.control, { route: 'db', kind: 'reset', duration_ms: 5000 });
     clock.advance(400);
     const listed = json((await get(`${h.control}/toxics`)).body).toxics as Record<string, unknown>[];
-    expect(listed.map((t) => [t.id, t.expires_in_ms, t.affected])).toEqual([[1, 600, 0], [2, 4600, 0]]);
+    expect(listed.map((t) => [t.id, t.expires_in_ms, t.affected])).toEqual([
+      [1, 600, 0],
+      [2, 4600, 0],
+    ]);
     expect(json((await get(`${h.control}/toxics/1`, { method: 'DELETE' })).body)).toMatchObject({ id: 1, affected: 0 });
     expect((await get(`${h.control}/toxics/1`, { method: 'DELETE' })).status).toBe(404);
     expect(json((await get(`${h.control}/toxics`, { method: 'DELETE' })).body)).toEqual({ lifted: 1 });
@@ -55,11 +74,13 @@ describe('the control API', () => {
     ['not JSON', '{"route":', 'body must be valid UTF-8 JSON'],
     ['an array', [], 'body must be a JSON object'],
     [
-      'no kind', { route: 'api', duration_ms: 1 },
+      'no kind',
+      { route: 'api', duration_ms: 1 },
       '"kind" must be one of latency, http_error, reset, timeout, bandwidth',
     ],
     [
-      'an unknown kind', { ...ok, kind: 'explode' },
+      'an unknown kind',
+      { ...ok, kind: 'explode' },
       '"kind" must be one of latency, http_error, reset, timeout, bandwidth',
     ],
     ['an unknown route', { ...ok, route: 'cache' }, '"route" must be the name of a route: one of api, db'],
@@ -72,39 +93,48 @@ describe('the control API', () => {
     ['delay -1', { ...ok, delay_ms: -1 }, '"delay_ms" must be an integer between 0 and 60000'],
     ['jitter 60001', { ...ok, jitter_ms: 60_001 }, '"jitter_ms" must be an integer between 0 and 60000'],
     [
-      'status 499', { route: 'api', kind: 'http_error', duration_ms: 1, status: 499 },
+      'status 499',
+      { route: 'api', kind: 'http_error', duration_ms: 1, status: 499 },
       '"status" must be an integer between 500 and 599',
     ],
     [
-      'status 503.5', { route: 'api', kind: 'http_error', duration_ms: 1, status: 503.5 },
+      'status 503.5',
+      { route: 'api', kind: 'http_error', duration_ms: 1, status: 503.5 },
       '"status" must be an integer between 500 and 599',
     ],
     [
-      'share 1.1', { route: 'api', kind: 'reset', duration_ms: 1, share: 1.1 },
+      'share 1.1',
+      { route: 'api', kind: 'reset', duration_ms: 1, share: 1.1 },
       '"share" must be a number between 0 and 1',
     ],
     [
-      'share null', { route: 'api', kind: 'timeout', duration_ms: 1, share: null },
+      'share null',
+      { route: 'api', kind: 'timeout', duration_ms: 1, share: null },
       '"share" must be a number between 0 and 1',
     ],
     [
-      'first_n 0', { route: 'api', kind: 'http_error', duration_ms: 1, first_n: 0 },
+      'first_n 0',
+      { route: 'api', kind: 'http_error', duration_ms: 1, first_n: 0 },
       '"first_n" must be an integer of at least 1',
     ],
     [
-      'rate 0', { route: 'api', kind: 'bandwidth', duration_ms: 1, rate_kbps: 0 },
+      'rate 0',
+      { route: 'api', kind: 'bandwidth', duration_ms: 1, rate_kbps: 0 },
       '"rate_kbps" must be an integer between 1 and 1000000',
     ],
     [
-      'no rate', { route: 'api', kind: 'bandwidth', duration_ms: 1 },
+      'no rate',
+      { route: 'api', kind: 'bandwidth', duration_ms: 1 },
       '"rate_kbps" is required: an integer between 1 and 1000000',
     ],
     [
-      'a misspelt field', { ...ok, delay: 10 },
+      'a misspelt field',
+      { ...ok, delay: 10 },
       '"delay" is not a field of a latency toxic (fields: duration_ms, delay_ms, jitter_ms)',
     ],
     [
-      'a field of another kind', { ...ok, share: 1 },
+      'a field of another kind',
+      { ...ok, share: 1 },
       '"share" is not a field of a latency toxic (fields: duration_ms, delay_ms, jitter_ms)',
     ],
     ['a body over 16 KiB', { ...ok, pad: 'x'.repeat(16 * 1024) }, 'body must be at most 16384 bytes'],

@@ -51,7 +51,10 @@ describe('transparent HTTP', () => {
 
   test('a dependency with several ports: each route goes to its own upstream', async () => {
     const [a, b] = [await httpUpstream(), await httpUpstream()];
-    const h = await startProxy([{ name: 'api', upstream_port: a.port }, { name: 'api', upstream_port: b.port }]);
+    const h = await startProxy([
+      { name: 'api', upstream_port: a.port },
+      { name: 'api', upstream_port: b.port },
+    ]);
     await get(`http://127.0.0.1:${h.port(0)}/`);
     await get(`http://127.0.0.1:${h.port(1)}/`);
     await get(`http://127.0.0.1:${h.port(1)}/`);

@@ -61,20 +61,25 @@ export interface HttpUpstream {
  */
 export async function httpUpstream(): Promise<HttpUpstream> {
   const up: HttpUpstream = { port: 0, connections: 0, requests: 0 };
-  const server = track(createHttpServer((req, res) => {
-    up.requests++;
-    const url = new URL(req.url ?? '/', 'http://up');
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
-      const body = Buffer.concat(chunks);
-      const param = (name: string, fallback: number): number => Number(url.searchParams.get(name) ?? fallback);
-      const text = req.method === 'GET' ? 'x'.repeat(param('n', 2)) : `${req.method} ${req.url} ${body.length} ${body}`;
-      const answer = (): void => {
-        res.writeHead(param('status', 200), 'Fine Indeed', { 'X-Upstream-Header': 'kept' }).end(text);
-      };
-      setTimeout(answer, param('ms', 0));
-    });
-  }));
+  const server = track(
+    createHttpServer((req, res) => {
+      up.requests++;
+      const url = new URL(req.url ?? '/', 'http://up');
+      const chunks: Buffer[] = [];
+      req
+        .on('data', (c: Buffer) => chunks.push(c))
+        .on('end', () => {
+          const body = Buffer.concat(chunks);
+          const param = (name: string, fallback: number): number => Number(url.searchParams.get(name) ?? fallback);
+          const text =
+            req.method === 'GET' ? 'x'.repeat(param('n', 2)) : `${req.method} ${req.url} ${body.length} ${body}`;
+          const answer = (): void => {
+            res.writeHead(param('status', 200), 'Fine Indeed', { 'X-Upstream-Header': 'kept' }).end(text);
+          };
+          setTimeout(answer, param('ms', 0));
+        });
+    }),
+  );
   server.on('connection', () => up.connections++);
   up.port = await listen(server);
   return up;
@@ -82,11 +87,13 @@ export async function httpUpstream(): Promise<HttpUpstream> {
 
 /** A TCP echo server; with greeting, it speaks first (like MySQL or SMTP) and then echoes. */
 export async function tcpUpstream(greeting?: string): Promise<number> {
-  const server = track(createServer((socket) => {
-    socket.on('error', () => {});
-    if (greeting) socket.write(greeting);
-    socket.pipe(socket);
-  }));
+  const server = track(
+    createServer((socket) => {
+      socket.on('error', () => {});
+      if (greeting) socket.write(greeting);
+      socket.pipe(socket);
+    }),
+  );
   return listen(server);
 }
 
@@ -115,7 +122,10 @@ export async function startProxy(
   await proxy.listen();
   const control = createControlServer({ toxics, clock, routes: () => proxy.routes() });
   const controlPort = await listen(control);
-  closers.push(() => proxy.close(), () => void toxics.liftAll());
+  closers.push(
+    () => proxy.close(),
+    () => void toxics.liftAll(),
+  );
   track(control);
   const port = (i = 0): number => proxy.routes()[i]?.listen_port ?? 0;
   return { toxics, proxy, control: `http://127.0.0.1:${controlPort}`, port };
@@ -142,11 +152,14 @@ export function get(url: string, init: RequestInit = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: init.method ?? 'GET', agent: init.agent ?? false, timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c)).on('error', reject).on('end', () => {
-        const body = Buffer.concat(chunks).toString();
-        const { statusCode: status = 0, statusMessage = '', headers } = res;
-        resolve({ status, statusMessage, headers, body, ms: performance.now() - t0 });
-      });
+      res
+        .on('data', (c: Buffer) => chunks.push(c))
+        .on('error', reject)
+        .on('end', () => {
+          const body = Buffer.concat(chunks).toString();
+          const { statusCode: status = 0, statusMessage = '', headers } = res;
+          resolve({ status, statusMessage, headers, body, ms: performance.now() - t0 });
+        });
     });
     req.on('error', reject).on('timeout', () => req.destroy(new Error('test request timed out')));
     req.end(init.body);

@@ -45,7 +45,10 @@ describe('Shaper', () => {
     await tick();
     s.clock.advance(30);
     await tick();
-    expect(s.out).toEqual([{ at: 100, text: 'a' }, { at: 130, text: 'b' }]);
+    expect(s.out).toEqual([
+      { at: 100, text: 'a' },
+      { at: 130, text: 'b' },
+    ]);
   });
 
   test('keeps the order when the delay shrinks mid-stream', async () => {

@@ -44,8 +44,17 @@ describe('the toxic table', () => {
     const toxic = toxics.add(spec({ kind: 'http_error', status: 500, share: 1, first_n: 2 }));
     clock.advance(250);
     expect(toxicJson(toxic, clock.now())).toEqual({
-      id: 1, route: 'api', kind: 'http_error', status: 500, share: 1, first_n: 2, duration_ms: 1000,
-      created_at: '2030-01-01T00:00:00.000Z', expires_at: '2030-01-01T00:00:01.000Z', expires_in_ms: 750, affected: 0,
+      id: 1,
+      route: 'api',
+      kind: 'http_error',
+      status: 500,
+      share: 1,
+      first_n: 2,
+      duration_ms: 1000,
+      created_at: '2030-01-01T00:00:00.000Z',
+      expires_at: '2030-01-01T00:00:01.000Z',
+      expires_in_ms: 750,
+      affected: 0,
     });
   });
 });

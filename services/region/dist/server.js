@@ -5030,9 +5030,13 @@ function intact(r) {
   return rowChecksum({ item: r.item, quantity: r.quantity, data: r.data, createdAt: r.created_at, version: r.version }) === r.checksum;
 }
 function integrity(db) {
-  const sqlite = db.prepare("PRAGMA integrity_check").all().map((r) => r.integrity_check);
+  const sqlite = db.prepare("PRAGMA integrity_check").all().map(
+    (r) => r.integrity_check
+  );
   const rows = db.prepare("SELECT id, item, quantity, data, created_at, version, checksum FROM orders ORDER BY id").all();
-  const written = Number(db.prepare("SELECT n FROM ledger WHERE k = 'rows'").get()?.n ?? rows.length);
+  const written = Number(
+    db.prepare("SELECT n FROM ledger WHERE k = 'rows'").get()?.n ?? rows.length
+  );
   const mismatched = [];
   let unchecked = 0;
   for (const r of rows) {
@@ -5060,7 +5064,10 @@ function count(db, sql) {
   return Number(db.prepare(sql).get().n);
 }
 function compareWithBackup(db) {
-  return { backupRowsChecked: count(db, "SELECT count(*) AS n FROM bak.orders"), backupRowsMissing: count(db, MISSING_FROM_BACKUP) };
+  return {
+    backupRowsChecked: count(db, "SELECT count(*) AS n FROM bak.orders"),
+    backupRowsMissing: count(db, MISSING_FROM_BACKUP)
+  };
 }
 function withBackup(db, dataDir, name, fn) {
   const file = join(backupDir(dataDir), `${name}.db`);
@@ -5102,20 +5109,34 @@ function restoreBackup(db, dataDir, name, keepVersion) {
     db.exec("BEGIN IMMEDIATE");
     try {
       const backupMax = count(db, "SELECT coalesce(max(id), 0) AS n FROM bak.orders");
-      const since = db.prepare("SELECT id, item, quantity, data, created_at, version, checksum FROM main.orders WHERE id > ? ORDER BY id").all(backupMax);
+      const since = db.prepare(
+        "SELECT id, item, quantity, data, created_at, version, checksum FROM main.orders WHERE id > ? ORDER BY id"
+      ).all(backupMax);
       const keep = since.filter((r) => r.version === keepVersion && intact(r) === true);
       const undoneRows = since.filter((r) => !keep.includes(r));
       db.exec("DELETE FROM main.orders");
-      db.exec("INSERT INTO main.orders (id, item, quantity, data, created_at, version, checksum) SELECT id, item, quantity, data, created_at, version, checksum FROM bak.orders");
-      const put = db.prepare("INSERT INTO main.orders (id, item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?, ?)");
+      db.exec(
+        "INSERT INTO main.orders (id, item, quantity, data, created_at, version, checksum) SELECT id, item, quantity, data, created_at, version, checksum FROM bak.orders"
+      );
+      const put = db.prepare(
+        "INSERT INTO main.orders (id, item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?, ?)"
+      );
       for (const r of keep) put.run(r.id, r.item, r.quantity, r.data, r.created_at, r.version, r.checksum);
-      const backedUp = Number(db.prepare("SELECT n FROM bak.ledger WHERE k = 'rows'").get()?.n ?? 0);
+      const backedUp = Number(
+        db.prepare("SELECT n FROM bak.ledger WHERE k = 'rows'").get()?.n ?? 0
+      );
       db.prepare("UPDATE main.ledger SET n = ? WHERE k = 'rows'").run(backedUp + keep.length);
       const compared = compareWithBackup(db);
       db.exec("COMMIT");
       const undone = {};
       for (const r of undoneRows) undone[r.version ?? "unknown"] = (undone[r.version ?? "unknown"] ?? 0) + 1;
-      return { rowsRestored: compared.backupRowsChecked, keptAfterBackup: keep.length, undone, undoneIds: undoneRows.slice(0, 50).map((r) => r.id), ...compared };
+      return {
+        rowsRestored: compared.backupRowsChecked,
+        keptAfterBackup: keep.length,
+        undone,
+        undoneIds: undoneRows.slice(0, 50).map((r) => r.id),
+        ...compared
+      };
     } catch (err) {
       if (db.isTransaction) db.exec("ROLLBACK");
       throw err;
@@ -5137,13 +5158,15 @@ function isKind(value) {
   return typeof value === "string" && Object.hasOwn(FIELDS, value);
 }
 function parseFaultSpec(body) {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: "body must be a JSON object" };
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    return { ok: false, error: "body must be a JSON object" };
   const b = body;
   if (!isKind(b.kind)) return { ok: false, error: `"kind" must be one of ${Object.keys(FIELDS).join(", ")}` };
   const kind = b.kind;
   const rules = { duration_ms: [1, 6e5, true], ...FIELDS[kind] };
   for (const key of Object.keys(b)) {
-    if (key !== "kind" && !Object.hasOwn(rules, key)) return { ok: false, error: `"${key}" is not a field of a ${kind} fault` };
+    if (key !== "kind" && !Object.hasOwn(rules, key))
+      return { ok: false, error: `"${key}" is not a field of a ${kind} fault` };
   }
   const values = {};
   for (const [key, [min, max, integer]] of Object.entries(rules)) {
@@ -5153,13 +5176,17 @@ function parseFaultSpec(body) {
       continue;
     }
     const ok = typeof v === "number" && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v));
-    if (!ok) return { ok: false, error: `"${key}" must be ${integer ? "an integer" : "a number"} between ${min} and ${max}` };
+    if (!ok)
+      return { ok: false, error: `"${key}" must be ${integer ? "an integer" : "a number"} between ${min} and ${max}` };
     values[key] = v;
   }
   const durationMs = values.duration_ms;
   switch (kind) {
     case "latency":
-      return { ok: true, spec: { kind, durationMs, delayMs: values.delay_ms, jitterMs: values.jitter_ms } };
+      return {
+        ok: true,
+        spec: { kind, durationMs, delayMs: values.delay_ms, jitterMs: values.jitter_ms }
+      };
     case "failure_rate":
       return { ok: true, spec: { kind, durationMs, rate: values.rate } };
     case "memory":
@@ -5170,7 +5197,9 @@ function parseFaultSpec(body) {
 }
 function faultJson(f) {
   const { kind, durationMs, ...params } = f.spec;
-  const snake = Object.fromEntries(Object.entries(params).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  const snake = Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v])
+  );
   return { id: f.id, kind, expires_at: new Date(f.expiresAt).toISOString(), duration_ms: durationMs, ...snake };
 }
 var MIB = 1024 * 1024;
@@ -5429,24 +5458,48 @@ var SqliteStore = class {
   }
   insert(order) {
     const data = JSON.stringify(order.data);
-    return this.#run((db) => transaction(db, () => {
-      const row = db.prepare("INSERT INTO orders (item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?) RETURNING id").get(order.item, order.quantity, data, order.createdAt, order.version, rowChecksum({ item: order.item, quantity: order.quantity, data, createdAt: order.createdAt, version: order.version }));
-      db.prepare("UPDATE ledger SET n = n + 1 WHERE k = 'rows'").run();
-      const id = Number(row?.id);
-      if (this.#dataFault && id > 1) this.#damage(db, 1 + Math.floor(this.#rng() * (id - 1)));
-      return id;
-    }));
+    return this.#run(
+      (db) => transaction(db, () => {
+        const row = db.prepare(
+          "INSERT INTO orders (item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"
+        ).get(
+          order.item,
+          order.quantity,
+          data,
+          order.createdAt,
+          order.version,
+          rowChecksum({
+            item: order.item,
+            quantity: order.quantity,
+            data,
+            createdAt: order.createdAt,
+            version: order.version
+          })
+        );
+        db.prepare("UPDATE ledger SET n = n + 1 WHERE k = 'rows'").run();
+        const id = Number(row?.id);
+        if (this.#dataFault && id > 1) this.#damage(db, 1 + Math.floor(this.#rng() * (id - 1)));
+        return id;
+      })
+    );
   }
   /** The deliberate bug: an earlier row garbled (its checksum left as it was) or deleted. */
   #damage(db, id) {
-    if (this.#dataFault === "corrupt") db.prepare(`UPDATE orders SET item = 'garbled', data = '{"garbled":true}' WHERE id = ?`).run(id);
+    if (this.#dataFault === "corrupt")
+      db.prepare(`UPDATE orders SET item = 'garbled', data = '{"garbled":true}' WHERE id = ?`).run(id);
     else db.prepare("DELETE FROM orders WHERE id = ?").run(id);
   }
   get(id) {
     return this.#run((db) => {
       const row = db.prepare("SELECT id, item, quantity, data, created_at FROM orders WHERE id = ?").get(id);
       if (!row) return void 0;
-      return { id: row.id, item: row.item, quantity: row.quantity, data: JSON.parse(row.data), createdAt: row.created_at };
+      return {
+        id: row.id,
+        item: row.item,
+        quantity: row.quantity,
+        data: JSON.parse(row.data),
+        createdAt: row.created_at
+      };
     });
   }
   ping() {
@@ -5548,7 +5601,10 @@ function createApp(deps) {
     const parsed = parseFaultSpec(await readJson(req));
     if (!parsed.ok) return { status: 400, body: { error: parsed.error } };
     const fault = faults.add(parsed.spec);
-    return { status: 202, body: { id: fault.id, kind: fault.spec.kind, expires_at: new Date(fault.expiresAt).toISOString() } };
+    return {
+      status: 202,
+      body: { id: fault.id, kind: fault.spec.kind, expires_at: new Date(fault.expiresAt).toISOString() }
+    };
   };
   const admin = async (req, route2) => {
     if (!deps.database) return { status: 404, body: { error: "data administration not available" } };
@@ -5556,15 +5612,18 @@ function createApp(deps) {
     const body = await readJson(req);
     const b = typeof body === "object" && body !== null && !Array.isArray(body) ? body : {};
     const named = typeof b.name === "string" && BACKUP_NAME.test(b.name) ? b.name : void 0;
-    if (named === void 0 && (route2 !== "/admin/integrity" || b.name !== void 0)) return { status: 400, body: { error: `"name" must match ${BACKUP_NAME.source}` } };
+    if (named === void 0 && (route2 !== "/admin/integrity" || b.name !== void 0))
+      return { status: 400, body: { error: `"name" must match ${BACKUP_NAME.source}` } };
     try {
       if (route2 === "/admin/integrity") return { status: 200, body: checkAgainst(conn, config.dataDir, named) };
       if (named === void 0) throw new Error("unreachable: name checked above");
       if (route2 === "/admin/backup") return { status: 201, body: await takeBackup(conn, config.dataDir, named) };
-      if (typeof b.keep_version !== "string" || b.keep_version === "") return { status: 400, body: { error: '"keep_version" must be the stable version whose later rows are kept' } };
+      if (typeof b.keep_version !== "string" || b.keep_version === "")
+        return { status: 400, body: { error: '"keep_version" must be the stable version whose later rows are kept' } };
       return { status: 200, body: restoreBackup(conn, config.dataDir, named, b.keep_version) };
     } catch (err) {
-      if (err.code === "ENOENT") return { status: 404, body: { error: `no backup named ${b.name}` } };
+      if (err.code === "ENOENT")
+        return { status: 404, body: { error: `no backup named ${b.name}` } };
       throw err;
     }
   };
@@ -5619,7 +5678,11 @@ function createApp(deps) {
     const send = (reply) => {
       metrics.requestFinished(req.method ?? "?", match.route, reply.status, (performance.now() - started) / 1e3);
       const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
-      res.writeHead(reply.status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(text)), ...reply.headers });
+      res.writeHead(reply.status, {
+        "content-type": "application/json",
+        "content-length": String(Buffer.byteLength(text)),
+        ...reply.headers
+      });
       res.end(text);
     };
     route(req, path, match).catch((err) => toReply(err, req, path)).then(send).catch((err) => {
@@ -5704,8 +5767,18 @@ function createMetrics(options) {
   const registry = new import_prom_client.Registry();
   const base = { region: options.region, version: options.version };
   if (options.defaultMetrics) (0, import_prom_client.collectDefaultMetrics)({ register: registry });
-  const up = new import_prom_client.Gauge({ name: "service_up", help: "Always 1 while the service answers.", labelNames: ["version", "region"], registers: [registry] });
-  const info = new import_prom_client.Gauge({ name: "service_info", help: "Version and region of this instance.", labelNames: ["version", "region"], registers: [registry] });
+  const up = new import_prom_client.Gauge({
+    name: "service_up",
+    help: "Always 1 while the service answers.",
+    labelNames: ["version", "region"],
+    registers: [registry]
+  });
+  const info = new import_prom_client.Gauge({
+    name: "service_info",
+    help: "Version and region of this instance.",
+    labelNames: ["version", "region"],
+    registers: [registry]
+  });
   const requests = new import_prom_client.Counter({
     name: "http_requests_total",
     help: "HTTP responses by route template and status.",
@@ -5719,8 +5792,18 @@ function createMetrics(options) {
     buckets: BUCKETS,
     registers: [registry]
   });
-  const inFlight = new import_prom_client.Gauge({ name: "http_requests_in_flight", help: "Requests received and not yet answered.", labelNames: ["region", "version"], registers: [registry] });
-  const errors = new import_prom_client.Counter({ name: "service_errors_total", help: "Responses with a 5xx status.", labelNames: ["region", "version"], registers: [registry] });
+  const inFlight = new import_prom_client.Gauge({
+    name: "http_requests_in_flight",
+    help: "Requests received and not yet answered.",
+    labelNames: ["region", "version"],
+    registers: [registry]
+  });
+  const errors = new import_prom_client.Counter({
+    name: "service_errors_total",
+    help: "Responses with a 5xx status.",
+    labelNames: ["region", "version"],
+    registers: [registry]
+  });
   const db = new import_prom_client.Histogram({
     name: "db_operation_duration_seconds",
     help: "SQLite operation time; inserts include the fsync.",
@@ -5775,12 +5858,15 @@ function main() {
     console.error(`region-service: cannot serve on port ${config.port}: ${err.message}`);
     process.exit(1);
   });
-  startListening(config, () => server.listen(config.port, () => {
-    const address = server.address();
-    const port = typeof address === "object" && address ? address.port : config.port;
-    const what = `region=${config.region} version=${config.version} port=${port} failure_rate=${config.failureRate}`;
-    console.log(`region-service ${what}${knobs(config)}`);
-  }));
+  startListening(
+    config,
+    () => server.listen(config.port, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : config.port;
+      const what = `region=${config.region} version=${config.version} port=${port} failure_rate=${config.failureRate}`;
+      console.log(`region-service ${what}${knobs(config)}`);
+    })
+  );
   let stopping = false;
   const shutdown = (signal) => {
     if (stopping) {

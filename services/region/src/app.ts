@@ -25,7 +25,17 @@ export interface AppDeps {
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Route templates, as they appear in the `route` metric label. */
-export type Route = '/' | '/health' | '/metrics' | '/api/orders' | '/api/orders/:id' | '/faults' | '/admin/backup' | '/admin/integrity' | '/admin/restore' | 'unmatched';
+export type Route =
+  | '/'
+  | '/health'
+  | '/metrics'
+  | '/api/orders'
+  | '/api/orders/:id'
+  | '/faults'
+  | '/admin/backup'
+  | '/admin/integrity'
+  | '/admin/restore'
+  | 'unmatched';
 
 const METHODS: Record<Exclude<Route, 'unmatched'>, readonly string[]> = {
   '/': ['GET'],
@@ -109,24 +119,33 @@ export function createApp(deps: AppDeps): Handler {
     const parsed = parseFaultSpec(await readJson(req));
     if (!parsed.ok) return { status: 400, body: { error: parsed.error } };
     const fault = faults.add(parsed.spec);
-    return { status: 202, body: { id: fault.id, kind: fault.spec.kind, expires_at: new Date(fault.expiresAt).toISOString() } };
+    return {
+      status: 202,
+      body: { id: fault.id, kind: fault.spec.kind, expires_at: new Date(fault.expiresAt).toISOString() },
+    };
   };
 
   const admin = async (req: IncomingMessage, route: Route): Promise<Reply> => {
     if (!deps.database) return { status: 404, body: { error: 'data administration not available' } };
     const conn = deps.database();
     const body = await readJson(req);
-    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+    const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<
+      string,
+      unknown
+    >;
     const named = typeof b.name === 'string' && BACKUP_NAME.test(b.name) ? b.name : undefined;
-    if (named === undefined && (route !== '/admin/integrity' || b.name !== undefined)) return { status: 400, body: { error: `"name" must match ${BACKUP_NAME.source}` } };
+    if (named === undefined && (route !== '/admin/integrity' || b.name !== undefined))
+      return { status: 400, body: { error: `"name" must match ${BACKUP_NAME.source}` } };
     try {
       if (route === '/admin/integrity') return { status: 200, body: checkAgainst(conn, config.dataDir, named) };
       if (named === undefined) throw new Error('unreachable: name checked above');
       if (route === '/admin/backup') return { status: 201, body: await takeBackup(conn, config.dataDir, named) };
-      if (typeof b.keep_version !== 'string' || b.keep_version === '') return { status: 400, body: { error: '"keep_version" must be the stable version whose later rows are kept' } };
+      if (typeof b.keep_version !== 'string' || b.keep_version === '')
+        return { status: 400, body: { error: '"keep_version" must be the stable version whose later rows are kept' } };
       return { status: 200, body: restoreBackup(conn, config.dataDir, named, b.keep_version) };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { status: 404, body: { error: `no backup named ${b.name}` } };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        return { status: 404, body: { error: `no backup named ${b.name}` } };
       throw err;
     }
   };
@@ -186,7 +205,11 @@ export function createApp(deps: AppDeps): Handler {
     const send = (reply: Reply): void => {
       metrics.requestFinished(req.method ?? '?', match.route, reply.status, (performance.now() - started) / 1000);
       const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body);
-      res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...reply.headers });
+      res.writeHead(reply.status, {
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(text)),
+        ...reply.headers,
+      });
       res.end(text);
     };
     route(req, path, match)

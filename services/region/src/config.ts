@@ -102,7 +102,8 @@ export function parseConfig(env: Env): ConfigResult {
 
   if (errors.length > 0) return { ok: false, errors };
   const optional = {
-    ...(dataFault ? { dataFault } : {}), ...(regression ? { regression } : {}),
+    ...(dataFault ? { dataFault } : {}),
+    ...(regression ? { regression } : {}),
     ...(rawTimeout !== '' ? { requestTimeoutMs } : {}),
   };
   return { ok: true, config: { version, region, failureRate, port, dataDir, faultToken, ...optional } };

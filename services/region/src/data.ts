@@ -26,7 +26,10 @@ interface RowFields {
 }
 
 export function rowChecksum(r: RowFields): string {
-  return createHash('sha256').update(JSON.stringify([r.item, r.quantity, r.data, r.createdAt, r.version])).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([r.item, r.quantity, r.data, r.createdAt, r.version]))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 interface Row {
@@ -41,7 +44,10 @@ interface Row {
 
 function intact(r: Row): boolean | null {
   if (r.checksum === null || r.version === null) return null;
-  return rowChecksum({ item: r.item, quantity: r.quantity, data: r.data, createdAt: r.created_at, version: r.version }) === r.checksum;
+  return (
+    rowChecksum({ item: r.item, quantity: r.quantity, data: r.data, createdAt: r.created_at, version: r.version }) ===
+    r.checksum
+  );
 }
 
 export interface IntegrityReport {
@@ -64,9 +70,15 @@ export interface IntegrityReport {
 }
 
 export function integrity(db: DatabaseSync): IntegrityReport {
-  const sqlite = (db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map((r) => r.integrity_check);
-  const rows = db.prepare('SELECT id, item, quantity, data, created_at, version, checksum FROM orders ORDER BY id').all() as unknown as Row[];
-  const written = Number((db.prepare("SELECT n FROM ledger WHERE k = 'rows'").get() as { n: number } | undefined)?.n ?? rows.length);
+  const sqlite = (db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[]).map(
+    (r) => r.integrity_check,
+  );
+  const rows = db
+    .prepare('SELECT id, item, quantity, data, created_at, version, checksum FROM orders ORDER BY id')
+    .all() as unknown as Row[];
+  const written = Number(
+    (db.prepare("SELECT n FROM ledger WHERE k = 'rows'").get() as { n: number } | undefined)?.n ?? rows.length,
+  );
   const mismatched: number[] = [];
   let unchecked = 0;
   for (const r of rows) {
@@ -98,7 +110,10 @@ function count(db: DatabaseSync, sql: string): number {
 
 /** Every row of the backup (each one acknowledged before it was taken) looked up in the live table. */
 function compareWithBackup(db: DatabaseSync): { backupRowsChecked: number; backupRowsMissing: number } {
-  return { backupRowsChecked: count(db, 'SELECT count(*) AS n FROM bak.orders'), backupRowsMissing: count(db, MISSING_FROM_BACKUP) };
+  return {
+    backupRowsChecked: count(db, 'SELECT count(*) AS n FROM bak.orders'),
+    backupRowsMissing: count(db, MISSING_FROM_BACKUP),
+  };
 }
 
 function withBackup<T>(db: DatabaseSync, dataDir: string, name: string, fn: () => T): T {
@@ -180,20 +195,36 @@ export function restoreBackup(db: DatabaseSync, dataDir: string, name: string, k
     db.exec('BEGIN IMMEDIATE');
     try {
       const backupMax = count(db, 'SELECT coalesce(max(id), 0) AS n FROM bak.orders');
-      const since = db.prepare('SELECT id, item, quantity, data, created_at, version, checksum FROM main.orders WHERE id > ? ORDER BY id').all(backupMax) as unknown as Row[];
+      const since = db
+        .prepare(
+          'SELECT id, item, quantity, data, created_at, version, checksum FROM main.orders WHERE id > ? ORDER BY id',
+        )
+        .all(backupMax) as unknown as Row[];
       const keep = since.filter((r) => r.version === keepVersion && intact(r) === true);
       const undoneRows = since.filter((r) => !keep.includes(r));
       db.exec('DELETE FROM main.orders');
-      db.exec('INSERT INTO main.orders (id, item, quantity, data, created_at, version, checksum) SELECT id, item, quantity, data, created_at, version, checksum FROM bak.orders');
-      const put = db.prepare('INSERT INTO main.orders (id, item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      db.exec(
+        'INSERT INTO main.orders (id, item, quantity, data, created_at, version, checksum) SELECT id, item, quantity, data, created_at, version, checksum FROM bak.orders',
+      );
+      const put = db.prepare(
+        'INSERT INTO main.orders (id, item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      );
       for (const r of keep) put.run(r.id, r.item, r.quantity, r.data, r.created_at, r.version, r.checksum);
-      const backedUp = Number((db.prepare("SELECT n FROM bak.ledger WHERE k = 'rows'").get() as { n: number } | undefined)?.n ?? 0);
+      const backedUp = Number(
+        (db.prepare("SELECT n FROM bak.ledger WHERE k = 'rows'").get() as { n: number } | undefined)?.n ?? 0,
+      );
       db.prepare("UPDATE main.ledger SET n = ? WHERE k = 'rows'").run(backedUp + keep.length);
       const compared = compareWithBackup(db);
       db.exec('COMMIT');
       const undone: Record<string, number> = {};
       for (const r of undoneRows) undone[r.version ?? 'unknown'] = (undone[r.version ?? 'unknown'] ?? 0) + 1;
-      return { rowsRestored: compared.backupRowsChecked, keptAfterBackup: keep.length, undone, undoneIds: undoneRows.slice(0, 50).map((r) => r.id), ...compared };
+      return {
+        rowsRestored: compared.backupRowsChecked,
+        keptAfterBackup: keep.length,
+        undone,
+        undoneIds: undoneRows.slice(0, 50).map((r) => r.id),
+        ...compared,
+      };
     } catch (err) {
       if (db.isTransaction) db.exec('ROLLBACK');
       throw err;

@@ -36,14 +36,16 @@ function isKind(value: unknown): value is FaultKind {
 
 /** Validates a POST /faults body; the error names the field and the rule. */
 export function parseFaultSpec(body: unknown): ParseResult {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: 'body must be a JSON object' };
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, error: 'body must be a JSON object' };
   const b = body as Record<string, unknown>;
   if (!isKind(b.kind)) return { ok: false, error: `"kind" must be one of ${Object.keys(FIELDS).join(', ')}` };
   const kind = b.kind;
   const rules: Record<string, [number, number, boolean]> = { duration_ms: [1, 600_000, true], ...FIELDS[kind] };
   // Unknown fields are refused so a misspelt parameter is not silently ignored.
   for (const key of Object.keys(b)) {
-    if (key !== 'kind' && !Object.hasOwn(rules, key)) return { ok: false, error: `"${key}" is not a field of a ${kind} fault` };
+    if (key !== 'kind' && !Object.hasOwn(rules, key))
+      return { ok: false, error: `"${key}" is not a field of a ${kind} fault` };
   }
   const values: Record<string, number> = {};
   for (const [key, [min, max, integer]] of Object.entries(rules)) {
@@ -53,13 +55,17 @@ export function parseFaultSpec(body: unknown): ParseResult {
       continue;
     }
     const ok = typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v));
-    if (!ok) return { ok: false, error: `"${key}" must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}` };
+    if (!ok)
+      return { ok: false, error: `"${key}" must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}` };
     values[key] = v;
   }
   const durationMs = values.duration_ms as number;
   switch (kind) {
     case 'latency':
-      return { ok: true, spec: { kind, durationMs, delayMs: values.delay_ms as number, jitterMs: values.jitter_ms as number } };
+      return {
+        ok: true,
+        spec: { kind, durationMs, delayMs: values.delay_ms as number, jitterMs: values.jitter_ms as number },
+      };
     case 'failure_rate':
       return { ok: true, spec: { kind, durationMs, rate: values.rate as number } };
     case 'memory':
@@ -72,7 +78,9 @@ export function parseFaultSpec(body: unknown): ParseResult {
 /** The JSON shape of a fault in GET /faults. */
 export function faultJson(f: ActiveFault): Record<string, unknown> {
   const { kind, durationMs, ...params } = f.spec;
-  const snake = Object.fromEntries(Object.entries(params).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  const snake = Object.fromEntries(
+    Object.entries(params).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+  );
   return { id: f.id, kind, expires_at: new Date(f.expiresAt).toISOString(), duration_ms: durationMs, ...snake };
 }
 

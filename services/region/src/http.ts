@@ -119,7 +119,9 @@ export function createRegionServer(handler: RequestListener, requestTimeoutMs = 
 /** Constant-time check of `Authorization: Bearer <token>`; hashing first hides the length too. */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  const given = createHash('sha256').update(m?.[1] ?? '').digest();
+  const given = createHash('sha256')
+    .update(m?.[1] ?? '')
+    .digest();
   const expected = createHash('sha256').update(token).digest();
   return timingSafeEqual(given, expected) && m !== null;
 }

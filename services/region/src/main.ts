@@ -34,12 +34,14 @@ function main(): void {
     console.error(`region-service: cannot serve on port ${config.port}: ${err.message}`);
     process.exit(1);
   });
-  startListening(config, () => server.listen(config.port, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.port;
-    const what = `region=${config.region} version=${config.version} port=${port} failure_rate=${config.failureRate}`;
-    console.log(`region-service ${what}${knobs(config)}`);
-  }));
+  startListening(config, () =>
+    server.listen(config.port, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const what = `region=${config.region} version=${config.version} port=${port} failure_rate=${config.failureRate}`;
+      console.log(`region-service ${what}${knobs(config)}`);
+    }),
+  );
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {

@@ -26,8 +26,18 @@ export function createMetrics(options: MetricsOptions): Metrics {
   const base = { region: options.region, version: options.version };
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry });
 
-  const up = new Gauge({ name: 'service_up', help: 'Always 1 while the service answers.', labelNames: ['version', 'region'], registers: [registry] });
-  const info = new Gauge({ name: 'service_info', help: 'Version and region of this instance.', labelNames: ['version', 'region'], registers: [registry] });
+  const up = new Gauge({
+    name: 'service_up',
+    help: 'Always 1 while the service answers.',
+    labelNames: ['version', 'region'],
+    registers: [registry],
+  });
+  const info = new Gauge({
+    name: 'service_info',
+    help: 'Version and region of this instance.',
+    labelNames: ['version', 'region'],
+    registers: [registry],
+  });
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP responses by route template and status.',
@@ -41,8 +51,18 @@ export function createMetrics(options: MetricsOptions): Metrics {
     buckets: BUCKETS,
     registers: [registry],
   });
-  const inFlight = new Gauge({ name: 'http_requests_in_flight', help: 'Requests received and not yet answered.', labelNames: ['region', 'version'], registers: [registry] });
-  const errors = new Counter({ name: 'service_errors_total', help: 'Responses with a 5xx status.', labelNames: ['region', 'version'], registers: [registry] });
+  const inFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'Requests received and not yet answered.',
+    labelNames: ['region', 'version'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'service_errors_total',
+    help: 'Responses with a 5xx status.',
+    labelNames: ['region', 'version'],
+    registers: [registry],
+  });
   const db = new Histogram({
     name: 'db_operation_duration_seconds',
     help: 'SQLite operation time; inserts include the fsync.',

@@ -114,28 +114,53 @@ export class SqliteStore implements OrderStore {
   insert(order: NewOrder): number {
     // Outside #run: a body that cannot be serialised is the request's fault, not the database's (no 503).
     const data = JSON.stringify(order.data);
-    return this.#run((db) => transaction(db, () => {
-      const row = db
-        .prepare('INSERT INTO orders (item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?) RETURNING id')
-        .get(order.item, order.quantity, data, order.createdAt, order.version, rowChecksum({ item: order.item, quantity: order.quantity, data, createdAt: order.createdAt, version: order.version }));
-      db.prepare("UPDATE ledger SET n = n + 1 WHERE k = 'rows'").run();
-      const id = Number(row?.id);
-      if (this.#dataFault && id > 1) this.#damage(db, 1 + Math.floor(this.#rng() * (id - 1)));
-      return id;
-    }));
+    return this.#run((db) =>
+      transaction(db, () => {
+        const row = db
+          .prepare(
+            'INSERT INTO orders (item, quantity, data, created_at, version, checksum) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+          )
+          .get(
+            order.item,
+            order.quantity,
+            data,
+            order.createdAt,
+            order.version,
+            rowChecksum({
+              item: order.item,
+              quantity: order.quantity,
+              data,
+              createdAt: order.createdAt,
+              version: order.version,
+            }),
+          );
+        db.prepare("UPDATE ledger SET n = n + 1 WHERE k = 'rows'").run();
+        const id = Number(row?.id);
+        if (this.#dataFault && id > 1) this.#damage(db, 1 + Math.floor(this.#rng() * (id - 1)));
+        return id;
+      }),
+    );
   }
 
   /** The deliberate bug: an earlier row garbled (its checksum left as it was) or deleted. */
   #damage(db: DatabaseSync, id: number): void {
-    if (this.#dataFault === 'corrupt') db.prepare(`UPDATE orders SET item = 'garbled', data = '{"garbled":true}' WHERE id = ?`).run(id);
+    if (this.#dataFault === 'corrupt')
+      db.prepare(`UPDATE orders SET item = 'garbled', data = '{"garbled":true}' WHERE id = ?`).run(id);
     else db.prepare('DELETE FROM orders WHERE id = ?').run(id);
   }
 
   get(id: number): Order | undefined {
     return this.#run((db) => {
-      const row = db.prepare('SELECT id, item, quantity, data, created_at FROM orders WHERE id = ?').get(id) as Row | undefined;
+      const row = db.prepare('SELECT id, item, quantity, data, created_at FROM orders WHERE id = ?').get(id) as
+        Row | undefined;
       if (!row) return undefined;
-      return { id: row.id, item: row.item, quantity: row.quantity, data: JSON.parse(row.data) as Record<string, unknown>, createdAt: row.created_at };
+      return {
+        id: row.id,
+        item: row.item,
+        quantity: row.quantity,
+        data: JSON.parse(row.data) as Record<string, unknown>,
+        createdAt: row.created_at,
+      };
     });
   }
 

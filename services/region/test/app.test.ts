@@ -90,7 +90,15 @@ describe('orders', () => {
     expect(second.json.id).toBe(2);
     const read = await call(h.url + '/api/orders/1');
     expect(read.status).toBe(200);
-    expect(read.json).toEqual({ id: 1, item: 'widget', quantity: 3, data: body, created_at: '2030-05-06T07:08:09.000Z', region: 'us-west', version: 'v1' });
+    expect(read.json).toEqual({
+      id: 1,
+      item: 'widget',
+      quantity: 3,
+      data: body,
+      created_at: '2030-05-06T07:08:09.000Z',
+      region: 'us-west',
+      version: 'v1',
+    });
   });
 
   test('GET of an id never written is 404', async () => {
@@ -223,7 +231,11 @@ describe('errors', () => {
 
   test('an unexpected error is a 500 without details, logged as one line', async () => {
     const h = await start({ store: failingStore(() => new TypeError('secret detail: cannot read x of undefined')) });
-    for (const res of [await call(h.url + '/api/orders/1'), await call(h.url + '/api/orders', { body: order }), await call(h.url + '/health')]) {
+    for (const res of [
+      await call(h.url + '/api/orders/1'),
+      await call(h.url + '/api/orders', { body: order }),
+      await call(h.url + '/health'),
+    ]) {
       expect(res.status).toBe(500);
       expect(res.json).toEqual({ error: 'internal error' });
       expect(res.text).not.toMatch(/secret|TypeError|\bat\b/);
@@ -251,7 +263,11 @@ describe('GET /metrics', () => {
   test('exposes every metric with its labels and counts what happened', async () => {
     const h = await start({ config: { region: 'ap-south', version: 'v9', failureRate: 0.3 } });
     const before = parsePrometheusText((await call(h.url + '/metrics')).text).samples;
-    expect(before.find((s) => s.name === 'service_errors_total')).toEqual({ name: 'service_errors_total', labels: { region: 'ap-south', version: 'v9' }, value: 0 });
+    expect(before.find((s) => s.name === 'service_errors_total')).toEqual({
+      name: 'service_errors_total',
+      labels: { region: 'ap-south', version: 'v9' },
+      value: 0,
+    });
 
     await call(h.url + '/health');
     await call(h.url + '/api/orders', { body: order });
@@ -279,7 +295,8 @@ describe('GET /metrics', () => {
     const id = { region: 'ap-south', version: 'v9' };
     expect(find('service_up')).toEqual([{ name: 'service_up', labels: id, value: 1 }]);
     expect(find('service_info')).toEqual([{ name: 'service_info', labels: id, value: 1 }]);
-    const count = (route: string, status: string, method = 'GET') => find('http_requests_total', { ...id, method, route, status })[0]?.value;
+    const count = (route: string, status: string, method = 'GET') =>
+      find('http_requests_total', { ...id, method, route, status })[0]?.value;
     expect(count('/health', '200')).toBe(1);
     expect(count('/health', '503')).toBe(1);
     expect(count('/api/orders', '201', 'POST')).toBe(1);
@@ -287,16 +304,37 @@ describe('GET /metrics', () => {
     expect(count('/api/orders/:id', '503')).toBe(1);
     expect(count('unmatched', '404')).toBe(1);
     expect(count('/metrics', '200')).toBe(1);
-    for (const s of find('http_requests_total')) expect(Object.keys(s.labels).sort()).toEqual(['method', 'region', 'route', 'status', 'version']);
+    for (const s of find('http_requests_total'))
+      expect(Object.keys(s.labels).sort()).toEqual(['method', 'region', 'route', 'status', 'version']);
     expect(find('service_errors_total')).toEqual([{ name: 'service_errors_total', labels: id, value: 2 }]);
 
     const buckets = find('http_request_duration_seconds_bucket', { route: '/health' });
-    expect(buckets.map((s) => s.labels.le)).toEqual(['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '+Inf']);
+    expect(buckets.map((s) => s.labels.le)).toEqual([
+      '0.001',
+      '0.0025',
+      '0.005',
+      '0.01',
+      '0.025',
+      '0.05',
+      '0.1',
+      '0.25',
+      '0.5',
+      '1',
+      '2.5',
+      '5',
+      '10',
+      '+Inf',
+    ]);
     expect(Object.keys(buckets[0]?.labels ?? {}).sort()).toEqual(['le', 'region', 'route', 'version']);
     expect(find('http_request_duration_seconds_count', { route: '/health' })[0]?.value).toBe(2);
     expect(find('db_operation_duration_seconds_count', { operation: 'insert' })[0]?.value).toBe(1);
     expect(find('db_operation_duration_seconds_count', { operation: 'select' })[0]?.value).toBe(1);
-    expect(Object.keys(find('db_operation_duration_seconds_bucket')[0]?.labels ?? {}).sort()).toEqual(['le', 'operation', 'region', 'version']);
+    expect(Object.keys(find('db_operation_duration_seconds_bucket')[0]?.labels ?? {}).sort()).toEqual([
+      'le',
+      'operation',
+      'region',
+      'version',
+    ]);
     // The scrape itself is the only request in flight.
     expect(find('http_requests_in_flight')[0]?.value).toBe(1);
   });
@@ -329,7 +367,10 @@ describe('/faults', () => {
   test('POST adds, GET lists, DELETE lifts them all', async () => {
     const clock = new ManualClock(Date.UTC(2030, 0, 1));
     const h = await start({ clock });
-    const added = await call(h.url + '/faults', { headers: { authorization: `bearer  ${TOKEN}` }, body: { kind: 'failure_rate', duration_ms: 60_000, rate: 1 } });
+    const added = await call(h.url + '/faults', {
+      headers: { authorization: `bearer  ${TOKEN}` },
+      body: { kind: 'failure_rate', duration_ms: 60_000, rate: 1 },
+    });
     expect(added.status).toBe(202);
     expect(added.json).toEqual({ id: 1, kind: 'failure_rate', expires_at: '2030-01-01T00:01:00.000Z' });
     await call(h.url + '/faults', { headers: auth, body: { kind: 'db_unavailable', duration_ms: 30_000 } });
@@ -356,7 +397,10 @@ describe('/faults', () => {
 
   test('a fault lifts itself after duration_ms', async () => {
     const h = await start();
-    const res = await call(h.url + '/faults', { headers: auth, body: { kind: 'failure_rate', duration_ms: 300, rate: 1 } });
+    const res = await call(h.url + '/faults', {
+      headers: auth,
+      body: { kind: 'failure_rate', duration_ms: 300, rate: 1 },
+    });
     expect(res.status).toBe(202);
     expect((await call(h.url + '/health')).status).toBe(503);
     const healed = await eventually(async () => (await call(h.url + '/health')).status === 200);

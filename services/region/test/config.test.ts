@@ -78,13 +78,16 @@ describe('REGRESSION', () => {
   });
 
   test('slow-start is read, beside a DATA_FAULT', () => {
-    expect(parseConfig({ ...base, REGRESSION: 'slow-start', DATA_FAULT: 'drop' }))
-      .toMatchObject({ ok: true, config: { regression: 'slow-start', dataFault: 'drop' } });
+    expect(parseConfig({ ...base, REGRESSION: 'slow-start', DATA_FAULT: 'drop' })).toMatchObject({
+      ok: true,
+      config: { regression: 'slow-start', dataFault: 'drop' },
+    });
   });
 
   test.each(['Slow-Start', 'slow', ' slow-start', 'slow-start,drop'])('refuses %j, naming the values', (value) => {
     expect(parseConfig({ ...base, REGRESSION: value })).toEqual({
-      ok: false, errors: [`REGRESSION=${JSON.stringify(value)} must be one of slow-start (or empty: no regression)`],
+      ok: false,
+      errors: [`REGRESSION=${JSON.stringify(value)} must be one of slow-start (or empty: no regression)`],
     });
   });
 

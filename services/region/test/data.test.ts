@@ -28,7 +28,15 @@ function open(dir: string, options: ConstructorParameters<typeof SqliteStore>[1]
 }
 
 function write(store: SqliteStore, version: string, n: number, from = 0): number[] {
-  return Array.from({ length: n }, (_, i) => store.insert({ item: `o-${from + i}`, quantity: 1 + i, data: { item: `o-${from + i}` }, createdAt: '2030-01-01T00:00:00.000Z', version }));
+  return Array.from({ length: n }, (_, i) =>
+    store.insert({
+      item: `o-${from + i}`,
+      quantity: 1 + i,
+      data: { item: `o-${from + i}` },
+      createdAt: '2030-01-01T00:00:00.000Z',
+      version,
+    }),
+  );
 }
 
 function region() {
@@ -44,7 +52,10 @@ describe('DATA_FAULT', () => {
     expect(plain.ok && 'dataFault' in plain.config).toBe(false);
     expect(parseConfig({ ...base, DATA_FAULT: '' })).toMatchObject({ ok: true });
     expect(parseConfig({ ...base, DATA_FAULT: 'drop' })).toMatchObject({ ok: true, config: { dataFault: 'drop' } });
-    expect(parseConfig({ ...base, DATA_FAULT: 'Corrupt' })).toEqual({ ok: false, errors: ['DATA_FAULT="Corrupt" must be one of corrupt, drop (or empty: no fault)'] });
+    expect(parseConfig({ ...base, DATA_FAULT: 'Corrupt' })).toEqual({
+      ok: false,
+      errors: ['DATA_FAULT="Corrupt" must be one of corrupt, drop (or empty: no fault)'],
+    });
   });
 });
 
@@ -52,7 +63,15 @@ describe('integrity', () => {
   test('a healthy database passes: SQLite ok, every checksum matches, nothing missing', () => {
     const store = open(region());
     write(store, 'v1', 20);
-    expect(integrity(store.connection())).toMatchObject({ ok: true, sqlite: ['ok'], rows: 20, written: 20, missingRows: 0, checksumMismatches: 0, unchecked: 0 });
+    expect(integrity(store.connection())).toMatchObject({
+      ok: true,
+      sqlite: ['ok'],
+      rows: 20,
+      written: 20,
+      missingRows: 0,
+      checksumMismatches: 0,
+      unchecked: 0,
+    });
   });
 
   test.each([
@@ -72,7 +91,7 @@ describe('integrity', () => {
 });
 
 describe('backup and restore', () => {
-  test('restore puts the backup back, keeps the stable version\'s intact later rows, undoes and counts the candidate\'s', async () => {
+  test("restore puts the backup back, keeps the stable version's intact later rows, undoes and counts the candidate's", async () => {
     const dir = region();
     const stable = open(dir);
     const before = write(stable, 'v1', 40);
@@ -87,7 +106,13 @@ describe('backup and restore', () => {
     expect(integrity(stable.connection()).ok).toBe(false);
 
     const r = restoreBackup(stable.connection(), dir, 'before-v2', 'v1');
-    expect(r).toMatchObject({ backupRowsChecked: 40, backupRowsMissing: 0, keptAfterBackup: 5, undone: { v2: 8 }, integrity: { ok: true, rows: 45 } });
+    expect(r).toMatchObject({
+      backupRowsChecked: 40,
+      backupRowsMissing: 0,
+      keptAfterBackup: 5,
+      undone: { v2: 8 },
+      integrity: { ok: true, rows: 45 },
+    });
     expect(r.undoneIds).toEqual(candidateIds);
     for (const id of [...before, ...stableLater]) expect(stable.get(id)).toBeDefined();
     for (const id of candidateIds) expect(stable.get(id)).toBeUndefined();
@@ -118,7 +143,9 @@ describe('backup and restore', () => {
     const dir = region();
     const { DatabaseSync } = await import('node:sqlite');
     const old = new DatabaseSync(join(dir, 'orders.db'));
-    old.exec(`CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL, quantity INTEGER NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL)`);
+    old.exec(
+      `CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL, quantity INTEGER NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL)`,
+    );
     old.exec(`INSERT INTO orders (item, quantity, data, created_at) VALUES ('a', 1, '{}', 'x'), ('b', 1, '{}', 'x')`);
     old.close();
     const store = open(dir);
@@ -133,10 +160,18 @@ describe('compared with the backup', () => {
     const stable = open(dir);
     write(stable, 'v1', 30);
     await takeBackup(stable.connection(), dir, 'b');
-    expect(checkAgainst(stable.connection(), dir, 'b')).toMatchObject({ ok: true, backupRowsChecked: 30, backupRowsMissing: 0 });
+    expect(checkAgainst(stable.connection(), dir, 'b')).toMatchObject({
+      ok: true,
+      backupRowsChecked: 30,
+      backupRowsMissing: 0,
+    });
     let k = 0;
     write(open(dir, { dataFault: 'corrupt', rng: () => (k++ + 0.5) / 30 }), 'v2', 4, 100);
-    expect(checkAgainst(stable.connection(), dir, 'b')).toMatchObject({ ok: false, backupRowsChecked: 30, backupRowsMissing: 4 });
+    expect(checkAgainst(stable.connection(), dir, 'b')).toMatchObject({
+      ok: false,
+      backupRowsChecked: 30,
+      backupRowsMissing: 4,
+    });
   });
 });
 
@@ -146,7 +181,17 @@ describe('/admin over HTTP', () => {
     const store = open(dir);
     write(store, 'v1', 5);
     const config = { version: 'v1', region: 'us-west', failureRate: 0, port: 0, dataDir: dir, faultToken: TOKEN };
-    const server = createServer(createApp({ config, rng: () => 0.5, clock: systemClock, store, metrics: createMetrics({ region: 'us-west', version: 'v1' }), faults: new Faults(systemClock, () => 0.5), database: () => store.connection() }));
+    const server = createServer(
+      createApp({
+        config,
+        rng: () => 0.5,
+        clock: systemClock,
+        store,
+        metrics: createMetrics({ region: 'us-west', version: 'v1' }),
+        faults: new Faults(systemClock, () => 0.5),
+        database: () => store.connection(),
+      }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -155,8 +200,13 @@ describe('/admin over HTTP', () => {
       expect((await call(`${url}/admin/backup`, { body: { name: '../etc/x' }, headers: auth })).status).toBe(400);
       const made = await call(`${url}/admin/backup`, { body: { name: 'b1' }, headers: auth });
       expect(made).toMatchObject({ status: 201, json: { name: 'b1', rows: 5 } });
-      expect(await call(`${url}/admin/integrity`, { body: { name: 'b1' }, headers: auth })).toMatchObject({ status: 200, json: { ok: true, backupRowsChecked: 5 } });
-      expect((await call(`${url}/admin/restore`, { body: { name: 'b2', keep_version: 'v1' }, headers: auth })).status).toBe(404);
+      expect(await call(`${url}/admin/integrity`, { body: { name: 'b1' }, headers: auth })).toMatchObject({
+        status: 200,
+        json: { ok: true, backupRowsChecked: 5 },
+      });
+      expect(
+        (await call(`${url}/admin/restore`, { body: { name: 'b2', keep_version: 'v1' }, headers: auth })).status,
+      ).toBe(404);
       expect((await call(`${url}/admin/restore`, { body: { name: 'b1' }, headers: auth })).status).toBe(400);
     } finally {
       server.closeAllConnections();

@@ -5,13 +5,34 @@ import { ManualClock } from './helpers.ts';
 
 describe('parseFaultSpec', () => {
   test.each([
-    [{ kind: 'latency', duration_ms: 1000, delay_ms: 200 }, { kind: 'latency', durationMs: 1000, delayMs: 200, jitterMs: 0 }],
-    [{ kind: 'latency', duration_ms: 1, delay_ms: 0, jitter_ms: 60_000 }, { kind: 'latency', durationMs: 1, delayMs: 0, jitterMs: 60_000 }],
-    [{ kind: 'failure_rate', duration_ms: 600_000, rate: 0.25 }, { kind: 'failure_rate', durationMs: 600_000, rate: 0.25 }],
-    [{ kind: 'failure_rate', duration_ms: 5, rate: 1 }, { kind: 'failure_rate', durationMs: 5, rate: 1 }],
-    [{ kind: 'db_unavailable', duration_ms: 5 }, { kind: 'db_unavailable', durationMs: 5 }],
-    [{ kind: 'cpu', duration_ms: 5 }, { kind: 'cpu', durationMs: 5 }],
-    [{ kind: 'memory', duration_ms: 5, mb: 4096 }, { kind: 'memory', durationMs: 5, mb: 4096 }],
+    [
+      { kind: 'latency', duration_ms: 1000, delay_ms: 200 },
+      { kind: 'latency', durationMs: 1000, delayMs: 200, jitterMs: 0 },
+    ],
+    [
+      { kind: 'latency', duration_ms: 1, delay_ms: 0, jitter_ms: 60_000 },
+      { kind: 'latency', durationMs: 1, delayMs: 0, jitterMs: 60_000 },
+    ],
+    [
+      { kind: 'failure_rate', duration_ms: 600_000, rate: 0.25 },
+      { kind: 'failure_rate', durationMs: 600_000, rate: 0.25 },
+    ],
+    [
+      { kind: 'failure_rate', duration_ms: 5, rate: 1 },
+      { kind: 'failure_rate', durationMs: 5, rate: 1 },
+    ],
+    [
+      { kind: 'db_unavailable', duration_ms: 5 },
+      { kind: 'db_unavailable', durationMs: 5 },
+    ],
+    [
+      { kind: 'cpu', duration_ms: 5 },
+      { kind: 'cpu', durationMs: 5 },
+    ],
+    [
+      { kind: 'memory', duration_ms: 5, mb: 4096 },
+      { kind: 'memory', durationMs: 5, mb: 4096 },
+    ],
   ])('accepts %j', (body, spec) => {
     expect(parseFaultSpec(body)).toEqual({ ok: true, spec });
   });
@@ -28,7 +49,10 @@ describe('parseFaultSpec', () => {
     [{ kind: 'cpu', duration_ms: '5' }, '"duration_ms" must be an integer'],
     [{ kind: 'latency', duration_ms: 5 }, '"delay_ms" must be an integer between 0 and 60000'],
     [{ kind: 'latency', duration_ms: 5, delay_ms: 60_001 }, '"delay_ms" must be an integer between 0 and 60000'],
-    [{ kind: 'latency', duration_ms: 5, delay_ms: 1, jitter_ms: -1 }, '"jitter_ms" must be an integer between 0 and 60000'],
+    [
+      { kind: 'latency', duration_ms: 5, delay_ms: 1, jitter_ms: -1 },
+      '"jitter_ms" must be an integer between 0 and 60000',
+    ],
     [{ kind: 'failure_rate', duration_ms: 5 }, '"rate" must be a number between 0 and 1'],
     [{ kind: 'failure_rate', duration_ms: 5, rate: 1.01 }, '"rate" must be a number between 0 and 1'],
     [{ kind: 'memory', duration_ms: 5, mb: 0 }, '"mb" must be an integer between 1 and 4096'],
@@ -102,7 +126,14 @@ describe('Faults', () => {
   test('faultJson shows the parameters in the request field names', () => {
     const clock = new ManualClock(Date.UTC(2030, 0, 1));
     const fault = new Faults(clock, () => 0.5).add({ kind: 'latency', durationMs: 1500, delayMs: 200, jitterMs: 50 });
-    expect(faultJson(fault)).toEqual({ id: 1, kind: 'latency', expires_at: '2030-01-01T00:00:01.500Z', duration_ms: 1500, delay_ms: 200, jitter_ms: 50 });
+    expect(faultJson(fault)).toEqual({
+      id: 1,
+      kind: 'latency',
+      expires_at: '2030-01-01T00:00:01.500Z',
+      duration_ms: 1500,
+      delay_ms: 200,
+      jitter_ms: 50,
+    });
   });
 
   test('a cpu fault stalls the event loop in slices until it lifts', async () => {

@@ -73,7 +73,15 @@ export function useApp(): (options?: HarnessOptions) => Promise<Harness> {
 
 export async function startApp(options: HarnessOptions = {}): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'region-test-'));
-  const config: Config = { version: 'v1', region: 'us-west', failureRate: 0, port: 0, dataDir, faultToken: TOKEN, ...options.config };
+  const config: Config = {
+    version: 'v1',
+    region: 'us-west',
+    failureRate: 0,
+    port: 0,
+    dataDir,
+    faultToken: TOKEN,
+    ...options.config,
+  };
   const clock = options.clock ?? systemClock;
   const rng = { value: 0.5 };
   const store = new CountingStore(options.store ? options.store(dataDir) : new SqliteStore(dataDir));
@@ -109,9 +117,18 @@ export interface Res {
   json: Record<string, unknown>;
 }
 
-export async function call(url: string, init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<Res> {
-  const body = init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
-  const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers: init.headers, body, signal: AbortSignal.timeout(init.timeoutMs ?? 10_000) });
+export async function call(
+  url: string,
+  init: { method?: string; body?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Res> {
+  const body =
+    init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+  const res = await fetch(url, {
+    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers: init.headers,
+    body,
+    signal: AbortSignal.timeout(init.timeoutMs ?? 10_000),
+  });
   const text = await res.text();
   let json: Record<string, unknown> = {};
   try {

@@ -49,7 +49,10 @@ async function freePort(): Promise<number> {
 }
 
 function run(env: Record<string, string>): Service {
-  const child = spawn(process.execPath, [BUNDLE], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BUNDLE], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   children.push(child);
   const stdout: string[] = [];
   const stderr: string[] = [];
@@ -65,9 +68,14 @@ function run(env: Record<string, string>): Service {
 async function start(dataDir: string, extra: Record<string, string> = {}): Promise<Service> {
   const port = await freePort();
   const svc = run({ VERSION: 'v3', REGION: 'us-east', PORT: String(port), DATA_DIR: dataDir, ...extra });
-  const ready = await eventually(async () => svc.stdout.some((l) => l.startsWith('region-service region=')) || svc.child.exitCode !== null, 10_000);
+  const ready = await eventually(
+    async () => svc.stdout.some((l) => l.startsWith('region-service region=')) || svc.child.exitCode !== null,
+    10_000,
+  );
   if (!ready || svc.child.exitCode !== null) throw new Error(`service did not start: ${svc.stderr.join('\n')}`);
-  expect(svc.stdout[0]).toBe(`region-service region=us-east version=v3 port=${port} failure_rate=${extra.FAILURE_RATE ?? 0}`);
+  expect(svc.stdout[0]).toBe(
+    `region-service region=us-east version=v3 port=${port} failure_rate=${extra.FAILURE_RATE ?? 0}`,
+  );
   return svc;
 }
 
@@ -95,7 +103,10 @@ describe('the bundled service as a process', () => {
 
   test('on SIGTERM finishes the request in flight, then exits 0', async () => {
     const svc = await start(tempDir(), { FAULT_TOKEN: TOKEN });
-    const fault = await call(svc.url + '/faults', { headers: { authorization: `Bearer ${TOKEN}` }, body: { kind: 'latency', duration_ms: 60_000, delay_ms: 1500 } });
+    const fault = await call(svc.url + '/faults', {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: { kind: 'latency', duration_ms: 60_000, delay_ms: 1500 },
+    });
     expect(fault.status).toBe(202);
 
     let answeredAt = 0;
@@ -134,7 +145,10 @@ describe('the bundled service as a process', () => {
 
   test('gives up on a request that outlasts the 10 s deadline and exits 1', async () => {
     const svc = await start(tempDir(), { FAULT_TOKEN: TOKEN });
-    await call(svc.url + '/faults', { headers: { authorization: `Bearer ${TOKEN}` }, body: { kind: 'latency', duration_ms: 60_000, delay_ms: 30_000 } });
+    await call(svc.url + '/faults', {
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: { kind: 'latency', duration_ms: 60_000, delay_ms: 30_000 },
+    });
     // The client would wait 60 s: only the service's deadline can end this request.
     const slow = call(svc.url + '/', { timeoutMs: 60_000 }).catch((err: unknown) => err);
     const inFlight = await eventually(async () => {
@@ -167,7 +181,10 @@ describe('the bundled service as a process', () => {
       { VERSION: 'v1', REGION: 'us-west', REQUEST_TIMEOUT_MS: '5s' },
       ['config error: REQUEST_TIMEOUT_MS="5s" must be an integer of milliseconds between 100 and 300000'],
     ],
-    [{ VERSION: 'v1', REGION: 'us-west', FAILURE_RATE: 'abc' }, ['config error: FAILURE_RATE="abc" must be a number between 0.0 and 1.0']],
+    [
+      { VERSION: 'v1', REGION: 'us-west', FAILURE_RATE: 'abc' },
+      ['config error: FAILURE_RATE="abc" must be a number between 0.0 and 1.0'],
+    ],
     [
       { REGION: 'US', FAILURE_RATE: '1.5' },
       [
@@ -176,10 +193,14 @@ describe('the bundled service as a process', () => {
         'config error: FAILURE_RATE="1.5" must be a number between 0.0 and 1.0',
       ],
     ],
-  ])('refuses %j with exit status 78 and one line per error', async (env, lines) => {
-    const svc = run({ DATA_DIR: tempDir(), PORT: String(await freePort()), ...env });
-    expect(await svc.exited).toMatchObject({ code: 78 });
-    expect(svc.stderr).toEqual(lines);
-    expect(svc.stdout).toEqual([]);
-  }, 15_000);
+  ])(
+    'refuses %j with exit status 78 and one line per error',
+    async (env, lines) => {
+      const svc = run({ DATA_DIR: tempDir(), PORT: String(await freePort()), ...env });
+      expect(await svc.exited).toMatchObject({ code: 78 });
+      expect(svc.stderr).toEqual(lines);
+      expect(svc.stdout).toEqual([]);
+    },
+    15_000,
+  );
 });

@@ -28,7 +28,9 @@ async function unthrottled(ctx: InjectorContext, held: readonly Throttled[]): Pr
   let missing = held;
   while (missing.length > 0 && Date.now() < deadline) {
     await wait(POLL_MS);
-    const now = await Promise.all(missing.map(async (h) => ({ h, t: await ctx.control.cpuThrottling(h.target.container.id) })));
+    const now = await Promise.all(
+      missing.map(async (h) => ({ h, t: await ctx.control.cpuThrottling(h.target.container.id) })),
+    );
     missing = now.filter(({ h, t }) => t.throttledPeriods <= h.before.throttledPeriods).map(({ h }) => h);
   }
   return missing.map((h) => h.target.region);
@@ -38,12 +40,19 @@ export function cpuCgroupInjection(fault: CpuFault, ctx: InjectorContext): Injec
   const held: Throttled[] = [];
   let originals: { target: TargetContainer; original: CpuLimit }[] | undefined;
   const read = async () => {
-    originals ??= await Promise.all(ctx.targets.map(async (target) => ({ target, original: await ctx.control.cpuLimit(target.container.id) })));
+    originals ??= await Promise.all(
+      ctx.targets.map(async (target) => ({ target, original: await ctx.control.cpuLimit(target.container.id) })),
+    );
     return originals;
   };
   return {
     async guard() {
-      return (await read()).map(({ target, original }) => ({ kind: 'cpu-limit' as const, container: target.container.id, nanoCpus: original.nanoCpus, cpuQuota: original.cpuQuota }));
+      return (await read()).map(({ target, original }) => ({
+        kind: 'cpu-limit' as const,
+        container: target.container.id,
+        nanoCpus: original.nanoCpus,
+        cpuQuota: original.cpuQuota,
+      }));
     },
     async inject() {
       for (const { target, original } of await read()) {
@@ -52,8 +61,14 @@ export function cpuCgroupInjection(fault: CpuFault, ctx: InjectorContext): Injec
         held.push({ target, original, before });
       }
       const missing = await unthrottled(ctx, held);
-      if (missing.length > 0) throw new Error(`the CPU quota (${fault.cpus} of a core) had no measurable effect on ${missing.join(', ')}: no throttled period in ${EFFECT_WINDOW_MS / 1000} s`);
-      return { method: 'cgroup-cpu-quota', notes: [`each target keeps ${fault.cpus} of a core (CFS quota); its throttling counters rose`] };
+      if (missing.length > 0)
+        throw new Error(
+          `the CPU quota (${fault.cpus} of a core) had no measurable effect on ${missing.join(', ')}: no throttled period in ${EFFECT_WINDOW_MS / 1000} s`,
+        );
+      return {
+        method: 'cgroup-cpu-quota',
+        notes: [`each target keeps ${fault.cpus} of a core (CFS quota); its throttling counters rose`],
+      };
     },
     async revert() {
       const problems: string[] = [];

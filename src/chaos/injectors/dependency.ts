@@ -18,21 +18,25 @@ export function dependencyInjection(fault: DependencyFault, ctx: InjectorContext
   const find = async (): Promise<ContainerFacts> => {
     container ??= await ctx.dependency(fault.service);
     if (!container) throw new Error(`the dependency ${fault.service} has no container in the stack`);
-    if (container.state !== 'running') throw new Error(`the dependency ${fault.service} is ${container.state}, not running: there is nothing to fault`);
+    if (container.state !== 'running')
+      throw new Error(`the dependency ${fault.service} is ${container.state}, not running: there is nothing to fault`);
     return container;
   };
   const stateNow = async (): Promise<string | undefined> => (await ctx.dependency(fault.service))?.state;
   return {
     async guard() {
       const c = await find();
-      return [{ kind: fault.mode === 'pause' ? 'unpause' as const : 'start' as const, container: c.id }];
+      return [{ kind: fault.mode === 'pause' ? ('unpause' as const) : ('start' as const), container: c.id }];
     },
     async inject() {
       const c = await find();
       if (fault.mode === 'pause') await ctx.control.pause(c.id);
       else await ctx.control.stop(c.id);
       const state = await stateNow();
-      if (state !== FAULTED_STATE[fault.mode]) throw new Error(`docker ${fault.mode} of ${fault.service} did not take effect: its container is ${state ?? 'gone'}`);
+      if (state !== FAULTED_STATE[fault.mode])
+        throw new Error(
+          `docker ${fault.mode} of ${fault.service} did not take effect: its container is ${state ?? 'gone'}`,
+        );
       return { method: `docker-${fault.mode}`, notes: [`${fault.service} (${c.name}) ${state}`] };
     },
     async revert() {

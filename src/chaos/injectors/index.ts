@@ -11,11 +11,18 @@ import { serviceFaultInjection } from './service-fault.ts';
 /** The injection for a fault; nothing is done until its inject() is called. */
 export function injectionFor(fault: Fault, ctx: InjectorContext): Injection {
   switch (fault.kind) {
-    case 'kill': return killInjection(fault, ctx);
-    case 'latency': return latencyInjection(fault, ctx);
-    case 'partition': return partitionInjection(fault, ctx);
-    case 'dependency': return isProxyFault(fault) ? proxyInjection(fault, ctx) : dependencyInjection({ ...fault, mode: fault.mode === 'stop' ? 'stop' : 'pause' }, ctx);
-    case 'cpu': return fault.method === 'cgroup' ? cpuCgroupInjection(fault, ctx) : serviceFaultInjection(fault, ctx);
+    case 'kill':
+      return killInjection(fault, ctx);
+    case 'latency':
+      return latencyInjection(fault, ctx);
+    case 'partition':
+      return partitionInjection(fault, ctx);
+    case 'dependency':
+      return isProxyFault(fault)
+        ? proxyInjection(fault, ctx)
+        : dependencyInjection({ ...fault, mode: fault.mode === 'stop' ? 'stop' : 'pause' }, ctx);
+    case 'cpu':
+      return fault.method === 'cgroup' ? cpuCgroupInjection(fault, ctx) : serviceFaultInjection(fault, ctx);
     case 'memory':
     case 'db_unavailable':
     case 'failure_rate':
@@ -23,6 +30,8 @@ export function injectionFor(fault: Fault, ctx: InjectorContext): Injection {
   }
 }
 
-function isProxyFault(fault: Extract<Fault, { kind: 'dependency' }>): fault is Extract<Fault, { kind: 'dependency' }> & { mode: ProxyMode } {
+function isProxyFault(
+  fault: Extract<Fault, { kind: 'dependency' }>,
+): fault is Extract<Fault, { kind: 'dependency' }> & { mode: ProxyMode } {
   return isProxyMode(fault.mode);
 }

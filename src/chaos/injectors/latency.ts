@@ -34,7 +34,12 @@ export function latencyInjection(fault: LatencyFault, ctx: InjectorContext): Inj
       if (fault.method === 'fault-endpoint') return steps;
       // netem may be chosen at inject(): a fresh interface is what drops its qdisc. That blips
       // the network once, and only when the gate died before lifting the fault itself.
-      for (const t of ctx.targets) steps.push({ kind: 'reset-network', container: t.container.id, networks: await ctx.control.networks(t.container.id) });
+      for (const t of ctx.targets)
+        steps.push({
+          kind: 'reset-network',
+          container: t.container.id,
+          networks: await ctx.control.networks(t.container.id),
+        });
       return steps;
     },
     async inject() {
@@ -51,7 +56,8 @@ export function latencyInjection(fault: LatencyFault, ctx: InjectorContext): Inj
         }
         if (refused === undefined) return { method: 'tc-netem', notes };
         await revertNetem();
-        if (fault.method === 'tc-netem') throw new Error(`tc netem is required (method: tc-netem) but cannot run here: ${refused}`);
+        if (fault.method === 'tc-netem')
+          throw new Error(`tc netem is required (method: tc-netem) but cannot run here: ${refused}`);
         notes.push(`tc netem not available (${refused}); used the service's latency fault instead`);
       }
       await endpoint.inject();

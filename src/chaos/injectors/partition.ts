@@ -13,7 +13,8 @@ export function partitionInjection(_fault: Extract<Fault, { kind: 'partition' }>
       const id = target.container.id;
       if (original.has(id)) continue;
       const networks = await ctx.control.networks(id);
-      if (Object.keys(networks).length === 0) throw new Error(`${target.region}: container ${target.container.name} is on no network to cut it from`);
+      if (Object.keys(networks).length === 0)
+        throw new Error(`${target.region}: container ${target.container.name} is on no network to cut it from`);
       original.set(id, networks);
     }
   };

@@ -18,7 +18,10 @@ export function proxyInjection(fault: ProxyFault, ctx: InjectorContext): Injecti
     const out = new Map<string, string>();
     for (const t of ctx.targets) {
       const url = ctx.proxyUrl?.(t.region);
-      if (url === undefined) throw new Error(`mode ${fault.mode} needs the fault proxy between ${t.region} and its dependencies, and this stack has none (it runs with a dependencies file only)`);
+      if (url === undefined)
+        throw new Error(
+          `mode ${fault.mode} needs the fault proxy between ${t.region} and its dependencies, and this stack has none (it runs with a dependencies file only)`,
+        );
       if (![...out.values()].includes(url)) out.set(t.region, url);
     }
     return out;
@@ -33,14 +36,28 @@ export function proxyInjection(fault: ProxyFault, ctx: InjectorContext): Injecti
       const kinds = new Set<string>();
       for (const [region, url] of proxies()) {
         const kind = fault.mode === 'errors' ? await errorsKind(url, fault.service) : fault.mode;
-        const params = kind === 'http_error' && fault.mode === 'errors' ? { status: 503, share: fault.share ?? 1 } : proxyParamsOf(fault);
+        const params =
+          kind === 'http_error' && fault.mode === 'errors'
+            ? { status: 503, share: fault.share ?? 1 }
+            : proxyParamsOf(fault);
         kinds.add(kind);
-        placed.push({ url, region, toxic: await addToxic(url, { route: fault.service, kind, duration_ms: duration, ...params }) });
+        placed.push({
+          url,
+          region,
+          toxic: await addToxic(url, { route: fault.service, kind, duration_ms: duration, ...params }),
+        });
       }
       for (const p of placed) {
-        if (!(await listToxics(p.url)).some((t) => t.id === p.toxic.id)) throw new Error(`the fault proxy of ${p.region} does not list the ${fault.mode} fault it accepted`);
+        if (!(await listToxics(p.url)).some((t) => t.id === p.toxic.id))
+          throw new Error(`the fault proxy of ${p.region} does not list the ${fault.mode} fault it accepted`);
       }
-      return { method: [...kinds].map((k) => `fault-proxy-${k}`).join(', '), notes: placed.map((p) => `${describeProxyFault(fault)} on the way from ${p.region} to ${fault.service}${p.toxic.kind === fault.mode ? '' : ` (${p.toxic.kind})`}`) };
+      return {
+        method: [...kinds].map((k) => `fault-proxy-${k}`).join(', '),
+        notes: placed.map(
+          (p) =>
+            `${describeProxyFault(fault)} on the way from ${p.region} to ${fault.service}${p.toxic.kind === fault.mode ? '' : ` (${p.toxic.kind})`}`,
+        ),
+      };
     },
     async revert() {
       const problems: string[] = [];
@@ -70,12 +87,20 @@ async function errorsKind(url: string, service: string): Promise<'http_error' | 
 export function describeProxyFault(fault: ProxyFault): string {
   const share = `${Math.round((fault.share ?? 1) * 100)}%`;
   switch (fault.mode) {
-    case 'latency': return `${fault.delayMs ?? 0} ms${fault.jitterMs ? ` (±${fault.jitterMs})` : ''} slower`;
-    case 'http_error': return fault.firstN === undefined ? `${share} of requests answered ${fault.status ?? 503}` : `the first ${fault.firstN} requests answered ${fault.status ?? 503}`;
-    case 'errors': return `${share} of requests failed (503, or reset where it speaks no HTTP)`;
-    case 'reset': return `${share} of requests and connections reset`;
-    case 'timeout': return `${share} of requests and connections held without an answer`;
-    case 'bandwidth': return `throttled to ${fault.rateKbps ?? 0} KiB/s`;
+    case 'latency':
+      return `${fault.delayMs ?? 0} ms${fault.jitterMs ? ` (±${fault.jitterMs})` : ''} slower`;
+    case 'http_error':
+      return fault.firstN === undefined
+        ? `${share} of requests answered ${fault.status ?? 503}`
+        : `the first ${fault.firstN} requests answered ${fault.status ?? 503}`;
+    case 'errors':
+      return `${share} of requests failed (503, or reset where it speaks no HTTP)`;
+    case 'reset':
+      return `${share} of requests and connections reset`;
+    case 'timeout':
+      return `${share} of requests and connections held without an answer`;
+    case 'bandwidth':
+      return `throttled to ${fault.rateKbps ?? 0} KiB/s`;
   }
 }
 

@@ -1,7 +1,13 @@
 import { pollUntil } from '../../util/poll.ts';
 import { activeFaults, liftFaults, postFault } from '../endpoint.ts';
 import type { Fault } from '../experiment.ts';
-import { REVERT_DEADLINE_MS, SELF_LIFT_GRACE_SECONDS, type InjectorContext, type Injection, type TargetContainer } from './injector.ts';
+import {
+  REVERT_DEADLINE_MS,
+  SELF_LIFT_GRACE_SECONDS,
+  type InjectorContext,
+  type Injection,
+  type TargetContainer,
+} from './injector.ts';
 
 // Faults the region service injects into itself through its fault endpoint: cpu, memory,
 // db_unavailable, failure_rate, and latency where netem cannot run.
@@ -12,28 +18,36 @@ export type ServiceFault = Extract<Fault, { kind: 'cpu' | 'memory' | 'db_unavail
 export function faultBody(fault: ServiceFault): Record<string, unknown> {
   const duration_ms = Math.round((fault.durationSeconds + SELF_LIFT_GRACE_SECONDS) * 1000);
   switch (fault.kind) {
-    case 'latency': return { kind: 'latency', duration_ms, delay_ms: fault.delayMs, jitter_ms: fault.jitterMs };
-    case 'memory': return { kind: 'memory', duration_ms, mb: fault.mb };
-    case 'failure_rate': return { kind: 'failure_rate', duration_ms, rate: fault.rate };
-    default: return { kind: fault.kind, duration_ms };
+    case 'latency':
+      return { kind: 'latency', duration_ms, delay_ms: fault.delayMs, jitter_ms: fault.jitterMs };
+    case 'memory':
+      return { kind: 'memory', duration_ms, mb: fault.mb };
+    case 'failure_rate':
+      return { kind: 'failure_rate', duration_ms, rate: fault.rate };
+    default:
+      return { kind: fault.kind, duration_ms };
   }
 }
-
 
 /** Lifts every fault on one target and confirms none is left; a process that died took its faults with it. */
 export async function liftAndConfirm(ctx: InjectorContext, target: TargetContainer): Promise<void> {
   const deadlineMs = ctx.revertDeadlineMs ?? REVERT_DEADLINE_MS;
-  const lifted = await pollUntil(async () => {
-    await liftFaults(target.baseUrl, ctx.token);
-    const left = await activeFaults(target.baseUrl, ctx.token);
-    return left?.length === 0 ? true : undefined;
-  }, { deadlineMs, intervalMs: 250 });
+  const lifted = await pollUntil(
+    async () => {
+      await liftFaults(target.baseUrl, ctx.token);
+      const left = await activeFaults(target.baseUrl, ctx.token);
+      return left?.length === 0 ? true : undefined;
+    },
+    { deadlineMs, intervalMs: 250 },
+  );
   if (lifted) return;
   // No answer: the faults live in the process's memory, so a process that is gone or was
   // replaced holds none. A live, unchanged process that does not answer is a failure.
   const now = await ctx.facts(target.region);
   if (!now || now.state !== 'running' || now.pid !== target.container.pid) return;
-  throw new Error(`could not confirm that the faults on ${target.region} were lifted: ${target.baseUrl}/faults did not answer with an empty list within ${deadlineMs / 1000} s`);
+  throw new Error(
+    `could not confirm that the faults on ${target.region} were lifted: ${target.baseUrl}/faults did not answer with an empty list within ${deadlineMs / 1000} s`,
+  );
 }
 
 export function serviceFaultInjection(fault: ServiceFault, ctx: InjectorContext): Injection {
@@ -58,7 +72,8 @@ export function serviceFaultInjection(fault: ServiceFault, ctx: InjectorContext)
     },
     async revert() {
       const problems: string[] = [];
-      for (const target of ctx.targets) await liftAndConfirm(ctx, target).catch((e: unknown) => problems.push((e as Error).message));
+      for (const target of ctx.targets)
+        await liftAndConfirm(ctx, target).catch((e: unknown) => problems.push((e as Error).message));
       if (problems.length > 0) throw new Error(problems.join('; '));
     },
   };
@@ -66,5 +81,8 @@ export function serviceFaultInjection(fault: ServiceFault, ctx: InjectorContext)
 
 function isTransportError(e: unknown): boolean {
   const { code, name } = (e ?? {}) as { code?: unknown; name?: unknown };
-  return (typeof code === 'string' && /^(UND_ERR_SOCKET|ECONNRESET|UND_ERR_CLOSED|EPIPE)$/.test(code)) || name === 'TimeoutError';
+  return (
+    (typeof code === 'string' && /^(UND_ERR_SOCKET|ECONNRESET|UND_ERR_CLOSED|EPIPE)$/.test(code)) ||
+    name === 'TimeoutError'
+  );
 }

@@ -52,12 +52,20 @@ export async function runChaos(command: ChaosCommand, ctx: CommandContext): Prom
   const stack = await openStack(ctx);
   await clearLeftovers(stack, ctx);
   await bringUpIfNeeded(stack, ctx);
-  ctx.progress.step(`chaos: ${experiments.length} experiment(s) from ${dir}, seed ${seed} (rerun the same draws with --seed ${seed})`);
+  ctx.progress.step(
+    `chaos: ${experiments.length} experiment(s) from ${dir}, seed ${seed} (rerun the same draws with --seed ${seed})`,
+  );
 
   const judgement = suiteJudgement(config);
   const outcome = await runSuite(experiments, {
-    stack, control: dockerControl, progress: ctx.progress, signal: ctx.signal, seed, judgement,
-    prometheusUrl: prometheusUrl(stack.target), wardens: dockerWardens(stack.target),
+    stack,
+    control: dockerControl,
+    progress: ctx.progress,
+    signal: ctx.signal,
+    seed,
+    judgement,
+    prometheusUrl: prometheusUrl(stack.target),
+    wardens: dockerWardens(stack.target),
   });
 
   const report = chaosReport(outcome, started, Date.now());
@@ -72,7 +80,12 @@ export async function runChaos(command: ChaosCommand, ctx: CommandContext): Prom
 
 export function chaosReport(outcome: SuiteOutcome, started: number, ended: number): ChaosReport {
   const results = outcome.results;
-  const status = results.some((r) => r.status === 'ERROR') || outcome.infraFailure !== undefined ? 'ERROR' : results.every((r) => r.status === 'PASS') ? 'PASS' : 'FAIL';
+  const status =
+    results.some((r) => r.status === 'ERROR') || outcome.infraFailure !== undefined
+      ? 'ERROR'
+      : results.every((r) => r.status === 'PASS')
+        ? 'PASS'
+        : 'FAIL';
   return {
     seed: outcome.seed,
     status,
@@ -86,7 +99,11 @@ export function chaosReport(outcome: SuiteOutcome, started: number, ended: numbe
 
 export function summary(report: ChaosReport): string {
   const passed = report.experiments.filter((r) => r.status === 'PASS').length;
-  const lines = [formatTable(TABLE_HEADER, report.experiments.map(tableRow)), '', `${passed} of ${report.experiments.length} experiment(s) passed (seed ${report.seed})`];
+  const lines = [
+    formatTable(TABLE_HEADER, report.experiments.map(tableRow)),
+    '',
+    `${passed} of ${report.experiments.length} experiment(s) passed (seed ${report.seed})`,
+  ];
   if (report.infraFailure) lines.push(`stopped: ${report.infraFailure}`);
   return lines.join('\n');
 }
@@ -99,10 +116,20 @@ export function summary(report: ChaosReport): string {
 async function bringUpIfNeeded(stack: ComposeStack, ctx: CommandContext): Promise<void> {
   const status = await stack.status();
   const services = new Set(stack.target.regions.map((r) => r.service));
-  const tokenless = (await stack.containers()).filter((c) => services.has(c.service) && !c.env.FAULT_TOKEN).map((c) => c.service);
-  const down = status.regions.filter((r) => r.stable?.state !== 'running' || r.stable.reportedVersion === undefined).map((r) => r.region);
+  const tokenless = (await stack.containers())
+    .filter((c) => services.has(c.service) && !c.env.FAULT_TOKEN)
+    .map((c) => c.service);
+  const down = status.regions
+    .filter((r) => r.stable?.state !== 'running' || r.stable.reportedVersion === undefined)
+    .map((r) => r.region);
   if (down.length === 0 && tokenless.length === 0 && status.prometheus.ready) return;
-  const why = [down.length ? `not answering: ${down.join(', ')}` : '', tokenless.length ? `no fault token: ${tokenless.join(', ')}` : '', status.prometheus.ready ? '' : 'Prometheus not ready'].filter(Boolean).join('; ');
+  const why = [
+    down.length ? `not answering: ${down.join(', ')}` : '',
+    tokenless.length ? `no fault token: ${tokenless.join(', ')}` : '',
+    status.prometheus.ready ? '' : 'Prometheus not ready',
+  ]
+    .filter(Boolean)
+    .join('; ');
   ctx.progress.step(`bringing the stack up (${why})`);
   await stack.up();
 }

@@ -36,20 +36,30 @@ export interface DeployDeps {
 
 const liveDeps: DeployDeps = { openStack, runRollout, clearLeftovers };
 
-export async function runDeploy(command: DeployCommand, ctx: CommandContext, deps: DeployDeps = liveDeps): Promise<number> {
+export async function runDeploy(
+  command: DeployCommand,
+  ctx: CommandContext,
+  deps: DeployDeps = liveDeps,
+): Promise<number> {
   // Everything the user wrote is validated before the stack is touched.
   const config = loadConfig(command.config);
   const plan = command.strategy ? { ...config.rollout, strategy: command.strategy } : config.rollout;
   const stack = await deps.openStack(ctx);
   await deps.clearLeftovers?.(stack, ctx);
-  ctx.progress.step(`deploying ${command.version} (failure rate ${command.failureRate}) with ${plan.strategy} over ${plan.regions.join(', ')}`);
+  ctx.progress.step(
+    `deploying ${command.version} (failure rate ${command.failureRate}) with ${plan.strategy} over ${plan.regions.join(', ')}`,
+  );
   const random = createRandom(Date.now() >>> 0);
   const knobs = {
     ...(command.dataFault ? { dataFault: command.dataFault } : {}),
     ...(command.regression ? { regression: command.regression } : {}),
   };
   const request: RolloutRequest = {
-    version: command.version, failureRate: command.failureRate, ...knobs, plan, prometheus: config.prometheus,
+    version: command.version,
+    failureRate: command.failureRate,
+    ...knobs,
+    plan,
+    prometheus: config.prometheus,
   };
   const rolloutDeps = { stack, progress: ctx.progress, signal: ctx.signal, random: () => random.next() };
   const result = await deps.runRollout(request, rolloutDeps);
@@ -92,20 +102,63 @@ export function unverifiedLines(r: RolloutResult): string[] {
 export function summary(r: RolloutResult): string {
   const lines = [`rollout of ${r.version}: ${r.finalState} in ${(r.durationMs / 1000).toFixed(1)} s (${r.strategy})`];
   if (r.rollback.triggered) {
-    lines.push(`rolled back because: ${r.rollback.reason ?? '?'}${r.rollback.failedRegion ? ` (in ${r.rollback.failedRegion})` : ''}`);
-    for (const d of r.rollback.decisions ?? []) lines.push(`rollback decision (${d.failedRegion}): ${d.decision.summary}`);
-    if (r.rollback.scope === 'region') lines.push(`region-only rollback: ${(r.rollback.regions ?? []).join(', ')} put back; ${(r.rollback.kept ?? []).length > 0 ? `${(r.rollback.kept ?? []).join(', ')} left on ${r.version}` : 'no region left on the candidate'}`);
+    lines.push(
+      `rolled back because: ${r.rollback.reason ?? '?'}${r.rollback.failedRegion ? ` (in ${r.rollback.failedRegion})` : ''}`,
+    );
+    for (const d of r.rollback.decisions ?? [])
+      lines.push(`rollback decision (${d.failedRegion}): ${d.decision.summary}`);
+    if (r.rollback.scope === 'region')
+      lines.push(
+        `region-only rollback: ${(r.rollback.regions ?? []).join(', ')} put back; ${(r.rollback.kept ?? []).length > 0 ? `${(r.rollback.kept ?? []).join(', ')} left on ${r.version}` : 'no region left on the candidate'}`,
+      );
     for (const m of r.mitigation ?? []) {
       if (!m.backup) continue;
-      lines.push(`data in ${m.region}: ${m.restored ? `restored from backup (${m.restore?.durationMs ?? '?'} ms; backup took ${m.backup.durationMs} ms); ${m.candidateWritesUndone} of ${m.candidateWritesAcknowledged} acknowledged candidate writes undone by the restore, ${m.candidateWritesLostByCandidate} lost by the candidate itself` : 'integrity check passed, nothing restored'}; pre-deploy rows missing: ${m.preDeployWritesMissing} of ${m.preDeployWritesChecked}`);
+      lines.push(
+        `data in ${m.region}: ${m.restored ? `restored from backup (${m.restore?.durationMs ?? '?'} ms; backup took ${m.backup.durationMs} ms); ${m.candidateWritesUndone} of ${m.candidateWritesAcknowledged} acknowledged candidate writes undone by the restore, ${m.candidateWritesLostByCandidate} lost by the candidate itself` : 'integrity check passed, nothing restored'}; pre-deploy rows missing: ${m.preDeployWritesMissing} of ${m.preDeployWritesChecked}`,
+      );
     }
-    lines.push(`time to detect: ${r.timeToDetectMs === null ? 'n/a' : `${(r.timeToDetectMs / 1000).toFixed(2)} s`}, time to roll back: ${r.timeToRollbackMs === null ? 'n/a' : `${(r.timeToRollbackMs / 1000).toFixed(2)} s`}`);
+    lines.push(
+      `time to detect: ${r.timeToDetectMs === null ? 'n/a' : `${(r.timeToDetectMs / 1000).toFixed(2)} s`}, time to roll back: ${r.timeToRollbackMs === null ? 'n/a' : `${(r.timeToRollbackMs / 1000).toFixed(2)} s`}`,
+    );
   }
   lines.push(...unverifiedLines(r));
-  lines.push('', formatTable(['region', 'before', 'now', 'outcome'], r.regions.map((x) => [x.region, x.previous.version, x.finalVersion ?? '(no answer)', x.outcome ?? ''])));
+  lines.push(
+    '',
+    formatTable(
+      ['region', 'before', 'now', 'outcome'],
+      r.regions.map((x) => [x.region, x.previous.version, x.finalVersion ?? '(no answer)', x.outcome ?? '']),
+    ),
+  );
   if (r.stages.length > 0) {
-    lines.push('', formatTable(['region', 'stage', 'weight', 'verdict', 'canary n', 'canary err', 'base err', 'canary p99', 'base p99', 'reason'],
-      r.stages.map((s) => [s.region, String(s.stage + 1), `${s.weight}%`, s.verdict, String(s.canary.count), pct(s.canary.errorRate), pct(s.baseline.errorRate), ms(s.canary.p99Ms), ms(s.baseline.p99Ms), s.reasons[0] ?? ''])));
+    lines.push(
+      '',
+      formatTable(
+        [
+          'region',
+          'stage',
+          'weight',
+          'verdict',
+          'canary n',
+          'canary err',
+          'base err',
+          'canary p99',
+          'base p99',
+          'reason',
+        ],
+        r.stages.map((s) => [
+          s.region,
+          String(s.stage + 1),
+          `${s.weight}%`,
+          s.verdict,
+          String(s.canary.count),
+          pct(s.canary.errorRate),
+          pct(s.baseline.errorRate),
+          ms(s.canary.p99Ms),
+          ms(s.baseline.p99Ms),
+          s.reasons[0] ?? '',
+        ]),
+      ),
+    );
   }
   return lines.join('\n');
 }

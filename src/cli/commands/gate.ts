@@ -47,23 +47,27 @@ function gateRequest(command: GateCommand, cwd: string): GateRequest {
 }
 
 export async function runGateCommand(
-  command: GateCommand, ctx: CommandContext, deps: GateCommandDeps = liveDeps,
+  command: GateCommand,
+  ctx: CommandContext,
+  deps: GateCommandDeps = liveDeps,
 ): Promise<number> {
   const request = gateRequest(command, process.cwd());
   const outcome = await deps.runGate(request, { progress: ctx.progress, signal: ctx.signal, now: Date.now });
   const { report, paths } = outcome;
   const { prediction } = report;
-  ctx.out([
-    `deployment gate: ${report.deploymentGate} (overall ${report.overall})`,
-    ...report.gate.reasons.map((r) => `  - ${r}`),
-    ...(prediction
-      ? [`prediction: risk ${prediction.risk.score}/100 (${prediction.risk.level}), ${prediction.action.action}`]
-      : []),
-    '',
-    `report:  ${paths.html}`,
-    `json:    ${paths.json}`,
-    `junit:   ${paths.junit}`,
-    `summary: ${paths.summary}`,
-  ].join('\n'));
+  ctx.out(
+    [
+      `deployment gate: ${report.deploymentGate} (overall ${report.overall})`,
+      ...report.gate.reasons.map((r) => `  - ${r}`),
+      ...(prediction
+        ? [`prediction: risk ${prediction.risk.score}/100 (${prediction.risk.level}), ${prediction.action.action}`]
+        : []),
+      '',
+      `report:  ${paths.html}`,
+      `json:    ${paths.json}`,
+      `junit:   ${paths.junit}`,
+      `summary: ${paths.summary}`,
+    ].join('\n'),
+  );
   return outcome.exitCode;
 }

@@ -29,16 +29,27 @@ export async function runPredict(command: PredictCommand, ctx: CommandContext): 
   const stack = await openStack(ctx);
   const random = createRandom(command.seed);
   const result = await livePrediction(
-    { version: command.version, failureRate: command.failureRate, rollout: config.rollout, predict: config.predict, seed: command.seed, cwd: process.cwd() },
+    {
+      version: command.version,
+      failureRate: command.failureRate,
+      rollout: config.rollout,
+      predict: config.predict,
+      seed: command.seed,
+      cwd: process.cwd(),
+    },
     { stack, progress: ctx.progress, signal: ctx.signal, random: () => random.next() },
   );
   ctx.signal.throwIfAborted();
   ctx.progress.info(`pre-flight took ${(result.preflightMs / 1000).toFixed(1)} s in ${result.region}`);
-  ctx.out(command.json ? toJsonText(predictionJson(result)) : [
-    formatPrediction(result.prediction),
-    `  history: ${result.history.records.length} run(s) from ${result.history.file}`,
-    ...result.history.problems.map((p) => `  history problem: ${p}`),
-  ].join('\n'));
+  ctx.out(
+    command.json
+      ? toJsonText(predictionJson(result))
+      : [
+          formatPrediction(result.prediction),
+          `  history: ${result.history.records.length} run(s) from ${result.history.file}`,
+          ...result.history.problems.map((p) => `  history problem: ${p}`),
+        ].join('\n'),
+  );
   return predictExitCode(result);
 }
 

@@ -21,7 +21,9 @@ export function clearLeftovers(stack: Stack, ctx: Pick<CommandContext, 'progress
 export async function runUp(ctx: CommandContext): Promise<number> {
   const stack = await openStack(ctx);
   await clearLeftovers(stack, ctx);
-  ctx.progress.step(`Compose ${stack.cli.version} (${stack.cli.file}${stack.cli.prefix.length ? ' ' + stack.cli.prefix.join(' ') : ''})`);
+  ctx.progress.step(
+    `Compose ${stack.cli.version} (${stack.cli.file}${stack.cli.prefix.length ? ' ' + stack.cli.prefix.join(' ') : ''})`,
+  );
   const result = await stack.up();
   const t = stack.target;
   const rows = t.regions.map((r) => [`region-${r.name}`, regionUrl(t, r)]);
@@ -42,7 +44,9 @@ export async function runStatus(command: { json: boolean }, ctx: CommandContext)
   const stack = await openStack(ctx);
   const leftovers = await clearLeftovers(stack, ctx);
   const status = await stack.status();
-  const text = statusTable(status) + (leftovers.length ? `\nfaults left by an earlier run:\n${leftovers.map((l) => `  ${l}`).join('\n')}` : '');
+  const text =
+    statusTable(status) +
+    (leftovers.length ? `\nfaults left by an earlier run:\n${leftovers.map((l) => `  ${l}`).join('\n')}` : '');
   // snake_case, as every other JSON output.
   ctx.out(command.json ? JSON.stringify(snakeKeys({ ...status, leftovers }), null, 2) : text);
   const allUp = status.regions.every((r) => r.stable?.state === 'running' && r.stable.reportedVersion !== undefined);
@@ -56,11 +60,17 @@ export function statusTable(status: StackStatus): string {
     r.stable?.reportedVersion ?? r.stable?.deployment?.version ?? '-',
     r.canary ? `${r.canary.reportedVersion ?? r.canary.deployment?.version ?? '?'} (${r.canary.state})` : '-',
     r.stable?.health ?? '-',
-    r.stable ? (r.stable.state === 'running' && r.stable.reportedVersion !== undefined ? 'up' : r.stable.state) : 'absent',
+    r.stable
+      ? r.stable.state === 'running' && r.stable.reportedVersion !== undefined
+        ? 'up'
+        : r.stable.state
+      : 'absent',
     String(r.stable?.restartCount ?? 0),
   ]);
   const lines = [formatTable(['region', 'port', 'stable', 'canary', 'health', 'up', 'restarts'], rows)];
   lines.push(`prometheus: ${status.prometheus.state}${status.prometheus.ready ? ', ready' : ''}`);
-  lines.push(`grafana: ${status.grafana ? `${status.grafana.state}${status.grafana.ready ? ', ready' : ''}` : 'not running'}`);
+  lines.push(
+    `grafana: ${status.grafana ? `${status.grafana.state}${status.grafana.ready ? ', ready' : ''}` : 'not running'}`,
+  );
   return lines.join('\n');
 }
