@@ -116,10 +116,16 @@ const seconds = (s: number | null): string => (s === null ? 'never' : `${s.toFix
 const sideText = (s: SideSummary): string =>
   `${pct(s.errorRate)} of requests failed (n=${s.requests}), served again after ${seconds(s.recoverySeconds)}`;
 
-/** Why the run says nothing about the candidate; undefined: it can be judged. `evidence`: the fault seen acting where it is injected. */
+/**
+ * Why the run says nothing about the candidate; undefined: it can be judged. `evidence`: the fault seen acting where it
+ * is injected.
+ */
 function cannotJudge(c: SideSummary, b: SideSummary, evidence: string | undefined): string | undefined {
   if (c.effect === null && b.effect === null && evidence === undefined)
-    return `the fault had no measurable effect on either side (no restart, no failed request, the median not ${EFFECT_LATENCY_MS} ms slower)`;
+    return (
+      `the fault had no measurable effect on either side (no restart, no failed request, ` +
+      `the median not ${EFFECT_LATENCY_MS} ms slower)`
+    );
   if (c.recoverySeconds === null && b.recoverySeconds === null)
     return 'neither side served again by the recovery deadline';
   return undefined;
@@ -154,11 +160,16 @@ function compareWindow(
   return [
     {
       bad: errors.p < alpha,
-      text: `the candidate failed ${pct(cm.errorRate)} of requests (n=${cm.count}), the baseline ${pct(bm.errorRate)} (n=${bm.count}): p=${pValue(errors.p)}, tolerated +${pct(tol.maxErrorRateIncrease)}`,
+      text:
+        `the candidate failed ${pct(cm.errorRate)} of requests (n=${cm.count}), ` +
+        `the baseline ${pct(bm.errorRate)} (n=${bm.count}): p=${pValue(errors.p)}, ` +
+        `tolerated +${pct(tol.maxErrorRateIncrease)}`,
     },
     {
       bad: latency.p < alpha,
-      text: `median latency ${ms(cm.p50Ms)} against ${ms(bm.p50Ms)} (Mann-Whitney p=${pValue(latency.p)}, tolerated +${pct(tol.maxLatencyIncreaseRatio)} + ${num(tol.maxLatencyIncreaseMs)} ms)`,
+      text:
+        `median latency ${ms(cm.p50Ms)} against ${ms(bm.p50Ms)} (Mann-Whitney p=${pValue(latency.p)}, ` +
+        `tolerated +${pct(tol.maxLatencyIncreaseRatio)} + ${num(tol.maxLatencyIncreaseMs)} ms)`,
     },
   ];
 }
@@ -187,7 +198,9 @@ export function judgeDifferential(
   const why = cannotJudge(c, b, evidence);
   if (why) return cannot(why);
   if (c.recoverySeconds === null) {
-    const never = `the candidate did not serve again within the recovery deadline, the baseline did after ${seconds(b.recoverySeconds)}`;
+    const never =
+      `the candidate did not serve again within the recovery deadline, ` +
+      `the baseline did after ${seconds(b.recoverySeconds)}`;
     return { verdict: 'regression', headline: `under ${fault}, ${never}`, reasons: [never], ...sides };
   }
   const few = tooFew(c, b, tol.minSamples);
@@ -196,7 +209,9 @@ export function judgeDifferential(
   const worse: string[] = [];
   const fine: string[] = [];
   const slower = b.recoverySeconds !== null && c.recoverySeconds - b.recoverySeconds > tol.maxRecoveryIncreaseSeconds;
-  const recoveryText = `the candidate served again after ${seconds(c.recoverySeconds)}, the baseline after ${seconds(b.recoverySeconds)} (tolerated +${num(tol.maxRecoveryIncreaseSeconds)} s)`;
+  const recoveryText =
+    `the candidate served again after ${seconds(c.recoverySeconds)}, ` +
+    `the baseline after ${seconds(b.recoverySeconds)} (tolerated +${num(tol.maxRecoveryIncreaseSeconds)} s)`;
   (slower ? worse : fine).push(recoveryText);
 
   for (const window of WINDOWS) {
@@ -205,7 +220,9 @@ export function judgeDifferential(
     for (const { bad, text } of compareWindow(cw, bw, tol)) (bad ? worse : fine).push(`${window.label}: ${text}`);
   }
 
-  const writesText = `acknowledged writes lost: candidate ${c.writesLost} of ${c.writesAcknowledged}, baseline ${b.writesLost} of ${b.writesAcknowledged}`;
+  const writesText =
+    `acknowledged writes lost: candidate ${c.writesLost} of ${c.writesAcknowledged}, ` +
+    `baseline ${b.writesLost} of ${b.writesAcknowledged}`;
   (c.writesLost > b.writesLost ? worse : fine).push(writesText);
   if (c.effect === null && b.effect === null && evidence !== undefined)
     fine.push(`neither side showed the fault in its traffic, where it acted: ${evidence}`);

@@ -6,18 +6,14 @@ import { mannWhitneyGreater, twoProportionTest, type MannWhitneyTest, type Propo
 
 // The verdict on a canary window against its baseline window (same region, same time range).
 // The rules, in order; every one that applies adds a line to `reasons` (Kayenta-style: each
-// classification is explained, not just the outcome):
+// classification is explained, not just the outcome). The measurements behind them: docs/judge.md.
 //
 // 1. RED when an absolute limit is breached beyond doubt: the canary's error rate is above
 //    max_error_rate, or more than 1% of its successful requests are slower than max_p99_ms
 //    (see limits.ts), with an exact one-sided binomial p-value < alpha / 10. This applies at
 //    any sample size (proof on 15 requests is proof), so it is also the "breached with
 //    certainty" exception to rule 2. max_error_rate 0.0 makes any canary error red.
-//    Why alpha / 10: red rolls back at once and the limit is tested at every analysis of a
-//    growing window, dozens of looks per rollout. Simulated over 1,000 seeds with the default
-//    plan, red at p < alpha rolled back 1.0% of identical versions at 1% errors (limit 5%)
-//    and 50.7% of identical versions both at 4% errors; red at p < alpha / 10 (with the
-//    yellow band below), 0.0% and 5.2%.
+//    alpha / 10 because the limit is tested at every analysis of a growing window.
 // 2. INCONCLUSIVE when the canary has fewer than min_samples requests ("not enough data").
 // 3. YELLOW when a limit is probably breached (binomial p < alpha, not yet red: pause and look
 //    more often, the next data decide), or when the canary is significantly (p < alpha) worse
@@ -25,15 +21,9 @@ import { mannWhitneyGreater, twoProportionTest, type MannWhitneyTest, type Propo
 //    - errors: one-sided two-proportion z-test of H0 "canary rate <= baseline rate +
 //      max_error_rate_increase";
 //    - latency: one-sided Mann-Whitney U of H0 "canary latency <= (1 +
-//      max_latency_increase_ratio) x baseline latency + max_latency_increase_ms". The absolute
-//      part exists because at a few milliseconds 10% is scheduler noise: on the live stack a
-//      freshly started canary of the very same version ran 3.6 ms against 2.9 ms (p = 0.05)
-//      and a healthy rollout was rolled back on it.
-//    Testing the tolerance itself, rather than "significant, and the point estimate is above
-//    the tolerance", matters: with the latter, one error among 45 canary requests against none
-//    in the baseline was enough, and 22% of rollouts of identical versions paused until their
-//    budget ran out (simulation, 1,000 seeds). Kayenta's classifier likewise combines the
-//    test with an allowed effect size.
+//      max_latency_increase_ratio) x baseline latency + max_latency_increase_ms" (the
+//      absolute part because at a few milliseconds 10% is scheduler noise).
+//    The tolerance itself is tested, not "significant, and the point estimate above it".
 //    The comparison needs min_samples baseline requests too; without them (a 100% stage has no
 //    baseline traffic) only the limits judge.
 // 4. GREEN otherwise.
@@ -108,7 +98,8 @@ export function judge(
     red.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${redAlpha})`);
   else if (errorLimit.breached && errorLimit.p < options.alpha)
     yellow.push(
-      `${errorWord} is probably above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${alpha}, red below ${redAlpha})`,
+      `${errorWord} is probably above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${alpha}, ` +
+        `red below ${redAlpha})`,
     );
   else if (errorLimit.breached)
     fine.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)}, but not significantly (${errorP})`);
@@ -117,7 +108,9 @@ export function judge(
   const untimed = countUntimed(canary);
   const untimedWord =
     untimed > 0 ? ` (${untimed} more not timed: the load generator stalled while they were in flight)` : '';
-  const slowWord = `p99 ${ms(c.p99Ms)}: ${latencyLimit.bad} of ${latencyLimit.total} successful requests slower than ${ms(limits.maxP99Ms)}${untimedWord}`;
+  const slowWord =
+    `p99 ${ms(c.p99Ms)}: ` +
+    `${latencyLimit.bad} of ${latencyLimit.total} successful requests slower than ${ms(limits.maxP99Ms)}${untimedWord}`;
   const slowP = `binomial p=${pValue(latencyLimit.p)}`;
   if (latencyLimit.breached && latencyLimit.p < redP) red.push(`${slowWord}, more than 1% (${slowP} < ${redAlpha})`);
   else if (latencyLimit.breached && latencyLimit.p < options.alpha)

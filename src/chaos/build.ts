@@ -31,7 +31,8 @@ function hopNotes(windows: readonly WindowSummary[]): string[] {
     .filter((w) => w.errorsByHop)
     .map(
       (w) =>
-        `errors ${w.window === 'during' ? 'during the fault' : `${w.window} it`} by hop: ${formatHopErrors(w.errorsByHop ?? [])}`,
+        `errors ${w.window === 'during' ? 'during the fault' : `${w.window} it`} by hop: ` +
+        `${formatHopErrors(w.errorsByHop ?? [])}`,
     );
 }
 

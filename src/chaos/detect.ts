@@ -31,10 +31,10 @@ export function servingAgainAt(
 }
 
 /**
- * When `region` answered /health again (after a dependency's outage: served its traffic again). After a crash the outage begins at the first failed
- * probe after the kill, and recovery is the first success after that (a probe that slipped
- * in before the process died does not count); otherwise the first success sent once the
- * fault was lifted.
+ * When `region` answered /health again (after a dependency's outage: served its traffic again).
+ * After a crash the outage begins at the first failed probe after the kill, and recovery is the
+ * first success after that (a probe that slipped in before the process died does not count);
+ * otherwise the first success sent once the fault was lifted.
  */
 export function recoveredAt(rec: RecoveryFacts, region: string): number | null {
   if (rec.kind === 'dependency') return servingAgainAt(rec.observations, region, rec.revertAt, rec.recoveryDeadline);

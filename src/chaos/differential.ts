@@ -158,7 +158,8 @@ async function drive(
   const outcome = await inj.inject();
   notes.push(...outcome.notes);
   env.progress.info(
-    `differential ${experiment.name}: ${describeFault(fault)} on both sides of ${stage.region.name} (${outcome.method})`,
+    `differential ${experiment.name}: ${describeFault(fault)} on both sides of ${stage.region.name} ` +
+      `(${outcome.method})`,
   );
   const deadlineMs = windows.recoveryDeadlineSeconds * 1000;
   if (fault.kind !== 'kill') {

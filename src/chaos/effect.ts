@@ -88,7 +88,9 @@ export function targetEvidence(
               }
             : {
                 value: round(((memoryPeak - memoryBefore) / MIB / fault.mb) * 100, 1),
-                detail: `${facts.memoryBeforeMb} MiB before, at most ${facts.memoryPeakMb} MiB during, ${fault.mb} MiB allocated`,
+                detail:
+                  `${facts.memoryBeforeMb} MiB before, at most ${facts.memoryPeakMb} MiB during, ` +
+                  `${fault.mb} MiB allocated`,
               },
       restarts:
         facts.restarts === null
@@ -97,7 +99,8 @@ export function targetEvidence(
               value: facts.restarts,
               detail:
                 facts.restarts > 0
-                  ? `restarted by its restart policy${facts.oomKilled ? ', OOM-killed' : ' (Docker clears OOMKilled on that restart)'}`
+                  ? `restarted by its restart ` +
+                    `policy${facts.oomKilled ? ', OOM-killed' : ' (Docker clears OOMKilled on that restart)'}`
                   : `not restarted${facts.oomKilled ? ', yet OOM-killed' : ''}`,
             },
       cpu_usage_rise_percent:
@@ -153,7 +156,8 @@ export function faultEffect(
   const missed = targets.filter((t) => !t.tookEffect);
   const detail =
     missed.length > 0
-      ? `fault had no measurable effect on ${missed.map((t) => `${t.region}: ${t.checks.map(checkText).join('; ')}`).join(' | ')}`
+      ? `fault had no measurable effect on ` +
+        `${missed.map((t) => `${t.region}: ${t.checks.map(checkText).join('; ')}`).join(' | ')}`
       : `took effect on ${targets
           .map(
             (t) =>

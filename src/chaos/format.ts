@@ -33,7 +33,9 @@ export function failedMeasurements(r: ExperimentResult): Measurement[] {
 }
 
 export function resultLine(r: ExperimentResult): string {
-  const head = `${r.name}: ${r.status} (${r.fault.kind} via ${r.fault.method} on ${r.targets.join(', ')}, ${(r.durationMs / 1000).toFixed(1)} s)`;
+  const head =
+    `${r.name}: ${r.status} (${r.fault.kind} via ${r.fault.method} on ${r.targets.join(', ')}, ` +
+    `${(r.durationMs / 1000).toFixed(1)} s)`;
   if (r.status === 'ERROR') return `${head}: ${r.error ?? 'error'}`;
   const failed = failedMeasurements(r);
   if (failed.length > 0) return `${head}: failed ${failed.map(measurementText).join('; ')}`;

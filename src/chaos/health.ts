@@ -90,7 +90,8 @@ export async function repairStack(
     if (c.state === 'exited' || c.state === 'created' || c.state === 'dead') {
       await control.start(c.id);
       actions.push(
-        `started ${region.service} again (it was ${c.state}${c.oomKilled ? ', OOM-killed' : ''}, exit code ${c.exitCode}, restarts ${c.restartCount})`,
+        `started ${region.service} again (it was ${c.state}${c.oomKilled ? ', OOM-killed' : ''}, ` +
+          `exit code ${c.exitCode}, restarts ${c.restartCount})`,
       );
       continue;
     }

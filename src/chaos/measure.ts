@@ -124,7 +124,9 @@ export function measureAll(rec: Recording, judgement: JudgementConfig): Record<M
     },
     acknowledged_writes_lost: {
       value: lost,
-      detail: `${rec.readBack.checked} acknowledged writes read back: ${rec.readBack.missing} missing, ${rec.readBack.unverified} without a clean answer`,
+      detail:
+        `${rec.readBack.checked} acknowledged writes read back: ${rec.readBack.missing} missing, ` +
+        `${rec.readBack.unverified} without a clean answer`,
     },
     error_rate_during: {
       value: during.errorRate === null ? null : round(during.errorRate, 4),
@@ -152,7 +154,9 @@ export function measureAll(rec: Recording, judgement: JudgementConfig): Record<M
     },
     latency_degradation_percent: {
       value: rise(before.p50Ms, during.p50Ms),
-      detail: `median ${before.p50Ms === null ? 'n/a' : round(before.p50Ms, 1)} -> ${during.p50Ms === null ? 'n/a' : round(during.p50Ms, 1)} ms`,
+      detail:
+        `median ${before.p50Ms === null ? 'n/a' : round(before.p50Ms, 1)} -> ` +
+        `${during.p50Ms === null ? 'n/a' : round(during.p50Ms, 1)} ms`,
     },
     timeouts_during: {
       value: duringTraffic.filter((o) => o.status === 0).length,
@@ -180,7 +184,9 @@ export function measureAll(rec: Recording, judgement: JudgementConfig): Record<M
     },
     time_to_judgement_flag_seconds: {
       value: judged === null ? null : seconds(judged - rec.injectAt),
-      detail: `red verdict of the canary judgement, limits: error rate ${judgement.limits.maxErrorRate}, p99 ${judgement.limits.maxP99Ms} ms`,
+      detail:
+        `red verdict of the canary judgement, limits: error rate ${judgement.limits.maxErrorRate}, ` +
+        `p99 ${judgement.limits.maxP99Ms} ms`,
     },
     time_to_detection_seconds: {
       value: detected === null ? null : seconds(detected - rec.injectAt),

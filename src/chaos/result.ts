@@ -52,7 +52,10 @@ export interface TargetEffect {
   checks: Measurement[];
   /** Restarts by the restart policy during the experiment; null: the container was gone. */
   restarts: number | null;
-  /** Docker's OOMKilled at the end. Docker clears it when the restart policy starts the container again, so after a restart false proves nothing. */
+  /**
+   * Docker's OOMKilled at the end. Docker clears it when the restart policy starts the container again, so after a
+   * restart false proves nothing.
+   */
   oomKilled: boolean | null;
   /** Resident memory: the median before the fault, the highest during it (MiB, from /metrics). */
   memoryBeforeMb: number | null;
@@ -73,7 +76,10 @@ export interface ExperimentResult {
   description: string;
   fault: {
     kind: string;
-    /** How it was injected, e.g. "docker-kill", "host-kill-9", "tc-netem", "fault-endpoint", "docker-network-disconnect". */
+    /**
+     * How it was injected, e.g. "docker-kill", "host-kill-9", "tc-netem", "fault-endpoint",
+     * "docker-network-disconnect".
+     */
     method: string;
     params: Record<string, unknown>;
   };
@@ -89,9 +95,15 @@ export interface ExperimentResult {
   acknowledgedWritesLost: number;
   /** The fault was lifted and the stack was healthy again afterwards. */
   reverted: boolean;
-  /** The evidence that the fault took effect; absent when the experiment asks none (or the fault was not injected). Also summed up as the fault_effect measurement. */
+  /**
+   * The evidence that the fault took effect; absent when the experiment asks none (or the fault was not injected). Also
+   * summed up as the fault_effect measurement.
+   */
   faultEffect?: FaultEffect;
-  /** Facts a reader needs besides the numbers: a fallback taken (no netem here), a restart or OOM kill seen, a repair made. */
+  /**
+   * Facts a reader needs besides the numbers: a fallback taken (no netem here), a restart or OOM kill seen, a repair
+   * made.
+   */
   notes?: string[];
   /** Why the experiment could not run (status ERROR). */
   error?: string;

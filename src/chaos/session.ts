@@ -78,7 +78,10 @@ export class Session {
     return (await this.stack.containers()).find((c) => c.service === service);
   }
 
-  /** A dependency's container now (a user's dependencies file; of a per-region one, the first target's copy), or undefined. */
+  /**
+   * A dependency's container now (a user's dependencies file; of a per-region one, the first target's copy), or
+   * undefined.
+   */
   async dependency(service: string): Promise<ContainerFacts | undefined> {
     const dependency = this.stack.target.service?.dependencies.find((d) => d.name === service);
     const region = this.targets[0];
@@ -101,14 +104,18 @@ export class Session {
     return out;
   }
 
-  /** Whether a target's process died and came back (restart count up), with a line per target that did and each target's outcome. */
+  /**
+   * Whether a target's process died and came back (restart count up), with a line per target that did and each target's
+   * outcome.
+   */
   async restarts(
     before: ReadonlyMap<string, ContainerFacts>,
   ): Promise<{ crashed: boolean; notes: string[]; outcomes: ContainerOutcome[] }> {
     const notes: string[] = [];
     const all = await this.stack.containers().catch((e: unknown) => {
       notes.push(
-        `the targets' containers could not be inspected after the experiment: ${e instanceof Error ? e.message : String(e)}`,
+        `the targets' containers could not be inspected after the experiment: ` +
+          `${e instanceof Error ? e.message : String(e)}`,
       );
       return undefined;
     });
@@ -125,7 +132,8 @@ export class Session {
       if (now.restartCount > was.restartCount) {
         crashed = true;
         notes.push(
-          `${region}: restarted by its restart policy (restarts ${was.restartCount} -> ${now.restartCount}${now.oomKilled ? ', OOM-killed' : ''})`,
+          `${region}: restarted by its restart policy (restarts ${was.restartCount} -> ` +
+            `${now.restartCount}${now.oomKilled ? ', OOM-killed' : ''})`,
         );
       } else if (now.pid !== was.pid) {
         notes.push(`${region}: a new process (pid ${was.pid} -> ${now.pid}) without a restart by the policy`);

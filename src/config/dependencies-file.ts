@@ -46,7 +46,8 @@ export function readDependencies(file: string, roots: readonly string[]): Depend
   for (const name of names.filter((n) => !COMPOSE_SERVICE_NAME.test(n))) {
     issue(
       `services.${name}`,
-      `${quote(name, MAX_SHOWN_CHARS)} is not a Compose service name (letters, digits, ".", "_", "-", starting with a letter or digit)`,
+      `${quote(name, MAX_SHOWN_CHARS)} is not a Compose service name (letters, digits, ".", "_", "-", ` +
+        `starting with a letter or digit)`,
     );
   }
   const out = names
@@ -167,7 +168,8 @@ function buildOf(
   if (outside)
     issue(
       `${at}.${outside[0]}`,
-      `resolves to ${quote(outside[1] ?? '', MAX_SHOWN_PATH_CHARS)}, outside the working directory and the configuration file's folder`,
+      `resolves to ${quote(outside[1] ?? '', MAX_SHOWN_PATH_CHARS)}, ` +
+        `outside the working directory and the configuration file's folder`,
     );
   return { context, dockerfile, args: argsOf(spec.args, `${at}.args`, issue) };
 }
@@ -191,7 +193,8 @@ function argsOf(args: unknown, at: string, issue: Issue): Record<string, string>
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || !['string', 'number', 'boolean'].includes(typeof value)) {
       issue(
         at,
-        `${quote(String(name || value), MAX_SHOWN_CHARS)} must be NAME: value, the name of letters, digits and "_", the value text or a number`,
+        `${quote(String(name || value), MAX_SHOWN_CHARS)} must be NAME: value, the name of letters, digits and "_", ` +
+          `the value text or a number`,
       );
     } else out[name] = String(value);
   }

@@ -6,22 +6,9 @@ import type { ListOrigin } from './gate.ts';
 
 // `experiments.differential`: chaos on the candidate. In one region's canary stage the same
 // fault hits the candidate and the baseline at once, each side gets the same load, and the
-// candidate is judged against the baseline under it (analysis/differential.ts).
-//
-//   experiments:
-//     differential:
-//       enabled: true                  # on by default
-//       run: [service-kill]            # experiments of the suite; default: a kill and, for your
-//                                      # service, each dependency it calls paused
-//       region: us-west                # default: the first region of rollout.regions
-//       stage: 2                       # the Nth canary stage run in that region; default: the
-//                                      # last, so the fault's errors cannot reach a later stage's
-//                                      # Prometheus window in that region
-//       rps: 20                        # requests per second to each side
-//       max_error_rate_increase: 0.05  # tolerances of the candidate against the baseline
-//       max_latency_increase_ratio: 0.5
-//       max_latency_increase_ms: 50
-//       max_recovery_increase_seconds: 3
+// candidate is judged against the baseline under it (analysis/differential.ts). Fields and
+// defaults: README.md, "Configuration reference". The default stage is the region's last, so
+// the fault's errors cannot reach a later stage's Prometheus window in that region.
 
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const nonNegative = z.number().min(0, 'must be 0 or more');

@@ -8,23 +8,8 @@ import { MAX_EXPERIMENT_FILES } from './limits.ts';
 import { deepFreeze } from './rollout.ts';
 import { EXPERIMENT_NAME_PATTERN } from './experiment-list.ts';
 
-// The `gate:` and `experiments:` sections of chaos-gate.yml.
-//
-//   experiments:
-//     dir: chaos                    # the suite (default: the project's chaos/ folder)
-//     only: [service-kill, cpu-spike]   # default: every experiment in the folder
-//     thresholds:                   # per experiment, a file's threshold keys
-//       service-kill: { max_recovery_time_seconds: 20 }
-//     differential: { ... }         # chaos on the candidate beside the baseline (differential.ts)
-//   gate:
-//     fail_on_experiment: true      # a FAILed or ERRORed experiment closes the gate
-//     fail_on_rollback: true        # a rolled-back (or failed) rollout closes the gate
-//     required_experiments: []      # these must have run and passed
-//     rollout_after_failed_experiments: true   # still roll out (for the report) when an experiment failed
-//     controls:                     # proof in every run that the checks would catch a bad release
-//       enabled: true               # a known-good and a known-bad control before the candidate
-//       region: us-west             # default: the first region of rollout.regions
-//       rollback_under_fire: true   # the known-bad control's rollback meets a crash of the region
+// The `gate:` and `experiments:` sections of chaos-gate.yml (every field and its default:
+// README.md, "Configuration reference"; experiments.differential: differential.ts).
 
 const name = z.string().regex(EXPERIMENT_NAME_PATTERN, 'must be an experiment name: lowercase letters, digits and "-"');
 /** A suite has at most MAX_EXPERIMENT_FILES experiments: no list of them needs more names. */

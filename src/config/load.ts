@@ -103,7 +103,9 @@ export function loadConfig(
         {
           source: '--environment',
           path: '',
-          rule: `${JSON.stringify(environment)}: there is no configuration file with environments (looked for ${DEFAULT_CONFIG_FILE})`,
+          rule:
+            `${JSON.stringify(environment)}: ` +
+            `there is no configuration file with environments (looked for ${DEFAULT_CONFIG_FILE})`,
         },
       ]);
     return parseConfig('', 'defaults');
@@ -296,14 +298,18 @@ function place(p: Pending, { doc, lines }: FileText, root: Record<string, unknow
   return withLine({ ...issue, path: prefix + issue.path }, doc, lines, related);
 }
 
-/** Where experiments.only and experiments.dir were written, so a problem found with them later names the file's line. */
+/**
+ * Where experiments.only and experiments.dir were written, so a problem found with them later names the file's line.
+ */
 function withOrigins(
   plan: ExperimentsPlan,
   { source, doc, lines }: FileText,
   environment: string | undefined,
 ): ExperimentsPlan {
-  const pathOf = (field: string) =>
-    `${environment !== undefined && environmentSets(doc, environment, `experiments.${field}`) ? `environments.${environment}.` : ''}experiments.${field}`;
+  const pathOf = (field: string) => {
+    const scoped = environment !== undefined && environmentSets(doc, environment, `experiments.${field}`);
+    return `${scoped ? `environments.${environment}.` : ''}experiments.${field}`;
+  };
   const lineOf = (path: string) => withLine({ source, path, rule: '' }, doc, lines).line;
   let out = plan;
   if (plan.only !== undefined) {

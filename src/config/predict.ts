@@ -7,43 +7,11 @@ import { zodIssues } from './issues.ts';
 import { deepFreeze, REGION_PATTERN } from './rollout.ts';
 
 // The `predict:` section of chaos-gate.yml: the pre-flight, the prediction model, and what a
-// high risk score does. Every field is optional; the values below are the defaults.
+// high risk score does. Every field is optional; the fields, their defaults and why those
+// defaults: docs/prediction.md, "Configuration". on_high_risk defaults to small_tiers, not
+// close: a model can be wrong, and small tiers let real traffic decide while exposing a
+// hundredth of what the first stage would.
 //
-//   predict:
-//     enabled: true                  # the gate predicts before it rolls out
-//     max_risk: 50                   # 0-100; a score above it triggers on_high_risk
-//     on_high_risk: small_tiers      # or close: the gate closes without rolling out
-//     small_tiers: [0.1, 0.5]        # percent; prepended below the first rollout stage
-//     monte_carlo_samples: 2000      # simulated stages per p99 range
-//     preflight:
-//       region: us-west              # default: the first region of rollout.regions
-//       seconds: 10                  # per load profile
-//       profiles:                    # rps strictly increasing: the model interpolates on it
-//         - { name: low, rps: 10, write_share: 0.3 }
-//         - { name: nominal, rps: 40, write_share: 0.3 }
-//         - { name: peak, rps: 80, write_share: 0.5 }
-//     history:
-//       file: .chaos-gate/history.jsonl   # relative to the working directory; must stay
-//                                         # inside it or the config file's folder
-//       runs: 20                     # the last runs used for priors, risk and trends
-//       prior_weight: 100            # at most this many pseudo-requests of prior from history
-//     dependencies:                  # region -> what it depends on (the dependency model);
-//       us-west: [db-us-west]        # a region not named depends on its own database,
-//       us-east: [db-us-east]        # db-<region>; keys must be regions of rollout.regions
-//       eu-west: [db-eu-west]        # (checked in config/load.ts); a dependency named under
-//       ap-south: [db-ap-south]      # several regions is shared by them; [] is none
-//
-// Why these defaults: nominal is rollout.traffic_rps's default (40), low and peak bracket
-// the canary rates stages actually see (15 to 40 rps with the default plan) so that no stage
-// is extrapolated; 10 s per profile gives some 400 requests per cohort at nominal, enough to
-// tell 1% from 5% errors (the default limit). max_risk 50: the score is a probability of
-// failure in percent, so above 50 a failure is more likely than not; and the soft components
-// alone (history, experiments, small pre-flight) cannot reach it (predict/risk.ts).
-// small_tiers rather than close: a model can be wrong, small tiers let real traffic decide
-// while exposing a hundredth of what the first stage would. dependencies: each region of the
-// Compose stack has its own data volume, so by default nothing is shared; a stack where
-// regions share a database says so here, and a failed database experiment in one of them
-// then counts in all of them (correlated failure, predict/risk.ts).
 // history.file: the gate appends to it, so a configuration file must not be able to point it
 // at another part of the machine (~/.bashrc, /etc/...): it resolves inside the working
 // directory or the config file's folder, or is refused (historyFileIssues).

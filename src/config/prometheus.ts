@@ -9,27 +9,9 @@ import { MAX_SHOWN_CHARS } from './limits.ts';
 import { deepFreeze } from './rollout.ts';
 
 // The `prometheus:` section: checks judged from what the stack's own Prometheus sees,
-// alongside the synthetic traffic (rollout.analysis.sources picks which judge).
-//
-//   prometheus:
-//     url: http://127.0.0.1:9090      # default: the stack's Prometheus
-//     allow_remote: false              # true: url may name a host other than this machine
-//     timeout_ms: 2000                 # per query attempt
-//     retries: 2                       # transport failures only; a bad query is final
-//     interval: 10s                    # {{ interval }}: 5 scrapes at the stack's 2 s
-//     on_no_data: wait                 # wait: no data is inconclusive, never a pass; ignore
-//     preflight_seconds: 20            # how long the pre-flight waits for a first value
-//     metrics:                         # a user's service only: its metric names for the built-ins
-//       preset: prom-client            # or micrometer; each name below overrides the preset's
-//       requests_metric: http_requests_total
-//       duration_metric: http_request_duration_seconds
-//       status_label: status_code
-//     checks:                          # default: the two below
-//       - { name: error-rate, template: error_rate, max: 0.05 }
-//       - { name: latency-p99, template: latency_p99_seconds, max: 0.5 }
-//       - name: orders-p95
-//         query: histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{region="{{ region }}",version="{{ version }}",route="/api/orders"}[{{ interval }}])))
-//         max: 0.25
+// alongside the synthetic traffic (rollout.analysis.sources picks which judge). Every field
+// and its default: README.md, "Configuration reference". retries covers transport failures
+// only (a bad query is final); on_no_data: wait makes no data inconclusive, never a pass.
 //
 // Placeholders: {{ region }}, {{ version }} (the version judged: the canary's),
 // {{ canary_version }}, {{ baseline_version }}, {{ interval }}, {{ slot }} (canary or stable).

@@ -7,27 +7,8 @@ import type { PredictPlan } from './predict.ts';
 
 // The `rollout:` section of chaos-gate.yml (snake_case keys) and its translation into a
 // RolloutPlan (camelCase, every default filled in, frozen). Unknown fields are refused so a
-// typo never silently falls back to a default.
-//
-//   rollout:
-//     regions: [us-west, us-east, eu-west, ap-south]   # order of the waves, one region each
-//     strategy: canary                                   # or rolling: no canary stages, each
-//                                                        # region replaced and verified in turn
-//     bake_seconds: 4                                    # default bake of every stage
-//     limits: { max_error_rate: 0.05, max_p99_ms: 500 }  # default limits of every stage
-//     stages:                                            # weights strictly increasing, last 100
-//       - { weight: 1 }
-//       - { weight: 50, max_p99_ms: 300 }                # a stage may set its own limits/bake
-//       - { weight: 100 }
-//     analysis: { interval_seconds: 1, min_samples: 30, alpha: 0.05, pause_budget_seconds: 10,
-//                 stage_deadline_seconds: 30, max_error_rate_increase: 0.01,
-//                 max_latency_increase_ratio: 0.1,
-//                 sources: [synthetic, prometheus] }             # who judges: see prometheus:
-//     health: { consecutive_successes: 3, deadline_seconds: 30 }
-//     traffic_rps: 40
-//     rollback: all                                      # or region: roll back only the failing
-//                                                        # region when the evidence points at it
-//     on_region_failure: stop                            # rollback: region only; or continue
+// typo never silently falls back to a default. Every field and its default: README.md,
+// "Configuration reference".
 //
 // max_error_rate: 0.0 means that ANY canary error is a red verdict (rolled back at once).
 // Other limits are judged as hypotheses, not raw comparisons: red when the canary is above a

@@ -19,24 +19,7 @@ import { deepFreeze } from './rollout.ts';
 
 // The `service:` and `baseline:` sections of chaos-gate.yml: the user's own service as the
 // target instead of the demo (issue 11), validated into target/service.ts's plans.
-//
-//   service:
-//     build: { context: ., dockerfile: Dockerfile, args: {} }  # or image: registry/app:tag
-//     port: 3000
-//     health: { path: /healthz, expect_status: [200] }
-//     version: { path: /version, field: version }   # optional: the image id is the identity
-//     metrics: { path: /metrics }                    # optional
-//     env: { LOG_LEVEL: info }
-//     data: { path: /data }                          # optional volume
-//     traffic:                                       # weights relative
-//       - { method: GET, path: /api/items, weight: 3 }
-//       - { method: POST, path: /api/items, body: { name: "{{ uuid }}" }, expect_status: [201] }
-//     probe:                                         # optional: write, then read back
-//       write: { method: POST, path: /api/items, body: { name: "{{ uuid }}" }, id: id }
-//       read: { method: GET, path: "/api/items/{{ id }}" }
-//     dependencies: docker-compose.deps.yml          # optional Compose file
-//     attribution: { header: x-failed-hop }          # optional: the header naming the hop that failed
-//   baseline: { ref: HEAD~1 }                        # or image: registry/app:stable
+// The fields, with an example: README.md, "Your service: `service:` and `baseline:`".
 //
 // Everything here is pure (data in, plan or UsageError out) except serviceFileIssues, the
 // one check that looks at the disk, which config/load.ts runs for a file it read.
@@ -67,7 +50,10 @@ function templateIssue(text: string, allowed: readonly TemplateName[]): string |
     const name = inner.trim();
     if ((allowed as readonly string[]).includes(name)) continue;
     if (allowed.length === 0)
-      return `has the template ${quote(whole, MAX_SHOWN_CHARS)}: templates are filled in traffic and probe requests only`;
+      return (
+        `has the template ${quote(whole, MAX_SHOWN_CHARS)}: ` +
+        `templates are filled in traffic and probe requests only`
+      );
     if (name === 'id') return '{{ id }} is known in probe.read.path only (the id the probe write answered)';
     return `unknown template ${quote(whole, MAX_SHOWN_CHARS)} (known: ${KNOWN_TEMPLATES})`;
   }
@@ -183,7 +169,8 @@ const gitRef = z
         ? 'must not contain ".." (that is a range, not one revision)'
         : GIT_REF.test(ref)
           ? undefined
-          : 'must be a git revision such as HEAD~1, main, v1.2.0 or a commit id: letters, digits and . _ / ~ ^ @ { } - only';
+          : 'must be a git revision such as HEAD~1, main, v1.2.0 or a commit id: ' +
+            'letters, digits and . _ / ~ ^ @ { } - only';
     if (message) ctx.addIssue({ code: 'custom', message });
   });
 
@@ -459,7 +446,8 @@ function outsideIssues(plan: ServicePlan, source: string, base: PathBase): Input
   return pathIssues(plan, source, (p) =>
     roots.some((root) => isInside(root, p.path))
       ? undefined
-      : `resolves to ${quote(p.path, MAX_SHOWN_PATH_CHARS)}, outside the working directory and the configuration file's folder: ` +
+      : `resolves to ${quote(p.path, MAX_SHOWN_PATH_CHARS)}, ` +
+        `outside the working directory and the configuration file's folder: ` +
         'the gate builds and runs what the repository holds, nothing else on the machine',
   );
 }

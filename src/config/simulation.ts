@@ -9,13 +9,8 @@ import { VERSION_PATTERN, VERSION_RULE } from './version.ts';
 
 // The `simulation:` section of chaos-gate.yml: the stable version (baseline) and the
 // candidate (canary) that `chaos-gate simulate` rolls out on simulated traffic.
-//
-//   simulation:
-//     requests_per_second: 40        # optional; rollout.traffic_rps when absent
-//     baseline: { version: v1, error_rate: 0.01, latency: { median_ms: 20, p99_ms: 80 } }
-//     canary:   { version: v2, error_rate: 0.20 }   # any field not given is the baseline's
-//
-// The canary defaults to the baseline field by field, so a scenario states only what differs.
+// requests_per_second defaults to rollout.traffic_rps; the canary defaults to the baseline
+// field by field, so a scenario states only what differs.
 //
 // What a rollout may cost is bounded (rolloutBudgetIssues): every analysis of a stage judges
 // all of its requests so far, so the work grows with rate x stage deadline x analyses; a

@@ -12,7 +12,9 @@ import type { Progress } from '../util/progress.ts';
 // shows them by tag, which any other dashboard can copy. Without a dashboard uid Grafana
 // stores an organisation annotation that no query of the dashboard asked for.
 
-/** The uid of observability/grafana/dashboards/chaos-gate.json; test/unit/grafana-dashboard.test.ts holds them equal. */
+/**
+ * The uid of observability/grafana/dashboards/chaos-gate.json; test/unit/grafana-dashboard.test.ts holds them equal.
+ */
 export const DASHBOARD_UID = 'chaos-gate';
 /** The tag the dashboard's annotation query selects on; every annotation carries it. */
 export const ANNOTATION_TAG = 'chaos-gate';
@@ -79,7 +81,8 @@ export async function grafanaAnnotator(
         .catch((e: unknown) => {
           if (!warned)
             progress.warn(
-              `Grafana annotation failed (${e instanceof Error ? e.message : String(e)}); later failures are not reported`,
+              `Grafana annotation failed (${e instanceof Error ? e.message : String(e)}); ` +
+                `later failures are not reported`,
             );
           warned = true;
         })
@@ -139,6 +142,8 @@ export function faultAnnotation(experiment: {
       `fault:${experiment.fault.kind}`,
       ...experiment.targets.map((t) => `region:${t}`),
     ],
-    text: `chaos ${experiment.name}: ${experiment.fault.kind} via ${experiment.fault.method} on ${experiment.targets.join(', ')}`,
+    text:
+      `chaos ${experiment.name}: ${experiment.fault.kind} via ${experiment.fault.method} on ` +
+      `${experiment.targets.join(', ')}`,
   };
 }

@@ -59,7 +59,8 @@ export function errorPriorFromHistory(records: readonly HistoryRecord[], maxWeig
     strength = Math.max(0, Math.min(maxWeight, fitted));
     why =
       between > 0
-        ? `spread between cohorts ${sig(Math.sqrt(between), 3)} (strength ${sig(fitted, 3)}${fitted > maxWeight ? `, capped at ${maxWeight}` : ''})`
+        ? `spread between cohorts ${sig(Math.sqrt(between), 3)} (strength ` +
+          `${sig(fitted, 3)}${fitted > maxWeight ? `, capped at ${maxWeight}` : ''})`
         : `cohorts agree within their noise (strength capped at ${maxWeight})`;
   }
   const runs = records.filter((r) =>
@@ -73,7 +74,9 @@ export function errorPriorFromHistory(records: readonly HistoryRecord[], maxWeig
     source: 'history',
     runs,
     cohorts: cs.length,
-    explanation: `history of ${runs} run(s), ${cs.length} cohort(s): pooled error rate ${sig(mean * 100, 3)}% (${errors} of ${requests}); ${why}: prior Beta(${alpha}, ${beta})`,
+    explanation:
+      `history of ${runs} run(s), ${cs.length} cohort(s): ` +
+      `pooled error rate ${sig(mean * 100, 3)}% (${errors} of ${requests}); ${why}: prior Beta(${alpha}, ${beta})`,
   };
 }
 

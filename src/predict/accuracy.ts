@@ -7,9 +7,8 @@ import { compareStage, type StageComparison } from './tiers.ts';
 // the predicted ranges (every metric that was both predicted and observed). Two-sided, unlike
 // the stage classification: a prediction that was too pessimistic is a miss too, since this
 // measures calibration. With a 90% range for each of two metrics, a calibrated model scores
-// about 0.8 (measured on simulated healthy stages: error rate inside 92.6% of the time, the
-// discrete range covering a little more than 90%; p99 89.3%; both 82.4%). The history keeps it, so a drifting model shows in the
-// trend. Each stage is compared at the sample size it was judged on (tiers.ts compareStage).
+// about 0.8. The history keeps it, so a drifting model shows in the trend. Each stage is
+// compared at the sample size it was judged on (tiers.ts compareStage).
 
 /** What a stage record (rollout/result.ts StageRecord) holds that the accuracy needs. */
 export interface ObservedStage {

@@ -29,19 +29,24 @@ export function formatPrediction(p: Prediction): string {
     out.push(`  pre-flight in ${p.preflight.regions.join(', ')}:`);
     for (const prof of p.preflight.profiles) {
       const cohort = (c: Prediction['preflight']['profiles'][number]['canary']) =>
-        `${c.errors}/${c.count} errors${c.latency ? `, p50 ${ms(c.latency.medianMs)}, p99 ${ms(c.latency.p99Ms)}` : ''}`;
+        `${c.errors}/${c.count} errors` +
+        `${c.latency ? `, p50 ${ms(c.latency.medianMs)}, p99 ${ms(c.latency.p99Ms)}` : ''}`;
       out.push(
-        `    ${prof.names.join('/')} ${num(prof.rps)} rps, ${pct(prof.writeShare)} writes: candidate ${cohort(prof.canary)}; stable ${cohort(prof.baseline)}`,
+        `    ${prof.names.join('/')} ${num(prof.rps)} rps, ${pct(prof.writeShare)} writes: ` +
+          `candidate ${cohort(prof.canary)}; stable ${cohort(prof.baseline)}`,
       );
     }
   }
   const prior = p.models.errorRate.prior;
   out.push(
-    `  models: error rate Beta-Binomial, prior Beta(${num(prior.alpha)}, ${num(prior.beta)}) (${prior.source === 'history' ? `history of ${prior.runs} run(s)` : 'no history'}); p99 lognormal, ${p.models.latency.monteCarloSamples} Monte Carlo samples; ranges are central 90%`,
+    `  models: error rate Beta-Binomial, prior Beta(${num(prior.alpha)}, ${num(prior.beta)}) ` +
+      `(${prior.source === 'history' ? `history of ${prior.runs} run(s)` : 'no history'}); p99 lognormal, ` +
+      `${p.models.latency.monteCarloSamples} Monte Carlo samples; ranges are central 90%`,
   );
   const shared = p.dependencies.shared.map((d) => `${d.dependency} by ${d.regions.join(', ')}`);
   out.push(
-    `  dependencies: ${describeGraph(p.dependencies.graph)} (${shared.length > 0 ? `shared: ${shared.join('; ')}` : 'none shared'})`,
+    `  dependencies: ${describeGraph(p.dependencies.graph)} ` +
+      `(${shared.length > 0 ? `shared: ${shared.join('; ')}` : 'none shared'})`,
   );
   out.push('');
   const rows = [['stage', 'weight', 'requests', 'error rate', 'p99', 'P(breach)']];

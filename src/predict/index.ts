@@ -196,7 +196,8 @@ export function predict(input: PredictInput): Prediction {
   const extrapolated = stages.filter((s) => s.extrapolated && input.preflight.length > 0);
   if (extrapolated.length > 0)
     notes.push(
-      `stage(s) ${extrapolated.map((s) => s.stage + 1).join(', ')} run at loads outside the measured profiles: the nearest profile stands in (${extrapolated.map((s) => s.basis).join('; ')})`,
+      `stage(s) ${extrapolated.map((s) => s.stage + 1).join(', ')} run at loads outside the measured profiles: ` +
+        `the nearest profile stands in (${extrapolated.map((s) => s.basis).join('; ')})`,
     );
   const candidate = input.preflight[0]?.canary.version ?? null;
   const baseline = input.preflight[0]?.baseline.version ?? null;
@@ -214,11 +215,15 @@ export function predict(input: PredictInput): Prediction {
       },
       latency: {
         name: 'lognormal',
-        fit: 'maximum likelihood on log latencies, sigma raised to the measured p99 from 100 latencies; p50 and p99 without raw latencies',
+        fit:
+          'maximum likelihood on log latencies, sigma raised to the measured p99 from 100 latencies; ' +
+          'p50 and p99 without raw latencies',
         loadScaling:
-          "mu, sigma and the error evidence interpolated linearly in rps between the two profiles around a stage's canary rate; the nearest profile outside them",
+          'mu, sigma and the error evidence interpolated linearly in rps between the two profiles ' +
+          "around a stage's canary rate; the nearest profile outside them",
         interval:
-          "central 90% of the nearest-rank p99 of the stage's successful requests, seeded Monte Carlo with parameter uncertainty",
+          "central 90% of the nearest-rank p99 of the stage's successful requests, " +
+          'seeded Monte Carlo with parameter uncertainty',
         monteCarloSamples: samples,
       },
     },

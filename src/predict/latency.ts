@@ -117,9 +117,7 @@ export function trueP99Interval(fit: LogFit): { low: number; high: number } {
  * the k-th smallest of n lognormal latencies is exp(mu + sigma Phi^-1(U(k))) with
  * U(k) ~ Beta(k, n + 1 - k), the same distribution at O(1) per sample instead of
  * O(n log n). This runs at every analysis of a live rollout, on the event loop that also
- * times the traffic: drawing all n latencies took 53 ms per call at 100 requests and 893 ms
- * at 2,000 (`npm run bench prediction`), and the stalls inflated the measured latencies
- * enough for a false red on a slower machine.
+ * times the traffic (the cost of sorting: docs/prediction.md, `npm run bench prediction`).
  */
 export function simulateP99(fit: LogFit, successes: number, samples: number, seed: number): Range {
   const n = Math.max(1, Math.round(successes));

@@ -79,7 +79,9 @@ export async function livePrediction(
   return { prediction, history, region, preflightMs, measurements };
 }
 
-/** What predict() gets from a live run: the request's plan, config and dependency model with what was measured. Pure. */
+/**
+ * What predict() gets from a live run: the request's plan, config and dependency model with what was measured. Pure.
+ */
 export function predictionInput(
   request: LivePredictionRequest,
   measurements: readonly PreflightMeasurement[],
@@ -120,7 +122,8 @@ export async function runPreflight(
     );
   const { profiles, secondsPerProfile } = request.predict.preflight;
   progress.step(
-    `pre-flight of ${request.version} beside ${stable} in ${name}: ${profiles.map((p) => `${p.name} ${p.rps} rps`).join(', ')}, ${secondsPerProfile} s each`,
+    `pre-flight of ${request.version} beside ${stable} in ${name}: ` +
+      `${profiles.map((p) => `${p.name} ${p.rps} rps`).join(', ')}, ${secondsPerProfile} s each`,
   );
   try {
     if (status?.canary) await stack.removeCanary(region);
@@ -141,7 +144,8 @@ export async function runPreflight(
         { ...deps, workload: request.service?.workload },
       );
       progress.info(
-        `${profile.name}: candidate ${m.canary.count} requests, ${m.canary.errors} errors; stable ${m.baseline.count} requests, ${m.baseline.errors} errors`,
+        `${profile.name}: candidate ${m.canary.count} requests, ${m.canary.errors} errors; ` +
+          `stable ${m.baseline.count} requests, ${m.baseline.errors} errors`,
       );
       measurements.push(m);
     }

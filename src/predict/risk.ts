@@ -11,43 +11,12 @@ import { fixed, prob, sig } from './round.ts';
 
 // The risk score, 0 to 100: the chance that the rollout fails, from six components, each a
 // number c in [0, 1] with a weight w in (0, 1] (how much that component alone can make a
-// failure certain):
-//
-//   score = 100 x (1 - PRODUCT over components of (1 - w x c))
-//
-// a "noisy OR": the probability that at least one of independent failure causes fires. One
-// certain cause (w = 1, c = 1) makes the score 100 whatever the others say; causes add up
-// without ever passing 100; and every component can only raise the score. A component's
-// share of the score (its `points`) is its share of the log: points_i = score x
-// ln(1 - w_i c_i) / SUM_j ln(1 - w_j c_j), so the points add up to the score.
-//
-//   component      w     c
-//   error_limit    1.0   max over stages of P(candidate's true error rate > the stage's
-//                        max_error_rate), the Beta posterior (max_error_rate 0: P(any error
-//                        among the stage's requests))
-//   latency_limit  1.0   max over stages of P(candidate's true p99 > max_p99_ms), the
-//                        lognormal fit and its parameter uncertainty
-//   degradation    0.5   evidence that the candidate is worse than stable by more than the
-//                        judge tolerates (error rate by max_error_rate_increase, median
-//                        latency by max_latency_increase_ratio): P of that, the worst of
-//                        the comparisons (errors pooled over the profiles when homogeneous,
-//                        else per profile; latency per profile), counted beyond even odds
-//                        as 2P - 1: a yellow rollout that pauses and may spend its budget
-//   uncertainty    0.2   max over stages of the width of the 90% interval of the true error
-//                        rate (of the true p99) relative to the limit, capped at 1: a
-//                        pre-flight too small to tell within-limit from over-limit
-//   history        0.15  share of the last runs' rollouts that were rolled back or failed
-//   experiments    0.15  (F + C) / (R + C): R experiments ran before (ERROR is an
-//                        infrastructure problem, left out), F of them FAILED, and C counts
-//                        correlated failure: for every failed dependency fault (db_unavailable),
-//                        the other regions that share one of its targets' dependencies in the
-//                        dependency model (predict/dependencies.ts). With each region on its
-//                        own database C = 0 and c is the share that failed.
-//
-// The soft components (uncertainty, history, experiments) together reach at most
-// 100 x (1 - 0.8 x 0.85 x 0.85) = 42: they can raise a risky candidate over the default
-// max_risk of 50, but never close the gate on their own. Only evidence about THIS candidate
-// (limits, degradation) can.
+// failure certain): score = 100 x (1 - PRODUCT over components of (1 - w x c)), a "noisy OR".
+// A component's `points` are its share of the log, ln(1 - w_i c_i) / SUM_j ln(1 - w_j c_j),
+// so the points add up to the score. What each c measures, the weights and why:
+// docs/prediction.md, "The risk score". The soft components (uncertainty, history,
+// experiments) cannot reach the default max_risk on their own; only evidence about THIS
+// candidate (limits, degradation) can.
 
 export type ComponentName = 'error_limit' | 'latency_limit' | 'degradation' | 'uncertainty' | 'history' | 'experiments';
 
@@ -61,7 +30,8 @@ export const RISK_WEIGHTS: Readonly<Record<ComponentName, number>> = Object.free
 });
 
 export const RISK_FORMULA =
-  'score = 100 x (1 - PRODUCT(1 - w x c)); w: error_limit 1, latency_limit 1, degradation 0.5, uncertainty 0.2, history 0.15, experiments 0.15';
+  'score = 100 x (1 - PRODUCT(1 - w x c)); ' +
+  'w: error_limit 1, latency_limit 1, degradation 0.5, uncertainty 0.2, history 0.15, experiments 0.15';
 
 /** At or below this score (and max_risk) the risk is "low". */
 export const LOW_RISK = 20;
@@ -198,7 +168,10 @@ function errorLimit(input: RiskInput): Draft {
   const p = s.breach.errorRate;
   const limit =
     s.limits.maxErrorRate === 0 ? 'the limit 0 (any error is red)' : `the limit ${pct(s.limits.maxErrorRate)}`;
-  const explanation = `P(error rate above ${limit}) = ${prob(p)} at ${stageName(s)}: predicted ${pct(s.errorRate.low)} to ${pct(s.errorRate.high)} (expected ${pct(s.errorRate.expected)}), ${measuredIn(input)}`;
+  const explanation =
+    `P(error rate above ${limit}) = ${prob(p)} at ${stageName(s)}: ` +
+    `predicted ${pct(s.errorRate.low)} to ${pct(s.errorRate.high)} (expected ${pct(s.errorRate.expected)}), ` +
+    `${measuredIn(input)}`;
   return {
     value: p,
     explanation,
@@ -209,7 +182,9 @@ function errorLimit(input: RiskInput): Draft {
         experiment: null,
         failureClass: null,
         stage: s.stage,
-        explanation: `the candidate's error rate would breach ${limit} at ${stageName(s)} of ${firstRegion(input) ?? 'the first region'} (P = ${prob(p)})`,
+        explanation:
+          `the candidate's error rate would breach ${limit} at ${stageName(s)} of ` +
+          `${firstRegion(input) ?? 'the first region'} (P = ${prob(p)})`,
       },
     ],
   };
@@ -224,7 +199,9 @@ function latencyLimit(input: RiskInput): Draft {
       points: [],
     };
   const p = s.breach.p99;
-  const explanation = `P(p99 above the limit ${ms(s.limits.maxP99Ms)}) = ${prob(p)} at ${stageName(s)}: predicted p99 ${ms(s.p99Ms.low)} to ${ms(s.p99Ms.high)}, ${measuredIn(input)}`;
+  const explanation =
+    `P(p99 above the limit ${ms(s.limits.maxP99Ms)}) = ${prob(p)} at ${stageName(s)}: ` +
+    `predicted p99 ${ms(s.p99Ms.low)} to ${ms(s.p99Ms.high)}, ${measuredIn(input)}`;
   return {
     value: p,
     explanation,
@@ -235,7 +212,9 @@ function latencyLimit(input: RiskInput): Draft {
         experiment: null,
         failureClass: null,
         stage: s.stage,
-        explanation: `the candidate's p99 would breach ${ms(s.limits.maxP99Ms)} at ${stageName(s)} of ${firstRegion(input) ?? 'the first region'} (P = ${prob(p)})`,
+        explanation:
+          `the candidate's p99 would breach ${ms(s.limits.maxP99Ms)} at ${stageName(s)} of ` +
+          `${firstRegion(input) ?? 'the first region'} (P = ${prob(p)})`,
       },
     ],
   };
@@ -345,7 +324,10 @@ function uncertainty(input: RiskInput): Draft {
     if (e > best.value || best.explanation === 'no stage to predict') {
       best = {
         value: e,
-        explanation: `the true error rate is known to within ${pct(sig(lo, 3))} to ${pct(sig(hi, 3))} (90%) from ${requests} pre-flight requests (the evidence at ${stageName(s)}'s load), ${prob(e)} of the limit ${pct(scale)}`,
+        explanation:
+          `the true error rate is known to within ${pct(sig(lo, 3))} to ${pct(sig(hi, 3))} (90%) ` +
+          `from ${requests} pre-flight requests (the evidence at ${stageName(s)}'s load), ` +
+          `${prob(e)} of the limit ${pct(scale)}`,
       };
     }
     if (s.model.latency) {
@@ -354,11 +336,15 @@ function uncertainty(input: RiskInput): Draft {
       if (l > best.value)
         best = {
           value: l,
-          explanation: `the true p99 is known to within ${ms(t.low)} to ${ms(t.high)} (90%) from ${Math.round(s.model.latency.m)} pre-flight latencies (the fit at ${stageName(s)}'s load), ${prob(l)} of the limit ${ms(s.limits.maxP99Ms)}`,
+          explanation:
+            `the true p99 is known to within ${ms(t.low)} to ${ms(t.high)} (90%) ` +
+            `from ${Math.round(s.model.latency.m)} pre-flight latencies (the fit at ${stageName(s)}'s load), ` +
+            `${prob(l)} of the limit ${ms(s.limits.maxP99Ms)}`,
         };
     }
   }
-  // Not a failure point: uncertainty says how far the other components can be trusted, not where the rollout would fail.
+  // Not a failure point: uncertainty says how far the other components can be trusted,
+  // not where the rollout would fail.
   return { value: best.value, explanation: best.explanation, points: [] };
 }
 
@@ -366,7 +352,9 @@ function historyComponent(input: RiskInput): Draft {
   const h = input.history;
   if (h.runs === 0) return { value: 0, explanation: 'no earlier rollout in the history', points: [] };
   const value = h.failed / h.runs;
-  const explanation = `${h.failed} of the last ${h.runs} rollout(s) were rolled back or failed${h.versions.length > 0 ? ` (${[...new Set(h.versions)].slice(-3).join(', ')})` : ''}`;
+  const explanation =
+    `${h.failed} of the last ${h.runs} rollout(s) ` +
+    `were rolled back or failed${h.versions.length > 0 ? ` (${[...new Set(h.versions)].slice(-3).join(', ')})` : ''}`;
   const regions = Object.entries(h.byRegion).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const unplaced = h.failed - regions.reduce((s, [, n]) => s + n, 0);
   const points: Draft['points'] = regions.map(([region, n]) => ({
@@ -416,14 +404,18 @@ function experimentsComponent(input: RiskInput): Draft {
     c.length === 0
       ? []
       : [
-          `${(failed[i] as ExperimentResult).name} also reaches ${c.map((r) => r.region).join(', ')} through ${[...new Set(c.flatMap((r) => r.via))].join(', ')}`,
+          `${(failed[i] as ExperimentResult).name} also reaches ${c.map((r) => r.region).join(', ')} through ` +
+            `${[...new Set(c.flatMap((r) => r.via))].join(', ')}`,
         ],
   );
   const counted =
     extra > 0
-      ? `; correlated failure: ${also.join('; ')}, counted as (${failed.length} + ${extra}) / (${ran.length} + ${extra})`
+      ? `; correlated failure: ${also.join('; ')}, counted as (${failed.length} + ${extra}) ` +
+        `/ (${ran.length} + ${extra})`
       : '';
-  const explanation = `${failed.length} of ${ran.length} chaos experiment(s) failed${failed.length > 0 ? `: ${failed.map((e) => e.name).join(', ')}` : ''}${counted}`;
+  const explanation =
+    `${failed.length} of ${ran.length} chaos experiment(s) ` +
+    `failed${failed.length > 0 ? `: ${failed.map((e) => e.name).join(', ')}` : ''}${counted}`;
   const points: Draft['points'] = [];
   failed.forEach((e, i) => {
     const cls = FAILURE_CLASSES[e.fault.kind] ?? { failureClass: e.fault.kind, metric: 'error_rate' as Metric };
@@ -436,13 +428,17 @@ function experimentsComponent(input: RiskInput): Draft {
     points.push({
       ...base,
       region: e.targets[0] ?? null,
-      explanation: `${what}: the service is weak at ${cls.failureClass}${missed.length > 0 ? `; missed ${missed.join(', ')}` : ''}${db}`,
+      explanation:
+        `${what}: the service is weak at ` +
+        `${cls.failureClass}${missed.length > 0 ? `; missed ${missed.join(', ')}` : ''}${db}`,
     });
     for (const r of correlated[i] ?? []) {
       points.push({
         ...base,
         region: r.region,
-        explanation: `${what}, and ${r.region} shares ${r.via.join(', ')} with ${r.targets.join(', ')}: the same fault takes ${r.region} down with it (correlated failure)`,
+        explanation:
+          `${what}, and ${r.region} shares ${r.via.join(', ')} with ${r.targets.join(', ')}: ` +
+          `the same fault takes ${r.region} down with it (correlated failure)`,
       });
     }
   });

@@ -87,7 +87,9 @@ export function recommendAction(
       ...base,
       action: 'close',
       weights: [],
-      reason: `${over}; on_high_risk is small_tiers, but a rolling rollout has no tiers to make smaller: the gate closes without rolling out`,
+      reason:
+        `${over}; on_high_risk is small_tiers, but a rolling rollout has no tiers to make smaller: ` +
+        `the gate closes without rolling out`,
     };
   }
   const extra = tiersToPrepend(plan, policy.smallTiers);
@@ -236,7 +238,9 @@ export function classifyStage(judgement: CombinedJudgement, prediction: StagePre
     };
   }
   if (!c.riskLow) {
-    const why = `the prediction expects stage ${c.stage + 1} to breach a limit (P = ${prob(c.breachProbability)}): risk not low, looking more often`;
+    const why =
+      `the prediction expects stage ${c.stage + 1} to breach a limit (P = ${prob(c.breachProbability)}): ` +
+      `risk not low, looking more often`;
     return { ...base, verdict: 'yellow', reasons: [why, ...comparison, ...judgement.reasons] };
   }
   return { ...base, reasons: [...judgement.reasons, ...comparison] };

@@ -66,7 +66,9 @@ export async function preflight(
         rule:
           p.outcome.kind === 'error'
             ? `Prometheus refused the query: ${p.outcome.errorType}: ${p.outcome.message}\n    query: ${p.query}`
-            : `the query returns no data for the stable version ${values.baseline_version} in ${values.region} after ${plan.preflightSeconds} s (${p.outcome.kind === 'no_data' ? p.outcome.why : ''}): check metric and label names\n    query: ${p.query}`,
+            : `the query returns no data for the stable version ${values.baseline_version} in ${values.region} ` +
+              `after ${plan.preflightSeconds} s (${p.outcome.kind === 'no_data' ? p.outcome.why : ''}): ` +
+              `check metric and label names\n    query: ${p.query}`,
       })),
     );
   }

@@ -56,7 +56,8 @@ export const BUILTIN_TEMPLATES: Readonly<Record<string, string>> = {
   // failing canary. No requests at all (empty denominator) is still no data.
   error_rate:
     'sum(rate(service_errors_total{region="{{ region }}",version="{{ version }}"}[{{ interval }}]))' +
-    ' / sum(rate(http_requests_total{region="{{ region }}",version="{{ version }}",route!="/metrics"}[{{ interval }}]))',
+    ' / sum(rate(http_requests_total{region="{{ region }}",version="{{ version }}",route!="/metrics"}' +
+    '[{{ interval }}]))',
   latency_p50_seconds: quantile(0.5),
   latency_p95_seconds: quantile(0.95),
   latency_p99_seconds: quantile(0.99),
@@ -65,5 +66,9 @@ export const BUILTIN_TEMPLATES: Readonly<Record<string, string>> = {
 };
 
 function quantile(q: number): string {
-  return `histogram_quantile(${q}, sum by (le) (rate(http_request_duration_seconds_bucket{region="{{ region }}",version="{{ version }}",route!="/metrics"}[{{ interval }}])))`;
+  return (
+    `histogram_quantile(${q}, sum by (le) ` +
+    `(rate(http_request_duration_seconds_bucket{region="{{ region }}",version="{{ version }}",route!="/metrics"}[{{ ` +
+    `interval }}])))`
+  );
 }

@@ -92,7 +92,9 @@ function passText(report: Report): string {
       : [t.experiments === 1 ? 'the one experiment passed' : `all ${t.experiments} experiments passed`]),
     ...(r
       ? [
-          `the rollout of ${JSON.stringify(r.version)} ${r.finalState === 'COMPLETED' ? 'completed' : `ended ${r.finalState}`}, ${promoted(report)} of ${r.regions.length} regions promoted`,
+          `the rollout of ${JSON.stringify(r.version)} ` +
+            `${r.finalState === 'COMPLETED' ? 'completed' : `ended ${r.finalState}`}, ` +
+            `${promoted(report)} of ${r.regions.length} regions promoted`,
         ]
       : []),
   ];
@@ -144,7 +146,8 @@ function figures(report: Report): Headline['figures'] {
           : r.finalState === 'FAILED'
             ? 'the rollback was NOT verified'
             : r.rollback.scope === 'region'
-              ? `${r.rollback.regions.join(', ') || 'no region'} back, verified; ${r.rollback.kept.join(', ') || 'no region'} kept on the candidate`
+              ? `${r.rollback.regions.join(', ') || 'no region'} back, verified; ` +
+                `${r.rollback.kept.join(', ') || 'no region'} kept on the candidate`
               : 'every touched region back, verified',
       tone: r?.finalState === 'FAILED' && rolledBack ? 'fail' : 'neutral',
     },

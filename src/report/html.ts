@@ -79,7 +79,9 @@ export function pageView(report: Report) {
       more:
         top.more === 0
           ? ''
-          : `and ${top.more} more ${top.reasons[0]?.effect === 'advisory' ? 'advisory findings' : 'reasons that close the gate'}: every finding is in the list below`,
+          : `and ${top.more} more ` +
+            `${top.reasons[0]?.effect === 'advisory' ? 'advisory findings' : 'reasons that close the gate'}` +
+            `: every finding is in the list below`,
       findings: gate.findings.map(findingView),
       figures: Object.values(top.figures),
     },
@@ -185,30 +187,14 @@ function rolloutView(r: RolloutReport) {
     detect: formatDuration(r.timeToDetectMs),
     rollbackTime: formatDuration(r.timeToRollbackMs),
     traffic:
-      `${r.traffic.sent} requests sent, ${r.traffic.acknowledgedWrites} writes acknowledged, ${r.traffic.missingReads} missing reads` +
+      `${r.traffic.sent} requests sent, ${r.traffic.acknowledgedWrites} writes acknowledged, ` +
+      `${r.traffic.missingReads} missing reads` +
       (r.traffic.untimed > 0
         ? `, ${r.traffic.untimed} not timed (the gate's event loop stalled up to ${r.traffic.maxClientStallMs} ms)`
         : ''),
     rollbackReason: r.rollback.reason,
     failedRegion: r.rollback.failedRegion,
-    lanes: {
-      ...lanes,
-      lanes: lanes.lanes.map((l) => ({
-        ...l,
-        yEnd: l.y + l.height,
-        nameY: round(l.y + l.height / 2 - 2),
-        statusY: round(l.y + l.height / 2 + 11),
-        noteY: round(l.y + l.height / 2 + 4),
-        statusTone: l.status.toLowerCase(),
-        statusText: `${l.status.replace('_', ' ')}${l.status === 'PASSED' && l.rolledBack ? ' · ROLLED BACK' : ''}`,
-        blocks: l.blocks.map((b) => ({
-          ...b,
-          labelX: round(b.x + b.width / 2),
-          labelY: round(b.y + b.height / 2 + 4),
-          labelClass: b.tone === 'promotion' || b.tone === 'yellow' ? 'on-light' : '',
-        })),
-      })),
-    },
+    lanes: { ...lanes, lanes: lanes.lanes.map(laneView) },
     regions: r.regions.map((w) => ({
       wave: w.wave,
       region: w.region,
@@ -236,55 +222,89 @@ function rolloutView(r: RolloutReport) {
     })),
     mitigation: r.mitigation.map(mitigationView),
     differential: r.differential.map((d) => differentialView(d, r)),
-    stages: r.stages.map((s) => ({
-      region: s.region,
-      label: stageLabel(s.stage, s.weight),
-      verdict: s.verdict,
-      aborted: s.outcome === 'aborted',
-      duration: s.endedAtMs === null ? 'n/a' : formatDuration(s.endedAtMs - s.startedAtMs),
-      analyses: s.analyses,
-      canaryCounts: `${s.canary.count} / ${s.canary.errors}`,
-      canaryErrorRate: pct(s.canary.errorRate),
-      baselineErrorRate: baselineText(s.baseline, pct(s.baseline.errorRate)),
-      canaryP99: ms(s.canary.p99Ms),
-      baselineP99: baselineText(s.baseline, ms(s.baseline.p99Ms)),
-      reasons: s.reasons,
-      // Green stages explain themselves in a closed box; anything else is open at once.
-      reasonsOpen: s.verdict !== 'green' || s.outcome === 'aborted',
-    })),
-    checks: r.stages.flatMap((s) =>
-      s.checks.map((c) => ({
-        region: s.region,
-        stage: stageLabel(s.stage, s.weight),
-        source: c.source,
-        name: c.name,
-        query: c.query,
-        value: c.value === null ? 'no data' : num(c.value),
-        range: rangeText(c.min, c.max),
-        samples: c.samples,
-        verdict: c.verdict,
-      })),
-    ),
-    verifications: r.rollback.verifications.map((v) => ({
-      region: v.region,
-      result: v.ok ? 'verified' : 'failed',
-      tone: v.ok ? 'pass' : 'fail',
-      expected: v.expectedVersion,
-      reported: v.reportedVersion ?? 'no answer',
-      container: v.containerState,
-      healthChecks: v.healthChecks,
-      problem: v.problem ?? '',
-    })),
+    stages: r.stages.map(stageView),
+    checks: r.stages.flatMap(checkViews),
+    verifications: r.rollback.verifications.map(verificationView),
     problems: r.rollback.problems,
-    timeline: r.timeline.map((e) => ({
-      at: formatDuration(e.atMs),
-      event: e.event,
-      from: e.from,
-      to: e.to,
-      region: e.region ?? '',
-      stage: e.stage === null ? '' : String(e.stage + 1),
-      detail: e.detail ?? '',
+    timeline: r.timeline.map(timelineView),
+  };
+}
+
+type Stage = RolloutReport['stages'][number];
+
+function laneView(l: ReturnType<typeof swimlanes>['lanes'][number]) {
+  return {
+    ...l,
+    yEnd: l.y + l.height,
+    nameY: round(l.y + l.height / 2 - 2),
+    statusY: round(l.y + l.height / 2 + 11),
+    noteY: round(l.y + l.height / 2 + 4),
+    statusTone: l.status.toLowerCase(),
+    statusText: `${l.status.replace('_', ' ')}${l.status === 'PASSED' && l.rolledBack ? ' · ROLLED BACK' : ''}`,
+    blocks: l.blocks.map((b) => ({
+      ...b,
+      labelX: round(b.x + b.width / 2),
+      labelY: round(b.y + b.height / 2 + 4),
+      labelClass: b.tone === 'promotion' || b.tone === 'yellow' ? 'on-light' : '',
     })),
+  };
+}
+
+function stageView(s: Stage) {
+  return {
+    region: s.region,
+    label: stageLabel(s.stage, s.weight),
+    verdict: s.verdict,
+    aborted: s.outcome === 'aborted',
+    duration: s.endedAtMs === null ? 'n/a' : formatDuration(s.endedAtMs - s.startedAtMs),
+    analyses: s.analyses,
+    canaryCounts: `${s.canary.count} / ${s.canary.errors}`,
+    canaryErrorRate: pct(s.canary.errorRate),
+    baselineErrorRate: baselineText(s.baseline, pct(s.baseline.errorRate)),
+    canaryP99: ms(s.canary.p99Ms),
+    baselineP99: baselineText(s.baseline, ms(s.baseline.p99Ms)),
+    reasons: s.reasons,
+    // Green stages explain themselves in a closed box; anything else is open at once.
+    reasonsOpen: s.verdict !== 'green' || s.outcome === 'aborted',
+  };
+}
+
+function checkViews(s: Stage) {
+  return s.checks.map((c) => ({
+    region: s.region,
+    stage: stageLabel(s.stage, s.weight),
+    source: c.source,
+    name: c.name,
+    query: c.query,
+    value: c.value === null ? 'no data' : num(c.value),
+    range: rangeText(c.min, c.max),
+    samples: c.samples,
+    verdict: c.verdict,
+  }));
+}
+
+function verificationView(v: RolloutReport['rollback']['verifications'][number]) {
+  return {
+    region: v.region,
+    result: v.ok ? 'verified' : 'failed',
+    tone: v.ok ? 'pass' : 'fail',
+    expected: v.expectedVersion,
+    reported: v.reportedVersion ?? 'no answer',
+    container: v.containerState,
+    healthChecks: v.healthChecks,
+    problem: v.problem ?? '',
+  };
+}
+
+function timelineView(e: RolloutReport['timeline'][number]) {
+  return {
+    at: formatDuration(e.atMs),
+    event: e.event,
+    from: e.from,
+    to: e.to,
+    region: e.region ?? '',
+    stage: e.stage === null ? '' : String(e.stage + 1),
+    detail: e.detail ?? '',
   };
 }
 

@@ -39,7 +39,8 @@ export function renderJunit(report: Report): string {
   const sum = (k: keyof (typeof all)[number]) => all.reduce((n, c) => n + c[k], 0);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="chaos-gate" tests="${sum('tests')}" failures="${sum('failures')}" errors="${sum('errors')}" skipped="${sum('skipped')}" time="${seconds(sum('time'))}">`,
+    `<testsuites name="chaos-gate" tests="${sum('tests')}" failures="${sum('failures')}" errors="${sum('errors')}" ` +
+      `skipped="${sum('skipped')}" time="${seconds(sum('time'))}">`,
     ...suites.map((s) => s.xml),
     '</testsuites>',
     '',
@@ -65,7 +66,9 @@ function suite(name: string, timestamp: string, cases: Case[], props: [string, s
     time: cases.reduce((t, c) => t + c.seconds, 0),
   };
   const lines = [
-    `  <testsuite name="${xmlAttr(name)}" tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}" time="${seconds(counts.time)}" timestamp="${xmlAttr(timestamp)}">`,
+    `  <testsuite name="${xmlAttr(name)}" tests="${counts.tests}" failures="${counts.failures}" ` +
+      `errors="${counts.errors}" skipped="${counts.skipped}" time="${seconds(counts.time)}" ` +
+      `timestamp="${xmlAttr(timestamp)}">`,
   ];
   if (props.length > 0) {
     lines.push(
@@ -80,7 +83,8 @@ function suite(name: string, timestamp: string, cases: Case[], props: [string, s
 }
 
 function testcase(c: Case): string {
-  const open = `    <testcase name="${xmlAttr(c.name)}" classname="${xmlAttr(c.classname)}" time="${seconds(c.seconds)}"`;
+  const open =
+    `    <testcase name="${xmlAttr(c.name)}" classname="${xmlAttr(c.classname)}" ` + `time="${seconds(c.seconds)}"`;
   const inner: string[] = [];
   const o = c.outcome;
   if (o?.kind === 'skipped') inner.push(`      <skipped message="${xmlAttr(o.message)}"/>`);
@@ -134,7 +138,8 @@ function rolloutCases(r: RolloutReport): Case[] {
     const out = r.rollback.verifications
       .map(
         (v) =>
-          `${v.ok ? 'verified' : 'NOT verified'} ${v.region}: expected ${v.expectedVersion}, reported ${v.reportedVersion ?? 'no answer'}${v.problem ? ` (${v.problem})` : ''}`,
+          `${v.ok ? 'verified' : 'NOT verified'} ${v.region}: expected ${v.expectedVersion}, ` +
+          `reported ${v.reportedVersion ?? 'no answer'}${v.problem ? ` (${v.problem})` : ''}`,
       )
       .join('\n');
     const decisions = r.rollback.decisions.map(
@@ -143,7 +148,8 @@ function rolloutCases(r: RolloutReport): Case[] {
     const lost = r.mitigation.filter((m) => m.preDeployWritesMissing + m.acknowledgedReadBack.missing > 0);
     const lostText = lost.map(
       (m) =>
-        `${m.region}: ${m.preDeployWritesMissing} of ${m.preDeployWritesChecked} pre-deploy writes missing, ${m.acknowledgedReadBack.missing} of ${m.acknowledgedReadBack.checked} acknowledged writes do not read back`,
+        `${m.region}: ${m.preDeployWritesMissing} of ${m.preDeployWritesChecked} pre-deploy writes missing, ` +
+        `${m.acknowledgedReadBack.missing} of ${m.acknowledgedReadBack.checked} acknowledged writes do not read back`,
     );
     // Lost data fails the case even if the versions were verified: the rollback did not put the region back as it was.
     const outcome: Case['outcome'] =
@@ -186,7 +192,9 @@ function waveCase(r: RolloutReport, w: RegionWave): Case {
   const m = r.mitigation.find((x) => x.region === w.region);
   const kept =
     w.outcome === 'promoted' && r.rollback.scope === 'region' ? `\nkept on ${r.version} (rollback: region)` : '';
-  const tail = `${w.rolledBack ? `\nrolled back to ${w.previousVersion}` : ''}${kept}${m ? `\n${mitigationText(m)}` : ''}\nfinal version: ${w.finalVersion ?? 'no answer'}`;
+  const tail =
+    `${w.rolledBack ? `\nrolled back to ${w.previousVersion}` : ''}${kept}${m ? `\n${mitigationText(m)}` : ''}` +
+    `\nfinal version: ${w.finalVersion ?? 'no answer'}`;
   const base = {
     name: `rollout ${w.region}`,
     classname: 'chaos-gate.rollout',
@@ -248,12 +256,16 @@ function differentialCase(d: DifferentialResult, r: RolloutReport): Case {
 /** The region's data after its rollback, in the wave case's output. */
 function mitigationText(m: ReportMitigation): string {
   const i = m.integrity;
+  const restore = m.restore ? `, ${m.restore.rowsRestored} rows in ${m.restore.durationMs} ms` : '';
   return [
     `database backup: ${m.backup ? `${m.backup.rows} rows in ${m.backup.durationMs} ms` : 'none'}`,
     `integrity: ${!i ? 'not checked' : i.ok ? 'intact' : `damaged (${i.problems.join('; ')})`}`,
-    `restored: ${m.restored ? `yes${m.restore ? `, ${m.restore.rowsRestored} rows in ${m.restore.durationMs} ms` : ''}` : 'no'}`,
-    `pre-deploy writes: ${m.preDeployWritesChecked} checked, ${m.preDeployWritesMissing} missing; acknowledged before the deploy: ${m.acknowledgedReadBack.checked} read back, ${m.acknowledgedReadBack.missing} missing`,
-    `candidate writes: ${m.candidateWritesAcknowledged} acknowledged, ${m.candidateWritesUndone} undone by the restore, ${m.candidateWritesLostByCandidate} lost by the candidate`,
+    `restored: ${m.restored ? `yes${restore}` : 'no'}`,
+    `pre-deploy writes: ${m.preDeployWritesChecked} checked, ${m.preDeployWritesMissing} missing; ` +
+      `acknowledged before the deploy: ${m.acknowledgedReadBack.checked} read back, ` +
+      `${m.acknowledgedReadBack.missing} missing`,
+    `candidate writes: ${m.candidateWritesAcknowledged} acknowledged, ` +
+      `${m.candidateWritesUndone} undone by the restore, ${m.candidateWritesLostByCandidate} lost by the candidate`,
     ...m.problems.map((p) => `data problem: ${p}`),
   ].join('\n');
 }

@@ -474,7 +474,8 @@ function mitigation(m: MitigationRecord, start: number): ReportMitigation {
           durationMs: m.restore.durationMs,
           rowsRestored: m.restore.rowsRestored,
           keptAfterBackup: m.restore.keptAfterBackup,
-          // A list, not an object keyed by version: report.json's keys are converted to snake_case, and a version is data.
+          // A list, not an object keyed by version: report.json's keys are converted to snake_case,
+          // and a version is data.
           undone: Object.entries(m.restore.undone).map(([version, rows]) => ({ version, rows })),
           backupRowsChecked: m.restore.backupRowsChecked,
           backupRowsMissing: m.restore.backupRowsMissing,

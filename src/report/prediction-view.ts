@@ -83,7 +83,10 @@ export function predictionView(p: PredictionReport) {
       baselineLatency: `${ms(x.baseline.p50Ms)} / ${ms(x.baseline.p99Ms)}`,
     })),
     trend: trend ? edges(trend) : null,
-    trendSummary: `${t.runs} run(s): ${t.openShare === null ? '' : `${pct(t.openShare)} open, `}${t.rolledBack} rolled back${t.meanRisk === null ? '' : `, mean risk ${num(t.meanRisk)}`}${t.meanAccuracy === null ? '' : `, mean accuracy ${pct(t.meanAccuracy)}`}`,
+    trendSummary:
+      `${t.runs} run(s): ${t.openShare === null ? '' : `${pct(t.openShare)} open, `}${t.rolledBack} ` +
+      `rolled back${t.meanRisk === null ? '' : `, mean risk ${num(t.meanRisk)}`}` +
+      `${t.meanAccuracy === null ? '' : `, mean accuracy ${pct(t.meanAccuracy)}`}`,
     historyProblems: p.history.problems,
     notes: p.notes,
   };

@@ -50,7 +50,8 @@ export function renderSummary(report: Report): string {
     [f.experiments, f.rollout, f.detect, f.rollback].map((x) => figureText(x, x === f.rollout)).join(' · '),
     '',
     ...(report.prediction ? [predictionLine(report.prediction), ''] : []),
-    `<sub>Commit ${md(report.commit ?? 'unknown')} · run ${md(report.runId)} · candidate failure rate ${pct(report.failureRate)}</sub>`,
+    `<sub>Commit ${md(report.commit ?? 'unknown')} · run ${md(report.runId)} · candidate failure rate ` +
+      `${pct(report.failureRate)}</sub>`,
     '',
     '### Experiments',
     '',
@@ -77,7 +78,8 @@ export function renderSummary(report: Report): string {
   );
   out.push(
     '',
-    `<sub>report_version ${md(report.reportVersion)}. The full report (report.html, report.json, junit.xml) is in the report directory and the run's artifact.</sub>`,
+    `<sub>report_version ${md(report.reportVersion)}. The full report (report.html, report.json, junit.xml) ` +
+      `is in the report directory and the run's artifact.</sub>`,
     '',
   );
   return replaceControls(out.join('\n'));
@@ -94,14 +96,18 @@ function predictionLine(p: PredictionReport): string {
     p.accuracy?.share == null
       ? ''
       : ` · ${p.accuracy.inside} of ${p.accuracy.stages} stages inside the predicted ranges`;
-  return `**Risk ${p.risk.score}/100** (${p.risk.level}, max ${p.risk.maxRisk}) · action ${md(p.action.action)}${accuracy}`;
+  return (
+    `**Risk ${p.risk.score}/100** (${p.risk.level}, max ${p.risk.maxRisk}) ` +
+    `· action ${md(p.action.action)}${accuracy}`
+  );
 }
 
 function experimentRow(s: Scenario): string {
   const recovery =
     s.recoveryTimeSeconds === null && s.thresholdSeconds === null
       ? 'n/a'
-      : `${formatValue(s.recoveryTimeSeconds, 's')}${s.thresholdSeconds === null ? '' : ` (threshold ${formatValue(s.thresholdSeconds, 's')})`}`;
+      : `${formatValue(s.recoveryTimeSeconds, 's')}` +
+        `${s.thresholdSeconds === null ? '' : ` (threshold ${formatValue(s.thresholdSeconds, 's')})`}`;
   const failed =
     s.status === 'ERROR'
       ? `could not run: ${s.error ?? 'no reason given'}`
@@ -155,7 +161,12 @@ function restoreLine(m: ReportMitigation): string {
   const lost = m.preDeployWritesMissing + m.acknowledgedReadBack.missing;
   const data =
     lost > 0 ? `${lost} pre-deploy write(s) MISSING` : `all ${m.preDeployWritesChecked} pre-deploy writes back`;
-  return `🗄️ ${m.region}'s database restored from its backup${m.restore ? ` in ${formatDuration(m.restore.durationMs)}` : ''}: ${data}; ${m.candidateWritesUndone} of ${m.candidateWritesAcknowledged} candidate writes undone (${m.candidateWritesLostByCandidate} lost by the candidate itself).`;
+  return (
+    `🗄️ ${m.region}'s database restored from its ` +
+    `backup${m.restore ? ` in ${formatDuration(m.restore.durationMs)}` : ''}: ${data}; ` +
+    `${m.candidateWritesUndone} of ${m.candidateWritesAcknowledged} candidate writes undone ` +
+    `(${m.candidateWritesLostByCandidate} lost by the candidate itself).`
+  );
 }
 
 function rolloutLines(r: RolloutReport): string[] {
@@ -175,13 +186,15 @@ function rolloutLines(r: RolloutReport): string[] {
   const times = `${detected}${back}`;
   const lines = [
     md(
-      `${icon} ${r.version} ${r.finalState} (${r.strategy}, ${promoted} of ${r.regions.length} regions promoted, ${formatDuration(r.durationMs)})${where}${why}.`,
+      `${icon} ${r.version} ${r.finalState} (${r.strategy}, ${promoted} of ${r.regions.length} regions promoted, ` +
+        `${formatDuration(r.durationMs)})${where}${why}.`,
     ) + times,
     ...(r.rollback.scope === 'region'
       ? [
           '',
           md(
-            `↩️ Region-only rollback: ${r.rollback.regions.join(', ') || 'no region'} rolled back, ${r.rollback.kept.join(', ') || 'no region'} kept on ${r.version}.`,
+            `↩️ Region-only rollback: ${r.rollback.regions.join(', ') || 'no region'} rolled back, ` +
+              `${r.rollback.kept.join(', ') || 'no region'} kept on ${r.version}.`,
           ),
         ]
       : []),
@@ -202,7 +215,9 @@ function rolloutLines(r: RolloutReport): string[] {
           ? '❌ failed'
           : '⏭️ not reached';
     lines.push(
-      `| ${[String(w.wave), w.region, result, String(w.stagesPassed), w.finalVersion ?? 'no answer'].map(mdCell).join(' | ')} |`,
+      `| ${[String(w.wave), w.region, result, String(w.stagesPassed), w.finalVersion ?? 'no answer']
+        .map(mdCell)
+        .join(' | ')} |`,
     );
   }
   return lines;
@@ -220,7 +235,16 @@ function controlLines(controls: readonly ControlResult[]): string[] {
     '| --- | --- | --- | --- | --- | --- |',
     ...controls.map(
       (c) =>
-        `| ${[c.name, c.region, `${CONTROL_ICON[c.verdict]} ${c.verdict}`, c.finalState, `${(c.durationMs / 1000).toFixed(1)} s`, c.reason].map(mdCell).join(' | ')} |`,
+        `| ${[
+          c.name,
+          c.region,
+          `${CONTROL_ICON[c.verdict]} ${c.verdict}`,
+          c.finalState,
+          `${(c.durationMs / 1000).toFixed(1)} s`,
+          c.reason,
+        ]
+          .map(mdCell)
+          .join(' | ')} |`,
     ),
   ];
 }

@@ -90,7 +90,9 @@ export function swimlanes(rollout: RolloutReport): Swimlanes {
         y: round(y + 4),
         height: lane - 8,
         label: s.width >= label.length * 7 + 6 ? label : '',
-        title: `${w.region} ${stageLabel(st.stage, st.weight)}: ${st.verdict}, ${st.outcome}, ${formatDuration(end - st.startedAtMs)}, ${st.analyses} analyses`,
+        title:
+          `${w.region} ${stageLabel(st.stage, st.weight)}: ${st.verdict}, ${st.outcome}, ` +
+          `${formatDuration(end - st.startedAtMs)}, ${st.analyses} analyses`,
       });
     }
     return {
@@ -121,7 +123,9 @@ export function swimlanes(rollout: RolloutReport): Swimlanes {
             ...span(rb.startedAtMs, end),
             y: round(first),
             height: round(last - first),
-            title: `rollback of ${touched.map(({ w }) => w.region).join(', ')}: ${formatDuration(end - rb.startedAtMs)}`,
+            title:
+              `rollback of ${touched.map(({ w }) => w.region).join(', ')}: ` +
+              `${formatDuration(end - rb.startedAtMs)}`,
           };
         })()
       : null;

@@ -39,7 +39,9 @@ export function riskTrendChart(points: readonly TrendPoint[], maxRisk: number): 
   const missing: RiskTrendChart['missing'] = [];
   points.forEach((p, i) => {
     const cx = plot.x + slot * (i + 0.5);
-    const about = `${p.version} (${p.runId}): gate ${p.verdict}, rollout ${p.rollout}${p.accuracy === null ? '' : `, ${pct(p.accuracy)} of stages inside the predicted ranges`}`;
+    const about =
+      `${p.version} (${p.runId}): gate ${p.verdict}, ` +
+      `rollout ${p.rollout}${p.accuracy === null ? '' : `, ${pct(p.accuracy)} of stages inside the predicted ranges`}`;
     if (p.riskScore === null) {
       missing.push({ x: round(cx), y: round(base - 4), title: `${about}; no risk score` });
       return;

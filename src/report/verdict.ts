@@ -115,7 +115,9 @@ function experimentFinding(e: ExperimentResult, policy: ResolvedGatePolicy): Fin
     return {
       experiment: e.name,
       effect: effect(),
-      text: `${subject} ERROR: it could not run to the end (${e.error === undefined ? 'no reason given' : cleanText(e.error)}), so it checked nothing${note()}`,
+      text:
+        `${subject} ERROR: it could not run to the end ` +
+        `(${e.error === undefined ? 'no reason given' : cleanText(e.error)}), so it checked nothing${note()}`,
     };
   }
   const failed = e.measurements.filter((m) => !m.pass);
@@ -143,7 +145,9 @@ function rolloutFinding(r: RolloutResult, policy: ResolvedGatePolicy): Finding {
       r.stages.length > 0 ? `; ${r.stages.length} stage${r.stages.length === 1 ? '' : 's'} passed (${verdicts})` : '';
     return {
       effect: 'pass',
-      text: `${subject} COMPLETED: ${promoted.length} of ${r.regions.length} regions promoted (${promoted.join(', ')})${stages}`,
+      text:
+        `${subject} COMPLETED: ${promoted.length} of ${r.regions.length} regions promoted ` +
+        `(${promoted.join(', ')})${stages}`,
     };
   }
   const where = whereItFailed(r, reading);
@@ -156,7 +160,8 @@ function rolloutFinding(r: RolloutResult, policy: ResolvedGatePolicy): Finding {
     // Only the data failed: every region is back on its version, so "may still run it" would be false.
     const versionsBack = r.rollback.verifications.length > 0 && r.rollback.verifications.every((v) => v.ok);
     const consequence = versionsBack
-      ? `${list(scope.rolledBack)} ${isAre(scope.rolledBack)} back on the previous version, but the data could not be shown safe`
+      ? `${list(scope.rolledBack)} ${isAre(scope.rolledBack)} back on the previous version, ` +
+        `but the data could not be shown safe`
       : 'so regions may still run it';
     const left =
       scope.kept.length > 0
@@ -164,14 +169,19 @@ function rolloutFinding(r: RolloutResult, policy: ResolvedGatePolicy): Finding {
         : '';
     return {
       effect,
-      text: `${subject} FAILED${where}: ${r.rollback.reason ?? 'aborted'}; the rollback could not be verified (${problems}), ${consequence}${left}${restores}${advisory}`,
+      text:
+        `${subject} FAILED${where}: ${r.rollback.reason ?? 'aborted'}; ` +
+        `the rollback could not be verified (${problems}), ${consequence}${left}${restores}${advisory}`,
     };
   }
   // Time to detect exists only for a red verdict (not for an abort by a failed verification).
   const detected = r.timeToDetectMs === null ? '' : `detected in ${formatDuration(r.timeToDetectMs)}, `;
   const back =
     scope.scope === 'region'
-      ? `rolled back ${list(scope.rolledBack)} only in ${formatDuration(r.timeToRollbackMs)}, verified on ${scope.rolledBack.length === 1 ? 'its' : 'their'} previous version; ${scope.kept.length > 0 ? `${list(scope.kept)} kept on the candidate` : 'no region kept on the candidate'} (rollback: region)`
+      ? `rolled back ${list(scope.rolledBack)} only in ${formatDuration(r.timeToRollbackMs)}, ` +
+        `verified on ${scope.rolledBack.length === 1 ? 'its' : 'their'} previous version; ` +
+        `${scope.kept.length > 0 ? `${list(scope.kept)} kept on the candidate` : 'no region kept on the candidate'} ` +
+        `(rollback: region)`
       : `rolled back in ${formatDuration(r.timeToRollbackMs)}, every touched region verified on its previous version`;
   return {
     effect,
@@ -179,7 +189,10 @@ function rolloutFinding(r: RolloutResult, policy: ResolvedGatePolicy): Finding {
   };
 }
 
-/** What the rollback put back and left, from the result; results from before granular rollback rolled back every touched region. */
+/**
+ * What the rollback put back and left, from the result; results from before granular rollback rolled back every touched
+ * region.
+ */
 function rollbackScope(r: RolloutResult): { scope: 'all' | 'region'; rolledBack: string[]; kept: string[] } {
   const byOutcome = (o: NonNullable<RolloutResult['regions'][number]['outcome']>) =>
     r.regions.filter((x) => x.outcome === o).map((x) => x.region);
@@ -194,7 +207,10 @@ function rollbackScope(r: RolloutResult): { scope: 'all' | 'region'; rolledBack:
   };
 }
 
-/** "; us-east's database restored from its backup (10 candidate writes undone, 2 lost by the candidate itself)" per restore. */
+/**
+ * "; us-east's database restored from its backup (10 candidate writes undone, 2 lost by the candidate itself)" per
+ * restore.
+ */
 function restoreText(r: RolloutResult): string {
   return (r.mitigation ?? [])
     .filter((m) => m.restored)
@@ -203,7 +219,10 @@ function restoreText(r: RolloutResult): string {
         m.candidateWritesLostByCandidate > 0
           ? `, ${m.candidateWritesLostByCandidate} lost by the candidate itself`
           : '';
-      return `; ${m.region}'s database restored from its backup (${plural(m.candidateWritesUndone, 'candidate write')} undone${lost})`;
+      return (
+        `; ${m.region}'s database restored from its backup ` +
+        `(${plural(m.candidateWritesUndone, 'candidate write')} undone${lost})`
+      );
     })
     .join('');
 }
@@ -223,7 +242,8 @@ function dataLossFindings(r: RolloutResult): Finding[] {
         : []),
       ...(m.acknowledgedReadBack.missing > 0
         ? [
-            `${m.acknowledgedReadBack.missing} of ${m.acknowledgedReadBack.checked} writes acknowledged before the deploy do not read back`,
+            `${m.acknowledgedReadBack.missing} of ${m.acknowledgedReadBack.checked} writes acknowledged before the ` +
+              `deploy do not read back`,
           ]
         : []),
     ];
@@ -231,7 +251,9 @@ function dataLossFindings(r: RolloutResult): Finding[] {
     return [
       {
         effect: 'closes',
-        text: `rollout of ${quote(r.version)}: data lost in ${m.region}${restored}: ${parts.join('; ')} (closes the gate whatever fail_on_rollback says)`,
+        text:
+          `rollout of ${quote(r.version)}: data lost in ${m.region}${restored}: ` +
+          `${parts.join('; ')} (closes the gate whatever fail_on_rollback says)`,
       },
     ];
   });
@@ -265,7 +287,9 @@ function quote(s: string): string {
   return JSON.stringify(s);
 }
 
-/** The verdict closed for a reason found outside the results (the infrastructure, the prediction), that reason first. */
+/**
+ * The verdict closed for a reason found outside the results (the infrastructure, the prediction), that reason first.
+ */
 export function closeGate(verdict: GateVerdict, reason: string): GateVerdict {
   return {
     ...verdict,

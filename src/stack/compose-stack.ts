@@ -102,7 +102,9 @@ export class ComposeStack implements Stack {
     if (this.target.service)
       notes.push("Grafana left out: its dashboards are the demo's (a user's service gets Prometheus only)");
     else if (!grafana) {
-      const note = `Grafana left out: image ${this.target.images.grafana} cannot be had on this machine (its provisioning is checked by tests instead)`;
+      const note =
+        `Grafana left out: image ${this.target.images.grafana} cannot be had on this machine (its ` +
+        `provisioning is checked by tests instead)`;
       notes.push(note);
       this.progress.warn(note);
     }
@@ -345,7 +347,8 @@ export class ComposeStack implements Stack {
     if (!ok)
       await this.failService(
         serviceOf(region, slot),
-        `did not answer on ${url}${path}${version ? ` with version ${version}` : ''} within ${this.readyDeadlineMs / 1000} s`,
+        `did not answer on ${url}${path}${version ? ` with version ${version}` : ''} within ` +
+          `${this.readyDeadlineMs / 1000} s`,
       );
     this.progress.info(`${serviceOf(region, slot)} answers on ${url}`);
   }
@@ -385,7 +388,8 @@ export class ComposeStack implements Stack {
   private async failService(service: string, what: string): Promise<never> {
     const facts = (await this.containers()).find((c) => c.service === service);
     const state = facts
-      ? `container ${facts.name}: ${facts.state}, exit code ${facts.exitCode}, restarts ${facts.restartCount}${facts.oomKilled ? ', OOM-killed' : ''}`
+      ? `container ${facts.name}: ${facts.state}, exit code ${facts.exitCode}, ` +
+        `restarts ${facts.restartCount}${facts.oomKilled ? ', OOM-killed' : ''}`
       : 'no container';
     const log = await this.logs(service, 20).catch(() => '(no log)');
     throw new InfraError(`${service} ${what}`, [state, 'last log lines:', ...log.split('\n').slice(-20)]);

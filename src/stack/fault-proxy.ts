@@ -70,7 +70,8 @@ export async function addToxic(url: string, spec: ToxicSpec): Promise<Toxic> {
   const res = await call('POST', `${url}/toxics`, spec);
   if (res.status !== 201)
     throw new Error(
-      `the fault proxy at ${url} refused the ${spec.kind} fault on ${spec.route}: HTTP ${res.status} ${errorOf(res.body)}`,
+      `the fault proxy at ${url} refused the ${spec.kind} fault on ${spec.route}: ` +
+        `HTTP ${res.status} ${errorOf(res.body)}`,
     );
   return toxicOf(res.body);
 }

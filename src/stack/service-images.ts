@@ -132,7 +132,10 @@ export async function proxyImage(projectDir: string, deps: ImageDeps): Promise<B
   return buildImage({ kind: 'build', context, dockerfile, args: {} }, target, deps);
 }
 
-/** The TCP ports an image declares (EXPOSE), pulled first when it is not here (Compose would pull it anyway); none when it cannot be had. */
+/**
+ * The TCP ports an image declares (EXPOSE), pulled first when it is not here (Compose would pull it anyway); none when
+ * it cannot be had.
+ */
 export async function imagePorts(ref: string, deps: ImageDeps): Promise<number[]> {
   const run = runner(deps);
   const read = async () => {
@@ -156,7 +159,8 @@ export async function baselineImage(
     throw usage(
       deps,
       'baseline.ref',
-      `building ${baseline.ref} needs service.build (the Dockerfile to build there); with service.image, give baseline.image`,
+      `building ${baseline.ref} needs service.build (the Dockerfile to build there); with service.image, ` +
+        `give baseline.image`,
     );
   }
   return buildAtRef(candidateSource, baseline.ref, deps);
@@ -216,7 +220,8 @@ async function buildAtRef(source: BuildSource, ref: string, deps: ImageDeps): Pr
     throw usage(
       deps,
       'baseline.ref',
-      `${ref} cannot be checked out: git finds no repository at the build context ${source.context} (${lastLine(found)}): give baseline.image instead`,
+      `${ref} cannot be checked out: git finds no repository at the build context ${source.context} ` +
+        `(${lastLine(found)}): give baseline.image instead`,
     );
   const commit = await resolveRef(run, top, ref, deps);
   const temp = await mkdtemp(join(tmpdir(), 'chaos-gate-baseline-'));
@@ -250,7 +255,8 @@ async function resolveRef(run: Run, top: string, ref: string, deps: ImageDeps): 
     throw usage(
       deps,
       'baseline.ref',
-      `${ref} is not a commit in ${top}: the workflow's actions/checkout needs fetch-depth: 2 or more (the default, 1, fetches no history), or give another baseline.ref or a baseline.image`,
+      `${ref} is not a commit in ${top}: the workflow's actions/checkout needs fetch-depth: 2 or more (the default, ` +
+        `1, fetches no history), or give another baseline.ref or a baseline.image`,
     );
   }
   return commit;
@@ -376,7 +382,8 @@ async function readDockerfile(source: BuildSource, target: BuildTarget, deps: Im
       throw usage(
         deps,
         'baseline.ref',
-        `the Dockerfile ${target.shownDockerfile} cannot be read at ${target.ref} (${code}): give a baseline.ref that has it, or a baseline.image`,
+        `the Dockerfile ${target.shownDockerfile} cannot be read at ${target.ref} (${code}): ` +
+          `give a baseline.ref that has it, or a baseline.image`,
       );
     throw new UsageError([
       { source: target.shownDockerfile, path: target.where, rule: `the Dockerfile cannot be read (${code})` },
@@ -407,7 +414,8 @@ async function provideBaseImages(
       const tagged = await run('docker', dockerTagArgs(OFFLINE_IMAGES.node, `node:${tag}`), { timeoutMs: QUICK_MS });
       if (tagged.exitCode !== 0)
         throw new InfraError(`docker tag ${OFFLINE_IMAGES.node} node:${tag} failed (${lastLine(tagged)})`);
-      const note = `node:${tag} is the air-gapped stand-in ${OFFLINE_IMAGES.node} (Node 24): it was not on this machine`;
+      const note =
+        `node:${tag} is the air-gapped stand-in ${OFFLINE_IMAGES.node} (Node 24): ` + `it was not on this machine`;
       progress.info(note);
       notes.push(note);
       continue;
@@ -438,15 +446,19 @@ async function buildFailure(
   if (stillMissing.length) {
     const named = stillMissing.map((b) => `${b.image} (${target.shownDockerfile}:${b.line})`).join(', ');
     throw new InfraError(
-      `the ${target.role} image${at} cannot be built: its FROM image ${named} is not on this machine and cannot be pulled`,
+      `the ${target.role} image${at} cannot be built: ` +
+        `its FROM image ${named} is not on this machine and cannot be pulled`,
       [
-        'provide it with `docker load -i <file>.tar` (saved elsewhere with `docker save`) or `docker import`, then re-run',
+        'provide it with `docker load -i <file>.tar` (saved elsewhere with `docker save`) ' +
+          'or `docker import`, then re-run',
         `last ${log.length} lines of the build log:`,
         ...log,
       ],
     );
   }
-  const rule = `docker build of the ${target.role} image${at} failed (exit ${res.exitCode}); the last ${log.length} lines of its log:\n${log.join('\n')}`;
+  const rule =
+    `docker build of the ${target.role} image${at} failed (exit ${res.exitCode}); ` +
+    `the last ${log.length} lines of its log:\n${log.join('\n')}`;
   throw new UsageError([{ source: target.shownDockerfile, path: target.where, rule }]);
 }
 

@@ -33,7 +33,10 @@ export function identityOf(container: ContainerFacts, known: readonly ImageDeplo
   const label = container.labels[LABELS.version] ?? '';
   const expected = known.find((d) => d.version === label);
   if (expected && expected.image.id === container.image) return label;
-  return `image ${container.image.replace(/^sha256:/, '').slice(0, 12) || '(unknown)'}${label ? ` labelled ${label}` : ''}`;
+  return (
+    `image ${container.image.replace(/^sha256:/, '').slice(0, 12) || '(unknown)'}` +
+    `${label ? ` labelled ${label}` : ''}`
+  );
 }
 
 export function serviceProbes(

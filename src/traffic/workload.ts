@@ -256,7 +256,10 @@ export function renderPath(path: string, values: TemplateValues): string {
   return renderText(path, values, encodeURIComponent);
 }
 
-/** A JSON body with the templates of its string leaves filled in; a leaf that is only `{{ id }}` takes the id as it came (a number stays a number). */
+/**
+ * A JSON body with the templates of its string leaves filled in; a leaf that is only `{{ id }}` takes the id as it came
+ * (a number stays a number).
+ */
 export function renderBody(body: unknown, values: TemplateValues): unknown {
   if (typeof body === 'string')
     return values.id !== undefined && ONLY_ID.test(body) ? values.id : renderText(body, values, (s) => s);
@@ -320,7 +323,10 @@ export function hopName(value: string | string[] | undefined): string | undefine
   return first ? first.replace(/[^\x20-\x7e]/g, '?').slice(0, 64) : undefined;
 }
 
-/** Sends one call; no answer within timeoutMs (or any network error) is status 0. `hopHeader`: read the hop an error names. */
+/**
+ * Sends one call; no answer within timeoutMs (or any network error) is status 0. `hopHeader`: read the hop an error
+ * names.
+ */
 export async function exchange(
   dispatcher: Dispatcher,
   baseUrl: string,
