@@ -117,8 +117,8 @@ const sideText = (s: SideSummary): string =>
   `${pct(s.errorRate)} of requests failed (n=${s.requests}), served again after ${seconds(s.recoverySeconds)}`;
 
 /**
- * Why the run says nothing about the candidate; undefined: it can be judged. `evidence`: the fault seen acting where it
- * is injected.
+ * Why the run says nothing about the candidate; undefined: it can be
+ * judged. `evidence`: the fault seen acting where it is injected.
  */
 function cannotJudge(c: SideSummary, b: SideSummary, evidence: string | undefined): string | undefined {
   if (c.effect === null && b.effect === null && evidence === undefined)

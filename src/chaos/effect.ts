@@ -99,8 +99,8 @@ export function targetEvidence(
               value: facts.restarts,
               detail:
                 facts.restarts > 0
-                  ? `restarted by its restart ` +
-                    `policy${facts.oomKilled ? ', OOM-killed' : ' (Docker clears OOMKilled on that restart)'}`
+                  ? `restarted by its restart policy` +
+                    `${facts.oomKilled ? ', OOM-killed' : ' (Docker clears OOMKilled on that restart)'}`
                   : `not restarted${facts.oomKilled ? ', yet OOM-killed' : ''}`,
             },
       cpu_usage_rise_percent:

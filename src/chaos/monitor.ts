@@ -18,8 +18,8 @@ export interface MonitorTarget {
 export interface MonitorOptions {
   healthPath: string;
   /**
-   * The target's Prometheus metrics (default /metrics); scraped directly, not through Prometheus, for readings twice a
-   * second.
+   * The target's Prometheus metrics (default /metrics); scraped
+   * directly, not through Prometheus, for readings twice a second.
    */
   metricsPath?: string;
   metricsIntervalMs?: number;

@@ -53,8 +53,8 @@ export interface TargetEffect {
   /** Restarts by the restart policy during the experiment; null: the container was gone. */
   restarts: number | null;
   /**
-   * Docker's OOMKilled at the end. Docker clears it when the restart policy starts the container again, so after a
-   * restart false proves nothing.
+   * Docker's OOMKilled at the end. Docker clears it when the restart policy
+   * starts the container again, so after a restart false proves nothing.
    */
   oomKilled: boolean | null;
   /** Resident memory: the median before the fault, the highest during it (MiB, from /metrics). */
@@ -77,8 +77,8 @@ export interface ExperimentResult {
   fault: {
     kind: string;
     /**
-     * How it was injected, e.g. "docker-kill", "host-kill-9", "tc-netem", "fault-endpoint",
-     * "docker-network-disconnect".
+     * How it was injected, e.g. "docker-kill", "host-kill-9",
+     * "tc-netem", "fault-endpoint", "docker-network-disconnect".
      */
     method: string;
     params: Record<string, unknown>;
@@ -101,8 +101,8 @@ export interface ExperimentResult {
    */
   faultEffect?: FaultEffect;
   /**
-   * Facts a reader needs besides the numbers: a fallback taken (no netem here), a restart or OOM kill seen, a repair
-   * made.
+   * Facts a reader needs besides the numbers: a fallback taken
+   * (no netem here), a restart or OOM kill seen, a repair made.
    */
   notes?: string[];
   /** Why the experiment could not run (status ERROR). */

@@ -79,8 +79,8 @@ export class Session {
   }
 
   /**
-   * A dependency's container now (a user's dependencies file; of a per-region one, the first target's copy), or
-   * undefined.
+   * A dependency's container now (a user's dependencies file; of
+   * a per-region one, the first target's copy), or undefined.
    */
   async dependency(service: string): Promise<ContainerFacts | undefined> {
     const dependency = this.stack.target.service?.dependencies.find((d) => d.name === service);
@@ -105,8 +105,8 @@ export class Session {
   }
 
   /**
-   * Whether a target's process died and came back (restart count up), with a line per target that did and each target's
-   * outcome.
+   * Whether a target's process died and came back (restart count
+   * up), with a line per target that did and each target's outcome.
    */
   async restarts(
     before: ReadonlyMap<string, ContainerFacts>,

@@ -67,8 +67,7 @@ export const BUILTIN_TEMPLATES: Readonly<Record<string, string>> = {
 
 function quantile(q: number): string {
   return (
-    `histogram_quantile(${q}, sum by (le) ` +
-    `(rate(http_request_duration_seconds_bucket{region="{{ region }}",version="{{ version }}",route!="/metrics"}[{{ ` +
-    `interval }}])))`
+    `histogram_quantile(${q}, sum by (le) (rate(http_request_duration_seconds_bucket` +
+    `{region="{{ region }}",version="{{ version }}",route!="/metrics"}[{{ interval }}])))`
   );
 }

@@ -190,8 +190,8 @@ function rolloutFinding(r: RolloutResult, policy: ResolvedGatePolicy): Finding {
 }
 
 /**
- * What the rollback put back and left, from the result; results from before granular rollback rolled back every touched
- * region.
+ * What the rollback put back and left, from the result; results
+ * from before granular rollback rolled back every touched region.
  */
 function rollbackScope(r: RolloutResult): { scope: 'all' | 'region'; rolledBack: string[]; kept: string[] } {
   const byOutcome = (o: NonNullable<RolloutResult['regions'][number]['outcome']>) =>
@@ -208,8 +208,8 @@ function rollbackScope(r: RolloutResult): { scope: 'all' | 'region'; rolledBack:
 }
 
 /**
- * "; us-east's database restored from its backup (10 candidate writes undone, 2 lost by the candidate itself)" per
- * restore.
+ * "; us-east's database restored from its backup (10 candidate
+ * writes undone, 2 lost by the candidate itself)" per restore.
  */
 function restoreText(r: RolloutResult): string {
   return (r.mitigation ?? [])

@@ -103,8 +103,8 @@ export class ComposeStack implements Stack {
       notes.push("Grafana left out: its dashboards are the demo's (a user's service gets Prometheus only)");
     else if (!grafana) {
       const note =
-        `Grafana left out: image ${this.target.images.grafana} cannot be had on this machine (its ` +
-        `provisioning is checked by tests instead)`;
+        `Grafana left out: image ${this.target.images.grafana} cannot be had on this machine ` +
+        `(its provisioning is checked by tests instead)`;
       notes.push(note);
       this.progress.warn(note);
     }

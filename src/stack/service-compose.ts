@@ -217,8 +217,8 @@ export function upstreamAlias(name: string): string {
 }
 
 /**
- * A region's fault proxy: on the stack's network (the dependencies) and the region's, answering to every dependency's
- * name there.
+ * A region's fault proxy: on the stack's network (the dependencies)
+ * and the region's, answering to every dependency's name there.
  */
 function proxyCompose(service: UserServiceTarget, region: RegionTarget): ComposeService {
   return {

@@ -133,8 +133,8 @@ export async function proxyImage(projectDir: string, deps: ImageDeps): Promise<B
 }
 
 /**
- * The TCP ports an image declares (EXPOSE), pulled first when it is not here (Compose would pull it anyway); none when
- * it cannot be had.
+ * The TCP ports an image declares (EXPOSE), pulled first when it is
+ * not here (Compose would pull it anyway); none when it cannot be had.
  */
 export async function imagePorts(ref: string, deps: ImageDeps): Promise<number[]> {
   const run = runner(deps);
@@ -255,8 +255,8 @@ async function resolveRef(run: Run, top: string, ref: string, deps: ImageDeps): 
     throw usage(
       deps,
       'baseline.ref',
-      `${ref} is not a commit in ${top}: the workflow's actions/checkout needs fetch-depth: 2 or more (the default, ` +
-        `1, fetches no history), or give another baseline.ref or a baseline.image`,
+      `${ref} is not a commit in ${top}: the workflow's actions/checkout needs fetch-depth: 2 or more ` +
+        `(the default, 1, fetches no history), or give another baseline.ref or a baseline.image`,
     );
   }
   return commit;

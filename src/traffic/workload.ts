@@ -257,8 +257,8 @@ export function renderPath(path: string, values: TemplateValues): string {
 }
 
 /**
- * A JSON body with the templates of its string leaves filled in; a leaf that is only `{{ id }}` takes the id as it came
- * (a number stays a number).
+ * A JSON body with the templates of its string leaves filled in; a leaf that
+ * is only `{{ id }}` takes the id as it came (a number stays a number).
  */
 export function renderBody(body: unknown, values: TemplateValues): unknown {
   if (typeof body === 'string')
@@ -324,8 +324,8 @@ export function hopName(value: string | string[] | undefined): string | undefine
 }
 
 /**
- * Sends one call; no answer within timeoutMs (or any network error) is status 0. `hopHeader`: read the hop an error
- * names.
+ * Sends one call; no answer within timeoutMs (or any network
+ * error) is status 0. `hopHeader`: read the hop an error names.
  */
 export async function exchange(
   dispatcher: Dispatcher,
