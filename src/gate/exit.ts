@@ -9,7 +9,7 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** 0 gate OPEN, 1 gate CLOSED, 3 the infrastructure failed part-way (the report says where). */
 export function gateExitCode(gate: 'OPEN' | 'CLOSED', infraFailure: string | undefined): 0 | 1 | 3 {
-  if (infraFailure !== undefined) return EXIT.infra;
+  if (infraFailure) return EXIT.infra;
   return gate === 'OPEN' ? EXIT.ok : EXIT.closed;
 }
 

@@ -342,7 +342,7 @@ async function predictPhase(ctx: GateContext, found: GateFindings): Promise<void
   const { deps, timer, stack, run, random, request } = ctx;
   const { progress, signal } = deps;
   const service = predictionService(run.target, run, config.rollout.regions);
-  const request_ = {
+  const predictionRequest = {
     version: run.version,
     failureRate,
     rollout: config.rollout,
@@ -353,7 +353,7 @@ async function predictPhase(ctx: GateContext, found: GateFindings): Promise<void
     ...(service ? { service } : {}),
   };
   const live = await timer.time('prediction', () =>
-    livePrediction(request_, { stack, progress, signal, random: () => random.next() }),
+    livePrediction(predictionRequest, { stack, progress, signal, random: () => random.next() }),
   );
   found.live = live;
   signal.throwIfAborted();

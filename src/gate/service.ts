@@ -257,7 +257,8 @@ export function probeIdProblem(probe: ProbeSpec, answer: Answer): string | undef
     return undefined;
   const shown = JSON.stringify(answer.text.slice(0, 200));
   const { method, path, id } = probe.write;
-  return `the answer to ${method} ${path} (HTTP ${answer.status}) has no id at ${JSON.stringify(id)} (a text or a number): ${shown}`;
+  const at = `has no id at ${JSON.stringify(id)} (a text or a number)`;
+  return `the answer to ${method} ${path} (HTTP ${answer.status}) ${at}: ${shown}`;
 }
 
 /** One probe write to the first region before any traffic: a wrong `id` field is the user's to fix (exit 2). */

@@ -14,7 +14,7 @@ import { projectDir } from '../../util/paths.ts';
 import type { CommandContext } from '../main.ts';
 import { formatTable } from '../output.ts';
 import { dockerWardens } from '../../stack/warden.ts';
-import { clearLeftovers, openStack } from './stack.ts';
+import { clearLeftovers, isUp, openStack } from './stack.ts';
 
 export interface ChaosCommand {
   only?: string[];
@@ -142,9 +142,7 @@ async function bringUpIfNeeded(stack: Stack, ctx: Pick<CommandContext, 'progress
   const tokenless = (await stack.containers())
     .filter((c) => services.has(c.service) && !c.env.FAULT_TOKEN)
     .map((c) => c.service);
-  const down = status.regions
-    .filter((r) => r.stable?.state !== 'running' || r.stable.reportedVersion === undefined)
-    .map((r) => r.region);
+  const down = status.regions.filter((r) => !isUp(r.stable)).map((r) => r.region);
   if (down.length === 0 && tokenless.length === 0 && status.prometheus.ready) return;
   const why = [
     down.length ? `not answering: ${down.join(', ')}` : '',

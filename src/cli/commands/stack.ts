@@ -3,7 +3,7 @@ import { toJsonText } from '../../report/json.ts';
 import { statusExitCode } from '../../gate/exit.ts';
 import { ComposeStack } from '../../stack/compose-stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';
-import type { Stack, StackStatus } from '../../stack/stack.ts';
+import type { ContainerStatus, Stack, StackStatus } from '../../stack/stack.ts';
 import { dockerWardens } from '../../stack/warden.ts';
 import { defaultStackTarget, grafanaUrl, prometheusUrl, regionUrl } from '../../stack/target.ts';
 import { projectDir } from '../../util/paths.ts';
@@ -45,8 +45,12 @@ export async function runStatus(command: { json: boolean }, ctx: CommandContext)
   const leftovers = await clearLeftovers(stack, ctx);
   const status = await stack.status();
   ctx.out(command.json ? statusJson(status, leftovers) : statusText(status, leftovers));
-  const allUp = status.regions.every((r) => r.stable?.state === 'running' && r.stable.reportedVersion !== undefined);
-  return statusExitCode(allUp);
+  return statusExitCode(status.regions.every((r) => isUp(r.stable)));
+}
+
+/** Up: the container runs and the service answers with its version. */
+export function isUp(container: ContainerStatus | undefined): boolean {
+  return container?.state === 'running' && container.reportedVersion !== undefined;
 }
 
 /** What `status --json` prints: snake_case keys, as every other JSON output. */
@@ -66,11 +70,7 @@ export function statusTable(status: StackStatus): string {
     r.stable?.reportedVersion ?? r.stable?.deployment?.version ?? '-',
     r.canary ? `${r.canary.reportedVersion ?? r.canary.deployment?.version ?? '?'} (${r.canary.state})` : '-',
     r.stable?.health ?? '-',
-    r.stable
-      ? r.stable.state === 'running' && r.stable.reportedVersion !== undefined
-        ? 'up'
-        : r.stable.state
-      : 'absent',
+    isUp(r.stable) ? 'up' : (r.stable?.state ?? 'absent'),
     String(r.stable?.restartCount ?? 0),
   ]);
   const lines = [formatTable(['region', 'port', 'stable', 'canary', 'health', 'up', 'restarts'], rows)];
