@@ -1,9 +1,10 @@
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
-import { resolve } from 'node:path';
 import { loadConfig } from '../config/load.ts';
 import { UsageError } from '../config/errors.ts';
-import { runGate } from '../gate/pipeline.ts';
+import { EXIT } from '../gate/exit.ts';
+import { historyFile } from '../gate/history.ts';
+import { runGate, type GateOutcome } from '../gate/pipeline.ts';
 import { headline } from '../report/headline.ts';
 import { InfraError } from '../stack/errors.ts';
 import { annotationOf } from './annotations.ts';
@@ -28,15 +29,15 @@ export async function run(): Promise<void> {
   try {
     // Untrimmed, so an input of only whitespace is refused rather than read as left out.
     const inputs = readInputs((name) => core.getInput(name, { trimWhitespace: false }));
-    // Read first for the history file's path; the gate takes it as it is (read and checked once).
-    const config = loadConfig(inputs.config, workspace, inputs.environment);
-    const historyFile = resolve(workspace, config.predict.history.file);
+    const request = gateRequestOf(inputs, workspace);
+    // Read once, here, for the history file's path: the gate takes it as it is.
+    const plan = loadConfig(request.config, workspace, request.environment);
     if (inputs.historyCache) {
-      historyToSave = historyFile;
-      await core.group('restore the run history', () => restoreHistoryFile(historyFile, cache, process.env, core));
+      historyToSave = historyFile(plan, workspace);
+      await restoreHistory(historyToSave);
     }
     const outcome = await runGate(
-      { ...gateRequestOf(inputs, workspace), plan: config },
+      { ...request, plan },
       {
         progress: actionProgress(),
         signal: controller.signal,
@@ -45,22 +46,7 @@ export async function run(): Promise<void> {
       },
     );
     core.saveState('stackUp', inputs.keepStack ? 'kept' : 'false');
-    const { report, paths } = outcome;
-    core.setOutput('gate', report.deploymentGate);
-    core.setOutput('overall', report.overall);
-    core.setOutput('report-json', paths.json);
-    core.setOutput('report-html', paths.html);
-    core.setOutput('junit', paths.junit);
-    core.setOutput('risk-score', report.prediction ? String(report.prediction.risk.score) : '');
-    core.setOutput('prediction-action', report.prediction?.action.action ?? '');
-    await writeSummary(paths.summary);
-    if (outcome.exitCode === 3) core.setFailed(`infrastructure failure: ${outcome.infraFailure ?? ''}`);
-    else if (report.deploymentGate === 'CLOSED') {
-      const { reasons, more } = headline(report);
-      const why = `deployment gate CLOSED: ${reasons.map((f) => f.text).join('; ')}${more > 0 ? `; and ${more} more` : ''}`;
-      if (inputs.failOnClosedGate) core.setFailed(why);
-      else core.warning(why);
-    } else core.info('deployment gate OPEN');
+    await publish(outcome, inputs.failOnClosedGate);
   } catch (e) {
     fail(e, workspace);
   } finally {
@@ -68,6 +54,28 @@ export async function run(): Promise<void> {
     process.off('SIGTERM', onSignal);
     if (historyToSave !== undefined) await saveHistory(historyToSave);
   }
+}
+
+/** The outcome as the step's outputs, its summary and its status. */
+async function publish(outcome: GateOutcome, failOnClosedGate: boolean): Promise<void> {
+  const { report, paths } = outcome;
+  core.setOutput('gate', report.deploymentGate);
+  core.setOutput('overall', report.overall);
+  core.setOutput('report-json', paths.json);
+  core.setOutput('report-html', paths.html);
+  core.setOutput('junit', paths.junit);
+  core.setOutput('risk-score', report.prediction ? String(report.prediction.risk.score) : '');
+  core.setOutput('prediction-action', report.prediction?.action.action ?? '');
+  await writeSummary(paths.summary);
+  if (outcome.exitCode === EXIT.infra) {
+    core.setFailed(`infrastructure failure: ${outcome.infraFailure ?? ''}`);
+  } else if (report.deploymentGate === 'CLOSED') {
+    const { reasons, more } = headline(report);
+    const and = more > 0 ? `; and ${more} more` : '';
+    const why = `deployment gate CLOSED: ${reasons.map((f) => f.text).join('; ')}${and}`;
+    if (failOnClosedGate) core.setFailed(why);
+    else core.warning(why);
+  } else core.info('deployment gate OPEN');
 }
 
 /**
@@ -87,6 +95,10 @@ function fail(e: unknown, workspace: string): void {
   } else {
     core.setFailed(e instanceof Error ? (e.stack ?? e.message) : String(e));
   }
+}
+
+async function restoreHistory(file: string): Promise<void> {
+  await core.group('restore the run history', () => restoreHistoryFile(file, cache, process.env, core));
 }
 
 /** The history is a convenience: not saving it is a warning, never a failed step. */

@@ -28,6 +28,8 @@ export interface SuiteDeps {
   annotator?: Annotator;
   /** Arms a warden for each fault (stack/warden.ts), so it lifts even if the gate dies. */
   wardens?: Wardens;
+  /** The clock the experiments are timed by; Date.now when not given. */
+  now?: () => number;
 }
 
 export interface SuiteOutcome {
@@ -90,12 +92,6 @@ async function runEach(
     }
   }
   return { seed: deps.seed, results, interrupted: signal.aborted };
-}
-
-/** 0 every experiment passed, 1 one failed (or could not run), 3 the infrastructure failed. */
-export function suiteExitCode(outcome: Pick<SuiteOutcome, 'results' | 'infraFailure'>): number {
-  if (outcome.infraFailure !== undefined || outcome.results.some((r) => !r.reverted)) return 3;
-  return outcome.results.every((r) => r.status === 'PASS') ? 0 : 1;
 }
 
 /** A netem delay survives the process that added it; one left by a run killed outright is removed here. */

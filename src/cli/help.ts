@@ -1,17 +1,56 @@
 const USAGE: Record<string, string> = {
-  up: 'chaos-gate up\n  Build the region image, start the four regions and Prometheus (and Grafana where its image exists), wait until each answers, print where.',
-  down: 'chaos-gate down\n  Remove the stack: containers, network and volumes.',
-  status:
-    'chaos-gate status [--json]\n  A table of the regions: stable and canary version, health, up, restarts. Exit 3 when a region is down.',
-  deploy:
-    "chaos-gate deploy <version> [failure-rate] [--failure-rate R] [--strategy canary|rolling] [--config FILE] [--json] [--result-file FILE] [--data-fault corrupt|drop] [--regression slow-start]\n  Roll <version> out region by region. Exit 0 completed, 1 rolled back (also when only one region was: rollback: region), 2 bad input, 3 infrastructure failure (also a rollback whose data check failed). --data-fault makes the test service's candidate corrupt or drop rows (rollback with mitigation). --regression slow-start makes it restart slowly after a crash (10 s before it listens).",
-  simulate:
-    'chaos-gate simulate [--seed N] [--config FILE]\n  Run the rollout state machine and judgement against seeded simulated traffic; print JSON.',
-  chaos:
-    "chaos-gate chaos [--only NAME,NAME] [--experiments DIR] [--config FILE] [--environment NAME] [--seed N] [--json]\n  Run the chaos experiments (--experiments, else experiments.dir of the config, else the chaos/ folder) against the stack, bringing it up if needed, with the config's experiments.only and experiments.thresholds; write reports/chaos.json.\n  Exit 0 every experiment passed, 1 one failed, 2 bad experiment file, 3 the stack could not be brought up or a fault not lifted.",
-  predict:
-    'chaos-gate predict --version V [--failure-rate R] [--config FILE] [--environment NAME] [--seed N] [--json]\n  Pre-flight the candidate beside stable in one region at each load profile (predict.preflight), read the run history, and print the predicted error rate and p99 range per canary stage, the risk score 0-100 with its components, the likely failure points and the action (proceed, small-tiers, close). The stack must be up; the pre-flight canary is removed afterwards.\n  Exit 0 proceed or small-tiers, 1 close, 2 bad input, 3 infrastructure failure.',
-  gate: "chaos-gate gate --version V [--failure-rate R] [--config FILE] [--environment NAME] [--report-dir DIR] [--only a,b|none] [--experiments DIR] [--seed N] [--keep-stack] [--regression slow-start]   (alias: run)\n  The whole pipeline: validate config, stack up, baseline, chaos suite, prediction (predict.enabled: pre-flight, risk score; above predict.max_risk the gate closes or starts with small tiers), rollout (with chaos on the candidate: the same fault on the candidate and the baseline of the first region, experiments.differential), verdict, history record (predict.history.file), reports (report.json, report.html, junit.xml, summary.md), stack down.\n  Exit 0 gate OPEN, 1 gate CLOSED, 2 bad input, 3 infrastructure failure. --regression slow-start: the demo's candidate restarts slowly after a crash.",
+  up: [
+    'chaos-gate up',
+    '  Build the region image, start the four regions and Prometheus (and Grafana where its image ' +
+      'exists), wait until each answers, print where.',
+  ].join('\n'),
+  down: ['chaos-gate down', '  Remove the stack: containers, network and volumes.'].join('\n'),
+  status: [
+    'chaos-gate status [--json]',
+    '  A table of the regions: stable and canary version, health, up, restarts. Exit 3 when a region is down.',
+  ].join('\n'),
+  deploy: [
+    'chaos-gate deploy <version> [failure-rate] [--failure-rate R] [--strategy canary|rolling] ' +
+      '[--config FILE] [--json] [--result-file FILE] [--data-fault corrupt|drop] [--regression slow-start]',
+    '  Roll <version> out region by region. Exit 0 completed, 1 rolled back (also when only one ' +
+      'region was: rollback: region), 2 bad input, 3 infrastructure failure (also a rollback whose ' +
+      "data check failed). --data-fault makes the test service's candidate corrupt or drop rows " +
+      '(rollback with mitigation). --regression slow-start makes it restart slowly after a crash (10 s ' +
+      'before it listens).',
+  ].join('\n'),
+  simulate: [
+    'chaos-gate simulate [--seed N] [--config FILE]',
+    '  Run the rollout state machine and judgement against seeded simulated traffic; print JSON.',
+  ].join('\n'),
+  chaos: [
+    'chaos-gate chaos [--only NAME,NAME] [--experiments DIR] [--config FILE] [--environment NAME] ' +
+      '[--seed N] [--json]',
+    '  Run the chaos experiments (--experiments, else experiments.dir of the config, else the chaos/ ' +
+      "folder) against the stack, bringing it up if needed, with the config's experiments.only and " +
+      'experiments.thresholds; write reports/chaos.json.',
+    '  Exit 0 every experiment passed, 1 one failed, 2 bad experiment file, 3 the stack could not be ' +
+      'brought up or a fault not lifted.',
+  ].join('\n'),
+  predict: [
+    'chaos-gate predict --version V [--failure-rate R] [--config FILE] [--environment NAME] ' + '[--seed N] [--json]',
+    '  Pre-flight the candidate beside stable in one region at each load profile ' +
+      '(predict.preflight), read the run history, and print the predicted error rate and p99 range per ' +
+      'canary stage, the risk score 0-100 with its components, the likely failure points and the ' +
+      'action (proceed, small-tiers, close). The stack must be up; the pre-flight canary is removed afterwards.',
+    '  Exit 0 proceed or small-tiers, 1 close, 2 bad input, 3 infrastructure failure.',
+  ].join('\n'),
+  gate: [
+    'chaos-gate gate --version V [--failure-rate R] [--config FILE] [--environment NAME] ' +
+      '[--report-dir DIR] [--only a,b|none] [--experiments DIR] [--seed N] [--keep-stack] ' +
+      '[--regression slow-start]   (alias: run)',
+    '  The whole pipeline: validate config, stack up, baseline, chaos suite, prediction ' +
+      '(predict.enabled: pre-flight, risk score; above predict.max_risk the gate closes or starts with ' +
+      'small tiers), rollout (with chaos on the candidate: the same fault on the candidate and the ' +
+      'baseline of the first region, experiments.differential), verdict, history record ' +
+      '(predict.history.file), reports (report.json, report.html, junit.xml, summary.md), stack down.',
+    '  Exit 0 gate OPEN, 1 gate CLOSED, 2 bad input, 3 infrastructure failure. --regression ' +
+      "slow-start: the demo's candidate restarts slowly after a crash.",
+  ].join('\n'),
 };
 
 export function helpText(topic?: string): string {

@@ -1,4 +1,5 @@
 import { UsageError } from '../config/errors.ts';
+import { EXIT } from '../gate/exit.ts';
 import { InfraError } from '../stack/errors.ts';
 import { parseCommand, type Command } from './args.ts';
 import { helpText } from './help.ts';
@@ -11,7 +12,7 @@ import { runChaos } from './commands/chaos.ts';
 import { runPredict } from './commands/predict.ts';
 import { Interrupted, withSignals } from './signals.ts';
 
-export const EXIT = { ok: 0, closed: 1, usage: 2, infra: 3, interrupted: 130 } as const;
+export { EXIT };
 
 export interface CommandContext {
   progress: ReturnType<typeof consoleProgress>;
@@ -20,6 +21,8 @@ export interface CommandContext {
   out: (text: string) => void;
   /** Lines a person must see whatever the output format (stderr). */
   err: (line: string) => void;
+  /** The clock (ms since the epoch): seeds, start times and durations. */
+  now: () => number;
 }
 
 export type Dispatch = (command: Exclude<Command, { name: 'help' }>, ctx: CommandContext) => Promise<number>;
@@ -29,6 +32,8 @@ export interface MainIo {
   out: (text: string) => void;
   err: (line: string) => void;
   dispatch: Dispatch;
+  /** The clock handed to commands; Date.now unless a test gives its own. */
+  now?: () => number;
 }
 
 const processIo: MainIo = {
@@ -62,7 +67,8 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
           write(...a);
         };
       try {
-        return await io.dispatch(command, { progress, signal, out: finish(out), err: finish(err) });
+        const now = io.now ?? Date.now;
+        return await io.dispatch(command, { progress, signal, out: finish(out), err: finish(err), now });
       } finally {
         progress.stop();
       }

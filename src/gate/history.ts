@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import type { ExperimentResult } from '../chaos/result.ts';
+import type { LoadedConfig } from '../config/load.ts';
 import { appendHistory, type HistoryFs } from '../history/file.ts';
 import { historyRecord } from '../history/record.ts';
 import type { HistoryRecord } from '../history/schema.ts';
@@ -55,6 +57,11 @@ export function gateHistoryRecord(run: GateRunFacts): HistoryRecord {
     accuracy: accuracy && { stages: accuracy.stages, inside: accuracy.inside, share: accuracy.share },
     experiments: run.experiments,
   });
+}
+
+/** Where the run history lives: predict.history.file, relative to the user's folder. */
+export function historyFile(config: Pick<LoadedConfig, 'predict'>, cwd: string): string {
+  return resolve(cwd, config.predict.history.file);
 }
 
 /** Appends the record; true when it is on disk. */

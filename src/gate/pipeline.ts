@@ -25,7 +25,7 @@ import { projectDir } from '../util/paths.ts';
 import { phaseTimer } from '../util/phases.ts';
 import type { Progress } from '../util/progress.ts';
 import { measureBaseline, settledBaseline } from './baseline.ts';
-import { gateHistoryRecord, historyRunId, recordRun, runAccuracy } from './history.ts';
+import { gateHistoryRecord, historyFile, historyRunId, recordRun, runAccuracy } from './history.ts';
 import {
   attributionNote,
   checkProbe,
@@ -40,6 +40,19 @@ import { differentialHook, differentialSetup } from './differential.ts';
 import { gateControls } from './controls.ts';
 import { controlFindings, type ControlResult } from '../rollout/control-verdict.ts';
 import { gateSuite, suiteJudgement } from './suite.ts';
+import type { Experiment } from '../chaos/experiment.ts';
+import type { JudgementConfig } from '../chaos/measure.ts';
+import type { HistoryRecord } from '../history/schema.ts';
+import type { RolloutPlan } from '../rollout/plan.ts';
+import type { Random } from '../simulate/random.ts';
+import type { StackTarget } from '../stack/target.ts';
+import type { Wardens } from '../stack/warden.ts';
+import type { PhaseTimer } from '../util/phases.ts';
+import type { GateVerdict } from '../report/verdict.ts';
+import type { RegionBaseline } from './baseline.ts';
+import type { DifferentialSetup } from './differential.ts';
+import type { RunTarget } from './service.ts';
+import { gateExitCode } from './exit.ts';
 
 // The whole gate, one pipeline for the CLI and the Action:
 // config -> stack up -> baseline -> chaos suite -> prediction -> rollout -> verdict -> history
@@ -82,7 +95,7 @@ export interface GateDeps {
 export interface GateOutcome {
   report: Report;
   paths: ReportPaths;
-  /** 0 gate OPEN, 1 gate CLOSED, 3 the infrastructure failed part-way (the report says where). */
+  /** gateExitCode: 0 gate OPEN, 1 gate CLOSED, 3 the infrastructure failed part-way (the report says where). */
   exitCode: 0 | 1 | 3;
   infraFailure?: string;
 }
@@ -90,305 +103,448 @@ export interface GateOutcome {
 export const BASELINE_SECONDS = 5;
 
 export async function runGate(request: GateRequest, deps: GateDeps): Promise<GateOutcome> {
-  const { progress, signal } = deps;
   const startedAt = deps.now();
   const runId = new Date(startedAt).toISOString();
-  const config = request.plan ?? loadConfig(request.config, request.cwd, request.environment);
-  refuseDemoKnobs(config, request.failureRate, request.regression);
-  const failureRate = request.failureRate ?? 0;
-  const home = projectDir(deps.env);
-  const demoTarget = defaultStackTarget(home);
-  const { experiments, note: suiteNote } = gateSuite(
-    request,
-    config,
-    home,
-    demoTarget.regions.map((r) => r.name),
-  );
-  const differential = differentialSetup(
-    request,
-    config,
-    home,
-    demoTarget.regions.map((r) => r.name),
-  );
-  requireDemoVersion(config, request.version);
-  progress.step(
-    `gate for ${request.version ?? 'your service at HEAD'}: ${experiments.length} experiment(s), then a ${config.rollout.strategy} rollout over ${config.rollout.regions.join(', ')}${config.environment ? ` (environment ${config.environment})` : ''}`,
-  );
-
+  const plan = planGate(request, deps.env);
+  deps.progress.step(gateHeadline(request, plan));
   const dockerVersion = await requireDocker();
-  const timer = phaseTimer(deps.now);
-  const run = await runTarget(config, { version: request.version, cwd: request.cwd }, demoTarget, { timer, progress });
-  const { target, version, workload, prometheus } = run;
-  let rolloutPlan = run.rolloutPlan;
-  const stack = await ComposeStack.connect(target, { progress });
-  const wardens = dockerWardens(target);
-  const leftovers = await liftLeftovers({ stack, wardens, control: dockerControl, progress });
-  const random = createRandom(request.seed);
-  const notes: string[] = [
-    ...leftovers.map((l) => `left by an earlier run: ${l}`),
-    ...run.notes,
-    ...(suiteNote ? [suiteNote] : []),
-    ...('note' in differential ? [differential.note] : []),
-  ];
-  let results: ExperimentResult[] = [];
-  let rollout: RolloutResult | null = null;
-  let infraFailure: string | undefined;
-  let live: LivePrediction | null = null;
-  let closedByPrediction: string | undefined;
-  let baselineVersion: string | null = null;
-  let experimentsMs: number | null = null;
-  let controls: ControlResult[] | null = null;
-  try {
-    progress.step('stack up');
-    const up = await timer.time('stack_up', () => stack.up());
-    deps.onStackUp?.();
-    notes.push(...up.notes);
-    await checkProbe(target, config.file);
-    // Metrics promised but not served: the Prometheus checks would find nothing (exit 2).
-    const metrics = await metricsNote(target);
-    if (metrics) {
-      notes.push(metrics);
-      rolloutPlan = withoutPrometheus(rolloutPlan);
-    }
-
-    progress.step(`baseline: ${BASELINE_SECONDS} s of traffic on every region`);
-    const judgement = suiteJudgement(config);
-    const settled = await timer.time('baseline', () =>
-      settledBaseline(
-        () => measureBaseline(stack, BASELINE_SECONDS, 20, judgement.limits, () => random.next(), signal, workload),
-        (problems) =>
-          progress.warn(
-            `baseline: ${problems}; measuring again (a stack just started on a busy host may still be warming up)`,
-          ),
-      ),
-    );
-    const { baseline } = settled;
-    if (settled.attempts > 1)
-      notes.push(
-        `baseline measured ${settled.attempts} times: the first attempt(s) found errors on a stack just started`,
-      );
-    for (const b of baseline)
-      notes.push(
-        `baseline ${b.region} on ${b.version}: ${b.metrics.count} requests, error rate ${((b.metrics.errorRate ?? 0) * 100).toFixed(1)}%, p99 ${b.metrics.p99Ms?.toFixed(1) ?? '-'} ms${b.slow ? ` (slow: ${b.slow})` : ''}`,
-      );
-    baselineVersion = baseline.find((b) => b.region === config.rollout.regions[0])?.version ?? null;
-    const unhealthy = baseline.filter((b) => b.problem);
-    if (unhealthy.length > 0)
-      throw new InfraError(
-        'the stack is unhealthy before any fault',
-        unhealthy.map((b) => `${b.region}: ${b.problem}`),
-      );
-    // A bad Prometheus query is a configuration error (exit 2): find it before the suite runs.
-    if (rolloutPlan.analysis.sources.includes('prometheus') && prometheus.checks.length > 0) {
-      const first = baseline[0];
-      if (first)
-        await preflight(prometheus, prometheusUrl(target), {
-          region: first.region,
-          version: first.version,
-          canary_version: version,
-          baseline_version: first.version,
-          slot: 'stable',
-        });
-    }
-
-    if (experiments.length > 0) {
-      progress.step(`chaos suite: ${experiments.map((e) => e.name).join(', ')}`);
-      const suiteStarted = deps.now();
-      const suite = await timer.time('suite', () =>
-        runSuite(experiments, {
-          stack,
-          control: dockerControl,
-          progress,
-          signal,
-          seed: request.seed,
-          judgement,
-          prometheusUrl: prometheusUrl(target),
-          wardens,
-        }),
-      );
-      results = suite.results;
-      experimentsMs = deps.now() - suiteStarted;
-      if (suite.interrupted) signal.throwIfAborted();
-      if (suite.infraFailure) throw new InfraError(`chaos suite stopped: ${suite.infraFailure}`);
-    }
-
-    if (config.predict.enabled) {
-      const service = predictionService(target, run, config.rollout.regions);
-      live = await timer.time('prediction', () =>
-        livePrediction(
-          {
-            version,
-            failureRate,
-            rollout: config.rollout,
-            predict: config.predict,
-            seed: request.seed,
-            cwd: request.cwd,
-            experiments: results,
-            ...(service ? { service } : {}),
-          },
-          { stack, progress, signal, random: () => random.next() },
-        ),
-      );
-      signal.throwIfAborted();
-      if (service)
-        notes.push(
-          `prediction's dependency model (from your dependencies file): ${describeGraph(live.prediction.dependencies.graph)}`,
-        );
-      const { risk, action } = live.prediction;
-      progress.step(`prediction: risk ${risk.score}/100 (${risk.level}), ${action.action}: ${action.reason}`);
-      if (action.action === 'close')
-        closedByPrediction = `risk score ${risk.score} above predict.max_risk ${action.maxRisk}: closed before the rollout (${action.reason})`;
-    }
-
-    const failed = results.filter((r) => r.status !== 'PASS');
-    if (closedByPrediction) {
-      notes.push(`rollout skipped: ${closedByPrediction}`);
-    } else if (failed.length > 0 && !config.gate.rolloutAfterFailedExperiments) {
-      notes.push(
-        `rollout skipped: ${failed.length} experiment(s) failed and gate.rollout_after_failed_experiments is false`,
-      );
-    } else {
-      progress.step(`rollout of ${version}`);
-      const plan = live ? predictedPlan(rolloutPlan, live.prediction) : rolloutPlan;
-      const chaos =
-        'experiments' in differential && differential.experiments.length > 0
-          ? {
-              differential: differentialHook(
-                differential,
-                {
-                  stack,
-                  control: dockerControl,
-                  progress,
-                  wardens,
-                  token: target.service ? '' : await stack.faultToken(),
-                  ...(workload ? { workload } : {}),
-                },
-                progress,
-              ),
-            }
-          : {};
-      controls = await gateControls(
-        config,
-        {
-          stack,
-          control: dockerControl,
-          progress,
-          signal,
-          random: () => random.next(),
-          plan,
-          prometheus,
-          ...(stack.probes ? { probes: stack.probes } : {}),
-          ...(workload ? { workload } : {}),
-        },
-        timer,
-        notes,
-      );
-      rollout = await timer.time('rollout', () =>
-        runRollout(
-          {
-            version,
-            failureRate,
-            plan,
-            prometheus,
-            ...(request.regression ? { regression: request.regression } : {}),
-            ...(run.candidateImage ? { image: run.candidateImage } : {}),
-            ...(live ? { prediction: { stages: live.prediction.stages } } : {}),
-          },
-          {
-            stack,
-            progress,
-            signal,
-            random: () => random.next(),
-            ...(stack.probes ? { probes: stack.probes } : {}),
-            ...(workload ? { workload } : {}),
-            ...chaos,
-          },
-        ),
-      );
-      signal.throwIfAborted();
-    }
-  } catch (e) {
-    if (!(e instanceof InfraError)) throw e;
-    infraFailure = [e.message, ...e.details].join('; ');
-    progress.warn(`infrastructure failure: ${infraFailure}`);
-  } finally {
-    if (!request.keepStack)
-      await timer
-        .time('down', () => stack.down())
-        .catch((e: unknown) => progress.warn(`stack down failed: ${e instanceof Error ? e.message : String(e)}`));
-    else progress.info('stack left running (--keep-stack)');
-  }
-
-  const attributed = attributionNote(config.service, rollout?.stages ?? []);
-  if (attributed) notes.push(attributed);
-  if (infraFailure) notes.push(`infrastructure failure: ${infraFailure}`);
-  let verdict = decideGate(results, rollout, {
-    ...config.gate,
-    requiredExperiments: [...config.gate.requiredExperiments],
-  });
-  if (closedByPrediction) verdict = closeGate(verdict, closedByPrediction);
-  for (const finding of controlFindings(controls ?? [])) verdict = closeGate(verdict, finding);
-  if (infraFailure) verdict = closeGate(verdict, `infrastructure failure: ${infraFailure}`);
-
-  const prediction = live?.prediction ?? null;
-  const record = gateHistoryRecord({
-    runId: historyRunId(runId, deps.env ?? process.env),
-    startedAt,
-    endedAt: deps.now(),
-    version,
-    baselineVersion,
-    gate: verdict.gate,
-    regions: config.rollout.regions,
-    preflightMs: live?.preflightMs ?? null,
-    experimentsMs,
-    experiments: experiments.length > 0 ? results : null,
-    rollout,
-    prediction,
-  });
-  const historyFile = resolve(request.cwd, config.predict.history.file);
-  const recorded = await recordRun(historyFile, record, progress);
-  const accuracy = runAccuracy(prediction, rollout);
-  const report = buildReport({
-    runId,
-    commit: await commitOf(request.cwd, deps.env ?? process.env),
-    version,
-    failureRate,
-    experiments: results,
-    rollout,
-    controls,
-    gate: verdict,
-    ...(live
-      ? {
-          prediction: predictionReport({
-            prediction: live.prediction,
-            preflight: { region: live.region, durationMs: live.preflightMs },
-            stages: rollout?.stages ?? [],
-            accuracy,
-            history: {
-              file: live.history.file,
-              problems: live.history.problems,
-              records: recorded ? [...live.history.records, record] : live.history.records,
-              lastRuns: config.predict.history.runs,
-            },
-          }),
-        }
-      : {}),
-    environment: {
-      composeVersion: stack.cli.version,
-      dockerVersion,
-      node: process.version,
-      injectionMethods: [...new Set(results.map((r) => r.fault.method))],
-      notes,
-      phases: timer.phases,
-    },
-  });
+  const ctx = await connectGate(request, deps, plan);
+  const found = await runPhases(ctx);
+  ctx.notes.push(...closingNotes(plan.config, found));
+  const verdict = gateVerdict(plan.config, found);
+  const history = await recordHistory(ctx, found, verdict, { runId, startedAt });
+  const commit = await commitOf(request.cwd, deps.env ?? process.env);
+  const report = gateReport(ctx, found, verdict, history, { runId, commit, dockerVersion });
   const paths = await writeReports(resolve(request.cwd, request.reportDir), report);
-  progress.step(`gate ${report.deploymentGate}: reports in ${request.reportDir}`);
+  deps.progress.step(`gate ${report.deploymentGate}: reports in ${request.reportDir}`);
+  const { infraFailure } = found;
   return {
     report,
     paths,
-    exitCode: infraFailure ? 3 : report.deploymentGate === 'OPEN' ? 0 : 1,
+    exitCode: gateExitCode(report.deploymentGate, infraFailure),
     ...(infraFailure ? { infraFailure } : {}),
+  };
+}
+
+/** What the gate will run, from the request and the configuration alone: known before the stack is touched. */
+interface GatePlan {
+  config: LoadedConfig;
+  failureRate: number;
+  demoTarget: StackTarget;
+  experiments: Experiment[];
+  differential: DifferentialSetup | { note: string };
+  /** Why part of the suite or the chaos on the candidate will not run. */
+  notes: string[];
+}
+
+/** The gate once its stack is known: what every phase works with. */
+interface GateContext {
+  request: GateRequest;
+  deps: GateDeps;
+  plan: GatePlan;
+  run: RunTarget;
+  stack: ComposeStack;
+  wardens: Wardens;
+  timer: PhaseTimer;
+  random: Random;
+  /** The report's notes, in the order the run met them. */
+  notes: string[];
+  /** The rollout's plan; without Prometheus when the metrics it promised are not served. */
+  rolloutPlan: RolloutPlan;
+}
+
+/** What the phases found; each stays as it was when a phase did not run or an infrastructure failure ended them. */
+interface GateFindings {
+  results: ExperimentResult[];
+  experimentsMs: number | null;
+  baselineVersion: string | null;
+  live: LivePrediction | null;
+  closedByPrediction?: string;
+  controls: ControlResult[] | null;
+  rollout: RolloutResult | null;
+  infraFailure?: string;
+}
+
+/** Everything the user wrote, validated (exit 2) before the stack is touched. */
+function planGate(request: GateRequest, env: GateDeps['env']): GatePlan {
+  const config = request.plan ?? loadConfig(request.config, request.cwd, request.environment);
+  refuseDemoKnobs(config, request.failureRate, request.regression);
+  const home = projectDir(env);
+  const demoTarget = defaultStackTarget(home);
+  const regions = demoTarget.regions.map((r) => r.name);
+  const suite = gateSuite(request, config, home, regions);
+  const differential = differentialSetup(request, config, home, regions);
+  requireDemoVersion(config, request.version);
+  return {
+    config,
+    failureRate: request.failureRate ?? 0,
+    demoTarget,
+    experiments: suite.experiments,
+    differential,
+    notes: [...(suite.note ? [suite.note] : []), ...('note' in differential ? [differential.note] : [])],
+  };
+}
+
+function gateHeadline(request: GateRequest, plan: GatePlan): string {
+  const { rollout, environment } = plan.config;
+  return (
+    `gate for ${request.version ?? 'your service at HEAD'}: ${plan.experiments.length} experiment(s), ` +
+    `then a ${rollout.strategy} rollout over ${rollout.regions.join(', ')}` +
+    (environment ? ` (environment ${environment})` : '')
+  );
+}
+
+/** The target built or pulled, its stack connected, and the faults a dead run left lifted. */
+async function connectGate(request: GateRequest, deps: GateDeps, plan: GatePlan): Promise<GateContext> {
+  const { progress } = deps;
+  const timer = phaseTimer(deps.now);
+  const target = { version: request.version, cwd: request.cwd };
+  const run = await runTarget(plan.config, target, plan.demoTarget, { timer, progress });
+  const stack = await ComposeStack.connect(run.target, { progress });
+  const wardens = dockerWardens(run.target);
+  const leftovers = await liftLeftovers({ stack, wardens, control: dockerControl, progress });
+  const notes = [...leftovers.map((l) => `left by an earlier run: ${l}`), ...run.notes, ...plan.notes];
+  const random = createRandom(request.seed);
+  return { request, deps, plan, run, stack, wardens, timer, random, notes, rolloutPlan: run.rolloutPlan };
+}
+
+/**
+ * Stack up -> baseline -> chaos suite -> prediction -> rollout. An infrastructure failure ends
+ * the phases (the report says where); the stack comes down whatever happened, unless keepStack.
+ */
+async function runPhases(ctx: GateContext): Promise<GateFindings> {
+  const found: GateFindings = {
+    results: [],
+    experimentsMs: null,
+    baselineVersion: null,
+    live: null,
+    controls: null,
+    rollout: null,
+  };
+  try {
+    await stackUp(ctx);
+    const judgement = suiteJudgement(ctx.plan.config);
+    const baseline = await baselinePhase(ctx, judgement, found);
+    await checkQueries(ctx, baseline);
+    await suitePhase(ctx, judgement, found);
+    await predictPhase(ctx, found);
+    await rolloutPhase(ctx, found);
+  } catch (e) {
+    if (!(e instanceof InfraError)) throw e;
+    found.infraFailure = [e.message, ...e.details].join('; ');
+    ctx.deps.progress.warn(`infrastructure failure: ${found.infraFailure}`);
+  } finally {
+    await stackDown(ctx);
+  }
+  return found;
+}
+
+async function stackUp(ctx: GateContext): Promise<void> {
+  const { deps, timer, stack, notes, run } = ctx;
+  deps.progress.step('stack up');
+  const up = await timer.time('stack_up', () => stack.up());
+  deps.onStackUp?.();
+  notes.push(...up.notes);
+  await checkProbe(run.target, ctx.plan.config.file);
+  // Metrics promised but not served: the Prometheus checks would find nothing (exit 2).
+  const metrics = await metricsNote(run.target);
+  if (metrics) {
+    notes.push(metrics);
+    ctx.rolloutPlan = withoutPrometheus(ctx.rolloutPlan);
+  }
+}
+
+/** Traffic on every region before any fault: a region unhealthy already is an infrastructure failure. */
+async function baselinePhase(
+  ctx: GateContext,
+  judgement: JudgementConfig,
+  found: GateFindings,
+): Promise<RegionBaseline[]> {
+  const { deps, timer, stack, notes, random, run } = ctx;
+  const { progress, signal } = deps;
+  progress.step(`baseline: ${BASELINE_SECONDS} s of traffic on every region`);
+  const measure = () =>
+    measureBaseline(stack, BASELINE_SECONDS, 20, judgement.limits, () => random.next(), signal, run.workload);
+  const again = (problems: string) =>
+    progress.warn(
+      `baseline: ${problems}; measuring again (a stack just started on a busy host may still be warming up)`,
+    );
+  const settled = await timer.time('baseline', () => settledBaseline(measure, again));
+  const { baseline } = settled;
+  if (settled.attempts > 1)
+    notes.push(
+      `baseline measured ${settled.attempts} times: the first attempt(s) found errors on a stack just started`,
+    );
+  notes.push(...baseline.map(baselineNote));
+  found.baselineVersion = baseline.find((b) => b.region === ctx.plan.config.rollout.regions[0])?.version ?? null;
+  const unhealthy = baseline.filter((b) => b.problem);
+  if (unhealthy.length > 0)
+    throw new InfraError(
+      'the stack is unhealthy before any fault',
+      unhealthy.map((b) => `${b.region}: ${b.problem}`),
+    );
+  return baseline;
+}
+
+function baselineNote(b: RegionBaseline): string {
+  const errorRate = ((b.metrics.errorRate ?? 0) * 100).toFixed(1);
+  const slow = b.slow ? ` (slow: ${b.slow})` : '';
+  return (
+    `baseline ${b.region} on ${b.version}: ${b.metrics.count} requests, error rate ${errorRate}%, ` +
+    `p99 ${b.metrics.p99Ms?.toFixed(1) ?? '-'} ms${slow}`
+  );
+}
+
+/** A bad Prometheus query is a configuration error (exit 2): found before the suite runs. */
+async function checkQueries(ctx: GateContext, baseline: readonly RegionBaseline[]): Promise<void> {
+  const { prometheus, target, version } = ctx.run;
+  const first = baseline[0];
+  if (!ctx.rolloutPlan.analysis.sources.includes('prometheus') || prometheus.checks.length === 0 || !first) return;
+  await preflight(prometheus, prometheusUrl(target), {
+    region: first.region,
+    version: first.version,
+    canary_version: version,
+    baseline_version: first.version,
+    slot: 'stable',
+  });
+}
+
+async function suitePhase(ctx: GateContext, judgement: JudgementConfig, found: GateFindings): Promise<void> {
+  const { experiments } = ctx.plan;
+  if (experiments.length === 0) return;
+  const { deps, timer, stack, wardens, request } = ctx;
+  const { progress, signal } = deps;
+  progress.step(`chaos suite: ${experiments.map((e) => e.name).join(', ')}`);
+  const started = deps.now();
+  const suite = await timer.time('suite', () =>
+    runSuite(experiments, {
+      stack,
+      control: dockerControl,
+      progress,
+      signal,
+      seed: request.seed,
+      judgement,
+      prometheusUrl: prometheusUrl(ctx.run.target),
+      wardens,
+      now: deps.now,
+    }),
+  );
+  found.results = suite.results;
+  found.experimentsMs = deps.now() - started;
+  if (suite.interrupted) signal.throwIfAborted();
+  if (suite.infraFailure) throw new InfraError(`chaos suite stopped: ${suite.infraFailure}`);
+}
+
+/** The risk of the rollout, after the suite so that failed experiments raise it. */
+async function predictPhase(ctx: GateContext, found: GateFindings): Promise<void> {
+  const { config, failureRate } = ctx.plan;
+  if (!config.predict.enabled) return;
+  const { deps, timer, stack, run, random, request } = ctx;
+  const { progress, signal } = deps;
+  const service = predictionService(run.target, run, config.rollout.regions);
+  const predictionRequest = {
+    version: run.version,
+    failureRate,
+    rollout: config.rollout,
+    predict: config.predict,
+    seed: request.seed,
+    cwd: request.cwd,
+    experiments: found.results,
+    ...(service ? { service } : {}),
+  };
+  const live = await timer.time('prediction', () =>
+    livePrediction(predictionRequest, { stack, progress, signal, random: () => random.next() }),
+  );
+  found.live = live;
+  signal.throwIfAborted();
+  if (service) {
+    const graph = describeGraph(live.prediction.dependencies.graph);
+    ctx.notes.push(`prediction's dependency model (from your dependencies file): ${graph}`);
+  }
+  const { risk, action } = live.prediction;
+  progress.step(`prediction: risk ${risk.score}/100 (${risk.level}), ${action.action}: ${action.reason}`);
+  if (action.action === 'close')
+    found.closedByPrediction =
+      `risk score ${risk.score} above predict.max_risk ${action.maxRisk}: ` +
+      `closed before the rollout (${action.reason})`;
+}
+
+/** Why the rollout does not run, or undefined when it does. */
+function rolloutSkipped(config: LoadedConfig, found: GateFindings): string | undefined {
+  if (found.closedByPrediction) return found.closedByPrediction;
+  const failed = found.results.filter((r) => r.status !== 'PASS');
+  if (failed.length > 0 && !config.gate.rolloutAfterFailedExperiments)
+    return `${failed.length} experiment(s) failed and gate.rollout_after_failed_experiments is false`;
+  return undefined;
+}
+
+/** The controls, then the rollout of the candidate (with chaos on it when there is any). */
+async function rolloutPhase(ctx: GateContext, found: GateFindings): Promise<void> {
+  const { config, failureRate } = ctx.plan;
+  const skipped = rolloutSkipped(config, found);
+  if (skipped) {
+    ctx.notes.push(`rollout skipped: ${skipped}`);
+    return;
+  }
+  const { deps, timer, stack, run, random, request } = ctx;
+  const { progress, signal } = deps;
+  progress.step(`rollout of ${run.version}`);
+  const plan = found.live ? predictedPlan(ctx.rolloutPlan, found.live.prediction) : ctx.rolloutPlan;
+  const chaos = await candidateChaos(ctx);
+  const probes = stack.probes ? { probes: stack.probes } : {};
+  const workload = run.workload ? { workload: run.workload } : {};
+  const live = { stack, progress, signal, random: () => random.next(), ...probes, ...workload };
+  found.controls = await gateControls(
+    config,
+    { ...live, control: dockerControl, plan, prometheus: run.prometheus },
+    timer,
+    ctx.notes,
+  );
+  const rolloutRequest = {
+    version: run.version,
+    failureRate,
+    plan,
+    prometheus: run.prometheus,
+    ...(request.regression ? { regression: request.regression } : {}),
+    ...(run.candidateImage ? { image: run.candidateImage } : {}),
+    ...(found.live ? { prediction: { stages: found.live.prediction.stages } } : {}),
+  };
+  found.rollout = await timer.time('rollout', () => runRollout(rolloutRequest, { ...live, ...chaos }));
+  signal.throwIfAborted();
+}
+
+/** The rollout's hook for chaos on the candidate, when the plan has experiments for it. */
+async function candidateChaos(ctx: GateContext): Promise<{ differential?: ReturnType<typeof differentialHook> }> {
+  const { differential } = ctx.plan;
+  if (!('experiments' in differential) || differential.experiments.length === 0) return {};
+  const { stack, wardens, run } = ctx;
+  const { progress } = ctx.deps;
+  const env = {
+    stack,
+    control: dockerControl,
+    progress,
+    wardens,
+    token: run.target.service ? '' : await stack.faultToken(),
+    ...(run.workload ? { workload: run.workload } : {}),
+  };
+  return { differential: differentialHook(differential, env, progress) };
+}
+
+async function stackDown(ctx: GateContext): Promise<void> {
+  const { progress } = ctx.deps;
+  if (ctx.request.keepStack) {
+    progress.info('stack left running (--keep-stack)');
+    return;
+  }
+  await ctx.timer
+    .time('down', () => ctx.stack.down())
+    .catch((e: unknown) => progress.warn(`stack down failed: ${e instanceof Error ? e.message : String(e)}`));
+}
+
+/** The notes only the end of the run knows: errors by hop, and an infrastructure failure. */
+function closingNotes(config: LoadedConfig, found: GateFindings): string[] {
+  const attributed = attributionNote(config.service, found.rollout?.stages ?? []);
+  return [
+    ...(attributed ? [attributed] : []),
+    ...(found.infraFailure ? [`infrastructure failure: ${found.infraFailure}`] : []),
+  ];
+}
+
+/** The experiments and the rollout decide; the prediction, a failed control or the infrastructure can close. */
+function gateVerdict(config: LoadedConfig, found: GateFindings): GateVerdict {
+  let verdict = decideGate(found.results, found.rollout, {
+    ...config.gate,
+    requiredExperiments: [...config.gate.requiredExperiments],
+  });
+  if (found.closedByPrediction) verdict = closeGate(verdict, found.closedByPrediction);
+  for (const finding of controlFindings(found.controls ?? [])) verdict = closeGate(verdict, finding);
+  if (found.infraFailure) verdict = closeGate(verdict, `infrastructure failure: ${found.infraFailure}`);
+  return verdict;
+}
+
+interface RecordedRun {
+  record: HistoryRecord;
+  /** Whether the record reached the history file. */
+  recorded: boolean;
+}
+
+async function recordHistory(
+  ctx: GateContext,
+  found: GateFindings,
+  verdict: GateVerdict,
+  started: { runId: string; startedAt: number },
+): Promise<RecordedRun> {
+  const { deps, request, plan, run } = ctx;
+  const { config } = plan;
+  const record = gateHistoryRecord({
+    runId: historyRunId(started.runId, deps.env ?? process.env),
+    startedAt: started.startedAt,
+    endedAt: deps.now(),
+    version: run.version,
+    baselineVersion: found.baselineVersion,
+    gate: verdict.gate,
+    regions: config.rollout.regions,
+    preflightMs: found.live?.preflightMs ?? null,
+    experimentsMs: found.experimentsMs,
+    experiments: plan.experiments.length > 0 ? found.results : null,
+    rollout: found.rollout,
+    prediction: found.live?.prediction ?? null,
+  });
+  const recorded = await recordRun(historyFile(config, request.cwd), record, deps.progress);
+  return { record, recorded };
+}
+
+function gateReport(
+  ctx: GateContext,
+  found: GateFindings,
+  verdict: GateVerdict,
+  history: RecordedRun,
+  run: { runId: string; commit: string | null; dockerVersion: string },
+): Report {
+  const { results } = found;
+  return buildReport({
+    runId: run.runId,
+    commit: run.commit,
+    version: ctx.run.version,
+    failureRate: ctx.plan.failureRate,
+    experiments: results,
+    rollout: found.rollout,
+    controls: found.controls,
+    gate: verdict,
+    ...predictionSection(ctx.plan.config, found, history),
+    environment: {
+      composeVersion: ctx.stack.cli.version,
+      dockerVersion: run.dockerVersion,
+      node: process.version,
+      injectionMethods: [...new Set(results.map((r) => r.fault.method))],
+      notes: ctx.notes,
+      phases: ctx.timer.phases,
+    },
+  });
+}
+
+/** The report's prediction: what was predicted, how it compares with the rollout, and the history it drew on. */
+function predictionSection(
+  config: LoadedConfig,
+  found: GateFindings,
+  history: RecordedRun,
+): { prediction?: ReturnType<typeof predictionReport> } {
+  const { live, rollout } = found;
+  if (!live) return {};
+  const { records, file, problems } = live.history;
+  return {
+    prediction: predictionReport({
+      prediction: live.prediction,
+      preflight: { region: live.region, durationMs: live.preflightMs },
+      stages: rollout?.stages ?? [],
+      accuracy: runAccuracy(live.prediction, rollout),
+      history: {
+        file,
+        problems,
+        records: history.recorded ? [...records, history.record] : records,
+        lastRuns: config.predict.history.runs,
+      },
+    }),
   };
 }
 

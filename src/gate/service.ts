@@ -59,7 +59,9 @@ export function refuseDemoKnobs(config: LoadedConfig, failureRate: number | unde
     ...(regression === undefined ? [] : ['--regression']),
   ];
   if (given.length === 0) return;
-  const rule = `is the demo service's knob; ${config.file ?? 'the configuration'} gates your own service (service:), whose candidate is your build: leave it out`;
+  const rule =
+    `is the demo service's knob; ${config.file ?? 'the configuration'} gates your own service (service:), ` +
+    'whose candidate is your build: leave it out';
   throw new UsageError(given.map((source) => ({ source, path: '', rule })));
 }
 
@@ -159,7 +161,8 @@ export function attributionNote(
     for (const s of stages)
       for (const h of s[cohort].errorsByHop ?? []) counts.set(h.hop, (counts.get(h.hop) ?? 0) + h.errors);
     if (counts.size === 0) return `${cohort} none`;
-    return `${cohort} ${formatHopErrors([...counts].map(([hop, errors]) => ({ hop, errors })).sort((a, b) => b.errors - a.errors))}`;
+    const hops = [...counts].map(([hop, errors]) => ({ hop, errors })).sort((a, b) => b.errors - a.errors);
+    return `${cohort} ${formatHopErrors(hops)}`;
   };
   return `errors by hop during the rollout (${plan.attribution.header}): ${side('canary')}; ${side('baseline')}`;
 }
@@ -224,7 +227,9 @@ export function serviceJudgement(
     return {
       plan: withoutPrometheus(plan),
       prometheus,
-      note: 'rollout judged from the synthetic traffic alone: service.metrics is not given, so Prometheus has nothing of your service to check',
+      note:
+        'rollout judged from the synthetic traffic alone: service.metrics is not given, ' +
+        'so Prometheus has nothing of your service to check',
     };
   }
   const templates = serviceTemplates(prometheus.metrics);
@@ -236,7 +241,9 @@ export function serviceJudgement(
   return {
     plan,
     prometheus: { ...prometheus, checks },
-    note: `Prometheus checks on your metrics: ${checks.map((c) => c.name).join(', ')} (${m.requestsMetric}, ${m.durationMetric}_bucket, status label ${m.statusLabel}, selected by region and slot)`,
+    note:
+      `Prometheus checks on your metrics: ${checks.map((c) => c.name).join(', ')} ` +
+      `(${m.requestsMetric}, ${m.durationMetric}_bucket, status label ${m.statusLabel}, selected by region and slot)`,
   };
 }
 
@@ -249,7 +256,9 @@ export function probeIdProblem(probe: ProbeSpec, answer: Answer): string | undef
   if (!probe.write.expectStatus.includes(answer.status) || parseIdField(answer.text, probe.write.id) !== undefined)
     return undefined;
   const shown = JSON.stringify(answer.text.slice(0, 200));
-  return `the answer to ${probe.write.method} ${probe.write.path} (HTTP ${answer.status}) has no id at ${JSON.stringify(probe.write.id)} (a text or a number): ${shown}`;
+  const { method, path, id } = probe.write;
+  const at = `has no id at ${JSON.stringify(id)} (a text or a number)`;
+  return `the answer to ${method} ${path} (HTTP ${answer.status}) ${at}: ${shown}`;
 }
 
 /** One probe write to the first region before any traffic: a wrong `id` field is the user's to fix (exit 2). */
@@ -281,7 +290,11 @@ export async function metricsNote(
   const url = `${regionUrl(target, first)}${path}`;
   const answer = await fetch(url, 2000);
   if (answer?.status === 200) return undefined;
-  return `service.metrics: ${url} answered ${answer ? `HTTP ${answer.status}` : 'nothing'}: Prometheus has no metrics of your service, so the rollout is judged from the synthetic traffic alone`;
+  const answered = answer ? `HTTP ${answer.status}` : 'nothing';
+  return (
+    `service.metrics: ${url} answered ${answered}: Prometheus has no metrics of your service, ` +
+    'so the rollout is judged from the synthetic traffic alone'
+  );
 }
 
 export function serviceTarget(base: StackTarget, service: UserServiceTarget): StackTarget {
@@ -355,7 +368,10 @@ export async function prepareService(
   };
 }
 
-/** The dependencies file's services (read with the configuration), each one with `build:` built (or reused) like the candidate. */
+/**
+ * The dependencies file's services (read with the configuration), each one with `build:` built
+ * (or reused) like the candidate.
+ */
 async function prepareDependencies(
   file: string | undefined,
   read: readonly DependencyService[],
@@ -386,7 +402,10 @@ async function prepareDependencies(
   return { services, notes };
 }
 
-/** A region's fault proxy listens on every dependency's ports at one address: each port once, and never its own control port. */
+/**
+ * A region's fault proxy listens on every dependency's ports at one address: each port once,
+ * and never its own control port.
+ */
 export function portClash(
   services: readonly Pick<StackDependency, 'name' | 'ports'>[],
 ): { name: string; rule: string } | undefined {
@@ -396,13 +415,17 @@ export function portClash(
       if (port === PROXY_CONTROL_PORT)
         return {
           name: s.name,
-          rule: `listens on ${port}, the port of the fault proxy's control API: each region reaches its dependencies through one proxy`,
+          rule:
+            `listens on ${port}, the port of the fault proxy's control API: ` +
+            'each region reaches its dependencies through one proxy',
         };
       const other = owner.get(port);
       if (other !== undefined)
         return {
           name: s.name,
-          rule: `listens on ${port}, like ${other}: each region reaches its dependencies through one proxy, where a port can lead to one of them only`,
+          rule:
+            `listens on ${port}, like ${other}: each region reaches its dependencies through one proxy, ` +
+            'where a port can lead to one of them only',
         };
       owner.set(port, s.name);
     }
@@ -411,7 +434,8 @@ export function portClash(
 }
 
 const NO_PORTS_RULE =
-  'must say the TCP port(s) it listens on (`expose: [5432]`): each region reaches it through a fault proxy that listens on them, and neither this file nor its image (EXPOSE) names one';
+  'must say the TCP port(s) it listens on (`expose: [5432]`): each region reaches it through a fault proxy ' +
+  'that listens on them, and neither this file nor its image (EXPOSE) names one';
 
 function buildNotes(role: string, label: string, image: BuiltImage): string[] {
   const how = image.reused

@@ -53,6 +53,9 @@ export function selectSuite(
   }
 }
 
+/** The faults that act from outside a service, so they run on a user's service too. */
+const OUTSIDE_KINDS = 'kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency';
+
 /** What a suite runs on: the demo (its fault endpoint), or a user's service with these dependencies. */
 export type SuiteTarget = { kind: 'demo' } | { kind: 'service'; dependencies: readonly string[] };
 
@@ -70,7 +73,9 @@ export function suiteFitIssues(experiments: readonly Experiment[], target: Suite
         issues.push({
           source,
           path: 'fault.kind',
-          rule: 'dependency faults act on the services of your dependencies file: they need a service: section with dependencies (the demo has none)',
+          rule:
+            'dependency faults act on the services of your dependencies file: ' +
+            'they need a service: section with dependencies (the demo has none)',
         });
       continue;
     }
@@ -78,19 +83,25 @@ export function suiteFitIssues(experiments: readonly Experiment[], target: Suite
       issues.push({
         source,
         path: 'fault.method',
-        rule: `${fault.method} may fall back to the demo service's fault endpoint, which your service does not have: write method: tc-netem`,
+        rule:
+          `${fault.method} may fall back to the demo service's fault endpoint, ` +
+          'which your service does not have: write method: tc-netem',
       });
     } else if (fault.kind === 'cpu' && needsFaultEndpoint(fault)) {
       issues.push({
         source,
         path: 'fault.kind',
-        rule: "cpu by method fault-endpoint (the default) is the demo service's busy loop behind its fault endpoint, which your service does not have: write method: cgroup (a CPU quota from outside)",
+        rule:
+          "cpu by method fault-endpoint (the default) is the demo service's busy loop behind its fault endpoint, " +
+          'which your service does not have: write method: cgroup (a CPU quota from outside)',
       });
     } else if (needsFaultEndpoint(fault)) {
       issues.push({
         source,
         path: 'fault.kind',
-        rule: `${fault.kind} is injected through the demo service's fault endpoint, which your service does not have: use kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency`,
+        rule:
+          `${fault.kind} is injected through the demo service's fault endpoint, which your service does not have: ` +
+          `use ${OUTSIDE_KINDS}`,
       });
     } else if (fault.kind === 'dependency' && !target.dependencies.includes(fault.service)) {
       const known =
@@ -134,12 +145,28 @@ export function gateSuite(
     if (suite.experiments.length === 0) return { experiments: [] };
     return {
       experiments: [],
-      note: `chaos suite not run: the built-in suite (${suite.experiments.length} experiment(s)) is the demo service's; give experiments.dir with experiments of kinds kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency for your service`,
+      note:
+        `chaos suite not run: the built-in suite (${suite.experiments.length} experiment(s)) is the demo service's; ` +
+        `give experiments.dir with experiments of kinds ${OUTSIDE_KINDS} for your service`,
     };
   }
   return {
     experiments: fitSuite(suite.experiments, { kind: 'service', dependencies: config.dependencies.map((d) => d.name) }),
   };
+}
+
+/**
+ * The suite `chaos` runs: the config's selection and threshold overrides, as `gate` takes
+ * them, fitted to the demo's stack (where `chaos` runs), judged as the rollout's first stage.
+ */
+export function chaosSuite(
+  request: SuiteRequest,
+  config: LoadedConfig,
+  home: string,
+  regions: readonly string[],
+): Suite & { judgement: JudgementConfig } {
+  const suite = selectSuite(request, config, home, regions);
+  return { ...suite, experiments: fitSuite(suite.experiments, { kind: 'demo' }), judgement: suiteJudgement(config) };
 }
 
 /** The limits and options experiments are judged with: the rollout's first stage, as the canary is. */

@@ -4,7 +4,7 @@ import { measurementText, resultLine, tableRow, value } from '../../src/chaos/fo
 import { parseExperimentText } from '../../src/chaos/load.ts';
 import type { Recording } from '../../src/chaos/recording.ts';
 import type { ExperimentResult } from '../../src/chaos/result.ts';
-import { suiteExitCode } from '../../src/chaos/suite.ts';
+import { suiteExitCode } from '../../src/gate/exit.ts';
 import type { Observation } from '../../src/analysis/observation.ts';
 
 const JUDGEMENT = { limits: { maxErrorRate: 0.05, maxP99Ms: 500 }, options: { minSamples: 30, alpha: 0.05 } };

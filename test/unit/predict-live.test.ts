@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPredictPlan, toPredictPlan } from '../../src/config/predict.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
-import { predictExitCode } from '../../src/cli/commands/predict.ts';
+import { predictExitCode } from '../../src/gate/exit.ts';
 import { preflightRegion, profileMix } from '../../src/predict/live.ts';
 import { pickKind } from '../../src/traffic/mix.ts';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Observation } from '../../src/analysis/observation.ts';
-import { exitStatus, unverifiedLines } from '../../src/cli/commands/deploy.ts';
+import { unverifiedLines } from '../../src/cli/commands/deploy.ts';
+import { rolloutExitCode } from '../../src/gate/exit.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
 import type { Annotation, Annotator } from '../../src/grafana/annotations.ts';
 import type { RolloutClock } from '../../src/rollout/clock.ts';
@@ -357,7 +358,7 @@ describe('runRollout on an in-memory stack', () => {
     expect(result.stages).toHaveLength(20);
     expect(result.timeToDetectMs).toBeNull();
     expect((await stack.status()).regions.every((r) => r.canary === undefined)).toBe(true);
-    expect(exitStatus(result)).toBe(0);
+    expect(rolloutExitCode(result)).toBe(0);
   });
 
   it("annotates every transition for Grafana, tagged with the version and region, at the transition's time", async () => {
@@ -452,7 +453,7 @@ describe('runRollout on an in-memory stack', () => {
     expect((await stack.status()).regions.every((r) => r.canary === undefined)).toBe(true);
     expect(result.timeToRollbackMs).toBe(Date.parse(result.timeline.at(-1)?.at ?? '') - at(result, 'ABORT'));
     expect(result.timeToDetectMs).toBe(at(result, 'ABORT') - firstCanary(store, 'us-east', (o) => o.status >= 500).at);
-    expect(exitStatus(result)).toBe(1);
+    expect(rolloutExitCode(result)).toBe(1);
   });
 
   it('a rollback that cannot be verified ends FAILED, naming each region and the state it was left in', async () => {
@@ -477,7 +478,7 @@ describe('runRollout on an in-memory stack', () => {
     ]);
     expect(result.timeline.at(-1)).toMatchObject({ event: 'ROLLBACK_FAILED', to: 'FAILED' });
     expect(result.timeToRollbackMs).toBeNull();
-    expect(exitStatus(result)).toBe(3);
+    expect(rolloutExitCode(result)).toBe(3);
     expect(unverifiedLines(result)).toEqual([
       'ROLLBACK COULD NOT BE VERIFIED. Regions left in these states:',
       ...result.rollback.problems.map((p) => `  ${p}`),

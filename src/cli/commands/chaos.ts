@@ -2,18 +2,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TABLE_HEADER, tableRow } from '../../chaos/format.ts';
 import type { ExperimentResult } from '../../chaos/result.ts';
-import { runSuite, suiteExitCode, type SuiteOutcome } from '../../chaos/suite.ts';
+import { runSuite, type SuiteOutcome } from '../../chaos/suite.ts';
+import { suiteExitCode } from '../../gate/exit.ts';
 import { loadConfig } from '../../config/load.ts';
-import { fitSuite, selectSuite, suiteJudgement } from '../../gate/suite.ts';
+import { chaosSuite } from '../../gate/suite.ts';
 import { toJsonText } from '../../report/json.ts';
-import type { ComposeStack } from '../../stack/compose-stack.ts';
+import type { Stack } from '../../stack/stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';
 import { defaultStackTarget, prometheusUrl } from '../../stack/target.ts';
 import { projectDir } from '../../util/paths.ts';
 import type { CommandContext } from '../main.ts';
 import { formatTable } from '../output.ts';
 import { dockerWardens } from '../../stack/warden.ts';
-import { clearLeftovers, openStack } from './stack.ts';
+import { clearLeftovers, isUp, openStack } from './stack.ts';
 
 export interface ChaosCommand {
   only?: string[];
@@ -37,27 +38,48 @@ export interface ChaosReport {
   interrupted?: boolean;
 }
 
-export async function runChaos(command: ChaosCommand, ctx: CommandContext): Promise<number> {
+/** The stack and the suite: the Compose stack and the live runner, or a test's. */
+export interface ChaosDeps {
+  openStack: (ctx: Pick<CommandContext, 'progress'>) => Promise<Stack>;
+  /** Lifts faults a dead run left and brings the stack up when it is not ready for faults. */
+  prepareStack: (stack: Stack, ctx: Pick<CommandContext, 'progress'>) => Promise<void>;
+  runSuite: typeof runSuite;
+  /** The user's folder: the config, the experiments and reports/chaos.json are relative to it. */
+  cwd: () => string;
+}
+
+const liveDeps: ChaosDeps = {
+  openStack,
+  prepareStack: async (stack, ctx) => {
+    await clearLeftovers(stack, ctx);
+    await bringUpIfNeeded(stack, ctx);
+  },
+  runSuite,
+  cwd: () => process.cwd(),
+};
+
+export async function runChaos(
+  command: ChaosCommand,
+  ctx: CommandContext,
+  deps: ChaosDeps = liveDeps,
+): Promise<number> {
+  const cwd = deps.cwd();
   const home = projectDir();
-  const cwd = process.cwd();
   // The config and every experiment file are validated before the stack is touched (exit 2).
-  const config = loadConfig(command.config, cwd, command.environment);
-  const regions = defaultStackTarget(home).regions.map((r) => r.name);
-  const suite = selectSuite({ cwd, only: command.only, experimentsDir: command.experiments }, config, home, regions);
-  // `chaos` runs on the demo's stack: its experiments must fit the demo.
-  const { dir } = suite;
-  const experiments = fitSuite(suite.experiments, { kind: 'demo' });
-  const seed = command.seed ?? Date.now() % 1_000_000;
-  const started = Date.now();
-  const stack = await openStack(ctx);
-  await clearLeftovers(stack, ctx);
-  await bringUpIfNeeded(stack, ctx);
+  const { experiments, dir, judgement } = chaosSuite(
+    { cwd, only: command.only, experimentsDir: command.experiments },
+    loadConfig(command.config, cwd, command.environment),
+    home,
+    defaultStackTarget(home).regions.map((r) => r.name),
+  );
+  const seed = command.seed ?? ctx.now() % 1_000_000;
+  const started = ctx.now();
+  const stack = await deps.openStack(ctx);
+  await deps.prepareStack(stack, ctx);
   ctx.progress.step(
     `chaos: ${experiments.length} experiment(s) from ${dir}, seed ${seed} (rerun the same draws with --seed ${seed})`,
   );
-
-  const judgement = suiteJudgement(config);
-  const outcome = await runSuite(experiments, {
+  const outcome = await deps.runSuite(experiments, {
     stack,
     control: dockerControl,
     progress: ctx.progress,
@@ -66,10 +88,11 @@ export async function runChaos(command: ChaosCommand, ctx: CommandContext): Prom
     judgement,
     prometheusUrl: prometheusUrl(stack.target),
     wardens: dockerWardens(stack.target),
+    now: ctx.now,
   });
 
-  const report = chaosReport(outcome, started, Date.now());
-  const file = resolve(CHAOS_RESULT_FILE);
+  const report = chaosReport(outcome, started, ctx.now());
+  const file = resolve(cwd, CHAOS_RESULT_FILE);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, toJsonText(report));
   ctx.out(command.json ? toJsonText(report) : summary(report));
@@ -113,15 +136,13 @@ export function summary(report: ChaosReport): string {
  * (a region recreated without it refuses fault injection): otherwise `up`, which keeps every
  * region's version and gives them all the token.
  */
-async function bringUpIfNeeded(stack: ComposeStack, ctx: CommandContext): Promise<void> {
+async function bringUpIfNeeded(stack: Stack, ctx: Pick<CommandContext, 'progress'>): Promise<void> {
   const status = await stack.status();
   const services = new Set(stack.target.regions.map((r) => r.service));
   const tokenless = (await stack.containers())
     .filter((c) => services.has(c.service) && !c.env.FAULT_TOKEN)
     .map((c) => c.service);
-  const down = status.regions
-    .filter((r) => r.stable?.state !== 'running' || r.stable.reportedVersion === undefined)
-    .map((r) => r.region);
+  const down = status.regions.filter((r) => !isUp(r.stable)).map((r) => r.region);
   if (down.length === 0 && tokenless.length === 0 && status.prometheus.ready) return;
   const why = [
     down.length ? `not answering: ${down.join(', ')}` : '',

@@ -5,7 +5,9 @@ import { ms, pct } from '../../analysis/format.ts';
 import { toJsonText } from '../../report/json.ts';
 import { runRollout, type RolloutRequest } from '../../rollout/controller.ts';
 import type { Stack } from '../../stack/stack.ts';
+import type { MitigationRecord } from '../../rollout/mitigation.ts';
 import type { RolloutResult } from '../../rollout/result.ts';
+import { rolloutExitCode } from '../../gate/exit.ts';
 import { createRandom } from '../../simulate/random.ts';
 import type { CommandContext } from '../main.ts';
 import { formatTable } from '../output.ts';
@@ -47,17 +49,15 @@ export async function runDeploy(
   const stack = await deps.openStack(ctx);
   await deps.clearLeftovers?.(stack, ctx);
   ctx.progress.step(
-    `deploying ${command.version} (failure rate ${command.failureRate}) with ${plan.strategy} over ${plan.regions.join(', ')}`,
+    `deploying ${command.version} (failure rate ${command.failureRate}) with ${plan.strategy}` +
+      ` over ${plan.regions.join(', ')}`,
   );
-  const random = createRandom(Date.now() >>> 0);
-  const knobs = {
-    ...(command.dataFault ? { dataFault: command.dataFault } : {}),
-    ...(command.regression ? { regression: command.regression } : {}),
-  };
+  const random = createRandom(ctx.now() >>> 0);
   const request: RolloutRequest = {
     version: command.version,
     failureRate: command.failureRate,
-    ...knobs,
+    ...(command.dataFault ? { dataFault: command.dataFault } : {}),
+    ...(command.regression ? { regression: command.regression } : {}),
     plan,
     prometheus: config.prometheus,
   };
@@ -71,17 +71,7 @@ export async function runDeploy(
   // stdout stays pure JSON, but an unverified rollback must not hide inside it.
   if (command.json) for (const line of unverifiedLines(result)) ctx.err(line);
   ctx.progress.info(`result written to ${file}`);
-  return exitStatus(result);
-}
-
-/**
- * 0 only for a clean completion. A rollout that put even one region back is 1, also when
- * rollback: region kept the others on the candidate or continued to the end (finalState is
- * ROLLED_BACK then, with rollback.scope "region"): the candidate failed somewhere, and a
- * pipeline must not read that as success. 3: a rollback not verified (data check included).
- */
-export function exitStatus(result: RolloutResult): number {
-  return result.finalState === 'COMPLETED' ? 0 : result.finalState === 'ROLLED_BACK' ? 1 : 3;
+  return rolloutExitCode(result);
 }
 
 /**
@@ -101,64 +91,82 @@ export function unverifiedLines(r: RolloutResult): string[] {
 
 export function summary(r: RolloutResult): string {
   const lines = [`rollout of ${r.version}: ${r.finalState} in ${(r.durationMs / 1000).toFixed(1)} s (${r.strategy})`];
-  if (r.rollback.triggered) {
-    lines.push(
-      `rolled back because: ${r.rollback.reason ?? '?'}${r.rollback.failedRegion ? ` (in ${r.rollback.failedRegion})` : ''}`,
-    );
-    for (const d of r.rollback.decisions ?? [])
-      lines.push(`rollback decision (${d.failedRegion}): ${d.decision.summary}`);
-    if (r.rollback.scope === 'region')
-      lines.push(
-        `region-only rollback: ${(r.rollback.regions ?? []).join(', ')} put back; ${(r.rollback.kept ?? []).length > 0 ? `${(r.rollback.kept ?? []).join(', ')} left on ${r.version}` : 'no region left on the candidate'}`,
-      );
-    for (const m of r.mitigation ?? []) {
-      if (!m.backup) continue;
-      lines.push(
-        `data in ${m.region}: ${m.restored ? `restored from backup (${m.restore?.durationMs ?? '?'} ms; backup took ${m.backup.durationMs} ms); ${m.candidateWritesUndone} of ${m.candidateWritesAcknowledged} acknowledged candidate writes undone by the restore, ${m.candidateWritesLostByCandidate} lost by the candidate itself` : 'integrity check passed, nothing restored'}; pre-deploy rows missing: ${m.preDeployWritesMissing} of ${m.preDeployWritesChecked}`,
-      );
-    }
-    lines.push(
-      `time to detect: ${r.timeToDetectMs === null ? 'n/a' : `${(r.timeToDetectMs / 1000).toFixed(2)} s`}, time to roll back: ${r.timeToRollbackMs === null ? 'n/a' : `${(r.timeToRollbackMs / 1000).toFixed(2)} s`}`,
-    );
-  }
+  if (r.rollback.triggered) lines.push(...rollbackLines(r));
   lines.push(...unverifiedLines(r));
-  lines.push(
-    '',
-    formatTable(
-      ['region', 'before', 'now', 'outcome'],
-      r.regions.map((x) => [x.region, x.previous.version, x.finalVersion ?? '(no answer)', x.outcome ?? '']),
-    ),
-  );
-  if (r.stages.length > 0) {
-    lines.push(
-      '',
-      formatTable(
-        [
-          'region',
-          'stage',
-          'weight',
-          'verdict',
-          'canary n',
-          'canary err',
-          'base err',
-          'canary p99',
-          'base p99',
-          'reason',
-        ],
-        r.stages.map((s) => [
-          s.region,
-          String(s.stage + 1),
-          `${s.weight}%`,
-          s.verdict,
-          String(s.canary.count),
-          pct(s.canary.errorRate),
-          pct(s.baseline.errorRate),
-          ms(s.canary.p99Ms),
-          ms(s.baseline.p99Ms),
-          s.reasons[0] ?? '',
-        ]),
-      ),
-    );
-  }
+  lines.push('', regionsTable(r));
+  if (r.stages.length > 0) lines.push('', stagesTable(r));
   return lines.join('\n');
+}
+
+/** Why and how the rollout went back: the reason, each decision, the scope, the data, the timings. */
+function rollbackLines(r: RolloutResult): string[] {
+  const { rollback } = r;
+  const where = rollback.failedRegion ? ` (in ${rollback.failedRegion})` : '';
+  const lines = [`rolled back because: ${rollback.reason ?? '?'}${where}`];
+  for (const d of rollback.decisions ?? []) lines.push(`rollback decision (${d.failedRegion}): ${d.decision.summary}`);
+  if (rollback.scope === 'region') lines.push(regionOnlyLine(r));
+  for (const m of r.mitigation ?? []) if (m.backup) lines.push(mitigationLine(m, m.backup));
+  lines.push(`time to detect: ${seconds(r.timeToDetectMs)}, time to roll back: ${seconds(r.timeToRollbackMs)}`);
+  return lines;
+}
+
+function regionOnlyLine(r: RolloutResult): string {
+  const back = (r.rollback.regions ?? []).join(', ');
+  const kept = r.rollback.kept ?? [];
+  const left = kept.length > 0 ? `${kept.join(', ')} left on ${r.version}` : 'no region left on the candidate';
+  return `region-only rollback: ${back} put back; ${left}`;
+}
+
+/** What happened to a region's data: restored from its backup, or checked and left alone. */
+function mitigationLine(m: MitigationRecord, backup: NonNullable<MitigationRecord['backup']>): string {
+  const restored =
+    `restored from backup (${m.restore?.durationMs ?? '?'} ms; backup took ${backup.durationMs} ms); ` +
+    `${m.candidateWritesUndone} of ${m.candidateWritesAcknowledged} acknowledged candidate writes undone ` +
+    `by the restore, ${m.candidateWritesLostByCandidate} lost by the candidate itself`;
+  const outcome = m.restored ? restored : 'integrity check passed, nothing restored';
+  const preDeploy = `pre-deploy rows missing: ${m.preDeployWritesMissing} of ${m.preDeployWritesChecked}`;
+  return `data in ${m.region}: ${outcome}; ${preDeploy}`;
+}
+
+/** "1.23 s", or "n/a" when there is no time to show. */
+function seconds(ms: number | null): string {
+  return ms === null ? 'n/a' : `${(ms / 1000).toFixed(2)} s`;
+}
+
+function regionsTable(r: RolloutResult): string {
+  return formatTable(
+    ['region', 'before', 'now', 'outcome'],
+    r.regions.map((x) => [x.region, x.previous.version, x.finalVersion ?? '(no answer)', x.outcome ?? '']),
+  );
+}
+
+const STAGE_COLUMNS = [
+  'region',
+  'stage',
+  'weight',
+  'verdict',
+  'canary n',
+  'canary err',
+  'base err',
+  'canary p99',
+  'base p99',
+  'reason',
+];
+
+function stagesTable(r: RolloutResult): string {
+  return formatTable(
+    STAGE_COLUMNS,
+    r.stages.map((s) => [
+      s.region,
+      String(s.stage + 1),
+      `${s.weight}%`,
+      s.verdict,
+      String(s.canary.count),
+      pct(s.canary.errorRate),
+      pct(s.baseline.errorRate),
+      ms(s.canary.p99Ms),
+      ms(s.baseline.p99Ms),
+      s.reasons[0] ?? '',
+    ]),
+  );
 }

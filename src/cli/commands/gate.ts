@@ -52,7 +52,7 @@ export async function runGateCommand(
   deps: GateCommandDeps = liveDeps,
 ): Promise<number> {
   const request = gateRequest(command, process.cwd());
-  const outcome = await deps.runGate(request, { progress: ctx.progress, signal: ctx.signal, now: Date.now });
+  const outcome = await deps.runGate(request, { progress: ctx.progress, signal: ctx.signal, now: ctx.now });
   const { report, paths } = outcome;
   const { prediction } = report;
   ctx.out(

@@ -2,6 +2,7 @@ import { loadConfig } from '../../config/load.ts';
 import { formatPrediction } from '../../predict/format.ts';
 import { livePrediction, type LivePrediction } from '../../predict/live.ts';
 import { toJsonText } from '../../report/json.ts';
+import { predictExitCode } from '../../gate/exit.ts';
 import { createRandom } from '../../simulate/random.ts';
 import type { CommandContext } from '../main.ts';
 import { openStack } from './stack.ts';
@@ -13,14 +14,6 @@ export interface PredictCommand {
   environment?: string;
   seed: number;
   json: boolean;
-}
-
-/**
- * Exit 0 when the rollout may go ahead (proceed, or small tiers), 1 when the prediction says
- * close: the same answer the gate would act on, so a script can stop before deploying.
- */
-export function predictExitCode(result: Pick<LivePrediction, 'prediction'>): 0 | 1 {
-  return result.prediction.action.action === 'close' ? 1 : 0;
 }
 
 export async function runPredict(command: PredictCommand, ctx: CommandContext): Promise<number> {

@@ -1,8 +1,9 @@
 import { liftLeftovers } from '../../chaos/leftovers.ts';
-import { snakeKeys } from '../../report/json.ts';
+import { toJsonText } from '../../report/json.ts';
+import { statusExitCode } from '../../gate/exit.ts';
 import { ComposeStack } from '../../stack/compose-stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';
-import type { Stack, StackStatus } from '../../stack/stack.ts';
+import type { ContainerStatus, Stack, StackStatus } from '../../stack/stack.ts';
 import { dockerWardens } from '../../stack/warden.ts';
 import { defaultStackTarget, grafanaUrl, prometheusUrl, regionUrl } from '../../stack/target.ts';
 import { projectDir } from '../../util/paths.ts';
@@ -21,9 +22,8 @@ export function clearLeftovers(stack: Stack, ctx: Pick<CommandContext, 'progress
 export async function runUp(ctx: CommandContext): Promise<number> {
   const stack = await openStack(ctx);
   await clearLeftovers(stack, ctx);
-  ctx.progress.step(
-    `Compose ${stack.cli.version} (${stack.cli.file}${stack.cli.prefix.length ? ' ' + stack.cli.prefix.join(' ') : ''})`,
-  );
+  const { version, file, prefix } = stack.cli;
+  ctx.progress.step(`Compose ${version} (${[file, ...prefix].join(' ')})`);
   const result = await stack.up();
   const t = stack.target;
   const rows = t.regions.map((r) => [`region-${r.name}`, regionUrl(t, r)]);
@@ -44,13 +44,23 @@ export async function runStatus(command: { json: boolean }, ctx: CommandContext)
   const stack = await openStack(ctx);
   const leftovers = await clearLeftovers(stack, ctx);
   const status = await stack.status();
-  const text =
-    statusTable(status) +
-    (leftovers.length ? `\nfaults left by an earlier run:\n${leftovers.map((l) => `  ${l}`).join('\n')}` : '');
-  // snake_case, as every other JSON output.
-  ctx.out(command.json ? JSON.stringify(snakeKeys({ ...status, leftovers }), null, 2) : text);
-  const allUp = status.regions.every((r) => r.stable?.state === 'running' && r.stable.reportedVersion !== undefined);
-  return allUp ? 0 : 3;
+  ctx.out(command.json ? statusJson(status, leftovers) : statusText(status, leftovers));
+  return statusExitCode(status.regions.every((r) => isUp(r.stable)));
+}
+
+/** Up: the container runs and the service answers with its version. */
+export function isUp(container: ContainerStatus | undefined): boolean {
+  return container?.state === 'running' && container.reportedVersion !== undefined;
+}
+
+/** What `status --json` prints: snake_case keys, as every other JSON output. */
+export function statusJson(status: StackStatus, leftovers: readonly string[]): string {
+  return toJsonText({ ...status, leftovers });
+}
+
+function statusText(status: StackStatus, leftovers: readonly string[]): string {
+  if (leftovers.length === 0) return statusTable(status);
+  return `${statusTable(status)}\nfaults left by an earlier run:\n${leftovers.map((l) => `  ${l}`).join('\n')}`;
 }
 
 export function statusTable(status: StackStatus): string {
@@ -60,11 +70,7 @@ export function statusTable(status: StackStatus): string {
     r.stable?.reportedVersion ?? r.stable?.deployment?.version ?? '-',
     r.canary ? `${r.canary.reportedVersion ?? r.canary.deployment?.version ?? '?'} (${r.canary.state})` : '-',
     r.stable?.health ?? '-',
-    r.stable
-      ? r.stable.state === 'running' && r.stable.reportedVersion !== undefined
-        ? 'up'
-        : r.stable.state
-      : 'absent',
+    isUp(r.stable) ? 'up' : (r.stable?.state ?? 'absent'),
     String(r.stable?.restartCount ?? 0),
   ]);
   const lines = [formatTable(['region', 'port', 'stable', 'canary', 'health', 'up', 'restarts'], rows)];
