@@ -2,7 +2,7 @@ import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { loadConfig } from '../config/load.ts';
-import { UsageError } from '../config/errors.ts';
+import { UsageError } from '../util/errors.ts';
 import { runGate } from '../gate/pipeline.ts';
 import { headline } from '../report/headline.ts';
 import { InfraError } from '../stack/errors.ts';

@@ -13,7 +13,7 @@ import { writeReports, type ReportPaths } from '../report/write.ts';
 import { describeGraph } from '../predict/dependencies.ts';
 import { runRollout } from '../rollout/controller.ts';
 import type { RolloutResult } from '../rollout/result.ts';
-import { createRandom } from '../simulate/random.ts';
+import { createRandom } from '../util/random.ts';
 import { ComposeStack } from '../stack/compose-stack.ts';
 import { dockerControl } from '../stack/docker-control.ts';
 import { requireDocker } from '../stack/docker.ts';

@@ -5,7 +5,7 @@ import type { ExperimentResult } from '../../chaos/result.ts';
 import { runSuite, suiteExitCode, type SuiteOutcome } from '../../chaos/suite.ts';
 import { loadConfig } from '../../config/load.ts';
 import { fitSuite, selectSuite, suiteJudgement } from '../../gate/suite.ts';
-import { toJsonText } from '../../report/json.ts';
+import { toJsonText } from '../../util/json-text.ts';
 import type { ComposeStack } from '../../stack/compose-stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';
 import { defaultStackTarget, prometheusUrl } from '../../stack/target.ts';

@@ -1,5 +1,5 @@
 import { liftLeftovers } from '../../chaos/leftovers.ts';
-import { snakeKeys } from '../../report/json.ts';
+import { snakeKeys } from '../../util/json-text.ts';
 import { ComposeStack } from '../../stack/compose-stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';
 import type { Stack, StackStatus } from '../../stack/stack.ts';
