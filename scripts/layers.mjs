@@ -7,11 +7,13 @@
 //   node scripts/layers.mjs            check src/, print nothing but the problems
 //   node scripts/layers.mjs --explain  print the layer order and the edges found
 //
-// Only static imports are read (`import ... from`, `import type`, `export ... from`, `import '...'`),
-// and only relative ones that land in another folder of src/. No dependency: a small scanner.
+// The imports TypeScript's scanner finds (`import ... from`, `import type`, `export ... from`,
+// `import '...'`, and `import()` too) count when they are relative and land in another folder
+// of src/. No new dependency: TypeScript is already the project's compiler.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
 
 /** Lowest first. Folders on one line share a layer and may not import each other. */
 export const LAYERS = [
@@ -34,18 +36,15 @@ export const LAYERS = [
   ['cli', 'action'], // the entry points
 ];
 
-// `import x from '...'`, `import type { X } from '...'` (over several lines too), `export * from '...'`,
-// `import '...'`.
-const IMPORT = /^[ \t]*(?:import|export)\b(?:[^'";]*?\bfrom\b)?\s*['"]([^'"\n]+)['"]/gm;
-
-/** Every relative import of `text` as [line, specifier]. */
+/**
+ * Every relative import of `text` as [line, specifier]: TypeScript's own scanner finds `import ... from`,
+ * `import type`, `export ... from`, `import '...'` and `import()`, over any number of lines.
+ */
 export function importsOf(text) {
-  const found = [];
-  for (const m of text.matchAll(IMPORT)) {
-    const spec = m[1];
-    if (spec.startsWith('.')) found.push([text.slice(0, m.index + m[0].lastIndexOf(spec)).split('\n').length, spec]);
-  }
-  return found;
+  return ts
+    .preProcessFile(text, true, false)
+    .importedFiles.filter((f) => f.fileName.startsWith('.'))
+    .map((f) => [text.slice(0, f.pos).split('\n').length, f.fileName]);
 }
 
 /**

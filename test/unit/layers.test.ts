@@ -41,20 +41,23 @@ describe('the layering rule (scripts/layers.mjs)', () => {
     ]);
   });
 
-  it('reads static imports, type imports and re-exports over several lines, not other strings', () => {
+  it('reads static imports, type imports, re-exports and import() over several lines, not other strings', () => {
     const text = [
       "import { a } from '../util/a.ts';",
       'import type {',
+      "  // the region's name",
       '  B,',
       "} from '../stack/b.ts';",
       "export { c } from './c.ts';",
       "import 'node:fs';",
       "const s = 'from ../rollout/x.ts';",
+      "const d = await import('../gate/d.ts');",
     ].join('\n');
     expect(importsOf(text)).toEqual([
       [1, '../util/a.ts'],
-      [4, '../stack/b.ts'],
-      [5, './c.ts'],
+      [5, '../stack/b.ts'],
+      [6, './c.ts'],
+      [9, '../gate/d.ts'],
     ]);
   });
 
