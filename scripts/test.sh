@@ -13,6 +13,7 @@ step "node $(node --version)"
 step typecheck; tsc --noEmit -p tsconfig.json
 step lint; eslint .
 step format; prettier --check --log-level warn .
+step layers; node scripts/layers.mjs
 step "bundles up to date"; node scripts/build.mjs --check
 # Root here; GitHub runners are not root but have password-less sudo.
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -1,5 +1,5 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { formatIssue, type InputIssue } from '../config/errors.ts';
+import { formatIssue, type InputIssue } from '../util/errors.ts';
 
 // Bad input as GitHub annotations. GitHub places an annotation on a file by its path from
 // the repository root (the workspace), with "/" separators; an absolute path, or one

@@ -1,5 +1,5 @@
-import { UsageError, type InputIssue } from '../config/errors.ts';
-import { parseExperimentList } from '../config/experiment-list.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
+import { parseExperimentList } from '../chaos/experiment-list.ts';
 import { isVersion, parseFailureRate, VERSION_RULE } from '../config/version.ts';
 import type { GateRequest } from '../gate/pipeline.ts';
 

@@ -1,4 +1,4 @@
-import type { InputIssue } from '../config/errors.ts';
+import type { InputIssue } from '../util/errors.ts';
 
 // Deeper code names the CLI's flags ("--config: "x": no such file"). Under the Action the
 // value came from an input, and the annotation must name that, or the user looks for a flag

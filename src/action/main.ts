@@ -1,7 +1,7 @@
 import * as cache from '@actions/cache';
 import * as core from '@actions/core';
 import { loadConfig } from '../config/load.ts';
-import { UsageError } from '../config/errors.ts';
+import { UsageError } from '../util/errors.ts';
 import { EXIT } from '../gate/exit.ts';
 import { historyFile } from '../gate/history.ts';
 import { runGate, type GateOutcome } from '../gate/pipeline.ts';

@@ -1,4 +1,3 @@
-import type { CheckRecord } from '../prometheus/checks.ts';
 import type { Judgement, StageLimits, Verdict } from './judge.ts';
 import { isError, type Observation } from './observation.ts';
 
@@ -8,6 +7,21 @@ import { isError, type Observation } from './observation.ts';
 // left out, the other alone decides; the left-out one is still recorded.
 
 export type JudgementSource = 'synthetic' | 'prometheus';
+
+/** One check's result in a stage: what every report shows. */
+export interface CheckRecord {
+  source: 'synthetic' | 'prometheus';
+  name: string;
+  /** The resolved query (Prometheus) or the statistic (synthetic). */
+  query: string;
+  value: number | null;
+  min: number | null;
+  max: number | null;
+  /** Requests (synthetic) or series (Prometheus) the value rests on. */
+  samples: number;
+  verdict: Verdict | 'ignored';
+  reason: string;
+}
 
 export interface CombinedJudgement extends Judgement {
   checks: CheckRecord[];

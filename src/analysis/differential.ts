@@ -1,4 +1,4 @@
-import { ms, num, pct, pValue } from './format.ts';
+import { ms, num, pct, pValue } from '../util/format.ts';
 import { successLatencies, summarize, type WindowMetrics } from './metrics.ts';
 import type { Observation } from './observation.ts';
 import { mannWhitneyGreater, twoProportionTest } from './stats.ts';

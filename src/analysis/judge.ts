@@ -1,4 +1,4 @@
-import { ms, num, pct, pValue } from './format.ts';
+import { ms, num, pct, pValue } from '../util/format.ts';
 import { errorLimitTest, evidenceSince, latencyLimitTest, type LimitTest } from './limits.ts';
 import { countUntimed, successLatencies, summarize, type WindowMetrics } from './metrics.ts';
 import type { Observation } from './observation.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { UsageError } from '../config/errors.ts';
-import { zodIssues } from '../config/issues.ts';
-import { MAX_SHOWN_CHARS } from '../config/limits.ts';
+import { UsageError } from '../util/errors.ts';
+import { zodIssues } from '../util/issues.ts';
+import { MAX_SHOWN_CHARS } from '../util/limits.ts';
 import { quote } from '../util/shown.ts';
 import {
   DEFAULT_EFFECT,
@@ -29,7 +29,7 @@ import {
   type ProxyParams,
   type Threshold,
 } from './experiment.ts';
-import { EXPERIMENT_NAME_PATTERN } from '../config/experiment-list.ts';
+import { EXPERIMENT_NAME_PATTERN } from './experiment-list.ts';
 
 // One experiment file (chaos/*.yml), snake_case, validated strictly: an unknown field or a
 // value out of range is refused with the field path and the rule, never ignored.

@@ -1,4 +1,4 @@
-import { createRandom, type Random } from '../simulate/random.ts';
+import { createRandom, type Random } from '../util/random.ts';
 import type { Experiment } from './experiment.ts';
 
 // Randomness of a chaos run comes from its seed alone. Each experiment gets its own stream,

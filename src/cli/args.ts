@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError, type InputIssue } from '../config/errors.ts';
-import { parseExperimentList } from '../config/experiment-list.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
+import { parseExperimentList } from '../chaos/experiment-list.ts';
 import { parseFailureRate, parseVersion } from '../config/version.ts';
 import { DATA_FAULTS, REGRESSIONS, type DataFault, type Regression } from '../stack/target.ts';
 

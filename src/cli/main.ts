@@ -1,4 +1,4 @@
-import { UsageError } from '../config/errors.ts';
+import { UsageError } from '../util/errors.ts';
 import { EXIT } from '../gate/exit.ts';
 import { InfraError } from '../stack/errors.ts';
 import { parseCommand, type Command } from './args.ts';

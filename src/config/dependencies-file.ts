@@ -2,9 +2,9 @@ import { dirname, resolve } from 'node:path';
 import { COMPOSE_SERVICE_NAME, PER_REGION_LABEL, type DependencyService } from '../target/service.ts';
 import { isInside } from '../util/paths.ts';
 import { quote } from '../util/shown.ts';
-import { UsageError, type InputIssue } from './errors.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
 import { readInputFile } from './input-file.ts';
-import { MAX_SHOWN_CHARS, MAX_SHOWN_PATH_CHARS } from './limits.ts';
+import { MAX_SHOWN_CHARS, MAX_SHOWN_PATH_CHARS } from '../util/limits.ts';
 import { parseYaml } from './yaml.ts';
 
 // service.dependencies names a Compose file of the user's. Its service names are started

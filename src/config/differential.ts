@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_DIFFERENTIAL_TOLERANCE, type DifferentialTolerance } from '../analysis/differential.ts';
-import type { InputIssue } from './errors.ts';
-import { EXPERIMENT_NAME_PATTERN } from './experiment-list.ts';
+import type { InputIssue } from '../util/errors.ts';
+import { EXPERIMENT_NAME_PATTERN } from '../chaos/experiment-list.ts';
 import type { ListOrigin } from './gate.ts';
 
 // `experiments.differential`: chaos on the candidate. In one region's canary stage the same

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { unknownThresholdRule } from '../chaos/catalogue.ts';
 import { thresholdsSchema } from '../chaos/schema.ts';
 import { differentialSchema, toDifferentialPlan, type DifferentialPlan } from './differential.ts';
-import { UsageError, type InputIssue } from './errors.ts';
-import { formatPath, zodIssues } from './issues.ts';
-import { MAX_EXPERIMENT_FILES } from './limits.ts';
-import { deepFreeze } from './rollout.ts';
-import { EXPERIMENT_NAME_PATTERN } from './experiment-list.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
+import { formatPath, zodIssues } from '../util/issues.ts';
+import { MAX_EXPERIMENT_FILES } from '../util/limits.ts';
+import { deepFreeze } from '../util/freeze.ts';
+import { EXPERIMENT_NAME_PATTERN } from '../chaos/experiment-list.ts';
 
 // The `gate:` and `experiments:` sections of chaos-gate.yml (every field and its default:
 // README.md, "Configuration reference"; experiments.differential: differential.ts).
@@ -122,7 +122,7 @@ function experimentsIssues(error: z.ZodError, source: string): InputIssue[] {
   const unknownThreshold = (i: InputIssue) =>
     /^experiments\.thresholds\.[^.]+\.[^.]+$/.test(i.path) && i.rule.startsWith('unknown field');
   return error.issues.flatMap((issue) => {
-    // config/issues.ts words a wrong type itself (and would quote .inf as null): keep ours.
+    // util/issues.ts words a wrong type itself (and would quote .inf as null): keep ours.
     if (issue.code === 'invalid_type' && typeof issue.input === 'number')
       return [{ source, path: formatPath('experiments', issue.path), rule: issue.message }];
     return zodIssues(new z.ZodError([issue]), source, 'experiments').map((i) =>

@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { UsageError } from './errors.ts';
-import { MAX_INPUT_BYTES } from './limits.ts';
+import { UsageError } from '../util/errors.ts';
+import { MAX_INPUT_BYTES } from '../util/limits.ts';
 import { tooBigRule } from './yaml.ts';
 
 // Reads one input file (chaos-gate.yml, an experiment file) as text, refusing before it reads

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { experimentsSchema, gateSchema } from './gate.ts';
-import { predictSchema } from './predict.ts';
-import { prometheusSchema } from './prometheus.ts';
+import { predictSchema } from '../predict/config.ts';
+import { prometheusSchema } from '../prometheus/config.ts';
 import { rolloutSchema } from './rollout.ts';
 import { baselineSchema, serviceFields, serviceSchema } from './service.ts';
 import { simulationSchema } from './simulation.ts';

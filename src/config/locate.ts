@@ -1,6 +1,6 @@
 import { isMap, type Document, type LineCounter } from 'yaml';
-import type { InputIssue } from './errors.ts';
-import { pathKey } from './issues.ts';
+import type { InputIssue } from '../util/errors.ts';
+import { pathKey } from '../util/issues.ts';
 
 // The line of an issue's field path in the file it came from. A field the file does not
 // write (a default) has no line of its own: the line is then that of a written field the

@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { RolloutPlan, StageConfig } from '../rollout/plan.ts';
+import { REGION_PATTERN, type RolloutPlan, type StageConfig } from '../plan/rollout.ts';
 import { DEFAULT_REGIONS } from '../stack/target.ts';
-import { UsageError, type InputIssue } from './errors.ts';
-import { zodIssues } from './issues.ts';
-import type { PredictPlan } from './predict.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
+import { zodIssues } from '../util/issues.ts';
+import { deepFreeze } from '../util/freeze.ts';
+import type { PredictPlan } from '../predict/config.ts';
 
 // The `rollout:` section of chaos-gate.yml (snake_case keys) and its translation into a
 // RolloutPlan (camelCase, every default filled in, frozen). Unknown fields are refused so a
@@ -23,7 +24,6 @@ const positive = z.number().gt(0, 'must be greater than 0');
 const bake = positive.max(3600, 'must be at most 3600 (an hour: every stage bakes on every region within one CI run)');
 const rate = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 const count = z.number().int('must be a whole number').min(1, 'must be at least 1');
-export const REGION_PATTERN = /^[a-z0-9-]{1,63}$/;
 const region = z.string().regex(REGION_PATTERN, 'must be 1 to 63 of lowercase letters, digits and "-"');
 /** Stages of a rollout: each bakes on every region (predict's small tiers add two in front). */
 const MAX_STAGES = 20;
@@ -222,12 +222,4 @@ export function toRolloutPlan(input: unknown, source: string): RolloutPlan {
 /** The plan with every default. */
 export function defaultRolloutPlan(): RolloutPlan {
   return toRolloutPlan(undefined, 'defaults');
-}
-
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

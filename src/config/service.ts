@@ -5,8 +5,8 @@ import type { BaselinePlan, ImageSource, ProbeSpec, ServicePlan, TrafficEntry } 
 import { isInside } from '../util/paths.ts';
 import { quote } from '../util/shown.ts';
 import { dependenciesFileIssues } from './dependencies-file.ts';
-import { UsageError, type InputIssue } from './errors.ts';
-import { zodIssues } from './issues.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
+import { zodIssues } from '../util/issues.ts';
 import {
   MAX_BODY_BYTES,
   MAX_ISSUES,
@@ -14,8 +14,8 @@ import {
   MAX_SHOWN_CHARS,
   MAX_SHOWN_PATH_CHARS,
   MAX_TRAFFIC_ENTRIES,
-} from './limits.ts';
-import { deepFreeze } from './rollout.ts';
+} from '../util/limits.ts';
+import { deepFreeze } from '../util/freeze.ts';
 
 // The `service:` and `baseline:` sections of chaos-gate.yml: the user's own service as the
 // target instead of the demo (issue 11), validated into target/service.ts's plans.

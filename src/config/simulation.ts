@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { RolloutPlan } from '../rollout/plan.ts';
+import type { RolloutPlan } from '../plan/rollout.ts';
 import type { CohortModel, SimulationScenario } from '../simulate/scenario.ts';
-import { UsageError, type InputIssue } from './errors.ts';
-import { zodIssues } from './issues.ts';
-import { MAX_ANALYSES_PER_STAGE, MAX_JUDGED_REQUESTS, MAX_ROLLOUT_REQUESTS } from './limits.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
+import { zodIssues } from '../util/issues.ts';
+import { MAX_ANALYSES_PER_STAGE, MAX_JUDGED_REQUESTS, MAX_ROLLOUT_REQUESTS } from '../util/limits.ts';
 import { MAX_RPS, MAX_RPS_RULE } from './rollout.ts';
 import { VERSION_PATTERN, VERSION_RULE } from './version.ts';
 
@@ -95,7 +95,7 @@ export function rolloutWork(
   plan: Pick<RolloutPlan, 'regions' | 'strategy' | 'stages' | 'analysis'>,
   rps: number,
 ): RolloutWork {
-  // A rolling rollout has no canary stages: nothing is judged (rollout/plan.ts stageCount).
+  // A rolling rollout has no canary stages: nothing is judged (plan/rollout.ts stageCount).
   if (plan.strategy === 'rolling') return { requests: 0, stageRequests: 0, judged: 0, analysesPerStage: 0 };
   const deadline = plan.analysis.stageDeadlineSeconds;
   const analyses = Math.ceil((2 * deadline) / plan.analysis.intervalSeconds);
@@ -118,7 +118,7 @@ const count = (n: number) => Math.ceil(n).toLocaleString('en-US');
 
 /**
  * The rollout as `chaos-gate simulate` runs it (at requests_per_second, else traffic_rps)
- * against the work budgets of config/limits.ts; each issue names the number it would need.
+ * against the work budgets of util/limits.ts; each issue names the number it would need.
  * The live rollout does the same work spread over real time: the budgets are the simulation's.
  */
 export function rolloutBudgetIssues(plan: RolloutPlan, scenario: SimulationScenario, source: string): InputIssue[] {

@@ -1,4 +1,4 @@
-import { UsageError } from './errors.ts';
+import { UsageError } from '../util/errors.ts';
 
 // A version becomes a Docker env value and an HTML/label value; a plain tag keeps it inert.
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

@@ -1,8 +1,14 @@
 import { isCollection, isMap, isScalar, LineCounter, parseDocument, type Document, type YAMLError } from 'yaml';
 import { clip } from '../util/shown.ts';
-import { UsageError, type InputIssue } from './errors.ts';
-import { formatPath } from './issues.ts';
-import { MAX_INPUT_BYTES, MAX_ISSUES, MAX_NESTING_DEPTH, MAX_SHOWN_CHARS, MAX_YAML_ALIAS_COUNT } from './limits.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
+import { formatPath } from '../util/issues.ts';
+import {
+  MAX_INPUT_BYTES,
+  MAX_ISSUES,
+  MAX_NESTING_DEPTH,
+  MAX_SHOWN_CHARS,
+  MAX_YAML_ALIAS_COUNT,
+} from '../util/limits.ts';
 
 // One YAML input file's text to data, for chaos-gate.yml and the experiment files alike, in
 // bounded time and memory whatever the text: its size is capped; nesting is checked by a

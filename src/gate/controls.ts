@@ -1,10 +1,10 @@
 import { readBackWrites } from '../chaos/readback.ts';
-import type { PrometheusPlan } from '../config/prometheus.ts';
+import type { PrometheusPlan } from '../prometheus/config.ts';
 import type { ControlsPlan } from '../config/gate.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { PhaseTimer } from '../util/phases.ts';
 import { runRollout } from '../rollout/controller.ts';
-import type { RolloutPlan } from '../rollout/plan.ts';
+import type { RolloutPlan } from '../plan/rollout.ts';
 import type { RegionProbes } from '../rollout/verify.ts';
 import type { ContainerControl } from '../stack/docker-control.ts';
 import type { Stack } from '../stack/stack.ts';

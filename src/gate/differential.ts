@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { DifferentialResult, DifferentialTolerance } from '../analysis/differential.ts';
 import { runDifferential, type DifferentialEnv, type DifferentialStage } from '../chaos/differential.ts';
 import type { Experiment } from '../chaos/experiment.ts';
-import { loadExperiments } from '../chaos/load.ts';
+import { loadExperiments } from '../config/experiment-files.ts';
 import { toExperiment } from '../chaos/schema.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { Progress } from '../util/progress.ts';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { ExperimentResult } from '../chaos/result.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import { appendHistory, type HistoryFs } from '../history/file.ts';
-import { historyRecord } from '../history/record.ts';
+import { historyRecord } from './history-record.ts';
 import type { HistoryRecord } from '../history/schema.ts';
 import { predictionAccuracy, type PredictionAccuracy } from '../predict/accuracy.ts';
 import type { Prediction } from '../predict/index.ts';

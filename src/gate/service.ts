@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { Agent } from 'undici';
 import { basename, dirname, join } from 'node:path';
 import { formatHopErrors } from '../analysis/metrics.ts';
-import { UsageError } from '../config/errors.ts';
+import { UsageError } from '../util/errors.ts';
 import type { LoadedConfig } from '../config/load.ts';
-import type { PrometheusPlan } from '../config/prometheus.ts';
+import type { PrometheusPlan } from '../prometheus/config.ts';
 import { serviceTemplates } from '../prometheus/service-templates.ts';
 import {
   composeDependencyGraph,
@@ -13,7 +13,7 @@ import {
   type ComposeDependency,
   type DependencyGraph,
 } from '../predict/dependencies.ts';
-import type { RolloutPlan } from '../rollout/plan.ts';
+import type { RolloutPlan } from '../plan/rollout.ts';
 import type { StageRecord } from '../rollout/result.ts';
 import {
   baselineImage,

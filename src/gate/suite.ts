@@ -1,8 +1,8 @@
 import { join, resolve } from 'node:path';
-import { loadExperiments } from '../chaos/load.ts';
+import { loadExperiments } from '../config/experiment-files.ts';
 import { needsFaultEndpoint, type Experiment } from '../chaos/experiment.ts';
 import type { JudgementConfig } from '../chaos/measure.ts';
-import { UsageError, type InputIssue } from '../config/errors.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
 import { withLine } from '../config/locate.ts';
 import { parseYaml } from '../config/yaml.ts';
 import { readInputFile } from '../config/input-file.ts';

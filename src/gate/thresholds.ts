@@ -1,6 +1,6 @@
 import { MEASUREMENTS, thresholdKey, unknownThresholdRule, type MeasurementName } from '../chaos/catalogue.ts';
 import type { Experiment, Threshold } from '../chaos/experiment.ts';
-import { UsageError, type InputIssue } from '../config/errors.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
 import { locate } from '../config/locate.ts';
 import { parseYaml, type ParsedYaml } from '../config/yaml.ts';
 

@@ -8,6 +8,4 @@ export {
 } from './schema.ts';
 export { parseHistory, formatHistoryLine, type ParsedHistory } from './parse.ts';
 export { readHistory, appendHistory, type HistoryRead, type HistoryFs } from './file.ts';
-export { errorPriorFromHistory, failureHistory, lastRuns, type FailureHistory } from './priors.ts';
 export { historyTrends, type Trends, type TrendPoint } from './trends.ts';
-export { historyRecord, type RunSummary } from './record.ts';

@@ -1,4 +1,4 @@
-import { zodIssues } from '../config/issues.ts';
+import { zodIssues } from '../util/issues.ts';
 import { HISTORY_SCHEMA_VERSION, historyRecordSchema, type HistoryRecord } from './schema.ts';
 
 // The history file's text to records. Pure. A line that is not a valid record is reported

@@ -1,4 +1,4 @@
-import { sig } from '../predict/round.ts';
+import { sig } from '../util/round.ts';
 import type { HistoryMetrics, HistoryRecord } from './schema.ts';
 
 // Trends over the last runs, for the HTML report's charts: one point per run, oldest first,

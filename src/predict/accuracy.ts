@@ -1,6 +1,6 @@
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import type { StagePrediction } from './model.ts';
-import { sig } from './round.ts';
+import { sig } from '../util/round.ts';
 import { compareStage, type StageComparison } from './tiers.ts';
 
 // How well the prediction held: the share of judged stages whose observed values fell inside

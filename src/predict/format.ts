@@ -1,8 +1,8 @@
-import { ms, num, pct } from '../analysis/format.ts';
+import { ms, num, pct } from '../util/format.ts';
 import { describeGraph } from './dependencies.ts';
 import type { Prediction } from './index.ts';
 import type { Range } from './latency.ts';
-import { prob } from './round.ts';
+import { prob } from '../util/round.ts';
 
 // The prediction for a terminal: what `chaos-gate predict` prints without --json. Plain text,
 // fixed precision, no colours (the CLI adds those if it wants), stable for a given seed.

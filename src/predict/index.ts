@@ -1,8 +1,8 @@
 import type { ExperimentResult } from '../chaos/result.ts';
-import { defaultPredictPlan, type PredictPlan } from '../config/predict.ts';
-import { errorPriorFromHistory, failureHistory, lastRuns } from '../history/priors.ts';
+import { defaultPredictPlan, type PredictPlan } from './config.ts';
+import { errorPriorFromHistory, failureHistory, lastRuns } from './priors.ts';
 import type { HistoryRecord } from '../history/schema.ts';
-import type { RolloutPlan } from '../rollout/plan.ts';
+import type { RolloutPlan } from '../plan/rollout.ts';
 import { dependencyGraph, sharedDependencies, type DependencyGraph } from './dependencies.ts';
 import { Z99, type LogFit } from './latency.ts';
 import {
@@ -16,7 +16,7 @@ import {
 } from './model.ts';
 import type { PreflightMeasurement } from './preflight.ts';
 import { assessRisk, type RiskAssessment } from './risk.ts';
-import { sig } from './round.ts';
+import { sig } from '../util/round.ts';
 import { applyTiers, recommendAction, type ActionRecommendation } from './tiers.ts';
 
 // predict(): before any real traffic reaches the candidate, what the rollout will most likely
@@ -45,13 +45,11 @@ export {
 } from './risk.ts';
 export {
   applyTiers,
-  classifyStage,
   compareStage,
   recommendAction,
   STAGE_RISK_HIGH,
   type Action,
   type ActionRecommendation,
-  type PredictedJudgement,
   type StageComparison,
 } from './tiers.ts';
 export { predictionAccuracy, type ObservedStage, type PredictionAccuracy } from './accuracy.ts';

@@ -1,6 +1,6 @@
 import { nearestRank } from '../analysis/metrics.ts';
 import { normalQuantile, normalSf } from '../analysis/normal.ts';
-import { createRandom, gammaVariate } from '../simulate/random.ts';
+import { createRandom, gammaVariate } from '../util/random.ts';
 import type { CohortMeasurement } from './preflight.ts';
 
 // The latency model: the successful requests' latencies are lognormal, ln X ~ N(mu, sigma).

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import type { ExperimentResult } from '../chaos/result.ts';
-import type { LoadProfile, PredictPlan } from '../config/predict.ts';
+import type { LoadProfile, PredictPlan } from './config.ts';
 import { readHistory, type HistoryRead } from '../history/file.ts';
 import type { HistoryRecord } from '../history/schema.ts';
-import type { RolloutPlan } from '../rollout/plan.ts';
+import type { RolloutPlan } from '../plan/rollout.ts';
 import { InfraError } from '../stack/errors.ts';
 import type { Stack } from '../stack/stack.ts';
 import { regionUrl, type ImageRef, type RegionTarget } from '../stack/target.ts';

@@ -1,15 +1,15 @@
-import { stageRates, type RolloutPlan } from '../rollout/plan.ts';
+import { stageRates, type RolloutPlan } from '../plan/rollout.ts';
 import { betaBinomialQuantiles, betaCdf, betaMean, homogeneityTest } from './beta.ts';
 import { fitLognormal, interpolateFit, p99BreachProbability, simulateP99, type LogFit, type Range } from './latency.ts';
 import type { CohortMeasurement, PreflightMeasurement } from './preflight.ts';
-import { sig } from './round.ts';
+import { sig } from '../util/round.ts';
 
 // The prediction model: per canary stage, the range of error rates and of nearest-rank p99
 // latencies the stage's judgement will most likely see (the central 90%: 5th to 95th
 // percentile), and the probabilities that the candidate breaches the stage's limits.
 //
 // Error rate: Beta-Binomial. The candidate's true error rate p has a Beta prior (from the run
-// history, history/priors.ts; Jeffreys' Beta(0.5, 0.5) without history), updated with the
+// history, predict/priors.ts; Jeffreys' Beta(0.5, 0.5) without history), updated with the
 // pre-flight's errors e among n requests to Beta(a + e, b + n - e). The number of errors
 // among the N requests a stage judges is then Beta-Binomial(N, a + e, b + n - e): it carries
 // both the uncertainty about p and the binomial noise of N requests, which is what a stage's
@@ -18,7 +18,7 @@ import { sig } from './round.ts';
 // Latency: lognormal (latency.ts), predicted by a seeded Monte Carlo.
 //
 // Load: each profile is fitted on its own; a stage is matched to the profiles by the load the
-// candidate carries in it (its canary rate, rollout/plan.ts stageRates).
+// candidate carries in it (its canary rate, plan/rollout.ts stageRates).
 // - Latency depends on load as a rule (queueing), so the lognormal's mu and sigma are
 //   interpolated linearly in rps between the two profiles around the stage's load (the
 //   median grows geometrically).

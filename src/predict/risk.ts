@@ -1,13 +1,13 @@
-import { ms, pct } from '../analysis/format.ts';
+import { ms, pct } from '../util/format.ts';
 import { normalCdf } from '../analysis/normal.ts';
 import type { ExperimentResult } from '../chaos/result.ts';
-import type { FailureHistory } from '../history/priors.ts';
-import type { AnalysisConfig } from '../rollout/plan.ts';
+import type { FailureHistory } from './priors.ts';
+import type { AnalysisConfig } from '../plan/rollout.ts';
 import { betaMean, betaQuantile, betaVariance } from './beta.ts';
 import { correlatedRegions, DEPENDENCY_FAULTS, dependencyGraph, type DependencyGraph } from './dependencies.ts';
 import { trueP99Interval } from './latency.ts';
 import { errorPooling, type ErrorPrior, type ProfileFit, type StagePrediction } from './model.ts';
-import { fixed, prob, sig } from './round.ts';
+import { fixed, prob, sig } from '../util/round.ts';
 
 // The risk score, 0 to 100: the chance that the rollout fails, from six components, each a
 // number c in [0, 1] with a weight w in (0, 1] (how much that component alone can make a

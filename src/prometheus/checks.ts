@@ -1,4 +1,4 @@
-import type { Verdict } from '../analysis/judge.ts';
+import type { CheckRecord } from '../analysis/combine.ts';
 import type { QueryOutcome } from './response.ts';
 
 // A Prometheus check: a resolved query, its outcome and the range it must stay in. Pure.
@@ -17,21 +17,6 @@ export interface CheckSpec {
   min?: number;
   max?: number;
   onNoData: NoDataRule;
-}
-
-/** One check's result in a stage: what every report shows. */
-export interface CheckRecord {
-  source: 'synthetic' | 'prometheus';
-  name: string;
-  /** The resolved query (Prometheus) or the statistic (synthetic). */
-  query: string;
-  value: number | null;
-  min: number | null;
-  max: number | null;
-  /** Requests (synthetic) or series (Prometheus) the value rests on. */
-  samples: number;
-  verdict: Verdict | 'ignored';
-  reason: string;
 }
 
 export function evaluateCheck(spec: CheckSpec, query: string, outcome: QueryOutcome): CheckRecord {

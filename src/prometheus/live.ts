@@ -1,8 +1,9 @@
-import { UsageError } from '../config/errors.ts';
-import type { PrometheusPlan } from '../config/prometheus.ts';
+import { UsageError } from '../util/errors.ts';
+import type { PrometheusPlan } from './config.ts';
 import { InfraError } from '../stack/errors.ts';
 import { pollUntil } from '../util/poll.ts';
-import { evaluateCheck, type CheckRecord } from './checks.ts';
+import type { CheckRecord } from '../analysis/combine.ts';
+import { evaluateCheck } from './checks.ts';
 import { instantQuery } from './client.ts';
 import type { QueryOutcome } from './response.ts';
 import { render, type TemplateValues } from './template.ts';

@@ -1,4 +1,4 @@
-import type { InputIssue } from '../config/errors.ts';
+import type { InputIssue } from '../util/errors.ts';
 
 // Metric templates in PromQL, Flagger's MetricTemplate in spirit: a query with placeholders
 // that a check resolves for the region and version under judgement. Values are inserted as

@@ -1,4 +1,4 @@
-import { num, pct } from '../analysis/format.ts';
+import { num, pct } from '../util/format.ts';
 import type { SeriesPoint, WindowSummary } from '../chaos/result.ts';
 import { formatValue } from './format.ts';
 

@@ -1,4 +1,4 @@
-import { num, pct } from '../analysis/format.ts';
+import { num, pct } from '../util/format.ts';
 import type { Measurement } from '../chaos/result.ts';
 
 // Text for values in reasons and reports. Fixed precision, so that the same result always

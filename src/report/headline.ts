@@ -1,5 +1,5 @@
 import type { DifferentialResult, DifferentialVerdict, SideSummary } from '../analysis/differential.ts';
-import { ms, num, pct } from '../analysis/format.ts';
+import { ms, num, pct } from '../util/format.ts';
 import { cleanText, formatDuration, stageLabel } from './format.ts';
 import type { Report, ReportGate, RolloutReport } from './model.ts';
 import type { Finding } from './verdict.ts';

@@ -1,5 +1,5 @@
 import Handlebars from 'handlebars';
-import { ms, num, pct } from '../analysis/format.ts';
+import { ms, num, pct } from '../util/format.ts';
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import { edges, errorRateChart, latencyBars, recoveryChart, round, textWidth } from './charts.ts';
 import { replaceControls } from '../util/text.ts';

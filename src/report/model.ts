@@ -7,7 +7,7 @@ import type { ExperimentResult, ExperimentStatus, Measurement, SeriesPoint, Wind
 import type { AnalysisInterval, RolloutResult, StageRecord, TimelineEntry } from '../rollout/result.ts';
 import type { MitigationRecord } from '../rollout/mitigation.ts';
 import type { RollbackDecision } from '../rollout/scope.ts';
-import type { CheckRecord } from '../prometheus/checks.ts';
+import type { CheckRecord } from '../analysis/combine.ts';
 import type { Verification } from '../rollout/verify.ts';
 import type { Finding, GateVerdict, ResolvedGatePolicy } from './verdict.ts';
 import { cleanText } from './format.ts';
@@ -17,7 +17,7 @@ import { readRollout, type RolloutReading, type WaveStatus } from './waves.ts';
 // The typed, versioned report every writer renders (report.json, report.html, junit.xml,
 // the step summary). Built once by a pure function from the run's results, so that the
 // four outputs cannot disagree. camelCase here; report.json is the same object with
-// snake_case keys (json.ts) and schemas/report.schema.json describes that JSON.
+// snake_case keys (util/json-text.ts) and schemas/report.schema.json describes that JSON.
 //
 // Optional inputs become explicit nulls, so the JSON always has the same keys (easier for
 // jq and for the schema) and the templates never meet a missing field (strict handlebars).

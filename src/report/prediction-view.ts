@@ -1,6 +1,6 @@
-import { ms, num, pct } from '../analysis/format.ts';
+import { ms, num, pct } from '../util/format.ts';
 import type { Range } from '../predict/latency.ts';
-import { prob } from '../predict/round.ts';
+import { prob } from '../util/round.ts';
 import { formatDuration, stageLabel } from './format.ts';
 import { edges } from './charts.ts';
 import type { ObservedMetric, PredictionReport } from './prediction.ts';

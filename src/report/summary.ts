@@ -1,4 +1,4 @@
-import { pct } from '../analysis/format.ts';
+import { pct } from '../util/format.ts';
 import { replaceControls } from '../util/text.ts';
 import { formatDuration, formatThreshold, formatValue, stageLabel } from './format.ts';
 import { differentialRow, headline, policyText, type Figure, type SidePair } from './headline.ts';

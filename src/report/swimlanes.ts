@@ -1,4 +1,4 @@
-import { num } from '../analysis/format.ts';
+import { num } from '../util/format.ts';
 import { formatDuration, stageLabel } from './format.ts';
 import { niceTicks, round, scaleLinear, type Box, type Tick } from './charts.ts';
 import type { RolloutReport } from './model.ts';

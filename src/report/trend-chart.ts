@@ -1,4 +1,4 @@
-import { num, pct } from '../analysis/format.ts';
+import { num, pct } from '../util/format.ts';
 import type { TrendPoint } from '../history/trends.ts';
 import { niceTicks, round, scaleLinear, type Box, type Tick } from './charts.ts';
 

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderHtml } from './html.ts';
-import { toJsonText } from './json.ts';
+import { toJsonText } from '../util/json-text.ts';
 import { renderJunit } from './junit.ts';
 import type { Report } from './model.ts';
 import { renderSummary } from './summary.ts';

@@ -1,5 +1,5 @@
-import { UsageError } from '../config/errors.ts';
-import type { PrometheusPlan } from '../config/prometheus.ts';
+import { UsageError } from '../util/errors.ts';
+import type { PrometheusPlan } from '../prometheus/config.ts';
 import type { StagePrediction } from '../predict/model.ts';
 import { grafanaAnnotator, transitionAnnotation, type Annotator } from '../grafana/annotations.ts';
 import { preflight } from '../prometheus/live.ts';
@@ -12,7 +12,7 @@ import { TrafficGenerator } from '../traffic/generator.ts';
 import { ObservationStore } from '../traffic/store.ts';
 import type { Progress } from '../util/progress.ts';
 import { initialState, isTerminal, transition, type RolloutEvent, type RolloutState } from './machine.ts';
-import { rollbackPolicy, stageCount, type RolloutPlan } from './plan.ts';
+import { rollbackPolicy, stageCount, type RolloutPlan } from '../plan/rollout.ts';
 import type { RollbackRecord, RolloutResult, StageRecord, TimelineEntry } from './result.ts';
 import { regionEvidence } from './evidence.ts';
 import { mitigateRegion, takeRegionBackup, type BackupRecord, type MitigationRecord } from './mitigation.ts';

@@ -1,6 +1,6 @@
 import type { Judgement, Verdict } from '../analysis/judge.ts';
 import type { RolloutEvent } from './machine.ts';
-import type { AnalysisConfig, StageConfig } from './plan.ts';
+import type { AnalysisConfig, StageConfig } from '../plan/rollout.ts';
 
 // What to do after one analysis of a canary stage: which event to send to the state machine
 // (or to wait), and when to analyse next. Pure: the caller supplies the clock readings.
@@ -34,7 +34,7 @@ export interface StageClock {
 
 export interface PolicyInput {
   paused: boolean;
-  /** judgedVerdict: the verdict before the prediction was applied (predict/tiers.ts classifyStage). */
+  /** judgedVerdict: the verdict before the prediction was applied (rollout/classify.ts classifyStage). */
   judgement: Pick<Judgement, 'verdict' | 'reasons'> & { judgedVerdict?: Verdict };
   stage: Pick<StageConfig, 'bakeSeconds'>;
   analysis: Pick<AnalysisConfig, 'intervalSeconds' | 'pauseBudgetSeconds' | 'stageDeadlineSeconds'>;

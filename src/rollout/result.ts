@@ -1,8 +1,7 @@
 import type { AbortCause } from './machine.ts';
 import type { DifferentialResult } from '../analysis/differential.ts';
-import type { CombinedJudgement } from '../analysis/combine.ts';
+import type { CheckRecord, CombinedJudgement } from '../analysis/combine.ts';
 import type { Judgement, Verdict } from '../analysis/judge.ts';
-import type { CheckRecord } from '../prometheus/checks.ts';
 import { summarize, type WindowMetrics } from '../analysis/metrics.ts';
 import type { Observation } from '../analysis/observation.ts';
 import type { Deployment } from '../stack/target.ts';

@@ -1,9 +1,9 @@
-import { ms, pct, pValue } from '../analysis/format.ts';
+import { ms, pct, pValue } from '../util/format.ts';
 import type { Verdict } from '../analysis/judge.ts';
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import { twoProportionTest } from '../analysis/stats.ts';
 import type { AbortCause } from './machine.ts';
-import type { RegionFailurePolicy, RollbackScope } from './plan.ts';
+import type { RegionFailurePolicy, RollbackScope } from '../plan/rollout.ts';
 
 // Granular rollback: which regions to put back after an abort. Pure.
 //

@@ -1,11 +1,11 @@
-import { combineJudgement, type CombinedJudgement } from '../analysis/combine.ts';
+import { combineJudgement, type CheckRecord, type CombinedJudgement } from '../analysis/combine.ts';
 import { judge, type JudgeOptions } from '../analysis/judge.ts';
-import type { CheckRecord } from '../prometheus/checks.ts';
 import type { Observation } from '../analysis/observation.ts';
 import type { StagePrediction } from '../predict/model.ts';
-import { classifyStage, type StageComparison } from '../predict/tiers.ts';
+import type { StageComparison } from '../predict/tiers.ts';
+import { classifyStage } from './classify.ts';
 import { transition, type RolloutEvent, type RolloutState } from './machine.ts';
-import type { AnalysisConfig, RolloutPlan } from './plan.ts';
+import type { AnalysisConfig, RolloutPlan } from '../plan/rollout.ts';
 import { decide, type Decision } from './policy.ts';
 
 // One analysis of a canary stage: judge -> decide -> transition. The simulation calls it on a

@@ -1,7 +1,7 @@
 import { combineJudgement, type CombinedJudgement } from '../analysis/combine.ts';
 import type { DifferentialResult } from '../analysis/differential.ts';
 import { judge } from '../analysis/judge.ts';
-import type { PrometheusPlan } from '../config/prometheus.ts';
+import type { PrometheusPlan } from '../prometheus/config.ts';
 import type { StagePrediction } from '../predict/model.ts';
 import type { StageComparison } from '../predict/tiers.ts';
 import { evaluateChecks } from '../prometheus/live.ts';
@@ -11,7 +11,7 @@ import type { TrafficGenerator, TrafficStream } from '../traffic/generator.ts';
 import type { ObservationStore } from '../traffic/store.ts';
 import type { Progress } from '../util/progress.ts';
 import type { RolloutEvent, RolloutState } from './machine.ts';
-import { stageRates, type RolloutPlan } from './plan.ts';
+import { stageRates, type RolloutPlan } from '../plan/rollout.ts';
 import { analysisInterval, stageRecord, type AnalysisInterval, type StageRecord } from './result.ts';
 import type { RolloutClock } from './clock.ts';
 import { timeToDetect } from './detect.ts';

@@ -8,9 +8,9 @@ import {
   type RolloutEvent,
   type RolloutState,
 } from '../rollout/machine.ts';
-import { stageCount, stageRates, type RolloutPlan } from '../rollout/plan.ts';
+import { stageCount, stageRates, type RolloutPlan } from '../plan/rollout.ts';
 import { step } from '../rollout/step.ts';
-import { createRandom } from './random.ts';
+import { createRandom } from '../util/random.ts';
 import { metricsJson, round, testsJson, type SimulationResult, type StageJson, type TransitionJson } from './result.ts';
 import type { SimulationScenario } from './scenario.ts';
 import { cohortStream, simulateHealth } from './traffic.ts';

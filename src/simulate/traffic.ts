@@ -1,5 +1,5 @@
 import type { Cohort, Observation } from '../analysis/observation.ts';
-import { lognormal, type Random } from './random.ts';
+import { lognormal, type Random } from '../util/random.ts';
 import type { CohortModel } from './scenario.ts';
 
 // Simulated synthetic traffic for one cohort of one region: requests at a fixed arrival rate

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { UsageError } from '../config/errors.ts';
+import { UsageError } from '../util/errors.ts';
 import type { BaselineSource, ImageSource } from '../target/service.ts';
 import type { Progress } from '../util/progress.ts';
 import {

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/config/errors.ts';
+import { UsageError } from '../../src/util/errors.ts';
 import { baselineImage, candidateImage, type BuiltImage, type ImageDeps } from '../../src/stack/service-images.ts';
 import type { ImageSource } from '../../src/target/service.ts';
 

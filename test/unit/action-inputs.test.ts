@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { restoreHistoryFile, saveHistoryFile, type CacheApi } from '../../src/action/history-cache.ts';
 import { BLANK_RULE, gateRequestOf, readInputs } from '../../src/action/inputs.ts';
 import { parseCommand } from '../../src/cli/args.ts';
-import { UsageError } from '../../src/config/errors.ts';
+import { UsageError } from '../../src/util/errors.ts';
 import { issuesOf } from './usage-issues.ts';
 
 const getter = (values: Record<string, string>) => (name: string) => values[name] ?? '';

@@ -35,8 +35,8 @@ const cache = await import('@actions/cache');
 const { runGate } = await import('../../src/gate/pipeline.ts');
 const { run } = await import('../../src/action/main.ts');
 const { selectSuite } = await import('../../src/gate/suite.ts');
-const { selectExperiments } = await import('../../src/chaos/load.ts');
-const { UsageError } = await import('../../src/config/errors.ts');
+const { selectExperiments } = await import('../../src/config/experiment-files.ts');
+const { UsageError } = await import('../../src/util/errors.ts');
 type GateOutcome = Awaited<ReturnType<typeof runGate>>;
 
 let workspace: string;

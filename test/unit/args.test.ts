@@ -1,6 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
 import { parseCommand } from '../../src/cli/args.ts';
-import { UsageError } from '../../src/config/errors.ts';
+import { UsageError } from '../../src/util/errors.ts';
 import { FAILURE_RATE_RULE } from '../../src/config/version.ts';
 import { issuesOf } from './usage-issues.ts';
 

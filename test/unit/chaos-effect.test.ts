@@ -6,7 +6,7 @@ import { buildResult } from '../../src/chaos/build.ts';
 import { cpuRate, faultEffect, targetEvidence } from '../../src/chaos/effect.ts';
 import type { Experiment } from '../../src/chaos/experiment.ts';
 import { resultLine } from '../../src/chaos/format.ts';
-import { parseExperimentText } from '../../src/chaos/load.ts';
+import { parseExperimentText } from '../../src/config/experiment-files.ts';
 import { processReading } from '../../src/chaos/process-metrics.ts';
 import type { ContainerOutcome, HealthProbe, ProcessSample, Recording } from '../../src/chaos/recording.ts';
 import type { ExperimentResult } from '../../src/chaos/result.ts';

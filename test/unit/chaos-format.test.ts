@@ -1,7 +1,7 @@
 import { describe, expect, it, test } from 'vitest';
 import { buildResult } from '../../src/chaos/build.ts';
 import { measurementText, resultLine, tableRow, value } from '../../src/chaos/format.ts';
-import { parseExperimentText } from '../../src/chaos/load.ts';
+import { parseExperimentText } from '../../src/config/experiment-files.ts';
 import type { Recording } from '../../src/chaos/recording.ts';
 import type { ExperimentResult } from '../../src/chaos/result.ts';
 import { suiteExitCode } from '../../src/gate/exit.ts';

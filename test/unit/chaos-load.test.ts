@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it, test } from 'vitest';
 import { effectKey, EVIDENCE_NAMES, MEASUREMENT_NAMES, thresholdKey } from '../../src/chaos/catalogue.ts';
 import { FAULT_KINDS } from '../../src/chaos/experiment.ts';
-import { loadExperiments, parseExperimentText, selectExperiments } from '../../src/chaos/load.ts';
-import { UsageError, type InputIssue } from '../../src/config/errors.ts';
+import { loadExperiments, parseExperimentText, selectExperiments } from '../../src/config/experiment-files.ts';
+import { UsageError, type InputIssue } from '../../src/util/errors.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { aliasBomb } from './hostile-yaml.ts';
 

@@ -6,7 +6,7 @@ import { runDeploy, type DeployDeps } from '../../src/cli/commands/deploy.ts';
 import { runGateCommand } from '../../src/cli/commands/gate.ts';
 import type { GateOutcome, GateRequest } from '../../src/gate/pipeline.ts';
 import { EXIT, main, type Dispatch } from '../../src/cli/main.ts';
-import { UsageError } from '../../src/config/errors.ts';
+import { UsageError } from '../../src/util/errors.ts';
 import type { RolloutResult } from '../../src/rollout/result.ts';
 import { InfraError } from '../../src/stack/errors.ts';
 import type { Stack } from '../../src/stack/stack.ts';

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aliasBomb } from './hostile-yaml.ts';
-import { loadExperiments, parseExperimentText } from '../../src/chaos/load.ts';
-import { UsageError } from '../../src/config/errors.ts';
-import { MAX_INPUT_BYTES, MAX_ISSUES } from '../../src/config/limits.ts';
+import { loadExperiments, parseExperimentText } from '../../src/config/experiment-files.ts';
+import { UsageError } from '../../src/util/errors.ts';
+import { MAX_INPUT_BYTES, MAX_ISSUES } from '../../src/util/limits.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
-import { createRandom, type Random } from '../../src/simulate/random.ts';
+import { createRandom, type Random } from '../../src/util/random.ts';
 
 // Seeded fuzzing of the two inputs a user writes: chaos-gate.yml and the experiment files.
 // Whatever the text (random keys and types, deep nesting, aliases and alias bombs, sizes at

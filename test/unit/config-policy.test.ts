@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { issuesOf } from './usage-issues.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
-import { HISTORY_FILE_RULE } from '../../src/config/predict.ts';
-import { isLocalHost } from '../../src/config/prometheus.ts';
+import { HISTORY_FILE_RULE } from '../../src/predict/config.ts';
+import { isLocalHost } from '../../src/prometheus/config.ts';
 
 // Where a configuration file may point the gate: Prometheus on this machine or in the stack
 // (unless allow_remote), the history file inside the workspace. A config file comes with a

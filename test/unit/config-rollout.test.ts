@@ -1,6 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
-import { UsageError, type InputIssue } from '../../src/config/errors.ts';
-import { formatPath } from '../../src/config/issues.ts';
+import { UsageError, type InputIssue } from '../../src/util/errors.ts';
+import { formatPath } from '../../src/util/issues.ts';
 import { defaultRolloutPlan, toRolloutPlan } from '../../src/config/rollout.ts';
 
 const issuesOf = (input: unknown): InputIssue[] => {

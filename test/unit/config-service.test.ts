@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { issuesOf } from './usage-issues.ts';
-import { UsageError } from '../../src/config/errors.ts';
-import { MAX_ISSUES } from '../../src/config/limits.ts';
+import { UsageError } from '../../src/util/errors.ts';
+import { MAX_ISSUES } from '../../src/util/limits.ts';
 import { loadConfig, parseConfig } from '../../src/config/load.ts';
 import { readDependencies } from '../../src/config/dependencies-file.ts';
 

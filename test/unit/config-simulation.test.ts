@@ -1,6 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
-import { UsageError } from '../../src/config/errors.ts';
-import { MAX_JUDGED_REQUESTS, MAX_ROLLOUT_REQUESTS } from '../../src/config/limits.ts';
+import { UsageError } from '../../src/util/errors.ts';
+import { MAX_JUDGED_REQUESTS, MAX_ROLLOUT_REQUESTS } from '../../src/util/limits.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
 import { DEFAULT_BASELINE, rolloutWork, toSimulationScenario } from '../../src/config/simulation.ts';

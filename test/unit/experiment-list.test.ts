@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXPERIMENT_NAME_PATTERN, parseExperimentList } from '../../src/config/experiment-list.ts';
+import { EXPERIMENT_NAME_PATTERN, parseExperimentList } from '../../src/chaos/experiment-list.ts';
 import { issuesOf } from './usage-issues.ts';
 
 // The one parser behind the CLI's --only and the Action's experiments input.

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { UsageError } from '../../src/config/errors.ts';
+import { UsageError } from '../../src/util/errors.ts';
 import { runGate, type GateRequest } from '../../src/gate/pipeline.ts';
 import { execWrapper } from '../../src/stack/exec.ts';
 import { silentProgress } from '../../src/util/progress.ts';

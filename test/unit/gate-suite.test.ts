@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommand } from '../../src/cli/args.ts';
-import { UsageError } from '../../src/config/errors.ts';
+import { UsageError } from '../../src/util/errors.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { gateSuite, selectSuite, suiteFitIssues, suiteJudgement, type SuiteTarget } from '../../src/gate/suite.ts';
 import type { Experiment } from '../../src/chaos/experiment.ts';

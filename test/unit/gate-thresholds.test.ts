@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseExperimentText } from '../../src/chaos/load.ts';
-import { type InputIssue } from '../../src/config/errors.ts';
+import { parseExperimentText } from '../../src/config/experiment-files.ts';
+import { type InputIssue } from '../../src/util/errors.ts';
 import { issuesOf } from './usage-issues.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { applyThresholdOverrides, locateOverrideIssues } from '../../src/gate/thresholds.ts';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { WindowMetrics } from '../../src/analysis/metrics.ts';
 import type { ExperimentResult } from '../../src/chaos/result.ts';
-import { errorPriorFromHistory, failureHistory, lastRuns } from '../../src/history/priors.ts';
-import { historyRecord, type RunSummary } from '../../src/history/record.ts';
+import { errorPriorFromHistory, failureHistory, lastRuns } from '../../src/predict/priors.ts';
+import { historyRecord, type RunSummary } from '../../src/gate/history-record.ts';
 import { historyRecordSchema, type HistoryRecord } from '../../src/history/schema.ts';
 import { historyTrends } from '../../src/history/trends.ts';
 import { JEFFREYS_PRIOR } from '../../src/predict/model.ts';

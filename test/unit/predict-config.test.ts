@@ -1,8 +1,8 @@
 import { describe, expect, it, test } from 'vitest';
 import { issuesOf } from './usage-issues.ts';
-import { defaultPredictPlan, toPredictPlan } from '../../src/config/predict.ts';
+import { defaultPredictPlan, toPredictPlan } from '../../src/predict/config.ts';
 import { defaultRolloutPlan, toRolloutPlan } from '../../src/config/rollout.ts';
-import { rollbackPolicy } from '../../src/rollout/plan.ts';
+import { rollbackPolicy } from '../../src/plan/rollout.ts';
 
 describe('predict: section', () => {
   it('fills every default', () => {

@@ -2,9 +2,9 @@ import { describe, expect, it, test } from 'vitest';
 import type { ExperimentResult } from '../../src/chaos/result.ts';
 import { issuesOf } from './usage-issues.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { defaultPredictPlan, toPredictPlan } from '../../src/config/predict.ts';
+import { defaultPredictPlan, toPredictPlan } from '../../src/predict/config.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
-import type { FailureHistory } from '../../src/history/priors.ts';
+import type { FailureHistory } from '../../src/predict/priors.ts';
 import {
   correlatedRegions,
   dependencyGraph,

@@ -1,6 +1,6 @@
 import type { CohortMeasurement, PreflightMeasurement } from '../../src/predict/preflight.ts';
 import { nearestRank } from '../../src/analysis/metrics.ts';
-import { createRandom, lognormal } from '../../src/simulate/random.ts';
+import { createRandom, lognormal } from '../../src/util/random.ts';
 
 // Pre-flight measurements for the prediction tests: exact error counts (so the expected
 // Beta-Binomial numbers can be computed by hand or with scipy) and seeded lognormal latencies.

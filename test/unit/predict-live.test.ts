@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPredictPlan, toPredictPlan } from '../../src/config/predict.ts';
+import { defaultPredictPlan, toPredictPlan } from '../../src/predict/config.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
 import { predictExitCode } from '../../src/gate/exit.ts';
 import { preflightRegion, profileMix } from '../../src/predict/live.ts';

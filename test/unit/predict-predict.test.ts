@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultPredictPlan } from '../../src/config/predict.ts';
+import { defaultPredictPlan } from '../../src/predict/config.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
 import type { HistoryRecord } from '../../src/history/schema.ts';
 import { formatPrediction, predict, predictedPlan, predictionAccuracy, rangesAt } from '../../src/predict/index.ts';
@@ -132,7 +132,7 @@ describe('predict()', () => {
   });
 
   it('is calibrated on simulated healthy stages: most observations fall inside the ranges', async () => {
-    const { createRandom, lognormal } = await import('../../src/simulate/random.ts');
+    const { createRandom, lognormal } = await import('../../src/util/random.ts');
     const { summarize } = await import('../../src/analysis/metrics.ts');
     const p = predict({ plan, preflight: preflightAt(0.01, { seed: 3 }), history: [], seed: 1, config });
     const s = p.stages[4]!; // 160 requests

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../../src/chaos/result.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
-import type { FailureHistory } from '../../src/history/priors.ts';
+import type { FailureHistory } from '../../src/predict/priors.ts';
 import { fitProfiles, JEFFREYS_PRIOR, predictStage, stageLoads } from '../../src/predict/model.ts';
 import type { PreflightMeasurement } from '../../src/predict/preflight.ts';
 import { assessRisk, degradationEvidence, RISK_WEIGHTS, type RiskInput } from '../../src/predict/risk.ts';

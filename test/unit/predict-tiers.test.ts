@@ -3,8 +3,9 @@ import { combineJudgement, type CombinedJudgement } from '../../src/analysis/com
 import { judge } from '../../src/analysis/judge.ts';
 import { defaultRolloutPlan, toRolloutPlan } from '../../src/config/rollout.ts';
 import { fitProfiles, JEFFREYS_PRIOR, predictStage, rangesAt, stageLoads } from '../../src/predict/model.ts';
-import { applyTiers, classifyStage, compareStage, recommendAction, type TierPolicy } from '../../src/predict/tiers.ts';
-import { stageRates } from '../../src/rollout/plan.ts';
+import { applyTiers, compareStage, recommendAction, type TierPolicy } from '../../src/predict/tiers.ts';
+import { classifyStage } from '../../src/rollout/classify.ts';
+import { stageRates } from '../../src/plan/rollout.ts';
 import { decide } from '../../src/rollout/policy.ts';
 import { judgeOptions } from '../../src/rollout/step.ts';
 import { makeWindow } from './observations.ts';

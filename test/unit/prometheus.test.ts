@@ -1,13 +1,13 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, test } from 'vitest';
-import { combineJudgement } from '../../src/analysis/combine.ts';
+import { combineJudgement, type CheckRecord } from '../../src/analysis/combine.ts';
 import { judge } from '../../src/analysis/judge.ts';
 import type { Observation } from '../../src/analysis/observation.ts';
-import { UsageError } from '../../src/config/errors.ts';
+import { UsageError } from '../../src/util/errors.ts';
 import { parseConfig } from '../../src/config/load.ts';
-import { toPrometheusPlan } from '../../src/config/prometheus.ts';
-import { evaluateCheck, type CheckRecord, type CheckSpec } from '../../src/prometheus/checks.ts';
+import { toPrometheusPlan } from '../../src/prometheus/config.ts';
+import { evaluateCheck, type CheckSpec } from '../../src/prometheus/checks.ts';
 import { instantQuery } from '../../src/prometheus/client.ts';
 import { parseQueryResponse } from '../../src/prometheus/response.ts';
 import { BUILTIN_TEMPLATES, escapeLabelValue, render, unknownPlaceholders } from '../../src/prometheus/template.ts';

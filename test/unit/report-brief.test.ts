@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { Measurement } from '../../src/chaos/result.ts';
-import { toJsonText } from '../../src/report/json.ts';
+import { toJsonText } from '../../src/util/json-text.ts';
 import {
   cpuSpike,
   erroredExperiment,

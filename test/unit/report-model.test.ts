@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toJsonText } from '../../src/report/json.ts';
+import { toJsonText } from '../../src/util/json-text.ts';
 import { buildReport, REPORT_VERSION } from '../../src/report/model.ts';
 import { decideGate } from '../../src/report/verdict.ts';
 import { readRollout } from '../../src/report/waves.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { toJsonText } from '../../src/report/json.ts';
+import { toJsonText } from '../../src/util/json-text.ts';
 import { dataLossRun, failingRun, regionRollbackRun, reportOf, restoreRun } from '../fixtures/report/runs.ts';
 
 // Granular rollback and rollback with mitigation in report.json: a region-only rollback writes

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { toJsonText } from '../../src/report/json.ts';
+import { toJsonText } from '../../src/util/json-text.ts';
 import { cpuSpike, erroredExperiment, memorySpike, serviceKill } from '../fixtures/report/experiments.ts';
 import { ALL_RUNS, differentialRun, hostileDifferentialRun, reportOf } from '../fixtures/report/runs.ts';
 import { rolloutFixture } from '../fixtures/report/rollout.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultRolloutPlan, toRolloutPlan } from '../../src/config/rollout.ts';
 import { fitProfiles, JEFFREYS_PRIOR, predictStage, stageLoads } from '../../src/predict/model.ts';
 import { initialState, transition } from '../../src/rollout/machine.ts';
-import { stageCount, stageRates } from '../../src/rollout/plan.ts';
+import { stageCount, stageRates } from '../../src/plan/rollout.ts';
 import { step } from '../../src/rollout/step.ts';
 import { makeWindow } from './observations.ts';
 import { measurement } from './predict-fixtures.ts';

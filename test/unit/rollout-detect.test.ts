@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { combineJudgement } from '../../src/analysis/combine.ts';
+import { combineJudgement, type CheckRecord } from '../../src/analysis/combine.ts';
 import { judge } from '../../src/analysis/judge.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
 import { timeToDetect } from '../../src/rollout/detect.ts';
 import { judgeOptions } from '../../src/rollout/step.ts';
-import type { CheckRecord } from '../../src/prometheus/checks.ts';
 import { makeWindow } from './observations.ts';
 
 // Time to detect is "from the first breach of a limit to the verdict that aborted". Under the

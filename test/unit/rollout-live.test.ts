@@ -6,7 +6,7 @@ import { defaultRolloutPlan } from '../../src/config/rollout.ts';
 import type { Annotation, Annotator } from '../../src/grafana/annotations.ts';
 import type { RolloutClock } from '../../src/rollout/clock.ts';
 import { runRollout, type RolloutTraffic } from '../../src/rollout/controller.ts';
-import type { RolloutPlan } from '../../src/rollout/plan.ts';
+import type { RolloutPlan } from '../../src/plan/rollout.ts';
 import type { RolloutResult } from '../../src/rollout/result.ts';
 import { rollBack } from '../../src/rollout/rollback.ts';
 import { verifyRegion, type RegionProbes } from '../../src/rollout/verify.ts';

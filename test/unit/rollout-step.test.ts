@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
 import { currentRegion, initialState, transition, type RolloutState } from '../../src/rollout/machine.ts';
-import { stageCount, stageRates } from '../../src/rollout/plan.ts';
+import { stageCount, stageRates } from '../../src/plan/rollout.ts';
 import { judgeOptions, step } from '../../src/rollout/step.ts';
 import { makeWindow } from './observations.ts';
 

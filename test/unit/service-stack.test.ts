@@ -20,10 +20,10 @@ import {
   serviceTarget,
   versionLabels,
 } from '../../src/gate/service.ts';
-import { toPrometheusPlan } from '../../src/config/prometheus.ts';
+import { toPrometheusPlan } from '../../src/prometheus/config.ts';
 import type { BuiltImage } from '../../src/stack/service-images.ts';
 import type { ServicePlan } from '../../src/target/service.ts';
-import type { RolloutPlan } from '../../src/rollout/plan.ts';
+import type { RolloutPlan } from '../../src/plan/rollout.ts';
 import { toRolloutPlan } from '../../src/config/rollout.ts';
 
 // A user's service as the stack runs it: the rendered Compose file and Prometheus

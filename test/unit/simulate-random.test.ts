@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom, gammaVariate, lognormal } from '../../src/simulate/random.ts';
+import { createRandom, gammaVariate, lognormal } from '../../src/util/random.ts';
 
 describe('createRandom', () => {
   it('is a pure function of the seed', () => {

@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isError } from '../../src/analysis/observation.ts';
 import { readBackWrites } from '../../src/chaos/readback.ts';
-import { createRandom } from '../../src/simulate/random.ts';
+import { createRandom } from '../../src/util/random.ts';
 import type { ServicePlan } from '../../src/target/service.ts';
 import { STALL_MS, TrafficGenerator } from '../../src/traffic/generator.ts';
 import type { RequestMix } from '../../src/traffic/mix.ts';

@@ -1,4 +1,4 @@
-import { UsageError, type InputIssue } from '../../src/config/errors.ts';
+import { UsageError, type InputIssue } from '../../src/util/errors.ts';
 
 /** The issues of the UsageError `run` throws; anything else (or nothing) fails the test. */
 export function issuesOf(run: () => unknown): InputIssue[] {

@@ -6,7 +6,7 @@ import { runSuite, type SuiteOutcome } from '../../chaos/suite.ts';
 import { suiteExitCode } from '../../gate/exit.ts';
 import { loadConfig } from '../../config/load.ts';
 import { chaosSuite } from '../../gate/suite.ts';
-import { toJsonText } from '../../report/json.ts';
+import { toJsonText } from '../../util/json-text.ts';
 import type { Stack } from '../../stack/stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';
 import { defaultStackTarget, prometheusUrl } from '../../stack/target.ts';

@@ -1,14 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../config/load.ts';
-import { ms, pct } from '../../analysis/format.ts';
-import { toJsonText } from '../../report/json.ts';
+import { ms, pct } from '../../util/format.ts';
+import { toJsonText } from '../../util/json-text.ts';
 import { runRollout, type RolloutRequest } from '../../rollout/controller.ts';
 import type { Stack } from '../../stack/stack.ts';
 import type { MitigationRecord } from '../../rollout/mitigation.ts';
 import type { RolloutResult } from '../../rollout/result.ts';
 import { rolloutExitCode } from '../../gate/exit.ts';
-import { createRandom } from '../../simulate/random.ts';
+import { createRandom } from '../../util/random.ts';
 import type { CommandContext } from '../main.ts';
 import { formatTable } from '../output.ts';
 import { clearLeftovers, openStack } from './stack.ts';

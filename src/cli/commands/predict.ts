@@ -1,9 +1,9 @@
 import { loadConfig } from '../../config/load.ts';
 import { formatPrediction } from '../../predict/format.ts';
 import { livePrediction, type LivePrediction } from '../../predict/live.ts';
-import { toJsonText } from '../../report/json.ts';
+import { toJsonText } from '../../util/json-text.ts';
 import { predictExitCode } from '../../gate/exit.ts';
-import { createRandom } from '../../simulate/random.ts';
+import { createRandom } from '../../util/random.ts';
 import type { CommandContext } from '../main.ts';
 import { openStack } from './stack.ts';
 

@@ -1,5 +1,5 @@
 import { liftLeftovers } from '../../chaos/leftovers.ts';
-import { toJsonText } from '../../report/json.ts';
+import { toJsonText } from '../../util/json-text.ts';
 import { statusExitCode } from '../../gate/exit.ts';
 import { ComposeStack } from '../../stack/compose-stack.ts';
 import { dockerControl } from '../../stack/docker-control.ts';

@@ -1,10 +1,15 @@
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import type { ExperimentResult } from '../chaos/result.ts';
 import type { PredictionAccuracy } from '../predict/accuracy.ts';
-import { sig } from '../predict/round.ts';
+import { sig } from '../util/round.ts';
 import type { Action } from '../predict/tiers.ts';
 import type { RolloutResult, StageRecord } from '../rollout/result.ts';
-import { HISTORY_SCHEMA_VERSION, type HistoryMetrics, type HistoryRecord, type HistoryRegion } from './schema.ts';
+import {
+  HISTORY_SCHEMA_VERSION,
+  type HistoryMetrics,
+  type HistoryRecord,
+  type HistoryRegion,
+} from '../history/schema.ts';
 
 // One gate run as its history record. Pure: the caller gathers the run's results and appends
 // the record (file.ts).

@@ -1,10 +1,11 @@
 import { isAbsolute, normalize, resolve, sep } from 'node:path';
 import { z } from 'zod';
-import type { HighRiskPolicy } from '../predict/tiers.ts';
+import type { HighRiskPolicy } from './tiers.ts';
 import { isInside } from '../util/paths.ts';
-import { UsageError, type InputIssue } from './errors.ts';
-import { zodIssues } from './issues.ts';
-import { deepFreeze, REGION_PATTERN } from './rollout.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
+import { zodIssues } from '../util/issues.ts';
+import { deepFreeze } from '../util/freeze.ts';
+import { REGION_PATTERN } from '../plan/rollout.ts';
 
 // The `predict:` section of chaos-gate.yml: the pre-flight, the prediction model, and what a
 // high risk score does. Every field is optional; the fields, their defaults and why those

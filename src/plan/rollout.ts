@@ -5,6 +5,9 @@ import { cohortRates } from '../traffic/mix.ts';
 // The validated, immutable description of a rollout with every default filled in
 // (config/rollout.ts builds it from the `rollout:` section of chaos-gate.yml).
 
+/** A region's name: it becomes part of Compose service and container names. */
+export const REGION_PATTERN = /^[a-z0-9-]{1,63}$/;
+
 export type Strategy = 'canary' | 'rolling';
 
 /** all: every touched region is rolled back; region: only the failing one, when the evidence points at it (rollout/scope.ts). */

@@ -1,4 +1,4 @@
-import { UsageError } from './errors.ts';
+import { UsageError } from '../util/errors.ts';
 
 // One rule for a list of experiment names typed by a person: the CLI's --only and the
 // Action's `experiments` input. Names are separated by commas and trimmed; an empty name

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { BUILTIN_TEMPLATES, DURATION, unknownPlaceholders } from '../prometheus/template.ts';
-import type { CheckSpec, NoDataRule } from '../prometheus/checks.ts';
-import { METRIC_PRESETS, type MetricNames } from '../prometheus/service-templates.ts';
+import { BUILTIN_TEMPLATES, DURATION, unknownPlaceholders } from './template.ts';
+import type { CheckSpec, NoDataRule } from './checks.ts';
+import { METRIC_PRESETS, type MetricNames } from './service-templates.ts';
 import { quote } from '../util/shown.ts';
-import { UsageError } from './errors.ts';
-import { zodIssues } from './issues.ts';
-import { MAX_SHOWN_CHARS } from './limits.ts';
-import { deepFreeze } from './rollout.ts';
+import { UsageError } from '../util/errors.ts';
+import { zodIssues } from '../util/issues.ts';
+import { MAX_SHOWN_CHARS } from '../util/limits.ts';
+import { deepFreeze } from '../util/freeze.ts';
 
 // The `prometheus:` section: checks judged from what the stack's own Prometheus sees,
 // alongside the synthetic traffic (rollout.analysis.sources picks which judge). Every field

@@ -1,6 +1,6 @@
-import { JEFFREYS_PRIOR, type ErrorPrior } from '../predict/model.ts';
-import { sig } from '../predict/round.ts';
-import type { HistoryMetrics, HistoryRecord } from './schema.ts';
+import { JEFFREYS_PRIOR, type ErrorPrior } from './model.ts';
+import { sig } from '../util/round.ts';
+import type { HistoryMetrics, HistoryRecord } from '../history/schema.ts';
 
 // From the run history to what the model and the risk score use. Pure.
 //

@@ -1,20 +1,20 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError, type InputIssue } from '../config/errors.ts';
-import type { FieldOrigin, ListOrigin } from '../config/gate.ts';
-import { cannotRead, readInputFile } from '../config/input-file.ts';
-import { MAX_EXPERIMENT_FILES, MAX_SUITE_BYTES } from '../config/limits.ts';
-import { withLine } from '../config/locate.ts';
-import { formatBytes, parseYaml } from '../config/yaml.ts';
+import { UsageError, type InputIssue } from '../util/errors.ts';
+import type { FieldOrigin, ListOrigin } from './gate.ts';
+import { cannotRead, readInputFile } from './input-file.ts';
+import { MAX_EXPERIMENT_FILES, MAX_SUITE_BYTES } from '../util/limits.ts';
+import { withLine } from './locate.ts';
+import { formatBytes, parseYaml } from './yaml.ts';
 import { isInside } from '../util/paths.ts';
-import type { Experiment } from './experiment.ts';
-import { toExperiment } from './schema.ts';
+import type { Experiment } from '../chaos/experiment.ts';
+import { toExperiment } from '../chaos/schema.ts';
 
 // Reads the suite: every *.yml / *.yaml in a folder, in file-name order, one experiment per
 // file. The whole suite is validated before anything runs; every problem names the file,
 // the line and the field path. Only regular files inside the folder are read (a symbolic
 // link may point elsewhere in it, never out of it: its target's lines would be quoted back
-// as "unknown field" errors), within the limits of config/limits.ts.
+// as "unknown field" errors), within the limits of util/limits.ts.
 
 /** Parses one file's text; throws a UsageError with line numbers. */
 export function parseExperimentText(text: string, source: string, regions: readonly string[]): Experiment {

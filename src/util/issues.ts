@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { clip, quote } from '../util/shown.ts';
+import { clip, quote } from './shown.ts';
 import type { InputIssue } from './errors.ts';
 import { MAX_SHOWN_CHARS } from './limits.ts';
 
