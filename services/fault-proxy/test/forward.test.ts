@@ -33,7 +33,7 @@ describe('transparent HTTP', () => {
     const agent = keepAlive();
     for (let i = 0; i < 5; i++) {
       const put = i % 2 === 1;
-      const init = { agent, method: put ? 'PUT' : 'GET', body: put ? `body ${i}` : undefined };
+      const init = { agent, method: put ? 'PUT' : 'GET', ...(put ? { body: `body ${i}` } : {}) };
       const res = await get(`http://127.0.0.1:${h.port()}/?n=${i}`, init);
       expect(res.body).toBe(put ? `PUT /?n=${i} 6 body ${i}` : 'x'.repeat(i));
     }

@@ -107,7 +107,7 @@ export interface Harness {
 
 export interface HarnessOptions {
   rng?: Rng;
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /** The proxy and its control API on 127.0.0.1, ephemeral ports; closed after the test. */
