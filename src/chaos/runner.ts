@@ -169,11 +169,9 @@ export async function runExperiment(experiment: Experiment, deps: RunnerDeps): P
       }
     }
     if (warden && lifted) {
-      const fired = await warden
-        .disarm()
-        .catch(
-          (e: unknown) => void progress.warn(`${experiment.name}: warden ${warden?.name} not removed: ${message(e)}`),
-        );
+      const fired = await warden.disarm().catch((e: unknown) => {
+        progress.warn(`${experiment.name}: warden ${warden?.name} not removed: ${message(e)}`);
+      });
       if (fired) notes.push(`the fault's warden fired before the gate lifted the fault itself (${fired})`);
     }
     await session.stop();

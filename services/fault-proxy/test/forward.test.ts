@@ -101,6 +101,7 @@ describe('transparent TCP', () => {
     await client.receive('220 ready\r\n');
     client.socket.write('HELO me\r\n');
     await client.receive('HELO me\r\n');
+    expect(client.received).toBe('220 ready\r\nHELO me\r\n');
   });
 
   test('an HTTP request line split over two writes is still HTTP', async () => {
