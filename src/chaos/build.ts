@@ -32,7 +32,7 @@ function hopNotes(windows: readonly WindowSummary[]): string[] {
     .map(
       (w) =>
         `errors ${w.window === 'during' ? 'during the fault' : `${w.window} it`} by hop: ` +
-        `${formatHopErrors(w.errorsByHop ?? [])}`,
+        formatHopErrors(w.errorsByHop ?? []),
     );
 }
 

@@ -100,7 +100,7 @@ export function targetEvidence(
               detail:
                 facts.restarts > 0
                   ? `restarted by its restart policy` +
-                    `${facts.oomKilled ? ', OOM-killed' : ' (Docker clears OOMKilled on that restart)'}`
+                    (facts.oomKilled ? ', OOM-killed' : ' (Docker clears OOMKilled on that restart)')
                   : `not restarted${facts.oomKilled ? ', yet OOM-killed' : ''}`,
             },
       cpu_usage_rise_percent:
@@ -157,7 +157,7 @@ export function faultEffect(
   const detail =
     missed.length > 0
       ? `fault had no measurable effect on ` +
-        `${missed.map((t) => `${t.region}: ${t.checks.map(checkText).join('; ')}`).join(' | ')}`
+        missed.map((t) => `${t.region}: ${t.checks.map(checkText).join('; ')}`).join(' | ')
       : `took effect on ${targets
           .map(
             (t) =>

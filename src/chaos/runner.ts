@@ -70,7 +70,7 @@ interface ExperimentRun {
   method: string;
   error?: string;
   injection?: Injection;
-  warden?: ArmedWarden;
+  warden?: ArmedWarden | undefined;
   lifted: boolean;
   /** The targets' containers before the fault: whether they restarted is judged against these. */
   before?: Map<string, ContainerFacts>;
@@ -258,11 +258,9 @@ async function liftFault(run: ExperimentRun): Promise<void> {
     }
   }
   if (warden && run.lifted) {
-    const fired = await warden
-      .disarm()
-      .catch(
-        (e: unknown) => void deps.progress.warn(`${experiment.name}: warden ${warden.name} not removed: ${message(e)}`),
-      );
+    const fired = await warden.disarm().catch((e: unknown) => {
+      deps.progress.warn(`${experiment.name}: warden ${warden.name} not removed: ${message(e)}`);
+    });
     if (fired) run.notes.push(`the fault's warden fired before the gate lifted the fault itself (${fired})`);
   }
 }

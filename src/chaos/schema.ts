@@ -361,7 +361,7 @@ function toFault(f: z.output<typeof faultSchema>): Fault {
 function proxyParams(f: Extract<z.output<typeof faultSchema>, { kind: 'dependency' }>): ProxyParams {
   switch (f.mode) {
     case 'latency':
-      return { delayMs: f.delay_ms, jitterMs: f.jitter_ms ?? 0 };
+      return { ...(f.delay_ms === undefined ? {} : { delayMs: f.delay_ms }), jitterMs: f.jitter_ms ?? 0 };
     case 'http_error':
       return {
         status: f.status ?? 503,
@@ -373,7 +373,7 @@ function proxyParams(f: Extract<z.output<typeof faultSchema>, { kind: 'dependenc
     case 'errors':
       return { share: f.share ?? 1 };
     case 'bandwidth':
-      return { rateKbps: f.rate_kbps };
+      return f.rate_kbps === undefined ? {} : { rateKbps: f.rate_kbps };
     default:
       return {};
   }

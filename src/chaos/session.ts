@@ -115,7 +115,7 @@ export class Session {
     const all = await this.stack.containers().catch((e: unknown) => {
       notes.push(
         `the targets' containers could not be inspected after the experiment: ` +
-          `${e instanceof Error ? e.message : String(e)}`,
+          (e instanceof Error ? e.message : String(e)),
       );
       return undefined;
     });

@@ -111,7 +111,7 @@ function parse(command: string, argv: readonly string[], options: Options, maxPo
   if (positionals.length > maxPositionals) {
     refuse('argument', command, `takes at most ${maxPositionals} argument(s), got ${JSON.stringify(positionals)}`);
   }
-  const values = Object.entries(parsed.values).map(([k, v]) => [k, typeof v === 'string' ? unmark(v) : v]);
+  const values = Object.entries(parsed.values).map(([k, v]) => [k, typeof v === 'string' ? unmark(v) : v] as const);
   return { values: Object.fromEntries(values), positionals };
 }
 

@@ -69,12 +69,12 @@ export interface GateRequest {
   /** The demo's resilience regression in the candidate (--regression); refused with a user's service. */
   regression?: Regression | undefined;
   /** Relative to cwd; chaos-gate.yml in cwd when undefined. */
-  config?: string;
-  environment?: string;
+  config?: string | undefined;
+  environment?: string | undefined;
   reportDir: string;
   /** Experiments to run; undefined: the config's selection or the whole suite; []: none. */
-  only?: readonly string[];
-  experimentsDir?: string;
+  only?: readonly string[] | undefined;
+  experimentsDir?: string | undefined;
   seed: number;
   keepStack: boolean;
   /** The user's workspace: config, experiments and reports are relative to it. */

@@ -16,9 +16,9 @@ import { applyThresholdOverrides, locateOverrideIssues } from './thresholds.ts';
 
 export interface SuiteRequest {
   /** Names to run; undefined: the config's selection or the whole suite; []: none. */
-  only?: readonly string[];
+  only?: readonly string[] | undefined;
   /** A folder given on the command line, relative to cwd; over the config's experiments.dir. */
-  experimentsDir?: string;
+  experimentsDir?: string | undefined;
   cwd: string;
 }
 

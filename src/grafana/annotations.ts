@@ -144,6 +144,6 @@ export function faultAnnotation(experiment: {
     ],
     text:
       `chaos ${experiment.name}: ${experiment.fault.kind} via ${experiment.fault.method} on ` +
-      `${experiment.targets.join(', ')}`,
+      experiment.targets.join(', '),
   };
 }

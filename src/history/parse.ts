@@ -26,8 +26,7 @@ export function parseHistory(text: string, source: string): ParsedHistory {
       problems.push(`${where}: not JSON (${(e as Error).message}): skipped`);
       return;
     }
-    const version =
-      typeof data === 'object' && data !== null && 'schema' in data ? (data as { schema: unknown }).schema : undefined;
+    const version = typeof data === 'object' && data !== null && 'schema' in data ? data.schema : undefined;
     if (typeof version === 'number' && version !== HISTORY_SCHEMA_VERSION) {
       problems.push(`${where}: record schema ${version}, this chaos-gate reads ${HISTORY_SCHEMA_VERSION}: skipped`);
       return;

@@ -30,7 +30,7 @@ export function formatPrediction(p: Prediction): string {
     for (const prof of p.preflight.profiles) {
       const cohort = (c: Prediction['preflight']['profiles'][number]['canary']) =>
         `${c.errors}/${c.count} errors` +
-        `${c.latency ? `, p50 ${ms(c.latency.medianMs)}, p99 ${ms(c.latency.p99Ms)}` : ''}`;
+        (c.latency ? `, p50 ${ms(c.latency.medianMs)}, p99 ${ms(c.latency.p99Ms)}` : '');
       out.push(
         `    ${prof.names.join('/')} ${num(prof.rps)} rps, ${pct(prof.writeShare)} writes: ` +
           `candidate ${cohort(prof.canary)}; stable ${cohort(prof.baseline)}`,

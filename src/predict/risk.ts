@@ -171,7 +171,7 @@ function errorLimit(input: RiskInput): Draft {
   const explanation =
     `P(error rate above ${limit}) = ${prob(p)} at ${stageName(s)}: ` +
     `predicted ${pct(s.errorRate.low)} to ${pct(s.errorRate.high)} (expected ${pct(s.errorRate.expected)}), ` +
-    `${measuredIn(input)}`;
+    measuredIn(input);
   return {
     value: p,
     explanation,
@@ -405,7 +405,7 @@ function experimentsComponent(input: RiskInput): Draft {
       ? []
       : [
           `${(failed[i] as ExperimentResult).name} also reaches ${c.map((r) => r.region).join(', ')} through ` +
-            `${[...new Set(c.flatMap((r) => r.via))].join(', ')}`,
+            [...new Set(c.flatMap((r) => r.via))].join(', '),
         ],
   );
   const counted =

@@ -15,7 +15,7 @@ export interface CheckSpec {
   /** The built-in template's name when it is one: a user's service gets it on its own metric names. */
   builtin?: string;
   min?: number;
-  max?: number;
+  max?: number | undefined;
   onNoData: NoDataRule;
 }
 

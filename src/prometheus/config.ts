@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BUILTIN_TEMPLATES, DURATION, unknownPlaceholders } from './template.ts';
-import type { CheckSpec, NoDataRule } from './checks.ts';
+import type { CheckSpec } from './checks.ts';
 import { METRIC_PRESETS, type MetricNames } from './service-templates.ts';
 import { quote } from '../util/shown.ts';
 import { UsageError } from '../util/errors.ts';
@@ -160,7 +160,7 @@ export function toPrometheusPlan(input: unknown, source: string): PrometheusPlan
       ...(c.template === undefined ? {} : { builtin: c.template }),
       ...(c.min === undefined ? {} : { min: c.min }),
       ...(c.max === undefined ? {} : { max: c.max }),
-      onNoData: (c.on_no_data ?? p.on_no_data) as NoDataRule,
+      onNoData: c.on_no_data ?? p.on_no_data,
     })),
   });
 }

@@ -270,7 +270,7 @@ export function recoveryChart(
       ? null
       : (() => {
           const width = round(Math.max(1, x(seconds) - plot.x));
-          const label = `${formatValue(seconds, 's')}`;
+          const label = formatValue(seconds, 's');
           // The value sits right of the bar's end, or inside it when there is no room left.
           const inside = plot.x + width + 6 + textWidth(label) > plot.x + plot.width;
           const y0 = round(plot.y + (plot.height - barHeight) / 2);

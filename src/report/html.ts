@@ -80,7 +80,7 @@ export function pageView(report: Report) {
         top.more === 0
           ? ''
           : `and ${top.more} more ` +
-            `${top.reasons[0]?.effect === 'advisory' ? 'advisory findings' : 'reasons that close the gate'}` +
+            (top.reasons[0]?.effect === 'advisory' ? 'advisory findings' : 'reasons that close the gate') +
             `: every finding is in the list below`,
       findings: gate.findings.map(findingView),
       figures: Object.values(top.figures),

@@ -86,7 +86,7 @@ export function predictionView(p: PredictionReport) {
     trendSummary:
       `${t.runs} run(s): ${t.openShare === null ? '' : `${pct(t.openShare)} open, `}${t.rolledBack} ` +
       `rolled back${t.meanRisk === null ? '' : `, mean risk ${num(t.meanRisk)}`}` +
-      `${t.meanAccuracy === null ? '' : `, mean accuracy ${pct(t.meanAccuracy)}`}`,
+      (t.meanAccuracy === null ? '' : `, mean accuracy ${pct(t.meanAccuracy)}`),
     historyProblems: p.history.problems,
     notes: p.notes,
   };

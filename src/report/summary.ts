@@ -106,8 +106,8 @@ function experimentRow(s: Scenario): string {
   const recovery =
     s.recoveryTimeSeconds === null && s.thresholdSeconds === null
       ? 'n/a'
-      : `${formatValue(s.recoveryTimeSeconds, 's')}` +
-        `${s.thresholdSeconds === null ? '' : ` (threshold ${formatValue(s.thresholdSeconds, 's')})`}`;
+      : formatValue(s.recoveryTimeSeconds, 's') +
+        (s.thresholdSeconds === null ? '' : ` (threshold ${formatValue(s.thresholdSeconds, 's')})`);
   const failed =
     s.status === 'ERROR'
       ? `could not run: ${s.error ?? 'no reason given'}`

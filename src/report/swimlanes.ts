@@ -124,8 +124,7 @@ export function swimlanes(rollout: RolloutReport): Swimlanes {
             y: round(first),
             height: round(last - first),
             title:
-              `rollback of ${touched.map(({ w }) => w.region).join(', ')}: ` +
-              `${formatDuration(end - rb.startedAtMs)}`,
+              `rollback of ${touched.map(({ w }) => w.region).join(', ')}: ` + formatDuration(end - rb.startedAtMs),
           };
         })()
       : null;

@@ -31,7 +31,7 @@ export interface ControlOutcome {
   timeToDetectMs: number | null;
   timeToRollbackMs: number | null;
   /** The known-bad control's fault on the canary. */
-  sabotage?: FaultEvidence;
+  sabotage?: FaultEvidence | undefined;
   /** The crash its rollback met (rollback under fire). */
   fire?: FaultEvidence;
   /** The baseline's acknowledged writes in the region, read back after the rollback. */

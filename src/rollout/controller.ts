@@ -236,7 +236,7 @@ export async function runRollout(request: RolloutRequest, deps: RolloutDeps): Pr
       progress.info(`rollback decision: ${decision.summary}`);
       if (decision.scope === 'region')
         send({ type: 'SCOPE_ROLLBACK', regions: decision.rollBack, then: decision.then });
-      const targets = (state as typeof aborting).rollBack;
+      const targets = state.rollBack;
       const touched = targets.map((name) => ({
         region: regions[plan.regions.indexOf(name)] as RegionTarget,
         previous: previous.get(name) as Deployment,

@@ -171,7 +171,7 @@ export function simulate(plan: RolloutPlan, scenario: SimulationScenario, seed: 
     else throw new Error(`simulation: unexpected state ${state.kind}`);
   }
 
-  const final = state as RolloutState;
+  const final = state;
   const aborted = final.kind === 'ROLLED_BACK' || final.kind === 'FAILED';
   return {
     seed,

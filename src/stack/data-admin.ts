@@ -34,7 +34,13 @@ export type Send = (
 ) => Promise<HttpAnswer>;
 
 export const undiciSend: Send = async (method, url, headers, body, timeoutMs) => {
-  const res = await request(url, { method, headers, body, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const res = await request(url, {
+    method,
+    headers,
+    body: body ?? null,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
   return { status: res.statusCode, body: jsonOrText(await res.body.text()) };
 };
 

@@ -20,10 +20,11 @@ export interface ExecResult {
 export const execWrapper = {
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const child = execa(file, [...args], {
-      env: options.env,
+      // execa's own defaults where an option is not given: no extra variables, this cwd, no timeout.
+      env: options.env ?? {},
       extendEnv: true,
-      cwd: options.cwd,
-      timeout: options.timeoutMs,
+      cwd: options.cwd ?? process.cwd(),
+      timeout: options.timeoutMs ?? 0,
       reject: false,
       stdin: 'ignore',
       all: false,

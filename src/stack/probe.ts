@@ -34,7 +34,7 @@ export async function probeInfo(baseUrl: string, path = '/', timeoutMs = 2000): 
   const b = res.body as Record<string, unknown>;
   if (typeof b.version !== 'string' || typeof b.region !== 'string') return undefined;
   return {
-    status: String(b.status ?? ''),
+    status: typeof b.status === 'string' || typeof b.status === 'number' ? String(b.status) : '',
     version: b.version,
     region: b.region,
     ...(typeof b.failure_rate === 'number' ? { failureRate: b.failure_rate } : {}),

@@ -136,7 +136,7 @@ function ownVolume(volume: unknown, region: string, declared: Record<string, obj
 /** depends_on of a copy: other per-region services become the region's copies of them. */
 function dependsOnCopies(dependsOn: unknown, perRegion: readonly string[], region: string): unknown {
   const own = (name: string) => (perRegion.includes(name) ? `${name}-${region}` : name);
-  if (Array.isArray(dependsOn)) return dependsOn.map((n) => (typeof n === 'string' ? own(n) : n));
+  if (Array.isArray(dependsOn)) return dependsOn.map((n: unknown) => (typeof n === 'string' ? own(n) : n));
   if (typeof dependsOn === 'object' && dependsOn !== null)
     return Object.fromEntries(Object.entries(dependsOn).map(([n, v]) => [own(n), v]));
   return undefined;

@@ -34,8 +34,7 @@ export function identityOf(container: ContainerFacts, known: readonly ImageDeplo
   const expected = known.find((d) => d.version === label);
   if (expected && expected.image.id === container.image) return label;
   return (
-    `image ${container.image.replace(/^sha256:/, '').slice(0, 12) || '(unknown)'}` +
-    `${label ? ` labelled ${label}` : ''}`
+    `image ${container.image.replace(/^sha256:/, '').slice(0, 12) || '(unknown)'}` + (label ? ` labelled ${label}` : '')
   );
 }
 

@@ -77,7 +77,9 @@ export function dockerWardens(
     const res = await execWrapper.exec('docker', ['logs', '--tail', '20', id], { timeoutMs: 15_000 });
     return (res.stdout + res.stderr).trim();
   };
-  const remove = async (id: string) => void (await docker(['rm', '-f', id], 'removing a fault warden'));
+  const remove = async (id: string) => {
+    await docker(['rm', '-f', id], 'removing a fault warden');
+  };
   // The stack's Node image as `up` chose it (official or air-gapped stand-in), looked up once.
   let image: Promise<string> | undefined;
   const nodeImage = async () => chooseImages(target.images, env, await localImages()).images.node;

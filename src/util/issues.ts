@@ -76,5 +76,6 @@ function describe(value: unknown): string {
   if (value === Infinity) return 'infinity (.inf)';
   if (value === -Infinity) return 'minus infinity (-.inf)';
   if (typeof value === 'string') return quote(value, 40);
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects and lists are described above
   return String(value);
 }

@@ -24,7 +24,7 @@ export async function cli(
     cwd: options.cwd ?? root,
     reject: false,
     timeout: options.timeoutMs ?? 600_000,
-    env: options.env,
+    env: options.env ?? {},
     stdin: 'ignore',
   });
   return { exitCode: res.exitCode ?? 1, stdout: String(res.stdout), stderr: String(res.stderr) };

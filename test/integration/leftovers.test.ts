@@ -1,4 +1,4 @@
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +54,7 @@ function experimentDir(kind: string, at: string, seconds: number): string {
 
 /** Starts `chaos` on one fault and SIGKILLs it once the fault is injected; returns the fault's record. */
 async function killMidFault(kind: string, at: string, seconds = DURATION): Promise<FaultRecord> {
-  const child: ResultPromise = execa(
+  const child = execa(
     process.execPath,
     ['bin/chaos-gate.js', 'chaos', '--experiments', experimentDir(kind, at, seconds)],
     {

@@ -372,18 +372,18 @@ describe('guard: what a warden undoes if the gate dies', () => {
   const kill: Fault = { kind: 'kill' };
   const partition: Fault = { kind: 'partition', durationSeconds: 8 };
   const cpu: Fault = { kind: 'cpu', durationSeconds: 8, method: 'fault-endpoint', cpus: 0.1 };
-  it.each([
+  it.each<[string, Fault, unknown[]]>([
     ['kill', kill, [{ kind: 'start', container: 'a' }]],
     ['partition', partition, [{ kind: 'reconnect', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } }]],
     ['cpu', cpu, [{ kind: 'lift-endpoint', url: 'http://region-a:8080/faults' }]],
     [
       'a paused dependency',
-      { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'pause' } as Fault,
+      { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'pause' },
       [{ kind: 'unpause', container: 'dep-postgres' }],
     ],
     [
       'a stopped dependency',
-      { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'stop' } as Fault,
+      { kind: 'dependency', durationSeconds: 8, service: 'postgres', mode: 'stop' },
       [{ kind: 'start', container: 'dep-postgres' }],
     ],
     [

@@ -85,7 +85,7 @@ describe('recovery', () => {
   it("after a dependency's outage: when the target's requests succeeded again, 5 in a row (its /health never failed)", () => {
     // Requests every 100 ms, 5 ms each; errors until 13_600 but for one lucky success at 13_300.
     const observations = Array.from({ length: 100 }, (_, i) => 12_000 + 100 * i).map((at) =>
-      obs(at, at < 13_600 && at !== 13_300 ? 503 : 200, { hop: at < 13_600 ? 'postgres' : undefined }),
+      obs(at, at < 13_600 && at !== 13_300 ? 503 : 200, at < 13_600 ? { hop: 'postgres' } : {}),
     );
     const rec = { ...base, kind: 'dependency' as const, observations, probes: probes(0, 20_000, () => false) };
     expect(recoveredAt(rec, 'us-west')).toBe(13_605);

@@ -31,6 +31,7 @@ async function fakeProxy(options: { listsNothing?: boolean; http?: boolean } = {
         })
         .on('end', () => resolve(text));
     });
+  // eslint-disable-next-line @typescript-eslint/no-misused-promises -- a fake: an error in it is an unhandled rejection, which fails the run
   proxy.server = createServer(async (req, res) => {
     const text = await body(req);
     proxy.calls.push(`${req.method} ${req.url}${text ? ` ${text}` : ''}`);

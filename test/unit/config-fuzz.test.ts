@@ -254,7 +254,7 @@ function check(stats: Stats, what: string, read: () => unknown): void {
   stats.slowestMs = Math.max(stats.slowestMs, ms);
   if (error === undefined) return;
   if (!(error instanceof UsageError))
-    throw new Error(`${what}: not a UsageError: ${(error as Error)?.stack ?? String(error)}`);
+    throw new Error(`${what}: not a UsageError: ${(error as Error)?.stack ?? JSON.stringify(error)}`);
   stats.refused++;
   expect(error.issues.length, what).toBeGreaterThan(0);
   expect(error.issues.length, what).toBeLessThanOrEqual(MAX_ISSUES + 1);

@@ -4,7 +4,7 @@ import { assessBaseline } from '../../src/gate/baseline.ts';
 
 // A baseline stops the gate only when the stable service fails; a slow one (a busy CI host
 // stretches the slowest of 100 requests) is a note.
-const limits = { maxErrorRate: 0.05, maxP99Ms: 500 } as Parameters<typeof assessBaseline>[1];
+const limits = { maxErrorRate: 0.05, maxP99Ms: 500 };
 const m = (count: number, errorRate: number | null, p99Ms: number | null) =>
   ({ count, errorRate, p99Ms }) as WindowMetrics;
 

@@ -85,7 +85,7 @@ function generate(dashboard: { panels?: PanelJson[] }): { source: string; sectio
 
 /** Type-checks the generated file in memory, beside the repository so node_modules resolve. */
 function typeErrors(dashboard: object): string[] {
-  const { source, sections } = generate(dashboard as { panels?: PanelJson[] });
+  const { source, sections } = generate(dashboard);
   const file = join(root, '.cache', 'grafana-dashboard.generated.ts');
   const options: ts.CompilerOptions = {
     strict: true,

@@ -14,7 +14,7 @@ function metrics(count: number, errors: number): WindowMetrics {
     p50Ms: 10,
     p95Ms: 20,
     p99Ms: 30,
-  } as WindowMetrics;
+  };
 }
 
 function stage(region: string, index: number, verdict: StageRecord['verdict'], canary: WindowMetrics): StageRecord {

@@ -57,7 +57,7 @@ interface World {
   /** The n-th request a container running `version` in `region` answers. */
   answer?: (region: string, version: string, n: number) => Answer;
   /** Whether the n-th health probe of a container passes (n counts from its deploy). */
-  health?: (region: string, slot: Slot, version: string, n: number) => boolean;
+  health?: ((region: string, slot: Slot, version: string, n: number) => boolean) | undefined;
   /** The state a deploy leaves a container in; running unless this says otherwise. */
   stateAfterDeploy?: (region: string, slot: Slot, deployment: Deployment) => string;
 }

@@ -79,7 +79,7 @@ async function call(url: string, init: { method?: string; body?: unknown; raw?: 
   const res = await fetch(url, {
     method: init.method ?? (body === undefined ? 'GET' : 'POST'),
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body,
+    body: body ?? null,
     signal: AbortSignal.timeout(5000),
   });
   const text = await res.text();

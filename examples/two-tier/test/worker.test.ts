@@ -65,7 +65,7 @@ async function run(db: Db, options: { queryTimeoutMs?: number; schemaRetryMs?: n
 
 async function call(url: string, init: { method?: string; body?: unknown; raw?: string } = {}) {
   const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
-  const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), body, signal: AbortSignal.timeout(5000) });
+  const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), body: body ?? null, signal: AbortSignal.timeout(5000) });
   const text = await res.text();
   let parsed: unknown;
   try {

@@ -33,7 +33,7 @@ describe('transparent HTTP', () => {
     const agent = keepAlive();
     for (let i = 0; i < 5; i++) {
       const put = i % 2 === 1;
-      const init = { agent, method: put ? 'PUT' : 'GET', body: put ? `body ${i}` : undefined };
+      const init = { agent, method: put ? 'PUT' : 'GET', ...(put ? { body: `body ${i}` } : {}) };
       const res = await get(`http://127.0.0.1:${h.port()}/?n=${i}`, init);
       expect(res.body).toBe(put ? `PUT /?n=${i} 6 body ${i}` : 'x'.repeat(i));
     }
@@ -101,6 +101,7 @@ describe('transparent TCP', () => {
     await client.receive('220 ready\r\n');
     client.socket.write('HELO me\r\n');
     await client.receive('HELO me\r\n');
+    expect(client.received).toBe('220 ready\r\nHELO me\r\n');
   });
 
   test('an HTTP request line split over two writes is still HTTP', async () => {

@@ -72,7 +72,9 @@ export async function httpUpstream(): Promise<HttpUpstream> {
           const body = Buffer.concat(chunks);
           const param = (name: string, fallback: number): number => Number(url.searchParams.get(name) ?? fallback);
           const text =
-            req.method === 'GET' ? 'x'.repeat(param('n', 2)) : `${req.method} ${req.url} ${body.length} ${body}`;
+            req.method === 'GET'
+              ? 'x'.repeat(param('n', 2))
+              : `${req.method} ${req.url} ${body.length} ${body.toString()}`;
           const answer = (): void => {
             res.writeHead(param('status', 200), 'Fine Indeed', { 'X-Upstream-Header': 'kept' }).end(text);
           };
@@ -107,7 +109,7 @@ export interface Harness {
 
 export interface HarnessOptions {
   rng?: Rng;
-  clock?: Clock;
+  clock?: Clock | undefined;
 }
 
 /** The proxy and its control API on 127.0.0.1, ephemeral ports; closed after the test. */

@@ -145,7 +145,7 @@ export function createApp(deps: AppDeps): Handler {
       return { status: 200, body: restoreBackup(conn, config.dataDir, named, b.keep_version) };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT')
-        return { status: 404, body: { error: `no backup named ${b.name}` } };
+        return { status: 404, body: { error: `no backup named ${String(b.name)}` } };
       throw err;
     }
   };

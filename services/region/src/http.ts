@@ -9,7 +9,7 @@ export class HttpError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) {
-    super(String(body.error ?? status));
+    super(typeof body.error === 'string' ? body.error : String(status));
     this.status = status;
     this.body = body;
     this.headers = headers;

@@ -171,7 +171,7 @@ describe('orders', () => {
         else controller.close();
       },
     });
-    const res = await fetch(h.url + '/api/orders', { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    const res = await fetch(h.url + '/api/orders', { method: 'POST', body: stream, duplex: 'half' });
     expect(res.status).toBe(413);
     expect(res.headers.get('content-type')).toBe('application/json');
   });

@@ -125,8 +125,8 @@ export async function call(
     init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
   const res = await fetch(url, {
     method: init.method ?? (body === undefined ? 'GET' : 'POST'),
-    headers: init.headers,
-    body,
+    headers: init.headers ?? {},
+    body: body ?? null,
     signal: AbortSignal.timeout(init.timeoutMs ?? 10_000),
   });
   const text = await res.text();

@@ -8,8 +8,8 @@ import type { InjectorContext, Injection } from './injector.ts';
 
 export function killInjection(_fault: Extract<Fault, { kind: 'kill' }>, ctx: InjectorContext): Injection {
   return {
-    async guard() {
-      return ctx.targets.map((t) => ({ kind: 'start' as const, container: t.container.id }));
+    guard() {
+      return Promise.resolve(ctx.targets.map((t) => ({ kind: 'start' as const, container: t.container.id })));
     },
     async inject() {
       let method = '';

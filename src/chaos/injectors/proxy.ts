@@ -28,8 +28,8 @@ export function proxyInjection(fault: ProxyFault, ctx: InjectorContext): Injecti
   };
   return {
     // The proxy's own expiry is the undo step: nothing for a warden to hold.
-    async guard() {
-      return [];
+    guard() {
+      return Promise.resolve([]);
     },
     async inject() {
       const duration = (fault.durationSeconds + SELF_LIFT_GRACE_SECONDS) * 1000;

@@ -53,8 +53,8 @@ export async function liftAndConfirm(ctx: InjectorContext, target: TargetContain
 export function serviceFaultInjection(fault: ServiceFault, ctx: InjectorContext): Injection {
   const body = faultBody(fault);
   return {
-    async guard() {
-      return ctx.targets.map((t) => ({ kind: 'lift-endpoint' as const, url: `${t.innerUrl}/faults` }));
+    guard() {
+      return Promise.resolve(ctx.targets.map((t) => ({ kind: 'lift-endpoint' as const, url: `${t.innerUrl}/faults` })));
     },
     async inject() {
       const notes: string[] = [];
