@@ -86,11 +86,19 @@ export function suiteFitIssues(experiments: readonly Experiment[], target: Suite
         path: 'fault.kind',
         rule: "cpu by method fault-endpoint (the default) is the demo service's busy loop behind its fault endpoint, which your service does not have: write method: cgroup (a CPU quota from outside)",
       });
+    } else if (fault.kind === 'memory' && needsFaultEndpoint(fault)) {
+      issues.push({
+        source,
+        path: 'fault.kind',
+        rule:
+          'memory by method fault-endpoint (the default) is allocated by the demo service behind its fault endpoint, ' +
+          'which your service does not have: write method: cgroup (a memory limit from outside)',
+      });
     } else if (needsFaultEndpoint(fault)) {
       issues.push({
         source,
         path: 'fault.kind',
-        rule: `${fault.kind} is injected through the demo service's fault endpoint, which your service does not have: use kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency`,
+        rule: `${fault.kind} is injected through the demo service's fault endpoint, which your service does not have: use kill, partition, latency (method: tc-netem), cpu or memory (method: cgroup) or dependency`,
       });
     } else if (fault.kind === 'dependency' && !target.dependencies.includes(fault.service)) {
       const known =
@@ -134,7 +142,7 @@ export function gateSuite(
     if (suite.experiments.length === 0) return { experiments: [] };
     return {
       experiments: [],
-      note: `chaos suite not run: the built-in suite (${suite.experiments.length} experiment(s)) is the demo service's; give experiments.dir with experiments of kinds kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency for your service`,
+      note: `chaos suite not run: the built-in suite (${suite.experiments.length} experiment(s)) is the demo service's; give experiments.dir with experiments of kinds kill, partition, latency (method: tc-netem), cpu or memory (method: cgroup) or dependency for your service`,
     };
   }
   return {
