@@ -79,6 +79,14 @@ export function describeFault(fault: Fault): string {
       return `${Math.round(fault.rate * 100)}% injected errors for ${fault.durationSeconds} s`;
     case 'db_unavailable':
       return `the database unavailable for ${fault.durationSeconds} s`;
+    case 'memory':
+      return fault.method === 'cgroup'
+        ? `a memory limit of its own memory + ${fault.mb} MiB for ${fault.durationSeconds} s`
+        : `${fault.mb} MiB allocated for ${fault.durationSeconds} s`;
+    case 'cpu':
+      return fault.method === 'cgroup'
+        ? `a CPU quota of ${fault.cpus} of a core for ${fault.durationSeconds} s`
+        : `a busy CPU for ${fault.durationSeconds} s`;
     default:
       return `${fault.kind} for ${fault.durationSeconds} s`;
   }

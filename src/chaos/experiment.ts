@@ -70,6 +70,10 @@ export type CpuMethod = (typeof CPU_METHODS)[number];
 /** Share of a core a cgroup-throttled container keeps by default. */
 export const DEFAULT_CGROUP_CPUS = 0.1;
 
+/** How memory pressure is made: the demo's allocation, or a cgroup memory limit from outside. */
+export const MEMORY_METHODS = ['fault-endpoint', 'cgroup'] as const;
+export type MemoryMethod = (typeof MEMORY_METHODS)[number];
+
 /**
  * Whether a fault is injected through the demo region service's own fault endpoint, which a
  * user's service does not have (latency with method auto may fall back to it where the
@@ -78,6 +82,7 @@ export const DEFAULT_CGROUP_CPUS = 0.1;
 export function needsFaultEndpoint(fault: Fault): boolean {
   switch (fault.kind) {
     case 'memory':
+      return fault.method === 'fault-endpoint';
     case 'db_unavailable':
     case 'failure_rate':
       return true;
@@ -95,7 +100,8 @@ export type Fault =
   | { kind: 'kill' }
   | { kind: 'latency'; durationSeconds: number; delayMs: number; jitterMs: number; method: LatencyMethod }
   | { kind: 'cpu'; durationSeconds: number; method: CpuMethod; cpus: number }
-  | { kind: 'memory'; durationSeconds: number; mb: number }
+  /** fault-endpoint: `mb` allocated inside; cgroup: the container held to its own memory plus `mb`. */
+  | { kind: 'memory'; durationSeconds: number; mb: number; method: MemoryMethod }
   | { kind: 'db_unavailable'; durationSeconds: number }
   | { kind: 'failure_rate'; durationSeconds: number; rate: number }
   | { kind: 'partition'; durationSeconds: number }
@@ -167,7 +173,7 @@ export function faultParams(fault: Fault): Record<string, unknown> {
         method: fault.method,
       };
     case 'memory':
-      return { duration_seconds: fault.durationSeconds, mb: fault.mb };
+      return { duration_seconds: fault.durationSeconds, mb: fault.mb, method: fault.method };
     case 'failure_rate':
       return { duration_seconds: fault.durationSeconds, rate: fault.rate };
     case 'dependency':

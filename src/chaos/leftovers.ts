@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { ContainerControl } from '../stack/docker-control.ts';
 import type { Stack } from '../stack/stack.ts';
-import { regionUrl, type RegionTarget } from '../stack/target.ts';
+import { regionMemoryLimit, regionUrl, type RegionTarget } from '../stack/target.ts';
 import { describeRecord, type FaultRecord } from '../stack/warden-args.ts';
 import { regionHomeNetwork, type Wardens } from '../stack/warden.ts';
 import { liftAllToxics, proxyUrl } from '../stack/fault-proxy.ts';
@@ -66,7 +66,10 @@ export async function liftLeftovers(deps: LeftoverDeps): Promise<string[]> {
   return lines;
 }
 
-/** Faults no warden accounts for: a region container on no network or under a CPU quota, a paused container, a fault active on a service. */
+/**
+ * Faults no warden accounts for: a region container on no network or under a CPU quota or a
+ * memory limit, a paused container, a fault active on a service.
+ */
 async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
   const { stack, control } = deps;
   const containers = await stack.containers();
@@ -92,6 +95,11 @@ async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
     lines.push(
       `${c.service} was held to a CPU quota of ${c.cpuQuota ?? 0} µs per period (a cgroup fault with no record): lifted`,
     );
+  }
+  // A memory fault sets no swap beyond its limit, which neither Compose nor a lifted fault does.
+  for (const c of containers.filter((x) => owned.has(x.service) && (x.memory ?? 0) > 0 && x.memorySwap === x.memory)) {
+    await control.restoreMemory(c.id, regionMemoryLimit(stack.target), c.memory ?? 0);
+    lines.push(`${c.service} was held to ${mib(c.memory ?? 0)} MiB of memory (a cgroup fault with no record): lifted`);
   }
   // The project's containers are never paused by anything but a dependency fault.
   for (const c of containers.filter((x) => x.state === 'paused')) {
@@ -125,4 +133,8 @@ async function endpointLeftover(stack: Stack, region: RegionTarget, token: strin
   if (!faults || faults.length === 0) return undefined;
   const lifted = await liftFaults(url, token);
   return `${region.service} still had ${faults.join(', ')} active: ${lifted === undefined ? 'could not lift them' : 'lifted'}`;
+}
+
+function mib(bytes: number): number {
+  return Math.round(bytes / 1024 / 1024);
 }

@@ -19,6 +19,7 @@ import {
 import { COMPOSE_SERVICE_NAME } from '../target/service.ts';
 import {
   CPU_METHODS,
+  MEMORY_METHODS,
   DEFAULT_CGROUP_CPUS,
   DEPENDENCY_MODES,
   FAULT_KINDS,
@@ -50,7 +51,9 @@ import { EXPERIMENT_NAME_PATTERN } from './experiment-list.ts';
 //            the container keeps `cpus` of a core, default 0.1; its own throttling counters
 //            show the effect, however loaded the host)
 //   db_unavailable | partition
-//   memory   mb                   allocated inside the service, toward its memory limit
+//   memory   mb, method: fault-endpoint (the demo allocates `mb` MiB inside) | cgroup (from
+//            outside: the container's memory limit set to its own memory plus `mb` MiB; the
+//            cgroup's counters show it held at the limit, or the process OOM-killed)
 //   failure_rate  rate            share of requests the service fails on purpose
 //   dependency  service, mode       a service of your dependencies file fails: its container
 //            (pause | stop), or the way to it in the region's fault proxy: latency (delay_ms,
@@ -97,7 +100,12 @@ const faultSchema = z.discriminatedUnion(
         path: ['cpus'],
         message: 'applies only with method: cgroup',
       }),
-    z.strictObject({ kind: z.literal('memory'), duration_seconds: duration, mb: int(1, 4096) }),
+    z.strictObject({
+      kind: z.literal('memory'),
+      duration_seconds: duration,
+      mb: int(1, 4096),
+      method: z.enum(MEMORY_METHODS).default('fault-endpoint'),
+    }),
     z.strictObject({ kind: z.literal('db_unavailable'), duration_seconds: duration }),
     z.strictObject({
       kind: z.literal('failure_rate'),
@@ -313,8 +321,9 @@ function knownKeys<I extends { path: string; rule: string }>(i: I): I {
 
 /** The file's effect, or the kind's default when it wrote none (never a mix of both). */
 function effectFloors(fault: Fault, written: Readonly<Record<string, number | undefined>> | undefined): EffectFloor[] {
-  // A cgroup throttle is checked by its injector, on the container's own throttling counters.
-  const defaults = fault.kind === 'cpu' && fault.method === 'cgroup' ? {} : (DEFAULT_EFFECT[fault.kind] ?? {});
+  // A cgroup fault is checked by its injector, on the container's own cgroup counters.
+  const cgroup = (fault.kind === 'cpu' || fault.kind === 'memory') && fault.method === 'cgroup';
+  const defaults = cgroup ? {} : (DEFAULT_EFFECT[fault.kind] ?? {});
   return EVIDENCE_NAMES.flatMap((name) => {
     const value = written ? written[effectKey(name)] : defaults[name];
     return value === undefined ? [] : [{ evidence: name, value }];
@@ -341,7 +350,7 @@ function toFault(f: z.output<typeof faultSchema>): Fault {
         method: f.method,
       };
     case 'memory':
-      return { kind: 'memory', durationSeconds: f.duration_seconds, mb: f.mb };
+      return { kind: 'memory', durationSeconds: f.duration_seconds, mb: f.mb, method: f.method };
     case 'failure_rate':
       return { kind: 'failure_rate', durationSeconds: f.duration_seconds, rate: f.rate };
     case 'dependency':

@@ -11,12 +11,13 @@ const USAGE: Record<string, string> = {
   ].join('\n'),
   deploy: [
     'chaos-gate deploy <version> [failure-rate] [--failure-rate R] [--strategy canary|rolling] ' +
-      '[--config FILE] [--json] [--result-file FILE] [--data-fault corrupt|drop] [--regression slow-start]',
+      '[--config FILE] [--json] [--result-file FILE] [--data-fault corrupt|drop] ' +
+      '[--regression slow-start|memory-growth]',
     '  Roll <version> out region by region. Exit 0 completed, 1 rolled back (also when only one ' +
       'region was: rollback: region), 2 bad input, 3 infrastructure failure (also a rollback whose ' +
       "data check failed). --data-fault makes the test service's candidate corrupt or drop rows " +
       '(rollback with mitigation). --regression slow-start makes it restart slowly after a crash (10 s ' +
-      'before it listens).',
+      'before it listens); memory-growth makes it keep 512 KiB per request for good.',
   ].join('\n'),
   simulate: [
     'chaos-gate simulate [--seed N] [--config FILE]',
@@ -42,14 +43,15 @@ const USAGE: Record<string, string> = {
   gate: [
     'chaos-gate gate --version V [--failure-rate R] [--config FILE] [--environment NAME] ' +
       '[--report-dir DIR] [--only a,b|none] [--experiments DIR] [--seed N] [--keep-stack] ' +
-      '[--regression slow-start]   (alias: run)',
+      '[--regression slow-start|memory-growth]   (alias: run)',
     '  The whole pipeline: validate config, stack up, baseline, chaos suite, prediction ' +
       '(predict.enabled: pre-flight, risk score; above predict.max_risk the gate closes or starts with ' +
       'small tiers), rollout (with chaos on the candidate: the same fault on the candidate and the ' +
       'baseline of the first region, experiments.differential), verdict, history record ' +
       '(predict.history.file), reports (report.json, report.html, junit.xml, summary.md), stack down.',
     '  Exit 0 gate OPEN, 1 gate CLOSED, 2 bad input, 3 infrastructure failure. --regression ' +
-      "slow-start: the demo's candidate restarts slowly after a crash.",
+      "slow-start: the demo's candidate restarts slowly after a crash; memory-growth: it keeps 512 KiB " +
+      'per request for good (a memory limit OOM-kills it).',
   ].join('\n'),
 };
 

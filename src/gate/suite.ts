@@ -54,7 +54,7 @@ export function selectSuite(
 }
 
 /** The faults that act from outside a service, so they run on a user's service too. */
-const OUTSIDE_KINDS = 'kill, partition, latency (method: tc-netem), cpu (method: cgroup) or dependency';
+const OUTSIDE_KINDS = 'kill, partition, latency (method: tc-netem), cpu or memory (method: cgroup) or dependency';
 
 /** What a suite runs on: the demo (its fault endpoint), or a user's service with these dependencies. */
 export type SuiteTarget = { kind: 'demo' } | { kind: 'service'; dependencies: readonly string[] };
@@ -94,6 +94,14 @@ export function suiteFitIssues(experiments: readonly Experiment[], target: Suite
         rule:
           "cpu by method fault-endpoint (the default) is the demo service's busy loop behind its fault endpoint, " +
           'which your service does not have: write method: cgroup (a CPU quota from outside)',
+      });
+    } else if (fault.kind === 'memory' && needsFaultEndpoint(fault)) {
+      issues.push({
+        source,
+        path: 'fault.kind',
+        rule:
+          'memory by method fault-endpoint (the default) is allocated by the demo service behind its fault endpoint, ' +
+          'which your service does not have: write method: cgroup (a memory limit from outside)',
       });
     } else if (needsFaultEndpoint(fault)) {
       issues.push({

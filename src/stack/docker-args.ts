@@ -151,3 +151,63 @@ export function parseThrottling(json: string): CpuThrottling {
   if (!t) throw new Error("the Engine API's stats carry no CPU throttling counters");
   return { periods: t.periods ?? 0, throttledPeriods: t.throttled_periods ?? 0, throttledNs: t.throttled_time ?? 0 };
 }
+
+/** What limits a container's memory, as `docker inspect` says (0: not set; a swap of -1: unlimited). */
+export interface MemoryLimit {
+  memory: number;
+  memorySwap: number;
+}
+
+export function parseMemoryLimit(json: string): MemoryLimit {
+  const raw = JSON.parse(json.trim() || '{}') as { Memory?: number; MemorySwap?: number } | null;
+  return { memory: raw?.Memory ?? 0, memorySwap: raw?.MemorySwap ?? 0 };
+}
+
+/** Docker refuses a memory limit under 6 MiB. */
+export const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
+
+/** `docker update` that holds the container to `bytes` of memory with no swap beyond it. */
+export function limitMemoryArgs(container: string, bytes: number): string[] {
+  const limit = String(Math.max(MIN_MEMORY_LIMIT_BYTES, Math.round(bytes)));
+  return ['update', '--memory', limit, '--memory-swap', limit, container];
+}
+
+/**
+ * The `docker update`s that lift a memory limit: the swap limit raised first (cgroup v1 refuses a
+ * memory limit above it, and an update to -1 leaves the kernel's value as it was), then the limit
+ * the container had. Docker cannot remove a limit once set: "none" comes back as the host's memory.
+ */
+export function restoreMemoryArgs(
+  container: string,
+  original: MemoryLimit,
+  lowered: number,
+  hostBytes: number,
+): string[][] {
+  const memory = original.memory > 0 ? original.memory : hostBytes;
+  const swap = original.memory > 0 && original.memorySwap > 0 ? original.memorySwap : -1;
+  const raised = swap > 0 ? swap : 2 * memory;
+  return [
+    ['update', '--memory', String(lowered), '--memory-swap', String(raised), container],
+    ['update', '--memory', String(memory), '--memory-swap', String(swap), container],
+  ];
+}
+
+/** A container's memory as its cgroup counts it, from the Engine API's stats (bytes). */
+export interface MemoryUsage {
+  /** Everything charged to the cgroup, page cache included. */
+  usage: number;
+  /** The process's own (anonymous) memory, which the kernel cannot reclaim without swap. */
+  anon: number;
+  limit: number;
+}
+
+export function parseMemoryUsage(json: string): MemoryUsage {
+  const raw = JSON.parse(json) as {
+    memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number | undefined> };
+  };
+  const m = raw.memory_stats;
+  if (!m || m.usage === undefined) throw new Error("the Engine API's stats carry no memory counters");
+  // cgroup v2 names it anon; cgroup v1 total_rss (rss without the cgroup's children).
+  const anon = m.stats?.anon ?? m.stats?.total_rss ?? m.stats?.rss ?? m.usage;
+  return { usage: m.usage, anon, limit: m.limit ?? 0 };
+}

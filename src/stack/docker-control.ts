@@ -1,4 +1,10 @@
 import {
+  limitMemoryArgs,
+  parseMemoryLimit,
+  parseMemoryUsage,
+  restoreMemoryArgs,
+  type MemoryLimit,
+  type MemoryUsage,
   asRoot,
   inspectHostConfigArgs,
   inspectNetworksArgs,
@@ -53,6 +59,15 @@ export interface ContainerControl {
   restoreCpu(containerId: string, original: CpuLimit): Promise<void>;
   /** The kernel's CFS counters of the container: how often it was held back. */
   cpuThrottling(containerId: string): Promise<CpuThrottling>;
+  memoryLimit(containerId: string): Promise<MemoryLimit>;
+  /** Holds the container to `bytes` of memory (its cgroup limit), with no swap beyond it. */
+  limitMemory(containerId: string, bytes: number): Promise<void>;
+  /** Gives back the limit it had (none: the host's whole memory), from the `lowered` one now set. */
+  restoreMemory(containerId: string, original: MemoryLimit, lowered: number): Promise<void>;
+  /** The Docker host's whole memory (bytes): what a lifted memory limit comes back as. */
+  hostMemory(): Promise<number>;
+  /** The container's memory as its cgroup counts it. */
+  memoryUsage(containerId: string): Promise<MemoryUsage>;
 }
 
 /** Seconds a stopped dependency gets to shut down cleanly before SIGKILL. */
@@ -150,6 +165,33 @@ export const dockerControl: ContainerControl = {
 
   async restoreCpu(containerId, original) {
     await docker(restoreCpuArgs(containerId, original), "restoring the container's CPU limit");
+  },
+
+  async memoryLimit(containerId) {
+    const res = await docker(inspectHostConfigArgs(containerId), "reading the container's memory limit");
+    return parseMemoryLimit(res.stdout);
+  },
+
+  async limitMemory(containerId, bytes) {
+    await docker(limitMemoryArgs(containerId, bytes), "limiting the container's memory");
+  },
+
+  async hostMemory() {
+    const info = JSON.parse(await engineGet('/info')) as { MemTotal?: number };
+    if (!info.MemTotal) throw new InfraError("the Engine API's /info gives no MemTotal");
+    return info.MemTotal;
+  },
+
+  async restoreMemory(containerId, original, lowered) {
+    const host = original.memory > 0 ? original.memory : await this.hostMemory();
+    for (const args of restoreMemoryArgs(containerId, original, lowered, host))
+      await docker(args, "restoring the container's memory limit");
+  },
+
+  async memoryUsage(containerId) {
+    return parseMemoryUsage(
+      await engineGet(`/containers/${encodeURIComponent(containerId)}/stats?stream=false&one-shot=true`),
+    );
   },
 
   async cpuThrottling(containerId) {

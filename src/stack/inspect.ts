@@ -19,6 +19,9 @@ export interface ContainerFacts {
   networks: string[];
   /** HostConfig.CpuQuota in µs per period; absent, 0 or -1: none. */
   cpuQuota?: number;
+  /** HostConfig.Memory and MemorySwap in bytes; absent or 0: none (a swap of -1: unlimited). */
+  memory?: number;
+  memorySwap?: number;
 }
 
 interface RawContainer {
@@ -29,7 +32,7 @@ interface RawContainer {
   State?: { Status?: string; Pid?: number; ExitCode?: number; OOMKilled?: boolean; Health?: { Status?: string } };
   Config?: { Env?: string[]; Labels?: Record<string, string> };
   NetworkSettings?: { Networks?: Record<string, unknown> };
-  HostConfig?: { CpuQuota?: number };
+  HostConfig?: { CpuQuota?: number; Memory?: number; MemorySwap?: number };
 }
 
 export function parseInspect(json: string): ContainerFacts[] {
@@ -49,6 +52,7 @@ export function parseInspect(json: string): ContainerFacts[] {
     image: c.Image ?? '',
     networks: Object.keys(c.NetworkSettings?.Networks ?? {}),
     ...(c.HostConfig?.CpuQuota ? { cpuQuota: c.HostConfig.CpuQuota } : {}),
+    ...(c.HostConfig?.Memory ? { memory: c.HostConfig.Memory, memorySwap: c.HostConfig.MemorySwap ?? 0 } : {}),
   }));
 }
 

@@ -215,6 +215,15 @@ export const LABELS = { version: 'chaos-gate.version', image: 'chaos-gate.image'
 export type DataFault = 'corrupt' | 'drop';
 export const DATA_FAULTS: readonly DataFault[] = ['corrupt', 'drop'];
 
-/** slow-start: the candidate waits 10 s before it listens, which only a crash (a restart) exposes. */
-export type Regression = 'slow-start';
-export const REGRESSIONS: readonly Regression[] = ['slow-start'];
+/** The memory limit a region container is created with: docker-compose.yml's mem_limit for the demo, none for a user's service. */
+export function regionMemoryLimit(target: StackTarget): { memory: number; memorySwap: number } {
+  const MiB = 1024 * 1024;
+  return target.service ? { memory: 0, memorySwap: 0 } : { memory: 256 * MiB, memorySwap: 512 * MiB };
+}
+
+/**
+ * slow-start: the candidate waits 10 s before it listens, which only a crash (a restart) exposes.
+ * memory-growth: it keeps 512 KiB per request for good, which only a memory limit exposes.
+ */
+export type Regression = 'slow-start' | 'memory-growth';
+export const REGRESSIONS: readonly Regression[] = ['slow-start', 'memory-growth'];

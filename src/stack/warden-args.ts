@@ -18,7 +18,9 @@ export type UndoStep =
   /** Unpauses the container when it is paused (a dependency frozen by an experiment). */
   | { kind: 'unpause'; container: string }
   /** Gives the container back the CPU limit it had (0: none) after a cgroup throttle. */
-  | { kind: 'cpu-limit'; container: string; nanoCpus: number; cpuQuota: number };
+  | { kind: 'cpu-limit'; container: string; nanoCpus: number; cpuQuota: number }
+  /** Gives the container back its memory limit (0: none, the host's whole memory) after a cgroup limit. */
+  | { kind: 'memory-limit'; container: string; memory: number; memorySwap: number };
 
 /** What a warden's labels say: the fault, where it is, when it lifts, and who set it. */
 export interface FaultRecord {

@@ -58,6 +58,18 @@ const steps = {
     const r = await api('POST', '/containers/' + encodeURIComponent(s.container) + '/unpause');
     if (r.status !== 204) throw new Error('unpause: ' + r.text.trim());
   },
+  async 'memory-limit'(s) {
+    // As restoreMemoryArgs: the swap limit raised first (cgroup v1), then the old limit; Docker
+    // cannot remove a memory limit, so none comes back as the host's whole memory.
+    const now = (await inspect(s.container)).HostConfig;
+    const memory = s.memory > 0 ? s.memory : JSON.parse((await api('GET', '/info')).text).MemTotal;
+    const swap = s.memory > 0 && s.memorySwap > 0 ? s.memorySwap : -1;
+    const raised = swap > 0 ? swap : 2 * memory;
+    for (const body of [{ Memory: now.Memory, MemorySwap: raised }, { Memory: memory, MemorySwap: swap }]) {
+      const r = await api('POST', '/containers/' + encodeURIComponent(s.container) + '/update', body);
+      if (r.status !== 200) throw new Error('update: ' + r.text.trim());
+    }
+  },
   async 'cpu-limit'(s) {
     // A quota of -1 is "none" for the kernel; --cpus, where the container had it, comes back as it was.
     const body = s.nanoCpus > 0 ? { NanoCpus: s.nanoCpus } : { CpuQuota: s.cpuQuota > 0 ? s.cpuQuota : -1 };

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ComposeStack } from '../../src/stack/compose-stack.ts';
-import { defaultStackTarget, regionUrl } from '../../src/stack/target.ts';
+import { defaultStackTarget, regionMemoryLimit, regionUrl } from '../../src/stack/target.ts';
 import { pollUntil } from '../../src/util/poll.ts';
-import { cli, ensureStackUp, root, runAction } from './cli.ts';
+import { cli, ensureStackUp, freshStack, root, runAction } from './cli.ts';
 
 // The whole gate, through the CLI and through the bundled Action run as the runner runs it.
 const target = defaultStackTarget(root);
@@ -237,6 +237,55 @@ describe('chaos-gate gate', () => {
     expect(kill?.candidate.recovery_seconds ?? 0).toBeGreaterThan(9);
     expect((kill?.candidate.recovery_seconds ?? 0) - (kill?.baseline.recovery_seconds ?? 99)).toBeGreaterThan(3);
     expect(await versions()).toEqual(before);
+  });
+
+  it('rolls back a candidate whose memory grows with its load under a memory limit, passes an identical one, and lifts the limit', async () => {
+    await freshStack();
+    const gate = async (version: string, extra: string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
+      const args = [
+        'gate',
+        '--version',
+        version,
+        ...extra,
+        '--only',
+        'none',
+        '--config',
+        'test/fixtures/memory-gate.yml',
+      ];
+      const res = await cli([...args, '--report-dir', dir, '--keep-stack'], { timeoutMs: 900_000 });
+      const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
+      expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+      return { res, report, held: report.rollout?.differential[0] };
+    };
+    const same = await gate('v2', []);
+    expect(same.res.exitCode, `${same.res.stdout}\n${same.res.stderr}`).toBe(0);
+    expect([same.held?.experiment, same.held?.fault.method, same.held?.verdict], JSON.stringify(same.held)).toEqual([
+      'memory-held',
+      'cgroup-memory-limit',
+      'pass',
+    ]);
+    await freshStack();
+    const before = await versions();
+    const leak = await gate('v5', ['--regression', 'memory-growth']);
+    expect(leak.res.exitCode, `${leak.res.stdout}\n${leak.res.stderr}`).toBe(1);
+    expect(leak.report.rollout?.final_state).toBe('ROLLED_BACK');
+    expect(leak.held?.verdict, JSON.stringify(leak.held)).toBe('regression');
+    expect(leak.report.rollout?.rollback.reason).toMatch(
+      /^resilience regression: under a memory limit of its own memory \+ 48 MiB for 15 s, /,
+    );
+    // The kernel's OOM kill is what the candidate met: its container was restarted.
+    expect(leak.held?.candidate.restarts ?? 0).toBeGreaterThanOrEqual(1);
+    expect(await versions()).toEqual(before);
+    // Lifted: each region container has the limit docker-compose.yml gives it again.
+    const stack = await ComposeStack.connect(target);
+    for (const c of await stack.containers()) {
+      if (!c.service.startsWith('region-')) continue;
+      const { stdout } = await execa('docker', ['inspect', '--format', '{{json .HostConfig}}', c.id]);
+      const { Memory, MemorySwap } = JSON.parse(stdout) as { Memory: number; MemorySwap: number };
+      const limit = regionMemoryLimit(target);
+      expect([c.service, Memory, MemorySwap]).toEqual([c.service, limit.memory, limit.memorySwap]);
+    }
   });
 });
 

@@ -5,6 +5,10 @@ import {
   parseCpuLimit,
   parseThrottling,
   restoreCpuArgs,
+  limitMemoryArgs,
+  parseMemoryLimit,
+  parseMemoryUsage,
+  restoreMemoryArgs,
   throttleCpuArgs,
   netemAddArgs,
   netemDeleteArgs,
@@ -134,5 +138,54 @@ describe('the CPU quota of a cgroup fault', () => {
     expect(() => parseThrottling('{"cpu_stats":{}}')).toThrow(
       "the Engine API's stats carry no CPU throttling counters",
     );
+  });
+});
+
+describe('a memory limit from outside (docker update)', () => {
+  const MiB = 1024 * 1024;
+  it("holds the container to the limit with no swap beyond, never under Docker's 6 MiB", () => {
+    expect(limitMemoryArgs('c1', 34 * MiB)).toEqual([
+      'update',
+      '--memory',
+      '35651584',
+      '--memory-swap',
+      '35651584',
+      'c1',
+    ]);
+    expect(limitMemoryArgs('c1', 1 * MiB)[2]).toBe(String(6 * MiB));
+  });
+
+  test.each([
+    [
+      "no limit: swap raised first, then the host's whole memory (Docker cannot remove a limit)",
+      { memory: 0, memorySwap: 0 },
+      ['update', '--memory', '1073741824', '--memory-swap', '-1', 'c1'],
+    ],
+    [
+      'a limit of its own with swap: restored as it was',
+      { memory: 512 * MiB, memorySwap: 1024 * MiB },
+      ['update', '--memory', '536870912', '--memory-swap', '1073741824', 'c1'],
+    ],
+    [
+      'a limit of its own, swap unlimited: restored as it was',
+      { memory: 512 * MiB, memorySwap: -1 },
+      ['update', '--memory', '536870912', '--memory-swap', '-1', 'c1'],
+    ],
+  ])('%s', (_what, original, last) => {
+    const raised = last[4] === '-1' ? String(2 * Number(last[2])) : last[4];
+    expect(restoreMemoryArgs('c1', original, 34 * MiB, 1024 * MiB)).toEqual([
+      ['update', '--memory', String(34 * MiB), '--memory-swap', raised, 'c1'],
+      last,
+    ]);
+  });
+
+  it("reads the limit from docker inspect and the usage from the Engine API's stats (cgroup v1 and v2)", () => {
+    expect(parseMemoryLimit('{"Memory":536870912,"MemorySwap":-1}\n')).toEqual({ memory: 512 * MiB, memorySwap: -1 });
+    expect(parseMemoryLimit('{}')).toEqual({ memory: 0, memorySwap: 0 });
+    const v1 = '{"memory_stats":{"usage":25000000,"limit":36000000,"stats":{"total_rss":18000000,"rss":17000000}}}';
+    expect(parseMemoryUsage(v1)).toEqual({ usage: 25_000_000, anon: 18_000_000, limit: 36_000_000 });
+    const v2 = '{"memory_stats":{"usage":25000000,"limit":36000000,"stats":{"anon":19000000,"file":5000000}}}';
+    expect(parseMemoryUsage(v2)).toEqual({ usage: 25_000_000, anon: 19_000_000, limit: 36_000_000 });
+    expect(() => parseMemoryUsage('{"memory_stats":{}}')).toThrow("the Engine API's stats carry no memory counters");
   });
 });

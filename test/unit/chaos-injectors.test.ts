@@ -65,6 +65,9 @@ const depState = new Map<string, string>();
 /** Each container's CPU limit and throttled periods, as the fake cgroup keeps them. */
 const limits = new Map<string, { nanoCpus: number; cpuQuota: number; cpuPeriod: number }>();
 const throttled = new Map<string, number>();
+/** Each container's memory limit (bytes, 0: none) as the fake cgroup keeps it; usage 40 MiB, 30 its own. */
+const memLimits = new Map<string, number>();
+const MiB = 1024 * 1024;
 
 function fakeControl(
   overrides: Partial<ContainerControl> = {},
@@ -127,6 +130,21 @@ function fakeControl(
       const held = (limits.get(id)?.cpuQuota ?? 0) > 0;
       throttled.set(id, (throttled.get(id) ?? 0) + (held ? 3 : 0));
       return { periods: 100, throttledPeriods: throttled.get(id) ?? 0, throttledNs: (throttled.get(id) ?? 0) * 1e6 };
+    },
+    // A fake memory cgroup: 30 MiB of the process's own and 10 of cache, squeezed to the limit.
+    memoryLimit: async (id) => ({ memory: memLimits.get(id) ?? 0, memorySwap: memLimits.get(id) ?? 0 }),
+    limitMemory: async (id, bytes) => {
+      calls.push(`limit memory ${id} ${bytes / MiB}`);
+      memLimits.set(id, bytes);
+    },
+    restoreMemory: async (id, original, lowered) => {
+      calls.push(`restore memory ${id} ${original.memory / MiB} from ${lowered / MiB}`);
+      memLimits.set(id, original.memory);
+    },
+    hostMemory: async () => 1024 * MiB,
+    memoryUsage: async (id) => {
+      const limit = memLimits.get(id) || 1024 * MiB;
+      return { usage: Math.min(40 * MiB, limit), anon: 30 * MiB, limit };
     },
     ...overrides,
   };
@@ -226,7 +244,7 @@ describe('service faults', () => {
       { kind: 'cpu', duration_ms: 13_000 },
     ],
     [
-      { kind: 'memory', durationSeconds: 8, mb: 240 },
+      { kind: 'memory', durationSeconds: 8, mb: 240, method: 'fault-endpoint' },
       { kind: 'memory', duration_ms: 13_000, mb: 240 },
     ],
     [
@@ -415,6 +433,55 @@ describe('guard: what a warden undoes if the gate dies', () => {
     expect(step).toEqual({ kind: 'reconnect', container: 'a', networks: { 'chaos-gate_stack': ['region-a'] } });
     await injection.revert();
     expect(control.calls.at(-1)).toBe('connect a chaos-gate_stack region-a');
+  });
+});
+
+describe('memory, method cgroup: a memory limit from outside', () => {
+  const memory: Fault = { kind: 'memory', durationSeconds: 5, method: 'cgroup', mb: 4 };
+
+  it("holds each target to its own memory plus mb, shows the cgroup's limit and usage, and gives each its own back", async () => {
+    memLimits.clear();
+    memLimits.set('b', 512 * MiB);
+    const control = fakeControl();
+    const injection = injectionFor(memory, context(control, ['a', 'b']));
+    expect(await injection.guard()).toEqual([
+      { kind: 'memory-limit', container: 'a', memory: 0, memorySwap: 0 },
+      { kind: 'memory-limit', container: 'b', memory: 512 * MiB, memorySwap: 512 * MiB },
+    ]);
+    const outcome = await injection.inject();
+    expect(outcome).toEqual({
+      method: 'cgroup-memory-limit',
+      notes: [
+        'each target held to its own memory plus 4 MiB: a 34 MiB (30 its own, 40 in all, at most 34 MiB used); ' +
+          'b 34 MiB (30 its own, 40 in all, at most 34 MiB used)',
+      ],
+    });
+    expect(injection.evidence?.()).toBeUndefined();
+    await injection.revert();
+    expect(injection.evidence?.()).toMatch(/^memory limit held: a 34 MiB .*at most 34 MiB used/);
+    await injection.revert();
+    expect(control.calls).toEqual([
+      'limit memory a 34',
+      'limit memory b 34',
+      'restore memory a 0 from 34',
+      'restore memory b 512 from 34',
+    ]);
+    expect(memLimits.get('b')).toBe(512 * MiB);
+  });
+
+  it('a limit the cgroup never reports is an error (could not run), and the limit is given back', async () => {
+    memLimits.clear();
+    const control = fakeControl({
+      // The update never reached the kernel: the cgroup still has the host's memory.
+      memoryUsage: async () => ({ usage: 40 * MiB, anon: 30 * MiB, limit: 1024 * MiB }),
+    });
+    const injection = injectionFor(memory, context(control));
+    await expect(injection.inject()).rejects.toThrow(
+      'the memory limit did not take effect in 3 s: a: its cgroup does not report 34 MiB',
+    );
+    await injection.revert();
+    expect(injection.evidence?.()).toBeUndefined();
+    expect(control.calls).toEqual(['limit memory a 34', 'restore memory a 0 from 34']);
   });
 });
 

@@ -46,6 +46,8 @@ function fakes(list: WardenFacts[], containers: ContainerFacts[] = []) {
       void calls.push(`connect ${id} ${network} ${aliases.join(',')}`),
     restoreCpu: async (id: string, original: { cpuQuota: number }) =>
       void calls.push(`restore-cpu ${id} ${original.cpuQuota}`),
+    restoreMemory: async (id: string, original: { memory: number }, lowered: number) =>
+      void calls.push(`restore-memory ${id} ${original.memory >> 20} from ${lowered >> 20}`),
   } as unknown as ContainerControl;
   const warned: string[] = [];
   const progress = { step: () => undefined, info: () => undefined, warn: (m: string) => void warned.push(m) };
@@ -123,6 +125,22 @@ describe('liftLeftovers', () => {
       'region-us-west was held to a CPU quota of 10000 µs per period (a cgroup fault with no record): lifted',
     ]);
     expect(f.calls).toEqual(['restore-cpu id-region-us-west 0']);
+  });
+
+  it("lifts a memory limit with no swap beyond it (a fault's mark) back to docker-compose.yml's, and leaves others", async () => {
+    const MiB = 2 ** 20;
+    const f = fakes(
+      [],
+      [
+        { ...region('region-us-west', ['chaos-gate_stack']), memory: 40 * MiB, memorySwap: 40 * MiB },
+        { ...region('region-eu-west', ['chaos-gate_stack']), memory: 256 * MiB, memorySwap: 512 * MiB },
+        { ...region('postgres', ['chaos-gate_stack']), memory: 64 * MiB, memorySwap: 64 * MiB },
+      ],
+    );
+    expect(await liftLeftovers(f.deps)).toEqual([
+      'region-us-west was held to 40 MiB of memory (a cgroup fault with no record): lifted',
+    ]);
+    expect(f.calls).toEqual(['restore-memory id-region-us-west 256 from 40']);
   });
 
   it('finds nothing on a clean stack, or on none', async () => {

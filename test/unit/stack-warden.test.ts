@@ -143,7 +143,12 @@ describe('the warden script against a stand-in Docker API', () => {
         const paused = req.url?.startsWith('/containers/p1/') === true;
         if (req.method === 'GET')
           return res.end(
-            JSON.stringify({ NetworkSettings: { Networks: networks }, State: { Running: paused, Paused: paused } }),
+            JSON.stringify({
+              NetworkSettings: { Networks: networks },
+              State: { Running: paused, Paused: paused },
+              HostConfig: { Memory: 40 * 2 ** 20 },
+              MemTotal: 2 ** 30,
+            }),
           );
         if (req.url?.includes('/connect')) networks = { ...networks, 'chaos-gate_stack': {} };
         res.statusCode = req.url?.endsWith('/start') || req.url?.endsWith('/unpause') ? 204 : 200;
@@ -219,6 +224,28 @@ describe('the warden script against a stand-in Docker API', () => {
     expect(done.code).toBe(0);
     expect(calls).toEqual(['GET /containers/p1/json', 'POST /containers/p1/unpause', 'GET /containers/p2/json']);
     expect(done.out).toContain('undone (expiry): unpause p1');
+  });
+
+  it('gives a container its memory limit back, swap raised first: none (the host memory) or its own', async () => {
+    calls.length = 0;
+    const MiB = 2 ** 20;
+    const done = await runWarden(
+      [
+        { kind: 'memory-limit', container: 'c1', memory: 0, memorySwap: 0 },
+        { kind: 'memory-limit', container: 'c2', memory: 256 * MiB, memorySwap: 512 * MiB },
+      ],
+      Date.now(),
+    );
+    expect(done.code, done.out).toBe(0);
+    expect(calls).toEqual([
+      'GET /containers/c1/json',
+      'GET /info',
+      `POST /containers/c1/update {"Memory":${40 * MiB},"MemorySwap":${2 ** 31}}`,
+      `POST /containers/c1/update {"Memory":${2 ** 30},"MemorySwap":-1}`,
+      'GET /containers/c2/json',
+      `POST /containers/c2/update {"Memory":${40 * MiB},"MemorySwap":${512 * MiB}}`,
+      `POST /containers/c2/update {"Memory":${256 * MiB},"MemorySwap":${512 * MiB}}`,
+    ]);
   });
 
   it('gives a throttled container its own CPU limit back: none (-1), its quota, or its cpus', async () => {

@@ -2,9 +2,12 @@ import { DATA_FAULTS, type DataFault } from './data.ts';
 
 // Environment -> Config, with every problem named. Pure: no process access, no exits.
 
-/** REGRESSION: a resilience regression written into the code (tests that a gate sees slow restarts). */
-export type Regression = 'slow-start';
-export const REGRESSIONS: readonly Regression[] = ['slow-start'];
+/**
+ * REGRESSION: a resilience regression written into the code: slow-start (a slow restart after a
+ * crash), memory-growth (each request keeps memory for good, which only a memory limit shows).
+ */
+export type Regression = 'slow-start' | 'memory-growth';
+export const REGRESSIONS: readonly Regression[] = ['slow-start', 'memory-growth'];
 /** How long REGRESSION=slow-start waits before listening: a crash then costs 10 s, not well under 1 s. */
 export const SLOW_START_MS = 10_000;
 
@@ -18,7 +21,7 @@ export interface Config {
   faultToken: string;
   /** DATA_FAULT: a deliberate data bug (tests of rollback with mitigation); unset: none. */
   dataFault?: DataFault;
-  /** REGRESSION: a resilience regression (the candidate restarts slowly after a crash); unset: none. */
+  /** REGRESSION: a resilience regression (slow restart, memory growth); unset: none. */
   regression?: Regression;
   /** REQUEST_TIMEOUT_MS: how long a request may take to arrive whole; unset: http.ts's default. */
   requestTimeoutMs?: number;

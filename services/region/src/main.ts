@@ -3,6 +3,7 @@ import { systemClock } from './clock.ts';
 import { parseConfig, SLOW_START_MS, type Config } from './config.ts';
 import { Faults } from './faults.ts';
 import { createRegionServer } from './http.ts';
+import { leaking } from './leak.ts';
 import { createMetrics } from './metrics.ts';
 import { SqliteStore } from './store.ts';
 
@@ -28,7 +29,10 @@ function main(): void {
   const metrics = createMetrics({ region: config.region, version: config.version, defaultMetrics: true });
   const database = () => store.connection();
   const app = createApp({ config, rng: Math.random, clock: systemClock, store, metrics, faults, database });
-  const server = createRegionServer(app, config.requestTimeoutMs);
+  const server = createRegionServer(
+    config.regression === 'memory-growth' ? leaking(app) : app,
+    config.requestTimeoutMs,
+  );
 
   server.on('error', (err) => {
     console.error(`region-service: cannot serve on port ${config.port}: ${err.message}`);

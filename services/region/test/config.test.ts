@@ -87,7 +87,9 @@ describe('REGRESSION', () => {
   test.each(['Slow-Start', 'slow', ' slow-start', 'slow-start,drop'])('refuses %j, naming the values', (value) => {
     expect(parseConfig({ ...base, REGRESSION: value })).toEqual({
       ok: false,
-      errors: [`REGRESSION=${JSON.stringify(value)} must be one of slow-start (or empty: no regression)`],
+      errors: [
+        `REGRESSION=${JSON.stringify(value)} must be one of slow-start, memory-growth (or empty: no regression)`,
+      ],
     });
   });
 

@@ -4,6 +4,7 @@ import { cpuCgroupInjection } from './cpu-cgroup.ts';
 import { dependencyInjection } from './dependency.ts';
 import { killInjection } from './kill.ts';
 import { latencyInjection } from './latency.ts';
+import { memoryCgroupInjection } from './memory-cgroup.ts';
 import { partitionInjection } from './partition.ts';
 import { proxyInjection } from './proxy.ts';
 import { serviceFaultInjection } from './service-fault.ts';
@@ -24,6 +25,7 @@ export function injectionFor(fault: Fault, ctx: InjectorContext): Injection {
     case 'cpu':
       return fault.method === 'cgroup' ? cpuCgroupInjection(fault, ctx) : serviceFaultInjection(fault, ctx);
     case 'memory':
+      return fault.method === 'cgroup' ? memoryCgroupInjection(fault, ctx) : serviceFaultInjection(fault, ctx);
     case 'db_unavailable':
     case 'failure_rate':
       return serviceFaultInjection(fault, ctx);
