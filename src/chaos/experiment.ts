@@ -105,7 +105,10 @@ export type Fault =
   | { kind: 'db_unavailable'; durationSeconds: number }
   | { kind: 'failure_rate'; durationSeconds: number; rate: number }
   | { kind: 'partition'; durationSeconds: number }
-  /** A service of the user's dependencies file paused or stopped; the target regions' traffic shows what their callers see. */
+  /**
+   * A service of the user's dependencies file paused or stopped, or the way to it faulted in the proxy;
+   * the target regions' traffic shows what their callers see.
+   */
   | ({ kind: 'dependency'; durationSeconds: number; service: string; mode: DependencyMode } & ProxyParams);
 
 /** Where the fault goes: named regions, or one region drawn with the run's seed. */

@@ -93,7 +93,8 @@ async function liftUnrecorded(deps: LeftoverDeps): Promise<string[]> {
   for (const c of containers.filter((x) => owned.has(x.service) && (x.cpuQuota ?? 0) > 0)) {
     await control.restoreCpu(c.id, { nanoCpus: 0, cpuQuota: 0, cpuPeriod: 0 });
     lines.push(
-      `${c.service} was held to a CPU quota of ${c.cpuQuota ?? 0} µs per period (a cgroup fault with no record): lifted`,
+      `${c.service} was held to a CPU quota of ${c.cpuQuota ?? 0} µs per period ` +
+        '(a cgroup fault with no record): lifted',
     );
   }
   // A memory fault sets no swap beyond its limit, which neither Compose nor a lifted fault does.
@@ -132,7 +133,8 @@ async function endpointLeftover(stack: Stack, region: RegionTarget, token: strin
   const faults = await activeFaults(url, token, 1000);
   if (!faults || faults.length === 0) return undefined;
   const lifted = await liftFaults(url, token);
-  return `${region.service} still had ${faults.join(', ')} active: ${lifted === undefined ? 'could not lift them' : 'lifted'}`;
+  const done = lifted === undefined ? 'could not lift them' : 'lifted';
+  return `${region.service} still had ${faults.join(', ')} active: ${done}`;
 }
 
 function mib(bytes: number): number {

@@ -15,7 +15,10 @@ export function asRoot(command: HostCommand, isRoot: boolean): HostCommand {
   return isRoot ? command : { file: 'sudo', args: ['-n', command.file, ...command.args] };
 }
 
-/** SIGKILL of a container's main process from the host: a crash, which restart policies act on (`docker kill` is a manual stop, which they do not). */
+/**
+ * SIGKILL of a container's main process from the host: a crash, which restart policies act on
+ * (`docker kill` is a manual stop, which they do not).
+ */
 export function killArgs(pid: number): HostCommand {
   return { file: 'kill', args: ['-9', String(positivePid(pid))] };
 }
@@ -47,7 +50,10 @@ export function networkDisconnectArgs(network: string, container: string): strin
   return ['network', 'disconnect', network, container];
 }
 
-/** Reconnects with the container's DNS aliases (the Compose service name), so peers such as Prometheus find it again by name. */
+/**
+ * Reconnects with the container's DNS aliases (the Compose service name), so peers such as
+ * Prometheus find it again by name.
+ */
 export function networkConnectArgs(network: string, container: string, aliases: readonly string[]): string[] {
   return ['network', 'connect', ...aliases.flatMap((a) => ['--alias', a]), network, container];
 }

@@ -215,7 +215,10 @@ export const LABELS = { version: 'chaos-gate.version', image: 'chaos-gate.image'
 export type DataFault = 'corrupt' | 'drop';
 export const DATA_FAULTS: readonly DataFault[] = ['corrupt', 'drop'];
 
-/** The memory limit a region container is created with: docker-compose.yml's mem_limit for the demo, none for a user's service. */
+/**
+ * The memory limit a region container is created with: docker-compose.yml's mem_limit for the
+ * demo, none for a user's service.
+ */
 export function regionMemoryLimit(target: StackTarget): { memory: number; memorySwap: number } {
   const MiB = 1024 * 1024;
   return target.service ? { memory: 0, memorySwap: 0 } : { memory: 256 * MiB, memorySwap: 512 * MiB };

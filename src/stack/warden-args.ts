@@ -146,5 +146,6 @@ function parseRecord(text: string | undefined): FaultRecord | undefined {
 export function describeRecord(r: FaultRecord | undefined): string {
   if (!r) return 'a fault with an unreadable record';
   const expires = new Date(r.expiresAt).toISOString().slice(11, 19);
-  return `${r.experiment} (${r.fault}) on ${r.regions.join(', ')}, expiring ${expires} UTC, set by pid ${r.owner.pid} on ${r.owner.host}`;
+  const owner = `set by pid ${r.owner.pid} on ${r.owner.host}`;
+  return `${r.experiment} (${r.fault}) on ${r.regions.join(', ')}, expiring ${expires} UTC, ${owner}`;
 }

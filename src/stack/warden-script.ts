@@ -31,8 +31,11 @@ async function connect(id, network, aliases) {
   if (r.status !== 200 && !/already exists/.test(r.text)) throw new Error('connect ' + network + ': ' + r.text.trim());
 }
 async function disconnect(id, network) {
-  const r = await api('POST', '/networks/' + encodeURIComponent(network) + '/disconnect', { Container: id, Force: true });
-  if (r.status !== 200 && !/is not connected/.test(r.text)) throw new Error('disconnect ' + network + ': ' + r.text.trim());
+  const r = await api('POST', '/networks/' + encodeURIComponent(network) + '/disconnect',
+    { Container: id, Force: true });
+  if (r.status !== 200 && !/is not connected/.test(r.text)) {
+    throw new Error('disconnect ' + network + ': ' + r.text.trim());
+  }
 }
 const steps = {
   async reconnect(s) {
@@ -40,7 +43,10 @@ const steps = {
     for (const [n, aliases] of Object.entries(s.networks)) if (!(n in now)) await connect(s.container, n, aliases);
   },
   async 'reset-network'(s) {
-    for (const [n, aliases] of Object.entries(s.networks)) { await disconnect(s.container, n); await connect(s.container, n, aliases); }
+    for (const [n, aliases] of Object.entries(s.networks)) {
+      await disconnect(s.container, n);
+      await connect(s.container, n, aliases);
+    }
   },
   async 'lift-endpoint'(s) {
     // A service that does not answer holds no fault: its faults live in its process.

@@ -70,7 +70,8 @@ function sampler(ctx: InjectorContext, held: readonly Held[]): () => Promise<voi
 
 function heldText(h: Held): string {
   const peak = h.peak === undefined ? '' : `, at most ${mib(h.peak)} MiB used`;
-  return `${h.target.region} ${mib(h.lowered)} MiB (${mib(h.before.anon)} its own, ${mib(h.before.usage)} in all${peak})`;
+  const before = `${mib(h.before.anon)} its own, ${mib(h.before.usage)} in all`;
+  return `${h.target.region} ${mib(h.lowered)} MiB (${before}${peak})`;
 }
 
 export function memoryCgroupInjection(fault: MemoryFault, ctx: InjectorContext): Injection {
