@@ -5298,7 +5298,7 @@ var HttpError = class extends Error {
   body;
   headers;
   constructor(status, body, headers = {}) {
-    super(String(body.error ?? status));
+    super(typeof body.error === "string" ? body.error : String(status));
     this.status = status;
     this.body = body;
     this.headers = headers;
@@ -5623,7 +5623,7 @@ function createApp(deps) {
       return { status: 200, body: restoreBackup(conn, config.dataDir, named, b.keep_version) };
     } catch (err) {
       if (err.code === "ENOENT")
-        return { status: 404, body: { error: `no backup named ${b.name}` } };
+        return { status: 404, body: { error: `no backup named ${String(b.name)}` } };
       throw err;
     }
   };
@@ -5693,7 +5693,7 @@ function createApp(deps) {
 }
 
 // services/region/src/config.ts
-var REGRESSIONS = ["slow-start"];
+var REGRESSIONS = ["slow-start", "memory-growth"];
 var SLOW_START_MS = 1e4;
 var VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 var REGION = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -5758,6 +5758,22 @@ function parseConfig(env) {
     ...rawTimeout !== "" ? { requestTimeoutMs } : {}
   };
   return { ok: true, config: { version, region, failureRate, port, dataDir, faultToken, ...optional } };
+}
+
+// services/region/src/leak.ts
+var LEAK_BYTES = 512 * 1024;
+var LEAK_CAP_BYTES = 1024 * 1024 * 1024;
+function leaking(handler, bytes = LEAK_BYTES, cap = LEAK_CAP_BYTES) {
+  const kept = [];
+  let total = 0;
+  const listener = (req, res) => {
+    if (req.url?.startsWith("/api/") && total + bytes <= cap) {
+      kept.push(Buffer.alloc(bytes, 1));
+      total += bytes;
+    }
+    return handler(req, res);
+  };
+  return Object.assign(listener, { kept: () => total });
 }
 
 // services/region/src/metrics.ts
@@ -5853,7 +5869,10 @@ function main() {
   const metrics = createMetrics({ region: config.region, version: config.version, defaultMetrics: true });
   const database = () => store.connection();
   const app = createApp({ config, rng: Math.random, clock: systemClock, store, metrics, faults, database });
-  const server = createRegionServer(app, config.requestTimeoutMs);
+  const server = createRegionServer(
+    config.regression === "memory-growth" ? leaking(app) : app,
+    config.requestTimeoutMs
+  );
   server.on("error", (err) => {
     console.error(`region-service: cannot serve on port ${config.port}: ${err.message}`);
     process.exit(1);
