@@ -67,7 +67,8 @@ export function decide(input: PolicyInput): Decision {
     judgement.verdict === 'yellow' && judgement.judgedVerdict === 'green' && clock.pausedMs >= budgetMs;
   const verdict = overPrediction ? 'green' : judgement.verdict;
   const note = overPrediction
-    ? ` (still outside the prediction after the ${analysis.pauseBudgetSeconds} s pause budget, but within the limits and no worse than the baseline: going on: ${first})`
+    ? ` (still outside the prediction after the ${analysis.pauseBudgetSeconds} s pause budget, ` +
+      `but within the limits and no worse than the baseline: going on: ${first})`
     : '';
 
   let decision: Decision;
@@ -119,4 +120,43 @@ export function decide(input: PolicyInput): Decision {
   }
   // At least 1 ms, so a caller's loop always moves its clock forward.
   return { ...decision, nextAnalysisInMs: Math.max(1, Math.min(decision.nextAnalysisInMs, untilDeadline)) };
+}
+
+/**
+ * What a rolling step's bake does after one analysis (a rolling rollout has no canary stage,
+ * so no pause: the region already runs the candidate alone):
+ * - red: ABORT at once.
+ * - once baked, or at the stage deadline: green passes; yellow passes with a warning (within
+ *   the limits); inconclusive at the deadline aborts ("not enough data").
+ * - otherwise: analyse again after the interval.
+ */
+export type BakeDecision =
+  | { kind: 'abort'; event: Extract<RolloutEvent, { type: 'ABORT' }> }
+  | { kind: 'pass'; warning?: string }
+  | { kind: 'wait'; nextAnalysisInMs: number };
+
+export interface BakeInput {
+  judgement: Pick<Judgement, 'verdict' | 'reasons'>;
+  bakeSeconds: number;
+  analysis: Pick<AnalysisConfig, 'intervalSeconds' | 'stageDeadlineSeconds'>;
+  /** Time since the bake began. */
+  elapsedMs: number;
+}
+
+export function decideBake(input: BakeInput): BakeDecision {
+  const { judgement: j, analysis, elapsedMs } = input;
+  const first = j.reasons[0];
+  if (j.verdict === 'red')
+    return { kind: 'abort', event: { type: 'ABORT', reason: `red verdict: ${first ?? ''}`, cause: 'verdict' } };
+  const baked = elapsedMs >= input.bakeSeconds * 1000;
+  const overdue = elapsedMs >= analysis.stageDeadlineSeconds * 1000;
+  if (!(baked && j.verdict !== 'inconclusive') && !overdue)
+    return { kind: 'wait', nextAnalysisInMs: analysis.intervalSeconds * 1000 };
+  if (j.verdict === 'inconclusive') {
+    const reason = `not enough data by the stage deadline: ${first ?? ''}`;
+    return { kind: 'abort', event: { type: 'ABORT', reason, cause: 'deadline' } };
+  }
+  return j.verdict === 'yellow'
+    ? { kind: 'pass', warning: `${first ?? 'yellow'}; within limits, going on` }
+    : { kind: 'pass' };
 }

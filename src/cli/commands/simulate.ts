@@ -6,7 +6,7 @@ export async function runSimulate(command: { seed: number; config?: string }, ct
   const config = loadConfig(command.config);
   // A simulation has no Prometheus: its synthetic traffic is the only judge.
   const plan = { ...config.rollout, analysis: { ...config.rollout.analysis, sources: ['synthetic' as const] } };
-  const result = simulate(plan, config.simulation, command.seed);
+  const result = await simulate(plan, config.simulation, command.seed);
   ctx.out(JSON.stringify(result, null, 2));
   return 0;
 }
