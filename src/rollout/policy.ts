@@ -17,13 +17,10 @@ import type { AnalysisConfig, StageConfig } from './plan.ts';
 //   aborted whatever the verdict ("not enough data" when it was inconclusive): a candidate
 //   that cannot show it is healthy in time does not go further. Only STAGE_PASSED and ABORT
 //   are never overridden.
-// - A yellow that comes from the prediction alone (the limits and the comparison with the
-//   baseline say green: judgedVerdict) buys scrutiny, not a veto: it pauses and analyses
-//   more often like any yellow, but once the pause budget is spent the stage goes on as
-//   green. A 90% range is missed by a healthy candidate one analysis in ten by design, and
-//   a pre-flight measured on a busy machine is not the stage's machine; the limits, the
-//   statistical tests and the red verdict still stand guard. The miss is in the reasons,
-//   and in the run's prediction accuracy.
+// - A yellow from the prediction alone (limits and baseline comparison green: judgedVerdict)
+//   buys scrutiny, not a veto: it pauses like any yellow, but once the pause budget is spent
+//   the stage goes on as green (a healthy candidate misses a 90% range one analysis in ten);
+//   the limits, the tests and the red verdict still stand guard.
 
 export interface StageClock {
   stageStartedAt: number;
