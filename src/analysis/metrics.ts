@@ -70,7 +70,11 @@ export function quantileSorted(sorted: readonly number[], q: number): number | n
 export function successLatencies(observations: readonly Observation[]): number[] {
   const out: number[] = [];
   for (const o of observations) if (isTimedSuccess(o)) out.push(o.latencyMs);
-  return out.sort((a, b) => a - b);
+  // A typed array sorts numbers in native code, several times faster than a comparator (the
+  // judge sorts every window at every analysis); the order is the same.
+  const sorted = new Float64Array(out).sort();
+  for (let i = 0; i < sorted.length; i++) out[i] = sorted[i] as number;
+  return out;
 }
 
 /** Successful requests the load generator could not time. */

@@ -10,7 +10,10 @@ export const REGION_PATTERN = /^[a-z0-9-]{1,63}$/;
 
 export type Strategy = 'canary' | 'rolling';
 
-/** all: every touched region is rolled back; region: only the failing one, when the evidence points at it (rollout/scope.ts). */
+/**
+ * all: every touched region is rolled back; region: only the failing one, when the evidence
+ * points at it (rollout/scope.ts).
+ */
 export type RollbackScope = 'all' | 'region';
 /** After a region-only rollback: stop the rollout, or continue with the regions not yet touched. */
 export type RegionFailurePolicy = 'stop' | 'continue';

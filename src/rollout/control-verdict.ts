@@ -65,7 +65,8 @@ function judgeGood(o: ControlOutcome): [ControlVerdict, string] {
     return ['could_not_run', `the known-good canary did not run to a verdict: ${o.rollbackReason ?? ''}`];
   return [
     'fail',
-    `the checks would have blocked a good release: the baseline as its own canary in ${o.region} was ${o.finalState.toLowerCase().replace('_', ' ')} (${o.rollbackReason ?? o.rollbackProblems.join('; ')})`,
+    `the checks would have blocked a good release: the baseline as its own canary in ${o.region} was ` +
+      `${o.finalState.toLowerCase().replace('_', ' ')} (${o.rollbackReason ?? o.rollbackProblems.join('; ')})`,
   ];
 }
 
@@ -73,7 +74,8 @@ function judgeBad(o: ControlOutcome): [ControlVerdict, string] {
   if (!o.sabotage?.tookEffect)
     return [
       'could_not_run',
-      `the known-bad canary could not be made bad: ${o.sabotage?.detail ?? 'it was never cut off (its deploy failed first)'}`,
+      `the known-bad canary could not be made bad: ` +
+        (o.sabotage?.detail ?? 'it was never cut off (its deploy failed first)'),
     ];
   if (o.finalState === 'COMPLETED')
     return [
@@ -89,14 +91,16 @@ function judgeBad(o: ControlOutcome): [ControlVerdict, string] {
   if (o.writes && o.writes.missing + o.writes.unverified > 0) {
     return [
       'fail',
-      `the rollback${o.fire ? ' under fire' : ''} lost acknowledged writes: ${o.writes.missing} missing and ${o.writes.unverified} unreadable of ${o.writes.checked}`,
+      `the rollback${o.fire ? ' under fire' : ''} lost acknowledged writes: ` +
+        `${o.writes.missing} missing and ${o.writes.unverified} unreadable of ${o.writes.checked}`,
     ];
   }
   const fire = o.fire ? ` while ${o.fire.detail}` : '';
   const writes = o.writes ? `; ${o.writes.checked} acknowledged write(s) read back` : '';
   return [
     'pass',
-    `caught after ${seconds(o.timeToDetectMs)} and rolled back, verified, in ${seconds(o.timeToRollbackMs)}${fire}${writes}`,
+    `caught after ${seconds(o.timeToDetectMs)} and rolled back, verified, ` +
+      `in ${seconds(o.timeToRollbackMs)}${fire}${writes}`,
   ];
 }
 

@@ -20,7 +20,8 @@
 // and that is not a clean completion. `kept` names the regions left on the candidate.
 //
 // States are frozen; every state carries the regions touched so far (a canary started there,
-// or it was promoted) so that a rollback knows what to undo. Any other event throws
+// or it was promoted) so that a rollback knows what to undo. A state names its regions by
+// name (region, failedRegion, touched), never by index. Any other event throws
 // IllegalTransitionError and, the input being immutable, changes nothing.
 
 export interface Waves {
@@ -47,22 +48,21 @@ export type AfterRollback = 'stop' | 'continue';
 
 export type RolloutState =
   | (Base & { readonly kind: 'PENDING' })
-  | (Base & { readonly kind: 'CANARY'; readonly region: number; readonly stage: number })
+  | (Base & { readonly kind: 'CANARY'; readonly region: string; readonly stage: number })
   | (Base & {
       readonly kind: 'PAUSED';
-      readonly region: number;
+      readonly region: string;
       readonly stage: number;
       readonly pausedAt: number;
       readonly reason: string;
     })
-  | (Base & { readonly kind: 'PROMOTED'; readonly region: number })
+  | (Base & { readonly kind: 'PROMOTED'; readonly region: string })
   | (Base & { readonly kind: 'COMPLETED' })
   | (Base & {
       readonly kind: 'ROLLING_BACK';
       readonly reason: string;
       readonly cause: AbortCause;
       readonly failedRegion: string;
-      readonly region: number;
       /** The regions being rolled back: every touched one, unless SCOPE_ROLLBACK narrowed it. */
       readonly rollBack: readonly string[];
       readonly then: AfterRollback;
@@ -170,7 +170,8 @@ export function transition(state: RolloutState, event: RolloutEvent): RolloutSta
       throw illegal();
     case 'PROMOTED':
       if (event.type === 'NEXT_REGION') {
-        if (state.region + 1 < waves.regions.length) return enterRegion(state, state.region + 1);
+        const next = waves.regions.indexOf(state.region) + 1;
+        if (next < waves.regions.length) return enterRegion(state, next);
         const first = state.regionRollbacks?.[0];
         return first
           ? make({
@@ -211,7 +212,7 @@ export function currentRegion(state: RolloutState): string | undefined {
     case 'CANARY':
     case 'PAUSED':
     case 'PROMOTED':
-      return state.waves.regions[state.region];
+      return state.region;
     case 'ROLLING_BACK':
     case 'ROLLED_BACK':
     case 'FAILED':
@@ -229,23 +230,23 @@ function carry(state: RolloutState): Base {
   };
 }
 
-function enterRegion(state: RolloutState, region: number): RolloutState {
+/** Enters the region at `index` of the plan's order. */
+function enterRegion(state: RolloutState, index: number): RolloutState {
   const { waves, touched } = state;
-  const name = waves.regions[region] as string;
-  const next = { ...carry(state), touched: touched.includes(name) ? touched : [...touched, name] };
+  const region = waves.regions[index] as string;
+  const next = { ...carry(state), touched: touched.includes(region) ? touched : [...touched, region] };
   return waves.stageCount > 0
     ? make({ ...next, kind: 'CANARY', region, stage: 0 })
     : make({ ...next, kind: 'PROMOTED', region });
 }
 
-function rollingBack(state: RolloutState, region: number, reason: string, cause: AbortCause): RolloutState {
+function rollingBack(state: RolloutState, region: string, reason: string, cause: AbortCause): RolloutState {
   return make({
     ...carry(state),
     kind: 'ROLLING_BACK',
     reason,
     cause,
-    failedRegion: state.waves.regions[region] as string,
-    region,
+    failedRegion: region,
     rollBack: state.touched,
     then: 'stop',
   });
@@ -282,8 +283,9 @@ function rolledBack(state: RollingBack): RolloutState {
     ...state.rollBack.map((region) => ({ region, reason: state.reason })),
   ];
   const after = { ...base, touched: kept, regionRollbacks };
-  if (state.then === 'continue' && state.region + 1 < state.waves.regions.length)
-    return enterRegion(make({ ...after, kind: 'PENDING' }), state.region + 1);
+  const next = state.waves.regions.indexOf(state.failedRegion) + 1;
+  if (state.then === 'continue' && next < state.waves.regions.length)
+    return enterRegion(make({ ...after, kind: 'PENDING' }), next);
   const first = regionRollbacks[0] as RegionRollback;
   return make({
     ...after,

@@ -56,15 +56,18 @@ export function integrityProblems(before: IntegrityReport, after: IntegrityRepor
   if (!sqliteOk(after) && sqliteOk(before)) problems.push(`SQLite integrity_check: ${after.sqlite.join('; ')}`);
   if (after.checksumMismatches > before.checksumMismatches)
     problems.push(
-      `${after.checksumMismatches - before.checksumMismatches} row(s) garbled (checksum mismatch, e.g. id ${after.mismatchedIds.slice(0, 5).join(', ')})`,
+      `${after.checksumMismatches - before.checksumMismatches} row(s) garbled ` +
+        `(checksum mismatch, e.g. id ${after.mismatchedIds.slice(0, 5).join(', ')})`,
     );
   if (after.missingRows > before.missingRows)
     problems.push(
-      `${after.missingRows - before.missingRows} row(s) missing (the ledger counts ${after.written} written, ${after.rows} present)`,
+      `${after.missingRows - before.missingRows} row(s) missing ` +
+        `(the ledger counts ${after.written} written, ${after.rows} present)`,
     );
   if ((after.backupRowsMissing ?? 0) > 0)
     problems.push(
-      `${after.backupRowsMissing ?? 0} of ${after.backupRowsChecked ?? 0} pre-deploy row(s) absent or changed since the backup`,
+      `${after.backupRowsMissing ?? 0} of ${after.backupRowsChecked ?? 0} pre-deploy row(s) ` +
+        'absent or changed since the backup',
     );
   return problems;
 }

@@ -17,13 +17,10 @@ import type { AnalysisConfig, StageConfig } from '../plan/rollout.ts';
 //   aborted whatever the verdict ("not enough data" when it was inconclusive): a candidate
 //   that cannot show it is healthy in time does not go further. Only STAGE_PASSED and ABORT
 //   are never overridden.
-// - A yellow that comes from the prediction alone (the limits and the comparison with the
-//   baseline say green: judgedVerdict) buys scrutiny, not a veto: it pauses and analyses
-//   more often like any yellow, but once the pause budget is spent the stage goes on as
-//   green. A 90% range is missed by a healthy candidate one analysis in ten by design, and
-//   a pre-flight measured on a busy machine is not the stage's machine; the limits, the
-//   statistical tests and the red verdict still stand guard. The miss is in the reasons,
-//   and in the run's prediction accuracy.
+// - A yellow from the prediction alone (limits and baseline comparison green: judgedVerdict)
+//   buys scrutiny, not a veto: it pauses like any yellow, but once the pause budget is spent
+//   the stage goes on as green (a healthy candidate misses a 90% range one analysis in ten);
+//   the limits, the tests and the red verdict still stand guard.
 
 export interface StageClock {
   stageStartedAt: number;
@@ -67,7 +64,8 @@ export function decide(input: PolicyInput): Decision {
     judgement.verdict === 'yellow' && judgement.judgedVerdict === 'green' && clock.pausedMs >= budgetMs;
   const verdict = overPrediction ? 'green' : judgement.verdict;
   const note = overPrediction
-    ? ` (still outside the prediction after the ${analysis.pauseBudgetSeconds} s pause budget, but within the limits and no worse than the baseline: going on: ${first})`
+    ? ` (still outside the prediction after the ${analysis.pauseBudgetSeconds} s pause budget, ` +
+      `but within the limits and no worse than the baseline: going on: ${first})`
     : '';
 
   let decision: Decision;
@@ -119,4 +117,43 @@ export function decide(input: PolicyInput): Decision {
   }
   // At least 1 ms, so a caller's loop always moves its clock forward.
   return { ...decision, nextAnalysisInMs: Math.max(1, Math.min(decision.nextAnalysisInMs, untilDeadline)) };
+}
+
+/**
+ * What a rolling step's bake does after one analysis (a rolling rollout has no canary stage,
+ * so no pause: the region already runs the candidate alone):
+ * - red: ABORT at once.
+ * - once baked, or at the stage deadline: green passes; yellow passes with a warning (within
+ *   the limits); inconclusive at the deadline aborts ("not enough data").
+ * - otherwise: analyse again after the interval.
+ */
+export type BakeDecision =
+  | { kind: 'abort'; event: Extract<RolloutEvent, { type: 'ABORT' }> }
+  | { kind: 'pass'; warning?: string }
+  | { kind: 'wait'; nextAnalysisInMs: number };
+
+export interface BakeInput {
+  judgement: Pick<Judgement, 'verdict' | 'reasons'>;
+  bakeSeconds: number;
+  analysis: Pick<AnalysisConfig, 'intervalSeconds' | 'stageDeadlineSeconds'>;
+  /** Time since the bake began. */
+  elapsedMs: number;
+}
+
+export function decideBake(input: BakeInput): BakeDecision {
+  const { judgement: j, analysis, elapsedMs } = input;
+  const first = j.reasons[0];
+  if (j.verdict === 'red')
+    return { kind: 'abort', event: { type: 'ABORT', reason: `red verdict: ${first ?? ''}`, cause: 'verdict' } };
+  const baked = elapsedMs >= input.bakeSeconds * 1000;
+  const overdue = elapsedMs >= analysis.stageDeadlineSeconds * 1000;
+  if (!(baked && j.verdict !== 'inconclusive') && !overdue)
+    return { kind: 'wait', nextAnalysisInMs: analysis.intervalSeconds * 1000 };
+  if (j.verdict === 'inconclusive') {
+    const reason = `not enough data by the stage deadline: ${first ?? ''}`;
+    return { kind: 'abort', event: { type: 'ABORT', reason, cause: 'deadline' } };
+  }
+  return j.verdict === 'yellow'
+    ? { kind: 'pass', warning: `${first ?? 'yellow'}; within limits, going on` }
+    : { kind: 'pass' };
 }

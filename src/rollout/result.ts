@@ -133,7 +133,10 @@ export interface RolloutResult {
   timeToDetectMs: number | null;
   /** Red verdict (or abort) -> every touched region verified on its previous version. */
   timeToRollbackMs: number | null;
-  /** untimed: requests in flight while the gate's own event loop stalled (latency not used); maxClientStallMs: the longest such stall. */
+  /**
+   * untimed: requests in flight while the gate's own event loop stalled (latency not used);
+   * maxClientStallMs: the longest such stall.
+   */
   traffic: {
     sent: number;
     skipped: number;

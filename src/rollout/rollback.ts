@@ -1,7 +1,7 @@
 import type { Stack } from '../stack/stack.ts';
 import type { Deployment, RegionTarget } from '../stack/target.ts';
-import type { Clock } from '../util/poll.ts';
 import type { Progress } from '../util/progress.ts';
+import { concurrently, type RolloutClock } from './clock.ts';
 import { verifyRegion, type HealthPolicy, type RegionProbes, type Verification } from './verify.ts';
 import type { MitigationRecord } from './mitigation.ts';
 
@@ -28,7 +28,7 @@ export interface RollbackOutcome {
 
 export interface RollbackOptions {
   health: HealthPolicy;
-  clock: Clock;
+  clock: Pick<RolloutClock, 'now' | 'sleep' | 'concurrently'>;
   progress: Progress;
   /** HTTP on the stack by default. */
   probes?: RegionProbes;
@@ -45,9 +45,10 @@ export async function rollBack(
   options: RollbackOptions,
 ): Promise<RollbackOutcome> {
   const { health, clock, progress, probes, mitigate } = options;
-  const results = await Promise.all(
+  const results = await concurrently(
+    clock,
     touched.map(
-      async (t): Promise<{ verification?: Verification; mitigation?: MitigationRecord; problem?: string }> => {
+      (t) => async (): Promise<{ verification?: Verification; mitigation?: MitigationRecord; problem?: string }> => {
         try {
           progress.info(`rolling back ${t.region.name} to ${t.previous.version}`);
           await stack.removeCanary(t.region);
@@ -70,7 +71,9 @@ export async function rollBack(
             () => 'unknown',
           );
           return {
-            problem: `${t.region.name}: rollback step failed: ${e instanceof Error ? e.message : String(e)}; container ${t.region.service} left ${state}`,
+            problem:
+              `${t.region.name}: rollback step failed: ${e instanceof Error ? e.message : String(e)}; ` +
+              `container ${t.region.service} left ${state}`,
           };
         }
       },

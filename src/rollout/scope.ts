@@ -77,6 +77,11 @@ function healthy(e: RegionEvidence): boolean {
   return e.verdict === 'green' && e.verified !== false;
 }
 
+function describePeer(region: string, e: RegionEvidence): string {
+  const verified = e.verified === undefined ? '' : e.verified ? ', verified' : ', NOT verified';
+  return `${region} (${e.role}): last verdict ${e.verdict ?? 'none'}${verified}; ${describeMetrics(e.candidate)}`;
+}
+
 function describeMetrics(m: WindowMetrics | undefined): string {
   return m ? `error rate ${pct(m.errorRate)} (${m.errors} of ${m.count}), p99 ${ms(m.p99Ms)}` : 'no metrics';
 }
@@ -102,16 +107,14 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
   const troubled = peerEvidence.filter((p) => !p.e || !healthy(p.e));
   for (const p of peerEvidence) {
     if (!p.e) evidence.push(`${p.region}: touched, but no evidence of its health on the candidate`);
-    else
-      evidence.push(
-        `${p.region} (${p.e.role}): last verdict ${p.e.verdict ?? 'none'}${p.e.verified === undefined ? '' : p.e.verified ? ', verified' : ', NOT verified'}; ${describeMetrics(p.e.candidate)}`,
-      );
+    else evidence.push(describePeer(p.region, p.e));
   }
   if (peers.length === 0) refuse(`no other region runs the candidate: nothing to compare ${failedRegion} with`);
   else if (healthyPeers.length === 0) refuse('no other region is known to be healthy on the candidate');
   if (troubled.length > 0 && peers.length > 0)
     refuse(
-      `the candidate is not known to be healthy in ${troubled.map((p) => p.region).join(', ')} either: the evidence does not single out ${failedRegion}`,
+      `the candidate is not known to be healthy in ${troubled.map((p) => p.region).join(', ')} either: ` +
+        `the evidence does not single out ${failedRegion}`,
     );
 
   const peerMetrics = healthyPeers
@@ -131,7 +134,9 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
       const n = peerMetrics.reduce((s, m) => s + m.count, 0);
       const k = peerMetrics.reduce((s, m) => s + m.errors, 0);
       const test = twoProportionTest(failing.candidate.errors, failing.candidate.count, k, n);
-      const words = `${failedRegion}'s error rate ${pct(failing.candidate.errorRate)} vs ${pct(k / n)} in the healthy regions (z=${test.z.toFixed(2)}, p=${pValue(test.p)})`;
+      const words =
+        `${failedRegion}'s error rate ${pct(failing.candidate.errorRate)} vs ${pct(k / n)} in the healthy regions ` +
+        `(z=${test.z.toFixed(2)}, p=${pValue(test.p)})`;
       if (test.p < input.alpha) evidence.push(`${words}: significantly worse`);
       else refuse(`${words}: not significantly worse, so its failures may be the candidate's anywhere`);
     }
@@ -144,9 +149,8 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
       failing.candidate.errorRate !== null &&
       b.errorRate >= failing.candidate.errorRate / 2 &&
       b.errors > 0;
-    evidence.push(
-      `${failedRegion} stable version: ${describeMetrics(b)}${sick ? ': failing too, the region itself looks sick' : ''}`,
-    );
+    const note = sick ? ': failing too, the region itself looks sick' : '';
+    evidence.push(`${failedRegion} stable version: ${describeMetrics(b)}${note}`);
   }
 
   if (points) evidence.push(`the evidence points at ${failedRegion} alone`);
@@ -156,7 +160,8 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
   const keep = region ? peers : [];
   const then: RegionFailurePolicy = region ? input.onRegionFailure : 'stop';
   const summary = region
-    ? `roll back ${failedRegion} only, keep ${keep.join(', ')} on the candidate, then ${then === 'continue' ? 'continue with the remaining regions' : 'stop'}`
+    ? `roll back ${failedRegion} only, keep ${keep.join(', ')} on the candidate, ` +
+      `then ${then === 'continue' ? 'continue with the remaining regions' : 'stop'}`
     : `roll back every touched region (${touched.join(', ')}) and stop`;
   return { scope: region ? 'region' : 'all', rollBack, keep, then, pointsAtRegion: points, evidence, summary };
 }

@@ -5,13 +5,14 @@ import type { StagePrediction } from '../predict/model.ts';
 import type { StageComparison } from '../predict/tiers.ts';
 import { classifyStage } from './classify.ts';
 import { transition, type RolloutEvent, type RolloutState } from './machine.ts';
-import type { AnalysisConfig, RolloutPlan } from '../plan/rollout.ts';
+import type { AnalysisConfig, RolloutPlan, StageConfig } from '../plan/rollout.ts';
 import { decide, type Decision } from './policy.ts';
 
-// One analysis of a canary stage: judge -> decide -> transition. The simulation calls it on a
-// virtual clock; the live controller calls it on the real clock with the observations the
-// traffic generator recorded, then acts on the new state (set the next stage's weight,
-// promote, roll back) and calls it again after `decision.nextAnalysisInMs`.
+// One analysis of a canary stage: judge -> decide -> transition. The controller (waves.ts)
+// calls it with the observations the traffic recorded, on the clock it is given (virtual in
+// tests and simulations), then acts on the new state (set the next stage's weight, promote,
+// roll back) and calls it again after `decision.nextAnalysisInMs`. The rolling bake is judged
+// by the same judgeStage() and decided by decideBake() (policy.ts).
 
 /** Clock readings of the current stage that outlive one analysis. */
 export interface StageTiming {
@@ -63,13 +64,22 @@ export function judgeOptions(analysis: AnalysisConfig): JudgeOptions {
   };
 }
 
-export function step(input: StepInput): StepResult {
-  const { plan, state, timing, now } = input;
-  if (state.kind !== 'CANARY' && state.kind !== 'PAUSED') {
-    throw new Error(`step() analyses a canary stage, but the rollout is ${state.kind}`);
-  }
-  const stage = plan.stages[state.stage];
-  if (!stage) throw new RangeError(`no stage ${state.stage} in the plan`);
+export interface StageJudgementInput {
+  plan: RolloutPlan;
+  stage: StageConfig;
+  canary: readonly Observation[];
+  baseline: readonly Observation[];
+  prometheus?: readonly CheckRecord[];
+  prediction?: StagePrediction;
+}
+
+/**
+ * The judgement of a stage's window, one for canary stages and the rolling bake alike: the
+ * synthetic traffic judged (judge.ts), combined with the Prometheus checks (combine.ts), and,
+ * with a prediction, held to its ranges (classifyStage).
+ */
+export function judgeStage(input: StageJudgementInput): { judgement: CombinedJudgement; comparison?: StageComparison } {
+  const { plan, stage } = input;
   const synthetic = judge(input.canary, input.baseline, stage.limits, judgeOptions(plan.analysis));
   const combined = combineJudgement(
     synthetic,
@@ -79,8 +89,18 @@ export function step(input: StepInput): StepResult {
     input.canary,
   );
   const predicted = input.prediction ? classifyStage(combined, input.prediction) : undefined;
-  const judgement: CombinedJudgement = predicted ?? combined;
-  const comparison = predicted ? { comparison: predicted.prediction } : {};
+  return predicted ? { judgement: predicted, comparison: predicted.prediction } : { judgement: combined };
+}
+
+export function step(input: StepInput): StepResult {
+  const { plan, state, timing, now } = input;
+  if (state.kind !== 'CANARY' && state.kind !== 'PAUSED') {
+    throw new Error(`step() analyses a canary stage, but the rollout is ${state.kind}`);
+  }
+  const stage = plan.stages[state.stage];
+  if (!stage) throw new RangeError(`no stage ${state.stage} in the plan`);
+  const { judgement, comparison: predicted } = judgeStage({ ...input, stage });
+  const comparison = predicted ? { comparison: predicted } : {};
   const ongoingPause = state.kind === 'PAUSED' ? now - state.pausedAt : 0;
   const decision = decide({
     paused: state.kind === 'PAUSED',

@@ -81,6 +81,7 @@ export async function verifyRegion(
   const problem =
     reported !== expected.version
       ? `reports version ${reported ?? '(no answer)'} instead of ${expected.version}`
-      : `/health did not pass ${policy.consecutiveSuccesses} times in a row within ${policy.deadlineSeconds} s (${checks} checks)`;
+      : `/health did not pass ${policy.consecutiveSuccesses} times in a row ` +
+        `within ${policy.deadlineSeconds} s (${checks} checks)`;
   return { ...base, ok: false, reportedVersion: reported, healthChecks: checks, problem };
 }

@@ -1,6 +1,5 @@
-import { combineJudgement, type CombinedJudgement } from '../analysis/combine.ts';
+import type { CombinedJudgement } from '../analysis/combine.ts';
 import type { DifferentialResult } from '../analysis/differential.ts';
-import { judge } from '../analysis/judge.ts';
 import type { PrometheusPlan } from '../prometheus/config.ts';
 import type { StagePrediction } from '../predict/model.ts';
 import type { StageComparison } from '../predict/tiers.ts';
@@ -15,7 +14,8 @@ import { stageRates, type RolloutPlan } from '../plan/rollout.ts';
 import { analysisInterval, stageRecord, type AnalysisInterval, type StageRecord } from './result.ts';
 import type { RolloutClock } from './clock.ts';
 import { timeToDetect } from './detect.ts';
-import { judgeOptions, step, type StageTiming } from './step.ts';
+import { judgeStage, step, type StageTiming } from './step.ts';
+import { decideBake } from './policy.ts';
 import { verifyRegion, type RegionProbes } from './verify.ts';
 
 // One wave's work on the live stack: a canary stage (weights, analyses), a promotion, or a
@@ -34,7 +34,7 @@ export interface WaveContext {
   probes: RegionProbes;
   send: (event: RolloutEvent) => void;
   state: () => RolloutState;
-  regionTarget: (index: number) => RegionTarget;
+  regionTarget: (region: string) => RegionTarget;
   previous: (region: string) => Deployment;
   markReplaced: (region: string) => void;
   recordStage: (record: StageRecord) => void;
@@ -152,13 +152,7 @@ function streams(
 export async function runCanaryStage(ctx: WaveContext, entered: StageState): Promise<void> {
   const { plan, store } = ctx;
   const region = ctx.regionTarget(entered.region);
-  if (!ctx.canaryRunning.has(region.name)) {
-    await ctx.beforeCandidate(region);
-    ctx.progress.info(`starting canary ${region.canaryService} on ${ctx.candidate.version}`);
-    await ctx.stack.deploy(region, 'canary', ctx.candidate);
-    ctx.canaryRunning.add(region.name);
-    await ctx.afterCanaryDeploy?.(region);
-  }
+  if (!ctx.canaryRunning.has(region.name)) await deployCanary(ctx, region);
   const stageIndex = entered.stage;
   const rates = stageRates(plan, stageIndex);
   ctx.traffic.setStreams(
@@ -231,6 +225,15 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
   }
 }
 
+/** The candidate beside the region's stable version, before the region's first stage. */
+async function deployCanary(ctx: WaveContext, region: RegionTarget): Promise<void> {
+  await ctx.beforeCandidate(region);
+  ctx.progress.info(`starting canary ${region.canaryService} on ${ctx.candidate.version}`);
+  await ctx.stack.deploy(region, 'canary', ctx.candidate);
+  ctx.canaryRunning.add(region.name);
+  await ctx.afterCanaryDeploy?.(region);
+}
+
 /**
  * After the last canary stage the region's own service runs the candidate alone: replace
  * it, remove the canary, verify. A rolling rollout gets here straight away and replaces
@@ -273,49 +276,33 @@ export async function runPromotion(
   ctx.send({ type: 'NEXT_REGION' });
 }
 
-/** Rolling: baseline window on the stable version, replace, then judge the new version over the last stage's bake. */
+/**
+ * Rolling: a baseline window on the stable version, the replacement, then the new version
+ * judged over the last stage's bake against that baseline (judgeStage, decideBake).
+ */
 async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<void> {
   const { plan, store } = ctx;
   const last = plan.stages[plan.stages.length - 1];
   if (!last) throw new Error('a rollout needs at least one stage (its limits and bake judge a rolling step)');
-  const bakeMs = last.bakeSeconds * 1000;
   const url = regionUrl(ctx.stack.target, region);
   const baselineFrom = ctx.clock.now();
   ctx.traffic.setStreams(streams(ctx, region, plan.trafficRps, 0, url));
-  await ctx.clock.sleep(bakeMs, ctx.signal);
+  await ctx.clock.sleep(last.bakeSeconds * 1000, ctx.signal);
   const baselineTo = ctx.clock.now();
   ctx.traffic.setStreams([]);
-
-  await ctx.beforeCandidate(region);
-  ctx.progress.info(`replacing ${region.service} with ${ctx.candidate.version}`);
-  ctx.markReplaced(region.name);
-  await ctx.stack.deploy(region, 'stable', ctx.candidate);
-  const health = await verifyRegion(ctx.stack, region, 'stable', ctx.candidate, plan.health, ctx.clock, ctx.probes);
-  if (!health.ok) {
-    ctx.send({
-      type: 'ABORT',
-      reason: `${region.name} not healthy on ${ctx.candidate.version}: ${health.problem ?? ''}`,
-      cause: 'verification',
-    });
-    return;
-  }
+  if (!(await replaceStable(ctx, region))) return;
   const bakeFrom = ctx.clock.now();
   ctx.traffic.setStreams(streams(ctx, region, 0, plan.trafficRps, url));
   const baseline = store.select({ region: region.name, cohort: 'baseline', from: baselineFrom, to: baselineTo });
   const intervals: AnalysisInterval[] = [];
   let intervalFrom = bakeFrom;
+  let nextInMs = plan.analysis.intervalSeconds * 1000;
   for (;;) {
-    await ctx.clock.sleep(plan.analysis.intervalSeconds * 1000, ctx.signal);
+    await ctx.clock.sleep(nextInMs, ctx.signal);
     const prometheus = await checksFor(ctx, region);
     const now = ctx.clock.now();
     const canary = store.select({ region: region.name, cohort: 'canary', from: bakeFrom, to: now });
-    const j = combineJudgement(
-      judge(canary, baseline, last.limits, judgeOptions(plan.analysis)),
-      last.limits,
-      prometheus,
-      plan.analysis.sources,
-      canary,
-    );
+    const { judgement: j } = judgeStage({ plan, stage: last, canary, baseline, prometheus });
     // The baseline was measured before the replacement: every interval is held to all of it.
     intervals.push(
       analysisInterval(
@@ -326,24 +313,38 @@ async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<v
       ),
     );
     intervalFrom = now;
-    const baked = now - bakeFrom >= bakeMs;
-    const overdue = now - bakeFrom >= plan.analysis.stageDeadlineSeconds * 1000;
-    if (j.verdict === 'red' || (baked && j.verdict !== 'inconclusive') || overdue) {
-      ctx.traffic.setStreams([]);
-      ctx.recordStage(stageRecord(region.name, 0, 100, bakeFrom, j, intervals, now));
-      if (j.verdict === 'red') {
-        recordDetection(ctx, j, null, bakeFrom, now);
-        ctx.send({ type: 'ABORT', reason: `red verdict: ${j.reasons[0] ?? ''}`, cause: 'verdict' });
-      } else if (j.verdict === 'inconclusive') {
-        ctx.send({
-          type: 'ABORT',
-          reason: `not enough data by the stage deadline: ${j.reasons[0] ?? ''}`,
-          cause: 'deadline',
-        });
-      } else if (j.verdict === 'yellow') {
-        ctx.progress.warn(`${region.name}: ${j.reasons[0] ?? 'yellow'}; within limits, going on`);
-      }
-      return;
+    const decision = decideBake({
+      judgement: j,
+      bakeSeconds: last.bakeSeconds,
+      analysis: plan.analysis,
+      elapsedMs: now - bakeFrom,
+    });
+    if (decision.kind === 'wait') {
+      nextInMs = decision.nextAnalysisInMs;
+      continue;
     }
+    ctx.traffic.setStreams([]);
+    ctx.recordStage(stageRecord(region.name, 0, 100, bakeFrom, j, intervals, now));
+    if (decision.kind === 'abort') {
+      if (j.verdict === 'red') recordDetection(ctx, j, null, bakeFrom, now);
+      ctx.send(decision.event);
+    } else if (decision.warning) ctx.progress.warn(`${region.name}: ${decision.warning}`);
+    return;
   }
+}
+
+/** A rolling step's replacement of the region's stable version, verified; false: aborted. */
+async function replaceStable(ctx: WaveContext, region: RegionTarget): Promise<boolean> {
+  await ctx.beforeCandidate(region);
+  ctx.progress.info(`replacing ${region.service} with ${ctx.candidate.version}`);
+  ctx.markReplaced(region.name);
+  await ctx.stack.deploy(region, 'stable', ctx.candidate);
+  const health = await verifyRegion(ctx.stack, region, 'stable', ctx.candidate, ctx.plan.health, ctx.clock, ctx.probes);
+  if (health.ok) return true;
+  ctx.send({
+    type: 'ABORT',
+    reason: `${region.name} not healthy on ${ctx.candidate.version}: ${health.problem ?? ''}`,
+    cause: 'verification',
+  });
+  return false;
 }

@@ -361,35 +361,41 @@ describe('runRollout on an in-memory stack', () => {
     expect(rolloutExitCode(result)).toBe(0);
   });
 
-  it("annotates every transition for Grafana, tagged with the version and region, at the transition's time", async () => {
-    const { result, annotations } = await deploy('v4', {
-      answer: (_r, version, n) => (version === 'v4' ? { status: 503, latencyMs: 5 } : healthy(n)),
-    });
-    expect(result.finalState).toBe('ROLLED_BACK');
-    expect(annotations).toHaveLength(result.timeline.length);
-    expect(annotations.map((a) => a.time)).toEqual(result.timeline.map((t) => Date.parse(t.at)));
-    for (const a of annotations)
-      expect(a.tags).toEqual(expect.arrayContaining(['chaos-gate', 'rollout', 'version:v4']));
-    const rollback = annotations.find((a) => a.tags.includes('event:abort'));
-    expect(rollback?.tags).toContain('region:us-west');
-    expect(rollback?.text).toMatch(/^v4: CANARY -> ROLLING_BACK \(us-west\): red verdict: error rate/);
-  });
+  it(
+    'annotates every transition for Grafana, tagged with the version and region, ' + "at the transition's time",
+    async () => {
+      const { result, annotations } = await deploy('v4', {
+        answer: (_r, version, n) => (version === 'v4' ? { status: 503, latencyMs: 5 } : healthy(n)),
+      });
+      expect(result.finalState).toBe('ROLLED_BACK');
+      expect(annotations).toHaveLength(result.timeline.length);
+      expect(annotations.map((a) => a.time)).toEqual(result.timeline.map((t) => Date.parse(t.at)));
+      for (const a of annotations)
+        expect(a.tags).toEqual(expect.arrayContaining(['chaos-gate', 'rollout', 'version:v4']));
+      const rollback = annotations.find((a) => a.tags.includes('event:abort'));
+      expect(rollback?.tags).toContain('region:us-west');
+      expect(rollback?.text).toMatch(/^v4: CANARY -> ROLLING_BACK \(us-west\): red verdict: error rate/);
+    },
+  );
 
-  it('records every analysis of a stage as an interval: the requests since the one before, and its verdict', async () => {
-    const { result } = await deploy('v2', {});
-    for (const s of result.stages) {
-      const intervals = s.intervals ?? [];
-      expect(intervals).toHaveLength(s.analyses);
-      expect(s.analyses).toBeGreaterThan(0);
-      // Disjoint windows that together make up the stage's window.
-      expect(intervals.reduce((n, i) => n + i.canary.count, 0)).toBe(s.canary.count);
-      expect(intervals.reduce((n, i) => n + i.baseline.count, 0)).toBe(s.baseline.count);
-      expect(intervals.map((i) => Date.parse(i.at))).toEqual(
-        intervals.map((i) => Date.parse(i.at)).sort((a, b) => a - b),
-      );
-      expect(intervals.at(-1)?.verdict).toBe(s.verdict);
-    }
-  });
+  it(
+    'records every analysis of a stage as an interval: ' + 'the requests since the one before, and its verdict',
+    async () => {
+      const { result } = await deploy('v2', {});
+      for (const s of result.stages) {
+        const intervals = s.intervals ?? [];
+        expect(intervals).toHaveLength(s.analyses);
+        expect(s.analyses).toBeGreaterThan(0);
+        // Disjoint windows that together make up the stage's window.
+        expect(intervals.reduce((n, i) => n + i.canary.count, 0)).toBe(s.canary.count);
+        expect(intervals.reduce((n, i) => n + i.baseline.count, 0)).toBe(s.baseline.count);
+        expect(intervals.map((i) => Date.parse(i.at))).toEqual(
+          intervals.map((i) => Date.parse(i.at)).sort((a, b) => a - b),
+        );
+        expect(intervals.at(-1)?.verdict).toBe(s.verdict);
+      }
+    },
+  );
 
   // Under the old definition (the canary's first failed request) this was null: no request failed.
   it('time to detect of a p99 red without a single error: first slow canary request -> red verdict', async () => {
@@ -405,15 +411,18 @@ describe('runRollout on an in-memory stack', () => {
   });
 
   // Old definition: null again (no errors). The simulation measures it from the first pause.
-  it("time to detect of a spent pause budget: the stage's first pause -> the abort, as the simulation records it", async () => {
-    const slower = (region: string, version: string, n: number): Answer =>
-      version === 'v5' ? { status: 200, latencyMs: 2 * healthy(n).latencyMs } : healthy(n);
-    const { result } = await deploy('v5', { answer: slower });
-    expect(result.finalState).toBe('ROLLED_BACK');
-    expect(result.rollback.reason).toMatch(/^pause budget of 10 s spent and still yellow/);
-    expect(result.timeToDetectMs).toBe(at(result, 'ABORT') - at(result, 'PAUSE'));
-    expect(result.timeToDetectMs).toBeGreaterThanOrEqual(10_000);
-  });
+  it(
+    "time to detect of a spent pause budget: the stage's first pause -> the abort, " + 'as the simulation records it',
+    async () => {
+      const slower = (region: string, version: string, n: number): Answer =>
+        version === 'v5' ? { status: 200, latencyMs: 2 * healthy(n).latencyMs } : healthy(n);
+      const { result } = await deploy('v5', { answer: slower });
+      expect(result.finalState).toBe('ROLLED_BACK');
+      expect(result.rollback.reason).toMatch(/^pause budget of 10 s spent and still yellow/);
+      expect(result.timeToDetectMs).toBe(at(result, 'ABORT') - at(result, 'PAUSE'));
+      expect(result.timeToDetectMs).toBeGreaterThanOrEqual(10_000);
+    },
+  );
 
   it("rolls back every touched region and verifies each one's version and health", async () => {
     // Promoted in us-west, failing in us-east: us-west must be redeployed, us-east's canary removed.
@@ -492,19 +501,22 @@ describe('runRollout on an in-memory stack', () => {
       health: { consecutiveSuccesses, deadlineSeconds },
     });
 
-    it('needs N consecutive passes: one failed probe among them restarts the count, and the rollout goes on', async () => {
-      // The third probe after each replacement fails: 3 in a row only after 6 probes.
-      const { result, stack } = await deploy(
-        'v2',
-        { health: (region, slot, version, n) => !(version === 'v2' && n === 2) },
-        rolling(3, 5),
-      );
-      expect(result.finalState).toBe('COMPLETED');
-      expect(result.regions.every((r) => r.finalVersion === 'v2')).toBe(true);
-      expect(stack.calls.filter((c) => c.includes(' deploy '))).toHaveLength(4);
-      // Six probes to replace it (pass, pass, fail, then three in a row), three more after the bake.
-      expect(stack.target.regions.map((r) => stack.probesOf(r.service))).toEqual([9, 9, 9, 9]);
-    });
+    it(
+      'needs N consecutive passes: one failed probe among them restarts the count, ' + 'and the rollout goes on',
+      async () => {
+        // The third probe after each replacement fails: 3 in a row only after 6 probes.
+        const { result, stack } = await deploy(
+          'v2',
+          { health: (region, slot, version, n) => !(version === 'v2' && n === 2) },
+          rolling(3, 5),
+        );
+        expect(result.finalState).toBe('COMPLETED');
+        expect(result.regions.every((r) => r.finalVersion === 'v2')).toBe(true);
+        expect(stack.calls.filter((c) => c.includes(' deploy '))).toHaveLength(4);
+        // Six probes to replace it (pass, pass, fail, then three in a row), three more after the bake.
+        expect(stack.target.regions.map((r) => stack.probesOf(r.service))).toEqual([9, 9, 9, 9]);
+      },
+    );
 
     it('a flapping /health fails at the deadline, and the region is rolled back', async () => {
       const { result, stack } = await deploy(

@@ -18,17 +18,16 @@ const s = (state: Record<string, unknown>) => ({ waves, touched: ['us-west'], ..
 
 const STATES: Record<string, RolloutState> = {
   PENDING: pending,
-  'CANARY first stage': s({ kind: 'CANARY', region: 0, stage: 0 }),
-  'CANARY last stage': s({ kind: 'CANARY', region: 0, stage: 1 }),
-  PAUSED: s({ kind: 'PAUSED', region: 0, stage: 1, pausedAt: 1000, reason: 'slow' }),
-  'PROMOTED first region': s({ kind: 'PROMOTED', region: 0 }),
-  'PROMOTED last region': s({ kind: 'PROMOTED', region: 1, touched: ['us-west', 'us-east'] }),
+  'CANARY first stage': s({ kind: 'CANARY', region: 'us-west', stage: 0 }),
+  'CANARY last stage': s({ kind: 'CANARY', region: 'us-west', stage: 1 }),
+  PAUSED: s({ kind: 'PAUSED', region: 'us-west', stage: 1, pausedAt: 1000, reason: 'slow' }),
+  'PROMOTED first region': s({ kind: 'PROMOTED', region: 'us-west' }),
+  'PROMOTED last region': s({ kind: 'PROMOTED', region: 'us-east', touched: ['us-west', 'us-east'] }),
   COMPLETED: s({ kind: 'COMPLETED', touched: ['us-west', 'us-east'] }),
   ROLLING_BACK: s({
     kind: 'ROLLING_BACK',
     reason: 'red',
     failedRegion: 'us-west',
-    region: 0,
     rollBack: ['us-west'],
     then: 'stop',
   }),
@@ -50,12 +49,12 @@ const EVENTS: Record<EventType, RolloutEvent> = {
 
 // Every allowed transition and the state it leads to (fields other than waves).
 const ALLOWED: [string, EventType, Record<string, unknown>][] = [
-  ['PENDING', 'START', { kind: 'CANARY', region: 0, stage: 0, touched: ['us-west'] }],
-  ['CANARY first stage', 'STAGE_PASSED', { kind: 'CANARY', region: 0, stage: 1, touched: ['us-west'] }],
+  ['PENDING', 'START', { kind: 'CANARY', region: 'us-west', stage: 0, touched: ['us-west'] }],
+  ['CANARY first stage', 'STAGE_PASSED', { kind: 'CANARY', region: 'us-west', stage: 1, touched: ['us-west'] }],
   [
     'CANARY first stage',
     'PAUSE',
-    { kind: 'PAUSED', region: 0, stage: 0, pausedAt: 5000, reason: 'error rate worse', touched: ['us-west'] },
+    { kind: 'PAUSED', region: 'us-west', stage: 0, pausedAt: 5000, reason: 'error rate worse', touched: ['us-west'] },
   ],
   [
     'CANARY first stage',
@@ -65,17 +64,16 @@ const ALLOWED: [string, EventType, Record<string, unknown>][] = [
       reason: 'red verdict',
       cause: 'verdict',
       failedRegion: 'us-west',
-      region: 0,
       rollBack: ['us-west'],
       then: 'stop',
       touched: ['us-west'],
     },
   ],
-  ['CANARY last stage', 'STAGE_PASSED', { kind: 'PROMOTED', region: 0, touched: ['us-west'] }],
+  ['CANARY last stage', 'STAGE_PASSED', { kind: 'PROMOTED', region: 'us-west', touched: ['us-west'] }],
   [
     'CANARY last stage',
     'PAUSE',
-    { kind: 'PAUSED', region: 0, stage: 1, pausedAt: 5000, reason: 'error rate worse', touched: ['us-west'] },
+    { kind: 'PAUSED', region: 'us-west', stage: 1, pausedAt: 5000, reason: 'error rate worse', touched: ['us-west'] },
   ],
   [
     'CANARY last stage',
@@ -85,13 +83,12 @@ const ALLOWED: [string, EventType, Record<string, unknown>][] = [
       reason: 'red verdict',
       cause: 'verdict',
       failedRegion: 'us-west',
-      region: 0,
       rollBack: ['us-west'],
       then: 'stop',
       touched: ['us-west'],
     },
   ],
-  ['PAUSED', 'RESUME', { kind: 'CANARY', region: 0, stage: 1, touched: ['us-west'] }],
+  ['PAUSED', 'RESUME', { kind: 'CANARY', region: 'us-west', stage: 1, touched: ['us-west'] }],
   [
     'PAUSED',
     'ABORT',
@@ -100,13 +97,16 @@ const ALLOWED: [string, EventType, Record<string, unknown>][] = [
       reason: 'red verdict',
       cause: 'verdict',
       failedRegion: 'us-west',
-      region: 0,
       rollBack: ['us-west'],
       then: 'stop',
       touched: ['us-west'],
     },
   ],
-  ['PROMOTED first region', 'NEXT_REGION', { kind: 'CANARY', region: 1, stage: 0, touched: ['us-west', 'us-east'] }],
+  [
+    'PROMOTED first region',
+    'NEXT_REGION',
+    { kind: 'CANARY', region: 'us-east', stage: 0, touched: ['us-west', 'us-east'] },
+  ],
   [
     'PROMOTED first region',
     'ABORT',
@@ -115,7 +115,6 @@ const ALLOWED: [string, EventType, Record<string, unknown>][] = [
       reason: 'red verdict',
       cause: 'verdict',
       failedRegion: 'us-west',
-      region: 0,
       rollBack: ['us-west'],
       then: 'stop',
       touched: ['us-west'],
@@ -130,7 +129,6 @@ const ALLOWED: [string, EventType, Record<string, unknown>][] = [
       reason: 'red verdict',
       cause: 'verdict',
       failedRegion: 'us-east',
-      region: 1,
       rollBack: ['us-west', 'us-east'],
       then: 'stop',
       touched: ['us-west', 'us-east'],
@@ -148,7 +146,6 @@ const ALLOWED: [string, EventType, Record<string, unknown>][] = [
       kind: 'ROLLING_BACK',
       reason: 'red',
       failedRegion: 'us-west',
-      region: 0,
       rollBack: ['us-west'],
       then: 'continue',
       touched: ['us-west'],
@@ -247,9 +244,9 @@ describe('a whole rollout', () => {
   it('a rolling rollout (no canary stages) goes region by region through PROMOTED', () => {
     const rolling = initialState(['a', 'b', 'c'], 0);
     const first = transition(rolling, EVENTS.START);
-    expect(first).toMatchObject({ kind: 'PROMOTED', region: 0, touched: ['a'] });
+    expect(first).toMatchObject({ kind: 'PROMOTED', region: 'a', touched: ['a'] });
     const second = transition(first, EVENTS.NEXT_REGION);
-    expect(second).toMatchObject({ kind: 'PROMOTED', region: 1, touched: ['a', 'b'] });
+    expect(second).toMatchObject({ kind: 'PROMOTED', region: 'b', touched: ['a', 'b'] });
     expect(() => transition(second, EVENTS.STAGE_PASSED)).toThrow(IllegalTransitionError);
     expect(run(second, [EVENTS.NEXT_REGION, EVENTS.NEXT_REGION])).toMatchObject({
       kind: 'COMPLETED',
@@ -296,7 +293,6 @@ describe('granular rollback (rollback: region)', () => {
     expect(abortedInB).toMatchObject({
       kind: 'ROLLING_BACK',
       failedRegion: 'b',
-      region: 1,
       rollBack: ['a', 'b'],
       then: 'stop',
     });
@@ -323,7 +319,7 @@ describe('granular rollback (rollback: region)', () => {
 
   it('continue: goes on with the next untouched region, and its end is ROLLED_BACK (region), never COMPLETED', () => {
     const next = run(abortedInB, [onlyB('continue'), E.ROLLBACK_VERIFIED]);
-    expect(next).toMatchObject({ kind: 'CANARY', region: 2, stage: 0, touched: ['a', 'c'] });
+    expect(next).toMatchObject({ kind: 'CANARY', region: 'c', stage: 0, touched: ['a', 'c'] });
     const end = run(next, [E.STAGE_PASSED, E.NEXT_REGION]);
     expect(end).toMatchObject({ kind: 'ROLLED_BACK', scope: 'region', failedRegion: 'b', kept: ['a', 'c'] });
   });
@@ -365,7 +361,7 @@ describe('granular rollback (rollback: region)', () => {
     const aborted = run(rolling, [E.START, E.NEXT_REGION, E.ABORT]);
     expect(run(aborted, [onlyB('continue'), E.ROLLBACK_VERIFIED])).toMatchObject({
       kind: 'PROMOTED',
-      region: 2,
+      region: 'c',
       touched: ['a', 'c'],
     });
   });

@@ -161,24 +161,28 @@ describe('mitigateRegion', () => {
     expect(calls).not.toContain('restore b keep v1');
   });
 
-  it("damage: restores the backup keeping the stable version's rows, reads the pre-deploy writes back and counts the candidate's undone", async () => {
-    const { admin, calls } = fakeAdmin({ damaged: true });
-    const m = await mitigateRegion(input(admin));
-    expect(calls.filter((c) => !c.startsWith('read'))).toEqual(['integrity b', 'restore b keep v1']);
-    expect(m).toMatchObject({
-      restored: true,
-      integrity: { ok: false, checksumMismatches: 1 },
-      restore: { durationMs: 12, keptAfterBackup: 1, undone: { v2: 1 } },
-      preDeployWritesChecked: 100,
-      preDeployWritesMissing: 0,
-      acknowledgedReadBack: { checked: 2, missing: 0 },
-      candidateWritesAcknowledged: 1,
-      candidateWritesLostByCandidate: 0,
-      candidateWritesUndone: 1,
-      problems: [],
-    });
-    expect(m.backup).toEqual({ name: 'b', at: 1000, rows: 100, bytes: 8192, durationMs: 4 });
-  });
+  it(
+    "damage: restores the backup keeping the stable version's rows, " +
+      "reads the pre-deploy writes back and counts the candidate's undone",
+    async () => {
+      const { admin, calls } = fakeAdmin({ damaged: true });
+      const m = await mitigateRegion(input(admin));
+      expect(calls.filter((c) => !c.startsWith('read'))).toEqual(['integrity b', 'restore b keep v1']);
+      expect(m).toMatchObject({
+        restored: true,
+        integrity: { ok: false, checksumMismatches: 1 },
+        restore: { durationMs: 12, keptAfterBackup: 1, undone: { v2: 1 } },
+        preDeployWritesChecked: 100,
+        preDeployWritesMissing: 0,
+        acknowledgedReadBack: { checked: 2, missing: 0 },
+        candidateWritesAcknowledged: 1,
+        candidateWritesLostByCandidate: 0,
+        candidateWritesUndone: 1,
+        problems: [],
+      });
+      expect(m.backup).toEqual({ name: 'b', at: 1000, rows: 100, bytes: 8192, durationMs: 4 });
+    },
+  );
 
   it('a candidate write it already lost itself is told apart from one the restore undid', async () => {
     const { admin } = fakeAdmin({ damaged: true });

@@ -11,7 +11,9 @@ const run = promisify(execFile);
 const simulate = async (...args: string[]) =>
   (await run(process.execPath, ['bin/chaos-gate.js', 'simulate', ...args], { cwd: root, timeout: 60_000 })).stdout;
 
-describe('chaos-gate simulate', () => {
+// Three processes at once on a loaded 2-core machine can outlast the default 5 s: the test
+// waits as long as the processes may run.
+describe('chaos-gate simulate', { timeout: 60_000 }, () => {
   it('prints byte-identical JSON for the same seed and config, and other JSON for another seed', async () => {
     const args = ['--seed', '42', '--config', 'test/fixtures/bad-canary-sim.yml'];
     const [a, b, other] = await Promise.all([

@@ -2,12 +2,11 @@ import { loadConfig } from '../../config/load.ts';
 import { simulate } from '../../simulate/index.ts';
 import type { CommandContext } from '../main.ts';
 
-// eslint-disable-next-line @typescript-eslint/require-await -- async so that a refused config rejects, as in every command
 export async function runSimulate(command: { seed: number; config?: string }, ctx: CommandContext): Promise<number> {
   const config = loadConfig(command.config);
   // A simulation has no Prometheus: its synthetic traffic is the only judge.
   const plan = { ...config.rollout, analysis: { ...config.rollout.analysis, sources: ['synthetic' as const] } };
-  const result = simulate(plan, config.simulation, command.seed);
+  const result = await simulate(plan, config.simulation, command.seed);
   ctx.out(JSON.stringify(result, null, 2));
   return 0;
 }
