@@ -73,6 +73,21 @@ export interface Judgement {
   evidenceSince: number | null;
 }
 
+/** The reasons of one judgement, by the verdict they argue for. */
+interface Reasons {
+  red: string[];
+  yellow: string[];
+  fine: string[];
+}
+
+/** The significance levels of one judgement: yellow below `alpha`, red below `redP`, and their text. */
+interface Levels {
+  alpha: number;
+  redP: number;
+  alphaText: string;
+  redAlphaText: string;
+}
+
 export function judge(
   canary: readonly Observation[],
   baseline: readonly Observation[],
@@ -80,43 +95,16 @@ export function judge(
   options: JudgeOptions,
 ): Judgement {
   const { minSamples } = options;
-  const alpha = num(options.alpha);
+  const redP = options.alpha * RED_ALPHA_FACTOR;
+  const levels: Levels = { alpha: options.alpha, redP, alphaText: num(options.alpha), redAlphaText: num(redP) };
   const c = summarize(canary);
   const b = summarize(baseline);
   const errorLimit = errorLimitTest(canary, limits.maxErrorRate);
   const latencyLimit = latencyLimitTest(canary, limits.maxP99Ms);
-  const redP = options.alpha * RED_ALPHA_FACTOR;
-  const redAlpha = num(redP);
-  const red: string[] = [];
-  const yellow: string[] = [];
-  const fine: string[] = [];
-
-  const errorWord = `error rate ${pct(c.errorRate)} (${c.errors} of ${c.count})`;
-  const errorP = `binomial p=${pValue(errorLimit.p)}`;
-  if (errorLimit.breached && limits.maxErrorRate === 0) red.push(`${errorWord}: the limit is 0, so any error is red`);
-  else if (errorLimit.breached && errorLimit.p < redP)
-    red.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${redAlpha})`);
-  else if (errorLimit.breached && errorLimit.p < options.alpha)
-    yellow.push(
-      `${errorWord} is probably above the limit ${pct(limits.maxErrorRate)} (${errorP} < ${alpha}, ` +
-        `red below ${redAlpha})`,
-    );
-  else if (errorLimit.breached)
-    fine.push(`${errorWord} is above the limit ${pct(limits.maxErrorRate)}, but not significantly (${errorP})`);
-  else if (c.count > 0) fine.push(`${errorWord} is within the limit ${pct(limits.maxErrorRate)}`);
-
-  const untimed = countUntimed(canary);
-  const untimedWord =
-    untimed > 0 ? ` (${untimed} more not timed: the load generator stalled while they were in flight)` : '';
-  const slowWord =
-    `p99 ${ms(c.p99Ms)}: ` +
-    `${latencyLimit.bad} of ${latencyLimit.total} successful requests slower than ${ms(limits.maxP99Ms)}${untimedWord}`;
-  const slowP = `binomial p=${pValue(latencyLimit.p)}`;
-  if (latencyLimit.breached && latencyLimit.p < redP) red.push(`${slowWord}, more than 1% (${slowP} < ${redAlpha})`);
-  else if (latencyLimit.breached && latencyLimit.p < options.alpha)
-    yellow.push(`${slowWord}, probably more than 1% (${slowP} < ${alpha}, red below ${redAlpha})`);
-  else if (latencyLimit.breached) fine.push(`${slowWord}, more than 1% but not significantly (${slowP})`);
-  else if (latencyLimit.total > 0) fine.push(`${slowWord}, within 1%`);
+  const reasons: Reasons = { red: [], yellow: [], fine: [] };
+  judgeErrorLimit(c, errorLimit, limits.maxErrorRate, levels, reasons);
+  judgeLatencyLimit(canary, c, latencyLimit, limits.maxP99Ms, levels, reasons);
+  const { red, yellow, fine } = reasons;
 
   const base = { canary: c, baseline: b };
   const tests = { errorLimit, latencyLimit, errors: null, latency: null };
@@ -140,25 +128,97 @@ export function judge(
   if (b.count < minSamples) {
     fine.push(`no comparison with the baseline: ${b.count} of ${minSamples} baseline requests (limits only)`);
   } else {
-    const tolerance = options.maxErrorRateIncrease ?? DEFAULT_MAX_ERROR_RATE_INCREASE;
-    errors = twoProportionTest(c.errors, c.count, b.errors, b.count, tolerance);
-    const errorCmp = `error rate ${pct(c.errorRate)} vs baseline ${pct(b.errorRate)}`;
-    const errorTest = `(z=${errors.z.toFixed(2)}, p=${pValue(errors.p)})`;
-    if (errors.p < options.alpha)
-      yellow.push(`${errorCmp}: worse by more than the tolerated ${pct(tolerance)} ${errorTest}`);
-    else fine.push(`${errorCmp}: not worse by more than the tolerated ${pct(tolerance)} ${errorTest}`);
-
-    const allowed = options.maxLatencyIncreaseRatio ?? DEFAULT_MAX_LATENCY_INCREASE_RATIO;
-    const allowedMs = options.maxLatencyIncreaseMs ?? DEFAULT_MAX_LATENCY_INCREASE_MS;
-    latency = mannWhitneyGreater(successLatencies(canary), successLatencies(baseline), allowed, allowedMs);
-    const latencyCmp = `median latency ${ms(c.p50Ms)} vs baseline ${ms(b.p50Ms)}`;
-    const latencyTest = `(Mann-Whitney U=${latency.u}, p=${pValue(latency.p)})`;
-    const tolerated = allowedMs > 0 ? `${pct(allowed)} + ${allowedMs} ms` : pct(allowed);
-    if (latency.p < options.alpha)
-      yellow.push(`${latencyCmp}: slower by more than the tolerated ${tolerated} ${latencyTest}`);
-    else fine.push(`${latencyCmp}: not slower by more than the tolerated ${tolerated} ${latencyTest}`);
+    errors = compareErrors(c, b, options, reasons);
+    latency = compareLatency(canary, baseline, c, b, options, reasons);
   }
   const all = { ...base, tests: { errorLimit, latencyLimit, errors, latency }, evidenceSince: null };
   if (yellow.length > 0) return { verdict: 'yellow', reasons: [...yellow, ...fine], ...all };
   return { verdict: 'green', reasons: fine, ...all };
+}
+
+/** Rule 1 and 3 for the error limit: the canary's error rate against max_error_rate. */
+function judgeErrorLimit(
+  c: WindowMetrics,
+  errorLimit: LimitTest,
+  maxErrorRate: number,
+  levels: Levels,
+  { red, yellow, fine }: Reasons,
+): void {
+  const { alphaText: alpha, redAlphaText: redAlpha } = levels;
+  const errorWord = `error rate ${pct(c.errorRate)} (${c.errors} of ${c.count})`;
+  const errorP = `binomial p=${pValue(errorLimit.p)}`;
+  if (errorLimit.breached && maxErrorRate === 0) red.push(`${errorWord}: the limit is 0, so any error is red`);
+  else if (errorLimit.breached && errorLimit.p < levels.redP)
+    red.push(`${errorWord} is above the limit ${pct(maxErrorRate)} (${errorP} < ${redAlpha})`);
+  else if (errorLimit.breached && errorLimit.p < levels.alpha)
+    yellow.push(
+      `${errorWord} is probably above the limit ${pct(maxErrorRate)} (${errorP} < ${alpha}, ` +
+        `red below ${redAlpha})`,
+    );
+  else if (errorLimit.breached)
+    fine.push(`${errorWord} is above the limit ${pct(maxErrorRate)}, but not significantly (${errorP})`);
+  else if (c.count > 0) fine.push(`${errorWord} is within the limit ${pct(maxErrorRate)}`);
+}
+
+/** Rule 1 and 3 for the latency limit: the canary's successful requests slower than max_p99_ms. */
+function judgeLatencyLimit(
+  canary: readonly Observation[],
+  c: WindowMetrics,
+  latencyLimit: LimitTest,
+  maxP99Ms: number,
+  levels: Levels,
+  { red, yellow, fine }: Reasons,
+): void {
+  const { alphaText: alpha, redAlphaText: redAlpha } = levels;
+  const untimed = countUntimed(canary);
+  const untimedWord =
+    untimed > 0 ? ` (${untimed} more not timed: the load generator stalled while they were in flight)` : '';
+  const slowWord =
+    `p99 ${ms(c.p99Ms)}: ` +
+    `${latencyLimit.bad} of ${latencyLimit.total} successful requests slower than ${ms(maxP99Ms)}${untimedWord}`;
+  const slowP = `binomial p=${pValue(latencyLimit.p)}`;
+  if (latencyLimit.breached && latencyLimit.p < levels.redP)
+    red.push(`${slowWord}, more than 1% (${slowP} < ${redAlpha})`);
+  else if (latencyLimit.breached && latencyLimit.p < levels.alpha)
+    yellow.push(`${slowWord}, probably more than 1% (${slowP} < ${alpha}, red below ${redAlpha})`);
+  else if (latencyLimit.breached) fine.push(`${slowWord}, more than 1% but not significantly (${slowP})`);
+  else if (latencyLimit.total > 0) fine.push(`${slowWord}, within 1%`);
+}
+
+/** Rule 3 for errors: the canary's error rate against the baseline's plus the tolerated increase. */
+function compareErrors(
+  c: WindowMetrics,
+  b: WindowMetrics,
+  options: JudgeOptions,
+  { yellow, fine }: Reasons,
+): ProportionTest {
+  const tolerance = options.maxErrorRateIncrease ?? DEFAULT_MAX_ERROR_RATE_INCREASE;
+  const errors = twoProportionTest(c.errors, c.count, b.errors, b.count, tolerance);
+  const errorCmp = `error rate ${pct(c.errorRate)} vs baseline ${pct(b.errorRate)}`;
+  const errorTest = `(z=${errors.z.toFixed(2)}, p=${pValue(errors.p)})`;
+  if (errors.p < options.alpha)
+    yellow.push(`${errorCmp}: worse by more than the tolerated ${pct(tolerance)} ${errorTest}`);
+  else fine.push(`${errorCmp}: not worse by more than the tolerated ${pct(tolerance)} ${errorTest}`);
+  return errors;
+}
+
+/** Rule 3 for latency: the canary's latencies against the baseline's plus the tolerated increase. */
+function compareLatency(
+  canary: readonly Observation[],
+  baseline: readonly Observation[],
+  c: WindowMetrics,
+  b: WindowMetrics,
+  options: JudgeOptions,
+  { yellow, fine }: Reasons,
+): MannWhitneyTest {
+  const allowed = options.maxLatencyIncreaseRatio ?? DEFAULT_MAX_LATENCY_INCREASE_RATIO;
+  const allowedMs = options.maxLatencyIncreaseMs ?? DEFAULT_MAX_LATENCY_INCREASE_MS;
+  const latency = mannWhitneyGreater(successLatencies(canary), successLatencies(baseline), allowed, allowedMs);
+  const latencyCmp = `median latency ${ms(c.p50Ms)} vs baseline ${ms(b.p50Ms)}`;
+  const latencyTest = `(Mann-Whitney U=${latency.u}, p=${pValue(latency.p)})`;
+  const tolerated = allowedMs > 0 ? `${pct(allowed)} + ${allowedMs} ms` : pct(allowed);
+  if (latency.p < options.alpha)
+    yellow.push(`${latencyCmp}: slower by more than the tolerated ${tolerated} ${latencyTest}`);
+  else fine.push(`${latencyCmp}: not slower by more than the tolerated ${tolerated} ${latencyTest}`);
+  return latency;
 }

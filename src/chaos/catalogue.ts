@@ -16,7 +16,9 @@ export const MEASUREMENTS = {
   recovery_time_seconds: {
     unit: 's',
     comparator: '<=',
-    what: 'from the end of the fault (for a crash: the kill) until /health answers 200 again (for a dependency: until 5 requests in a row succeed)',
+    what:
+      'from the end of the fault (for a crash: the kill) until /health answers 200 again ' +
+      '(for a dependency: until 5 requests in a row succeed)',
   },
   acknowledged_writes_lost: {
     unit: 'writes',
@@ -56,7 +58,9 @@ export const MEASUREMENTS = {
   latency_degradation_percent: {
     unit: '%',
     comparator: '<=',
-    what: 'rise of the median latency during the fault, against before (the median: a p99 of a few ms moves tenfold with the load of the machine)',
+    what:
+      'rise of the median latency during the fault, against before ' +
+      '(the median: a p99 of a few ms moves tenfold with the load of the machine)',
   },
   timeouts_during: {
     unit: 'requests',
@@ -86,7 +90,9 @@ export const MEASUREMENTS = {
   time_to_judgement_flag_seconds: {
     unit: 's',
     comparator: '<=',
-    what: "from the start of the fault until the canary judgement (rollout default limits) is red on the target's traffic",
+    what:
+      'from the start of the fault until the canary judgement (rollout default limits) ' +
+      "is red on the target's traffic",
   },
   time_to_detection_seconds: {
     unit: 's',
@@ -173,15 +179,22 @@ export const EVIDENCE = {
   memory_held_percent: {
     unit: '%',
     kinds: ['memory'],
-    what: "rise of the target's resident memory during the fault (its highest process_resident_memory_bytes on /metrics) over its median before, as a percent of the MiB the fault allocates",
+    what:
+      "rise of the target's resident memory during the fault " +
+      '(its highest process_resident_memory_bytes on /metrics) over its median before, ' +
+      'as a percent of the MiB the fault allocates',
   },
   restarts: {
     unit: 'restarts',
-    what: "times the target's container was restarted by its restart policy during the experiment (docker inspect RestartCount); under a memory fault, the OOM kill",
+    what:
+      "times the target's container was restarted by its restart policy during the experiment " +
+      '(docker inspect RestartCount); under a memory fault, the OOM kill',
   },
   cpu_usage_rise_percent: {
     unit: '%',
-    what: "rise of the target process's CPU use during the fault over before (process_cpu_seconds_total on /metrics), in percent of one core",
+    what:
+      "rise of the target process's CPU use during the fault over before " +
+      '(process_cpu_seconds_total on /metrics), in percent of one core',
   },
   median_latency_rise_ms: {
     unit: 'ms',

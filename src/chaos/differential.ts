@@ -213,6 +213,67 @@ async function sideFacts(
   };
 }
 
+/** The traffic of both sides of the stage's region: the baseline's to stable, the candidate's to the canary. */
+function streamsOf(stage: DifferentialStage, env: DifferentialEnv): TrafficStream[] {
+  const { region } = stage;
+  return SLOTS.map((slot) => ({
+    region: region.name,
+    cohort: cohortOf(slot),
+    version: (slot === 'stable' ? stage.baseline : stage.candidate).version,
+    baseUrl: regionUrl(env.stack.target, region, slot),
+    rps: env.rps,
+  }));
+}
+
+/** What injecting and driving the fault left behind; `driven` is undefined when it could not run. */
+interface Attempt {
+  inj: Injection | undefined;
+  before: ContainerFacts[];
+  driven: { times: Times; method: string } | undefined;
+  error: string | undefined;
+}
+
+/** Injects the fault under both sides' traffic and drives it; lifts it and disarms the warden whatever happens. */
+async function attempt(
+  experiment: Experiment,
+  stage: DifferentialStage,
+  env: DifferentialEnv,
+  notes: string[],
+): Promise<Attempt> {
+  let inj: Injection | undefined;
+  let warden: ArmedWarden | undefined;
+  let error: string | undefined;
+  let driven: { times: Times; method: string } | undefined;
+  let before: ContainerFacts[] = [];
+  stage.traffic.setStreams(streamsOf(stage, env));
+  try {
+    before = await env.stack.containers();
+    inj = injection(experiment, stage, env, before);
+    warden = await armWarden(experiment, [stage.region.name], inj, env);
+    driven = await drive(experiment, stage, env, inj, notes);
+  } catch (e) {
+    error = stage.signal.aborted ? message(stage.signal.reason) : message(e);
+  } finally {
+    stage.traffic.setStreams([]);
+    if (inj) await inj.revert().catch((e: unknown) => notes.push(`the fault could not be lifted: ${message(e)}`));
+    if (warden) await warden.disarm().catch((e: unknown) => notes.push(`warden not removed: ${message(e)}`));
+  }
+  return { inj, before, driven, error };
+}
+
+/** How often a slot's container restarted between two listings; null when it is missing from either. */
+function restartCounter(
+  region: RegionTarget,
+  before: readonly ContainerFacts[],
+  after: readonly ContainerFacts[],
+): (slot: Slot) => number | null {
+  return (slot) => {
+    const was = before.find((c) => c.service === serviceOf(region, slot));
+    const now = was && after.find((c) => c.id === was.id);
+    return was && now ? Math.max(0, now.restartCount - was.restartCount) : null;
+  };
+}
+
 /** Runs one experiment on both sides of the stage's region; never throws for the experiment's own failures. */
 export async function runDifferential(
   experiment: Experiment,
@@ -222,31 +283,7 @@ export async function runDifferential(
   const { region, clock } = stage;
   const start = clock.now();
   const notes: string[] = [];
-  const streams: TrafficStream[] = SLOTS.map((slot) => ({
-    region: region.name,
-    cohort: cohortOf(slot),
-    version: (slot === 'stable' ? stage.baseline : stage.candidate).version,
-    baseUrl: regionUrl(env.stack.target, region, slot),
-    rps: env.rps,
-  }));
-  let inj: Injection | undefined;
-  let warden: ArmedWarden | undefined;
-  let error: string | undefined;
-  let driven: { times: Times; method: string } | undefined;
-  let before: ContainerFacts[] = [];
-  stage.traffic.setStreams(streams);
-  try {
-    before = await env.stack.containers();
-    inj = injection(experiment, stage, env, before);
-    warden = await armWarden(experiment, [region.name], inj, env);
-    driven = await drive(experiment, stage, env, inj, notes);
-  } catch (e) {
-    error = stage.signal.aborted ? message(stage.signal.reason) : message(e);
-  } finally {
-    stage.traffic.setStreams([]);
-    if (inj) await inj.revert().catch((e: unknown) => notes.push(`the fault could not be lifted: ${message(e)}`));
-    if (warden) await warden.disarm().catch((e: unknown) => notes.push(`warden not removed: ${message(e)}`));
-  }
+  const { inj, before, driven, error } = await attempt(experiment, stage, env, notes);
   stage.signal.throwIfAborted();
   const result = {
     experiment: experiment.name,
@@ -275,11 +312,7 @@ export async function runDifferential(
     };
   }
   const after = await env.stack.containers().catch(() => [] as ContainerFacts[]);
-  const restartsOf = (slot: Slot): number | null => {
-    const was = before.find((c) => c.service === serviceOf(region, slot));
-    const now = was && after.find((c) => c.id === was.id);
-    return was && now ? Math.max(0, now.restartCount - was.restartCount) : null;
-  };
+  const restartsOf = restartCounter(region, before, after);
   const t = { ...driven.times, start };
   const [baseline, candidate] = await Promise.all(
     SLOTS.map((slot) => sideFacts(experiment, stage, env, slot, t, restartsOf(slot))),

@@ -80,35 +80,21 @@ export function measureAll(rec: Recording, judgement: JudgementConfig): Record<M
   const p = phases(rec);
   const [before, during, after] = summaries(rec, targetTraffic) as [WindowSummary, WindowSummary, WindowSummary];
   const duringTraffic = inRange(targetTraffic, p.during);
-  const others = inRange(
-    rec.observations.filter((o) => !targets.has(o.region)),
-    p.during,
-  );
-  const otherErrors = others.filter((o) => o.status === 0 || o.status >= 500).length;
+  const beforeTraffic = inRange(targetTraffic, p.before);
+  return {
+    ...recoveryValues(rec),
+    ...windowValues(before, during, after),
+    ...trafficValues(rec, targets, p.during, duringTraffic),
+    ...detectionValues(rec, judgement, beforeTraffic, duringTraffic),
+  };
+}
+
+type Values<K extends MeasurementName> = Record<K, Value>;
+
+/** How long the targets took to recover and what they lost. */
+function recoveryValues(rec: Recording): Values<'recovery_time_seconds' | 'acknowledged_writes_lost'> {
   const from = recoveryFrom(rec);
   const back = allRecoveredAt(rec);
-  const unclean = (route: string) => duringTraffic.filter((o) => o.route === route && o.status !== 503);
-  const uncleanDetail = (list: readonly Observation[]) =>
-    list.length === 0
-      ? undefined
-      : `statuses ${[...new Set(list.map((o) => o.status))].sort().join(', ')} (0 = no answer)`;
-  const writesUnclean = unclean('/api/orders');
-  const readsUnclean = unclean('/api/orders/:id');
-  const health = latestOf(rec.targets.map((r) => healthFlaggedAt(rec, r)));
-  const detected = latestOf(rec.targets.map((r) => detectedDownAt(rec.up, r, rec.injectAt, rec.revertAt + 5000)));
-  const beforeTraffic = inRange(targetTraffic, p.before);
-  const judged = latestOf(
-    rec.targets.map((r) =>
-      judgementFlaggedAt(
-        beforeTraffic.filter((o) => o.region === r),
-        duringTraffic.filter((o) => o.region === r),
-        rec.injectAt,
-        rec.revertAt,
-        judgement.limits,
-        judgement.options,
-      ),
-    ),
-  );
   const lost = rec.readBack.missing + rec.readBack.unverified;
   return {
     recovery_time_seconds: {
@@ -128,6 +114,24 @@ export function measureAll(rec: Recording, judgement: JudgementConfig): Record<M
         `${rec.readBack.checked} acknowledged writes read back: ${rec.readBack.missing} missing, ` +
         `${rec.readBack.unverified} without a clean answer`,
     },
+  };
+}
+
+/** The targets' errors, latency and throughput during and after the fault, against before. */
+function windowValues(
+  before: WindowSummary,
+  during: WindowSummary,
+  after: WindowSummary,
+): Values<
+  | 'error_rate_during'
+  | 'error_rate_after'
+  | 'p99_latency_ms_during'
+  | 'p99_latency_ms_after'
+  | 'throughput_degradation_percent'
+  | 'p50_latency_ms_after'
+  | 'latency_degradation_percent'
+> {
+  return {
     error_rate_during: {
       value: during.errorRate === null ? null : round(during.errorRate, 4),
       detail: `${during.errors} of ${during.count}`,
@@ -158,6 +162,31 @@ export function measureAll(rec: Recording, judgement: JudgementConfig): Record<M
         `median ${before.p50Ms === null ? 'n/a' : round(before.p50Ms, 1)} -> ` +
         `${during.p50Ms === null ? 'n/a' : round(during.p50Ms, 1)} ms`,
     },
+  };
+}
+
+/** Timeouts and unclean answers of the targets during the fault, and the errors of every other region. */
+function trafficValues(
+  rec: Recording,
+  targets: ReadonlySet<string>,
+  duringRange: TimeRange,
+  duringTraffic: readonly Observation[],
+): Values<
+  'timeouts_during' | 'other_regions_error_rate_during' | 'unclean_write_answers_during' | 'unclean_read_answers_during'
+> {
+  const others = inRange(
+    rec.observations.filter((o) => !targets.has(o.region)),
+    duringRange,
+  );
+  const otherErrors = others.filter((o) => o.status === 0 || o.status >= 500).length;
+  const unclean = (route: string) => duringTraffic.filter((o) => o.route === route && o.status !== 503);
+  const uncleanDetail = (list: readonly Observation[]) =>
+    list.length === 0
+      ? undefined
+      : `statuses ${[...new Set(list.map((o) => o.status))].sort().join(', ')} (0 = no answer)`;
+  const writesUnclean = unclean('/api/orders');
+  const readsUnclean = unclean('/api/orders/:id');
+  return {
     timeouts_during: {
       value: duringTraffic.filter((o) => o.status === 0).length,
       detail: `of ${duringTraffic.length} requests`,
@@ -178,6 +207,31 @@ export function measureAll(rec: Recording, judgement: JudgementConfig): Record<M
         uncleanDetail(readsUnclean) ??
         `all ${duringTraffic.filter((o) => o.route === '/api/orders/:id').length} reads answered 503`,
     },
+  };
+}
+
+/** How soon the /health probe, the canary judgement and Prometheus each noticed the fault. */
+function detectionValues(
+  rec: Recording,
+  judgement: JudgementConfig,
+  beforeTraffic: readonly Observation[],
+  duringTraffic: readonly Observation[],
+): Values<'time_to_health_flag_seconds' | 'time_to_judgement_flag_seconds' | 'time_to_detection_seconds'> {
+  const health = latestOf(rec.targets.map((r) => healthFlaggedAt(rec, r)));
+  const detected = latestOf(rec.targets.map((r) => detectedDownAt(rec.up, r, rec.injectAt, rec.revertAt + 5000)));
+  const judged = latestOf(
+    rec.targets.map((r) =>
+      judgementFlaggedAt(
+        beforeTraffic.filter((o) => o.region === r),
+        duringTraffic.filter((o) => o.region === r),
+        rec.injectAt,
+        rec.revertAt,
+        judgement.limits,
+        judgement.options,
+      ),
+    ),
+  );
+  return {
     time_to_health_flag_seconds: {
       value: health === null ? null : seconds(health - rec.injectAt),
       detail: 'first failed /health probe',

@@ -55,7 +55,8 @@ export async function runControls(
   const results: ControlResult[] = [];
   for (const name of ['known-good', 'known-bad'] as const) {
     env.progress.step(
-      `control ${name} in ${setup.region}: the baseline ${name === 'known-good' ? 'as its own canary' : 'as a canary cut off from its network'}`,
+      `control ${name} in ${setup.region}: the baseline ` +
+        (name === 'known-good' ? 'as its own canary' : 'as a canary cut off from its network'),
     );
     const result = judgeControl(await runControl(name, setup, env));
     (result.verdict === 'pass' ? env.progress.info : env.progress.warn).call(
@@ -146,7 +147,10 @@ async function runControl(
   };
 }
 
-/** The canary off every network: its published port answers nothing. The container's networks, read back, are the evidence. */
+/**
+ * The canary off every network: its published port answers nothing. The container's networks, read back, are the
+ * evidence.
+ */
 async function cutOff(env: ControlsEnv, region: RegionTarget): Promise<FaultEvidence> {
   const method = 'docker-network-disconnect';
   const canary = (await env.stack.containers()).find((c) => c.service === region.canaryService);
@@ -173,7 +177,10 @@ async function cutOff(env: ControlsEnv, region: RegionTarget): Promise<FaultEvid
   };
 }
 
-/** SIGKILL of each region's stable container as its rollback begins; the restart count, read back once it is over, is the evidence. */
+/**
+ * SIGKILL of each region's stable container as its rollback begins; the restart count, read back once it is over, is
+ * the evidence.
+ */
 async function crashStable(
   env: ControlsEnv,
   regions: readonly RegionTarget[],
@@ -223,7 +230,9 @@ async function restarted(
   return {
     ...fire,
     tookEffect: false,
-    detail: `${fire.detail}, but it was never restarted (restart count ${before} -> ${now?.restartCount ?? 'gone'}): the crash did not take effect`,
+    detail:
+      `${fire.detail}, but it was never restarted ` +
+      `(restart count ${before} -> ${now?.restartCount ?? 'gone'}): the crash did not take effect`,
   };
 }
 
@@ -237,7 +246,8 @@ export async function gateControls(
   const plan = config.gate.controls;
   if (!plan.enabled) {
     notes.push(
-      'no controls: gate.controls.enabled is false, so nothing in this run shows that its checks would catch a bad release',
+      'no controls: gate.controls.enabled is false, ' +
+        'so nothing in this run shows that its checks would catch a bad release',
     );
     return null;
   }

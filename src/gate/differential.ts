@@ -132,7 +132,8 @@ export function differentialHook(
       const results: DifferentialResult[] = [];
       for (const experiment of setup.experiments) {
         progress.step(
-          `differential ${experiment.name} in ${stage.region.name} stage ${stage.stage + 1}: candidate and baseline under the same fault`,
+          `differential ${experiment.name} in ${stage.region.name} stage ${stage.stage + 1}: ` +
+            'candidate and baseline under the same fault',
         );
         const result = await runDifferential(experiment, stage, { ...env, rps: setup.rps, tolerance: setup.tolerance });
         (result.verdict === 'pass' ? progress.info : progress.warn).call(

@@ -63,7 +63,8 @@ export function cpuCgroupInjection(fault: CpuFault, ctx: InjectorContext): Injec
       const missing = await unthrottled(ctx, held);
       if (missing.length > 0)
         throw new Error(
-          `the CPU quota (${fault.cpus} of a core) had no measurable effect on ${missing.join(', ')}: no throttled period in ${EFFECT_WINDOW_MS / 1000} s`,
+          `the CPU quota (${fault.cpus} of a core) had no measurable effect on ${missing.join(', ')}: ` +
+            `no throttled period in ${EFFECT_WINDOW_MS / 1000} s`,
         );
       return {
         method: 'cgroup-cpu-quota',

@@ -20,7 +20,8 @@ export function proxyInjection(fault: ProxyFault, ctx: InjectorContext): Injecti
       const url = ctx.proxyUrl?.(t.region);
       if (url === undefined)
         throw new Error(
-          `mode ${fault.mode} needs the fault proxy between ${t.region} and its dependencies, and this stack has none (it runs with a dependencies file only)`,
+          `mode ${fault.mode} needs the fault proxy between ${t.region} and its dependencies, ` +
+            'and this stack has none (it runs with a dependencies file only)',
         );
       if (![...out.values()].includes(url)) out.set(t.region, url);
     }
@@ -55,7 +56,8 @@ export function proxyInjection(fault: ProxyFault, ctx: InjectorContext): Injecti
         method: [...kinds].map((k) => `fault-proxy-${k}`).join(', '),
         notes: placed.map(
           (p) =>
-            `${describeProxyFault(fault)} on the way from ${p.region} to ${fault.service}${p.toxic.kind === fault.mode ? '' : ` (${p.toxic.kind})`}`,
+            `${describeProxyFault(fault)} on the way from ${p.region} to ${fault.service}` +
+            (p.toxic.kind === fault.mode ? '' : ` (${p.toxic.kind})`),
         ),
       };
     },
@@ -77,7 +79,10 @@ export function proxyInjection(fault: ProxyFault, ctx: InjectorContext): Injecti
   };
 }
 
-/** errors: a 503 where the way to the dependency has carried HTTP requests, a reset where it has carried only connections. */
+/**
+ * errors: a 503 where the way to the dependency has carried HTTP requests, a reset where it has carried only
+ * connections.
+ */
 async function errorsKind(url: string, service: string): Promise<'http_error' | 'reset'> {
   const routes = (await listRoutes(url)).filter((r) => r.name === service);
   return routes.some((r) => r.requests > 0) ? 'http_error' : 'reset';

@@ -46,7 +46,8 @@ export async function liftAndConfirm(ctx: InjectorContext, target: TargetContain
   const now = await ctx.facts(target.region);
   if (!now || now.state !== 'running' || now.pid !== target.container.pid) return;
   throw new Error(
-    `could not confirm that the faults on ${target.region} were lifted: ${target.baseUrl}/faults did not answer with an empty list within ${deadlineMs / 1000} s`,
+    `could not confirm that the faults on ${target.region} were lifted: ` +
+      `${target.baseUrl}/faults did not answer with an empty list within ${deadlineMs / 1000} s`,
   );
 }
 
