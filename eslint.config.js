@@ -84,6 +84,14 @@ export default tseslint.config(
     rules: typeAwareSrc,
   },
   {
+    // Functions that fit on a screen and lines a reader need not scroll (issue 14).
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+      'max-len': ['error', { code: 120, ignoreUrls: false, ignoreStrings: false, ignoreTemplateLiterals: false }],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts', 'services/*/test/**/*.ts', 'examples/*/test/**/*.ts'],
     plugins: { vitest },
     rules: {
