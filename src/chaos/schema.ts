@@ -52,8 +52,8 @@ import { EXPERIMENT_NAME_PATTERN } from './experiment-list.ts';
 //            show the effect, however loaded the host)
 //   db_unavailable | partition
 //   memory   mb, method: fault-endpoint (the demo allocates `mb` MiB inside) | cgroup (from
-//            outside: the container's memory limit set to its own memory plus `mb` MiB; the
-//            cgroup's counters show it held at the limit, or the process OOM-killed)
+//            outside: the container's memory limit set to its own memory plus `mb` MiB; its
+//            cgroup must report the limit, and its usage is sampled while the limit holds)
 //   failure_rate  rate            share of requests the service fails on purpose
 //   dependency  service, mode       a service of your dependencies file fails: its container
 //            (pause | stop), or the way to it in the region's fault proxy: latency (delay_ms,
