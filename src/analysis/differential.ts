@@ -12,7 +12,9 @@ import { mannWhitneyGreater, twoProportionTest } from './stats.ts';
 //    median not up by EFFECT_LATENCY_MS) or neither side served again by the deadline.
 // 2. REGRESSION when the candidate never served again while the baseline did.
 // 3. COULD NOT RUN when a side has fewer than min_samples judged requests.
-// 4. REGRESSION when the candidate is worse beyond its tolerance: recovery slower by more than
+// 4. REGRESSION when the candidate crashed more often than the baseline under the same fault
+//    (its container restarted more times: an OOM kill under a memory limit, a crash loop), or
+//    is worse beyond its tolerance: recovery slower by more than
 //    the tolerated seconds; errors (one-sided two-proportion test, H0 "candidate <= baseline +
 //    tolerance") and latency (Mann-Whitney U, H0 "candidate <= (1 + ratio) x baseline + ms"),
 //    both at p < alpha; more acknowledged writes lost.
@@ -131,6 +133,13 @@ function cannotJudge(c: SideSummary, b: SideSummary, evidence: string | undefine
   return undefined;
 }
 
+/** The candidate restarted more often than the baseline: a crash the baseline did not have. */
+function moreCrashes(c: SideSummary, b: SideSummary): string | undefined {
+  if (c.restarts === null || b.restarts === null || c.restarts <= b.restarts) return undefined;
+  const times = (n: number) => `${n} time${n === 1 ? '' : 's'}`;
+  return `the candidate crashed: its container was restarted ${times(c.restarts)}, the baseline's ${times(b.restarts)}`;
+}
+
 const tooFew = (c: SideSummary, b: SideSummary, minSamples: number): string | undefined =>
   c.requests < minSamples || b.requests < minSamples
     ? `not enough requests: candidate ${c.requests}, baseline ${b.requests} (needs ${minSamples} each)`
@@ -208,6 +217,8 @@ export function judgeDifferential(
 
   const worse: string[] = [];
   const fine: string[] = [];
+  const crashes = moreCrashes(c, b);
+  if (crashes) worse.push(crashes);
   const slower = b.recoverySeconds !== null && c.recoverySeconds - b.recoverySeconds > tol.maxRecoveryIncreaseSeconds;
   const recoveryText =
     `the candidate served again after ${seconds(c.recoverySeconds)}, ` +

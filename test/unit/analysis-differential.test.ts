@@ -135,6 +135,30 @@ describe('judgeDifferential', () => {
     expect(j.verdict).toBe('pass');
   });
 
+  it('finds a candidate that crashed under the fault while the baseline did not, however fast it came back', () => {
+    const j = judgeDifferential(
+      'a memory limit of its own memory + 48 MiB for 15 s',
+      side('canary', { n: 400, errors: 10 }, { restarts: 1 }),
+      side('baseline', { n: 400 }, { restarts: 0 }),
+      TOL,
+    );
+    expect(j.verdict).toBe('regression');
+    expect(j.headline).toBe(
+      'under a memory limit of its own memory + 48 MiB for 15 s, ' +
+        "the candidate crashed: its container was restarted 1 time, the baseline's 0 times",
+    );
+    // Both sides crashed once by design (a kill): no crash of the candidate's own.
+    const kill = judgeDifferential('a crash', side('canary', { n: 80 }), side('baseline', { n: 80 }), TOL);
+    expect(kill.verdict).toBe('pass');
+    const loop = judgeDifferential(
+      'a crash',
+      side('canary', { n: 80 }, { restarts: 3 }),
+      side('baseline', { n: 80 }),
+      TOL,
+    );
+    expect(loop.reasons[0]).toBe("the candidate crashed: its container was restarted 3 times, the baseline's 1 time");
+  });
+
   it('finds a candidate much slower under the fault (Mann-Whitney against the tolerated ratio)', () => {
     const j = judgeDifferential(
       'latency 300 ms for 5 s',
