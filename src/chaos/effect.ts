@@ -1,3 +1,4 @@
+import { MIB } from '../util/format.ts';
 import { quantileSorted, summarize } from '../analysis/metrics.ts';
 import { EFFECT_MEASUREMENT, EVIDENCE, type EvidenceName } from './catalogue.ts';
 import type { EffectFloor, Fault } from './experiment.ts';
@@ -13,8 +14,6 @@ import { inRange } from './windows.ts';
 // (a memory fault fills the memory OR gets the process OOM-killed and restarted). The answer
 // is one more measurement row, fault_effect, so every report and the gate verdict show it
 // and a FAIL says "fault had no measurable effect" with the numbers that stayed put.
-
-const MIB = 1024 * 1024;
 
 type Facts = Omit<TargetEffect, 'region' | 'tookEffect' | 'checks'>;
 

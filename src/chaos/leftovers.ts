@@ -5,6 +5,7 @@ import { regionMemoryLimit, regionUrl, type RegionTarget } from '../stack/target
 import { describeRecord, type FaultRecord } from '../stack/warden-args.ts';
 import { regionHomeNetwork, type Wardens } from '../stack/warden.ts';
 import { liftAllToxics, proxyUrl } from '../stack/fault-proxy.ts';
+import { mib } from '../util/format.ts';
 import type { Progress } from '../util/progress.ts';
 import { activeFaults, liftFaults } from './endpoint.ts';
 
@@ -135,8 +136,4 @@ async function endpointLeftover(stack: Stack, region: RegionTarget, token: strin
   const lifted = await liftFaults(url, token);
   const done = lifted === undefined ? 'could not lift them' : 'lifted';
   return `${region.service} still had ${faults.join(', ')} active: ${done}`;
-}
-
-function mib(bytes: number): number {
-  return Math.round(bytes / 1024 / 1024);
 }

@@ -3,6 +3,10 @@ import { UsageError, type InputIssue } from '../util/errors.ts';
 import { parseExperimentList } from '../chaos/experiment-list.ts';
 import { parseFailureRate, parseVersion } from '../config/version.ts';
 import { DATA_FAULTS, REGRESSIONS, type DataFault, type Regression } from '../stack/target.ts';
+import type { ChaosCommand } from './commands/chaos.ts';
+import type { DeployCommand } from './commands/deploy.ts';
+import type { GateCommand } from './commands/gate.ts';
+import type { PredictCommand } from './commands/predict.ts';
 
 // Pure: argv in, a typed Command out, or a UsageError naming the flag and the rule.
 
@@ -11,49 +15,11 @@ export type Command =
   | { name: 'up' }
   | { name: 'down' }
   | { name: 'status'; json: boolean }
-  | {
-      name: 'deploy';
-      version: string;
-      failureRate: number;
-      strategy?: 'canary' | 'rolling';
-      config?: string;
-      json: boolean;
-      resultFile?: string;
-      dataFault?: DataFault;
-      regression?: Regression;
-    }
+  | ({ name: 'deploy' } & DeployCommand)
   | { name: 'simulate'; seed: number; config?: string }
-  | {
-      name: 'chaos';
-      only?: string[];
-      experiments?: string;
-      config?: string;
-      environment?: string;
-      seed?: number;
-      json: boolean;
-    }
-  | {
-      name: 'predict';
-      version: string;
-      failureRate: number;
-      config?: string;
-      environment?: string;
-      seed: number;
-      json: boolean;
-    }
-  | {
-      name: 'gate';
-      version?: string;
-      failureRate?: number;
-      config?: string;
-      environment?: string;
-      reportDir: string;
-      only?: string[];
-      experiments?: string;
-      seed: number;
-      keepStack: boolean;
-      regression?: Regression;
-    };
+  | ({ name: 'chaos' } & ChaosCommand)
+  | ({ name: 'predict' } & PredictCommand)
+  | ({ name: 'gate' } & GateCommand);
 
 export const COMMANDS = [
   'up',

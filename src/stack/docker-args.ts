@@ -1,6 +1,8 @@
 // Pure builders of the argument arrays the chaos injectors run against containers, and
 // readers of their output. Never a shell string: every value is its own argument.
 
+import { MIB } from '../util/format.ts';
+
 export interface HostCommand {
   file: string;
   args: string[];
@@ -170,7 +172,7 @@ export function parseMemoryLimit(json: string): MemoryLimit {
 }
 
 /** Docker refuses a memory limit under 6 MiB. */
-export const MIN_MEMORY_LIMIT_BYTES = 6 * 1024 * 1024;
+export const MIN_MEMORY_LIMIT_BYTES = 6 * MIB;
 
 /** `docker update` that holds the container to `bytes` of memory with no swap beyond it. */
 export function limitMemoryArgs(container: string, bytes: number): string[] {

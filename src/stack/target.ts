@@ -1,3 +1,4 @@
+import { MIB } from '../util/format.ts';
 import type { ServicePlan } from '../target/service.ts';
 
 // What the stack runs and where it answers. The demo region service is the default target
@@ -220,8 +221,7 @@ export const DATA_FAULTS: readonly DataFault[] = ['corrupt', 'drop'];
  * demo, none for a user's service.
  */
 export function regionMemoryLimit(target: StackTarget): { memory: number; memorySwap: number } {
-  const MiB = 1024 * 1024;
-  return target.service ? { memory: 0, memorySwap: 0 } : { memory: 256 * MiB, memorySwap: 512 * MiB };
+  return target.service ? { memory: 0, memorySwap: 0 } : { memory: 256 * MIB, memorySwap: 512 * MIB };
 }
 
 /**

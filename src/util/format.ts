@@ -19,3 +19,10 @@ export function pValue(p: number): string {
 export function num(x: number): string {
   return String(Number(x.toPrecision(6)));
 }
+
+export const MIB = 1024 * 1024;
+
+/** Bytes as whole MiB, for messages. */
+export function mib(bytes: number): number {
+  return Math.round(bytes / MIB);
+}

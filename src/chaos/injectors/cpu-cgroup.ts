@@ -1,6 +1,7 @@
 import type { CpuLimit, CpuThrottling } from '../../stack/docker-args.ts';
 import type { Fault } from '../experiment.ts';
-import type { InjectorContext, Injection, TargetContainer } from './injector.ts';
+import { systemClock } from '../../util/poll.ts';
+import { undoEach, type InjectorContext, type Injection, type TargetContainer } from './injector.ts';
 
 // cpu, method cgroup: CPU starvation from outside the process, with no help from the service.
 // Each target container gets a CFS quota of `cpus` of a core (`docker update`), and is given
@@ -20,14 +21,12 @@ interface Throttled {
   before: CpuThrottling;
 }
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Waits until each target was held back at least once by its quota; the ones that were not. */
 async function unthrottled(ctx: InjectorContext, held: readonly Throttled[]): Promise<string[]> {
   const deadline = Date.now() + EFFECT_WINDOW_MS;
   let missing = held;
   while (missing.length > 0 && Date.now() < deadline) {
-    await wait(POLL_MS);
+    await systemClock.sleep(POLL_MS);
     const now = await Promise.all(
       missing.map(async (h) => ({ h, t: await ctx.control.cpuThrottling(h.target.container.id) })),
     );
@@ -72,16 +71,7 @@ export function cpuCgroupInjection(fault: CpuFault, ctx: InjectorContext): Injec
       };
     },
     async revert() {
-      const problems: string[] = [];
-      for (const h of [...held]) {
-        try {
-          await ctx.control.restoreCpu(h.target.container.id, h.original);
-          held.splice(held.indexOf(h), 1);
-        } catch (e) {
-          problems.push(`${h.target.region}: ${(e as Error).message}`);
-        }
-      }
-      if (problems.length > 0) throw new Error(problems.join('; '));
+      await undoEach(held, (h) => ctx.control.restoreCpu(h.target.container.id, h.original));
     },
   };
 }

@@ -59,3 +59,23 @@ export const REVERT_DEADLINE_MS = 15_000;
 
 /** Seconds a service-side fault outlives its planned end: the runner lifts it first, the service lifts it anyway. */
 export const SELF_LIFT_GRACE_SECONDS = 5;
+
+/**
+ * Undoes what each held target still has, in turn; a target undone leaves `held` (so a second
+ * revert() does nothing), one that could not be stays and is named in the error thrown.
+ */
+export async function undoEach<H extends { target: TargetContainer }>(
+  held: H[],
+  undo: (h: H) => Promise<void>,
+): Promise<void> {
+  const problems: string[] = [];
+  for (const h of [...held]) {
+    try {
+      await undo(h);
+      held.splice(held.indexOf(h), 1);
+    } catch (e) {
+      problems.push(`${h.target.region}: ${(e as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(problems.join('; '));
+}

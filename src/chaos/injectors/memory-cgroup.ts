@@ -1,6 +1,8 @@
 import type { MemoryLimit, MemoryUsage } from '../../stack/docker-args.ts';
 import type { Fault } from '../experiment.ts';
-import type { InjectorContext, Injection, TargetContainer } from './injector.ts';
+import { MIB, mib } from '../../util/format.ts';
+import { systemClock } from '../../util/poll.ts';
+import { undoEach, type InjectorContext, type Injection, type TargetContainer } from './injector.ts';
 
 // memory, method cgroup: memory pressure from outside the process, with no help from the
 // service. Each target's memory limit (`docker update`) is set to its own (anonymous) memory
@@ -11,7 +13,6 @@ import type { InjectorContext, Injection, TargetContainer } from './injector.ts'
 
 type MemoryFault = Extract<Fault, { kind: 'memory' }>;
 
-const MIB = 1024 * 1024;
 /** How long inject() waits for the cgroup to report the new limit. */
 const EFFECT_WINDOW_MS = 3000;
 const POLL_MS = 250;
@@ -26,9 +27,6 @@ interface Held {
   peak?: number;
 }
 
-const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const mib = (bytes: number) => Math.round(bytes / MIB);
-
 /** The limit for a cgroup holding `now`: its own memory plus `mb`. */
 export function memoryLimitFor(now: MemoryUsage, mb: number): number {
   return now.anon + mb * MIB;
@@ -39,7 +37,7 @@ async function notHeld(ctx: InjectorContext, held: readonly Held[]): Promise<Hel
   const deadline = Date.now() + EFFECT_WINDOW_MS;
   let missing = held;
   while (missing.length > 0 && Date.now() < deadline) {
-    await wait(POLL_MS);
+    await systemClock.sleep(POLL_MS);
     const now = await Promise.all(missing.map(async (h) => ({ h, u: await usage(ctx, h) })));
     missing = now.filter(({ h, u }) => u === undefined || u.limit > h.lowered).map(({ h }) => h);
   }
@@ -59,7 +57,7 @@ function sampler(ctx: InjectorContext, held: readonly Held[]): () => Promise<voi
   const loop = (async () => {
     while (!stopped) {
       await Promise.all(held.map((h) => usage(ctx, h)));
-      await wait(SAMPLE_MS);
+      await systemClock.sleep(SAMPLE_MS);
     }
   })();
   return async () => {
@@ -115,16 +113,7 @@ export function memoryCgroupInjection(fault: MemoryFault, ctx: InjectorContext):
     async revert() {
       await stop?.();
       if (held.length > 0 && stop) shown = `memory limit held: ${held.map(heldText).join('; ')}`;
-      const problems: string[] = [];
-      for (const h of [...held]) {
-        try {
-          await ctx.control.restoreMemory(h.target.container.id, h.original, h.lowered);
-          held.splice(held.indexOf(h), 1);
-        } catch (e) {
-          problems.push(`${h.target.region}: ${(e as Error).message}`);
-        }
-      }
-      if (problems.length > 0) throw new Error(problems.join('; '));
+      await undoEach(held, (h) => ctx.control.restoreMemory(h.target.container.id, h.original, h.lowered));
     },
     evidence: () => shown,
   };
