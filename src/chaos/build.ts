@@ -50,7 +50,10 @@ export function buildResult(facts: RunFacts, judgement: JudgementConfig): Experi
   const failed = measured.some((m) => !m.pass);
   const windows = rec ? summaries(rec, targetTraffic) : [];
   const notes = [...facts.notes, ...hopNotes(windows)];
-  const status = facts.error !== undefined || !rec ? 'ERROR' : failed ? 'FAIL' : 'PASS';
+  // A fault that did not take effect says nothing of the service, good or bad: it could not run (the suite retries it).
+  const noEffect = effect !== undefined && !effect.effect.tookEffect;
+  const status = facts.error !== undefined || !rec || noEffect ? 'ERROR' : failed ? 'FAIL' : 'PASS';
+  const error = facts.error ?? (!rec ? 'the fault was not injected' : noEffect ? effect.measurement.detail : undefined);
   return {
     name: experiment.name,
     description: experiment.description,
@@ -68,6 +71,6 @@ export function buildResult(facts: RunFacts, judgement: JudgementConfig): Experi
     reverted: facts.reverted,
     ...(effect ? { faultEffect: effect.effect } : {}),
     ...(notes.length > 0 ? { notes } : {}),
-    ...(facts.error !== undefined ? { error: facts.error } : rec ? {} : { error: 'the fault was not injected' }),
+    ...(error !== undefined ? { error } : {}),
   };
 }

@@ -77,7 +77,11 @@ async function runEach(
         infraFailure: `before ${experiment.name}: ${e.message}: ${e.details.join('; ')}`,
       };
     }
-    const result = await runExperiment(experiment, { ...deps, token });
+    const result = await runUntilEffect(
+      () => runExperiment(experiment, { ...deps, token }),
+      (line) => progress.warn(line),
+      signal,
+    );
     results.push(result);
     // The window is annotated once it is known, so the dashboard shows why the lines moved.
     if (result.faultWindow.toMs > result.faultWindow.fromMs) annotator.annotate(faultAnnotation(result));
@@ -92,6 +96,25 @@ async function runEach(
     }
   }
   return { seed: deps.seed, results, interrupted: signal.aborted };
+}
+
+/**
+ * A fault that did not take effect (a busy loop starved by a loaded host, say) is run once more; a second miss is
+ * could not run, with both attempts' evidence. A fault that could not be lifted is never retried.
+ */
+export async function runUntilEffect(
+  run: () => Promise<ExperimentResult>,
+  warn: (line: string) => void,
+  signal: AbortSignal,
+): Promise<ExperimentResult> {
+  const first = await run();
+  if (first.faultEffect?.tookEffect !== false || !first.reverted || signal.aborted) return first;
+  const missed = first.error ?? 'the fault had no measurable effect';
+  warn(`${first.name}: ${missed}; running it again`);
+  const second = await run();
+  const notes = [`attempt 1 of 2 could not run: ${missed}`, ...(second.notes ?? [])];
+  if (second.faultEffect?.tookEffect !== false) return { ...second, notes };
+  return { ...second, notes, error: `no measurable effect in 2 attempts: ${second.error ?? ''}` };
 }
 
 /** A netem delay survives the process that added it; one left by a run killed outright is removed here. */

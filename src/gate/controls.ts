@@ -3,7 +3,7 @@ import type { PrometheusPlan } from '../prometheus/config.ts';
 import type { ControlsPlan } from '../config/gate.ts';
 import type { LoadedConfig } from '../config/load.ts';
 import type { PhaseTimer } from '../util/phases.ts';
-import { runRollout } from '../rollout/controller.ts';
+import { runRollout, type RolloutDeps } from '../rollout/controller.ts';
 import type { RolloutPlan } from '../plan/rollout.ts';
 import type { RegionProbes } from '../rollout/verify.ts';
 import type { ContainerControl } from '../stack/docker-control.ts';
@@ -13,8 +13,10 @@ import { TrafficGenerator } from '../traffic/generator.ts';
 import { ObservationStore } from '../traffic/store.ts';
 import type { Workload } from '../traffic/workload.ts';
 import type { Progress } from '../util/progress.ts';
+import { slowCanary, type LatencySabotage } from './control-latency.ts';
 import {
   judgeControl,
+  latencyControlDelayMs,
   type ControlOutcome,
   type ControlResult,
   type FaultEvidence,
@@ -26,7 +28,8 @@ import {
 // canary cut off from its network (docker network disconnect, from outside) must be rolled
 // back, and its rollback meets a crash of the region's stable container (SIGKILL, as the
 // kill experiment): the region must still end verified on the baseline with every write it
-// acknowledged readable. The verdicts are control-verdict.ts's.
+// acknowledged readable. known-bad-latency: the baseline as a canary slowed by the latency
+// fault (control-latency.ts) must be rolled back. The verdicts are control-verdict.ts's.
 
 export interface ControlsEnv {
   stack: Stack;
@@ -40,6 +43,23 @@ export interface ControlsEnv {
   baseline: Deployment;
   probes?: RegionProbes;
   workload?: Workload;
+  /** The fault endpoint's token; '' for the user's own service. */
+  token: string;
+}
+
+const CONTROLS = ['known-good', 'known-bad', 'known-bad-latency'] as const;
+
+const latencyDelay = (plan: RolloutPlan): number => latencyControlDelayMs(plan.stages[0]?.limits.maxP99Ms ?? 500);
+
+function announce(name: ControlOutcome['name'], plan: RolloutPlan): string {
+  switch (name) {
+    case 'known-good':
+      return 'as its own canary';
+    case 'known-bad':
+      return 'as a canary cut off from its network';
+    default:
+      return `as a canary slowed by ${latencyDelay(plan)} ms`;
+  }
 }
 
 /** The rollout a control runs: one region, the plan's first canary stage, everything put back on failure. */
@@ -53,11 +73,8 @@ export async function runControls(
   env: ControlsEnv,
 ): Promise<ControlResult[]> {
   const results: ControlResult[] = [];
-  for (const name of ['known-good', 'known-bad'] as const) {
-    env.progress.step(
-      `control ${name} in ${setup.region}: the baseline ` +
-        (name === 'known-good' ? 'as its own canary' : 'as a canary cut off from its network'),
-    );
+  for (const name of CONTROLS) {
+    env.progress.step(`control ${name} in ${setup.region}: the baseline ${announce(name, env.plan)}`);
     const result = judgeControl(await runControl(name, setup, env));
     (result.verdict === 'pass' ? env.progress.info : env.progress.warn).call(
       env.progress,
@@ -69,6 +86,62 @@ export async function runControls(
   return results;
 }
 
+/** The faults one control puts on its rollout, and the evidence each left. */
+class ControlFaults {
+  sabotage: FaultEvidence | undefined;
+  fire: FaultEvidence | undefined;
+  private slowed: LatencySabotage | undefined;
+  private readonly restartsBefore = new Map<string, number>();
+  /** A control whose fault this host cannot make stops at once rather than bake a canary that proves nothing. */
+  readonly stop = new AbortController();
+
+  private readonly name: ControlOutcome['name'];
+  private readonly env: ControlsEnv;
+  private readonly plan: RolloutPlan;
+  private readonly underFire: boolean;
+
+  constructor(name: ControlOutcome['name'], env: ControlsEnv, plan: RolloutPlan, underFire: boolean) {
+    this.name = name;
+    this.env = env;
+    this.plan = plan;
+    this.underFire = underFire;
+  }
+
+  hooks(): Pick<RolloutDeps, 'afterCanaryDeploy' | 'duringRollback'> {
+    const { env, plan } = this;
+    if (this.name === 'known-bad-latency')
+      return {
+        afterCanaryDeploy: async (r) => {
+          this.slowed = await slowCanary(env, r, latencyDelay(plan), controlSeconds(plan));
+          this.sabotage = this.slowed.evidence;
+          if (!this.sabotage.tookEffect) this.stop.abort(new Error(this.sabotage.detail));
+        },
+      };
+    if (this.name !== 'known-bad') return {};
+    const afterCanaryDeploy = async (r: RegionTarget) => {
+      this.sabotage = await cutOff(env, r);
+    };
+    if (!this.underFire) return { afterCanaryDeploy };
+    return {
+      afterCanaryDeploy,
+      duringRollback: async (rs) => {
+        this.fire = await crashStable(env, rs, this.restartsBefore);
+        return async () => {};
+      },
+    };
+  }
+
+  /** Once the rollout is over: the latency fault lifted and measured, the crash's restart read back. */
+  async settle(store: ObservationStore, region: RegionTarget): Promise<void> {
+    if (this.slowed) {
+      await this.slowed.lift();
+      if (this.sabotage?.tookEffect) this.sabotage = this.slowed.measured(store, region.name);
+    }
+    if (this.fire?.tookEffect)
+      this.fire = await restarted(this.env, region, this.fire, this.restartsBefore.get(region.service) ?? 0);
+  }
+}
+
 async function runControl(
   name: ControlOutcome['name'],
   setup: Pick<ControlsPlan, 'rollbackUnderFire'> & { region: string },
@@ -76,60 +149,41 @@ async function runControl(
 ): Promise<ControlOutcome> {
   const region = env.stack.target.regions.find((r) => r.name === setup.region) as RegionTarget;
   const store = new ObservationStore();
-  const traffic = new TrafficGenerator({
-    store,
-    random: env.random,
-    maxDurationMs: 10 * 60_000,
-    ...(env.workload ? { workload: env.workload } : {}),
-  });
-  let sabotage: FaultEvidence | undefined;
-  let fire: FaultEvidence | undefined;
-  const restartsBefore = new Map<string, number>();
-  const bad = name === 'known-bad';
+  const workload = env.workload ? { workload: env.workload } : {};
+  const traffic = new TrafficGenerator({ store, random: env.random, maxDurationMs: 10 * 60_000, ...workload });
+  const plan = controlPlan(env.plan, region.name);
+  const faults = new ControlFaults(name, env, plan, setup.rollbackUnderFire);
   const result = await runRollout(
     {
       version: env.baseline.version,
       failureRate: env.baseline.failureRate,
-      plan: controlPlan(env.plan, region.name),
+      plan,
       prometheus: env.prometheus,
       ...(env.baseline.image ? { image: env.baseline.image } : {}),
     },
     {
       stack: env.stack,
       progress: env.progress,
-      signal: env.signal,
+      signal: AbortSignal.any([env.signal, faults.stop.signal]),
       random: env.random,
       store,
       traffic,
       dataAdmin: null,
       ...(env.probes ? { probes: env.probes } : {}),
-      ...(env.workload ? { workload: env.workload } : {}),
-      ...(bad
-        ? {
-            afterCanaryDeploy: async (r: RegionTarget) => {
-              sabotage = await cutOff(env, r);
-            },
-          }
-        : {}),
-      ...(bad && setup.rollbackUnderFire
-        ? {
-            duringRollback: async (rs: readonly RegionTarget[]) => {
-              fire = await crashStable(env, rs, restartsBefore);
-              return async () => {};
-            },
-          }
-        : {}),
+      ...workload,
+      ...faults.hooks(),
     },
   );
-  if (fire?.tookEffect) fire = await restarted(env, region, fire, restartsBefore.get(region.service) ?? 0);
+  await faults.settle(store, region);
   const writes =
-    bad && result.finalState === 'ROLLED_BACK'
+    name === 'known-bad' && result.finalState === 'ROLLED_BACK'
       ? await readBackWrites(
           store.acknowledgedWrites(region.name).filter((w) => w.cohort === 'baseline'),
           () => regionUrl(env.stack.target, region),
-          env.workload ? { workload: env.workload } : {},
+          workload,
         )
       : undefined;
+  const { sabotage, fire } = faults;
   return {
     name,
     region: region.name,
@@ -146,6 +200,9 @@ async function runControl(
     ...(writes ? { writes } : {}),
   };
 }
+
+/** The latency fault outlasts the control's one stage at its worst: its deadline, and the canary's deploy before it. */
+const controlSeconds = (plan: RolloutPlan): number => plan.analysis.stageDeadlineSeconds + plan.health.deadlineSeconds;
 
 /**
  * The canary off every network: its published port answers nothing. The container's networks, read back, are the

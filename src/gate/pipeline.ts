@@ -396,7 +396,13 @@ async function rolloutPhase(ctx: GateContext, found: GateFindings): Promise<void
   const live = { stack, progress, signal, random: () => random.next(), ...probes, ...workload };
   found.controls = await gateControls(
     config,
-    { ...live, control: dockerControl, plan, prometheus: run.prometheus },
+    {
+      ...live,
+      control: dockerControl,
+      plan,
+      prometheus: run.prometheus,
+      token: run.target.service ? '' : await stack.faultToken(),
+    },
     timer,
     ctx.notes,
   );

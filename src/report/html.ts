@@ -173,7 +173,7 @@ function experimentView(s: Scenario, index: number) {
   };
 }
 
-const CONTROL_TONE = { pass: 'pass', fail: 'fail', could_not_run: 'yellow' } as const;
+const CONTROL_TONE = { pass: 'pass', fail: 'fail', could_not_run: 'yellow', skipped: 'skipped' } as const;
 
 function rolloutView(r: RolloutReport) {
   const lanes = edges(swimlanes(r));

@@ -274,13 +274,15 @@ function seconds(s: number): string {
   return Math.max(0, s).toFixed(3);
 }
 
-/** One control: a fail is a failure (the checks are not to be trusted), could not run an error. */
+const CONTROL_OUTCOME = { fail: 'failure', could_not_run: 'error', skipped: 'skipped' } as const;
+
+/** One control: a fail is a failure (the checks are not to be trusted), could not run an error, skipped skipped. */
 function controlCase(c: ControlResult): Case {
   const outcome =
     c.verdict === 'pass'
       ? null
       : {
-          kind: c.verdict === 'fail' ? ('failure' as const) : ('error' as const),
+          kind: CONTROL_OUTCOME[c.verdict],
           message: c.reason,
           type: c.verdict,
           body: c.reason,

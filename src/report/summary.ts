@@ -223,7 +223,12 @@ function rolloutLines(r: RolloutReport): string[] {
   return lines;
 }
 
-const CONTROL_ICON: Record<ControlResult['verdict'], string> = { pass: '✅', fail: '❌', could_not_run: '⚠️' };
+const CONTROL_ICON: Record<ControlResult['verdict'], string> = {
+  pass: '✅',
+  fail: '❌',
+  could_not_run: '⚠️',
+  skipped: '⏭️',
+};
 
 /** The controls: would the checks catch a bad release and pass a good one, in this run. */
 function controlLines(controls: readonly ControlResult[]): string[] {

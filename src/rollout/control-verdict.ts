@@ -7,8 +7,11 @@ import type { RolloutResult } from './result.ts';
 // way: that control could not run, which closes the gate like a failed one (nothing then
 // shows that an OPEN gate means anything).
 
-/** known-good: the baseline as its own canary. known-bad: the baseline as a canary cut off from its network. */
-export type ControlName = 'known-good' | 'known-bad';
+/**
+ * known-good: the baseline as its own canary. known-bad: the baseline as a canary cut off from its network (every
+ * request fails). known-bad-latency: the baseline as a canary slowed by the experiments' latency fault.
+ */
+export type ControlName = 'known-good' | 'known-bad' | 'known-bad-latency';
 
 export interface FaultEvidence {
   /** How it was done, e.g. "docker-network-disconnect", "host-kill-9". */
@@ -16,6 +19,8 @@ export interface FaultEvidence {
   tookEffect: boolean;
   /** What was seen, e.g. "region-us-west-canary on no network". */
   detail: string;
+  /** No method for this fault exists on this host for this service (e.g. no netem and no fault endpoint). */
+  unavailable?: boolean;
 }
 
 export interface ControlOutcome {
@@ -38,7 +43,8 @@ export interface ControlOutcome {
   writes?: { checked: number; missing: number; unverified: number };
 }
 
-export type ControlVerdict = 'pass' | 'fail' | 'could_not_run';
+/** skipped: the host has no way to make this control's fault (said in the report; it does not close the gate). */
+export type ControlVerdict = 'pass' | 'fail' | 'could_not_run' | 'skipped';
 
 export interface ControlResult extends ControlOutcome {
   verdict: ControlVerdict;
@@ -70,18 +76,23 @@ function judgeGood(o: ControlOutcome): [ControlVerdict, string] {
   ];
 }
 
+/** What makes each known-bad control bad, as the reasons say it. */
+const BAD_RELEASE: Record<Exclude<ControlName, 'known-good'>, string> = {
+  'known-bad': 'a canary cut off from its network',
+  'known-bad-latency': 'a canary slowed by the latency fault',
+};
+
 function judgeBad(o: ControlOutcome): [ControlVerdict, string] {
+  const bad = BAD_RELEASE[o.name as keyof typeof BAD_RELEASE];
+  if (o.sabotage?.unavailable) return ['skipped', `${o.name} not run: ${o.sabotage.detail}`];
   if (!o.sabotage?.tookEffect)
     return [
       'could_not_run',
-      `the known-bad canary could not be made bad: ` +
-        (o.sabotage?.detail ?? 'it was never cut off (its deploy failed first)'),
+      `the ${o.name} canary could not be made bad: ` +
+        (o.sabotage?.detail ?? 'its fault was never injected (its deploy failed first)'),
     ];
   if (o.finalState === 'COMPLETED')
-    return [
-      'fail',
-      `the checks would not have caught a bad release: a canary cut off from its network in ${o.region} was promoted`,
-    ];
+    return ['fail', `the checks would not have caught a bad release: ${bad} in ${o.region} was promoted`];
   if (o.finalState === 'FAILED')
     return [
       'fail',
@@ -107,6 +118,33 @@ function judgeBad(o: ControlOutcome): [ControlVerdict, string] {
 /** The gate's reason for each control that did not pass. */
 export function controlFindings(results: readonly ControlResult[]): string[] {
   return results
-    .filter((r) => r.verdict !== 'pass')
+    .filter((r) => r.verdict !== 'pass' && r.verdict !== 'skipped')
     .map((r) => `control ${r.name}${r.verdict === 'could_not_run' ? ' could not run' : ''}: ${r.reason}`);
+}
+
+/**
+ * The delay of the known-bad-latency control: far beyond the comparison's tolerance of a few ms, yet under the first
+ * stage's p99 limit where that limit allows 50 ms or more, so that the comparison with the baseline must catch it.
+ */
+export function latencyControlDelayMs(maxP99Ms: number): number {
+  return Math.min(200, Math.max(50, Math.round(maxP99Ms / 5)));
+}
+
+/**
+ * Whether the injected delay showed in what the traffic measured: the canary's median at least half the delay above
+ * the baseline's. Too few timed requests on either side (under 5) is no evidence.
+ */
+export function latencyEffect(
+  delayMs: number,
+  canary: { count: number; p50Ms: number | null },
+  baseline: { count: number; p50Ms: number | null },
+): { tookEffect: boolean; detail: string } {
+  const shown = (s: { count: number; p50Ms: number | null }) =>
+    s.p50Ms === null ? `no timed answers (${s.count})` : `a median of ${s.p50Ms.toFixed(1)} ms (n=${s.count})`;
+  const detail =
+    `the canary answered in ${shown(canary)}, the baseline in ${shown(baseline)}, ` + `under a ${delayMs} ms delay`;
+  if (canary.p50Ms === null || baseline.p50Ms === null || canary.count < 5 || baseline.count < 5)
+    return { tookEffect: false, detail: `${detail}: too few requests to see the delay` };
+  const tookEffect = canary.p50Ms - baseline.p50Ms >= delayMs / 2;
+  return { tookEffect, detail: tookEffect ? detail : `${detail}: the delay did not show` };
 }

@@ -27,6 +27,7 @@ interface ReportJson {
         final_state: string;
         reason: string;
         fire?: { took_effect: boolean };
+        sabotage?: { took_effect: boolean; detail: string };
         writes?: { checked: number; missing: number };
       }[]
     | null;
@@ -103,27 +104,33 @@ describe('chaos-gate gate', () => {
     ).toEqual([['candidate-kill', 'host-kill-9', 'pass']]);
     expect(differential[0]?.candidate.restarts).toBe(1);
     // Controls before the candidate: v1 as its own canary promoted; v1 cut off from its network
-    // rolled back, while us-west's stable container crashed, with every write it acknowledged read back.
+    // rolled back, while us-west's stable container crashed, with every write it acknowledged read back;
+    // v1 slowed by 100 ms (the demo's fault endpoint here, netem where the kernel has it) rolled back.
     expect(
       report.controls?.map((c) => [c.name, c.verdict, c.final_state]),
       JSON.stringify(report.controls),
     ).toEqual([
       ['known-good', 'pass', 'COMPLETED'],
       ['known-bad', 'pass', 'ROLLED_BACK'],
+      ['known-bad-latency', 'pass', 'ROLLED_BACK'],
     ]);
     const bad = report.controls?.[1];
     expect(bad?.fire?.took_effect).toBe(true);
     expect(bad?.writes?.checked).toBeGreaterThan(0);
     expect(bad?.writes?.missing).toBe(0);
+    // The delay is proven by the traffic: the canary's median at least 50 ms above the baseline's.
+    const slow = report.controls?.[2];
+    expect(slow?.sabotage?.took_effect).toBe(true);
+    expect(slow?.sabotage?.detail).toMatch(/slowed by 100 ms .*the canary answered in a median of \d/);
     expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain(
-      '<testsuite name="controls" tests="2" failures="0" errors="0"',
+      '<testsuite name="controls" tests="3" failures="0" errors="0"',
     );
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('### Controls');
     for (const f of ['report.html', 'junit.xml', 'summary.md']) expect(existsSync(join(dir, f))).toBe(true);
     expect(await versions()).toEqual(['v2', 'v2', 'v2', 'v2']);
   });
 
-  it('closes the gate when its checks could not catch a bad release: the known-bad control is promoted', async () => {
+  it('closes the gate when its checks could not catch a bad release: the known-bad controls are promoted', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
     const res = await cli(
       [
@@ -146,9 +153,14 @@ describe('chaos-gate gate', () => {
     expect(report.controls?.map((c) => [c.name, c.verdict, c.final_state])).toEqual([
       ['known-good', 'pass', 'COMPLETED'],
       ['known-bad', 'fail', 'COMPLETED'],
+      ['known-bad-latency', 'fail', 'COMPLETED'],
     ]);
     expect(report.gate.reasons).toContain(
       'control known-bad: the checks would not have caught a bad release: a canary cut off from its network in us-west was promoted',
+    );
+    expect(report.gate.reasons).toContain(
+      'control known-bad-latency: the checks would not have caught a bad release: ' +
+        'a canary slowed by the latency fault in us-west was promoted',
     );
     // The candidate itself was fine: the controls alone closed the gate.
     expect(report.rollout?.final_state).toBe('COMPLETED');

@@ -1,8 +1,18 @@
 import { describe, expect, test } from 'vitest';
 import { controlPlan } from '../../src/gate/controls.ts';
-import { controlFindings, judgeControl, type ControlOutcome } from '../../src/rollout/control-verdict.ts';
+import {
+  controlFindings,
+  judgeControl,
+  latencyControlDelayMs,
+  latencyEffect,
+  type ControlOutcome,
+} from '../../src/rollout/control-verdict.ts';
 import { toRolloutPlan } from '../../src/config/rollout.ts';
 import { controlsIssues, toGatePolicy } from '../../src/config/gate.ts';
+import { renderHtml } from '../../src/report/html.ts';
+import { renderJunit } from '../../src/report/junit.ts';
+import { renderSummary } from '../../src/report/summary.ts';
+import { passingRun, reportOf } from '../fixtures/report/runs.ts';
 
 // The controls' verdicts (pure) and the rollout a control runs.
 
@@ -61,7 +71,7 @@ describe('judgeControl', () => {
       'a canary never cut off (its deploy failed first)',
       { sabotage: undefined, rollbackReason: 'infrastructure: canary not ready' },
       'could_not_run',
-      /could not be made bad: it was never cut off \(its deploy failed first\)$/,
+      /^the known-bad canary could not be made bad: its fault was never injected \(its deploy failed first\)$/,
     ],
     [
       'a crash that did not take effect',
@@ -129,6 +139,85 @@ describe('judgeControl', () => {
   });
 });
 
+describe('known-bad-latency', () => {
+  const slow: ControlOutcome = {
+    ...base,
+    name: 'known-bad-latency',
+    sabotage: { method: 'tc-netem', tookEffect: true, detail: 'region-us-west-canary slowed by 100 ms (tc-netem)' },
+  };
+  delete slow.fire;
+  delete slow.writes;
+
+  test.each<[string, Partial<ControlOutcome>, string, RegExp]>([
+    ['caught and rolled back', {}, 'pass', /^caught after 1\.0 s and rolled back, verified, in 3\.2 s$/],
+    [
+      'promoted',
+      { finalState: 'COMPLETED' },
+      'fail',
+      /^the checks would not have caught a bad release: a canary slowed by the latency fault in us-west was promoted$/,
+    ],
+    [
+      'a delay that did not show in the traffic',
+      { sabotage: { method: 'fault-endpoint', tookEffect: false, detail: 'the delay did not show' } },
+      'could_not_run',
+      /^the known-bad-latency canary could not be made bad: the delay did not show$/,
+    ],
+    [
+      'no method on this host (no netem, no fault endpoint)',
+      {
+        sabotage: { method: 'tc-netem', tookEffect: false, unavailable: true, detail: 'no way to slow it: no netem' },
+        finalState: 'ROLLED_BACK',
+        abortCause: 'interrupted',
+      },
+      'skipped',
+      /^known-bad-latency not run: no way to slow it: no netem$/,
+    ],
+  ])('%s', (_what, change, verdict, reason) => {
+    const r = judgeControl({ ...slow, ...change });
+    expect(r.verdict).toBe(verdict);
+    expect(r.reason).toMatch(reason);
+  });
+
+  test('a skipped control does not close the gate; one that could not run does', () => {
+    const skipped = judgeControl({
+      ...slow,
+      sabotage: { method: 'x', tookEffect: false, unavailable: true, detail: 'none' },
+    });
+    const failed = judgeControl({ ...slow, sabotage: { method: 'x', tookEffect: false, detail: 'refused' } });
+    expect(controlFindings([skipped, failed])).toEqual([
+      'control known-bad-latency could not run: the known-bad-latency canary could not be made bad: refused',
+    ]);
+  });
+
+  test.each([
+    [500, 100],
+    [100, 50],
+    [40, 50],
+    [5000, 200],
+  ])('with a p99 limit of %i ms the control adds %i ms', (limit, delay) => {
+    expect(latencyControlDelayMs(limit)).toBe(delay);
+  });
+
+  test.each<[string, number | null, number, number | null, number, boolean, RegExp]>([
+    [
+      'a delay that showed',
+      104.2,
+      40,
+      3.1,
+      40,
+      true,
+      /a median of 104\.2 ms \(n=40\), the baseline in a median of 3\.1 ms/,
+    ],
+    ['less than half the delay', 45, 40, 3, 40, false, /the delay did not show$/],
+    ['too few canary requests', 104, 4, 3, 40, false, /too few requests to see the delay$/],
+    ['no timed canary answer', null, 0, 3, 40, false, /no timed answers \(0\)/],
+  ])('latencyEffect: %s', (_what, c, cn, b, bn, took, detail) => {
+    const e = latencyEffect(100, { count: cn, p50Ms: c }, { count: bn, p50Ms: b });
+    expect(e.tookEffect).toBe(took);
+    expect(e.detail).toMatch(detail);
+  });
+});
+
 describe('controlPlan', () => {
   test('one region, the first canary stage of the plan, everything rolled back on failure', () => {
     const plan = toRolloutPlan(
@@ -177,5 +266,32 @@ describe('gate.controls', () => {
     expect(controlsIssues({ enabled: false, region: 'mars', rollbackUnderFire: true }, ['us-west'], 'c.yml')).toEqual(
       [],
     );
+  });
+});
+
+describe('controls in the reports', () => {
+  const results = [
+    judgeControl({ ...base, name: 'known-good', finalState: 'COMPLETED', rollbackReason: null, abortCause: null }),
+    judgeControl(base),
+    judgeControl({
+      ...base,
+      name: 'known-bad-latency',
+      sabotage: { method: 'tc-netem', tookEffect: false, unavailable: true, detail: 'no netem here' },
+    }),
+  ];
+  const report = () => ({ ...reportOf(passingRun()), controls: results });
+
+  test('junit.xml: a skipped control is a <skipped/> case, not a failure or an error', () => {
+    const xml = renderJunit(report());
+    expect(xml).toContain('<testsuite name="controls" tests="3" failures="0" errors="0" skipped="1"');
+    expect(xml).toMatch(
+      /control known-bad-latency in us-west[^]*<skipped message="known-bad-latency not run: no netem here"/,
+    );
+  });
+
+  test('summary.md and report.html name every control and its verdict', () => {
+    const summary = renderSummary(report());
+    expect(summary).toContain('| known-bad-latency | us-west | ⏭️ skipped |');
+    expect(renderHtml(report())).toMatch(/tone-skipped[^]*known-bad-latency not run: no netem here/);
   });
 });
