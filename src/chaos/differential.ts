@@ -43,6 +43,8 @@ export interface DifferentialStage {
   stage: number;
   baseline: Deployment;
   candidate: Deployment;
+  /** The candidate's slot, the baseline in the other: canary in a canary stage, stable in a rolling bake. */
+  candidateSlot?: Slot;
   traffic: { setStreams(streams: readonly TrafficStream[]): void };
   store: ObservationStore;
   clock: { now(): number; sleep(ms: number, signal?: AbortSignal): Promise<void> };
@@ -63,7 +65,12 @@ export interface DifferentialEnv {
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 const SLOTS: readonly Slot[] = ['stable', 'canary'];
-const cohortOf = (slot: Slot): Cohort => (slot === 'stable' ? 'baseline' : 'canary');
+const candidateSlotOf = (stage: Pick<DifferentialStage, 'candidateSlot'>): Slot => stage.candidateSlot ?? 'canary';
+const cohortOf = (stage: Pick<DifferentialStage, 'candidateSlot'>, slot: Slot): Cohort =>
+  slot === candidateSlotOf(stage) ? 'canary' : 'baseline';
+/** The slot of each side, baseline first. */
+const sidesOf = (stage: Pick<DifferentialStage, 'candidateSlot'>): [Slot, Slot] =>
+  candidateSlotOf(stage) === 'canary' ? ['stable', 'canary'] : ['canary', 'stable'];
 /** Injector targets are keyed by name: the canary's is the region's with this suffix. */
 const targetKey = (region: string, slot: Slot): string => (slot === 'stable' ? region : `${region}/canary`);
 
@@ -189,7 +196,7 @@ async function sideFacts(
   t: Times & { start: number },
   restarts: number | null,
 ): Promise<SideFacts> {
-  const cohort = cohortOf(slot);
+  const cohort = cohortOf(stage, slot);
   const all = stage.store.select({ region: stage.region.name, cohort, from: t.start, to: t.end });
   const during = all.filter((o) => o.at >= t.injectAt);
   const crashed = experiment.fault.kind === 'kill';
@@ -218,8 +225,8 @@ function streamsOf(stage: DifferentialStage, env: DifferentialEnv): TrafficStrea
   const { region } = stage;
   return SLOTS.map((slot) => ({
     region: region.name,
-    cohort: cohortOf(slot),
-    version: (slot === 'stable' ? stage.baseline : stage.candidate).version,
+    cohort: cohortOf(stage, slot),
+    version: (cohortOf(stage, slot) === 'baseline' ? stage.baseline : stage.candidate).version,
     baseUrl: regionUrl(env.stack.target, region, slot),
     rps: env.rps,
   }));
@@ -315,7 +322,7 @@ export async function runDifferential(
   const restartsOf = restartCounter(region, before, after);
   const t = { ...driven.times, start };
   const [baseline, candidate] = await Promise.all(
-    SLOTS.map((slot) => sideFacts(experiment, stage, env, slot, t, restartsOf(slot))),
+    sidesOf(stage).map((slot) => sideFacts(experiment, stage, env, slot, t, restartsOf(slot))),
   );
   const j = judgeDifferential(
     fault.description,

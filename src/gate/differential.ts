@@ -85,8 +85,6 @@ export function differentialSetup(
 ): DifferentialSetup | { note: string } {
   const plan = config.experiments.differential;
   if (!plan.enabled) return { note: 'no chaos on the candidate: experiments.differential.enabled is false' };
-  if (config.rollout.strategy === 'rolling')
-    return { note: 'no chaos on the candidate: the rolling strategy runs no baseline beside it' };
   const services = config.dependencies;
   const target: SuiteTarget = config.service
     ? { kind: 'service', dependencies: services.map((s) => s.name) }

@@ -1,5 +1,4 @@
 import type { CombinedJudgement } from '../analysis/combine.ts';
-import type { DifferentialResult } from '../analysis/differential.ts';
 import type { PrometheusPlan } from '../prometheus/config.ts';
 import type { StagePrediction } from '../predict/model.ts';
 import type { StageComparison } from '../predict/tiers.ts';
@@ -17,6 +16,9 @@ import { timeToDetect } from './detect.ts';
 import { judgeStage, step, type StageTiming } from './step.ts';
 import { decideBake } from './policy.ts';
 import { verifyRegion, type RegionProbes } from './verify.ts';
+import { differentialAbort, rollingDifferentialAbort, type DifferentialHook } from './differential-stage.ts';
+
+export type { DifferentialHook, DifferentialStageInput } from './differential-stage.ts';
 
 // One wave's work on the live stack: a canary stage (weights, analyses), a promotion, or a
 // rolling replacement. Each sends its events through `send`, which records the timeline.
@@ -53,53 +55,6 @@ export interface WaveContext {
   differential?: DifferentialHook;
   /** Runs once a region's canary is up, before its stage's traffic (the gate's known-bad control). */
   afterCanaryDeploy?: (region: RegionTarget) => Promise<void>;
-}
-
-/** The stage of a region a differential run happens in, with what it drives (chaos/differential.ts). */
-export interface DifferentialStageInput {
-  region: RegionTarget;
-  stage: number;
-  baseline: Deployment;
-  candidate: Deployment;
-  traffic: Pick<TrafficGenerator, 'setStreams'>;
-  store: ObservationStore;
-  clock: RolloutClock;
-  signal: AbortSignal;
-}
-
-export interface DifferentialHook {
-  region: string;
-  /** 0-based stage index in that region; 'last': its last canary stage (the plan's may have grown in front). */
-  stage: number | 'last';
-  /** Runs the configured experiments on both sides; each result is recorded. */
-  run(input: DifferentialStageInput): Promise<DifferentialResult[]>;
-  record(results: readonly DifferentialResult[]): void;
-}
-
-/** After the stage's analysis passed: the differential runs, and a resilience regression aborts. */
-async function differentialAbort(
-  ctx: WaveContext,
-  region: RegionTarget,
-  stage: number,
-): Promise<RolloutEvent | undefined> {
-  const hook = ctx.differential;
-  const at = hook?.stage === 'last' ? ctx.plan.stages.length - 1 : hook?.stage;
-  if (!hook || hook.region !== region.name || at !== stage) return undefined;
-  const results = await hook.run({
-    region,
-    stage,
-    baseline: ctx.previous(region.name),
-    candidate: ctx.candidate,
-    traffic: ctx.traffic,
-    store: ctx.store,
-    clock: ctx.clock,
-    signal: ctx.signal,
-  });
-  hook.record(results);
-  const regression = results.find((r) => r.verdict === 'regression');
-  return regression
-    ? { type: 'ABORT', reason: `resilience regression: ${regression.headline}`, cause: 'resilience' }
-    : undefined;
 }
 
 function checksFor(ctx: WaveContext, region: RegionTarget) {
@@ -328,7 +283,11 @@ async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<v
     if (decision.kind === 'abort') {
       if (j.verdict === 'red') recordDetection(ctx, j, null, bakeFrom, now);
       ctx.send(decision.event);
-    } else if (decision.warning) ctx.progress.warn(`${region.name}: ${decision.warning}`);
+      return;
+    }
+    if (decision.warning) ctx.progress.warn(`${region.name}: ${decision.warning}`);
+    const regression = await rollingDifferentialAbort(ctx, region);
+    if (regression) ctx.send(regression);
     return;
   }
 }

@@ -41,7 +41,7 @@ interface ReportJson {
       reasons: string[];
       fault: { method: string };
       candidate: { recovery_seconds: number | null; restarts: number | null };
-      baseline: { recovery_seconds: number | null };
+      baseline: { recovery_seconds: number | null; restarts: number | null };
     }[];
   } | null;
 }
@@ -298,6 +298,39 @@ describe('chaos-gate gate', () => {
       const limit = regionMemoryLimit(target);
       expect([c.service, Memory, MemorySwap]).toEqual([c.service, limit.memory, limit.memorySwap]);
     }
+  });
+  it('in a rolling rollout, starts the baseline beside the candidate after the bake and rolls back one whose memory grows', async () => {
+    await freshStack();
+    const before = await versions();
+    const dir = mkdtempSync(join(tmpdir(), 'chaos-gate-reports-'));
+    const res = await cli(
+      [
+        'gate',
+        '--version',
+        'v5',
+        '--regression',
+        'memory-growth',
+        '--only',
+        'none',
+        '--config',
+        'test/fixtures/memory-rolling-gate.yml',
+        '--report-dir',
+        dir,
+        '--keep-stack',
+      ],
+      { timeoutMs: 900_000 },
+    );
+    expect(res.exitCode, `${res.stdout}\n${res.stderr}`).toBe(1);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as ReportJson;
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
+    const held = report.rollout?.differential[0];
+    expect([report.rollout?.final_state, held?.verdict], JSON.stringify(held)).toEqual(['ROLLED_BACK', 'regression']);
+    // The sides are told apart though they swapped slots: the candidate (in us-west's own slot) crashed.
+    expect(held?.candidate.restarts ?? 0).toBeGreaterThanOrEqual(1);
+    expect(held?.baseline.restarts).toBe(0);
+    expect(res.stderr).toContain('starting region-us-west-canary on v1: the baseline beside the candidate');
+    expect(await versions()).toEqual(before);
+    expect(await stackContainers()).not.toContain('region-us-west-canary');
   });
 });
 

@@ -77,6 +77,11 @@ describe('differentialSetup', () => {
     expect(recovery('rollout:\n  health: { deadline_seconds: 5 }\n')).toBe(20);
   });
 
+  it('runs in a rolling rollout too: after the bake, the baseline beside the candidate', () => {
+    const s = setup(project('rolling', 'rollout:\n  strategy: rolling\n')) as DifferentialSetup;
+    expect([s.region, names(s)[0]]).toEqual(['us-west', 'candidate-kill: kill']);
+  });
+
   it("runs the suite's experiments the configuration names, in its order, with its stage", () => {
     const s = setup(
       project('named', 'experiments:\n  dir: suite\n  differential: { run: [service-kill, cpu-spike], stage: 2 }\n'),
@@ -112,11 +117,6 @@ describe('differentialSetup', () => {
       'switched off',
       'experiments:\n  differential: { enabled: false }\n',
       'no chaos on the candidate: experiments.differential.enabled is false',
-    ],
-    [
-      'a rolling rollout',
-      'rollout:\n  strategy: rolling\n',
-      'no chaos on the candidate: the rolling strategy runs no baseline beside it',
     ],
   ])('makes none, with a note, when %s', (_what, config, note) => {
     expect(setup(project(`none-${note.length}`, config))).toEqual({ note });
