@@ -18,7 +18,7 @@ import { rollbackPolicy, stageRates, type RolloutPlan } from './rollout.ts';
 /** The candidate the power figure is about: twice the allowed error rate, a clear regression and not a subtle one. */
 export const RED_EFFECT_FACTOR = 2;
 /** Beyond this many errors the search gives up: a plan needing more is reported as never red. */
-const MAX_ERRORS_SEARCHED = 100_000;
+const MAX_ERRORS_SEARCHED = 2 ** 30;
 /** Tolerance of the time arithmetic (seconds), so 0.1 + 0.2 ticks do not miss an analysis. */
 const EPSILON = 1e-9;
 
@@ -163,8 +163,10 @@ function ticks(seconds: number, interval: number): number {
  * The fewest canary requests with which a candidate erring at RED_EFFECT_FACTOR x max_error_rate
  * turns the error limit red: its expected errors (rounded down) give an exact binomial
  * p < alpha x RED_ALPHA_FACTOR (analysis/judge.ts rule 1). For k errors the fewest requests is
- * ceil(k / effect), and more requests with the same k only raise p, so the first k that
- * proves it gives the smallest n. A limit of 0 makes any error red; a limit of 1 is never breached.
+ * ceil(k / effect), and more requests with the same k only raise p, so the smallest k that
+ * proves it gives the smallest n. That k is found by doubling then bisection (p falls as k
+ * grows): a few dozen tail sums whatever the limit, so a hostile max_error_rate of 0.9999999
+ * costs no more than the default. A limit of 0 makes any error red; a limit of 1 is never breached.
  */
 export function redPower(
   maxErrorRate: number,
@@ -175,13 +177,24 @@ export function redPower(
   const none = { effect, requests: null, seconds: null };
   if (maxErrorRate <= 0 || maxErrorRate >= 1) return none;
   const redP = alpha * RED_ALPHA_FACTOR;
-  for (let k = 1; k <= MAX_ERRORS_SEARCHED; k++) {
-    const n = Math.ceil(k / effect - EPSILON);
-    if (k / n > maxErrorRate && binomialUpperTail(k, n, maxErrorRate) < redP) {
-      return { effect, requests: n, seconds: n / canaryRps };
-    }
+  const requestsFor = (k: number) => Math.ceil(k / effect - EPSILON);
+  const proves = (k: number) => {
+    const n = requestsFor(k);
+    return k / n > maxErrorRate && binomialUpperTail(k, n, maxErrorRate) < redP;
+  };
+  let hi = 1;
+  while (!proves(hi)) {
+    if (hi >= MAX_ERRORS_SEARCHED) return none;
+    hi *= 2;
   }
-  return none;
+  let lo = hi / 2; // proves(lo) is false, or lo is below 1
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (proves(mid)) hi = mid;
+    else lo = mid;
+  }
+  const n = requestsFor(hi);
+  return { effect, requests: n, seconds: n / canaryRps };
 }
 
 /**

@@ -9,7 +9,7 @@ const plan = (rollout: Record<string, unknown>) => toRolloutPlan(rollout, 'p.yml
  * floor(effect x n) errors give P(X >= k | n, limit) < alpha / 10, the tail summed from the pmf.
  */
 function bruteRedRequests(limit: number, effect: number, alpha: number): number {
-  for (let n = 1; n < 5000; n++) {
+  for (let n = 1; n < 20_000; n++) {
     const k = Math.floor(effect * n + 1e-9);
     if (k / n <= limit) continue;
     let pmf = (1 - limit) ** n;
@@ -72,6 +72,10 @@ describe('redPower', () => {
     [0.01, 0.05],
     [0.1, 0.01],
     [0.2, 0.05],
+    [0.3, 0.05],
+    [0.02, 0.1],
+    [0.005, 0.05],
+    [0.45, 0.2],
   ])('max_error_rate %d at alpha %d matches the brute force', (limit, alpha) => {
     expect(redPower(limit, alpha, 10).requests).toBe(bruteRedRequests(limit, 2 * limit, alpha));
   });
