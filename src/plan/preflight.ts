@@ -45,8 +45,14 @@ export interface StagePreflight {
   compared: boolean;
   /** Whether a stage that spends its whole pause budget can still bake before its deadline. */
   pauseRoom: boolean;
-  /** Requests (and seconds) the error-limit test needs to turn red at the effect; null: never (or any error). */
-  red: { effect: number; requests: number | null; seconds: number | null };
+  red: RedPower;
+}
+
+/** Requests (and seconds) the error-limit test needs to turn red at the effect; null: never (or any error). */
+export interface RedPower {
+  effect: number;
+  requests: number | null;
+  seconds: number | null;
 }
 
 export interface RegionPreflight {
@@ -72,7 +78,15 @@ export interface PlanPreflight {
 
 /** The pre-flight of a plan: per stage, per region, and for the whole rollout. */
 export function planPreflight(plan: RolloutPlan): PlanPreflight {
-  const stages = plan.strategy === 'rolling' ? [rollingStep(plan)] : plan.stages.map((_, i) => canaryStage(plan, i));
+  // Stages mostly share their limits: one search per distinct max_error_rate (validation runs this per environment).
+  const searched = new Map<number, RedPower>();
+  const red: RedOf = (maxErrorRate, rps) => {
+    const found = searched.get(maxErrorRate) ?? redPower(maxErrorRate, plan.analysis.alpha, 1);
+    searched.set(maxErrorRate, found);
+    return { ...found, seconds: found.requests === null ? null : found.requests / rps };
+  };
+  const stages =
+    plan.strategy === 'rolling' ? [rollingStep(plan, red)] : plan.stages.map((_, i) => canaryStage(plan, i, red));
   const health = plan.health.deadlineSeconds;
   const staged = stages.reduce((sum, s) => sum + s.worstSeconds, 0);
   // Rolling: the baseline window, then the replacement verified, then the bake, then verified again (waves.ts).
@@ -95,7 +109,10 @@ export function planPreflight(plan: RolloutPlan): PlanPreflight {
   };
 }
 
-function canaryStage(plan: RolloutPlan, i: number): StagePreflight {
+/** The red power of a stage's max_error_rate at its canary rate. */
+type RedOf = (maxErrorRate: number, canaryRps: number) => RedPower;
+
+function canaryStage(plan: RolloutPlan, i: number, red: RedOf): StagePreflight {
   const stage = plan.stages[i] as RolloutPlan['stages'][number];
   const { minSamples, intervalSeconds, stageDeadlineSeconds: deadline, pauseBudgetSeconds } = plan.analysis;
   const rates = stageRates(plan, i);
@@ -121,12 +138,12 @@ function canaryStage(plan: RolloutPlan, i: number): StagePreflight {
     // A stage that passes before the baseline has min_samples passes on the limits alone.
     compared: needsBaseline > 0 && toBaseline !== null && toBaseline <= passSeconds + EPSILON,
     pauseRoom: stage.bakeSeconds + pauseBudgetSeconds <= deadline,
-    red: redPower(stage.limits.maxErrorRate, plan.analysis.alpha, rates.canary),
+    red: red(stage.limits.maxErrorRate, rates.canary),
   };
 }
 
 /** A rolling step: the region's whole traffic, judged with the last stage's bake and limits. */
-function rollingStep(plan: RolloutPlan): StagePreflight {
+function rollingStep(plan: RolloutPlan, red: RedOf): StagePreflight {
   const i = plan.stages.length - 1;
   const stage = plan.stages[i] as RolloutPlan['stages'][number];
   const { minSamples, intervalSeconds, stageDeadlineSeconds: deadline } = plan.analysis;
@@ -150,7 +167,7 @@ function rollingStep(plan: RolloutPlan): StagePreflight {
     // The baseline window is the bake before the replacement: no more baseline comes later.
     compared: baselineSeconds <= stage.bakeSeconds + EPSILON,
     pauseRoom: true, // a rolling step never pauses
-    red: redPower(stage.limits.maxErrorRate, plan.analysis.alpha, rps),
+    red: red(stage.limits.maxErrorRate, rps),
   };
 }
 
@@ -168,11 +185,7 @@ function ticks(seconds: number, interval: number): number {
  * grows): a few dozen tail sums whatever the limit, so a hostile max_error_rate of 0.9999999
  * costs no more than the default. A limit of 0 makes any error red; a limit of 1 is never breached.
  */
-export function redPower(
-  maxErrorRate: number,
-  alpha: number,
-  canaryRps: number,
-): { effect: number; requests: number | null; seconds: number | null } {
+export function redPower(maxErrorRate: number, alpha: number, canaryRps: number): RedPower {
   const effect = Math.min(1, RED_EFFECT_FACTOR * maxErrorRate);
   const none = { effect, requests: null, seconds: null };
   if (maxErrorRate <= 0 || maxErrorRate >= 1) return none;
