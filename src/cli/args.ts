@@ -7,6 +7,7 @@ import type { ChaosCommand } from './commands/chaos.ts';
 import type { DeployCommand } from './commands/deploy.ts';
 import type { GateCommand } from './commands/gate.ts';
 import type { PredictCommand } from './commands/predict.ts';
+import type { PlanCommand } from './commands/plan.ts';
 
 // Pure: argv in, a typed Command out, or a UsageError naming the flag and the rule.
 
@@ -19,6 +20,7 @@ export type Command =
   | { name: 'simulate'; seed: number; config?: string }
   | ({ name: 'chaos' } & ChaosCommand)
   | ({ name: 'predict' } & PredictCommand)
+  | ({ name: 'plan' } & PlanCommand)
   | ({ name: 'gate' } & GateCommand);
 
 export const COMMANDS = [
@@ -29,6 +31,7 @@ export const COMMANDS = [
   'simulate',
   'chaos',
   'predict',
+  'plan',
   'gate',
   'run',
   'help',
@@ -123,6 +126,7 @@ const PARSERS: ReadonlyMap<string, Parser> = new Map<string, Parser>([
   ['simulate', parseSimulate],
   ['chaos', parseChaos],
   ['predict', parsePredict],
+  ['plan', parsePlan],
   ['gate', (argv) => parseGate('gate', argv)],
   ['run', (argv) => parseGate('run', argv)],
 ]);
@@ -242,6 +246,12 @@ function parsePredict(argv: readonly string[]): Command {
     ...given('config', str(p.values.config)),
     ...given('environment', parseEnvironment(str(p.values.environment))),
   };
+}
+
+function parsePlan(argv: readonly string[]): Command {
+  const p = parse('plan', argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, 0);
+  if (p.values.help) return help('plan');
+  return { name: 'plan', json: Boolean(p.values.json), ...given('config', str(p.values.config)) };
 }
 
 const GATE_OPTIONS: Options = {

@@ -40,6 +40,16 @@ const USAGE: Record<string, string> = {
       'action (proceed, small-tiers, close). The stack must be up; the pre-flight canary is removed afterwards.',
     '  Exit 0 proceed or small-tiers, 1 close, 2 bad input, 3 infrastructure failure.',
   ].join('\n'),
+  plan: [
+    'chaos-gate plan [--config FILE] [--json]',
+    '  The plan pre-flight, before anything is deployed: per stage, the canary and baseline requests per ' +
+      'second, the time to min_samples, the requests the bake gives, when the stage passes if green, its ' +
+      'worst case (the stage deadline) and the canary requests the error limit needs to turn red on a ' +
+      'candidate at twice max_error_rate; per region and in total, the worst-case time to promote and to ' +
+      'roll back. No stack needed.',
+    '  Exit 0, or 2 when the config is bad or a stage could never be judged (too few canary requests by ' +
+      'its deadline; the numbers are still printed). gate, deploy, simulate and predict refuse such a plan too.',
+  ].join('\n'),
   gate: [
     'chaos-gate gate --version V [--failure-rate R] [--config FILE] [--environment NAME] ' +
       '[--report-dir DIR] [--only a,b|none] [--experiments DIR] [--seed N] [--keep-stack] ' +

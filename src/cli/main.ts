@@ -10,6 +10,7 @@ import { runSimulate } from './commands/simulate.ts';
 import { runGateCommand } from './commands/gate.ts';
 import { runChaos } from './commands/chaos.ts';
 import { runPredict } from './commands/predict.ts';
+import { runPlan } from './commands/plan.ts';
 import { Interrupted, withSignals } from './signals.ts';
 
 export { EXIT };
@@ -96,6 +97,8 @@ export function dispatch(command: Exclude<Command, { name: 'help' }>, ctx: Comma
       return runChaos(command, ctx);
     case 'predict':
       return runPredict(command, ctx);
+    case 'plan':
+      return runPlan(command, ctx);
   }
 }
 

@@ -17,6 +17,7 @@ import { environmentSets, relatedPaths, segments, withLine } from './locate.ts';
 import { historyFileIssues, toPredictPlan, type PredictPlan } from '../predict/config.ts';
 import { toPrometheusPlan, type PrometheusPlan } from '../prometheus/config.ts';
 import { regionIssues, toRolloutPlan } from './rollout.ts';
+import { planPreflight, preflightIssues } from '../plan/preflight.ts';
 import { serviceFileIssues, toTarget } from './service.ts';
 import { rolloutBudgetIssues, toSimulationScenario } from './simulation.ts';
 import { parseYaml } from './yaml.ts';
@@ -80,6 +81,8 @@ export interface ConfigContext {
   dir?: string;
   /** Whether the files service: names must exist (loadConfig; a text alone is checked without the disk). */
   checkFiles?: boolean;
+  /** false: a plan that could never reach a verdict is not refused (`chaos-gate plan` shows why itself). */
+  planPreflight?: boolean;
 }
 
 /**
@@ -90,6 +93,7 @@ export function loadConfig(
   explicit: string | undefined,
   cwd: string = process.cwd(),
   environment?: string,
+  checks: Pick<ConfigContext, 'planPreflight'> = {},
 ): LoadedConfig {
   const file =
     explicit !== undefined
@@ -108,12 +112,18 @@ export function loadConfig(
             `there is no configuration file with environments (looked for ${DEFAULT_CONFIG_FILE})`,
         },
       ]);
-    return parseConfig('', 'defaults');
+    return parseConfig('', 'defaults', undefined, checks);
   }
   if (!existsSync(file))
     throw new UsageError([{ source: '--config', path: '', rule: `${JSON.stringify(explicit)}: no such file` }]);
   const text = readInputFile(file);
-  const context = { roots: [resolve(cwd), dirname(file)], cwd: resolve(cwd), dir: dirname(file), checkFiles: true };
+  const context = {
+    ...checks,
+    roots: [resolve(cwd), dirname(file)],
+    cwd: resolve(cwd),
+    dir: dirname(file),
+    checkFiles: true,
+  };
   const config = parseConfig(text, file, environment, context);
   // A relative experiments folder is relative to the file that names it.
   const dir = config.experiments.dir === undefined ? undefined : resolve(dirname(file), config.experiments.dir);
@@ -266,6 +276,9 @@ function validate(data: Record<string, unknown>, source: string, context: Config
   if (rollout && experiments) issues.push(...differentialIssues(experiments.differential, rollout, source));
   if (rollout && gate) issues.push(...controlsIssues(gate.controls, rollout.regions, source));
   if (rollout && simulation) issues.push(...rolloutBudgetIssues(rollout, simulation, source));
+  // A plan that could never reach a verdict (plan/preflight.ts): refused before anything is deployed.
+  if (rollout && context.planPreflight !== false)
+    issues.push(...preflightIssues(planPreflight(rollout), rollout, source));
   if (predict) issues.push(...historyFileIssues(predict.history.file, source, context.roots ?? [], context.cwd));
   const base = { dir: context.dir ?? context.cwd ?? process.cwd(), roots: context.roots ?? [] };
   const target = collect(issues, () => toTarget(data.service, data.baseline, source, base));

@@ -80,7 +80,14 @@ export function relatedPaths(path: string, data: Readonly<Record<string, unknown
   const bakes = bakePaths(data.rollout);
   if (path === 'rollout.analysis.stage_deadline_seconds') return bakes;
   if (path === 'rollout.traffic_rps' || path === 'simulation.requests_per_second') {
-    return ['rollout.analysis.stage_deadline_seconds', ...bakes, 'rollout.analysis.interval_seconds', 'rollout.stages'];
+    return [
+      'rollout.analysis.stage_deadline_seconds',
+      ...bakes,
+      'rollout.analysis.interval_seconds',
+      'rollout.stages',
+      // A traffic_rps too low for min_samples by the deadline (plan/preflight.ts).
+      'rollout.analysis.min_samples',
+    ];
   }
   if (path === 'rollout.analysis.interval_seconds') return ['rollout.analysis.stage_deadline_seconds'];
   const cohort = /^simulation\.(baseline|canary)\.latency\.p99_ms$/.exec(path)?.[1];

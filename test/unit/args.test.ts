@@ -21,6 +21,9 @@ test.each([
   ],
   [['simulate', '--seed', '42'], { name: 'simulate', seed: 42 }],
   [['simulate'], { name: 'simulate', seed: 1 }],
+  [['plan'], { name: 'plan', json: false }],
+  [['plan', '--json', '-c', 'x.yml'], { name: 'plan', json: true, config: 'x.yml' }],
+  [['plan', '--help'], { name: 'help', topic: 'plan' }],
   [['chaos'], { name: 'chaos', json: false }],
   [
     ['chaos', '--only', 'service-kill, network-latency,service-kill', '--seed', '7', '--experiments', 'x', '--json'],
@@ -83,6 +86,8 @@ test.each([
   [['deploy', 'v2', '--strategy', 'bluegreen'], '"canary" or "rolling"'],
   [['status', '--jsn'], "Unknown option '--jsn'"],
   [['simulate', '--seed', 'x'], 'whole number'],
+  [['plan', 'x.yml'], 'takes at most 0 argument(s)'],
+  [['plan', '--seed', '1'], 'Unknown option'],
   [['chaos', '--seed', '1.5'], 'whole number'],
   [['chaos', '--only', ''], 'must be experiment names separated by commas'],
   [['chaos', '--only', 'a,,b'], 'must be experiment names separated by commas'],
@@ -169,6 +174,7 @@ describe('flags: every bad use is refused, naming the flag (issue 15)', () => {
     [['gate', '--version', 'v2', '--experiments', ' '], { source: '--experiments', rule: 'needs a value, got " "' }],
     [['deploy', 'v2', '--result-file', ''], { source: '--result-file', rule: 'needs a value, got ""' }],
     [['simulate', '-c', ''], { source: '--config', rule: 'needs a value, got ""' }],
+    [['plan', '--config', ''], { source: '--config', rule: 'needs a value, got ""' }],
     [['chaos', '--experiments', ''], { source: '--experiments', rule: 'needs a value, got ""' }],
     [['predict', '--version', ''], { source: '--version', rule: 'needs a value, got ""' }],
   ])('%j', (argv, issue) => {

@@ -44,6 +44,13 @@ const cases: [string, () => string[], RegExp][] = [
     () => ['gate', '--version', 'v2', '--config', file('mars.yml', 'rollout:\n  regions: [mars]\n')],
     /mars\.yml:2: rollout\.regions/,
   ],
+  ...(['gate --version v2', 'deploy v2', 'simulate', 'predict --version v2', 'plan'] as const).map(
+    (command): [string, () => string[], RegExp] => [
+      `a plan that could never reach a verdict (${command})`,
+      () => [...command.split(' '), '--config', file('starved.yml', 'rollout:\n  traffic_rps: 0.5\n')],
+      /starved\.yml:2: rollout\.traffic_rps: no stage could be judged: .*60 s at 0\.5 request\/s/,
+    ],
+  ),
   ['an alias bomb', () => ['deploy', 'v2', '--config', file('bomb.yml', bomb)], /bomb\.yml/],
   [
     'a plan too big to simulate',

@@ -242,6 +242,36 @@ describe('precise messages', () => {
     expect(line('gate: {}\nrollout:\n  bake_seconds: 4\n  analysis:\n    stage_deadline_seconds: 3\n')).toBe(5);
   });
 
+  it('refuses a plan that could never reach a verdict, naming traffic_rps with the numbers', () => {
+    expect(issuesOf(() => parseConfig('rollout:\n  traffic_rps: 0.5\n', 'f.yml'))).toEqual([
+      {
+        source: 'f.yml',
+        path: 'rollout.traffic_rps',
+        rule:
+          'no stage could be judged: a verdict needs 30 canary requests (analysis.min_samples), 60 s at 0.5 ' +
+          'request/s, and a stage is aborted at analysis.stage_deadline_seconds 30: traffic_rps must be more ' +
+          'than 1 (or lower min_samples, or a longer stage deadline)',
+        line: 2,
+      },
+    ]);
+    // traffic_rps left at its default: the line of the field that made it too low.
+    const [starved] = issuesOf(() => parseConfig('gate: {}\nrollout:\n  analysis:\n    min_samples: 2000\n', 'f.yml'));
+    expect(starved).toMatchObject({ path: 'rollout.traffic_rps', line: 4 });
+    expect(starved?.rule).toContain('50 s at 40 request/s');
+    // An environment's merge that starves the plan is the environment's.
+    const text = 'rollout:\n  traffic_rps: 2\nenvironments:\n  slow:\n    rollout: { traffic_rps: 1 }\n';
+    expect(issuesOf(() => parseConfig(text, 'f.yml'))).toMatchObject([
+      { path: 'environments.slow.rollout.traffic_rps', line: 5 },
+    ]);
+  });
+
+  it('loads a plan the pre-flight refuses when asked not to check it (chaos-gate plan shows it itself)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cg-preflight-'));
+    writeFileSync(join(dir, 'c.yml'), 'rollout:\n  traffic_rps: 1\n');
+    expect(issuesOf(() => loadConfig('c.yml', dir))[0]?.path).toBe('rollout.traffic_rps');
+    expect(loadConfig('c.yml', dir, undefined, { planPreflight: false }).rollout.trafficRps).toBe(1);
+  });
+
   it('gives experiments.only the file and line of each name, for the suite to name them', () => {
     const text =
       'experiments:\n  only:\n    - service-kill\n    - cpu-spike\nenvironments:\n  ci:\n    experiments: { only: [cpu-spike] }\n';
