@@ -104,7 +104,8 @@ export function studyCandidates(plan: RolloutPlan, scenario: SimulationScenario)
   const errorStep = a.maxErrorRateIncrease > 0 ? a.maxErrorRateIncrease : 0.01;
   const limit = Math.max(0, ...plan.stages.map((s) => s.limits.maxErrorRate));
   const errorsAt = (rate: number): CohortModel => ({ ...b, version, errorRate: round(Math.min(1, rate), 6) });
-  const shift = b.latency.medianMs * a.maxLatencyIncreaseRatio + a.maxLatencyIncreaseMs || 0.1 * b.latency.medianMs;
+  const tolerated = b.latency.medianMs * a.maxLatencyIncreaseRatio + a.maxLatencyIncreaseMs;
+  const shift = tolerated > 0 ? tolerated : 0.1 * b.latency.medianMs;
   const slowerBy = (factor: number): CohortModel => ({ ...b, version, latency: scaled(b, factor) });
   const mildFactor = 1 + (MILD_FACTOR * shift) / b.latency.medianMs;
   const clearFactor = Math.max(2, 1 + (CLEAR_FACTOR * shift) / b.latency.medianMs);
