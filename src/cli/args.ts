@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError, type InputIssue } from '../util/errors.ts';
+import { MAX_STUDY_SEEDS } from '../util/limits.ts';
+import { DEFAULT_STUDY_SEEDS } from '../simulate/study.ts';
 import { parseExperimentList } from '../chaos/experiment-list.ts';
 import { parseFailureRate, parseVersion } from '../config/version.ts';
 import { DATA_FAULTS, REGRESSIONS, type DataFault, type Regression } from '../stack/target.ts';
@@ -8,6 +10,7 @@ import type { DeployCommand } from './commands/deploy.ts';
 import type { GateCommand } from './commands/gate.ts';
 import type { PredictCommand } from './commands/predict.ts';
 import type { PlanCommand } from './commands/plan.ts';
+import type { SimulateCommand } from './commands/simulate.ts';
 
 // Pure: argv in, a typed Command out, or a UsageError naming the flag and the rule.
 
@@ -17,7 +20,7 @@ export type Command =
   | { name: 'down' }
   | { name: 'status'; json: boolean }
   | ({ name: 'deploy' } & DeployCommand)
-  | { name: 'simulate'; seed: number; config?: string }
+  | ({ name: 'simulate' } & SimulateCommand)
   | ({ name: 'chaos' } & ChaosCommand)
   | ({ name: 'predict' } & PredictCommand)
   | ({ name: 'plan' } & PlanCommand)
@@ -191,10 +194,40 @@ function parseDeploy(argv: readonly string[]): Command {
   };
 }
 
+const SIMULATE_OPTIONS: Options = {
+  seed: { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  study: { type: 'boolean' },
+  seeds: { type: 'string' },
+  json: { type: 'boolean' },
+};
+
 function parseSimulate(argv: readonly string[]): Command {
-  const p = parse('simulate', argv, { seed: { type: 'string' }, config: { type: 'string', short: 'c' } }, 0);
+  const p = parse('simulate', argv, SIMULATE_OPTIONS, 0);
   if (p.values.help) return help('simulate');
-  return { name: 'simulate', seed: parseSeed(str(p.values.seed) ?? '1'), ...given('config', str(p.values.config)) };
+  const config = given('config', str(p.values.config));
+  const seeds = str(p.values.seeds);
+  if (!p.values.study) {
+    // A single rollout already prints JSON; the study's flags would be silently ignored.
+    if (seeds !== undefined) refuse('--seeds', '', 'is for a study: add --study');
+    if (p.values.json) refuse('--json', '', 'is for a study (a single simulation always prints JSON): add --study');
+    return { name: 'simulate', seed: parseSeed(str(p.values.seed) ?? '1'), ...config };
+  }
+  // A study runs seeds 1..N; one --seed would be a different question.
+  if (p.values.seed !== undefined) refuse('--seed', '', 'is for a single simulation: a study runs seeds 1 to --seeds');
+  return {
+    name: 'simulate',
+    seed: 1,
+    study: { seeds: parseStudySeeds(seeds ?? String(DEFAULT_STUDY_SEEDS)), json: Boolean(p.values.json) },
+    ...config,
+  };
+}
+
+function parseStudySeeds(text: string): number {
+  if (!/^\d{1,6}$/.test(text) || Number(text) < 1 || Number(text) > MAX_STUDY_SEEDS) {
+    refuse('--seeds', '', `${JSON.stringify(text)} must be a whole number from 1 to ${MAX_STUDY_SEEDS}`);
+  }
+  return Number(text);
 }
 
 const CHAOS_OPTIONS: Options = {

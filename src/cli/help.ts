@@ -21,7 +21,12 @@ const USAGE: Record<string, string> = {
   ].join('\n'),
   simulate: [
     'chaos-gate simulate [--seed N] [--config FILE]',
+    'chaos-gate simulate --study [--seeds N] [--config FILE] [--json]',
     '  Run the rollout state machine and judgement against seeded simulated traffic; print JSON.',
+    '  --study rolls the plan out over seeds 1 to N (default 1000, at most 100000) against five candidates ' +
+      "derived from simulation.baseline and the plan's tolerances (identical; errors and latency mildly " +
+      'and clearly worse) and prints, per candidate, the share rolled back (95% interval), the share ' +
+      'promoted and the requests and virtual time to the decision; --json prints it as JSON.',
   ].join('\n'),
   chaos: [
     'chaos-gate chaos [--only NAME,NAME] [--experiments DIR] [--config FILE] [--environment NAME] ' +

@@ -3,7 +3,12 @@ import type { RolloutPlan } from '../plan/rollout.ts';
 import type { CohortModel, SimulationScenario } from '../simulate/scenario.ts';
 import { UsageError, type InputIssue } from '../util/errors.ts';
 import { zodIssues } from '../util/issues.ts';
-import { MAX_ANALYSES_PER_STAGE, MAX_JUDGED_REQUESTS, MAX_ROLLOUT_REQUESTS } from '../util/limits.ts';
+import {
+  MAX_ANALYSES_PER_STAGE,
+  MAX_JUDGED_REQUESTS,
+  MAX_ROLLOUT_REQUESTS,
+  MAX_STUDY_JUDGED_REQUESTS,
+} from '../util/limits.ts';
 import { MAX_RPS, MAX_RPS_RULE } from './rollout.ts';
 import { VERSION_PATTERN, VERSION_RULE } from './version.ts';
 
@@ -159,4 +164,24 @@ export function rolloutBudgetIssues(plan: RolloutPlan, scenario: SimulationScena
     );
   }
   return issues;
+}
+
+/**
+ * A study (`simulate --study`) of `rollouts` per seed against MAX_STUDY_JUDGED_REQUESTS: every
+ * rollout is within its own budget (rolloutBudgetIssues), so only their number can make it
+ * hours. The issue names the flag and the most seeds this plan may have.
+ */
+export function studyBudgetIssues(
+  plan: RolloutPlan,
+  scenario: SimulationScenario,
+  seeds: number,
+  rolloutsPerSeed: number,
+): InputIssue[] {
+  const perSeed = rolloutWork(plan, scenario.requestsPerSecond ?? plan.trafficRps).judged * rolloutsPerSeed;
+  if (perSeed * seeds <= MAX_STUDY_JUDGED_REQUESTS) return [];
+  const most = Math.max(1, Math.floor(MAX_STUDY_JUDGED_REQUESTS / perSeed));
+  const rule =
+    `${count(seeds)} seeds x ${rolloutsPerSeed} candidates could judge up to ${count(perSeed * seeds)} requests, ` +
+    `more than the ${count(MAX_STUDY_JUDGED_REQUESTS)} a study may: this plan allows at most ${count(most)} seeds`;
+  return [{ source: '--seeds', path: '', rule }];
 }

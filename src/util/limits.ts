@@ -34,6 +34,15 @@ export const MAX_ROLLOUT_REQUESTS = 2_000_000;
 export const MAX_JUDGED_REQUESTS = 10_000_000;
 /** Analyses of one stage (the simulation stops a stage at 100,000 as a runaway). */
 export const MAX_ANALYSES_PER_STAGE = 20_000;
+/** Seeds of one `simulate --study`: each is a rollout per candidate. */
+export const MAX_STUDY_SEEDS = 100_000;
+/**
+ * Requests a study may judge on the upper estimate, all rollouts together. The estimate is
+ * about 100x what a default rollout really judges (it assumes every stage paused until its
+ * deadline), so this admits about 20,000 seeds of the default plan (minutes) and 2,000 of a
+ * plan at MAX_JUDGED_REQUESTS, and refuses hours.
+ */
+export const MAX_STUDY_JUDGED_REQUESTS = 100_000_000_000;
 
 // The `service:` section (config/service.ts): each entry becomes work for docker or for the
 // traffic generator at every request, so a list is capped far above a real service's needs.

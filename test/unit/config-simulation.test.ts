@@ -3,7 +3,7 @@ import { UsageError } from '../../src/util/errors.ts';
 import { MAX_JUDGED_REQUESTS, MAX_ROLLOUT_REQUESTS } from '../../src/util/limits.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
-import { DEFAULT_BASELINE, rolloutWork, toSimulationScenario } from '../../src/config/simulation.ts';
+import { DEFAULT_BASELINE, rolloutWork, studyBudgetIssues, toSimulationScenario } from '../../src/config/simulation.ts';
 
 describe('simulation scenario', () => {
   it('defaults: baseline and canary both 1% errors, p50 20 ms, p99 80 ms', () => {
@@ -153,5 +153,33 @@ describe('what a plan may ask of the machine', () => {
     expect(work.requests).toBeLessThan(MAX_ROLLOUT_REQUESTS / 40);
     expect(work.judged).toBeLessThan(MAX_JUDGED_REQUESTS / 5);
     expect(rolloutWork({ ...defaultRolloutPlan(), strategy: 'rolling' }, 40).requests).toBe(0);
+  });
+});
+
+describe('what a study (simulate --study) may ask', () => {
+  const plan = defaultRolloutPlan();
+  const scenario = toSimulationScenario(undefined, 'test');
+
+  // The default plan judges at most 990,000 requests a rollout (estimate): 4.95 M a seed for 5 candidates.
+  it.each([1, 1000, 20_202])('admits %i seeds of the default plan', (seeds) => {
+    expect(studyBudgetIssues(plan, scenario, seeds, 5)).toEqual([]);
+  });
+
+  it('refuses more seeds than the budget, naming --seeds and the most this plan may have', () => {
+    expect(studyBudgetIssues(plan, scenario, 20_203, 5)).toEqual([
+      {
+        source: '--seeds',
+        path: '',
+        rule:
+          '20,203 seeds x 5 candidates could judge up to 100,004,850,000 requests, more than the ' +
+          '100,000,000,000 a study may: this plan allows at most 20,202 seeds',
+      },
+    ]);
+  });
+
+  it('counts the rate of the scenario: ten times the traffic, about a tenth of the seeds', () => {
+    const busy = toSimulationScenario({ requests_per_second: 400 }, 'test');
+    const rule = studyBudgetIssues(plan, busy, 20_000, 5)[0]?.rule;
+    expect(rule).toMatch(/this plan allows at most 2,[0-9]{3} seeds$/);
   });
 });

@@ -42,4 +42,41 @@ describe('chaos-gate simulate', { timeout: 60_000 }, () => {
     };
     expect(out).toMatchObject({ final_state: 'COMPLETED', rollback_triggered: false, rollback_reason: null });
   });
+
+  it('--study prints the same study twice (but for the time taken), as JSON and as a table', async () => {
+    const args = ['--study', '--seeds', '10'];
+    const [a, b, text] = await Promise.all([
+      simulate(...args, '--json'),
+      simulate(...args, '--json'),
+      simulate(...args),
+    ]);
+    const withoutTime = (json: string) => {
+      const { elapsed_seconds: elapsed, ...rest } = JSON.parse(json) as { elapsed_seconds: number };
+      expect(elapsed).toBeGreaterThan(0);
+      return rest;
+    };
+    const study = withoutTime(a) as { seeds: number; candidates: { name: string; rolled_back: { count: number } }[] };
+    expect(withoutTime(b)).toEqual(study);
+    expect(study.seeds).toBe(10);
+    expect(study.candidates.map((c) => c.name)).toEqual([
+      'identical',
+      'errors_mild',
+      'errors_clear',
+      'latency_mild',
+      'latency_clear',
+    ]);
+    expect(study.candidates.find((c) => c.name === 'errors_clear')?.rolled_back.count).toBe(10);
+    expect(text).toMatch(/^candidate +errors, p50 \/ p99 +rolled back +95% interval/m);
+    expect(text).toMatch(/^errors_clear +11%, 20 ms \/ 80 ms +10 \(100%\) +72\.3%-100%/m);
+    expect(text).toMatch(/^50 rollouts in \d+\.\d s\.$/m);
+  });
+
+  it('--study refuses a study over its budget with exit 2, naming --seeds', async () => {
+    const failed = await run(process.execPath, ['bin/chaos-gate.js', 'simulate', '--study', '--seeds', '99999'], {
+      cwd: root,
+      timeout: 60_000,
+    }).catch((e: unknown) => e as { code: number; stderr: string });
+    expect(failed).toMatchObject({ code: 2 });
+    expect((failed as { stderr: string }).stderr).toContain('error: --seeds: 99,999 seeds x 5 candidates');
+  });
 });
