@@ -17,9 +17,10 @@ import * as chaos from './chaos.mjs';
 import * as prediction from './predict.mjs';
 import * as userService from './user-service.mjs';
 import * as differential from './differential.mjs';
+import * as trust from './trust.mjs';
 
 /** @type {{ name: string, run: (ctx: { root: string, log: (line: string) => void }) => Promise<unknown> }[]} */
-const SECTIONS = [service, simulation, prediction, rollout, chaos, userService, differential];
+const SECTIONS = [service, simulation, prediction, rollout, chaos, userService, differential, trust];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line) => process.stderr.write(`[bench] ${line}\n`);
