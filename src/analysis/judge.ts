@@ -1,8 +1,8 @@
 import { ms, num, pct, pValue } from '../util/format.ts';
-import { errorLimitTest, evidenceSince, latencyLimitTest, type LimitTest } from './limits.ts';
-import { countUntimed, successLatencies, summarize, type WindowMetrics } from './metrics.ts';
+import { errorLimitTest, evidenceSince, latencyLimitTestSorted, type LimitTest } from './limits.ts';
+import { countUntimed, sortedSuccessLatencies, summarize, type WindowMetrics } from './metrics.ts';
 import type { Observation } from './observation.ts';
-import { mannWhitneyGreater, twoProportionTest, type MannWhitneyTest, type ProportionTest } from './stats.ts';
+import { mannWhitneyGreaterSorted, twoProportionTest, type MannWhitneyTest, type ProportionTest } from './stats.ts';
 
 // The verdict on a canary window against its baseline window (same region, same time range).
 // The rules, in order; every one that applies adds a line to `reasons` (Kayenta-style: each
@@ -97,10 +97,12 @@ export function judge(
   const { minSamples } = options;
   const redP = options.alpha * RED_ALPHA_FACTOR;
   const levels: Levels = { alpha: options.alpha, redP, alphaText: num(options.alpha), redAlphaText: num(redP) };
-  const c = summarize(canary);
-  const b = summarize(baseline);
+  // Each cohort's latencies are sorted once, for the quantiles, the limit and the ranks alike.
+  const latencies = { canary: sortedSuccessLatencies(canary), baseline: sortedSuccessLatencies(baseline) };
+  const c = summarize(canary, latencies.canary);
+  const b = summarize(baseline, latencies.baseline);
   const errorLimit = errorLimitTest(canary, limits.maxErrorRate);
-  const latencyLimit = latencyLimitTest(canary, limits.maxP99Ms);
+  const latencyLimit = latencyLimitTestSorted(latencies.canary, limits.maxP99Ms);
   const reasons: Reasons = { red: [], yellow: [], fine: [] };
   judgeErrorLimit(c, errorLimit, limits.maxErrorRate, levels, reasons);
   judgeLatencyLimit(canary, c, latencyLimit, limits.maxP99Ms, levels, reasons);
@@ -129,7 +131,7 @@ export function judge(
     fine.push(`no comparison with the baseline: ${b.count} of ${minSamples} baseline requests (limits only)`);
   } else {
     errors = compareErrors(c, b, options, reasons);
-    latency = compareLatency(canary, baseline, c, b, options, reasons);
+    latency = compareLatency(latencies, c, b, options, reasons);
   }
   const all = { ...base, tests: { errorLimit, latencyLimit, errors, latency }, evidenceSince: null };
   if (yellow.length > 0) return { verdict: 'yellow', reasons: [...yellow, ...fine], ...all };
@@ -204,8 +206,7 @@ function compareErrors(
 
 /** Rule 3 for latency: the canary's latencies against the baseline's plus the tolerated increase. */
 function compareLatency(
-  canary: readonly Observation[],
-  baseline: readonly Observation[],
+  latencies: { canary: Float64Array; baseline: Float64Array },
   c: WindowMetrics,
   b: WindowMetrics,
   options: JudgeOptions,
@@ -213,7 +214,7 @@ function compareLatency(
 ): MannWhitneyTest {
   const allowed = options.maxLatencyIncreaseRatio ?? DEFAULT_MAX_LATENCY_INCREASE_RATIO;
   const allowedMs = options.maxLatencyIncreaseMs ?? DEFAULT_MAX_LATENCY_INCREASE_MS;
-  const latency = mannWhitneyGreater(successLatencies(canary), successLatencies(baseline), allowed, allowedMs);
+  const latency = mannWhitneyGreaterSorted(latencies.canary, latencies.baseline, allowed, allowedMs);
   const latencyCmp = `median latency ${ms(c.p50Ms)} vs baseline ${ms(b.p50Ms)}`;
   const latencyTest = `(Mann-Whitney U=${latency.u}, p=${pValue(latency.p)})`;
   const tolerated = allowedMs > 0 ? `${pct(allowed)} + ${allowedMs} ms` : pct(allowed);

@@ -61,20 +61,28 @@ export function nearestRank(q: number, n: number): number {
 }
 
 /** Nearest-rank q-quantile of values sorted ascending; null for an empty list. */
-export function quantileSorted(sorted: readonly number[], q: number): number | null {
+export function quantileSorted(sorted: ArrayLike<number>, q: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[nearestRank(q, sorted.length) - 1] ?? null;
 }
 
+/**
+ * Latencies of the successful, timed requests, sorted ascending, as a typed array: it sorts
+ * numbers in native code, several times faster than a comparator, in the same order. The
+ * judge sorts each window once and hands the result to every statistic that needs it.
+ */
+export function sortedSuccessLatencies(observations: readonly Observation[]): Float64Array {
+  let n = 0;
+  for (const o of observations) if (isTimedSuccess(o)) n++;
+  const out = new Float64Array(n);
+  let i = 0;
+  for (const o of observations) if (isTimedSuccess(o)) out[i++] = o.latencyMs;
+  return out.sort();
+}
+
 /** Latencies of the successful, timed requests, sorted ascending. */
 export function successLatencies(observations: readonly Observation[]): number[] {
-  const out: number[] = [];
-  for (const o of observations) if (isTimedSuccess(o)) out.push(o.latencyMs);
-  // A typed array sorts numbers in native code, several times faster than a comparator (the
-  // judge sorts every window at every analysis); the order is the same.
-  const sorted = new Float64Array(out).sort();
-  for (let i = 0; i < sorted.length; i++) out[i] = sorted[i] as number;
-  return out;
+  return Array.from(sortedSuccessLatencies(observations));
 }
 
 /** Successful requests the load generator could not time. */
@@ -96,10 +104,13 @@ export function formatHopErrors(list: readonly HopErrors[]): string {
   return list.map((h) => `${h.hop} ${h.errors} (${Math.round((100 * h.errors) / Math.max(1, total))}%)`).join(', ');
 }
 
-export function summarize(observations: readonly Observation[]): WindowMetrics {
+/** `latencies`: the window's sortedSuccessLatencies(), when the caller has them already. */
+export function summarize(
+  observations: readonly Observation[],
+  latencies: ArrayLike<number> = sortedSuccessLatencies(observations),
+): WindowMetrics {
   const count = observations.length;
   const errors = countErrors(observations);
-  const latencies = successLatencies(observations);
   const byHop = errors > 0 ? errorsByHop(observations) : undefined;
   return {
     count,
