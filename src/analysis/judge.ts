@@ -1,6 +1,6 @@
 import { ms, num, pct, pValue } from '../util/format.ts';
 import { errorLimitTest, evidenceSince, latencyLimitTestSorted, type LimitTest } from './limits.ts';
-import { countUntimed, sortedSuccessLatencies, summarize, type WindowMetrics } from './metrics.ts';
+import { countUntimed, successLatencies, summarize, type WindowMetrics } from './metrics.ts';
 import type { Observation } from './observation.ts';
 import { mannWhitneyGreaterSorted, twoProportionTest, type MannWhitneyTest, type ProportionTest } from './stats.ts';
 
@@ -51,6 +51,12 @@ export interface JudgeOptions {
   maxLatencyIncreaseMs?: number;
 }
 
+/** Each cohort's successLatencies(). */
+export interface SortedLatencies {
+  canary: readonly number[];
+  baseline: readonly number[];
+}
+
 export const DEFAULT_MAX_ERROR_RATE_INCREASE = 0.01;
 export const DEFAULT_MAX_LATENCY_INCREASE_RATIO = 0.1;
 export const DEFAULT_MAX_LATENCY_INCREASE_MS = 5;
@@ -93,12 +99,14 @@ export function judge(
   baseline: readonly Observation[],
   limits: StageLimits,
   options: JudgeOptions,
+  sorted?: SortedLatencies,
 ): Judgement {
   const { minSamples } = options;
   const redP = options.alpha * RED_ALPHA_FACTOR;
   const levels: Levels = { alpha: options.alpha, redP, alphaText: num(options.alpha), redAlphaText: num(redP) };
   // Each cohort's latencies are sorted once, for the quantiles, the limit and the ranks alike.
-  const latencies = { canary: sortedSuccessLatencies(canary), baseline: sortedSuccessLatencies(baseline) };
+  // `sorted`: the windows' successLatencies(), when the caller keeps them between analyses.
+  const latencies = sorted ?? { canary: successLatencies(canary), baseline: successLatencies(baseline) };
   const c = summarize(canary, latencies.canary);
   const b = summarize(baseline, latencies.baseline);
   const errorLimit = errorLimitTest(canary, limits.maxErrorRate);
@@ -206,7 +214,7 @@ function compareErrors(
 
 /** Rule 3 for latency: the canary's latencies against the baseline's plus the tolerated increase. */
 function compareLatency(
-  latencies: { canary: Float64Array; baseline: Float64Array },
+  latencies: SortedLatencies,
   c: WindowMetrics,
   b: WindowMetrics,
   options: JudgeOptions,

@@ -119,14 +119,14 @@ export function mannWhitneyGreaterSorted(
 }
 
 /** (v - offset) / (1 + margin) of sorted values, still sorted (re-sorted should a margin <= -1 reverse them). */
-function shiftedSorted(sorted: ArrayLike<number>, margin: number, offset: number): Float64Array {
-  const out = new Float64Array(sorted.length);
+function shiftedSorted(sorted: ArrayLike<number>, margin: number, offset: number): number[] {
+  const out: number[] = [];
   let ordered = true;
   for (let k = 0; k < sorted.length; k++) {
-    out[k] = ((sorted[k] as number) - offset) / (1 + margin);
+    out.push(((sorted[k] as number) - offset) / (1 + margin));
     if (k > 0 && (out[k] as number) < (out[k - 1] as number)) ordered = false;
   }
-  return ordered ? out : out.sort();
+  return ordered ? out : out.sort((a, b) => a - b);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { combineJudgement, type CheckRecord, type CombinedJudgement } from '../analysis/combine.ts';
-import { judge, type JudgeOptions } from '../analysis/judge.ts';
+import { judge, type JudgeOptions, type SortedLatencies } from '../analysis/judge.ts';
 import type { Observation } from '../analysis/observation.ts';
 import type { StagePrediction } from '../predict/model.ts';
 import type { StageComparison } from '../predict/tiers.ts';
@@ -32,6 +32,8 @@ export interface StepInput {
   canary: readonly Observation[];
   /** Same region and time range, baseline cohort. */
   baseline: readonly Observation[];
+  /** Their successLatencies(), when the caller keeps them between analyses (sortWindow). */
+  latencies?: SortedLatencies;
   /** The Prometheus checks evaluated for this analysis (none in simulations). */
   prometheus?: readonly CheckRecord[];
   /**
@@ -69,6 +71,7 @@ export interface StageJudgementInput {
   stage: StageConfig;
   canary: readonly Observation[];
   baseline: readonly Observation[];
+  latencies?: SortedLatencies;
   prometheus?: readonly CheckRecord[];
   prediction?: StagePrediction;
 }
@@ -80,7 +83,7 @@ export interface StageJudgementInput {
  */
 export function judgeStage(input: StageJudgementInput): { judgement: CombinedJudgement; comparison?: StageComparison } {
   const { plan, stage } = input;
-  const synthetic = judge(input.canary, input.baseline, stage.limits, judgeOptions(plan.analysis));
+  const synthetic = judge(input.canary, input.baseline, stage.limits, judgeOptions(plan.analysis), input.latencies);
   const combined = combineJudgement(
     synthetic,
     stage.limits,

@@ -1,5 +1,6 @@
 import type { CombinedJudgement } from '../analysis/combine.ts';
 import type { DifferentialResult } from '../analysis/differential.ts';
+import { sortWindow, type SortedWindow } from '../analysis/metrics.ts';
 import type { PrometheusPlan } from '../prometheus/config.ts';
 import type { StagePrediction } from '../predict/model.ts';
 import type { StageComparison } from '../predict/tiers.ts';
@@ -166,6 +167,9 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
   const intervals: AnalysisInterval[] = [];
   let intervalFrom = timing.startedAt;
   const prediction = ctx.prediction?.[stageIndex];
+  // The stage's window only grows between analyses: its latencies are sorted as it grows.
+  let canarySorted: SortedWindow | undefined;
+  let baselineSorted: SortedWindow | undefined;
   for (;;) {
     await ctx.clock.sleep(nextInMs, ctx.signal);
     const state = ctx.state();
@@ -175,6 +179,8 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
     const window = { region: region.name, from: timing.startedAt, to: now };
     const canary = store.select({ ...window, cohort: 'canary' });
     const baseline = store.select({ ...window, cohort: 'baseline' });
+    canarySorted = sortWindow(canary, canarySorted);
+    baselineSorted = sortWindow(baseline, baselineSorted);
     const result = step({
       plan,
       state,
@@ -182,6 +188,7 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
       now,
       canary,
       baseline,
+      latencies: { canary: canarySorted.latencies, baseline: baselineSorted.latencies },
       prometheus,
       ...(prediction ? { prediction } : {}),
     });
