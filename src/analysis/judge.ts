@@ -1,7 +1,7 @@
 import { ms, num, pct, pValue } from '../util/format.ts';
 import { errorLimitTest, evidenceSince, latencyLimitTestSorted, type LimitTest } from './limits.ts';
 import { countUntimed, successLatencies, summarize, type WindowMetrics } from './metrics.ts';
-import type { Observation } from './observation.ts';
+import type { Cohort, Observation } from './observation.ts';
 import { mannWhitneyGreaterSorted, twoProportionTest, type MannWhitneyTest, type ProportionTest } from './stats.ts';
 
 // The verdict on a canary window against its baseline window (same region, same time range).
@@ -49,6 +49,11 @@ export interface JudgeOptions {
   maxLatencyIncreaseRatio?: number;
   /** Tolerated absolute increase of the latency on top of the relative one, ms (default 5). */
   maxLatencyIncreaseMs?: number;
+  /**
+   * Requests per second each cohort is sent (stageRates()), so that "not enough data" says
+   * how long the missing requests take; without it, it says only how many are missing.
+   */
+  rates?: { canary: number; baseline: number };
 }
 
 /** Each cohort's successLatencies(). */
@@ -126,7 +131,7 @@ export function judge(
   if (c.count < minSamples) {
     return {
       verdict: 'inconclusive',
-      reasons: [`not enough data: ${c.count} of ${minSamples} canary requests`, ...yellow, ...fine],
+      reasons: [`not enough data: ${shortfall(c.count, minSamples, 'canary', options.rates)}`, ...yellow, ...fine],
       ...base,
       tests,
       evidenceSince: null,
@@ -136,7 +141,8 @@ export function judge(
   let errors: ProportionTest | null = null;
   let latency: MannWhitneyTest | null = null;
   if (b.count < minSamples) {
-    fine.push(`no comparison with the baseline: ${b.count} of ${minSamples} baseline requests (limits only)`);
+    const missing = shortfall(b.count, minSamples, 'baseline', options.rates);
+    fine.push(`no comparison with the baseline: ${missing} (limits only)`);
   } else {
     errors = compareErrors(c, b, options, reasons);
     latency = compareLatency(latencies, c, b, options, reasons);
@@ -144,6 +150,18 @@ export function judge(
   const all = { ...base, tests: { errorLimit, latencyLimit, errors, latency }, evidenceSince: null };
   if (yellow.length > 0) return { verdict: 'yellow', reasons: [...yellow, ...fine], ...all };
   return { verdict: 'green', reasons: fine, ...all };
+}
+
+/** "12 of 30 canary requests; 18 more needed, about 4.5 s at 4 canary requests/s". */
+function shortfall(count: number, minSamples: number, cohort: Cohort, rates: JudgeOptions['rates']): string {
+  const more = minSamples - count;
+  const counted = `${count} of ${minSamples} ${cohort} requests; ${more} more needed`;
+  const rate = rates?.[cohort];
+  if (rate === undefined) return counted;
+  if (!(rate > 0)) return `${counted}, but the stage sends the ${cohort} no requests`;
+  const seconds = more / rate;
+  const wait = seconds < 0.05 ? 'under 0.1 s' : `about ${seconds.toFixed(1)} s`;
+  return `${counted}, ${wait} at ${num(rate)} ${cohort} requests/s`;
 }
 
 /** Rule 1 and 3 for the error limit: the canary's error rate against max_error_rate. */

@@ -34,6 +34,8 @@ export interface StepInput {
   baseline: readonly Observation[];
   /** Their successLatencies(), when the caller keeps them between analyses (sortWindow). */
   latencies?: SortedLatencies;
+  /** Requests per second the stage sends each cohort (stageRates()): "not enough data" says how long it waits. */
+  rates?: JudgeOptions['rates'];
   /** The Prometheus checks evaluated for this analysis (none in simulations). */
   prometheus?: readonly CheckRecord[];
   /**
@@ -72,6 +74,7 @@ export interface StageJudgementInput {
   canary: readonly Observation[];
   baseline: readonly Observation[];
   latencies?: SortedLatencies;
+  rates?: JudgeOptions['rates'];
   prometheus?: readonly CheckRecord[];
   prediction?: StagePrediction;
 }
@@ -83,7 +86,8 @@ export interface StageJudgementInput {
  */
 export function judgeStage(input: StageJudgementInput): { judgement: CombinedJudgement; comparison?: StageComparison } {
   const { plan, stage } = input;
-  const synthetic = judge(input.canary, input.baseline, stage.limits, judgeOptions(plan.analysis), input.latencies);
+  const options = { ...judgeOptions(plan.analysis), ...(input.rates ? { rates: input.rates } : {}) };
+  const synthetic = judge(input.canary, input.baseline, stage.limits, options, input.latencies);
   const combined = combineJudgement(
     synthetic,
     stage.limits,

@@ -168,8 +168,7 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
   let intervalFrom = timing.startedAt;
   const prediction = ctx.prediction?.[stageIndex];
   // The stage's window only grows between analyses: its latencies are sorted as it grows.
-  let canarySorted: SortedWindow | undefined;
-  let baselineSorted: SortedWindow | undefined;
+  let sorted: Record<'canary' | 'baseline', SortedWindow> | undefined;
   for (;;) {
     await ctx.clock.sleep(nextInMs, ctx.signal);
     const state = ctx.state();
@@ -179,8 +178,7 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
     const window = { region: region.name, from: timing.startedAt, to: now };
     const canary = store.select({ ...window, cohort: 'canary' });
     const baseline = store.select({ ...window, cohort: 'baseline' });
-    canarySorted = sortWindow(canary, canarySorted);
-    baselineSorted = sortWindow(baseline, baselineSorted);
+    sorted = { canary: sortWindow(canary, sorted?.canary), baseline: sortWindow(baseline, sorted?.baseline) };
     const result = step({
       plan,
       state,
@@ -188,7 +186,8 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
       now,
       canary,
       baseline,
-      latencies: { canary: canarySorted.latencies, baseline: baselineSorted.latencies },
+      latencies: { canary: sorted.canary.latencies, baseline: sorted.baseline.latencies },
+      rates,
       prometheus,
       ...(prediction ? { prediction } : {}),
     });
@@ -309,7 +308,9 @@ async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<v
     const prometheus = await checksFor(ctx, region);
     const now = ctx.clock.now();
     const canary = store.select({ region: region.name, cohort: 'canary', from: bakeFrom, to: now });
-    const { judgement: j } = judgeStage({ plan, stage: last, canary, baseline, prometheus });
+    // The baseline was measured before the replacement: no more of it comes.
+    const rates = { canary: plan.trafficRps, baseline: 0 };
+    const { judgement: j } = judgeStage({ plan, stage: last, canary, baseline, rates, prometheus });
     // The baseline was measured before the replacement: every interval is held to all of it.
     intervals.push(
       analysisInterval(
