@@ -1,8 +1,8 @@
 import { ms, num, pct, pValue } from '../util/format.ts';
-import { errorLimitTest, evidenceSince, latencyLimitTest, type LimitTest } from './limits.ts';
+import { errorLimitTest, evidenceSince, latencyLimitTestSorted, type LimitTest } from './limits.ts';
 import { countUntimed, successLatencies, summarize, type WindowMetrics } from './metrics.ts';
-import type { Observation } from './observation.ts';
-import { mannWhitneyGreater, twoProportionTest, type MannWhitneyTest, type ProportionTest } from './stats.ts';
+import type { Cohort, Observation } from './observation.ts';
+import { mannWhitneyGreaterSorted, twoProportionTest, type MannWhitneyTest, type ProportionTest } from './stats.ts';
 
 // The verdict on a canary window against its baseline window (same region, same time range).
 // The rules, in order; every one that applies adds a line to `reasons` (Kayenta-style: each
@@ -49,6 +49,17 @@ export interface JudgeOptions {
   maxLatencyIncreaseRatio?: number;
   /** Tolerated absolute increase of the latency on top of the relative one, ms (default 5). */
   maxLatencyIncreaseMs?: number;
+  /**
+   * Requests per second each cohort is sent (stageRates()), so that "not enough data" says
+   * how long the missing requests take; without it, it says only how many are missing.
+   */
+  rates?: { canary: number; baseline: number };
+}
+
+/** Each cohort's successLatencies(). */
+export interface SortedLatencies {
+  canary: readonly number[];
+  baseline: readonly number[];
 }
 
 export const DEFAULT_MAX_ERROR_RATE_INCREASE = 0.01;
@@ -93,14 +104,18 @@ export function judge(
   baseline: readonly Observation[],
   limits: StageLimits,
   options: JudgeOptions,
+  sorted?: SortedLatencies,
 ): Judgement {
   const { minSamples } = options;
   const redP = options.alpha * RED_ALPHA_FACTOR;
   const levels: Levels = { alpha: options.alpha, redP, alphaText: num(options.alpha), redAlphaText: num(redP) };
-  const c = summarize(canary);
-  const b = summarize(baseline);
+  // Each cohort's latencies are sorted once, for the quantiles, the limit and the ranks alike.
+  // `sorted`: the windows' successLatencies(), when the caller keeps them between analyses.
+  const latencies = sorted ?? { canary: successLatencies(canary), baseline: successLatencies(baseline) };
+  const c = summarize(canary, latencies.canary);
+  const b = summarize(baseline, latencies.baseline);
   const errorLimit = errorLimitTest(canary, limits.maxErrorRate);
-  const latencyLimit = latencyLimitTest(canary, limits.maxP99Ms);
+  const latencyLimit = latencyLimitTestSorted(latencies.canary, limits.maxP99Ms);
   const reasons: Reasons = { red: [], yellow: [], fine: [] };
   judgeErrorLimit(c, errorLimit, limits.maxErrorRate, levels, reasons);
   judgeLatencyLimit(canary, c, latencyLimit, limits.maxP99Ms, levels, reasons);
@@ -116,7 +131,7 @@ export function judge(
   if (c.count < minSamples) {
     return {
       verdict: 'inconclusive',
-      reasons: [`not enough data: ${c.count} of ${minSamples} canary requests`, ...yellow, ...fine],
+      reasons: [`not enough data: ${shortfall(c.count, minSamples, 'canary', options.rates)}`, ...yellow, ...fine],
       ...base,
       tests,
       evidenceSince: null,
@@ -126,14 +141,27 @@ export function judge(
   let errors: ProportionTest | null = null;
   let latency: MannWhitneyTest | null = null;
   if (b.count < minSamples) {
-    fine.push(`no comparison with the baseline: ${b.count} of ${minSamples} baseline requests (limits only)`);
+    const missing = shortfall(b.count, minSamples, 'baseline', options.rates);
+    fine.push(`no comparison with the baseline: ${missing} (limits only)`);
   } else {
     errors = compareErrors(c, b, options, reasons);
-    latency = compareLatency(canary, baseline, c, b, options, reasons);
+    latency = compareLatency(latencies, c, b, options, reasons);
   }
   const all = { ...base, tests: { errorLimit, latencyLimit, errors, latency }, evidenceSince: null };
   if (yellow.length > 0) return { verdict: 'yellow', reasons: [...yellow, ...fine], ...all };
   return { verdict: 'green', reasons: fine, ...all };
+}
+
+/** "12 of 30 canary requests; 18 more needed, about 4.5 s at 4 canary requests/s". */
+function shortfall(count: number, minSamples: number, cohort: Cohort, rates: JudgeOptions['rates']): string {
+  const more = minSamples - count;
+  const counted = `${count} of ${minSamples} ${cohort} requests; ${more} more needed`;
+  const rate = rates?.[cohort];
+  if (rate === undefined) return counted;
+  if (!(rate > 0)) return `${counted}, but the stage sends the ${cohort} no requests`;
+  const seconds = more / rate;
+  const wait = seconds < 0.05 ? 'under 0.1 s' : `about ${seconds.toFixed(1)} s`;
+  return `${counted}, ${wait} at ${num(rate)} ${cohort} requests/s`;
 }
 
 /** Rule 1 and 3 for the error limit: the canary's error rate against max_error_rate. */
@@ -204,8 +232,7 @@ function compareErrors(
 
 /** Rule 3 for latency: the canary's latencies against the baseline's plus the tolerated increase. */
 function compareLatency(
-  canary: readonly Observation[],
-  baseline: readonly Observation[],
+  latencies: SortedLatencies,
   c: WindowMetrics,
   b: WindowMetrics,
   options: JudgeOptions,
@@ -213,7 +240,7 @@ function compareLatency(
 ): MannWhitneyTest {
   const allowed = options.maxLatencyIncreaseRatio ?? DEFAULT_MAX_LATENCY_INCREASE_RATIO;
   const allowedMs = options.maxLatencyIncreaseMs ?? DEFAULT_MAX_LATENCY_INCREASE_MS;
-  const latency = mannWhitneyGreater(successLatencies(canary), successLatencies(baseline), allowed, allowedMs);
+  const latency = mannWhitneyGreaterSorted(latencies.canary, latencies.baseline, allowed, allowedMs);
   const latencyCmp = `median latency ${ms(c.p50Ms)} vs baseline ${ms(b.p50Ms)}`;
   const latencyTest = `(Mann-Whitney U=${latency.u}, p=${pValue(latency.p)})`;
   const tolerated = allowedMs > 0 ? `${pct(allowed)} + ${allowedMs} ms` : pct(allowed);

@@ -44,6 +44,18 @@ export function latencyLimitTest(canary: readonly Observation[], maxP99Ms: numbe
   return limitTest(bad, total, P99_SLOW_SHARE);
 }
 
+/** latencyLimitTest() from the canary's sortedSuccessLatencies(): the slow ones are the tail past a binary search. */
+export function latencyLimitTestSorted(latencies: ArrayLike<number>, maxP99Ms: number): LimitTest {
+  let lo = 0;
+  let hi = latencies.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((latencies[mid] as number) > maxP99Ms) hi = mid;
+    else lo = mid + 1;
+  }
+  return limitTest(latencies.length - lo, latencies.length, P99_SLOW_SHARE);
+}
+
 /** Time of the earliest canary request that counts against the given limits; null if none does. */
 export function evidenceSince(
   canary: readonly Observation[],

@@ -72,24 +72,43 @@ export function mannWhitneyGreater(
   margin = 0,
   offset = 0,
 ): MannWhitneyTest {
+  return mannWhitneyGreaterSorted(Float64Array.from(canary).sort(), Float64Array.from(baseline).sort(), margin, offset);
+}
+
+/**
+ * mannWhitneyGreater() of samples already sorted ascending (the judge sorts each window
+ * once): the ranks come from merging the two, O(n+m), not from sorting their union. Only
+ * the tie groups matter to the statistic, and a merge finds the same groups as a sort.
+ */
+export function mannWhitneyGreaterSorted(
+  canary: ArrayLike<number>,
+  baseline: ArrayLike<number>,
+  margin = 0,
+  offset = 0,
+): MannWhitneyTest {
   const n1 = canary.length;
   const n2 = baseline.length;
   if (n1 === 0 || n2 === 0) return { margin, offset, u: 0, z: 0, p: 1 };
-  const all: { v: number; c: boolean }[] = [];
-  for (const v of canary) all.push({ v: (v - offset) / (1 + margin), c: true });
-  for (const v of baseline) all.push({ v, c: false });
-  all.sort((a, b) => a.v - b.v);
+  const shifted = shiftedSorted(canary, margin, offset);
   const n = n1 + n2;
   let canaryRankSum = 0;
   let tieTerm = 0; // sum over tie groups of t^3 - t
-  for (let i = 0; i < n;) {
-    let j = i;
-    while (j + 1 < n && (all[j + 1] as { v: number }).v === (all[i] as { v: number }).v) j++;
-    const t = j - i + 1;
-    const midRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) if ((all[k] as { c: boolean }).c) canaryRankSum += midRank;
+  let i = 0; // next canary value
+  let j = 0; // next baseline value
+  while (i < n1 || j < n2) {
+    const fromCanary = j >= n2 || (i < n1 && (shifted[i] as number) <= (baseline[j] as number));
+    const v = fromCanary ? shifted[i] : baseline[j];
+    const ranked = i + j;
+    const firstCanary = i;
+    // The tie group: the value taken and every equal one on both sides (a NaN stands alone).
+    if (fromCanary) i++;
+    else j++;
+    while (i < n1 && shifted[i] === v) i++;
+    while (j < n2 && baseline[j] === v) j++;
+    const inCanary = i - firstCanary;
+    const t = i + j - ranked;
+    canaryRankSum += inCanary * (ranked + (t + 1) / 2);
     tieTerm += t * t * t - t;
-    i = j + 1;
   }
   const u = canaryRankSum - (n1 * (n1 + 1)) / 2;
   const mean = (n1 * n2) / 2;
@@ -97,6 +116,17 @@ export function mannWhitneyGreater(
   if (!(variance > 0)) return { margin, offset, u, z: 0, p: 1 };
   const z = (u - mean - 0.5) / Math.sqrt(variance);
   return { margin, offset, u, z, p: normalSf(z) };
+}
+
+/** (v - offset) / (1 + margin) of sorted values, still sorted (re-sorted should a margin <= -1 reverse them). */
+function shiftedSorted(sorted: ArrayLike<number>, margin: number, offset: number): number[] {
+  const out: number[] = [];
+  let ordered = true;
+  for (let k = 0; k < sorted.length; k++) {
+    out.push(((sorted[k] as number) - offset) / (1 + margin));
+    if (k > 0 && (out[k] as number) < (out[k - 1] as number)) ordered = false;
+  }
+  return ordered ? out : out.sort((a, b) => a - b);
 }
 
 /**

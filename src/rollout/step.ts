@@ -1,5 +1,5 @@
 import { combineJudgement, type CheckRecord, type CombinedJudgement } from '../analysis/combine.ts';
-import { judge, type JudgeOptions } from '../analysis/judge.ts';
+import { judge, type JudgeOptions, type SortedLatencies } from '../analysis/judge.ts';
 import type { Observation } from '../analysis/observation.ts';
 import type { StagePrediction } from '../predict/model.ts';
 import type { StageComparison } from '../predict/tiers.ts';
@@ -32,6 +32,10 @@ export interface StepInput {
   canary: readonly Observation[];
   /** Same region and time range, baseline cohort. */
   baseline: readonly Observation[];
+  /** Their successLatencies(), when the caller keeps them between analyses (sortWindow). */
+  latencies?: SortedLatencies;
+  /** Requests per second the stage sends each cohort (stageRates()): "not enough data" says how long it waits. */
+  rates?: JudgeOptions['rates'];
   /** The Prometheus checks evaluated for this analysis (none in simulations). */
   prometheus?: readonly CheckRecord[];
   /**
@@ -69,6 +73,8 @@ export interface StageJudgementInput {
   stage: StageConfig;
   canary: readonly Observation[];
   baseline: readonly Observation[];
+  latencies?: SortedLatencies;
+  rates?: JudgeOptions['rates'];
   prometheus?: readonly CheckRecord[];
   prediction?: StagePrediction;
 }
@@ -80,7 +86,8 @@ export interface StageJudgementInput {
  */
 export function judgeStage(input: StageJudgementInput): { judgement: CombinedJudgement; comparison?: StageComparison } {
   const { plan, stage } = input;
-  const synthetic = judge(input.canary, input.baseline, stage.limits, judgeOptions(plan.analysis));
+  const options = { ...judgeOptions(plan.analysis), ...(input.rates ? { rates: input.rates } : {}) };
+  const synthetic = judge(input.canary, input.baseline, stage.limits, options, input.latencies);
   const combined = combineJudgement(
     synthetic,
     stage.limits,

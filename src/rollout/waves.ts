@@ -1,4 +1,5 @@
 import type { CombinedJudgement } from '../analysis/combine.ts';
+import { sortWindow, type SortedWindow } from '../analysis/metrics.ts';
 import type { PrometheusPlan } from '../prometheus/config.ts';
 import type { StagePrediction } from '../predict/model.ts';
 import type { StageComparison } from '../predict/tiers.ts';
@@ -121,6 +122,8 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
   const intervals: AnalysisInterval[] = [];
   let intervalFrom = timing.startedAt;
   const prediction = ctx.prediction?.[stageIndex];
+  // The stage's window only grows between analyses: its latencies are sorted as it grows.
+  let sorted: Record<'canary' | 'baseline', SortedWindow> | undefined;
   for (;;) {
     await ctx.clock.sleep(nextInMs, ctx.signal);
     const state = ctx.state();
@@ -130,6 +133,7 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
     const window = { region: region.name, from: timing.startedAt, to: now };
     const canary = store.select({ ...window, cohort: 'canary' });
     const baseline = store.select({ ...window, cohort: 'baseline' });
+    sorted = { canary: sortWindow(canary, sorted?.canary), baseline: sortWindow(baseline, sorted?.baseline) };
     const result = step({
       plan,
       state,
@@ -137,6 +141,8 @@ export async function runCanaryStage(ctx: WaveContext, entered: StageState): Pro
       now,
       canary,
       baseline,
+      latencies: { canary: sorted.canary.latencies, baseline: sorted.baseline.latencies },
+      rates,
       prometheus,
       ...(prediction ? { prediction } : {}),
     });
@@ -257,7 +263,9 @@ async function runRollingStep(ctx: WaveContext, region: RegionTarget): Promise<v
     const prometheus = await checksFor(ctx, region);
     const now = ctx.clock.now();
     const canary = store.select({ region: region.name, cohort: 'canary', from: bakeFrom, to: now });
-    const { judgement: j } = judgeStage({ plan, stage: last, canary, baseline, prometheus });
+    // The baseline was measured before the replacement: no more of it comes.
+    const rates = { canary: plan.trafficRps, baseline: 0 };
+    const { judgement: j } = judgeStage({ plan, stage: last, canary, baseline, rates, prometheus });
     // The baseline was measured before the replacement: every interval is held to all of it.
     intervals.push(
       analysisInterval(

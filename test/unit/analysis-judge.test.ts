@@ -12,16 +12,62 @@ describe('judge', () => {
   it('is inconclusive below min_samples and says how much data there is', () => {
     const j = judge(makeWindow('canary', { n: 12, latency: spread }), baseline, limits, options);
     expect(j.verdict).toBe('inconclusive');
-    expect(j.reasons[0]).toBe('not enough data: 12 of 50 canary requests');
+    expect(j.reasons[0]).toBe('not enough data: 12 of 50 canary requests; 38 more needed');
     expect(j.tests.errors).toBeNull();
     expect(j.tests.latency).toBeNull();
+  });
+
+  // With the stage's rates (stageRates()) it says how long the missing requests take.
+  it.each([
+    [
+      12,
+      { canary: 4, baseline: 20 },
+      'not enough data: 12 of 50 canary requests; 38 more needed, about 9.5 s at 4 canary requests/s',
+    ],
+    [
+      0,
+      { canary: 2.5, baseline: 20 },
+      'not enough data: 0 of 50 canary requests; 50 more needed, about 20.0 s at 2.5 canary requests/s',
+    ],
+    [
+      49,
+      { canary: 30, baseline: 0 },
+      'not enough data: 49 of 50 canary requests; 1 more needed, under 0.1 s at 30 canary requests/s',
+    ],
+    [
+      7,
+      { canary: 0, baseline: 20 },
+      'not enough data: 7 of 50 canary requests; 43 more needed, but the stage sends the canary no requests',
+    ],
+  ])('%i canary requests at %o: %s', (n, rates, reason) => {
+    const j = judge(makeWindow('canary', { n, latency: spread }), baseline, limits, { ...options, rates });
+    expect(j.verdict).toBe('inconclusive');
+    expect(j.reasons[0]).toBe(reason);
+  });
+
+  it.each([
+    [
+      { canary: 30, baseline: 2 },
+      'no comparison with the baseline: 20 of 50 baseline requests; 30 more needed, about 15.0 s at 2 baseline requests/s (limits only)',
+    ],
+    [
+      { canary: 30, baseline: 0 },
+      'no comparison with the baseline: 20 of 50 baseline requests; 30 more needed, but the stage sends the baseline no requests (limits only)',
+    ],
+  ])('a baseline short of data at %o: %s', (rates, reason) => {
+    const j = judge(makeWindow('canary', { n: 100, latency: spread }), baseline.slice(0, 20), limits, {
+      ...options,
+      rates,
+    });
+    expect(j.verdict).toBe('green');
+    expect(j.reasons).toContain(reason);
   });
 
   it('an empty canary window is inconclusive with null metrics', () => {
     const j = judge([], baseline, limits, options);
     expect(j.verdict).toBe('inconclusive');
     expect(j.canary).toEqual({ count: 0, errors: 0, errorRate: null, p50Ms: null, p95Ms: null, p99Ms: null });
-    expect(j.reasons[0]).toBe('not enough data: 0 of 50 canary requests');
+    expect(j.reasons[0]).toBe('not enough data: 0 of 50 canary requests; 50 more needed');
   });
 
   it('is red below min_samples when the error limit is already breached beyond doubt', () => {
@@ -191,7 +237,9 @@ describe('judge', () => {
   it('judges on the limits alone when the baseline has too little data (a 100% stage)', () => {
     const j = judge(makeWindow('canary', { n: 100, latency: spread }), [], limits, options);
     expect(j.verdict).toBe('green');
-    expect(j.reasons).toContain('no comparison with the baseline: 0 of 50 baseline requests (limits only)');
+    expect(j.reasons).toContain(
+      'no comparison with the baseline: 0 of 50 baseline requests; 50 more needed (limits only)',
+    );
     expect(j.tests.errors).toBeNull();
     expect(j.tests.latency).toBeNull();
   });

@@ -57,6 +57,21 @@ describe('step', () => {
     expect(r.state).toMatchObject({ kind: 'ROLLING_BACK', failedRegion: 'us-west', touched: ['us-west'] });
   });
 
+  it('at the deadline without enough data, the abort says how many requests were missing and how long they take', () => {
+    const rates = stageRates(plan, 0);
+    expect(rates.canary).toBe(15); // the floor: 2 x min_samples per bake of 4 s
+    const few = makeWindow('canary', { n: 12, latency: spread });
+    const timing = { startedAt: 0, pausedMs: 0 };
+    const r = step({ plan, state: started, timing, now: 30_000, canary: few, baseline, rates });
+    expect(r.event).toEqual({
+      type: 'ABORT',
+      cause: 'deadline',
+      reason:
+        'stage deadline of 30 s passed: not enough data: 12 of 30 canary requests; 18 more needed, ' +
+        'about 1.2 s at 15 canary requests/s',
+    });
+  });
+
   it('refuses states without a canary stage', () => {
     const pending = initialState(plan.regions, 5);
     expect(() =>
