@@ -14,6 +14,10 @@ import { mannWhitneyGreaterSorted, twoProportionTest, type MannWhitneyTest, type
 //    any sample size (proof on 15 requests is proof), so it is also the "breached with
 //    certainty" exception to rule 2. max_error_rate 0.0 makes any canary error red.
 //    alpha / 10 because the limit is tested at every analysis of a growing window.
+//    Except when the baseline in the same window breaches the same limit too (p < alpha) and
+//    the canary is not worse than it beyond doubt (sharedBreach): the breach is the host's or
+//    the stack's, not the candidate's, and the comparison of rule 3 decides. A limit of 0
+//    has no exception.
 // 2. INCONCLUSIVE when the canary has fewer than min_samples requests ("not enough data").
 // 3. YELLOW when a limit is probably breached (binomial p < alpha, not yet red: pause and look
 //    more often, the next data decide), or when the canary is significantly (p < alpha) worse
@@ -117,8 +121,12 @@ export function judge(
   const errorLimit = errorLimitTest(canary, limits.maxErrorRate);
   const latencyLimit = latencyLimitTestSorted(latencies.canary, limits.maxP99Ms);
   const reasons: Reasons = { red: [], yellow: [], fine: [] };
-  judgeErrorLimit(c, errorLimit, limits.maxErrorRate, levels, reasons);
-  judgeLatencyLimit(canary, c, latencyLimit, limits.maxP99Ms, levels, reasons);
+  // A limit of 0 (any error is red) is the user's own rule: no baseline excuses it.
+  const errorShared =
+    limits.maxErrorRate > 0 ? sharedBreach(errorLimit, errorLimitTest(baseline, limits.maxErrorRate), levels) : null;
+  const latencyShared = sharedBreach(latencyLimit, latencyLimitTestSorted(latencies.baseline, limits.maxP99Ms), levels);
+  judgeErrorLimit(c, errorLimit, limits.maxErrorRate, levels, reasons, errorShared);
+  judgeLatencyLimit(canary, c, latencyLimit, limits.maxP99Ms, levels, reasons, latencyShared);
   const { red, yellow, fine } = reasons;
 
   const base = { canary: c, baseline: b };
@@ -164,6 +172,23 @@ function shortfall(count: number, minSamples: number, cohort: Cohort, rates: Jud
   return `${counted}, ${wait} at ${num(rate)} ${cohort} requests/s`;
 }
 
+/**
+ * Rule 1's exception: the baseline beside the canary, in the same window, breaches the same limit (binomial p <
+ * alpha) and the canary's share of bad requests is not beyond doubt above the baseline's (two-proportion p >= alpha /
+ * 10). The breach is then the host's or the stack's, not the candidate's: a loaded runner slows both sides alike.
+ * Returns the reason, or null when the rule does not apply.
+ */
+function sharedBreach(canaryTest: LimitTest, baselineTest: LimitTest, levels: Levels): string | null {
+  if (!canaryTest.breached || !baselineTest.breached || baselineTest.p >= levels.alpha) return null;
+  const worse = twoProportionTest(canaryTest.bad, canaryTest.total, baselineTest.bad, baselineTest.total);
+  if (worse.p < levels.redP) return null;
+  return (
+    `but so is the baseline beside it (${baselineTest.bad} of ${baselineTest.total}, ` +
+    `binomial p=${pValue(baselineTest.p)}) and the canary is not worse beyond doubt (p=${pValue(worse.p)}): ` +
+    'the host or the stack, not the candidate'
+  );
+}
+
 /** Rule 1 and 3 for the error limit: the canary's error rate against max_error_rate. */
 function judgeErrorLimit(
   c: WindowMetrics,
@@ -171,11 +196,13 @@ function judgeErrorLimit(
   maxErrorRate: number,
   levels: Levels,
   { red, yellow, fine }: Reasons,
+  shared: string | null,
 ): void {
   const { alphaText: alpha, redAlphaText: redAlpha } = levels;
   const errorWord = `error rate ${pct(c.errorRate)} (${c.errors} of ${c.count})`;
   const errorP = `binomial p=${pValue(errorLimit.p)}`;
   if (errorLimit.breached && maxErrorRate === 0) red.push(`${errorWord}: the limit is 0, so any error is red`);
+  else if (shared !== null) fine.push(`${errorWord} is above the limit ${pct(maxErrorRate)} (${errorP}), ${shared}`);
   else if (errorLimit.breached && errorLimit.p < levels.redP)
     red.push(`${errorWord} is above the limit ${pct(maxErrorRate)} (${errorP} < ${redAlpha})`);
   else if (errorLimit.breached && errorLimit.p < levels.alpha)
@@ -196,6 +223,7 @@ function judgeLatencyLimit(
   maxP99Ms: number,
   levels: Levels,
   { red, yellow, fine }: Reasons,
+  shared: string | null,
 ): void {
   const { alphaText: alpha, redAlphaText: redAlpha } = levels;
   const untimed = countUntimed(canary);
@@ -205,7 +233,8 @@ function judgeLatencyLimit(
     `p99 ${ms(c.p99Ms)}: ` +
     `${latencyLimit.bad} of ${latencyLimit.total} successful requests slower than ${ms(maxP99Ms)}${untimedWord}`;
   const slowP = `binomial p=${pValue(latencyLimit.p)}`;
-  if (latencyLimit.breached && latencyLimit.p < levels.redP)
+  if (shared !== null) fine.push(`${slowWord}, more than 1% (${slowP}), ${shared}`);
+  else if (latencyLimit.breached && latencyLimit.p < levels.redP)
     red.push(`${slowWord}, more than 1% (${slowP} < ${redAlpha})`);
   else if (latencyLimit.breached && latencyLimit.p < levels.alpha)
     yellow.push(`${slowWord}, probably more than 1% (${slowP} < ${alpha}, red below ${redAlpha})`);

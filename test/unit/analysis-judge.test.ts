@@ -153,13 +153,49 @@ describe('judge', () => {
 
   it('is yellow when a limit is probably but not certainly breached', () => {
     // 10 of 100 (10%) vs 5%: binomial p = 0.028, between alpha / 10 and alpha. The baseline
-    // fails just as often, so the comparison is not what makes it yellow.
-    const same = makeWindow('baseline', { n: 1000, errors: 100, latency: spread });
+    // fails 4.5%, within the limit and close enough that the comparison is not what makes it yellow.
+    const same = makeWindow('baseline', { n: 1000, errors: 45, latency: spread });
     const j = judge(makeWindow('canary', { n: 100, errors: 10, latency: spread }), same, limits, options);
     expect(j.verdict).toBe('yellow');
     expect(j.reasons[0]).toBe(
       'error rate 10% (10 of 100) is probably above the limit 5% (binomial p=0.0282 < 0.05, red below 0.005)',
     );
+  });
+
+  describe('a limit the baseline beside it breaches too (the host or the stack, not the candidate)', () => {
+    const failing = makeWindow('baseline', { n: 1000, errors: 100, latency: spread });
+
+    it('is not red when the canary fails no more than that baseline: the comparison decides', () => {
+      const j = judge(makeWindow('canary', { n: 200, errors: 22, latency: spread }), failing, limits, options);
+      expect(j.verdict).toBe('green');
+      expect(j.reasons).toContainEqual(
+        expect.stringMatching(
+          /^error rate 11% \(22 of 200\) is above the limit 5% \(binomial p=.*\), but so is the baseline beside it \(100 of 1000, binomial p=.*\) and the canary is not worse beyond doubt \(p=0\.3\d*\): the host or the stack, not the candidate$/,
+        ),
+      );
+    });
+
+    it('is red when the canary fails beyond doubt more often than that baseline', () => {
+      const j = judge(makeWindow('canary', { n: 200, errors: 60, latency: spread }), failing, limits, options);
+      expect(j.verdict).toBe('red');
+      expect(j.reasons[0]).toMatch(/^error rate 30% \(60 of 200\) is above the limit 5%/);
+    });
+
+    it('has no exception for a limit of 0: any canary error is red', () => {
+      const zero = { ...limits, maxErrorRate: 0 };
+      const j = judge(makeWindow('canary', { n: 200, errors: 2, latency: spread }), failing, zero, options);
+      expect(j.verdict).toBe('red');
+    });
+
+    it('applies to the p99 limit alike: both sides slowed by a loaded host', () => {
+      const slowEvery = (k: number) => (i: number) => (i % k === 0 ? 900 : spread(i));
+      const slowBaseline = makeWindow('baseline', { n: 1000, latency: slowEvery(20) });
+      const j = judge(makeWindow('canary', { n: 200, latency: slowEvery(20) }), slowBaseline, limits, options);
+      expect(j.verdict).toBe('green');
+      expect(j.reasons).toContainEqual(expect.stringMatching(/more than 1% .*but so is the baseline beside it/));
+      const slower = judge(makeWindow('canary', { n: 200, latency: slowEvery(4) }), slowBaseline, limits, options);
+      expect(slower.verdict).toBe('red');
+    });
   });
 
   it('is yellow when the error rate is significantly worse than the baseline by more than the tolerance', () => {
