@@ -2,7 +2,7 @@ import { ms, num, pct } from '../util/format.ts';
 import { sig } from '../util/round.ts';
 import type { WindowMetrics } from '../analysis/metrics.ts';
 import type { RolloutPlan } from '../plan/rollout.ts';
-import { simulateP99, type LogFit, type Range } from './latency.ts';
+import { simulateP99, Z95, type LogFit, type Range } from './latency.ts';
 import { deriveSeed, rangesAt, type BaselineModel, type StageModel, type StagePrediction } from './model.ts';
 
 // Adaptive tiers. Before the rollout: what to do with the risk score (proceed, close the
@@ -139,6 +139,12 @@ export interface Calibration {
   latencyRatio: number | null;
   /** What the p99 range was multiplied by: the latency ratio when above 1, else 1 (never narrowed). */
   p99Factor: number;
+  /**
+   * Standard deviation of ln p99Factor from the baseline's sampling noise (0 when not applied): added
+   * to the range's own spread in quadrature, so that a factor read from a noisy window does not
+   * put an identical version outside its range more often than the prediction says.
+   */
+  p99FactorSd: number;
   /** The baseline's error rate in the window, and in the pre-flight. */
   baselineErrorRate: number | null;
   preflightErrorRate: number | null;
@@ -174,13 +180,20 @@ export const CALIBRATION_MIN_REQUESTS = 20;
 
 type LatencyCalibration = Pick<
   Calibration,
-  'preflightP50Ms' | 'preflightP99Ms' | 'latencyBasis' | 'latencyRatio' | 'p99Factor'
+  'preflightP50Ms' | 'preflightP99Ms' | 'latencyBasis' | 'latencyRatio' | 'p99Factor' | 'p99FactorSd'
 >;
 
 function latencyCalibration(baseline: WindowMetrics, model: StageModel, fit: LogFit | null): LatencyCalibration {
   const preflightP50Ms = fit === null ? null : sig(Math.exp(fit.mu));
   const successes = baseline.count - baseline.errors;
-  const none = { preflightP50Ms, preflightP99Ms: null, latencyBasis: null, latencyRatio: null, p99Factor: 1 };
+  const none = {
+    preflightP50Ms,
+    preflightP99Ms: null,
+    latencyBasis: null,
+    latencyRatio: null,
+    p99Factor: 1,
+    p99FactorSd: 0,
+  };
   if (fit === null || preflightP50Ms === null || baseline.p50Ms === null || baseline.p99Ms === null) return none;
   if (successes < CALIBRATION_MIN_REQUESTS) return none;
   const r = simulateP99(fit, successes, model.samples, deriveSeed(model.seed, successes * 7919 + 1));
@@ -188,12 +201,18 @@ function latencyCalibration(baseline: WindowMetrics, model: StageModel, fit: Log
   const median = sig(baseline.p50Ms / preflightP50Ms, 3);
   const tail = baseline.p99Ms > preflightP99Ms.high * Math.max(1, median);
   const latencyRatio = tail ? sig(baseline.p99Ms / preflightP99Ms.expected, 3) : median;
+  // The ratio's own sampling noise: the log of a median of n varies by sqrt(pi / 2) sigma / sqrt(n),
+  // the pre-flight's mu by sigma / sqrt(m); a p99's spread is read off its simulated range.
+  const sd = tail
+    ? Math.log(preflightP99Ms.high / preflightP99Ms.expected) / Z95
+    : fit.sigma * Math.sqrt(Math.PI / 2 / successes + 1 / fit.m);
   return {
     preflightP50Ms,
     preflightP99Ms,
     latencyBasis: tail ? 'p99' : 'median',
     latencyRatio,
     p99Factor: Math.max(1, latencyRatio),
+    p99FactorSd: latencyRatio > 1 ? sig(sd, 3) : 0,
   };
 }
 
@@ -229,9 +248,20 @@ export function calibrate(baseline: WindowMetrics, model: StageModel & { baselin
   };
 }
 
-function scaled(r: Range | null, factor: number): Range | null {
+/**
+ * The p99 range under a factor known to within a log-normal spread `sd`: the centre scaled, each
+ * end's distance from it (in logs) combined in quadrature with the factor's 90% spread.
+ */
+function scaled(r: Range | null, factor: number, sd: number): Range | null {
   if (r === null || factor === 1) return r;
-  return { low: sig(r.low * factor), expected: sig(r.expected * factor), high: sig(r.high * factor) };
+  const expected = r.expected * factor;
+  const spread = (Z95 * sd) ** 2;
+  const away = (x: number) => Math.sqrt(Math.log(x) ** 2 + spread);
+  return {
+    low: sig(expected / Math.exp(away(r.expected / r.low))),
+    expected: sig(expected),
+    high: sig(expected * Math.exp(away(r.high / r.expected))),
+  };
 }
 
 function shifted(r: Range, shift: number): Range {
@@ -288,7 +318,7 @@ export function compareStage(
     baseline && model.baseline ? calibrate(baseline, { ...model, baseline: model.baseline }) : undefined;
   const raw = rangesAt(model, canary.count, successes);
   const errorRange = shifted(raw.errorRate, calibration?.errorRateShift ?? 0);
-  const p99Range = scaled(raw.p99Ms, calibration?.p99Factor ?? 1);
+  const p99Range = scaled(raw.p99Ms, calibration?.p99Factor ?? 1, calibration?.p99FactorSd ?? 0);
   return {
     stage: prediction.stage,
     weight: prediction.weight,

@@ -5,7 +5,7 @@ import { nearestRank, type WindowMetrics } from '../../src/analysis/metrics.ts';
 import { normalQuantile } from '../../src/analysis/normal.ts';
 import { defaultRolloutPlan } from '../../src/config/rollout.ts';
 import { predictionAccuracy } from '../../src/predict/accuracy.ts';
-import { Z99 } from '../../src/predict/latency.ts';
+import { Z95, Z99 } from '../../src/predict/latency.ts';
 import { fitProfiles, JEFFREYS_PRIOR, predictStage, type StageLoad } from '../../src/predict/model.ts';
 import { calibrate, CALIBRATION_MIN_REQUESTS, compareStage } from '../../src/predict/tiers.ts';
 import { classifyStage } from '../../src/rollout/classify.ts';
@@ -109,10 +109,30 @@ describe('calibrated by the baseline of the same window', () => {
     expect(compareStage(metrics(600, 3), prediction()).p99Ms.position).toBe('above');
   });
 
+  it("the factor's own noise widens the scaled range in quadrature: the centre scaled, each end further out", () => {
+    const p = prediction();
+    const fit = p.model.baseline!.latency!;
+    const raw = compareStage(metrics(600, 3), p).p99Ms.range!;
+    const c = compareStage(metrics(600, 3), p, metrics(600, 3));
+    const { p99Factor: f, p99FactorSd: sd } = c.calibration!;
+    expect(sd).toBeCloseTo(fit.sigma * Math.sqrt(Math.PI / 2 / 600 + 1 / fit.m), 3);
+    const spread = (Z95 * sd) ** 2;
+    expect(c.p99Ms.range!.expected).toBeCloseTo(raw.expected * f, 2);
+    expect(c.p99Ms.range!.high).toBeCloseTo(
+      raw.expected * f * Math.exp(Math.sqrt(Math.log(raw.high / raw.expected) ** 2 + spread)),
+      2,
+    );
+    expect(c.p99Ms.range!.low).toBeCloseTo(
+      (raw.expected * f) / Math.exp(Math.sqrt(Math.log(raw.expected / raw.low) ** 2 + spread)),
+      2,
+    );
+    expect(c.p99Ms.range!.high).toBeGreaterThan(raw.high * f);
+  });
+
   it('never narrows: a quieter host leaves the ranges as predicted, the ratio recorded', () => {
     const p = prediction();
     const c = compareStage(metrics(600, 0.5), p, metrics(600, 0.5));
-    expect(c.calibration).toMatchObject({ p99Factor: 1, errorRateShift: 0 });
+    expect(c.calibration).toMatchObject({ p99Factor: 1, p99FactorSd: 0, errorRateShift: 0 });
     expect(c.calibration?.latencyRatio).toBeCloseTo(0.5, 1);
     expect(c.p99Ms.range).toEqual(compareStage(metrics(600, 0.5), p).p99Ms.range);
     expect(c.p99Ms.position).toBe('below');
