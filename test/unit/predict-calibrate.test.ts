@@ -7,7 +7,7 @@ import { defaultRolloutPlan } from '../../src/config/rollout.ts';
 import { predictionAccuracy } from '../../src/predict/accuracy.ts';
 import { Z95, Z99 } from '../../src/predict/latency.ts';
 import { fitProfiles, JEFFREYS_PRIOR, predictStage, type StageLoad } from '../../src/predict/model.ts';
-import { calibrate, CALIBRATION_MIN_REQUESTS, compareStage } from '../../src/predict/tiers.ts';
+import { calibrate, calibrationNotes, CALIBRATION_MIN_REQUESTS, compareStage } from '../../src/predict/tiers.ts';
 import { classifyStage } from '../../src/rollout/classify.ts';
 import { judgeOptions } from '../../src/rollout/step.ts';
 import { calibrationStudy } from './calibration-study.ts';
@@ -144,6 +144,9 @@ describe('calibrated by the baseline of the same window', () => {
     const c = calibrate(stretched, { ...p.model, baseline: p.model.baseline! });
     expect(c.latencyBasis).toBe('p99');
     expect(c.latencyRatio).toBeGreaterThan(1.7);
+    expect(calibrationNotes(c).p99Ms).toMatch(
+      /^calibrated x[12](\.\d+)?: the baseline beside it is [12](\.\d+)?x slower in its p99 than the pre-flight predicts \(1\d\d ms against \d\d ms\)$/,
+    );
     expect(compareStage(metrics(600, 1, 0, 1.5), p, stretched).p99Ms.position).toBe('inside');
     expect(compareStage(metrics(600, 2, 0, 1.5), p, stretched).p99Ms.position).toBe('above');
   });
@@ -154,6 +157,9 @@ describe('calibrated by the baseline of the same window', () => {
     expect(compareStage(canary, p).errorRate.position).toBe('above');
     const c = compareStage(canary, p, metrics(600, 1, 30)); // the baseline at 5%, 1% before
     expect(c.calibration?.errorRateShift).toBeCloseTo(0.04, 6);
+    expect(calibrationNotes(c.calibration).errorRate).toBe(
+      'calibrated +4%: the baseline beside it fails 5% of 600 requests against 1% in the pre-flight',
+    );
     expect(c.errorRate.range!.high).toBeCloseTo(compareStage(canary, p).errorRate.range!.high + 0.04, 6);
     expect(c.errorRate.position).toBe('inside');
     // A candidate failing 4 points more than that baseline is still above.
