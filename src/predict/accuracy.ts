@@ -8,7 +8,8 @@ import { compareStage, type StageComparison } from './tiers.ts';
 // the stage classification: a prediction that was too pessimistic is a miss too, since this
 // measures calibration. With a 90% range for each of two metrics, a calibrated model scores
 // about 0.8. The history keeps it, so a drifting model shows in the trend. Each stage is
-// compared at the sample size it was judged on (tiers.ts compareStage).
+// compared at the sample size it was judged on and, like the rollout judged it, with its ranges
+// calibrated by the baseline of the same window (tiers.ts compareStage).
 
 /** What a stage record (rollout/result.ts StageRecord) holds that the accuracy needs. */
 export interface ObservedStage {
@@ -16,6 +17,8 @@ export interface ObservedStage {
   stage: number;
   weight: number;
   canary: WindowMetrics;
+  /** The baseline of the same window, which calibrates the ranges; absent: not calibrated. */
+  baseline?: WindowMetrics;
 }
 
 export interface StageAccuracy {
@@ -55,7 +58,7 @@ export function predictionAccuracy(
       skipped.push(`${where}: no canary request judged`);
       continue;
     }
-    const comparison = compareStage(o.canary, p);
+    const comparison = compareStage(o.canary, p, o.baseline);
     const known = [comparison.errorRate.position, comparison.p99Ms.position].filter((x) => x !== 'unknown');
     details.push({ region: o.region, comparison, inside: known.length > 0 && known.every((x) => x === 'inside') });
   }

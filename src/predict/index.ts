@@ -31,6 +31,7 @@ export {
   JEFFREYS_PRIOR,
   type StagePrediction,
   type StageModel,
+  type BaselineModel,
   type ErrorPrior,
 } from './model.ts';
 export type { Range, LogFit } from './latency.ts';
@@ -45,11 +46,15 @@ export {
 } from './risk.ts';
 export {
   applyTiers,
+  calibrate,
+  calibrationNotes,
+  CALIBRATION_MIN_REQUESTS,
   compareStage,
   recommendAction,
   STAGE_RISK_HIGH,
   type Action,
   type ActionRecommendation,
+  type Calibration,
   type StageComparison,
 } from './tiers.ts';
 export { predictionAccuracy, type ObservedStage, type PredictionAccuracy } from './accuracy.ts';

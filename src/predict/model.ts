@@ -250,6 +250,17 @@ export function stageLoads(plan: RolloutPlan): StageLoad[] {
   });
 }
 
+/**
+ * What the pre-flight measured of the baseline at the stage's load, beside the candidate: the
+ * reference tiers.ts calibrates a stage's ranges with, against the baseline of the same analysis
+ * window (the host may be busier during the rollout than during the pre-flight).
+ */
+export interface BaselineModel {
+  /** Errors over requests (pooled or interpolated like the candidate's); null without requests. */
+  errorRate: number | null;
+  latency: LogFit | null;
+}
+
 /** Everything needed to recompute a stage's ranges for another number of requests (tiers.ts does, per analysis). */
 export interface StageModel {
   /** Posterior Beta of the candidate's error rate at the stage's load. */
@@ -258,6 +269,8 @@ export interface StageModel {
   latency: LogFit | null;
   seed: number;
   samples: number;
+  /** Absent in predictions made before it was kept: their ranges are not calibrated. */
+  baseline?: BaselineModel;
 }
 
 export interface StagePrediction {
@@ -335,6 +348,10 @@ export function predictStage(
     latency: roundFit(ev.canary.latency),
     seed: deriveSeed(seed, load.stage),
     samples,
+    baseline: {
+      errorRate: ev.baseline.count > 0 ? sig(ev.baseline.errors / ev.baseline.count) : null,
+      latency: roundFit(ev.baseline.latency),
+    },
   };
   const ranges = rangesAt(model, load.requests);
   return {

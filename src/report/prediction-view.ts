@@ -1,5 +1,6 @@
 import { ms, num, pct } from '../util/format.ts';
 import type { Range } from '../predict/latency.ts';
+import type { Calibration } from '../predict/tiers.ts';
 import { prob } from '../util/round.ts';
 import { formatDuration, stageLabel } from './format.ts';
 import { edges } from './charts.ts';
@@ -15,6 +16,14 @@ const ACTION_TONE = { proceed: 'green', 'small-tiers': 'yellow', close: 'red' } 
 
 const rateRange = (r: Range | null) => (r === null ? 'not predicted' : `${pct(r.low)} to ${pct(r.high)}`);
 const msRange = (r: Range | null) => (r === null ? 'not predicted' : `${ms(r.low)} to ${ms(r.high)}`);
+
+/** The calibration beside a range: what the baseline beside the canary changed (tiers.ts calibrate). */
+function calibrated(c: Calibration | null): { errorRate: string; p99: string } {
+  return {
+    errorRate: c && c.errorRateShift > 0 ? ` (calibrated +${pct(c.errorRateShift)})` : '',
+    p99: c && c.p99Factor > 1 ? ` (calibrated x${num(c.p99Factor)})` : '',
+  };
+}
 
 function observed(m: ObservedMetric, format: (x: number | null) => string, range: (r: Range | null) => string) {
   return {
@@ -61,14 +70,15 @@ export function predictionView(p: PredictionReport) {
       observed: s.observed.map((o) => {
         const e = observed(o.errorRate, pct, rateRange);
         const l = observed(o.p99Ms, ms, msRange);
+        const c = calibrated(o.calibration);
         return {
           region: o.region,
           requests: o.requests,
           errorObserved: e.value,
-          errorRange: e.range,
+          errorRange: e.range + c.errorRate,
           errorTone: e.tone,
           p99Observed: l.value,
-          p99Range: l.range,
+          p99Range: l.range + c.p99,
           p99Tone: l.tone,
         };
       }),

@@ -3,7 +3,7 @@ import { historyTrends, type Trends } from '../history/trends.ts';
 import type { PredictionAccuracy } from '../predict/accuracy.ts';
 import type { Prediction } from '../predict/index.ts';
 import type { Range } from '../predict/latency.ts';
-import { compareStage, type StageComparison } from '../predict/tiers.ts';
+import { compareStage, type Calibration, type StageComparison } from '../predict/tiers.ts';
 import type { StageRecord } from '../rollout/result.ts';
 
 // The report's prediction part: what the gate predicted before the rollout (risk score with
@@ -42,6 +42,8 @@ export interface StageObservation {
   requests: number;
   errorRate: ObservedMetric;
   p99Ms: ObservedMetric;
+  /** How the ranges were calibrated by the baseline beside the canary; null: the prediction's own ranges. */
+  calibration: Calibration | null;
 }
 
 export interface PredictedStageReport {
@@ -86,13 +88,19 @@ function cohort(c: Prediction['preflight']['profiles'][number]['canary']): Cohor
 
 function observation(s: StageRecord, predicted: Prediction['stages'][number]): StageObservation {
   // The rollout's own comparison when it made one; the same pure comparison otherwise.
-  const c = s.prediction ?? compareStage(s.canary, predicted);
+  const c = s.prediction ?? compareStage(s.canary, predicted, s.baseline);
   const metric = (m: StageComparison['errorRate']): ObservedMetric => ({
     observed: m.observed,
     range: m.range,
     position: m.position,
   });
-  return { region: s.region, requests: c.requests, errorRate: metric(c.errorRate), p99Ms: metric(c.p99Ms) };
+  return {
+    region: s.region,
+    requests: c.requests,
+    errorRate: metric(c.errorRate),
+    p99Ms: metric(c.p99Ms),
+    calibration: c.calibration ? { ...c.calibration } : null,
+  };
 }
 
 export function predictionReport(input: PredictionReportInput): PredictionReport {

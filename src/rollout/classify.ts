@@ -1,7 +1,7 @@
 import type { CombinedJudgement } from '../analysis/combine.ts';
 import type { Verdict } from '../analysis/judge.ts';
 import type { StagePrediction } from '../predict/model.ts';
-import { compareStage, type StageComparison } from '../predict/tiers.ts';
+import { calibrationNotes, compareStage, type StageComparison } from '../predict/tiers.ts';
 import { ms, pct } from '../util/format.ts';
 import { prob } from '../util/round.ts';
 
@@ -20,7 +20,9 @@ import { prob } from '../util/round.ts';
 // The ranges are recomputed for the number of requests the analysis actually judged (and
 // the p99 range for its successful ones, predict/tiers.ts compareStage): an early analysis of
 // 35 requests has a wider range than the stage's final window, so one early error does not
-// look like a surprise. "Risk low" is predict/tiers.ts's STAGE_RISK_HIGH.
+// look like a surprise. They are also calibrated to the window's conditions by the baseline
+// judged beside the canary (tiers.ts calibrate): a host busier than during the pre-flight slows
+// both versions alike. "Risk low" is predict/tiers.ts's STAGE_RISK_HIGH.
 
 export interface PredictedJudgement extends CombinedJudgement {
   /** The verdict of the limits and tests alone, before the prediction was applied. */
@@ -31,10 +33,12 @@ export interface PredictedJudgement extends CombinedJudgement {
 function describe(c: StageComparison, prediction: StagePrediction): { above: string[]; notes: string[] } {
   const above: string[] = [];
   const notes: string[] = [];
+  const calibrated = calibrationNotes(c.calibration);
+  const why = (note: string | null) => (note === null ? '' : ` (${note})`);
   const e = c.errorRate;
   if (e.range && e.observed !== null) {
     const words = `error rate ${pct(e.observed)} of ${c.requests} requests`;
-    const range = `the predicted ${pct(e.range.low)} to ${pct(e.range.high)}`;
+    const range = `the predicted ${pct(e.range.low)} to ${pct(e.range.high)}${why(calibrated.errorRate)}`;
     if (e.position === 'above')
       above.push(`${words} is above ${range}, within the limit ${pct(prediction.limits.maxErrorRate)}`);
     else if (e.position === 'below') notes.push(`${words} is below ${range} (better than predicted)`);
@@ -43,7 +47,7 @@ function describe(c: StageComparison, prediction: StagePrediction): { above: str
   const l = c.p99Ms;
   if (l.range && l.observed !== null) {
     const words = `p99 ${ms(l.observed)}`;
-    const range = `the predicted ${ms(l.range.low)} to ${ms(l.range.high)}`;
+    const range = `the predicted ${ms(l.range.low)} to ${ms(l.range.high)}${why(calibrated.p99Ms)}`;
     if (l.position === 'above')
       above.push(`${words} is above ${range}, within the limit ${ms(prediction.limits.maxP99Ms)}`);
     else if (l.position === 'below') notes.push(`${words} is below ${range} (better than predicted)`);
@@ -59,7 +63,7 @@ function describe(c: StageComparison, prediction: StagePrediction): { above: str
  * reason that decides comes first: the policy uses reasons[0] as the pause reason.
  */
 export function classifyStage(judgement: CombinedJudgement, prediction: StagePrediction): PredictedJudgement {
-  const c = compareStage(judgement.canary, prediction);
+  const c = compareStage(judgement.canary, prediction, judgement.baseline);
   const { above, notes } = describe(c, prediction);
   const comparison = [...above, ...notes];
   const base = { ...judgement, judgedVerdict: judgement.verdict, prediction: c };

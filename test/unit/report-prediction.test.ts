@@ -17,6 +17,21 @@ describe('the prediction in the report', () => {
     expect(first?.errorRate.position).toBe('inside');
   });
 
+  it('says beside a range when the baseline beside the canary calibrated it', () => {
+    const rollout = rolloutFixture({ version: 'v2', weights: [1, 5, 25, 50, 100], regions: ['us-west'] });
+    const p = predictionFixture({ rollout });
+    const [first, , , , last] = p.stages;
+    // The fixture's baseline is as fast as the pre-flight's: calibrated, but nothing moved.
+    expect(first?.observed[0]?.calibration).toMatchObject({ latencyBasis: 'median', p99Factor: 1 });
+    expect(last?.observed[0]?.calibration).toMatchObject({ baselineRequests: 0, latencyBasis: null });
+    const o = first!.observed[0]!;
+    o.calibration = { ...o.calibration!, p99Factor: 2.5, errorRateShift: 0.012 };
+    const row = predictionView(p).stages[0]?.observed[0];
+    expect(row?.p99Range).toMatch(/ ms to .* ms \(calibrated x2\.5\)$/);
+    expect(row?.errorRange).toMatch(/% to .*% \(calibrated \+1\.2%\)$/);
+    expect(predictionView(p).stages[1]?.observed[0]?.p99Range).not.toMatch(/calibrated/);
+  });
+
   it('leaves a stage of another plan (other weight) unobserved rather than compared with the wrong range', () => {
     const rollout = rolloutFixture({ version: 'v2', weights: [10, 100] });
     expect(predictionFixture({ rollout }).stages.every((s) => s.observed.length === 0)).toBe(true);

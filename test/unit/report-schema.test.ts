@@ -132,7 +132,25 @@ describe('the prediction in report.json', () => {
       /\/prediction\/stages\/0\/observed\/0\/error_rate\/position/,
     ],
     ['a missing history trend', (r) => delete r.prediction.history.trends, /must have required property 'trends'/],
+    [
+      'a calibration that narrowed a range',
+      (r) => (r.prediction.stages[0].observed[0].calibration.p99_factor = 0.5),
+      /\/prediction\/stages\/0\/observed\/0\/calibration.*must be >= 1/,
+    ],
   ];
+
+  it('carries the calibration by the baseline beside each stage, none at 100%, and reads a report without it', () => {
+    const r = jsonOf(reportOf(ALL_RUNS.predictedRun()));
+    expect(r.prediction.stages[0].observed[0].calibration).toMatchObject({
+      baseline_requests: 160,
+      latency_basis: 'median',
+      p99_factor: 1,
+      error_rate_shift: 0,
+    });
+    expect(r.prediction.stages[4].observed[0].calibration).toMatchObject({ baseline_requests: 0, latency_basis: null });
+    for (const s of r.prediction.stages) for (const o of s.observed) delete o.calibration;
+    expect(errorsOf(r)).toEqual([]);
+  });
 
   it('carries the risk, the ranges and each stage observed beside them', () => {
     const r = jsonOf(reportOf(ALL_RUNS.predictedRun()));

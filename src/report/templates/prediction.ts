@@ -43,7 +43,8 @@ export const PREDICTION =
     {{/if}}{{/each}}</tbody>
   </table></div>
   <p class="note-line">Ranges are central 90%; an observed value is recomputed against the range for the requests ` +
-  `it was judged on. Green inside, yellow above, grey below or unknown.</p>
+  `it was judged on, and calibrated by the baseline beside it when that baseline was slower or failed more than in ` +
+  `the pre-flight (a busier host slows both versions alike). Green inside, yellow above, grey below or unknown.</p>
 
   <h4 class="sub">Pre-flight</h4>
   <div class="wrap"><table class="preflight">
