@@ -28,8 +28,8 @@ import { mannWhitneyGreaterSorted, twoProportionTest, type MannWhitneyTest, type
 //      max_latency_increase_ratio) x baseline latency + max_latency_increase_ms" (the
 //      absolute part because at a few milliseconds 10% is scheduler noise).
 //    The tolerance itself is tested, not "significant, and the point estimate above it".
-//    The comparison needs min_samples baseline requests too; without them (a 100% stage has no
-//    baseline traffic) only the limits judge.
+//    The comparison needs min_samples baseline requests too; without them (a rolling bake's
+//    baseline window is short, a caller may send none) only the limits judge.
 // 4. GREEN otherwise.
 //
 // Latencies are the timed requests' only: a request in flight while the gate's own event

@@ -116,7 +116,8 @@ function canaryStage(plan: RolloutPlan, i: number, red: RedOf): StagePreflight {
   const stage = plan.stages[i] as RolloutPlan['stages'][number];
   const { minSamples, intervalSeconds, stageDeadlineSeconds: deadline, pauseBudgetSeconds } = plan.analysis;
   const rates = stageRates(plan, i);
-  const needsBaseline = stage.weight < 100 ? minSamples : 0;
+  // Every stage, the 100% one included, keeps a baseline beside the candidate (stageRates' floor).
+  const needsBaseline = minSamples;
   const toCanary = minSamples / rates.canary;
   const toBaseline = needsBaseline === 0 ? 0 : rates.baseline > 0 ? needsBaseline / rates.baseline : null;
   // Analyses come every interval while inconclusive; a green one waits exactly for the end of the bake.

@@ -348,7 +348,7 @@ function rangeText(min: number | null, max: number | null): string {
   return min !== null ? `>= ${num(min)}` : 'any';
 }
 
-/** A 100% stage has no baseline traffic: say so instead of "n/a". */
+/** A window with no baseline traffic: say so instead of "n/a". */
 function baselineText(b: WindowMetrics, text: string): string {
   return b.count === 0 ? 'no baseline' : text;
 }

@@ -26,7 +26,10 @@ export function pickKind(mix: RequestMix, u: number, haveWrites: boolean): Reque
 /**
  * Requests per second for each cohort of a region whose canary takes `weightPercent` of
  * its traffic. Below `floorRps` a cohort is topped up so that a 1% stage is still judged
- * within its bake time (Flagger's load tester likewise targets the canary directly).
+ * within its bake time (Flagger's load tester likewise targets the canary directly). At 100%
+ * the baseline still gets the floor: not traffic it serves, but a reference measured beside
+ * the candidate under the same host load, for the judge's comparison and the prediction's
+ * calibration (without it a loaded host looks like a slower candidate).
  */
 export function cohortRates(
   totalRps: number,
@@ -37,6 +40,6 @@ export function cohortRates(
   const baselineShare = totalRps - canaryShare;
   return {
     canary: weightPercent <= 0 ? 0 : Math.max(canaryShare, floorRps),
-    baseline: weightPercent >= 100 ? 0 : Math.max(baselineShare, floorRps),
+    baseline: Math.max(baselineShare, floorRps),
   };
 }

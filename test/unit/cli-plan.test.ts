@@ -27,7 +27,7 @@ describe('chaos-gate plan', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.err).toBe('');
     expect(r.out).toMatch(/^1% +15 \/ 39\.6 +2 s \/ 0\.758 s +60 \/ 158 +4 s +30 s +180 \(12 s\)/m);
-    expect(r.out).toMatch(/^100% +40 \/ 0 +0\.75 s \/ - +160 \/ 0 +4 s +30 s/m);
+    expect(r.out).toMatch(/^100% +40 \/ 15 +0\.75 s \/ 2 s +160 \/ 60 +4 s +30 s/m);
     expect(r.out).toContain('per region (us-west, us-east): promote at worst 3 min, roll back at worst 30 s');
     expect(r.out).toContain('every region promoted at worst 6 min; with rollbacks at worst 6 min 30 s');
   });

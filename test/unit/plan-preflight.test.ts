@@ -25,13 +25,14 @@ function bruteRedRequests(limit: number, effect: number, alpha: number): number 
 
 describe('the default plan, by hand', () => {
   const p = planPreflight(defaultRolloutPlan());
-  // 40 rps split by weight; a cohort below 2 x 30 / 4 s = 15 rps is topped up to 15.
+  // 40 rps split by weight; a cohort below 2 x 30 / 4 s = 15 rps is topped up to 15 (at 100%
+  // the baseline too: a reference beside the candidate).
   test.each([
     [0, 1, 15, 39.6, 2, 60, 158.4],
     [1, 5, 15, 38, 2, 60, 152],
     [2, 25, 15, 30, 2, 60, 120],
     [3, 50, 20, 20, 1.5, 80, 80],
-    [4, 100, 40, 0, 0.75, 160, 0],
+    [4, 100, 40, 15, 0.75, 160, 60],
   ])('stage %i (%i%%): %d / %d request/s', (i, weight, canary, baseline, toCanary, bakeCanary, bakeBaseline) => {
     const s = p.stages[i];
     expect(s?.weight).toBe(weight);
@@ -45,8 +46,8 @@ describe('the default plan, by hand', () => {
     expect(s?.worstSeconds).toBe(30);
     expect(s?.verdictInTime).toBe(true);
     expect(s?.pauseRoom).toBe(true); // 4 s bake + 10 s pause budget <= 30 s
-    expect(s?.needs).toEqual({ canary: 30, baseline: weight === 100 ? 0 : 30 });
-    expect(s?.compared).toBe(weight < 100);
+    expect(s?.needs).toEqual({ canary: 30, baseline: 30 });
+    expect(s?.compared).toBe(true);
     expect(s?.red.effect).toBeCloseTo(0.1, 12);
     expect(s?.red.requests).toBe(180);
     expect(s?.red.seconds).toBeCloseTo(180 / canary, 9);
@@ -178,12 +179,12 @@ describe('the timings follow the controller', () => {
     expect(issue?.rule).toMatch(/^the rolling step could never be judged: .*30 s at 1 request\/s/);
   });
 
-  it('a single 100% stage has no baseline to compare with', () => {
+  it('a single 100% stage keeps a baseline beside it to compare with (the floor, 15 request/s)', () => {
     const pf = planPreflight(plan({ stages: [{ weight: 100 }] }));
     expect(pf.stages[0]).toMatchObject({
-      rates: { canary: 40, baseline: 0 },
-      needs: { canary: 30, baseline: 0 },
-      compared: false,
+      rates: { canary: 40, baseline: 15 },
+      needs: { canary: 30, baseline: 30 },
+      compared: true,
       passSeconds: 4,
     });
     expect(pf.regions[0]?.promoteSeconds).toBe(60);

@@ -95,7 +95,8 @@ describe('stageRates', () => {
     // floor = 2 * 30 / 4 s = 15 rps
     expect(stageRates(plan, 0)).toEqual({ canary: 15, baseline: 39.6 });
     expect(stageRates(plan, 3)).toEqual({ canary: 20, baseline: 20 });
-    expect(stageRates(plan, 4)).toEqual({ canary: 40, baseline: 0 });
+    // At 100% the baseline keeps the floor: a reference beside the candidate, not traffic it serves.
+    expect(stageRates(plan, 4)).toEqual({ canary: 40, baseline: 15 });
     expect(() => stageRates(plan, 5)).toThrow(RangeError);
   });
 });
