@@ -34,6 +34,9 @@ predict:
       - { name: low, rps: 15, write_share: 0.3 }
       - { name: peak, rps: 40, write_share: 0.5 }
   history: { file: ${JSON.stringify(history)} }
+# What is tested here is the prediction: the controls would only add their time to every gate.
+gate:
+  controls: { enabled: false }
 `,
   );
   return file;
