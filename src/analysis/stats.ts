@@ -1,4 +1,4 @@
-import { logGamma, normalSf } from './normal.ts';
+import { logGamma, normalQuantile, normalSf } from './normal.ts';
 
 // The hypothesis tests behind a judgement. Every test is one-sided, "the canary is worse",
 // because a canary that is better than its baseline is never a reason to stop a rollout.
@@ -161,4 +161,16 @@ export function binomialUpperTail(k: number, n: number, p: number): number {
     }
     return sum;
   }
+}
+
+const Z95 = -normalQuantile(0.025);
+
+/** The Wilson score interval of k successes in n at 95%: honest at 0 of n and n of n, unlike k/n +- z*se. */
+export function wilsonInterval(k: number, n: number, z = Z95): { low: number; high: number } {
+  if (n === 0) return { low: 0, high: 1 };
+  const p = k / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }

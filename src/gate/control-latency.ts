@@ -18,7 +18,7 @@ export interface LatencySabotage {
   /** Lifts the fault if the canary still exists; never throws. */
   lift(): Promise<void>;
   /** The evidence once the control is over: the delay as the canary's and the baseline's requests saw it. */
-  measured(store: ObservationStore, region: string): FaultEvidence;
+  measured(store: ObservationStore): FaultEvidence;
 }
 
 export interface LatencySabotageEnv {
@@ -88,8 +88,9 @@ export async function slowCanary(
   return {
     evidence: { method, tookEffect: true, detail: injected },
     lift: () => injection.revert().catch(() => undefined),
-    measured(store, name) {
-      const side = (cohort: 'canary' | 'baseline') => summarize(store.select({ region: name, cohort, from: since }));
+    measured(store) {
+      const side = (cohort: 'canary' | 'baseline') =>
+        summarize(store.select({ region: region.name, cohort, from: since }));
       const effect = latencyEffect(delayMs, side('canary'), side('baseline'));
       return { method, tookEffect: effect.tookEffect, detail: `${injected}: ${effect.detail}` };
     },

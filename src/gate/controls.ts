@@ -135,7 +135,7 @@ class ControlFaults {
   async settle(store: ObservationStore, region: RegionTarget): Promise<void> {
     if (this.slowed) {
       await this.slowed.lift();
-      if (this.sabotage?.tookEffect) this.sabotage = this.slowed.measured(store, region.name);
+      if (this.sabotage?.tookEffect) this.sabotage = this.slowed.measured(store);
     }
     if (this.fire?.tookEffect)
       this.fire = await restarted(this.env, region, this.fire, this.restartsBefore.get(region.service) ?? 0);

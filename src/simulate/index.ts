@@ -7,7 +7,6 @@ export { createRandom, lognormal, type Random } from '../util/random.ts';
 export {
   runStudy,
   studyCandidates,
-  wilsonInterval,
   DEFAULT_STUDY_SEEDS,
   type StudyResult,
   type CandidateStudy,

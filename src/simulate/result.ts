@@ -1,6 +1,6 @@
 import type { Judgement, Verdict } from '../analysis/judge.ts';
 import type { WindowMetrics } from '../analysis/metrics.ts';
-import type { StateKind } from '../rollout/machine.ts';
+import type { AbortCause, StateKind } from '../rollout/machine.ts';
 import type { RolloutResult, StageRecord, TimelineEntry } from '../rollout/result.ts';
 
 // The JSON a simulation prints (snake_case, like the rest of the machine-readable output).
@@ -55,6 +55,8 @@ export interface SimulationResult {
   stages_completed: number;
   rollback_triggered: boolean;
   rollback_reason: string | null;
+  /** The controller's cause of the abort (machine.ts AbortCause); null when it did not abort. */
+  rollback_cause: AbortCause | null;
   failed_region: string | null;
   /** First evidence (first bad canary request of a proven limit, or the first pause) to the abort. */
   time_to_detect_ms: number | null;
@@ -121,6 +123,7 @@ export function simulationResult(seed: number, r: RolloutResult, counts: Simulat
     stages_completed: stages.filter((s) => s.outcome === 'passed').length,
     rollback_triggered: aborted,
     rollback_reason: r.rollback.reason,
+    rollback_cause: firstRollback?.cause ?? null,
     failed_region: aborted ? r.rollback.failedRegion : null,
     time_to_detect_ms: r.timeToDetectMs === null ? null : round(r.timeToDetectMs, 0),
     time_to_rollback_ms: firstRollback ? round(firstRollback.durationMs, 0) : null,

@@ -1,6 +1,7 @@
 import { quantileSorted } from '../analysis/metrics.ts';
-import { normalQuantile } from '../analysis/normal.ts';
+import { wilsonInterval } from '../analysis/stats.ts';
 import type { RolloutPlan } from '../plan/rollout.ts';
+import type { AbortCause } from '../rollout/machine.ts';
 import { round, type SimulationResult } from './result.ts';
 import type { CohortModel, SimulationScenario } from './scenario.ts';
 import { simulate } from './simulate.ts';
@@ -67,18 +68,6 @@ export interface StudyResult {
   candidates: CandidateStudy[];
 }
 
-const Z95 = -normalQuantile(0.025);
-
-/** The Wilson score interval of k successes in n at 95%: honest at 0 of n and n of n, unlike k/n +- z*se. */
-export function wilsonInterval(k: number, n: number, z = Z95): { low: number; high: number } {
-  if (n === 0) return { low: 0, high: 1 };
-  const p = k / n;
-  const z2 = z * z;
-  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
-  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-}
-
 function share(count: number, n: number): StudyShare {
   const { low, high } = wilsonInterval(count, n);
   return { count, share: round(n === 0 ? 0 : count / n, 4), low: round(low, 4), high: round(high, 4) };
@@ -134,13 +123,15 @@ export function studyCandidates(plan: RolloutPlan, scenario: SimulationScenario)
   ];
 }
 
-/** Why a rollout was rolled back, from the reason the controller gave (rollout/policy.ts wording). */
-export function rollbackKind(reason: string | null): RollbackKind {
-  if (reason === null) return 'other';
-  if (reason.startsWith('red verdict')) return 'red';
-  if (reason.startsWith('pause budget')) return 'pause_budget';
-  if (reason.startsWith('stage deadline')) return 'stage_deadline';
-  return 'other';
+const KIND_OF_CAUSE: Partial<Record<AbortCause, RollbackKind>> = {
+  verdict: 'red',
+  'pause-budget': 'pause_budget',
+  deadline: 'stage_deadline',
+};
+
+/** Why a rollout was rolled back, from the controller's abort cause. */
+export function rollbackKind(cause: AbortCause | null): RollbackKind {
+  return (cause === null ? undefined : KIND_OF_CAUSE[cause]) ?? 'other';
 }
 
 function spread(values: readonly number[]): StudySpread {
@@ -152,7 +143,7 @@ function spread(values: readonly number[]): StudySpread {
 export interface StudyOutcome {
   rolledBack: boolean;
   promoted: boolean;
-  reason: string | null;
+  cause: AbortCause | null;
   requests: number;
   canaryRequests: number;
   /** When the rollout was decided: its abort, else its end (the last region promoted). */
@@ -163,7 +154,7 @@ export function studyOutcome(r: SimulationResult): StudyOutcome {
   return {
     rolledBack: r.rollback_triggered,
     promoted: r.final_state === 'COMPLETED',
-    reason: r.rollback_reason,
+    cause: r.rollback_cause,
     requests: r.requests_used,
     canaryRequests: r.canary_requests,
     decisionMs: r.timeline.find((e) => e.event === 'ABORT')?.at_ms ?? r.duration_ms,
@@ -175,7 +166,7 @@ export function candidateStudy(candidate: StudyCandidate, outcomes: readonly Stu
   const n = outcomes.length;
   const reasons: Record<RollbackKind, number> = { red: 0, pause_budget: 0, stage_deadline: 0, other: 0 };
   const rolledBack = outcomes.filter((o) => o.rolledBack);
-  for (const o of rolledBack) reasons[rollbackKind(o.reason)]++;
+  for (const o of rolledBack) reasons[rollbackKind(o.cause)]++;
   const { canary } = candidate;
   return {
     name: candidate.name,
